@@ -1,0 +1,482 @@
+//! One error type for the whole crate, with a stable numeric code per kind of failure.
+//!
+//! Every failure a user can meet has an [`ErrorCode`]: a number that never changes meaning (the
+//! C ABI returns it, the Python exceptions carry it, the HTTP API sends it) and a snake_case name
+//! for logs and scripts (`E5002 registration_password_wrong`). Codes live in ranges by area:
+//!
+//! | range | area |
+//! |---|---|
+//! | 1000–1999 | domain types (validation of IDs, dates, codes, passwords, …) |
+//! | 2000–2999 | smart cards |
+//! | 3000–3999 | PINs |
+//! | 4000–4999 | PKI (certificates, CRLs, CMS) |
+//! | 5000–5499 | authentication and sessions |
+//! | 5500–5999 | the directory (agencies, units, employees) |
+//! | 6000–6999 | NHI card online registration |
+//! | 7000–7499 | consent to electronic award orders |
+//! | 7500–7999 | award orders |
+//! | 8000–8999 | proofing of personal data |
+//! | 9000–9499 | storage |
+//! | 9500–9799 | transport (mail, files, network) |
+//! | 9800–9899 | the C ABI |
+//! | 9900–9999 | internal errors (bugs) |
+//!
+//! A number, once published, is never reused for another meaning: `tests/error_codes.rs`
+//! pins the whole table.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use time::OffsetDateTime;
+
+use crate::types::{AssuranceLevel, Lang, RocDateTime};
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+macro_rules! error_codes {
+    ($( $(#[$meta:meta])* $variant:ident = $num:literal, $name:literal, $zh:literal, $en:literal; )*) => {
+        /// The stable number of each kind of failure; see the module documentation for the ranges.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[repr(u32)]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            $( $(#[$meta])* $variant = $num, )*
+        }
+
+        impl ErrorCode {
+            /// Every code, in ascending order: what the C header and the Python exceptions are
+            /// generated from.
+            pub const ALL: &'static [ErrorCode] = &[ $( ErrorCode::$variant, )* ];
+
+            /// The code's stable snake_case name, e.g. `registration_password_wrong`.
+            pub fn name(self) -> &'static str {
+                match self { $( ErrorCode::$variant => $name, )* }
+            }
+
+            /// The general message for this code, without any detail of a particular failure.
+            pub fn message(self, lang: Lang) -> &'static str {
+                match (self, lang) {
+                    $( (ErrorCode::$variant, Lang::ZhTw) => $zh,
+                       (ErrorCode::$variant, Lang::En) => $en, )*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    // ---- 1000–1999 domain types ----
+    /// A national ID or resident certificate number is malformed.
+    NationalIdInvalid = 1001, "national_id_invalid",
+        "身分證統一編號或居留證號格式錯誤", "The national ID or resident certificate number is malformed";
+    /// A national ID or resident certificate number fails its check digit.
+    NationalIdChecksum = 1002, "national_id_checksum",
+        "身分證統一編號或居留證號檢查碼錯誤", "The national ID or resident certificate number fails its check digit";
+    /// A date (ROC or ISO) cannot be read or does not exist.
+    DateInvalid = 1010, "date_invalid",
+        "日期格式錯誤或日期不存在", "The date is malformed or does not exist";
+    /// An agency code is malformed.
+    AgencyCodeInvalid = 1020, "agency_code_invalid",
+        "機關代碼格式錯誤", "The agency code is malformed";
+    /// A document number (發文字號) is malformed.
+    DocumentNumberInvalid = 1021, "document_number_invalid",
+        "發文字號格式錯誤", "The document number is malformed";
+    /// An e-mail address is malformed.
+    EmailInvalid = 1030, "email_invalid",
+        "電子郵件信箱格式錯誤", "The e-mail address is malformed";
+    /// A registration password breaks the password policy.
+    PasswordPolicy = 1040, "password_policy",
+        "密碼不符合規則：長度 6 至 12 碼，不可包含空白、<、>、'、\"", "The password breaks the policy: 6 to 12 characters, no space, <, >, ', \"";
+    /// A password and its confirmation differ.
+    PasswordMismatch = 1041, "password_mismatch",
+        "兩次輸入的密碼不一致", "The password and its confirmation differ";
+    /// A household number (戶號) is malformed.
+    HouseholdNumberInvalid = 1050, "household_number_invalid",
+        "戶號格式錯誤：應為 1 個英文字母加 7 位數字", "The household number is malformed: one letter and seven digits";
+    /// An administrative division code or neighbourhood number is malformed.
+    AdminDivisionInvalid = 1051, "admin_division_invalid",
+        "行政區域代碼錯誤", "The administrative division code is invalid";
+    /// An NHI card number is malformed.
+    CardNumberInvalid = 1060, "card_number_invalid",
+        "健保卡號格式錯誤：應為 12 位數字", "The NHI card number is malformed: twelve digits";
+    /// The NHI card's basic data record is malformed.
+    CardDataInvalid = 1061, "card_data_invalid",
+        "健保卡基本資料格式錯誤", "The NHI card's basic data is malformed";
+    /// A free-text field is empty, too long or holds forbidden characters.
+    FieldInvalid = 1070, "field_invalid",
+        "欄位內容不正確", "A field is empty, too long or holds forbidden characters";
+    /// A CSV file for bulk import or issuance has an error.
+    CsvInvalid = 1080, "csv_invalid",
+        "CSV 檔案內容錯誤", "The CSV file has an error";
+
+    // ---- 3000–3999 PINs ----
+    // 3102 pin_incorrect and 3103 pin_blocked are reserved for the card issue.
+    /// A PIN is not 6 to 8 digits.
+    PinFormatInvalid = 3101, "pin_format_invalid",
+        "PIN 碼格式錯誤：應為 6 至 8 位數字", "The PIN must be 6 to 8 digits";
+
+    // ---- 5000–5499 authentication ----
+    /// The NHI card has not been registered for online services (or its registration is not confirmed).
+    NhiCardNotRegistered = 5001, "nhi_card_not_registered",
+        "您尚未註冊健保卡網路服務", "This NHI card is not registered for online services";
+    /// The registration password for the NHI card is wrong.
+    RegistrationPasswordWrong = 5002, "registration_password_wrong",
+        "註冊密碼輸入錯誤", "The registration password is wrong";
+    /// The person is not a current employee of any agency.
+    AccountNotFound = 5003, "account_not_found",
+        "驗證失敗 查無您的帳號", "Verification failed: no account was found for you";
+    /// The person's account is disabled because they have left office.
+    AccountDisabled = 5004, "account_disabled",
+        "很抱歉，該帳號已停用，可能是此帳號之人事資料為卸職狀態", "Sorry, this account is disabled: the personnel record may show that the person has left office";
+    /// Too many wrong passwords: logins are refused for a while.
+    LoginLocked = 5005, "login_locked",
+        "密碼錯誤次數過多，暫停登入", "Too many wrong passwords: login is suspended for a while";
+    /// The eCPA account name or its password is wrong.
+    AccountPasswordWrong = 5006, "account_password_wrong",
+        "帳號或密碼錯誤", "The account name or password is wrong";
+    /// The eCPA account name is already taken by someone else.
+    AccountNameTaken = 5007, "account_name_taken",
+        "此帳號名稱已有人使用", "This account name is already taken";
+    /// The session token is unknown or the session has ended.
+    SessionInvalid = 5010, "session_invalid",
+        "登入狀態無效，請重新登入", "The session is not valid: please log in again";
+    /// The session has expired.
+    SessionExpired = 5011, "session_expired",
+        "登入逾時，請重新登入", "The session has expired: please log in again";
+    /// The application needs a stronger login than this session has.
+    AssuranceTooLow = 5020, "assurance_too_low",
+        "上述反灰的連結請使用自然人憑證登入才可使用", "This application needs a stronger login (use the citizen digital certificate)";
+    /// No application has this code.
+    ApplicationUnknown = 5021, "application_unknown",
+        "查無此應用系統", "There is no application with this code";
+    /// The application has not been added to "my applications".
+    ApplicationNotAdded = 5022, "application_not_added",
+        "請先將此應用系統加入「我的應用系統」", "Add this application to \"my applications\" first";
+    /// The data belongs to another person or another agency.
+    AccessDenied = 5030, "access_denied",
+        "您沒有權限存取此資料", "You may not access this data";
+    /// The operation is for personnel officers only.
+    NotPersonnelOfficer = 5031, "not_personnel_officer",
+        "僅限人事人員使用", "For personnel officers only";
+
+    // ---- 5500–5999 directory ----
+    /// No agency has this code.
+    AgencyNotFound = 5501, "agency_not_found",
+        "查無此機關", "There is no agency with this code";
+    /// No employee has this national ID.
+    EmployeeNotFound = 5502, "employee_not_found",
+        "查無此人員", "There is no employee with this ID";
+    /// The employee does not serve in the officer's agency.
+    EmployeeNotInAgency = 5503, "employee_not_in_agency",
+        "此人員不屬於您服務的機關", "This employee does not serve in your agency";
+
+    // ---- 6000–6999 NHI card online registration ----
+    /// Registration is suspended during an announced maintenance window.
+    RegistrationMaintenance = 6001, "registration_maintenance",
+        "系統維護中，暫停註冊服務", "Registration is suspended for maintenance";
+    /// The card is already registered (or a registration is waiting for confirmation).
+    AlreadyRegistered = 6002, "already_registered",
+        "此健保卡已註冊網路服務", "This NHI card is already registered";
+    /// The link's token is unknown or belongs to another card.
+    TokenInvalid = 6010, "token_invalid",
+        "連結無效，請確認已插入同一張健保卡", "The link is not valid: check that the same NHI card is inserted";
+    /// The link's token has expired.
+    TokenExpired = 6011, "token_expired",
+        "連結已逾期，請重新申請", "The link has expired: please ask for a new one";
+    /// The link's token was already used.
+    TokenUsed = 6012, "token_used",
+        "連結已使用過，請重新申請", "The link was already used: please ask for a new one";
+    /// The household address does not match the registered one.
+    HouseholdMismatch = 6020, "household_mismatch",
+        "戶號或戶籍地址與註冊資料不符", "The household number or address does not match the registration";
+
+    // ---- 7000–7499 consent ----
+    /// The consent text agreed to is not the current one.
+    ConsentTextOutdated = 7001, "consent_text_outdated",
+        "同意書版本已更新，請重新檢視訊息後再同意", "The consent text has changed: read it again before agreeing";
+    /// Consent, once given, can never be withdrawn.
+    ConsentFinal = 7002, "consent_final",
+        "同意採用電子化措施辦理後，不可變更為「不同意」", "Once given, consent to electronic award orders cannot be changed to \"disagree\"";
+    /// There is no consent to withdraw.
+    ConsentNotGiven = 7003, "consent_not_given",
+        "您尚未同意獎勵令電子化", "You have not consented to electronic award orders";
+
+    // ---- 7500–7999 award orders ----
+    /// No award order with this number is visible to the caller.
+    AwardOrderNotFound = 7501, "award_order_not_found",
+        "查無此獎懲令", "There is no such award order";
+    /// An award order's contents are invalid.
+    AwardOrderInvalid = 7502, "award_order_invalid",
+        "獎懲令內容不正確", "The award order's contents are invalid";
+    /// This document number was already issued to this person.
+    AwardOrderDuplicate = 7503, "award_order_duplicate",
+        "此發文字號已對同一人員發布過", "This document number was already issued to this person";
+
+    // ---- 8000–8999 proofing ----
+    /// The field is not one of the proofing fields of that category.
+    ProofingFieldUnknown = 8001, "proofing_field_unknown",
+        "查無此校對欄位", "There is no such proofing field";
+    /// The corrected value equals the current one.
+    ProofingValueUnchanged = 8002, "proofing_value_unchanged",
+        "修改後資料內容與修改前相同", "The corrected value equals the current one";
+    /// No correction with this number is visible to the caller.
+    CorrectionNotFound = 8003, "correction_not_found",
+        "查無此校對修正", "There is no such correction";
+    /// The correction was already approved or rejected.
+    CorrectionAlreadyProcessed = 8004, "correction_already_processed",
+        "此校對修正已處理", "This correction was already processed";
+    /// A rejection needs a reason.
+    RejectReasonRequired = 8005, "reject_reason_required",
+        "退回時請填寫理由", "A rejection needs a reason";
+    /// The field cannot be corrected through proofing.
+    ProofingFieldReadOnly = 8006, "proofing_field_read_only",
+        "此欄位不開放線上校對修正", "This field cannot be corrected online";
+
+    // ---- 9000–9499 storage ----
+    /// The database failed.
+    StorageFailure = 9001, "storage_failure",
+        "資料庫錯誤", "The database failed";
+    /// The database stayed busy (locked by another process) past the timeout.
+    StorageBusy = 9002, "storage_busy",
+        "資料庫忙碌中，請稍後再試", "The database is busy: try again shortly";
+    /// The database was written by a newer version of ecpa.
+    SchemaTooNew = 9003, "schema_too_new",
+        "資料庫版本比本程式新，請更新 ecpa", "The database was written by a newer ecpa: upgrade ecpa";
+    /// A stored row does not decode (the database was changed by hand or is damaged).
+    DataCorrupt = 9004, "data_corrupt",
+        "資料庫內容毀損", "The stored data is damaged";
+
+    // ---- 9500–9799 transport ----
+    /// A mail could not be delivered (it stays in the outbox and is retried).
+    MailFailed = 9501, "mail_failed",
+        "郵件寄送失敗，稍後將重試", "The mail could not be sent: it will be retried";
+    /// A file could not be read or written.
+    IoFailed = 9502, "io_failed",
+        "檔案讀寫失敗", "A file could not be read or written";
+
+    // ---- 9900–9999 internal ----
+    /// A bug in ecpa: please report it.
+    Internal = 9999, "internal",
+        "程式內部錯誤，請回報", "Internal error in ecpa: please report it";
+}
+
+impl ErrorCode {
+    /// The code as its stable number.
+    pub fn number(self) -> u32 {
+        self as u32
+    }
+
+    /// The code with this number, if there is one.
+    pub fn from_number(number: u32) -> Option<ErrorCode> {
+        Self::ALL.iter().copied().find(|c| c.number() == number)
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    /// `E5002 registration_password_wrong`: the form the command prints and scripts match on.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "E{} {}", self.number(), self.name())
+    }
+}
+
+/// A message in both languages, for details that vary from one failure to the next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text {
+    /// Traditional Chinese (Taiwan).
+    pub zh: Cow<'static, str>,
+    /// English.
+    pub en: Cow<'static, str>,
+}
+
+impl Text {
+    /// A detail in both languages.
+    pub fn new(zh: impl Into<Cow<'static, str>>, en: impl Into<Cow<'static, str>>) -> Self {
+        Text { zh: zh.into(), en: en.into() }
+    }
+
+    /// The text in one language.
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::ZhTw => &self.zh,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+/// Every failure of the crate.
+///
+/// Most failures need nothing but their code and, perhaps, a detail ([`Error::Failed`]); the
+/// variants with fields carry what a caller needs to act on: how many tries are left, when a
+/// lockout or a maintenance window ends, which login an application needs.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A failure described by its code and an optional detail.
+    #[error("{}", display(self))]
+    Failed {
+        /// What failed.
+        code: ErrorCode,
+        /// What exactly, when the code alone does not say.
+        detail: Option<Text>,
+    },
+    /// 「註冊密碼輸入錯誤」: wrong registration password, with the tries left before the lockout.
+    #[error("{}", display(self))]
+    RegistrationPasswordWrong {
+        /// Wrong passwords still allowed before logins are suspended.
+        tries_left: u32,
+    },
+    /// Too many wrong passwords for this card or account: logins wait until `until`.
+    #[error("{}", display(self))]
+    LoginLocked {
+        /// When logins are accepted again.
+        until: OffsetDateTime,
+        /// Whole seconds left until then, rounded up.
+        seconds_left: u64,
+    },
+    /// Registration is suspended for the announced maintenance window.
+    #[error("{}", display(self))]
+    RegistrationMaintenance {
+        /// Start of the window.
+        from: OffsetDateTime,
+        /// End of the window.
+        to: OffsetDateTime,
+    },
+    /// The application needs a stronger login than the session has.
+    #[error("{}", display(self))]
+    AssuranceTooLow {
+        /// The level the application needs.
+        required: AssuranceLevel,
+        /// The level of the session.
+        actual: AssuranceLevel,
+    },
+    /// Storage failed; the source is the backend's own error.
+    #[error("{}", display(self))]
+    Storage {
+        /// [`ErrorCode::StorageFailure`], [`ErrorCode::StorageBusy`] or another storage code.
+        code: ErrorCode,
+        /// The backend's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+fn display(e: &Error) -> String {
+    format!("{}: {} / {}", e.code(), e.message(Lang::ZhTw), e.message(Lang::En))
+}
+
+impl Error {
+    /// A failure with nothing more to say than its code.
+    pub fn new(code: ErrorCode) -> Self {
+        Error::Failed { code, detail: None }
+    }
+
+    /// A failure with a detail in both languages.
+    pub fn with(
+        code: ErrorCode,
+        zh: impl Into<Cow<'static, str>>,
+        en: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Error::Failed { code, detail: Some(Text::new(zh, en)) }
+    }
+
+    /// The stable code of this failure.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::Failed { code, .. } | Error::Storage { code, .. } => *code,
+            Error::RegistrationPasswordWrong { .. } => ErrorCode::RegistrationPasswordWrong,
+            Error::LoginLocked { .. } => ErrorCode::LoginLocked,
+            Error::RegistrationMaintenance { .. } => ErrorCode::RegistrationMaintenance,
+            Error::AssuranceTooLow { .. } => ErrorCode::AssuranceTooLow,
+        }
+    }
+
+    /// The full message in one language: the code's message and the particulars of this failure.
+    pub fn message(&self, lang: Lang) -> String {
+        let base = self.code().message(lang);
+        let zh = lang == Lang::ZhTw;
+        match self {
+            Error::Failed { detail: None, .. } => base.to_owned(),
+            Error::Failed { detail: Some(d), .. } => {
+                if zh {
+                    format!("{base}：{}", d.get(lang))
+                } else {
+                    format!("{base}: {}", d.get(lang))
+                }
+            }
+            Error::RegistrationPasswordWrong { tries_left } => {
+                if zh {
+                    format!("{base}（尚可再試 {tries_left} 次）")
+                } else {
+                    format!("{base} ({tries_left} tries left)")
+                }
+            }
+            Error::LoginLocked { until, seconds_left } => {
+                let minutes = seconds_left.div_ceil(60);
+                let until = RocDateTime::from(*until);
+                if zh {
+                    format!("{base}，請於 {minutes} 分鐘後（{}）再試", until.to_zh())
+                } else {
+                    format!("{base}: try again in {minutes} minutes ({})", until.to_iso())
+                }
+            }
+            Error::RegistrationMaintenance { from, to } => {
+                let (from, to) = (RocDateTime::from(*from), RocDateTime::from(*to));
+                if zh {
+                    format!(
+                        "配合系統維護，本系統於{}至{}將暫停註冊服務，敬請見諒。",
+                        from.to_zh_hour(),
+                        to.to_zh_hour()
+                    )
+                } else {
+                    format!("{base} from {} to {}", from.to_iso(), to.to_iso())
+                }
+            }
+            Error::AssuranceTooLow { required, actual } => {
+                if zh {
+                    format!("{base}（需要{}，目前為{}）", required.label(lang), actual.label(lang))
+                } else {
+                    format!("{base} (needs {}, this login is {})", required.label(lang), actual.label(lang))
+                }
+            }
+            Error::Storage { source, .. } => {
+                if zh {
+                    format!("{base}：{source}")
+                } else {
+                    format!("{base}: {source}")
+                }
+            }
+        }
+    }
+
+    /// The detail of a [`Error::Failed`], if it has one.
+    pub fn detail(&self) -> Option<&Text> {
+        match self {
+            Error::Failed { detail, .. } => detail.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// A storage failure from a backend error.
+    pub fn storage(code: ErrorCode, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Error::Storage { code, source: source.into() }
+    }
+
+    /// An internal error: an invariant of ecpa itself did not hold.
+    pub fn internal(what: impl Into<String>) -> Self {
+        let what = what.into();
+        Error::with(ErrorCode::Internal, what.clone(), what)
+    }
+}
+
+impl From<ErrorCode> for Error {
+    fn from(code: ErrorCode) -> Self {
+        Error::new(code)
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::with(ErrorCode::IoFailed, e.to_string(), e.to_string())
+    }
+}

@@ -1,0 +1,1 @@
+//! Domain types (filled in by the types work).
