@@ -1,1 +1,198 @@
-fn main(){}
+//! The `ecpa` command: the eCPA award-order flow from a terminal.
+//!
+//! The forms of the subcommands are a contract (see ARCHITECTURE.md): other tools drive the
+//! project through them. Human output is zh-TW unless `--lang en`; `--json` prints
+//! machine-readable output on stdout. Exit codes: 0 success, 1 a negative answer or a domain
+//! error, 2 a usage or I/O error.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use ecpa::types::{Lang, NationalId};
+use ecpa::{Error, ErrorCode};
+use serde::Serialize;
+
+#[derive(Parser)]
+#[command(name = "ecpa", version, about = "eCPA 人事服務網：登入、獎勵令電子化與個人資料校對 / the eCPA award-order flow")]
+struct Cli {
+    #[command(flatten)]
+    out: Output,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone, Copy)]
+struct Output {
+    /// Machine-readable JSON on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Language of human output: zh-TW (default) or en.
+    #[arg(long, global = true, default_value = "zh-TW", value_parser = parse_lang)]
+    lang: Lang,
+}
+
+fn parse_lang(s: &str) -> Result<Lang, String> {
+    s.parse::<Lang>().map_err(|e| e.message(Lang::En))
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the whole flow on a fresh embedded database with a software card and a file mailer.
+    Demo {
+        /// The database file (default: a fresh one in a new temporary folder).
+        #[arg(long)]
+        db: Option<PathBuf>,
+    },
+    /// National IDs and resident certificate numbers.
+    Id {
+        #[command(subcommand)]
+        command: IdCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum IdCommand {
+    /// Validates IDs: format, check digit, kind and sex.
+    Check {
+        /// The IDs to check.
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+}
+
+/// A failure the command reports: its exit code and the error.
+struct Failure {
+    exit: u8,
+    error: Error,
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        let exit = if matches!(error.code(), ErrorCode::IoFailed) { 2 } else { 1 };
+        Failure { exit, error }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = cli.out;
+    let result = match cli.command {
+        Command::Demo { db } => demo(out, db),
+        Command::Id { command: IdCommand::Check { ids } } => id_check(out, &ids),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            let e = &f.error;
+            if out.json {
+                let body = serde_json::json!({
+                    "error_code": e.code().number(),
+                    "error": e.code().to_string(),
+                    "message": e.message(out.lang),
+                });
+                println!("{body}");
+            }
+            eprintln!("{}: {}", e.code(), e.message(out.lang));
+            ExitCode::from(f.exit)
+        }
+    }
+}
+
+fn demo(out: Output, db: Option<PathBuf>) -> Result<u8, Failure> {
+    let dir = tempfile::Builder::new().prefix("ecpa-demo-").tempdir().map_err(Error::from)?.keep();
+    let mut steps = Vec::new();
+    let mut stdout = std::io::stdout().lock();
+    let summary = ecpa::demo::run(&dir, db.as_deref(), out.lang, &mut |step| {
+        if out.json {
+            steps.push(step.clone());
+        } else {
+            let _ = writeln!(stdout, "\n【{}】{}", step.number, step.title);
+            for line in &step.lines {
+                let _ = writeln!(stdout, "  {line}");
+            }
+        }
+    })?;
+    if out.json {
+        let body = serde_json::json!({ "steps": steps, "summary": summary });
+        let _ = writeln!(stdout, "{body}");
+    } else {
+        let (db, mail) = (summary.database.display(), summary.maildir.display());
+        let _ = writeln!(stdout, "\n{}", out.lang.pick(
+            &format!("完成 {} 個步驟。資料庫：{db}；寄出的信件：{mail}", summary.steps),
+            &format!("Done: {} steps. Database: {db}; mail sent: {mail}", summary.steps),
+        ));
+    }
+    Ok(0)
+}
+
+#[derive(Serialize)]
+struct IdResult {
+    input: String,
+    valid: bool,
+    kind: Option<&'static str>,
+    sex: Option<&'static str>,
+    error: Option<String>,
+    error_code: Option<u32>,
+    message: Option<String>,
+}
+
+fn id_check(out: Output, ids: &[String]) -> Result<u8, Failure> {
+    let results: Vec<IdResult> = ids
+        .iter()
+        .map(|input| match NationalId::parse(input) {
+            Ok(id) => IdResult {
+                input: input.clone(),
+                valid: true,
+                kind: Some(id.kind().as_str()),
+                sex: Some(id.sex().as_str()),
+                error: None,
+                error_code: None,
+                message: None,
+            },
+            Err(e) => IdResult {
+                input: input.clone(),
+                valid: false,
+                kind: None,
+                sex: None,
+                error: Some(e.code().to_string()),
+                error_code: Some(e.code().number()),
+                message: Some(e.message(out.lang)),
+            },
+        })
+        .collect();
+    let mut stdout = std::io::stdout().lock();
+    if out.json {
+        // JSON echoes each input as given, so a caller can match answers to questions;
+        // human output masks it like everything else printed.
+        let _ = writeln!(stdout, "{}", serde_json::to_string(&results).unwrap_or_default());
+    } else {
+        for (r, input) in results.iter().zip(ids) {
+            let shown = NationalId::parse(input).map(|id| id.masked()).unwrap_or_else(|_| mask_text(input));
+            let line = match (r.valid, r.kind, r.sex) {
+                (true, Some(kind), Some(sex)) => out.lang.pick(
+                    &format!("{shown}　正確　{}　{}", kind_label(kind, Lang::ZhTw), if sex == "male" { "男" } else { "女" }),
+                    &format!("{shown}  valid  {}  {sex}", kind_label(kind, Lang::En)),
+                ).to_owned(),
+                _ => format!("{shown}　{}", r.error.clone().unwrap_or_default() + " " + &r.message.clone().unwrap_or_default()),
+            };
+            let _ = writeln!(stdout, "{line}");
+        }
+    }
+    Ok(if results.iter().all(|r| r.valid) { 0 } else { 1 })
+}
+
+fn kind_label(kind: &str, lang: Lang) -> &'static str {
+    match kind {
+        "national" => lang.pick("國民身分證", "national ID"),
+        "resident_old" => lang.pick("居留證（舊式）", "resident certificate (old style)"),
+        _ => lang.pick("居留證（新式）", "resident certificate (new style)"),
+    }
+}
+
+/// Masks anything that might be an ID: the first six characters, then asterisks.
+fn mask_text(s: &str) -> String {
+    let shown: String = s.chars().take(6).collect();
+    if s.chars().count() > 6 { format!("{shown}****") } else { shown }
+}

@@ -1,0 +1,98 @@
+//! The application catalogue (應用系統) and each person's "my applications".
+//!
+//! Each application requires an assurance level; with a weaker login it is shown greyed out
+//! (「上述反灰的連結請使用自然人憑證登入才可使用」). The award-order and proofing functions
+//! belong to B5 (公務人員個人資料校對網站) and check its level on every call.
+
+use serde::Serialize;
+
+use super::LocalPortal;
+use super::auth::{Caller, SessionToken, caller, require_level};
+use super::env::millis;
+use crate::error::{Error, ErrorCode, Result};
+use crate::store::{Row, StoreExt, Tx, Value};
+use crate::types::AssuranceLevel;
+
+/// The code of the personal-data proofing site, home of award orders and proofing.
+pub const PROOFING_SITE: &str = "B5";
+
+/// One application of the catalogue, as one session sees it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Application {
+    /// Its code, e.g. `B5`.
+    pub code: String,
+    /// Name in Chinese.
+    pub name_zh: String,
+    /// Name in English.
+    pub name_en: String,
+    /// The login it needs.
+    pub required_level: AssuranceLevel,
+    /// Whether this session's login is strong enough (otherwise shown greyed out).
+    pub usable: bool,
+    /// Whether it is in the person's "my applications".
+    pub added: bool,
+}
+
+const SELECT: &str = "SELECT a.code, a.name_zh, a.name_en, a.required_level, m.app_code IS NOT NULL
+     FROM applications a LEFT JOIN my_applications m ON m.app_code = a.code AND m.employee_id = ?";
+
+fn from_row(r: &Row, level: AssuranceLevel) -> Result<Application> {
+    let required: AssuranceLevel = r.parsed(3, |s| s.parse())?;
+    Ok(Application {
+        code: r.text(0)?,
+        name_zh: r.text(1)?,
+        name_en: r.text(2)?,
+        required_level: required,
+        usable: level >= required,
+        added: r.bool(4)?,
+    })
+}
+
+fn one(tx: &mut dyn Tx, c: &Caller, code: &str) -> Result<Application> {
+    let row = tx
+        .query_opt(&format!("{SELECT} WHERE a.code = ?"), &[Value::Int(c.employee_id), Value::from(code)])?
+        .ok_or_else(|| Error::with(ErrorCode::ApplicationUnknown, code.to_owned(), code.to_owned()))?;
+    from_row(&row, c.level)
+}
+
+/// The caller, checked against the level an application requires: every B5 function starts here.
+pub(crate) fn caller_for(p: &LocalPortal, token: &SessionToken, code: &str) -> Result<Caller> {
+    let c = caller(p, token)?;
+    let app = p.store.read(|tx| one(tx, &c, code))?;
+    require_level(&c, app.required_level)?;
+    Ok(c)
+}
+
+pub(crate) fn catalogue(p: &LocalPortal, token: &SessionToken, mine_only: bool) -> Result<Vec<Application>> {
+    let c = caller(p, token)?;
+    let filter = if mine_only { " WHERE m.app_code IS NOT NULL" } else { "" };
+    p.store.read(|tx| {
+        tx.query(&format!("{SELECT}{filter} ORDER BY a.position"), &[Value::Int(c.employee_id)])?
+            .iter()
+            .map(|r| from_row(r, c.level))
+            .collect()
+    })
+}
+
+pub(crate) fn add(p: &LocalPortal, token: &SessionToken, code: &str) -> Result<()> {
+    let c = caller(p, token)?;
+    let now = millis(p.now());
+    p.store.write(|tx| {
+        one(tx, &c, code)?;
+        tx.execute(
+            "INSERT INTO my_applications (employee_id, app_code, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            &[Value::Int(c.employee_id), Value::from(code), Value::Int(now)],
+        )?;
+        Ok(())
+    })
+}
+
+pub(crate) fn open(p: &LocalPortal, token: &SessionToken, code: &str) -> Result<Application> {
+    let c = caller(p, token)?;
+    let app = p.store.read(|tx| one(tx, &c, code))?;
+    if !app.added {
+        return Err(Error::new(ErrorCode::ApplicationNotAdded));
+    }
+    require_level(&c, app.required_level)?;
+    Ok(app)
+}

@@ -1,0 +1,440 @@
+//! Login and sessions.
+//!
+//! A session carries an assurance level (帳號密碼 < 健保卡 < 自然人憑證) that applications
+//! check. NHI-card login is: the card was read (its basic data is the input here), its
+//! registration is active, and the password registered for that card number matches; then the
+//! card's national ID must belong to a current employee. The four failures of the guide are
+//! four distinct errors, in that order. Wrong passwords are counted per card (and per eCPA
+//! account) and suspend logins for a while once they reach the limit.
+//!
+//! Certificate login (the PKI work) plugs in beside [`login_nhi_card`]: once a certificate is
+//! verified and mapped to an employee it calls [`open_session`] with
+//! [`LoginMethod::Certificate`], like the other logins.
+//!
+//! Tokens are 32 random bytes; the database keeps only their SHA-256.
+
+use argon2::{PasswordHash, PasswordHasher, PasswordVerifier};
+use argon2::{Algorithm, Argon2, Params, Version};
+use serde::Serialize;
+use time::OffsetDateTime;
+use zeroize::Zeroizing;
+
+use super::LocalPortal;
+use super::env::{from_millis, millis, new_token, token_hash};
+use crate::error::{Error, ErrorCode, Result};
+use crate::store::{StoreExt, Tx, Value};
+use crate::types::{AssuranceLevel, NationalId, NhiCardData, Password, RocDateTime};
+
+/// How a session was opened; each method gives one assurance level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoginMethod {
+    /// eCPA account name and password.
+    Account,
+    /// NHI card (健保卡) and its registered password.
+    NhiCard,
+    /// Citizen digital certificate (自然人憑證) and its PIN.
+    Certificate,
+}
+
+impl LoginMethod {
+    /// The stable name stored and sent over the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoginMethod::Account => "account",
+            LoginMethod::NhiCard => "nhi_card",
+            LoginMethod::Certificate => "certificate",
+        }
+    }
+
+    /// The assurance level this method gives.
+    pub fn level(self) -> AssuranceLevel {
+        match self {
+            LoginMethod::Account => AssuranceLevel::Password,
+            LoginMethod::NhiCard => AssuranceLevel::NhiCard,
+            LoginMethod::Certificate => AssuranceLevel::Certificate,
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Result<Self> {
+        match s {
+            "account" => Ok(LoginMethod::Account),
+            "nhi_card" => Ok(LoginMethod::NhiCard),
+            "certificate" => Ok(LoginMethod::Certificate),
+            other => Err(crate::store::corrupt(format!("unknown login method {other}"))),
+        }
+    }
+}
+
+/// A session's bearer token. Whoever holds it acts as the person: it is zeroized on drop and
+/// never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionToken(Zeroizing<String>);
+
+impl SessionToken {
+    /// Wraps a token received from a client.
+    pub fn new(token: impl Into<String>) -> Self {
+        SessionToken(Zeroizing::new(token.into()))
+    }
+
+    /// The token itself, to hand to the client.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionToken(***)")
+    }
+}
+
+/// A successful login: the token and who it belongs to.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The bearer token for every later call.
+    pub token: SessionToken,
+    /// Who logged in, and how.
+    pub info: SessionInfo,
+}
+
+/// Who a session belongs to.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionInfo {
+    /// The person's name.
+    pub name: String,
+    /// The national ID, masked.
+    pub national_id: String,
+    /// The agency the person serves in.
+    pub agency_code: String,
+    /// Its name.
+    pub agency_name: String,
+    /// How the session was opened.
+    pub method: LoginMethod,
+    /// The assurance level applications check.
+    pub level: AssuranceLevel,
+    /// Whether the person is a personnel officer (人事人員) of their agency.
+    pub officer: bool,
+    /// When the session ends at the latest.
+    pub expires_at: RocDateTime,
+}
+
+/// The person behind a valid session, as the engine's other modules need them.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    pub employee_id: i64,
+    pub agency_code: String,
+    pub level: AssuranceLevel,
+    pub method: LoginMethod,
+    pub officer: bool,
+}
+
+impl Caller {
+    /// The caller's agency, if they are one of its personnel officers.
+    pub fn officer_agency(&self) -> Result<&str> {
+        if self.officer {
+            Ok(&self.agency_code)
+        } else {
+            Err(Error::new(ErrorCode::NotPersonnelOfficer))
+        }
+    }
+}
+
+/// Resolves a token to its caller, ending idle or expired sessions on the way.
+pub(crate) fn caller(p: &LocalPortal, token: &SessionToken) -> Result<Caller> {
+    let hash = token_hash(token.expose());
+    let now = millis(p.now());
+    let row = p.store.read(|tx| {
+        tx.query_opt(
+            "SELECT s.employee_id, s.level, s.method, s.last_seen_at, s.expires_at, s.ended_at,
+                    e.agency_code, e.status, o.agency_code
+             FROM sessions s JOIN employees e ON e.id = s.employee_id
+             LEFT JOIN officers o ON o.employee_id = e.id AND o.agency_code = e.agency_code
+             WHERE s.token_hash = ?",
+            &[Value::from(&hash)],
+        )
+    })?;
+    let row = row.ok_or_else(|| Error::new(ErrorCode::SessionInvalid))?;
+    if row.opt_int(5)?.is_some() {
+        return Err(Error::new(ErrorCode::SessionInvalid));
+    }
+    let last_seen = row.int(3)?;
+    let idle_ms = p.config.session_idle.whole_milliseconds() as i64;
+    if now >= row.int(4)? || now - last_seen >= idle_ms {
+        return Err(Error::new(ErrorCode::SessionExpired));
+    }
+    if row.text(7)? != "current" {
+        return Err(Error::new(ErrorCode::AccountDisabled));
+    }
+    // Touch the session at most once a minute: a read stays a read.
+    if now - last_seen > 60_000 {
+        p.store.write(|tx| {
+            tx.execute(
+                "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ? AND last_seen_at < ?",
+                &[Value::Int(now), Value::from(&hash), Value::Int(now)],
+            )
+        })?;
+    }
+    Ok(Caller {
+        employee_id: row.int(0)?,
+        level: row.parsed(1, |s| s.parse())?,
+        method: LoginMethod::parse(&row.text(2)?)?,
+        agency_code: row.text(6)?,
+        officer: row.opt_text(8)?.is_some(),
+    })
+}
+
+/// Opens a session for an employee who has just proved who they are.
+pub(crate) fn open_session(p: &LocalPortal, tx: &mut dyn Tx, employee_id: i64, method: LoginMethod) -> Result<Session> {
+    let token = new_token(p.rng.as_ref())?;
+    let now = p.now();
+    let expires = now + p.config.session_absolute;
+    tx.execute(
+        "INSERT INTO sessions (token_hash, employee_id, level, method, created_at, last_seen_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        &[
+            Value::from(token_hash(&token)),
+            Value::Int(employee_id),
+            Value::from(method.level().as_str()),
+            Value::from(method.as_str()),
+            Value::Int(millis(now)),
+            Value::Int(millis(now)),
+            Value::Int(millis(expires)),
+        ],
+    )?;
+    super::audit::record(tx, millis(now), Some(employee_id), "login", Some(employee_id), None, Some(method.as_str()))?;
+    let info = session_info_of(tx, employee_id, method, expires)?;
+    Ok(Session { token: SessionToken::new(token), info })
+}
+
+fn session_info_of(tx: &mut dyn Tx, employee_id: i64, method: LoginMethod, expires: OffsetDateTime) -> Result<SessionInfo> {
+    let row = tx
+        .query_opt(
+            "SELECT e.name, e.national_id, e.agency_code, a.name, o.employee_id
+             FROM employees e JOIN agencies a ON a.code = e.agency_code
+             LEFT JOIN officers o ON o.employee_id = e.id AND o.agency_code = e.agency_code
+             WHERE e.id = ?",
+            &[Value::Int(employee_id)],
+        )?
+        .ok_or_else(|| Error::new(ErrorCode::AccountNotFound))?;
+    Ok(SessionInfo {
+        name: row.text(0)?,
+        national_id: row.parsed(1, NationalId::parse)?.masked(),
+        agency_code: row.text(2)?,
+        agency_name: row.text(3)?,
+        method,
+        level: method.level(),
+        officer: row.opt_int(4)?.is_some(),
+        expires_at: expires.into(),
+    })
+}
+
+/// The employee behind a national ID, if they may log in: the last two login errors.
+fn current_employee(tx: &mut dyn Tx, id: &NationalId) -> Result<i64> {
+    let row = tx
+        .query_opt("SELECT id, status FROM employees WHERE national_id = ?", &[Value::from(id.reveal())])?
+        .ok_or_else(|| Error::new(ErrorCode::AccountNotFound))?;
+    if row.text(1)? != "current" {
+        return Err(Error::new(ErrorCode::AccountDisabled));
+    }
+    row.int(0)
+}
+
+/// NHI card + registered password: see the module documentation for the order of checks.
+pub(crate) fn login_nhi_card(p: &LocalPortal, card: &NhiCardData, password: &Password) -> Result<Session> {
+    let card_no = card.card_number.as_str().to_owned();
+    let reg = p.store.read(|tx| {
+        tx.query_opt(
+            "SELECT national_id, status, password_hash, locked_until FROM nhi_registrations WHERE card_number = ?",
+            &[Value::from(card_no.as_str())],
+        )
+    })?;
+    let reg = match reg {
+        Some(r) if r.text(1)? == "active" && r.text(0)? == card.national_id.reveal() => r,
+        _ => return Err(Error::new(ErrorCode::NhiCardNotRegistered)),
+    };
+    check_lock(p, reg.opt_int(3)?)?;
+    // The slow hash runs outside any transaction: no lock is held while it works.
+    if !verify_password(&reg.text(2)?, password)? {
+        let failed = p.store.write(|tx| {
+            tx.query_int(
+                "UPDATE nhi_registrations SET failed_attempts = failed_attempts + 1 WHERE card_number = ? RETURNING failed_attempts",
+                &[Value::from(card_no.as_str())],
+            )
+        })?;
+        return Err(wrong_password(p, failed, |tx, until| {
+            tx.execute(
+                "UPDATE nhi_registrations SET locked_until = ?, failed_attempts = 0 WHERE card_number = ?",
+                &[Value::Int(until), Value::from(card_no.as_str())],
+            )
+        }, |tries_left| Error::RegistrationPasswordWrong { tries_left })?);
+    }
+    p.store.write(|tx| {
+        tx.execute(
+            "UPDATE nhi_registrations SET failed_attempts = 0, locked_until = NULL WHERE card_number = ?",
+            &[Value::from(card_no.as_str())],
+        )?;
+        let employee = current_employee(tx, &card.national_id)?;
+        open_session(p, tx, employee, LoginMethod::NhiCard)
+    })
+}
+
+/// Refuses a login while a lockout lasts, saying how long is left.
+fn check_lock(p: &LocalPortal, locked_until: Option<i64>) -> Result<()> {
+    if let Some(until) = locked_until {
+        let now = millis(p.now());
+        if until > now {
+            let until_t = from_millis(until)?;
+            return Err(Error::LoginLocked { until: until_t, seconds_left: ((until - now) as u64).div_ceil(1000) });
+        }
+    }
+    Ok(())
+}
+
+/// After the `failed`-th wrong password in a row: either the tries left, or a fresh lockout.
+fn wrong_password(
+    p: &LocalPortal,
+    failed: i64,
+    mut lock: impl FnMut(&mut dyn Tx, i64) -> Result<u64>,
+    wrong: impl FnOnce(u32) -> Error,
+) -> Result<Error> {
+    let max = i64::from(p.config.max_password_failures);
+    if failed < max {
+        return Ok(wrong((max - failed) as u32));
+    }
+    let until = p.now() + p.config.lockout;
+    p.store.write(|tx| lock(tx, millis(until)))?;
+    Ok(Error::LoginLocked { until, seconds_left: p.config.lockout.whole_seconds().max(0) as u64 })
+}
+
+/// eCPA account name + password.
+pub(crate) fn login_account(p: &LocalPortal, account: &str, password: &Password) -> Result<Session> {
+    let account = account.trim().to_owned();
+    let row = p.store.read(|tx| {
+        tx.query_opt(
+            "SELECT id, account_password_hash, account_locked_until FROM employees WHERE account_name = ?",
+            &[Value::from(account.as_str())],
+        )
+    })?;
+    let Some(row) = row else {
+        // Spend the same time as a real check, so timing does not tell which names exist.
+        let _ = hash_password(p, password);
+        return Err(Error::new(ErrorCode::AccountPasswordWrong));
+    };
+    let id = row.int(0)?;
+    check_lock(p, row.opt_int(2)?)?;
+    let hash = row.opt_text(1)?.ok_or_else(|| Error::new(ErrorCode::AccountPasswordWrong))?;
+    if !verify_password(&hash, password)? {
+        let failed = p.store.write(|tx| {
+            tx.query_int(
+                "UPDATE employees SET account_failed = account_failed + 1 WHERE id = ? RETURNING account_failed",
+                &[Value::Int(id)],
+            )
+        })?;
+        return Err(wrong_password(p, failed, |tx, until| {
+            tx.execute(
+                "UPDATE employees SET account_locked_until = ?, account_failed = 0 WHERE id = ?",
+                &[Value::Int(until), Value::Int(id)],
+            )
+        }, |_| Error::new(ErrorCode::AccountPasswordWrong))?);
+    }
+    p.store.write(|tx| {
+        tx.execute(
+            "UPDATE employees SET account_failed = 0, account_locked_until = NULL WHERE id = ?",
+            &[Value::Int(id)],
+        )?;
+        let status = tx.query_opt("SELECT status FROM employees WHERE id = ?", &[Value::Int(id)])?;
+        if status.map(|r| r.text(0)).transpose()?.as_deref() != Some("current") {
+            return Err(Error::new(ErrorCode::AccountDisabled));
+        }
+        open_session(p, tx, id, LoginMethod::Account)
+    })
+}
+
+/// Sets the caller's eCPA account name and password.
+pub(crate) fn set_account(p: &LocalPortal, token: &SessionToken, account: &str, password: &Password) -> Result<()> {
+    let c = caller(p, token)?;
+    let account = account.trim();
+    let valid = (3..=30).contains(&account.chars().count())
+        && account.chars().all(|ch| ch.is_ascii_alphanumeric() || "._-".contains(ch));
+    if !valid {
+        return Err(Error::with(
+            ErrorCode::FieldInvalid,
+            "帳號應為 3 至 30 個英數字或 . _ -",
+            "the account name must be 3 to 30 letters, digits or . _ -",
+        ));
+    }
+    let hash = hash_password(p, password)?;
+    let now = millis(p.now());
+    p.store.write(|tx| {
+        let taken = tx.query_opt(
+            "SELECT id FROM employees WHERE account_name = ? AND id <> ?",
+            &[Value::from(account), Value::Int(c.employee_id)],
+        )?;
+        if taken.is_some() {
+            return Err(Error::new(ErrorCode::AccountNameTaken));
+        }
+        tx.execute(
+            "UPDATE employees SET account_name = ?, account_password_hash = ?, account_failed = 0,
+             account_locked_until = NULL, updated_at = ? WHERE id = ?",
+            &[Value::from(account), Value::from(&hash), Value::Int(now), Value::Int(c.employee_id)],
+        )?;
+        super::audit::record(tx, now, Some(c.employee_id), "account.set", Some(c.employee_id), None, None)
+    })
+}
+
+/// Who a session belongs to.
+pub(crate) fn session_info(p: &LocalPortal, token: &SessionToken) -> Result<SessionInfo> {
+    let c = caller(p, token)?;
+    let hash = token_hash(token.expose());
+    p.store.read(|tx| {
+        let expires = tx.query_int("SELECT expires_at FROM sessions WHERE token_hash = ?", &[Value::from(&hash)])?;
+        session_info_of(tx, c.employee_id, c.method, from_millis(expires)?)
+    })
+}
+
+/// Ends a session; ending an already ended one is harmless.
+pub(crate) fn logout(p: &LocalPortal, token: &SessionToken) -> Result<()> {
+    let hash = token_hash(token.expose());
+    let now = millis(p.now());
+    p.store.write(|tx| {
+        let n = tx.execute(
+            "UPDATE sessions SET ended_at = ? WHERE token_hash = ? AND ended_at IS NULL",
+            &[Value::Int(now), Value::from(&hash)],
+        )?;
+        if n == 0 && tx.query_opt("SELECT 1 FROM sessions WHERE token_hash = ?", &[Value::from(&hash)])?.is_none() {
+            return Err(Error::new(ErrorCode::SessionInvalid));
+        }
+        Ok(())
+    })
+}
+
+/// Refuses unless the session's level reaches `required`.
+pub(crate) fn require_level(c: &Caller, required: AssuranceLevel) -> Result<()> {
+    if c.level < required {
+        return Err(Error::AssuranceTooLow { required, actual: c.level });
+    }
+    Ok(())
+}
+
+fn argon2(p: &LocalPortal) -> Result<Argon2<'static>> {
+    let params = Params::new(p.config.argon2_memory_kib, p.config.argon2_iterations, 1, None)
+        .map_err(|e| Error::internal(format!("argon2 parameters: {e}")))?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+/// An argon2id hash (PHC string, with its own salt and parameters) of a password.
+pub(crate) fn hash_password(p: &LocalPortal, password: &Password) -> Result<String> {
+    let mut salt = [0u8; 16];
+    p.rng.fill(&mut salt)?;
+    let hash = argon2(p)?
+        .hash_password_with_salt(password.expose().as_bytes(), &salt)
+        .map_err(|e| Error::internal(format!("argon2: {e}")))?;
+    Ok(hash.to_string())
+}
+
+/// Whether a password matches a stored hash (whatever parameters it was made with).
+pub(crate) fn verify_password(stored: &str, password: &Password) -> Result<bool> {
+    let parsed = PasswordHash::new(stored).map_err(|_| crate::store::corrupt("password hash does not parse"))?;
+    Ok(Argon2::default().verify_password(password.expose().as_bytes(), &parsed).is_ok())
+}

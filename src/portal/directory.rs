@@ -1,0 +1,421 @@
+//! The directory: agencies (機關), their units (單位), employees current or left office, and the
+//! personnel officers (人事人員) of each agency.
+//!
+//! The directory is maintained by whoever runs the portal (inherent methods of
+//! [`LocalPortal`], one at a time or in bulk from CSV); officers read their own agency's part
+//! through [`Portal::agency_employees`](super::Portal::agency_employees).
+//!
+//! The CSV import reads a header row with these columns (any order; extra columns are
+//! ignored): `agency_code, agency_name, unit, national_id, name, title, email, status, left_on,
+//! left_reason, officer`. `status` is `在職`/`current` or `卸職`/`left`; `left_on` a ROC date;
+//! `officer` is `Y`/`是` for a personnel officer. The whole file is one transaction: every
+//! error is reported with its line, and nothing is written unless every line is good.
+
+use std::io::Read;
+
+use serde::Serialize;
+
+use super::LocalPortal;
+use super::auth::{SessionToken, caller};
+use super::env::millis;
+use super::proofing::{ProofingCategory, seed_current_post};
+use crate::error::{Error, ErrorCode, Result};
+use crate::store::{StoreExt, Tx, Value};
+use crate::types::{AgencyCode, Email, Lang, NationalId, RocDate};
+
+/// Whether a person is serving or has left office; only current employees may log in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmployeeStatus {
+    /// 在職.
+    Current,
+    /// 卸職: left office on a day, for a reason.
+    Left {
+        /// The day they left.
+        on: RocDate,
+        /// Why (e.g. 退休, 辭職, 調職).
+        reason: String,
+    },
+}
+
+/// One employee as the directory records them.
+#[derive(Debug, Clone)]
+pub struct NewEmployee {
+    /// National ID or resident certificate number.
+    pub national_id: NationalId,
+    /// Name.
+    pub name: String,
+    /// The agency they serve in.
+    pub agency: AgencyCode,
+    /// Their unit, if the agency has units.
+    pub unit: Option<String>,
+    /// Job title (職稱).
+    pub title: String,
+    /// Where award-order notifications go; without one, orders go on paper.
+    pub email: Option<Email>,
+    /// Serving or left office.
+    pub status: EmployeeStatus,
+}
+
+/// One employee as an officer sees them.
+#[derive(Debug, Clone, Serialize)]
+pub struct EmployeeSummary {
+    /// Masked national ID.
+    pub national_id: String,
+    /// Name.
+    pub name: String,
+    /// Unit name.
+    pub unit: Option<String>,
+    /// Title.
+    pub title: String,
+    /// `current` or `left`.
+    pub status: String,
+    /// Whether an e-mail address is on record.
+    pub has_email: bool,
+    /// Whether they consented to electronic award orders.
+    pub consented: bool,
+}
+
+/// What a CSV import did.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct DirectoryImport {
+    /// Data lines read.
+    pub rows: usize,
+    /// Agencies created or renamed.
+    pub agencies: usize,
+    /// Employees created.
+    pub created: usize,
+    /// Employees updated.
+    pub updated: usize,
+    /// Personnel officers set.
+    pub officers: usize,
+}
+
+/// Checks a required free-text field: trimmed, 1 to `max` characters, no control characters.
+pub(crate) fn text_field(name: &'static str, value: &str, max: usize) -> Result<String> {
+    let v = value.trim();
+    if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
+        return Err(Error::with(
+            ErrorCode::FieldInvalid,
+            format!("{name} 不可空白、不可超過 {max} 字、不可含控制字元"),
+            format!("{name} must be 1 to {max} characters without control characters"),
+        ));
+    }
+    Ok(v.to_owned())
+}
+
+pub(crate) fn upsert_agency(tx: &mut dyn Tx, code: &AgencyCode, name: &str) -> Result<bool> {
+    let name = text_field("機關名稱 agency name", name, 100)?;
+    let n = tx.execute(
+        "INSERT INTO agencies (code, name) VALUES (?, ?)
+         ON CONFLICT (code) DO UPDATE SET name = excluded.name WHERE agencies.name <> excluded.name",
+        &[Value::from(code.as_str()), Value::from(name)],
+    )?;
+    Ok(n > 0)
+}
+
+fn unit_id(tx: &mut dyn Tx, agency: &AgencyCode, unit: &str) -> Result<i64> {
+    let unit = text_field("單位 unit", unit, 100)?;
+    tx.execute(
+        "INSERT INTO units (agency_code, name) VALUES (?, ?) ON CONFLICT (agency_code, name) DO NOTHING",
+        &[Value::from(agency.as_str()), Value::from(&unit)],
+    )?;
+    tx.query_int(
+        "SELECT id FROM units WHERE agency_code = ? AND name = ?",
+        &[Value::from(agency.as_str()), Value::from(&unit)],
+    )
+}
+
+/// Creates or updates an employee; returns (id, created).
+pub(crate) fn upsert_employee(tx: &mut dyn Tx, e: &NewEmployee, now_ms: i64) -> Result<(i64, bool)> {
+    let name = text_field("姓名 name", &e.name, 40)?;
+    let title = text_field("職稱 title", &e.title, 60)?;
+    if tx.query_opt("SELECT 1 FROM agencies WHERE code = ?", &[Value::from(e.agency.as_str())])?.is_none() {
+        return Err(Error::with(ErrorCode::AgencyNotFound, e.agency.as_str().to_owned(), e.agency.as_str().to_owned()));
+    }
+    let unit = e.unit.as_deref().map(|u| unit_id(tx, &e.agency, u)).transpose()?;
+    let (status, left_on, left_reason) = match &e.status {
+        EmployeeStatus::Current => ("current", None, None),
+        EmployeeStatus::Left { on, reason } => ("left", Some(on.to_iso()), Some(text_field("卸職原因 reason", reason, 100)?)),
+    };
+    let existing = tx.query_opt("SELECT id FROM employees WHERE national_id = ?", &[Value::from(e.national_id.reveal())])?;
+    let email = e.email.as_ref().map(Email::as_str);
+    let (id, created) = match existing {
+        Some(row) => {
+            let id = row.int(0)?;
+            tx.execute(
+                "UPDATE employees SET name = ?, agency_code = ?, unit_id = ?, title = ?, email = ?, status = ?,
+                 left_on = ?, left_reason = ?, updated_at = ? WHERE id = ?",
+                &[
+                    Value::from(&name),
+                    Value::from(e.agency.as_str()),
+                    Value::from(unit),
+                    Value::from(&title),
+                    Value::from(email),
+                    Value::from(status),
+                    Value::from(left_on),
+                    Value::from(left_reason),
+                    Value::Int(now_ms),
+                    Value::Int(id),
+                ],
+            )?;
+            (id, false)
+        }
+        None => {
+            let id = tx.query_int(
+                "INSERT INTO employees (national_id, name, agency_code, unit_id, title, email, status, left_on, left_reason, updated_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                &[
+                    Value::from(e.national_id.reveal()),
+                    Value::from(&name),
+                    Value::from(e.agency.as_str()),
+                    Value::from(unit),
+                    Value::from(&title),
+                    Value::from(email),
+                    Value::from(status),
+                    Value::from(left_on),
+                    Value::from(left_reason),
+                    Value::Int(now_ms),
+                ],
+            )?;
+            (id, true)
+        }
+    };
+    // A person leaving office is no longer anyone's officer, and an officer's role is tied to
+    // the agency they serve in.
+    tx.execute(
+        "DELETE FROM officers WHERE employee_id = ? AND (agency_code <> ? OR ? <> 'current')",
+        &[Value::Int(id), Value::from(e.agency.as_str()), Value::from(status)],
+    )?;
+    seed_current_post(tx, id, &e.agency, e.unit.as_deref())?;
+    Ok((id, created))
+}
+
+/// Makes an employee a personnel officer of the agency they serve in.
+pub(crate) fn set_officer(tx: &mut dyn Tx, national_id: &NationalId) -> Result<()> {
+    let row = tx
+        .query_opt("SELECT id, agency_code, status FROM employees WHERE national_id = ?", &[Value::from(national_id.reveal())])?
+        .ok_or_else(|| Error::new(ErrorCode::EmployeeNotFound))?;
+    if row.text(2)? != "current" {
+        return Err(Error::new(ErrorCode::AccountDisabled));
+    }
+    tx.execute(
+        "INSERT INTO officers (employee_id, agency_code) VALUES (?, ?)
+         ON CONFLICT (employee_id) DO UPDATE SET agency_code = excluded.agency_code",
+        &[Value::Int(row.int(0)?), Value::from(row.text(1)?)],
+    )?;
+    Ok(())
+}
+
+fn csv_error(line: u64, e: &Error) -> Error {
+    Error::with(
+        ErrorCode::CsvInvalid,
+        format!("第 {line} 行：{}", e.message(Lang::ZhTw)),
+        format!("line {line}: {}", e.message(Lang::En)),
+    )
+}
+
+struct CsvRow {
+    line: u64,
+    agency: AgencyCode,
+    agency_name: String,
+    employee: NewEmployee,
+    officer: bool,
+}
+
+fn parse_row(rec: &csv::StringRecord, col: &dyn Fn(&str) -> Option<usize>) -> Result<(AgencyCode, String, NewEmployee, bool)> {
+    let get = |name: &str| col(name).and_then(|i| rec.get(i)).unwrap_or("").trim();
+    let agency = AgencyCode::parse(get("agency_code"))?;
+    let status = match get("status") {
+        "" | "在職" | "current" => EmployeeStatus::Current,
+        "卸職" | "left" => EmployeeStatus::Left { on: RocDate::parse(get("left_on"))?, reason: get("left_reason").to_owned() },
+        other => {
+            return Err(Error::with(
+                ErrorCode::FieldInvalid,
+                format!("狀態應為「在職」或「卸職」，不是「{other}」"),
+                format!("status must be current or left, not {other:?}"),
+            ));
+        }
+    };
+    let email = match get("email") {
+        "" => None,
+        e => Some(Email::parse(e)?),
+    };
+    let unit = Some(get("unit")).filter(|u| !u.is_empty()).map(str::to_owned);
+    let employee = NewEmployee {
+        national_id: NationalId::parse(get("national_id"))?,
+        name: get("name").to_owned(),
+        agency: agency.clone(),
+        unit,
+        title: get("title").to_owned(),
+        email,
+        status,
+    };
+    let officer = matches!(get("officer"), "Y" | "y" | "是" | "yes" | "1");
+    Ok((agency, get("agency_name").to_owned(), employee, officer))
+}
+
+/// Reads and checks the whole file before anything is written.
+fn read_csv(input: impl Read) -> Result<Vec<CsvRow>> {
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(input);
+    let headers = reader
+        .headers()
+        .map_err(|e| Error::with(ErrorCode::CsvInvalid, format!("標題列錯誤：{e}"), format!("header: {e}")))?
+        .clone();
+    let col = |name: &str| headers.iter().position(|h| h.trim_start_matches('\u{feff}') == name);
+    for required in ["agency_code", "agency_name", "national_id", "name", "title"] {
+        if col(required).is_none() {
+            return Err(Error::with(
+                ErrorCode::CsvInvalid,
+                format!("缺少欄位 {required}"),
+                format!("missing column {required}"),
+            ));
+        }
+    }
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    for rec in reader.records() {
+        let rec = rec.map_err(|e| Error::with(ErrorCode::CsvInvalid, e.to_string(), e.to_string()))?;
+        let line = rec.position().map_or(0, |p| p.line());
+        match parse_row(&rec, &col) {
+            Ok((agency, agency_name, employee, officer)) => rows.push(CsvRow { line, agency, agency_name, employee, officer }),
+            Err(e) => errors.push(csv_error(line, &e)),
+        }
+    }
+    if let Some(first) = errors.first() {
+        if errors.len() == 1 {
+            return Err(csv_error_clone(first));
+        }
+        let zh: Vec<String> = errors.iter().take(20).map(|e| e.detail().map_or(String::new(), |d| d.zh.to_string())).collect();
+        let en: Vec<String> = errors.iter().take(20).map(|e| e.detail().map_or(String::new(), |d| d.en.to_string())).collect();
+        return Err(Error::with(
+            ErrorCode::CsvInvalid,
+            format!("共 {} 行錯誤：{}", errors.len(), zh.join("；")),
+            format!("{} bad lines: {}", errors.len(), en.join("; ")),
+        ));
+    }
+    Ok(rows)
+}
+
+fn csv_error_clone(e: &Error) -> Error {
+    match e.detail() {
+        Some(d) => Error::with(ErrorCode::CsvInvalid, d.zh.to_string(), d.en.to_string()),
+        None => Error::new(ErrorCode::CsvInvalid),
+    }
+}
+
+impl LocalPortal {
+    /// Creates an agency or renames it.
+    pub fn add_agency(&self, code: &AgencyCode, name: &str) -> Result<()> {
+        let now = millis(self.now());
+        self.store.write(|tx| {
+            upsert_agency(tx, code, name)?;
+            super::audit::record(tx, now, None, "directory.agency", None, Some(code.as_str()), None)
+        })
+    }
+
+    /// Creates or updates an employee; returns whether they were new.
+    pub fn add_employee(&self, employee: &NewEmployee) -> Result<bool> {
+        let now = millis(self.now());
+        self.store.write(|tx| {
+            let (id, created) = upsert_employee(tx, employee, now)?;
+            super::audit::record(tx, now, None, "directory.employee", Some(id), None, None)?;
+            Ok(created)
+        })
+    }
+
+    /// Makes an employee a personnel officer of the agency they serve in.
+    pub fn set_officer(&self, national_id: &NationalId) -> Result<()> {
+        let now = millis(self.now());
+        self.store.write(|tx| {
+            set_officer(tx, national_id)?;
+            super::audit::record(tx, now, None, "directory.officer", None, None, None)
+        })
+    }
+
+    /// Records that an employee has left office: their sessions end at their next call.
+    pub fn mark_left(&self, national_id: &NationalId, on: RocDate, reason: &str) -> Result<()> {
+        let now = millis(self.now());
+        let reason = text_field("卸職原因 reason", reason, 100)?;
+        self.store.write(|tx| {
+            let id = tx
+                .query_opt("SELECT id FROM employees WHERE national_id = ?", &[Value::from(national_id.reveal())])?
+                .ok_or_else(|| Error::new(ErrorCode::EmployeeNotFound))?
+                .int(0)?;
+            tx.execute(
+                "UPDATE employees SET status = 'left', left_on = ?, left_reason = ?, updated_at = ? WHERE id = ?",
+                &[Value::from(on.to_iso()), Value::from(&reason), Value::Int(now), Value::Int(id)],
+            )?;
+            tx.execute("DELETE FROM officers WHERE employee_id = ?", &[Value::Int(id)])?;
+            super::audit::record(tx, now, None, "directory.left", Some(id), None, None)
+        })
+    }
+
+    /// Sets one field of an employee's personal record (as the personnel system of record has it).
+    pub fn set_record_field(&self, national_id: &NationalId, category: ProofingCategory, field: &str, value: &str) -> Result<()> {
+        let now = millis(self.now());
+        self.store.write(|tx| {
+            let id = tx
+                .query_opt("SELECT id FROM employees WHERE national_id = ?", &[Value::from(national_id.reveal())])?
+                .ok_or_else(|| Error::new(ErrorCode::EmployeeNotFound))?
+                .int(0)?;
+            super::proofing::write_field(tx, id, category, field, value)?;
+            super::audit::record(tx, now, None, "record.set", Some(id), Some(&format!("{}.{field}", category.as_str())), None)
+        })
+    }
+
+    /// Imports agencies, units, employees and officers from CSV (see the module documentation).
+    pub fn import_directory_csv(&self, input: impl Read) -> Result<DirectoryImport> {
+        let rows = read_csv(input)?;
+        let now = millis(self.now());
+        self.store.write(|tx| {
+            let mut report = DirectoryImport { rows: rows.len(), ..Default::default() };
+            for r in &rows {
+                let with_line = |e: Error| csv_error(r.line, &e);
+                if upsert_agency(tx, &r.agency, &r.agency_name).map_err(with_line)? {
+                    report.agencies += 1;
+                }
+                let (_, created) = upsert_employee(tx, &r.employee, now).map_err(with_line)?;
+                if created {
+                    report.created += 1;
+                } else {
+                    report.updated += 1;
+                }
+                if r.officer {
+                    set_officer(tx, &r.employee.national_id).map_err(with_line)?;
+                    report.officers += 1;
+                }
+            }
+            let detail = format!("{} rows", report.rows);
+            super::audit::record(tx, now, None, "directory.import", None, None, Some(&detail))?;
+            Ok(report)
+        })
+    }
+}
+
+pub(crate) fn agency_employees(p: &LocalPortal, token: &SessionToken) -> Result<Vec<EmployeeSummary>> {
+    let c = caller(p, token)?;
+    let agency = c.officer_agency()?.to_owned();
+    let now = millis(p.now());
+    p.store.write(|tx| {
+        let rows = tx.query(
+            "SELECT e.national_id, e.name, u.name, e.title, e.status, e.email IS NOT NULL, c.employee_id IS NOT NULL
+             FROM employees e LEFT JOIN units u ON u.id = e.unit_id LEFT JOIN consents c ON c.employee_id = e.id
+             WHERE e.agency_code = ? ORDER BY u.name, e.name",
+            &[Value::from(agency.as_str())],
+        )?;
+        super::audit::record(tx, now, Some(c.employee_id), "directory.list", None, Some(&agency), None)?;
+        rows.iter()
+            .map(|r| {
+                Ok(EmployeeSummary {
+                    national_id: r.parsed(0, NationalId::parse)?.masked(),
+                    name: r.text(1)?,
+                    unit: r.opt_text(2)?,
+                    title: r.text(3)?,
+                    status: r.text(4)?,
+                    has_email: r.bool(5)?,
+                    consented: r.bool(6)?,
+                })
+            })
+            .collect()
+    })
+}

@@ -1,0 +1,375 @@
+//! The engine: the whole eCPA award-order flow behind one trait, [`Portal`].
+//!
+//! [`LocalPortal`] runs it in this process on a [`Store`](crate::store::Store) (SQLite by
+//! default); a network client implements the same trait, so a program changes one line to
+//! move from embedded to remote. Every operation a person performs takes their
+//! [`SessionToken`]; what a session may see is decided here, once: employees see only their own
+//! data, personnel officers (人事人員) only their own agency's.
+//!
+//! Operator tasks that belong to whoever runs the database (importing the directory,
+//! announcing maintenance, delivering the outbox) are inherent methods of [`LocalPortal`]
+//! rather than part of [`Portal`].
+
+pub mod apps;
+pub mod audit;
+pub mod auth;
+pub mod awards;
+pub mod consent;
+pub mod directory;
+pub mod env;
+pub mod notify;
+pub mod proofing;
+pub mod registration;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use time::{Duration, OffsetDateTime};
+
+use crate::error::Result;
+use crate::store::{SqliteStore, Store, schema};
+use crate::types::{NhiCardData, Password};
+
+pub use apps::Application;
+pub use audit::{AuditEntry, AuditQuery};
+pub use auth::{LoginMethod, Session, SessionInfo, SessionToken};
+pub use awards::{
+    AwardKind, AwardOrder, AwardOrderSummary, BulkIssueReport, Delivery, DeliveryPolicy, NewAwardOrder, PaperReason,
+    Tally, UnsignedOrder, YearlyAwards,
+};
+pub use consent::{ConsentRecord, ConsentText};
+pub use directory::{DirectoryImport, EmployeeStatus, EmployeeSummary, NewEmployee};
+pub use env::{Clock, ManualClock, OsRandomness, Randomness, SystemClock};
+pub use notify::{DeliveryReport, FileMailer, Mailer, OutboxStats, OutgoingMail, ReceivedMail};
+pub use proofing::{
+    CorrectionDecision, CorrectionStatus, FieldValue, PersonalRecord, ProofingCategory, ProofingCorrection,
+    ProofingQuery, ProofingQueryRow, ProofingSubmission, RecordCategory, StagedCorrection, TodoItem,
+};
+pub use registration::{MaintenanceWindow, RegistrationForm, RegistrationReceipt, ResetDelivery};
+
+/// Settings of a portal. The defaults are the production values.
+#[derive(Debug, Clone)]
+pub struct PortalConfig {
+    /// A session ends after this long without a call.
+    pub session_idle: Duration,
+    /// A session ends this long after login, busy or not.
+    pub session_absolute: Duration,
+    /// Wrong passwords in a row (per NHI card, per eCPA account) before logins are suspended.
+    pub max_password_failures: u32,
+    /// How long logins stay suspended after too many wrong passwords.
+    pub lockout: Duration,
+    /// How long a registration confirmation link stays valid.
+    pub confirmation_ttl: Duration,
+    /// The portal's address, for links in mail.
+    pub portal_url: String,
+    /// The sender of every mail.
+    pub mail_from: String,
+    /// Which award orders may be delivered electronically, and since when.
+    pub delivery_policy: DeliveryPolicy,
+    /// argon2id memory cost in KiB.
+    pub argon2_memory_kib: u32,
+    /// argon2id passes.
+    pub argon2_iterations: u32,
+}
+
+impl Default for PortalConfig {
+    fn default() -> Self {
+        PortalConfig {
+            session_idle: Duration::minutes(30),
+            session_absolute: Duration::hours(8),
+            max_password_failures: 5,
+            lockout: Duration::minutes(15),
+            confirmation_ttl: Duration::hours(24),
+            portal_url: "http://127.0.0.1:8080".into(),
+            mail_from: "人事服務網 eCPA <noreply@ecpa.localhost>".into(),
+            delivery_policy: DeliveryPolicy::default(),
+            // OWASP's first argon2id recommendation: 19 MiB, two passes, one lane.
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+        }
+    }
+}
+
+/// The engine, running in this process on a database it owns.
+pub struct LocalPortal {
+    pub(crate) store: Box<dyn Store>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) rng: Arc<dyn Randomness>,
+    pub(crate) config: PortalConfig,
+}
+
+impl std::fmt::Debug for LocalPortal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalPortal").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl LocalPortal {
+    /// Opens (or creates) a portal database file, bringing its schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::with_store(Box::new(SqliteStore::open(path)?), PortalConfig::default())
+    }
+
+    /// A throwaway portal in memory.
+    pub fn in_memory() -> Result<Self> {
+        Self::with_store(Box::new(SqliteStore::in_memory()?), PortalConfig::default())
+    }
+
+    /// A portal on any store, with the system clock and randomness.
+    pub fn with_store(store: Box<dyn Store>, config: PortalConfig) -> Result<Self> {
+        Self::with_parts(store, config, Arc::new(SystemClock), Arc::new(OsRandomness))
+    }
+
+    /// A portal with every part chosen by the caller (tests step a [`ManualClock`]).
+    pub fn with_parts(
+        store: Box<dyn Store>,
+        config: PortalConfig,
+        clock: Arc<dyn Clock>,
+        rng: Arc<dyn Randomness>,
+    ) -> Result<Self> {
+        schema::migrate(store.as_ref(), env::millis(clock.now()))?;
+        Ok(LocalPortal { store, clock, rng, config })
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> &PortalConfig {
+        &self.config
+    }
+
+    pub(crate) fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+}
+
+/// The whole flow, as one API: embedded ([`LocalPortal`]) or remote.
+///
+/// Every method that acts for a person takes their session token; the rest act for someone
+/// who is not logged in yet (registration, login).
+pub trait Portal: Send + Sync {
+    // ---- NHI card online registration (健保卡網路服務註冊) ----
+
+    /// Starts a registration from the card's data and the form; mails a confirmation link.
+    fn start_nhi_registration(&self, form: &RegistrationForm) -> Result<RegistrationReceipt>;
+    /// Mails a fresh confirmation link for a registration still waiting (重寄認證信).
+    fn resend_confirmation(&self, card: &NhiCardData) -> Result<RegistrationReceipt>;
+    /// Completes a registration: the link's token, with the same card inserted.
+    fn confirm_nhi_registration(&self, card: &NhiCardData, token: &str) -> Result<()>;
+    /// Forgot password: mails a 30-minute, single-use reset link.
+    fn request_password_reset(&self, card: &NhiCardData, delivery: &ResetDelivery) -> Result<RegistrationReceipt>;
+    /// Sets a new registration password with a reset link's token; the old one worked until now.
+    fn complete_password_reset(&self, card: &NhiCardData, token: &str, new_password: &Password) -> Result<()>;
+    /// Announced maintenance windows that have not ended yet.
+    fn maintenance_windows(&self) -> Result<Vec<MaintenanceWindow>>;
+
+    // ---- login and sessions ----
+
+    /// Logs in with the NHI card and its registered password.
+    fn login_nhi_card(&self, card: &NhiCardData, password: &Password) -> Result<Session>;
+    /// Logs in with an eCPA account name and password (the lowest assurance level).
+    fn login_account(&self, account: &str, password: &Password) -> Result<Session>;
+    /// Sets the caller's own eCPA account name and password.
+    fn set_account(&self, session: &SessionToken, account: &str, password: &Password) -> Result<()>;
+    /// Who the session belongs to, and how they logged in.
+    fn session_info(&self, session: &SessionToken) -> Result<SessionInfo>;
+    /// Ends the session.
+    fn logout(&self, session: &SessionToken) -> Result<()>;
+
+    // ---- application catalogue (應用系統) ----
+
+    /// The catalogue, each entry marked usable or not with this session's login.
+    fn applications(&self, session: &SessionToken) -> Result<Vec<Application>>;
+    /// Adds an application to "my applications".
+    fn add_my_application(&self, session: &SessionToken, code: &str) -> Result<()>;
+    /// The caller's own list.
+    fn my_applications(&self, session: &SessionToken) -> Result<Vec<Application>>;
+    /// Opens an application: it must be in "my applications" and the login strong enough.
+    fn open_application(&self, session: &SessionToken, code: &str) -> Result<Application>;
+
+    // ---- consent to electronic award orders (獎令電子化同意) ----
+
+    /// The consent text currently shown, with its version.
+    fn consent_text(&self) -> Result<ConsentText>;
+    /// The caller's consent, if given.
+    fn consent_status(&self, session: &SessionToken) -> Result<Option<ConsentRecord>>;
+    /// Agrees to the text of `version`; final. Agreeing again changes nothing.
+    fn give_consent(&self, session: &SessionToken, version: &str) -> Result<ConsentRecord>;
+    /// Asks to withdraw consent: always refused, because consent is final.
+    fn withdraw_consent(&self, session: &SessionToken) -> Result<()>;
+
+    // ---- award orders (獎懲令) ----
+
+    /// A personnel officer issues one order for an employee of their agency.
+    fn issue_award_order(&self, session: &SessionToken, order: &NewAwardOrder) -> Result<AwardOrder>;
+    /// A personnel officer issues many orders at once: all of them, or none.
+    fn issue_award_orders(&self, session: &SessionToken, orders: &[NewAwardOrder]) -> Result<BulkIssueReport>;
+    /// The caller's electronically delivered orders not yet viewed (未檢視獎令).
+    fn unviewed_award_orders(&self, session: &SessionToken) -> Result<Vec<AwardOrderSummary>>;
+    /// Opens one of the caller's orders; the first view signs for it (簽收).
+    fn view_award_order(&self, session: &SessionToken, order_id: i64) -> Result<AwardOrder>;
+    /// The caller's rewards and punishments year by year (查詢個人歷年獎懲資料).
+    fn award_history(&self, session: &SessionToken) -> Result<Vec<YearlyAwards>>;
+    /// A personnel officer's list of electronically delivered orders not yet signed for.
+    fn unsigned_award_orders(&self, session: &SessionToken) -> Result<Vec<UnsignedOrder>>;
+
+    // ---- proofing (個人資料校對) ----
+
+    /// The caller's personal record in its nine categories, with staged corrections.
+    fn personal_record(&self, session: &SessionToken) -> Result<PersonalRecord>;
+    /// Stages a correction of one field (修改前 / 修改後).
+    fn stage_correction(
+        &self,
+        session: &SessionToken,
+        category: ProofingCategory,
+        field: &str,
+        new_value: &str,
+    ) -> Result<StagedCorrection>;
+    /// Drops a staged correction.
+    fn discard_correction(&self, session: &SessionToken, category: ProofingCategory, field: &str) -> Result<()>;
+    /// 校對完成: submits the staged corrections; the officer's to-do appears at once.
+    fn complete_proofing(&self, session: &SessionToken) -> Result<ProofingSubmission>;
+    /// The officer's query (人事人員校對查詢).
+    fn proofing_query(&self, session: &SessionToken, query: &ProofingQuery) -> Result<Vec<ProofingQueryRow>>;
+    /// The officer's open to-do items.
+    fn officer_todos(&self, session: &SessionToken) -> Result<Vec<TodoItem>>;
+    /// The corrections of one submission, for an officer of its agency.
+    fn submission_corrections(&self, session: &SessionToken, submission_id: i64) -> Result<Vec<ProofingCorrection>>;
+    /// Approves (and applies) or rejects one correction (人事人員處理).
+    fn process_correction(
+        &self,
+        session: &SessionToken,
+        correction_id: i64,
+        decision: &CorrectionDecision,
+    ) -> Result<ProofingCorrection>;
+
+    // ---- directory and audit ----
+
+    /// A personnel officer's list of their agency's employees.
+    fn agency_employees(&self, session: &SessionToken) -> Result<Vec<EmployeeSummary>>;
+    /// The audit trail: an employee sees who read or changed their data; an officer, their agency's.
+    fn audit_trail(&self, session: &SessionToken, query: &AuditQuery) -> Result<Vec<AuditEntry>>;
+}
+
+impl Portal for LocalPortal {
+    fn start_nhi_registration(&self, form: &RegistrationForm) -> Result<RegistrationReceipt> {
+        registration::start(self, form)
+    }
+    fn resend_confirmation(&self, card: &NhiCardData) -> Result<RegistrationReceipt> {
+        registration::resend(self, card)
+    }
+    fn confirm_nhi_registration(&self, card: &NhiCardData, token: &str) -> Result<()> {
+        registration::confirm(self, card, token)
+    }
+    fn request_password_reset(&self, card: &NhiCardData, delivery: &ResetDelivery) -> Result<RegistrationReceipt> {
+        registration::request_reset(self, card, delivery)
+    }
+    fn complete_password_reset(&self, card: &NhiCardData, token: &str, new_password: &Password) -> Result<()> {
+        registration::complete_reset(self, card, token, new_password)
+    }
+    fn maintenance_windows(&self) -> Result<Vec<MaintenanceWindow>> {
+        registration::windows(self)
+    }
+
+    fn login_nhi_card(&self, card: &NhiCardData, password: &Password) -> Result<Session> {
+        auth::login_nhi_card(self, card, password)
+    }
+    fn login_account(&self, account: &str, password: &Password) -> Result<Session> {
+        auth::login_account(self, account, password)
+    }
+    fn set_account(&self, session: &SessionToken, account: &str, password: &Password) -> Result<()> {
+        auth::set_account(self, session, account, password)
+    }
+    fn session_info(&self, session: &SessionToken) -> Result<SessionInfo> {
+        auth::session_info(self, session)
+    }
+    fn logout(&self, session: &SessionToken) -> Result<()> {
+        auth::logout(self, session)
+    }
+
+    fn applications(&self, session: &SessionToken) -> Result<Vec<Application>> {
+        apps::catalogue(self, session, false)
+    }
+    fn add_my_application(&self, session: &SessionToken, code: &str) -> Result<()> {
+        apps::add(self, session, code)
+    }
+    fn my_applications(&self, session: &SessionToken) -> Result<Vec<Application>> {
+        apps::catalogue(self, session, true)
+    }
+    fn open_application(&self, session: &SessionToken, code: &str) -> Result<Application> {
+        apps::open(self, session, code)
+    }
+
+    fn consent_text(&self) -> Result<ConsentText> {
+        Ok(consent::current_text())
+    }
+    fn consent_status(&self, session: &SessionToken) -> Result<Option<ConsentRecord>> {
+        consent::status(self, session)
+    }
+    fn give_consent(&self, session: &SessionToken, version: &str) -> Result<ConsentRecord> {
+        consent::give(self, session, version)
+    }
+    fn withdraw_consent(&self, session: &SessionToken) -> Result<()> {
+        consent::withdraw(self, session)
+    }
+
+    fn issue_award_order(&self, session: &SessionToken, order: &NewAwardOrder) -> Result<AwardOrder> {
+        awards::issue_one(self, session, order)
+    }
+    fn issue_award_orders(&self, session: &SessionToken, orders: &[NewAwardOrder]) -> Result<BulkIssueReport> {
+        awards::issue_many(self, session, orders)
+    }
+    fn unviewed_award_orders(&self, session: &SessionToken) -> Result<Vec<AwardOrderSummary>> {
+        awards::unviewed(self, session)
+    }
+    fn view_award_order(&self, session: &SessionToken, order_id: i64) -> Result<AwardOrder> {
+        awards::view(self, session, order_id)
+    }
+    fn award_history(&self, session: &SessionToken) -> Result<Vec<YearlyAwards>> {
+        awards::history(self, session)
+    }
+    fn unsigned_award_orders(&self, session: &SessionToken) -> Result<Vec<UnsignedOrder>> {
+        awards::unsigned(self, session)
+    }
+
+    fn personal_record(&self, session: &SessionToken) -> Result<PersonalRecord> {
+        proofing::record(self, session)
+    }
+    fn stage_correction(
+        &self,
+        session: &SessionToken,
+        category: ProofingCategory,
+        field: &str,
+        new_value: &str,
+    ) -> Result<StagedCorrection> {
+        proofing::stage(self, session, category, field, new_value)
+    }
+    fn discard_correction(&self, session: &SessionToken, category: ProofingCategory, field: &str) -> Result<()> {
+        proofing::discard(self, session, category, field)
+    }
+    fn complete_proofing(&self, session: &SessionToken) -> Result<ProofingSubmission> {
+        proofing::complete(self, session)
+    }
+    fn proofing_query(&self, session: &SessionToken, query: &ProofingQuery) -> Result<Vec<ProofingQueryRow>> {
+        proofing::query(self, session, query)
+    }
+    fn officer_todos(&self, session: &SessionToken) -> Result<Vec<TodoItem>> {
+        proofing::todos(self, session)
+    }
+    fn submission_corrections(&self, session: &SessionToken, submission_id: i64) -> Result<Vec<ProofingCorrection>> {
+        proofing::submission_corrections(self, session, submission_id)
+    }
+    fn process_correction(
+        &self,
+        session: &SessionToken,
+        correction_id: i64,
+        decision: &CorrectionDecision,
+    ) -> Result<ProofingCorrection> {
+        proofing::process(self, session, correction_id, decision)
+    }
+
+    fn agency_employees(&self, session: &SessionToken) -> Result<Vec<EmployeeSummary>> {
+        directory::agency_employees(self, session)
+    }
+    fn audit_trail(&self, session: &SessionToken, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        audit::trail(self, session, query)
+    }
+}

@@ -1,0 +1,774 @@
+//! Proofing one's own personal record (個人資料校對) and the personnel office's processing of
+//! corrections (人事人員處理).
+//!
+//! The record has nine categories. The person ticks a field, enters the new value (修改前 and
+//! 修改後 are kept side by side) and, when done, presses 校對完成: the staged corrections become
+//! one submission and the agency's personnel office gets a to-do item at once (the old portal
+//! refreshed it overnight). An officer of that agency approves a correction, which applies it
+//! (a new e-mail address is where the next award notice goes), or rejects it with a reason.
+//! Approving applies the change, records the decision and closes the to-do in one
+//! transaction: never half of it.
+
+use serde::Serialize;
+
+use super::LocalPortal;
+use super::apps::{PROOFING_SITE, caller_for};
+use super::auth::SessionToken;
+use super::directory::text_field;
+use super::env::{from_millis, millis};
+use crate::error::{Error, ErrorCode, Result};
+use crate::store::{Row, StoreExt, Tx, Value};
+use crate::types::{AgencyCode, Email, Lang, NationalId, RocDate, RocDateTime};
+
+/// The nine categories of the personal record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProofingCategory {
+    /// 基本資料.
+    Basic,
+    /// 現職資料.
+    CurrentPost,
+    /// 學歷資料.
+    Education,
+    /// 考試資料.
+    Examination,
+    /// 訓練進修資料.
+    Training,
+    /// 經歷資料.
+    Career,
+    /// 考績資料.
+    Performance,
+    /// 獎懲資料.
+    RewardsPunishments,
+    /// 其它表.
+    Others,
+}
+
+impl ProofingCategory {
+    /// All nine, in the order of the proofing site's tabs.
+    pub const ALL: [ProofingCategory; 9] = [
+        ProofingCategory::Basic,
+        ProofingCategory::CurrentPost,
+        ProofingCategory::Education,
+        ProofingCategory::Examination,
+        ProofingCategory::Training,
+        ProofingCategory::Career,
+        ProofingCategory::Performance,
+        ProofingCategory::RewardsPunishments,
+        ProofingCategory::Others,
+    ];
+
+    /// The stable name stored and sent over the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProofingCategory::Basic => "basic",
+            ProofingCategory::CurrentPost => "current_post",
+            ProofingCategory::Education => "education",
+            ProofingCategory::Examination => "examination",
+            ProofingCategory::Training => "training",
+            ProofingCategory::Career => "career",
+            ProofingCategory::Performance => "performance",
+            ProofingCategory::RewardsPunishments => "rewards_punishments",
+            ProofingCategory::Others => "others",
+        }
+    }
+
+    /// The tab's name.
+    pub fn label(self, lang: Lang) -> &'static str {
+        let (zh, en) = match self {
+            ProofingCategory::Basic => ("基本資料", "basic data"),
+            ProofingCategory::CurrentPost => ("現職資料", "current post"),
+            ProofingCategory::Education => ("學歷資料", "education"),
+            ProofingCategory::Examination => ("考試資料", "examinations"),
+            ProofingCategory::Training => ("訓練進修資料", "training"),
+            ProofingCategory::Career => ("經歷資料", "career history"),
+            ProofingCategory::Performance => ("考績資料", "performance ratings"),
+            ProofingCategory::RewardsPunishments => ("獎懲資料", "rewards and punishments"),
+            ProofingCategory::Others => ("其它表", "others"),
+        };
+        lang.pick(zh, en)
+    }
+
+    /// The category with this stable name.
+    pub fn parse(s: &str) -> Result<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s).ok_or_else(|| {
+            Error::with(ErrorCode::ProofingFieldUnknown, format!("無此類別 {s}"), format!("no category {s:?}"))
+        })
+    }
+
+    /// The fields of this category.
+    pub fn fields(self) -> impl Iterator<Item = &'static FieldSpec> {
+        FIELDS.iter().filter(move |f| f.category == self)
+    }
+}
+
+/// How a field's value is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldFormat {
+    /// Free text up to 100 characters.
+    Text,
+    /// An e-mail address.
+    Email,
+    /// A ROC date, stored in the slash form.
+    RocDate,
+}
+
+/// One field of the personal record.
+#[derive(Debug)]
+pub struct FieldSpec {
+    /// Its category.
+    pub category: ProofingCategory,
+    /// Its stable key.
+    pub key: &'static str,
+    /// Its label on the site.
+    pub label_zh: &'static str,
+    /// Its label in English.
+    pub label_en: &'static str,
+    /// Whether the person may propose a correction online.
+    pub correctable: bool,
+    /// How values are checked.
+    pub format: FieldFormat,
+}
+
+macro_rules! fields {
+    ($( $cat:ident $key:literal $zh:literal $en:literal $corr:literal $fmt:ident; )*) => {
+        /// Every field of the record: the one list the site, the checks and the storage share.
+        pub static FIELDS: &[FieldSpec] = &[ $( FieldSpec {
+            category: ProofingCategory::$cat, key: $key, label_zh: $zh, label_en: $en,
+            correctable: $corr, format: FieldFormat::$fmt,
+        }, )* ];
+    };
+}
+
+fields! {
+    Basic "name" "姓名" "name" false Text;
+    Basic "birth_date" "出生日期" "date of birth" false RocDate;
+    Basic "sex" "性別" "sex" false Text;
+    Basic "registered_address" "戶籍地址" "household registration address" true Text;
+    Basic "mailing_address" "通訊地址" "mailing address" true Text;
+    Basic "home_phone" "住宅電話" "home phone" true Text;
+    Basic "mobile" "行動電話" "mobile phone" true Text;
+    CurrentPost "occupying_agency" "佔缺機關" "agency of the post held" true Text;
+    CurrentPost "occupying_unit" "佔缺單位" "unit of the post held" true Text;
+    CurrentPost "serving_agency" "實際服務機關" "agency actually served" true Text;
+    CurrentPost "serving_unit" "實際服務單位" "unit actually served" true Text;
+    CurrentPost "title" "職稱" "title" true Text;
+    CurrentPost "concurrent_title" "兼職職稱" "concurrent title" true Text;
+    CurrentPost "supervisor_level" "主管級別" "supervisor level" true Text;
+    CurrentPost "job_series" "職系" "job series" true Text;
+    CurrentPost "grade_range_1_from" "職務列等第一組起" "grade range 1 from" true Text;
+    CurrentPost "grade_range_1_to" "職務列等第一組迄" "grade range 1 to" true Text;
+    CurrentPost "grade_range_2_from" "職務列等第二組起" "grade range 2 from" true Text;
+    CurrentPost "grade_range_2_to" "職務列等第二組迄" "grade range 2 to" true Text;
+    CurrentPost "current_grade" "現支職等" "current grade" true Text;
+    CurrentPost "pay_grade" "現支俸級" "pay grade" true Text;
+    CurrentPost "pay_points" "現支俸點" "pay points" true Text;
+    CurrentPost "provisional_pay_points" "暫支俸點" "provisional pay points" true Text;
+    CurrentPost "appointment_reason" "任職原因" "reason of appointment" true Text;
+    CurrentPost "appointment_effective" "任職生效日期" "appointment effective date" true RocDate;
+    CurrentPost "appointment_issued" "派令發文日期" "appointment order date" true RocDate;
+    CurrentPost "reported_on" "實際到職日期" "date reported for duty" true RocDate;
+    CurrentPost "appointment_document" "任職字號" "appointment document number" true Text;
+    CurrentPost "staff_category" "人員區分" "staff category" true Text;
+    CurrentPost "office_phone" "辦公室電話" "office phone" true Text;
+    CurrentPost "leaving_reason" "卸職原因" "reason for leaving" true Text;
+    CurrentPost "dismissal_issued" "免職派令發文日期" "dismissal order date" true RocDate;
+    CurrentPost "dismissal_effective" "免職生效日期" "dismissal effective date" true RocDate;
+    CurrentPost "left_on" "實際離職日期" "date left" true RocDate;
+    CurrentPost "dismissal_document" "免職字號" "dismissal document number" true Text;
+    CurrentPost "retirement_month" "屆退年月" "retirement month" true Text;
+    CurrentPost "email" "電子郵件信箱" "e-mail address" true Email;
+    Education "school" "學校名稱" "school" true Text;
+    Education "department" "院系科組" "department" true Text;
+    Education "degree" "學位" "degree" true Text;
+    Education "graduated_on" "畢業日期" "graduation date" true RocDate;
+    Examination "exam" "考試名稱" "examination" true Text;
+    Examination "exam_year" "考試年度" "year" true Text;
+    Examination "exam_class" "等別類科" "level and class" true Text;
+    Training "course" "課程名稱" "course" true Text;
+    Training "hours" "時數" "hours" true Text;
+    Training "completed_on" "完成日期" "completion date" true RocDate;
+    Career "agency" "服務機關" "agency" true Text;
+    Career "title" "職稱" "title" true Text;
+    Career "from" "起日" "from" true RocDate;
+    Career "to" "迄日" "to" true RocDate;
+    Performance "year" "考績年度" "rating year" true Text;
+    Performance "grade" "考績等次" "grade" true Text;
+    RewardsPunishments "note" "獎懲補充說明" "note on rewards and punishments" true Text;
+    Others "note" "其他說明" "other notes" true Text;
+}
+
+/// The field `key` of `category`.
+pub fn field_spec(category: ProofingCategory, key: &str) -> Result<&'static FieldSpec> {
+    category.fields().find(|f| f.key == key).ok_or_else(|| {
+        Error::with(
+            ErrorCode::ProofingFieldUnknown,
+            format!("{} 無欄位 {key}", category.label(Lang::ZhTw)),
+            format!("{} has no field {key:?}", category.label(Lang::En)),
+        )
+    })
+}
+
+/// Checks and normalises a value for a field.
+fn normalise(spec: &FieldSpec, value: &str) -> Result<String> {
+    match spec.format {
+        FieldFormat::Text => text_field("欄位內容 value", value, 100),
+        FieldFormat::Email => Ok(Email::parse(value)?.as_str().to_owned()),
+        FieldFormat::RocDate => Ok(RocDate::parse(value)?.to_slash()),
+    }
+}
+
+/// Fields kept in the directory's own columns, so the engine reads them from one place.
+fn column_of(spec: &FieldSpec) -> Option<&'static str> {
+    match (spec.category, spec.key) {
+        (ProofingCategory::CurrentPost, "email") => Some("email"),
+        (ProofingCategory::CurrentPost, "title") => Some("title"),
+        (ProofingCategory::Basic, "name") => Some("name"),
+        _ => None,
+    }
+}
+
+fn read_field(tx: &mut dyn Tx, employee_id: i64, spec: &FieldSpec) -> Result<Option<String>> {
+    if let Some(col) = column_of(spec) {
+        let row = tx.query_opt(&format!("SELECT {col} FROM employees WHERE id = ?"), &[Value::Int(employee_id)])?;
+        return row.map(|r| r.opt_text(0)).transpose().map(Option::flatten);
+    }
+    let row = tx.query_opt(
+        "SELECT value FROM record_fields WHERE employee_id = ? AND category = ? AND field = ?",
+        &[Value::Int(employee_id), Value::from(spec.category.as_str()), Value::from(spec.key)],
+    )?;
+    row.map(|r| r.text(0)).transpose()
+}
+
+/// Sets a field of the record (checked): used by approvals and by the system of record.
+pub(crate) fn write_field(tx: &mut dyn Tx, employee_id: i64, category: ProofingCategory, key: &str, value: &str) -> Result<()> {
+    let spec = field_spec(category, key)?;
+    let value = normalise(spec, value)?;
+    if let Some(col) = column_of(spec) {
+        tx.execute(&format!("UPDATE employees SET {col} = ? WHERE id = ?"), &[Value::from(&value), Value::Int(employee_id)])?;
+    } else {
+        tx.execute(
+            "INSERT INTO record_fields (employee_id, category, field, value) VALUES (?, ?, ?, ?)
+             ON CONFLICT (employee_id, category, field) DO UPDATE SET value = excluded.value",
+            &[Value::Int(employee_id), Value::from(category.as_str()), Value::from(key), Value::from(&value)],
+        )?;
+    }
+    Ok(())
+}
+
+/// Fills the current-post agency and unit fields from the directory where they are still empty.
+pub(crate) fn seed_current_post(tx: &mut dyn Tx, employee_id: i64, agency: &AgencyCode, unit: Option<&str>) -> Result<()> {
+    let agency_name = tx.query_opt("SELECT name FROM agencies WHERE code = ?", &[Value::from(agency.as_str())])?;
+    let agency_name = agency_name.map(|r| r.text(0)).transpose()?;
+    for (key, value) in [
+        ("occupying_agency", agency_name.as_deref()),
+        ("serving_agency", agency_name.as_deref()),
+        ("occupying_unit", unit),
+        ("serving_unit", unit),
+    ] {
+        if let Some(v) = value {
+            tx.execute(
+                "INSERT INTO record_fields (employee_id, category, field, value) VALUES (?, 'current_post', ?, ?)
+                 ON CONFLICT (employee_id, category, field) DO NOTHING",
+                &[Value::Int(employee_id), Value::from(key), Value::from(v)],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// One field as the person sees it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FieldValue {
+    /// Stable key.
+    pub key: String,
+    /// Label (Chinese).
+    pub label_zh: String,
+    /// Label (English).
+    pub label_en: String,
+    /// The recorded value (修改前).
+    pub value: Option<String>,
+    /// A staged correction (修改後), if any.
+    pub staged: Option<String>,
+    /// Whether it may be corrected online.
+    pub correctable: bool,
+}
+
+/// One category of the record.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RecordCategory {
+    /// Which.
+    pub category: ProofingCategory,
+    /// Its fields.
+    pub fields: Vec<FieldValue>,
+}
+
+/// The whole personal record, as its person proofs it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PersonalRecord {
+    /// Name.
+    pub name: String,
+    /// Masked national ID.
+    pub national_id: String,
+    /// The nine categories.
+    pub categories: Vec<RecordCategory>,
+    /// When the person last pressed 校對完成.
+    pub last_proofed: Option<RocDateTime>,
+}
+
+/// A staged correction.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct StagedCorrection {
+    /// Category.
+    pub category: ProofingCategory,
+    /// Field key.
+    pub field: String,
+    /// 修改前.
+    pub before: Option<String>,
+    /// 修改後.
+    pub after: String,
+}
+
+/// What 校對完成 produced.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ProofingSubmission {
+    /// Its number.
+    pub id: i64,
+    /// When.
+    pub completed_at: RocDateTime,
+    /// Corrections submitted (0 means the record was confirmed as it is).
+    pub corrections: u32,
+}
+
+/// A correction's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CorrectionStatus {
+    /// Waiting for the personnel office.
+    Pending,
+    /// Approved and applied.
+    Approved,
+    /// Rejected, with a reason.
+    Rejected,
+}
+
+impl CorrectionStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            CorrectionStatus::Pending => "pending",
+            CorrectionStatus::Approved => "approved",
+            CorrectionStatus::Rejected => "rejected",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self> {
+        match s {
+            "pending" => Ok(CorrectionStatus::Pending),
+            "approved" => Ok(CorrectionStatus::Approved),
+            "rejected" => Ok(CorrectionStatus::Rejected),
+            other => Err(crate::store::corrupt(format!("unknown correction status {other}"))),
+        }
+    }
+}
+
+/// A submitted correction, as the officer processes it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ProofingCorrection {
+    /// Its number.
+    pub id: i64,
+    /// The submission it belongs to.
+    pub submission_id: i64,
+    /// Whose record (masked ID).
+    pub national_id: String,
+    /// Their name.
+    pub name: String,
+    /// Category.
+    pub category: ProofingCategory,
+    /// Field key.
+    pub field: String,
+    /// Field label.
+    pub label_zh: String,
+    /// 修改前.
+    pub before: Option<String>,
+    /// 修改後.
+    pub after: String,
+    /// State.
+    pub status: CorrectionStatus,
+    /// The reason of a rejection.
+    pub reject_reason: Option<String>,
+    /// When it was processed.
+    pub processed_at: Option<RocDateTime>,
+}
+
+/// An officer's decision on a correction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorrectionDecision {
+    /// Apply the change.
+    Approve,
+    /// Refuse it, saying why.
+    Reject {
+        /// Why (required).
+        reason: String,
+    },
+}
+
+/// The officer's query screen (人事人員校對查詢). The agency is always the officer's own.
+#[derive(Debug, Clone, Default)]
+pub struct ProofingQuery {
+    /// Units whose name contains this text.
+    pub unit: Option<String>,
+    /// Proofed on or after this day (校對日期起).
+    pub from: Option<RocDate>,
+    /// Proofed on or before this day (校對日期迄).
+    pub to: Option<RocDate>,
+    /// Only people who have (true) or have not (false) proofed in the range (校對狀態).
+    pub proofed: Option<bool>,
+    /// Only submissions fully processed (true) or with corrections waiting (false) (處理狀態).
+    pub processed: Option<bool>,
+}
+
+/// One employee on the officer's query screen.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ProofingQueryRow {
+    /// Masked national ID.
+    pub national_id: String,
+    /// Name.
+    pub name: String,
+    /// Unit.
+    pub unit: Option<String>,
+    /// Their latest submission in the range, if any.
+    pub submission_id: Option<i64>,
+    /// When they pressed 校對完成 (ROC date for the screen, ISO in JSON).
+    pub proofed_on: Option<RocDate>,
+    /// Corrections in that submission.
+    pub corrections: u32,
+    /// Of which still waiting.
+    pub pending: u32,
+}
+
+/// An open item on the officer's to-do list.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TodoItem {
+    /// Its number.
+    pub id: i64,
+    /// The submission to process.
+    pub submission_id: i64,
+    /// Whose (masked ID).
+    pub national_id: String,
+    /// Their name.
+    pub name: String,
+    /// Corrections still waiting.
+    pub pending: u32,
+    /// When it appeared.
+    pub created_at: RocDateTime,
+}
+
+pub(crate) fn record(p: &LocalPortal, token: &SessionToken) -> Result<PersonalRecord> {
+    let c = caller_for(p, token, PROOFING_SITE)?;
+    p.store.read(|tx| {
+        let who = tx
+            .query_opt("SELECT name, national_id FROM employees WHERE id = ?", &[Value::Int(c.employee_id)])?
+            .ok_or_else(|| Error::new(ErrorCode::AccountNotFound))?;
+        let mut categories = Vec::with_capacity(9);
+        for category in ProofingCategory::ALL {
+            let mut fields = Vec::new();
+            for spec in category.fields() {
+                let staged = tx.query_opt(
+                    "SELECT after_value FROM proofing_drafts WHERE employee_id = ? AND category = ? AND field = ?",
+                    &[Value::Int(c.employee_id), Value::from(category.as_str()), Value::from(spec.key)],
+                )?;
+                fields.push(FieldValue {
+                    key: spec.key.into(),
+                    label_zh: spec.label_zh.into(),
+                    label_en: spec.label_en.into(),
+                    value: read_field(tx, c.employee_id, spec)?,
+                    staged: staged.map(|r| r.text(0)).transpose()?,
+                    correctable: spec.correctable,
+                });
+            }
+            categories.push(RecordCategory { category, fields });
+        }
+        let last = tx.query_opt(
+            "SELECT MAX(completed_at) FROM proofing_submissions WHERE employee_id = ?",
+            &[Value::Int(c.employee_id)],
+        )?;
+        Ok(PersonalRecord {
+            name: who.text(0)?,
+            national_id: who.parsed(1, NationalId::parse)?.masked(),
+            categories,
+            last_proofed: last.and_then(|r| r.opt_int(0).transpose()).transpose()?.map(from_millis).transpose()?.map(Into::into),
+        })
+    })
+}
+
+pub(crate) fn stage(p: &LocalPortal, token: &SessionToken, category: ProofingCategory, key: &str, value: &str) -> Result<StagedCorrection> {
+    let c = caller_for(p, token, PROOFING_SITE)?;
+    let spec = field_spec(category, key)?;
+    if !spec.correctable {
+        return Err(Error::with(ErrorCode::ProofingFieldReadOnly, spec.label_zh, spec.label_en));
+    }
+    let after = normalise(spec, value)?;
+    let now = millis(p.now());
+    p.store.write(|tx| {
+        let before = read_field(tx, c.employee_id, spec)?;
+        if before.as_deref() == Some(after.as_str()) {
+            return Err(Error::new(ErrorCode::ProofingValueUnchanged));
+        }
+        tx.execute(
+            "INSERT INTO proofing_drafts (employee_id, category, field, before_value, after_value, staged_at)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (employee_id, category, field) DO UPDATE SET before_value = excluded.before_value,
+                 after_value = excluded.after_value, staged_at = excluded.staged_at",
+            &[
+                Value::Int(c.employee_id),
+                Value::from(category.as_str()),
+                Value::from(key),
+                Value::from(before.as_deref()),
+                Value::from(&after),
+                Value::Int(now),
+            ],
+        )?;
+        Ok(StagedCorrection { category, field: key.to_owned(), before: before.clone(), after: after.clone() })
+    })
+}
+
+pub(crate) fn discard(p: &LocalPortal, token: &SessionToken, category: ProofingCategory, key: &str) -> Result<()> {
+    let c = caller_for(p, token, PROOFING_SITE)?;
+    field_spec(category, key)?;
+    p.store.write(|tx| {
+        tx.execute(
+            "DELETE FROM proofing_drafts WHERE employee_id = ? AND category = ? AND field = ?",
+            &[Value::Int(c.employee_id), Value::from(category.as_str()), Value::from(key)],
+        )?;
+        Ok(())
+    })
+}
+
+pub(crate) fn complete(p: &LocalPortal, token: &SessionToken) -> Result<ProofingSubmission> {
+    let c = caller_for(p, token, PROOFING_SITE)?;
+    let now_t = p.now();
+    let now = millis(now_t);
+    let today = RocDate::today_in_taiwan(now_t).to_iso();
+    p.store.write(|tx| {
+        let drafts = tx.query(
+            "SELECT category, field, before_value, after_value FROM proofing_drafts WHERE employee_id = ? ORDER BY category, field",
+            &[Value::Int(c.employee_id)],
+        )?;
+        let n = drafts.len() as i64;
+        let id = tx.query_int(
+            "INSERT INTO proofing_submissions (employee_id, agency_code, completed_at, completed_on, corrections, pending)
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            &[
+                Value::Int(c.employee_id),
+                Value::from(c.agency_code.as_str()),
+                Value::Int(now),
+                Value::from(today.as_str()),
+                Value::Int(n),
+                Value::Int(n),
+            ],
+        )?;
+        for d in &drafts {
+            tx.execute(
+                "INSERT INTO proofing_corrections (submission_id, employee_id, agency_code, category, field, before_value, after_value, status)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')",
+                &[
+                    Value::Int(id),
+                    Value::Int(c.employee_id),
+                    Value::from(c.agency_code.as_str()),
+                    Value::from(d.text(0)?),
+                    Value::from(d.text(1)?),
+                    Value::from(d.opt_text(2)?),
+                    Value::from(d.text(3)?),
+                ],
+            )?;
+        }
+        tx.execute("DELETE FROM proofing_drafts WHERE employee_id = ?", &[Value::Int(c.employee_id)])?;
+        if n > 0 {
+            tx.execute(
+                "INSERT INTO todos (agency_code, kind, ref_id, employee_id, created_at) VALUES (?, 'proofing', ?, ?, ?)",
+                &[Value::from(c.agency_code.as_str()), Value::Int(id), Value::Int(c.employee_id), Value::Int(now)],
+            )?;
+        }
+        let detail = format!("{n} corrections");
+        super::audit::record(tx, now, Some(c.employee_id), "proofing.complete", Some(c.employee_id), Some(&format!("submission:{id}")), Some(&detail))?;
+        Ok(ProofingSubmission { id, completed_at: now_t.into(), corrections: n as u32 })
+    })
+}
+
+pub(crate) fn query(p: &LocalPortal, token: &SessionToken, q: &ProofingQuery) -> Result<Vec<ProofingQueryRow>> {
+    let c = caller_for(p, token, PROOFING_SITE)?;
+    let agency = c.officer_agency()?.to_owned();
+    let from = q.from.map(|d| d.to_iso()).unwrap_or_else(|| "0000-00-00".into());
+    let to = q.to.map(|d| d.to_iso()).unwrap_or_else(|| "9999-99-99".into());
+    let unit = q.unit.as_deref().map(str::trim).filter(|u| !u.is_empty()).map(|u| format!("%{u}%"));
+    let now = millis(p.now());
+    p.store.write(|tx| {
+        // Each current employee of the agency with their latest submission inside the range.
+        let rows = tx.query(
+            "SELECT e.national_id, e.name, u.name, s.id, s.completed_on, s.corrections, s.pending
+             FROM employees e
+             LEFT JOIN units u ON u.id = e.unit_id
+             LEFT JOIN proofing_submissions s ON s.id = (
+                 SELECT MAX(s2.id) FROM proofing_submissions s2
+                 WHERE s2.employee_id = e.id AND s2.agency_code = e.agency_code AND s2.completed_on >= ? AND s2.completed_on <= ?)
+             WHERE e.agency_code = ? AND e.status = 'current' AND (? IS NULL OR u.name LIKE ?)
+             ORDER BY u.name, e.name",
+            &[
+                Value::from(from.as_str()),
+                Value::from(to.as_str()),
+                Value::from(agency.as_str()),
+                Value::from(unit.as_deref()),
+                Value::from(unit.as_deref()),
+            ],
+        )?;
+        super::audit::record(tx, now, Some(c.employee_id), "proofing.query", None, Some(&agency), None)?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let row = ProofingQueryRow {
+                national_id: r.parsed(0, NationalId::parse)?.masked(),
+                name: r.text(1)?,
+                unit: r.opt_text(2)?,
+                submission_id: r.opt_int(3)?,
+                proofed_on: r.opt_text(4)?.map(|d| RocDate::parse_iso(&d)).transpose()?,
+                corrections: r.opt_int(5)?.unwrap_or(0) as u32,
+                pending: r.opt_int(6)?.unwrap_or(0) as u32,
+            };
+            let proofed = row.submission_id.is_some();
+            if q.proofed.is_some_and(|want| want != proofed) {
+                continue;
+            }
+            if let Some(want) = q.processed {
+                if !proofed || (row.pending == 0) != want {
+                    continue;
+                }
+            }
+            out.push(row);
+        }
+        Ok(out)
+    })
+}
+
+pub(crate) fn todos(p: &LocalPortal, token: &SessionToken) -> Result<Vec<TodoItem>> {
+    let c = caller_for(p, token, PROOFING_SITE)?;
+    let agency = c.officer_agency()?.to_owned();
+    p.store.read(|tx| {
+        tx.query(
+            "SELECT t.id, t.ref_id, e.national_id, e.name, s.pending, t.created_at
+             FROM todos t JOIN employees e ON e.id = t.employee_id JOIN proofing_submissions s ON s.id = t.ref_id
+             WHERE t.agency_code = ? AND t.done_at IS NULL AND t.kind = 'proofing' ORDER BY t.created_at, t.id",
+            &[Value::from(agency.as_str())],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(TodoItem {
+                id: r.int(0)?,
+                submission_id: r.int(1)?,
+                national_id: r.parsed(2, NationalId::parse)?.masked(),
+                name: r.text(3)?,
+                pending: r.int(4)? as u32,
+                created_at: from_millis(r.int(5)?)?.into(),
+            })
+        })
+        .collect()
+    })
+}
+
+const CORRECTION_SELECT: &str = "SELECT c.id, c.submission_id, e.national_id, e.name, c.category, c.field, c.before_value,
+     c.after_value, c.status, c.reject_reason, c.processed_at, c.agency_code, c.employee_id
+     FROM proofing_corrections c JOIN employees e ON e.id = c.employee_id";
+
+fn correction_from(r: &Row) -> Result<ProofingCorrection> {
+    let category = ProofingCategory::parse(&r.text(4)?)?;
+    let field = r.text(5)?;
+    Ok(ProofingCorrection {
+        id: r.int(0)?,
+        submission_id: r.int(1)?,
+        national_id: r.parsed(2, NationalId::parse)?.masked(),
+        name: r.text(3)?,
+        category,
+        label_zh: field_spec(category, &field)?.label_zh.into(),
+        field,
+        before: r.opt_text(6)?,
+        after: r.text(7)?,
+        status: CorrectionStatus::parse(&r.text(8)?)?,
+        reject_reason: r.opt_text(9)?,
+        processed_at: r.opt_int(10)?.map(from_millis).transpose()?.map(Into::into),
+    })
+}
+
+pub(crate) fn submission_corrections(p: &LocalPortal, token: &SessionToken, submission_id: i64) -> Result<Vec<ProofingCorrection>> {
+    let c = caller_for(p, token, PROOFING_SITE)?;
+    let agency = c.officer_agency()?.to_owned();
+    let now = millis(p.now());
+    p.store.write(|tx| {
+        let rows = tx.query(
+            &format!("{CORRECTION_SELECT} WHERE c.submission_id = ? AND c.agency_code = ? ORDER BY c.id"),
+            &[Value::Int(submission_id), Value::from(agency.as_str())],
+        )?;
+        if rows.is_empty() {
+            return Err(Error::new(ErrorCode::CorrectionNotFound));
+        }
+        let subject = rows[0].int(12)?;
+        super::audit::record(tx, now, Some(c.employee_id), "proofing.read", Some(subject), Some(&format!("submission:{submission_id}")), None)?;
+        rows.iter().map(correction_from).collect()
+    })
+}
+
+pub(crate) fn process(p: &LocalPortal, token: &SessionToken, correction_id: i64, decision: &CorrectionDecision) -> Result<ProofingCorrection> {
+    let c = caller_for(p, token, PROOFING_SITE)?;
+    let agency = c.officer_agency()?.to_owned();
+    let reason = match decision {
+        CorrectionDecision::Approve => None,
+        CorrectionDecision::Reject { reason } if reason.trim().is_empty() => {
+            return Err(Error::new(ErrorCode::RejectReasonRequired));
+        }
+        CorrectionDecision::Reject { reason } => Some(text_field("退回理由 reason", reason, 300)?),
+    };
+    let status = if reason.is_some() { CorrectionStatus::Rejected } else { CorrectionStatus::Approved };
+    let now = millis(p.now());
+    p.store.write(|tx| {
+        let row = tx
+            .query_opt(&format!("{CORRECTION_SELECT} WHERE c.id = ?"), &[Value::Int(correction_id)])?
+            .ok_or_else(|| Error::new(ErrorCode::CorrectionNotFound))?;
+        // Another agency's correction does not exist for this officer.
+        if row.text(11)? != agency {
+            return Err(Error::new(ErrorCode::CorrectionNotFound));
+        }
+        let current = correction_from(&row)?;
+        let employee = row.int(12)?;
+        // The status guard makes a second, racing decision change nothing.
+        let changed = tx.execute(
+            "UPDATE proofing_corrections SET status = ?, processed_by = ?, processed_at = ?, reject_reason = ?
+             WHERE id = ? AND status = 'pending'",
+            &[
+                Value::from(status.as_str()),
+                Value::Int(c.employee_id),
+                Value::Int(now),
+                Value::from(reason.as_deref()),
+                Value::Int(correction_id),
+            ],
+        )?;
+        if changed == 0 {
+            return Err(Error::new(ErrorCode::CorrectionAlreadyProcessed));
+        }
+        if status == CorrectionStatus::Approved {
+            write_field(tx, employee, current.category, &current.field, &current.after)?;
+        }
+        let pending = tx.query_int(
+            "UPDATE proofing_submissions SET pending = pending - 1 WHERE id = ? RETURNING pending",
+            &[Value::Int(current.submission_id)],
+        )?;
+        if pending == 0 {
+            tx.execute(
+                "UPDATE todos SET done_at = ? WHERE kind = 'proofing' AND ref_id = ? AND done_at IS NULL",
+                &[Value::Int(now), Value::Int(current.submission_id)],
+            )?;
+        }
+        let object = format!("correction:{correction_id}");
+        super::audit::record(tx, now, Some(c.employee_id), "proofing.process", Some(employee), Some(&object), Some(status.as_str()))?;
+        let row = tx
+            .query_opt(&format!("{CORRECTION_SELECT} WHERE c.id = ?"), &[Value::Int(correction_id)])?
+            .ok_or_else(|| Error::new(ErrorCode::CorrectionNotFound))?;
+        correction_from(&row)
+    })
+}

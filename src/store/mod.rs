@@ -1,0 +1,200 @@
+//! Storage: the engine's only way to the database.
+//!
+//! The engine writes portable SQL (`?` placeholders, `RETURNING`, `ON CONFLICT`, partial
+//! indexes: what SQLite and PostgreSQL both understand) and runs it through two small traits:
+//! [`Store`] hands out transactions, [`Tx`] executes statements inside one. Every change the
+//! engine makes, single-row or not, happens inside [`StoreExt::write`], so a failure or a killed
+//! process leaves either all of it or none of it. The schema and its versioned migrations are in
+//! [`schema`]; [`sqlite::SqliteStore`] is the embedded backend (a file, or memory for throwaway
+//! use). A PostgreSQL backend implements the same two traits.
+
+pub mod schema;
+pub mod sqlite;
+
+use std::borrow::Cow;
+
+use crate::error::{Error, ErrorCode, Result};
+
+pub use sqlite::SqliteStore;
+
+/// The SQL dialect of a backend, for the few statements (table definitions) that differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// SQLite 3.35 or later.
+    Sqlite,
+    /// PostgreSQL 13 or later.
+    Postgres,
+}
+
+/// A value bound to a `?` placeholder.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value<'a> {
+    /// SQL NULL.
+    Null,
+    /// A 64-bit integer (also booleans, as 0 and 1, and timestamps, as Unix milliseconds).
+    Int(i64),
+    /// Text (also dates, as ISO `YYYY-MM-DD`).
+    Text(Cow<'a, str>),
+    /// Bytes.
+    Blob(Cow<'a, [u8]>),
+}
+
+impl From<i64> for Value<'_> {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+impl From<u32> for Value<'_> {
+    fn from(v: u32) -> Self {
+        Value::Int(i64::from(v))
+    }
+}
+impl From<i32> for Value<'_> {
+    fn from(v: i32) -> Self {
+        Value::Int(i64::from(v))
+    }
+}
+impl From<bool> for Value<'_> {
+    fn from(v: bool) -> Self {
+        Value::Int(i64::from(v))
+    }
+}
+impl<'a> From<&'a str> for Value<'a> {
+    fn from(v: &'a str) -> Self {
+        Value::Text(Cow::Borrowed(v))
+    }
+}
+impl<'a> From<&'a String> for Value<'a> {
+    fn from(v: &'a String) -> Self {
+        Value::Text(Cow::Borrowed(v))
+    }
+}
+impl From<String> for Value<'_> {
+    fn from(v: String) -> Self {
+        Value::Text(Cow::Owned(v))
+    }
+}
+impl<'a, T: Into<Value<'a>>> From<Option<T>> for Value<'a> {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+/// One result row, decoded by column position.
+#[derive(Debug, Clone, Default)]
+pub struct Row(pub Vec<Value<'static>>);
+
+impl Row {
+    fn at(&self, i: usize) -> Result<&Value<'static>> {
+        self.0.get(i).ok_or_else(|| corrupt(format!("column {i} missing")))
+    }
+
+    /// An integer column.
+    pub fn int(&self, i: usize) -> Result<i64> {
+        match self.at(i)? {
+            Value::Int(v) => Ok(*v),
+            other => Err(corrupt(format!("column {i}: expected integer, found {other:?}"))),
+        }
+    }
+
+    /// A nullable integer column.
+    pub fn opt_int(&self, i: usize) -> Result<Option<i64>> {
+        match self.at(i)? {
+            Value::Null => Ok(None),
+            _ => self.int(i).map(Some),
+        }
+    }
+
+    /// A boolean stored as 0 or 1.
+    pub fn bool(&self, i: usize) -> Result<bool> {
+        Ok(self.int(i)? != 0)
+    }
+
+    /// A text column.
+    pub fn text(&self, i: usize) -> Result<String> {
+        match self.at(i)? {
+            Value::Text(v) => Ok(v.clone().into_owned()),
+            other => Err(corrupt(format!("column {i}: expected text, found {other:?}"))),
+        }
+    }
+
+    /// A nullable text column.
+    pub fn opt_text(&self, i: usize) -> Result<Option<String>> {
+        match self.at(i)? {
+            Value::Null => Ok(None),
+            _ => self.text(i).map(Some),
+        }
+    }
+
+    /// A text column parsed by `parse`; a failure means the stored data is damaged.
+    pub fn parsed<T>(&self, i: usize, parse: impl FnOnce(&str) -> Result<T>) -> Result<T> {
+        let s = self.text(i)?;
+        parse(&s).map_err(|e| corrupt(format!("column {i}: {}", e.message(crate::types::Lang::En))))
+    }
+}
+
+/// A stored value that does not decode.
+pub fn corrupt(what: impl Into<String>) -> Error {
+    let what = what.into();
+    Error::with(ErrorCode::DataCorrupt, what.clone(), what)
+}
+
+/// Statements inside one transaction.
+pub trait Tx {
+    /// Runs a statement; returns the number of rows it changed.
+    fn execute(&mut self, sql: &str, params: &[Value<'_>]) -> Result<u64>;
+    /// Runs a query; returns all its rows.
+    fn query(&mut self, sql: &str, params: &[Value<'_>]) -> Result<Vec<Row>>;
+}
+
+impl dyn Tx + '_ {
+    /// The first row of a query, if any.
+    pub fn query_opt(&mut self, sql: &str, params: &[Value<'_>]) -> Result<Option<Row>> {
+        Ok(self.query(sql, params)?.into_iter().next())
+    }
+
+    /// The single integer a query such as `SELECT count(*)` or `INSERT … RETURNING id` yields.
+    pub fn query_int(&mut self, sql: &str, params: &[Value<'_>]) -> Result<i64> {
+        self.query_opt(sql, params)?
+            .ok_or_else(|| corrupt(format!("no row from: {sql}")))?
+            .int(0)
+    }
+}
+
+/// A database that hands out transactions.
+///
+/// Implementations retry nothing on their own: a transaction that fails is rolled back and its
+/// error returned, and the engine decides what to do.
+pub trait Store: Send + Sync {
+    /// The SQL dialect, for table definitions.
+    fn dialect(&self) -> Dialect;
+    /// Runs `f` in a read-only transaction (a consistent snapshot).
+    fn read_tx(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
+    /// Runs `f` in a read-write transaction: committed if `f` returns `Ok`, rolled back otherwise.
+    fn write_tx(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
+}
+
+/// Typed helpers over [`Store`], so callers get their value out of a transaction.
+pub trait StoreExt: Store {
+    /// Runs `f` in a read-only transaction and returns its value.
+    fn read<T>(&self, mut f: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        let mut out = None;
+        self.read_tx(&mut |tx| {
+            out = Some(f(tx)?);
+            Ok(())
+        })?;
+        out.ok_or_else(|| Error::internal("read transaction returned no value"))
+    }
+
+    /// Runs `f` in a read-write transaction and returns its value once committed.
+    fn write<T>(&self, mut f: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        let mut out = None;
+        self.write_tx(&mut |tx| {
+            out = Some(f(tx)?);
+            Ok(())
+        })?;
+        out.ok_or_else(|| Error::internal("write transaction returned no value"))
+    }
+}
+
+impl<S: Store + ?Sized> StoreExt for S {}

@@ -1,0 +1,285 @@
+//! The schema and its versioned migrations.
+//!
+//! Each migration runs once, in its own transaction, and is recorded in `schema_migrations`.
+//! A database written by a newer ecpa (a version we do not know) is refused rather than
+//! guessed at. Table definitions use two placeholders so one text serves both dialects:
+//! `{id}` for an auto-numbered primary key and `{int}` for a 64-bit integer.
+//!
+//! Conventions: timestamps are Unix milliseconds (UTC) in `{int}` columns; calendar dates are
+//! ISO `YYYY-MM-DD` text (they sort and compare as text); booleans are 0/1.
+
+use super::{Dialect, Store, StoreExt, Value};
+use crate::error::{Error, ErrorCode, Result};
+
+/// One schema change.
+#[derive(Debug)]
+pub struct Migration {
+    /// Its number: migrations run in this order, once each.
+    pub version: i64,
+    /// What it does, for the record.
+    pub name: &'static str,
+    /// Its statements, each ending in `;` at the end of a line.
+    pub sql: &'static str,
+}
+
+/// Every migration, oldest first. Never edit a published one: add a new one.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "the award-order flow",
+    sql: V1,
+}];
+
+const V1: &str = r#"
+CREATE TABLE agencies (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL
+);
+CREATE TABLE units (
+    id {id},
+    agency_code TEXT NOT NULL REFERENCES agencies(code),
+    name TEXT NOT NULL,
+    UNIQUE (agency_code, name)
+);
+CREATE TABLE employees (
+    id {id},
+    national_id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    agency_code TEXT NOT NULL REFERENCES agencies(code),
+    unit_id {int} REFERENCES units(id),
+    title TEXT NOT NULL,
+    email TEXT,
+    status TEXT NOT NULL,
+    left_on TEXT,
+    left_reason TEXT,
+    account_name TEXT UNIQUE,
+    account_password_hash TEXT,
+    account_failed {int} NOT NULL DEFAULT 0,
+    account_locked_until {int},
+    updated_at {int} NOT NULL
+);
+CREATE INDEX employees_agency ON employees (agency_code, status);
+CREATE TABLE officers (
+    employee_id {int} PRIMARY KEY REFERENCES employees(id),
+    agency_code TEXT NOT NULL REFERENCES agencies(code)
+);
+CREATE TABLE record_fields (
+    employee_id {int} NOT NULL REFERENCES employees(id),
+    category TEXT NOT NULL,
+    field TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (employee_id, category, field)
+);
+CREATE TABLE nhi_registrations (
+    card_number TEXT PRIMARY KEY,
+    national_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    household_number TEXT NOT NULL,
+    county TEXT NOT NULL,
+    township TEXT NOT NULL,
+    village TEXT NOT NULL,
+    neighbourhood {int} NOT NULL,
+    phone TEXT NOT NULL,
+    mobile TEXT NOT NULL,
+    email TEXT NOT NULL,
+    spare_email TEXT,
+    password_hash TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at {int} NOT NULL,
+    confirmed_at {int},
+    failed_attempts {int} NOT NULL DEFAULT 0,
+    locked_until {int}
+);
+CREATE TABLE registration_tokens (
+    token_hash TEXT PRIMARY KEY,
+    card_number TEXT NOT NULL REFERENCES nhi_registrations(card_number),
+    purpose TEXT NOT NULL,
+    new_email TEXT,
+    created_at {int} NOT NULL,
+    expires_at {int} NOT NULL,
+    used_at {int}
+);
+CREATE TABLE maintenance_windows (
+    id {id},
+    starts_at {int} NOT NULL,
+    ends_at {int} NOT NULL
+);
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    employee_id {int} NOT NULL REFERENCES employees(id),
+    level TEXT NOT NULL,
+    method TEXT NOT NULL,
+    created_at {int} NOT NULL,
+    last_seen_at {int} NOT NULL,
+    expires_at {int} NOT NULL,
+    ended_at {int}
+);
+CREATE TABLE applications (
+    code TEXT PRIMARY KEY,
+    name_zh TEXT NOT NULL,
+    name_en TEXT NOT NULL,
+    required_level TEXT NOT NULL,
+    position {int} NOT NULL
+);
+CREATE TABLE my_applications (
+    employee_id {int} NOT NULL REFERENCES employees(id),
+    app_code TEXT NOT NULL REFERENCES applications(code),
+    added_at {int} NOT NULL,
+    PRIMARY KEY (employee_id, app_code)
+);
+CREATE TABLE consents (
+    employee_id {int} PRIMARY KEY REFERENCES employees(id),
+    text_version TEXT NOT NULL,
+    agreed_at {int} NOT NULL,
+    login_method TEXT NOT NULL
+);
+CREATE TABLE award_orders (
+    id {id},
+    employee_id {int} NOT NULL REFERENCES employees(id),
+    agency_code TEXT NOT NULL,
+    approving_agency TEXT NOT NULL,
+    approved_on TEXT NOT NULL,
+    document_number TEXT NOT NULL,
+    person_name TEXT NOT NULL,
+    unit_name TEXT NOT NULL,
+    title TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    legal_basis TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    count {int} NOT NULL,
+    special {int} NOT NULL,
+    rating_year {int} NOT NULL,
+    delivery TEXT NOT NULL,
+    paper_reason TEXT,
+    issued_by {int} NOT NULL,
+    issued_at {int} NOT NULL,
+    viewed_at {int},
+    UNIQUE (document_number, employee_id)
+);
+CREATE INDEX award_orders_unviewed ON award_orders (employee_id) WHERE viewed_at IS NULL AND delivery = 'electronic';
+CREATE INDEX award_orders_person_year ON award_orders (employee_id, rating_year);
+CREATE INDEX award_orders_agency_unsigned ON award_orders (agency_code) WHERE viewed_at IS NULL AND delivery = 'electronic';
+CREATE TABLE outbox (
+    id {id},
+    created_at {int} NOT NULL,
+    to_addr TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    ref_id {int},
+    attempts {int} NOT NULL DEFAULT 0,
+    next_attempt_at {int} NOT NULL,
+    sent_at {int},
+    last_error TEXT
+);
+CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE sent_at IS NULL;
+CREATE TABLE proofing_drafts (
+    employee_id {int} NOT NULL REFERENCES employees(id),
+    category TEXT NOT NULL,
+    field TEXT NOT NULL,
+    before_value TEXT,
+    after_value TEXT NOT NULL,
+    staged_at {int} NOT NULL,
+    PRIMARY KEY (employee_id, category, field)
+);
+CREATE TABLE proofing_submissions (
+    id {id},
+    employee_id {int} NOT NULL REFERENCES employees(id),
+    agency_code TEXT NOT NULL,
+    completed_at {int} NOT NULL,
+    completed_on TEXT NOT NULL,
+    corrections {int} NOT NULL,
+    pending {int} NOT NULL
+);
+CREATE INDEX proofing_submissions_agency ON proofing_submissions (agency_code, completed_on);
+CREATE TABLE proofing_corrections (
+    id {id},
+    submission_id {int} NOT NULL REFERENCES proofing_submissions(id),
+    employee_id {int} NOT NULL REFERENCES employees(id),
+    agency_code TEXT NOT NULL,
+    category TEXT NOT NULL,
+    field TEXT NOT NULL,
+    before_value TEXT,
+    after_value TEXT NOT NULL,
+    status TEXT NOT NULL,
+    processed_by {int},
+    processed_at {int},
+    reject_reason TEXT
+);
+CREATE INDEX proofing_corrections_submission ON proofing_corrections (submission_id);
+CREATE TABLE todos (
+    id {id},
+    agency_code TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    ref_id {int} NOT NULL,
+    employee_id {int} NOT NULL,
+    created_at {int} NOT NULL,
+    done_at {int}
+);
+CREATE INDEX todos_open ON todos (agency_code) WHERE done_at IS NULL;
+CREATE TABLE audit (
+    id {id},
+    at {int} NOT NULL,
+    actor {int},
+    action TEXT NOT NULL,
+    subject {int},
+    agency_code TEXT,
+    object TEXT,
+    detail TEXT
+);
+CREATE INDEX audit_subject ON audit (subject, at);
+CREATE INDEX audit_agency ON audit (agency_code, at);
+INSERT INTO applications (code, name_zh, name_en, required_level, position) VALUES ('B5', '公務人員個人資料校對網站', 'Civil servants'' personal data proofing site', 'nhi_card', 1);
+INSERT INTO applications (code, name_zh, name_en, required_level, position) VALUES ('B3', '國民旅遊卡檢核系統', 'National travel card check', 'password', 2);
+INSERT INTO applications (code, name_zh, name_en, required_level, position) VALUES ('C1', '全國公教人員退休撫卹整合平臺', 'Public servants'' retirement and pension platform', 'nhi_card', 3);
+INSERT INTO applications (code, name_zh, name_en, required_level, position) VALUES ('A1', '人事資料報送', 'Personnel data submission', 'certificate', 4);
+INSERT INTO applications (code, name_zh, name_en, required_level, position) VALUES ('A2', 'WebHR 人力資源管理資訊系統', 'WebHR human resources system', 'certificate', 5);
+"#;
+
+/// Renders a migration's text for one dialect.
+pub fn render(sql: &str, dialect: Dialect) -> String {
+    let (id, int) = match dialect {
+        Dialect::Sqlite => ("INTEGER PRIMARY KEY", "INTEGER"),
+        Dialect::Postgres => ("BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY", "BIGINT"),
+    };
+    sql.replace("{id}", id).replace("{int}", int)
+}
+
+/// The newest schema version this build knows.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+/// Brings the database to the newest schema; returns the version it is at.
+pub fn migrate(store: &dyn Store, now_ms: i64) -> Result<i64> {
+    store.write(|tx| {
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+            &[],
+        )
+    })?;
+    for m in MIGRATIONS {
+        let sql = render(m.sql, store.dialect());
+        store.write(|tx| {
+            let current = tx.query_int("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])?;
+            if current > latest_version() {
+                return Err(Error::with(
+                    ErrorCode::SchemaTooNew,
+                    format!("資料庫版本 {current}，本程式支援至 {}", latest_version()),
+                    format!("database schema {current}, this build knows up to {}", latest_version()),
+                ));
+            }
+            if current >= m.version {
+                return Ok(());
+            }
+            for stmt in sql.split(";\n").map(str::trim).filter(|s| !s.is_empty()) {
+                tx.execute(stmt, &[])?;
+            }
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                &[Value::Int(m.version), Value::from(m.name), Value::Int(now_ms)],
+            )?;
+            Ok(())
+        })?;
+    }
+    store.read(|tx| tx.query_int("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[]))
+}

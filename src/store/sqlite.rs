@@ -1,0 +1,297 @@
+//! The embedded backend: SQLite through `rusqlite` (bundled, so no system library is needed).
+//!
+//! A file database runs in WAL mode with a small pool of connections: readers never wait for
+//! the writer, and writers queue on SQLite's own lock (`BEGIN IMMEDIATE` with a busy timeout),
+//! which also serialises several processes sharing one file. `synchronous = NORMAL` in WAL mode
+//! keeps every committed transaction across a killed process (only a power cut may lose the
+//! last few). An in-memory database has exactly one connection, since each SQLite memory
+//! connection is its own database.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OpenFlags, params_from_iter};
+
+use super::{Dialect, Row, Store, Tx, Value};
+use crate::error::{Error, ErrorCode, Result};
+
+/// How long a writer waits for another process's write lock before giving up with
+/// [`ErrorCode::StorageBusy`].
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connections kept for reuse: two cores, a few threads.
+const POOL_SIZE: usize = 8;
+
+/// An SQLite database (file or memory).
+pub struct SqliteStore {
+    path: Option<PathBuf>,
+    max: usize,
+    pool: Mutex<Pool>,
+    freed: Condvar,
+}
+
+struct Pool {
+    idle: Vec<Connection>,
+    open: usize,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (or creates) a database file.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let first = connect(Some(&path))?;
+        Ok(SqliteStore {
+            path: Some(path),
+            max: POOL_SIZE,
+            pool: Mutex::new(Pool { idle: vec![first], open: 1 }),
+            freed: Condvar::new(),
+        })
+    }
+
+    /// A private database in memory, gone when the store is dropped.
+    pub fn in_memory() -> Result<Self> {
+        let conn = connect(None)?;
+        Ok(SqliteStore {
+            path: None,
+            max: 1,
+            pool: Mutex::new(Pool { idle: vec![conn], open: 1 }),
+            freed: Condvar::new(),
+        })
+    }
+
+    /// The database file, if it is one.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    fn lock_pool(&self) -> MutexGuard<'_, Pool> {
+        // A panic while holding the pool lock cannot leave the pool inconsistent (pushes and
+        // pops are single operations), so a poisoned lock is safe to use.
+        self.pool.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn take(&self) -> Result<Connection> {
+        let mut pool = self.lock_pool();
+        loop {
+            if let Some(c) = pool.idle.pop() {
+                return Ok(c);
+            }
+            if pool.open < self.max {
+                pool.open += 1;
+                drop(pool);
+                return connect(self.path.as_deref()).inspect_err(|_| self.lock_pool().open -= 1);
+            }
+            pool = self.freed.wait(pool).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    fn give_back(&self, conn: Connection) {
+        self.lock_pool().idle.push(conn);
+        self.freed.notify_one();
+    }
+
+    fn run(&self, begin: &str, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        let conn = self.take()?;
+        let result = transaction(&conn, begin, f);
+        // A connection whose ROLLBACK failed is in an unknown state: close it instead of reusing it.
+        if conn.is_autocommit() {
+            self.give_back(conn);
+        } else {
+            drop(conn);
+            self.lock_pool().open -= 1;
+            self.freed.notify_one();
+        }
+        result
+    }
+}
+
+fn transaction(conn: &Connection, begin: &str, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+    conn.execute_batch(begin).map_err(sql_error)?;
+    let mut tx = SqliteTx { conn };
+    match f(&mut tx) {
+        Ok(()) => match conn.execute_batch("COMMIT") {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                Err(sql_error(e))
+            }
+        },
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+fn connect(path: Option<&Path>) -> Result<Connection> {
+    let conn = match path {
+        Some(p) => Connection::open_with_flags(
+            p,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        ),
+        None => Connection::open_in_memory(),
+    }
+    .map_err(sql_error)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(sql_error)?;
+    conn.set_prepared_statement_cache_capacity(128);
+    let pragmas = if path.is_some() {
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+    } else {
+        "PRAGMA foreign_keys = ON;"
+    };
+    conn.execute_batch(pragmas).map_err(sql_error)?;
+    Ok(conn)
+}
+
+/// Maps an SQLite error to the crate's: lock time-outs are "busy", the rest "failure".
+fn sql_error(e: rusqlite::Error) -> Error {
+    let code = match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => ErrorCode::StorageBusy,
+        _ => ErrorCode::StorageFailure,
+    };
+    Error::storage(code, e)
+}
+
+impl Store for SqliteStore {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    fn read_tx(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        self.run("BEGIN DEFERRED", f)
+    }
+
+    fn write_tx(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        // IMMEDIATE takes the write lock up front, so two writers never deadlock upgrading
+        // from a read lock; the busy timeout makes the second one wait its turn.
+        self.run("BEGIN IMMEDIATE", f)
+    }
+}
+
+struct SqliteTx<'c> {
+    conn: &'c Connection,
+}
+
+impl rusqlite::ToSql for Value<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self {
+            Value::Null => ValueRef::Null,
+            Value::Int(v) => ValueRef::Integer(*v),
+            Value::Text(s) => ValueRef::Text(s.as_bytes()),
+            Value::Blob(b) => ValueRef::Blob(b),
+        }))
+    }
+}
+
+fn from_ref(v: ValueRef<'_>) -> Result<Value<'static>> {
+    Ok(match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Int(i),
+        ValueRef::Real(r) => return Err(super::corrupt(format!("unexpected real value {r}"))),
+        ValueRef::Text(t) => Value::Text(
+            String::from_utf8(t.to_vec())
+                .map_err(|_| super::corrupt("text column is not UTF-8"))?
+                .into(),
+        ),
+        ValueRef::Blob(b) => Value::Blob(b.to_vec().into()),
+    })
+}
+
+impl Tx for SqliteTx<'_> {
+    fn execute(&mut self, sql: &str, params: &[Value<'_>]) -> Result<u64> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(sql_error)?;
+        let n = stmt.execute(params_from_iter(params.iter())).map_err(sql_error)?;
+        Ok(n as u64)
+    }
+
+    fn query(&mut self, sql: &str, params: &[Value<'_>]) -> Result<Vec<Row>> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(sql_error)?;
+        let width = stmt.column_count();
+        let mut rows = stmt.query(params_from_iter(params.iter())).map_err(sql_error)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(sql_error)? {
+            let mut values = Vec::with_capacity(width);
+            for i in 0..width {
+                values.push(from_ref(r.get_ref(i).map_err(sql_error)?)?);
+            }
+            out.push(Row(values));
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreExt;
+
+    fn store() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = SqliteStore::open(dir.path().join("t.db")).expect("open");
+        s.write(|tx| tx.execute("CREATE TABLE t (a INTEGER, b TEXT)", &[])).expect("create");
+        (dir, s)
+    }
+
+    #[test]
+    fn failed_transaction_leaves_nothing() {
+        let (_d, s) = store();
+        let r: Result<()> = s.write(|tx| {
+            tx.execute("INSERT INTO t VALUES (1, 'x')", &[])?;
+            Err(Error::new(ErrorCode::Internal))
+        });
+        assert!(r.is_err());
+        let n = s.read(|tx| tx.query_int("SELECT count(*) FROM t", &[])).expect("count");
+        assert_eq!(n, 0);
+    }
+
+    #[test]
+    fn values_round_trip() {
+        let (_d, s) = store();
+        s.write(|tx| tx.execute("INSERT INTO t VALUES (?, ?)", &[Value::Int(-7), Value::from("民國")]))
+            .expect("insert");
+        let row = s.read(|tx| tx.query_opt("SELECT a, b FROM t", &[])).expect("q").expect("row");
+        assert_eq!(row.int(0).expect("int"), -7);
+        assert_eq!(row.text(1).expect("text"), "民國");
+        assert!(row.text(0).is_err(), "an integer is not text");
+    }
+
+    #[test]
+    fn committed_data_survives_reopen() {
+        let (dir, s) = store();
+        s.write(|tx| tx.execute("INSERT INTO t VALUES (1, 'kept')", &[])).expect("insert");
+        drop(s);
+        let s = SqliteStore::open(dir.path().join("t.db")).expect("reopen");
+        let b = s.read(|tx| tx.query_opt("SELECT b FROM t", &[])).expect("q").expect("row");
+        assert_eq!(b.text(0).expect("text"), "kept");
+    }
+
+    #[test]
+    fn concurrent_writers_all_commit() {
+        let (_d, s) = store();
+        let s = std::sync::Arc::new(s);
+        let handles: Vec<_> = (0..4)
+            .map(|t| {
+                let s = s.clone();
+                std::thread::spawn(move || {
+                    for i in 0..50 {
+                        s.write(|tx| tx.execute("INSERT INTO t VALUES (?, 'c')", &[Value::Int(t * 100 + i)]))
+                            .expect("insert");
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().expect("thread");
+        }
+        let n = s.read(|tx| tx.query_int("SELECT count(*) FROM t", &[])).expect("count");
+        assert_eq!(n, 200);
+    }
+}
