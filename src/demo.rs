@@ -11,8 +11,8 @@ use serde::Serialize;
 use crate::card::SoftNhiCard;
 use crate::error::{Error, ErrorCode, Result};
 use crate::portal::{
-    AuditQuery, AwardKind, CorrectionDecision, FileMailer, ReceivedMail, LocalPortal, NewAwardOrder, Portal, ProofingCategory,
-    ProofingQuery, RegistrationForm, ResetDelivery,
+    AuditQuery, AwardKind, CorrectionDecision, FileMailer, LocalPortal, NewAwardOrder, Portal, ProofingCategory,
+    ProofingQuery, ReceivedMail, RegistrationForm, ResetDelivery,
 };
 use crate::types::{
     CardNumber, DocumentNumber, Email, HouseholdAddress, HouseholdNumber, Lang, NationalId, NhiCardData, Password,
@@ -64,7 +64,11 @@ impl Demo<'_> {
 
     fn step(&self, zh: &str, en: &str, lines: Vec<String>) {
         self.step.set(self.step.get() + 1);
-        let step = DemoStep { number: self.step.get(), title: self.t(zh, en), lines };
+        let step = DemoStep {
+            number: self.step.get(),
+            title: self.t(zh, en),
+            lines,
+        };
         (self.report.borrow_mut())(&step);
     }
 
@@ -75,14 +79,20 @@ impl Demo<'_> {
     /// Delivers the outbox and returns the body of the newest mail.
     fn deliver(&self) -> Result<(usize, ReceivedMail)> {
         let report = self.portal.deliver_outbox(&self.mailer, 1000)?;
-        let newest = self.mailer.messages()?.pop().ok_or_else(|| Error::internal("no mail was delivered"))?;
+        let newest = self
+            .mailer
+            .messages()?
+            .pop()
+            .ok_or_else(|| Error::internal("no mail was delivered"))?;
         Ok((report.sent, newest))
     }
 }
 
 /// The token of the link in a mail: the person opening the link.
 fn token_in(mail: &ReceivedMail) -> Result<String> {
-    mail.link_token().map(str::to_owned).ok_or_else(|| Error::internal("no link in the mail"))
+    mail.link_token()
+        .map(str::to_owned)
+        .ok_or_else(|| Error::internal("no link in the mail"))
 }
 
 fn card(number: &str, name: &str, id: &str, birth: &str, sex: Sex, issued: &str) -> Result<SoftNhiCard> {
@@ -139,54 +149,144 @@ pub fn run(dir: &Path, db: Option<&Path>, lang: Lang, report: &mut dyn FnMut(&De
         report: std::cell::RefCell::new(report),
     };
     flow(&d)?;
-    Ok(DemoSummary { database, maildir, steps: d.step.get() })
+    Ok(DemoSummary {
+        database,
+        maildir,
+        steps: d.step.get(),
+    })
 }
 
 fn flow(d: &Demo<'_>) -> Result<()> {
     let p = &d.portal;
     let import = p.import_directory_csv(DIRECTORY_CSV.as_bytes())?;
     let lines = vec![d.t(
-        &format!("匯入 {} 筆人員資料（新增 {}、更新 {}），人事人員 {} 位；身分證號一律遮蔽，如 {}", import.rows, import.created, import.updated, import.officers, NationalId::parse("A123456789")?),
-        &format!("imported {} people ({} new, {} updated), {} personnel officers; IDs are always masked, e.g. {}", import.rows, import.created, import.updated, import.officers, NationalId::parse("A123456789")?),
+        &format!(
+            "匯入 {} 筆人員資料（新增 {}、更新 {}），人事人員 {} 位；身分證號一律遮蔽，如 {}",
+            import.rows,
+            import.created,
+            import.updated,
+            import.officers,
+            NationalId::parse("A123456789")?
+        ),
+        &format!(
+            "imported {} people ({} new, {} updated), {} personnel officers; IDs are always masked, e.g. {}",
+            import.rows,
+            import.created,
+            import.updated,
+            import.officers,
+            NationalId::parse("A123456789")?
+        ),
     )];
     d.step("匯入機關人員名冊（CSV）", "Import the agency directory (CSV)", lines);
 
     // ---- NHI card registration ----
     let wang_card = card("000011112222", "王小明", "A123456789", "0750315", Sex::Male, "1100601")?;
     let wang = wang_card.read()?;
-    let receipt = p.start_nhi_registration(&registration(wang.clone(), "Ecpa#2026ok", "wang.hsiaoming@mail.taipei.gov.tw")?)?;
+    let receipt = p.start_nhi_registration(&registration(
+        wang.clone(),
+        "Ecpa#2026ok",
+        "wang.hsiaoming@mail.taipei.gov.tw",
+    )?)?;
     let (sent, mail) = d.deliver()?;
     let token = token_in(&mail)?;
     p.confirm_nhi_registration(&wang_card.read()?, &token)?;
     let strength = Password::new("Ecpa#2026ok")?.strength();
     let lines = vec![
-        d.t(&format!("讀取健保卡：{}（卡號 {}，出生 {}）", wang.name.as_str(), wang.card_number.masked(), wang.birth_date), &format!("card read: {} (card {}, born {})", wang.name.as_str(), wang.card_number.masked(), wang.birth_date.to_iso())),
-        d.t(&format!("密碼強度：{}", strength.label(Lang::ZhTw)), &format!("password strength: {}", strength.label(Lang::En))),
-        d.t(&format!("認證信已寄至 {}（{} 封），連結有效至 {}", receipt.sent_to, sent, receipt.link_expires_at.to_zh()), &format!("confirmation mail sent to {} ({} mail), link valid until {}", receipt.sent_to, sent, receipt.link_expires_at.to_iso())),
-        d.t("插入同一張健保卡開啟連結：註冊完成", "opened the link with the same card inserted: registered"),
+        d.t(
+            &format!(
+                "讀取健保卡：{}（卡號 {}，出生 {}）",
+                wang.name.as_str(),
+                wang.card_number.masked(),
+                wang.birth_date
+            ),
+            &format!(
+                "card read: {} (card {}, born {})",
+                wang.name.as_str(),
+                wang.card_number.masked(),
+                wang.birth_date.to_iso()
+            ),
+        ),
+        d.t(
+            &format!("密碼強度：{}", strength.label(Lang::ZhTw)),
+            &format!("password strength: {}", strength.label(Lang::En)),
+        ),
+        d.t(
+            &format!(
+                "認證信已寄至 {}（{} 封），連結有效至 {}",
+                receipt.sent_to,
+                sent,
+                receipt.link_expires_at.to_zh()
+            ),
+            &format!(
+                "confirmation mail sent to {} ({} mail), link valid until {}",
+                receipt.sent_to,
+                sent,
+                receipt.link_expires_at.to_iso()
+            ),
+        ),
+        d.t(
+            "插入同一張健保卡開啟連結：註冊完成",
+            "opened the link with the same card inserted: registered",
+        ),
     ];
     d.step("健保卡網路服務註冊", "Register the NHI card for online services", lines);
 
-    let warn = Email::parse("someone@hotmail.com")?.microsoft_warning().map(|w| w.message(d.lang).to_owned()).unwrap_or_default();
-    d.step("電子郵件提醒", "E-mail warning", vec![d.t(&format!("若填寫 someone@hotmail.com：{warn}"), &format!("had the form said someone@hotmail.com: {warn}"))]);
+    let warn = Email::parse("someone@hotmail.com")?
+        .microsoft_warning()
+        .map(|w| w.message(d.lang).to_owned())
+        .unwrap_or_default();
+    d.step(
+        "電子郵件提醒",
+        "E-mail warning",
+        vec![d.t(
+            &format!("若填寫 someone@hotmail.com：{warn}"),
+            &format!("had the form said someone@hotmail.com: {warn}"),
+        )],
+    );
 
     // Forgot password, second variant: the old password works until the reset is done.
     p.request_password_reset(&wang, &ResetDelivery::RegisteredAddress)?;
     let (_, mail) = d.deliver()?;
     let reset = token_in(&mail)?;
-    let old_still_works = p.login_nhi_card(&wang, &Password::new("Ecpa#2026ok")?).map(|s| p.logout(&s.token));
+    let old_still_works = p
+        .login_nhi_card(&wang, &Password::new("Ecpa#2026ok")?)
+        .map(|s| p.logout(&s.token));
     p.complete_password_reset(&wang, &reset, &Password::new("Ecpa#2027ok")?)?;
-    let reuse = p.complete_password_reset(&wang, &reset, &Password::new("Ecpa#2028ok")?).err();
+    let reuse = p
+        .complete_password_reset(&wang, &reset, &Password::new("Ecpa#2028ok")?)
+        .err();
     let lines = vec![
-        d.t("重設註冊密碼信已寄出（30 分鐘內有效、限用一次）", "reset mail sent (valid 30 minutes, once)"),
-        d.t(&format!("重設完成前原密碼仍可登入：{}", if old_still_works.is_ok() { "是" } else { "否" }), &format!("old password still works before the reset: {}", old_still_works.is_ok())),
+        d.t(
+            "重設註冊密碼信已寄出（30 分鐘內有效、限用一次）",
+            "reset mail sent (valid 30 minutes, once)",
+        ),
+        d.t(
+            &format!(
+                "重設完成前原密碼仍可登入：{}",
+                if old_still_works.is_ok() { "是" } else { "否" }
+            ),
+            &format!("old password still works before the reset: {}", old_still_works.is_ok()),
+        ),
         d.t("已設定新密碼", "new password set"),
-        reuse.as_ref().map_or_else(String::new, |e| d.t(&format!("再用同一連結：{}", d.err(e)), &format!("the same link again: {}", d.err(e)))),
+        reuse.as_ref().map_or_else(String::new, |e| {
+            d.t(
+                &format!("再用同一連結：{}", d.err(e)),
+                &format!("the same link again: {}", d.err(e)),
+            )
+        }),
     ];
     d.step("忘記註冊密碼", "Forgot the registration password", lines);
 
     // ---- login, with the four errors of the guide ----
-    let stranger = card("000099998888", "路人甲", "E222223335", "0800101", Sex::Female, "1120101")?.read()?;
+    let stranger = card(
+        "000099998888",
+        "路人甲",
+        "E222223335",
+        "0800101",
+        Sex::Female,
+        "1120101",
+    )?
+    .read()?;
     let not_registered = p.login_nhi_card(&stranger, &Password::new("Whatever1")?).err();
     let wrong = p.login_nhi_card(&wang, &Password::new("Wrong#2026")?).err();
     // A registered card whose holder is in no agency, and one who has left office.
@@ -200,28 +300,66 @@ fn flow(d: &Demo<'_>) -> Result<()> {
     let nobody = p.login_nhi_card(&nobody_card, &Password::new("Nobody#2026")?).err();
     let retired = p.login_nhi_card(&retired_card, &Password::new("Retired#2026")?).err();
     let session = p.login_nhi_card(&wang, &Password::new("Ecpa#2027ok")?)?;
-    let mut lines: Vec<String> = [not_registered, wrong, nobody, retired].iter().flatten().map(|e| d.err(e)).collect();
+    let mut lines: Vec<String> = [not_registered, wrong, nobody, retired]
+        .iter()
+        .flatten()
+        .map(|e| d.err(e))
+        .collect();
     lines.push(d.t(
-        &format!("健保卡＋註冊密碼登入成功：{}（{}），{}，登入方式 {}", session.info.name, session.info.national_id, session.info.agency_name, session.info.level.label(Lang::ZhTw)),
-        &format!("logged in with NHI card + password: {} ({}), {}, level {}", session.info.name, session.info.national_id, session.info.agency_name, session.info.level.label(Lang::En)),
+        &format!(
+            "健保卡＋註冊密碼登入成功：{}（{}），{}，登入方式 {}",
+            session.info.name,
+            session.info.national_id,
+            session.info.agency_name,
+            session.info.level.label(Lang::ZhTw)
+        ),
+        &format!(
+            "logged in with NHI card + password: {} ({}), {}, level {}",
+            session.info.name,
+            session.info.national_id,
+            session.info.agency_name,
+            session.info.level.label(Lang::En)
+        ),
     ));
-    d.step("登入 eCPA：四種錯誤與成功登入", "Log in to eCPA: the four errors, then success", lines);
+    d.step(
+        "登入 eCPA：四種錯誤與成功登入",
+        "Log in to eCPA: the four errors, then success",
+        lines,
+    );
     let me = session.token;
 
     // ---- application catalogue ----
     let apps = p.applications(&me)?;
     let mut lines: Vec<String> = apps
         .iter()
-        .map(|a| format!("{} {} {}", a.code, d.lang.pick(&a.name_zh, &a.name_en), if a.usable { "" } else { d.lang.pick("（反灰）", "(greyed out)") }))
+        .map(|a| {
+            format!(
+                "{} {} {}",
+                a.code,
+                d.lang.pick(&a.name_zh, &a.name_en),
+                if a.usable {
+                    ""
+                } else {
+                    d.lang.pick("（反灰）", "(greyed out)")
+                }
+            )
+        })
         .collect();
     p.add_my_application(&me, "B5")?;
     p.open_application(&me, "B5")?;
-    lines.push(d.t("已將 B5 加入「我的應用系統」並開啟", "added B5 to my applications and opened it"));
+    lines.push(d.t(
+        "已將 B5 加入「我的應用系統」並開啟",
+        "added B5 to my applications and opened it",
+    ));
     p.add_my_application(&me, "A1")?;
     if let Err(e) = p.open_application(&me, "A1") {
         lines.push(d.err(&e));
     }
-    d.step("應用系統與我的應用系統", "Application catalogue and my applications", lines);
+    d.step(
+        "應用系統與我的應用系統",
+        "Application catalogue and my applications",
+        lines,
+    );
 
     // ---- consent ----
     let text = p.consent_text()?;
@@ -230,63 +368,192 @@ fn flow(d: &Demo<'_>) -> Result<()> {
     let withdraw = p.withdraw_consent(&me).err();
     let mut lines = vec![
         d.lang.pick(&text.text_zh, &text.text_en).to_owned(),
-        d.t(&format!("已同意（版本 {}，{}，以{}登入）", record.text_version, record.agreed_at.to_zh(), match record.login_method { crate::portal::LoginMethod::NhiCard => "健保卡", crate::portal::LoginMethod::Certificate => "自然人憑證", crate::portal::LoginMethod::Account => "帳號密碼" }), &format!("agreed (version {}, {}, via {})", record.text_version, record.agreed_at.to_iso(), record.login_method.as_str())),
-        d.t(&format!("再次同意不變更紀錄：{}", again == record), &format!("agreeing again changes nothing: {}", again == record)),
+        d.t(
+            &format!(
+                "已同意（版本 {}，{}，以{}登入）",
+                record.text_version,
+                record.agreed_at.to_zh(),
+                match record.login_method {
+                    crate::portal::LoginMethod::NhiCard => "健保卡",
+                    crate::portal::LoginMethod::Certificate => "自然人憑證",
+                    crate::portal::LoginMethod::Account => "帳號密碼",
+                }
+            ),
+            &format!(
+                "agreed (version {}, {}, via {})",
+                record.text_version,
+                record.agreed_at.to_iso(),
+                record.login_method.as_str()
+            ),
+        ),
+        d.t(
+            &format!("再次同意不變更紀錄：{}", again == record),
+            &format!("agreeing again changes nothing: {}", again == record),
+        ),
     ];
     lines.extend(withdraw.iter().map(|e| d.err(e)));
     d.step("同意獎勵令電子化", "Consent to electronic award orders", lines);
 
     // ---- the officer issues orders ----
-    let chen = card("000077778888", "陳美玲", "F223456786", "0720808", Sex::Female, "1111111")?.read()?;
-    p.start_nhi_registration(&registration(chen.clone(), "Officer#2026", "chen.meiling@mail.taipei.gov.tw")?)?;
+    let chen = card(
+        "000077778888",
+        "陳美玲",
+        "F223456786",
+        "0720808",
+        Sex::Female,
+        "1111111",
+    )?
+    .read()?;
+    p.start_nhi_registration(&registration(
+        chen.clone(),
+        "Officer#2026",
+        "chen.meiling@mail.taipei.gov.tw",
+    )?)?;
     let (_, mail) = d.deliver()?;
     p.confirm_nhi_registration(&chen, &token_in(&mail)?)?;
     let officer = p.login_nhi_card(&chen, &Password::new("Officer#2026")?)?.token;
     let orders = vec![
-        order("A123456789", "112/12/20", "北市勞人字第1126001234號", AwardKind::MajorMerit, 1, "辦理勞動檢查專案績效卓著")?,
-        order("A123456789", "113/03/01", "北市勞人字第1136000456號", AwardKind::MajorMerit, 1, "協助重大職災調查")?,
-        order("A123456789", "114/05/02", "北市勞人字第1146000789號", AwardKind::Commendation, 2, "辦理業務認真負責")?,
-        order("A123456789", "114/09/15", "北市勞人字第1146001001號", AwardKind::Merit, 1, "推動勞資爭議調解")?,
-        order("A123456789", "114/10/01", "北市勞人字第1146001200號", AwardKind::Reprimand, 1, "公文逾期未辦")?,
+        order(
+            "A123456789",
+            "112/12/20",
+            "北市勞人字第1126001234號",
+            AwardKind::MajorMerit,
+            1,
+            "辦理勞動檢查專案績效卓著",
+        )?,
+        order(
+            "A123456789",
+            "113/03/01",
+            "北市勞人字第1136000456號",
+            AwardKind::MajorMerit,
+            1,
+            "協助重大職災調查",
+        )?,
+        order(
+            "A123456789",
+            "114/05/02",
+            "北市勞人字第1146000789號",
+            AwardKind::Commendation,
+            2,
+            "辦理業務認真負責",
+        )?,
+        order(
+            "A123456789",
+            "114/09/15",
+            "北市勞人字第1146001001號",
+            AwardKind::Merit,
+            1,
+            "推動勞資爭議調解",
+        )?,
+        order(
+            "A123456789",
+            "114/10/01",
+            "北市勞人字第1146001200號",
+            AwardKind::Reprimand,
+            1,
+            "公文逾期未辦",
+        )?,
     ];
     let bulk = p.issue_award_orders(&officer, &orders)?;
     let (sent, _) = d.deliver()?;
     let mut lines = vec![d.t(
-        &format!("一次發布 {} 件：電子 {} 件、紙本 {} 件；寄出通知信 {} 封", bulk.issued, bulk.electronic, bulk.paper, sent),
-        &format!("issued {} at once: {} electronic, {} on paper; {} notices sent", bulk.issued, bulk.electronic, bulk.paper, sent),
+        &format!(
+            "一次發布 {} 件：電子 {} 件、紙本 {} 件；寄出通知信 {} 封",
+            bulk.issued, bulk.electronic, bulk.paper, sent
+        ),
+        &format!(
+            "issued {} at once: {} electronic, {} on paper; {} notices sent",
+            bulk.issued, bulk.electronic, bulk.paper, sent
+        ),
     )];
     for (o, (_, delivery)) in orders.iter().zip(&bulk.orders) {
         let how = match delivery {
             crate::portal::Delivery::Electronic => d.t("電子化", "electronic"),
             crate::portal::Delivery::Paper(r) => format!("{}（{}）", d.t("紙本", "paper"), r.label(d.lang)),
         };
-        lines.push(format!("{} {} {}{} → {how}", o.approved_on, o.document_number, o.kind.label(d.lang), o.count));
+        lines.push(format!(
+            "{} {} {}{} → {how}",
+            o.approved_on,
+            o.document_number,
+            o.kind.label(d.lang),
+            o.count
+        ));
     }
-    let subjects: Vec<String> = d.mailer.messages()?.into_iter().rev().take(sent).map(|m| m.subject).collect();
-    lines.extend(subjects.into_iter().rev().map(|s| d.t(&format!("通知信主旨：{s}"), &format!("notice subject: {s}"))));
+    let subjects: Vec<String> = d
+        .mailer
+        .messages()?
+        .into_iter()
+        .rev()
+        .take(sent)
+        .map(|m| m.subject)
+        .collect();
+    lines.extend(
+        subjects
+            .into_iter()
+            .rev()
+            .map(|s| d.t(&format!("通知信主旨：{s}"), &format!("notice subject: {s}"))),
+    );
     d.step("人事人員發布獎懲令", "The personnel officer issues award orders", lines);
 
     // ---- the employee reads and signs ----
     let unviewed = p.unviewed_award_orders(&me)?;
-    let mut lines = vec![d.t(&format!("未檢視獎令 {} 件", unviewed.len()), &format!("{} unviewed orders", unviewed.len()))];
+    let mut lines = vec![d.t(
+        &format!("未檢視獎令 {} 件", unviewed.len()),
+        &format!("{} unviewed orders", unviewed.len()),
+    )];
     if let Some(first) = unviewed.first() {
         let o = p.view_award_order(&me, first.id)?;
         lines.push(d.t(
-            &format!("檢視並簽收 {}：{}{}次，事由「{}」，簽收時間 {}", o.summary.document_number, o.summary.kind.label(Lang::ZhTw), o.summary.count, o.reason, o.summary.viewed_at.map(|t| t.to_zh()).unwrap_or_default()),
-            &format!("viewed and signed for {}: {} × {}, reason \"{}\", signed {}", o.summary.document_number, o.summary.count, o.summary.kind.label(Lang::En), o.reason, o.summary.viewed_at.map(|t| t.to_iso()).unwrap_or_default()),
+            &format!(
+                "檢視並簽收 {}：{}{}次，事由「{}」，簽收時間 {}",
+                o.summary.document_number,
+                o.summary.kind.label(Lang::ZhTw),
+                o.summary.count,
+                o.reason,
+                o.summary.viewed_at.map(|t| t.to_zh()).unwrap_or_default()
+            ),
+            &format!(
+                "viewed and signed for {}: {} × {}, reason \"{}\", signed {}",
+                o.summary.document_number,
+                o.summary.count,
+                o.summary.kind.label(Lang::En),
+                o.reason,
+                o.summary.viewed_at.map(|t| t.to_iso()).unwrap_or_default()
+            ),
         ));
     }
-    lines.push(d.t(&format!("尚未簽收 {} 件", p.unviewed_award_orders(&me)?.len()), &format!("{} left to sign", p.unviewed_award_orders(&me)?.len())));
-    d.step("未檢視獎令：檢視即簽收", "Unviewed award orders: viewing is signing", lines);
+    lines.push(d.t(
+        &format!("尚未簽收 {} 件", p.unviewed_award_orders(&me)?.len()),
+        &format!("{} left to sign", p.unviewed_award_orders(&me)?.len()),
+    ));
+    d.step(
+        "未檢視獎令：檢視即簽收",
+        "Unviewed award orders: viewing is signing",
+        lines,
+    );
 
     let history = p.award_history(&me)?;
     let lines = history
         .iter()
         .map(|y| {
-            let net = if y.net_punishment.units() > 0 { y.net_punishment.describe(false, d.lang) } else { y.net_reward.describe(true, d.lang) };
+            let net = if y.net_punishment.units() > 0 {
+                y.net_punishment.describe(false, d.lang)
+            } else {
+                y.net_reward.describe(true, d.lang)
+            };
             d.t(
-                &format!("{} 年度：{} 件；平時獎懲相抵後 {}", y.rating_year, y.orders.len(), if net.is_empty() { "無".into() } else { net.clone() }),
-                &format!("rating year {}: {} orders; ordinary after offsetting: {}", y.rating_year, y.orders.len(), if net.is_empty() { "none".into() } else { net }),
+                &format!(
+                    "{} 年度：{} 件；平時獎懲相抵後 {}",
+                    y.rating_year,
+                    y.orders.len(),
+                    if net.is_empty() { "無".into() } else { net.clone() }
+                ),
+                &format!(
+                    "rating year {}: {} orders; ordinary after offsetting: {}",
+                    y.rating_year,
+                    y.orders.len(),
+                    if net.is_empty() { "none".into() } else { net }
+                ),
             )
         })
         .collect();
@@ -295,7 +562,15 @@ fn flow(d: &Demo<'_>) -> Result<()> {
     let unsigned = p.unsigned_award_orders(&officer)?;
     let lines = unsigned
         .iter()
-        .map(|u| format!("{} {} {} {}", u.national_id, u.name, u.order.document_number, u.order.kind.label(d.lang)))
+        .map(|u| {
+            format!(
+                "{} {} {} {}",
+                u.national_id,
+                u.name,
+                u.order.document_number,
+                u.order.kind.label(d.lang)
+            )
+        })
         .collect();
     d.step("人事人員：尚未簽收名單", "Officer: who has not signed", lines);
 
@@ -308,51 +583,141 @@ fn flow(d: &Demo<'_>) -> Result<()> {
         .and_then(|c| c.fields.iter().find(|f| f.key == "email"))
         .and_then(|f| f.value.clone())
         .unwrap_or_default();
-    let staged = p.stage_correction(&me, ProofingCategory::CurrentPost, "email", "hsiaoming.wang@mail.taipei.gov.tw")?;
+    let staged = p.stage_correction(
+        &me,
+        ProofingCategory::CurrentPost,
+        "email",
+        "hsiaoming.wang@mail.taipei.gov.tw",
+    )?;
     let submission = p.complete_proofing(&me)?;
     let todos = p.officer_todos(&officer)?;
     let lines = vec![
-        d.t(&format!("現職資料 電子郵件信箱 修改前：{}　修改後：{}", email_before, staged.after), &format!("current post, e-mail: before {} / after {}", email_before, staged.after)),
-        d.t(&format!("按下「校對完成」（{} 項修正）", submission.corrections), &format!("pressed \"proofing complete\" ({} corrections)", submission.corrections)),
-        d.t(&format!("人事人員待辦事項立即出現 {} 筆", todos.len()), &format!("{} to-do items appear for the officer at once", todos.len())),
+        d.t(
+            &format!(
+                "現職資料 電子郵件信箱 修改前：{}　修改後：{}",
+                email_before, staged.after
+            ),
+            &format!("current post, e-mail: before {} / after {}", email_before, staged.after),
+        ),
+        d.t(
+            &format!("按下「校對完成」（{} 項修正）", submission.corrections),
+            &format!("pressed \"proofing complete\" ({} corrections)", submission.corrections),
+        ),
+        d.t(
+            &format!("人事人員待辦事項立即出現 {} 筆", todos.len()),
+            &format!("{} to-do items appear for the officer at once", todos.len()),
+        ),
     ];
-    d.step("個人資料校對：修正電子郵件信箱", "Proofing: correct the e-mail address", lines);
+    d.step(
+        "個人資料校對：修正電子郵件信箱",
+        "Proofing: correct the e-mail address",
+        lines,
+    );
 
     let today = RocDate::today_in_taiwan(time::OffsetDateTime::now_utc());
-    let query = ProofingQuery { from: Some(RocDate::parse("101/01/01")?), to: Some(today), proofed: Some(true), processed: Some(false), ..Default::default() };
+    let query = ProofingQuery {
+        from: Some(RocDate::parse("101/01/01")?),
+        to: Some(today),
+        proofed: Some(true),
+        processed: Some(false),
+        ..Default::default()
+    };
     let rows = p.proofing_query(&officer, &query)?;
     let mut lines: Vec<String> = rows
         .iter()
-        .map(|r| format!("{} {} {} {}", r.national_id, r.name, r.unit.clone().unwrap_or_default(), r.proofed_on.map(|d| d.to_slash()).unwrap_or_default()))
+        .map(|r| {
+            format!(
+                "{} {} {} {}",
+                r.national_id,
+                r.name,
+                r.unit.clone().unwrap_or_default(),
+                r.proofed_on.map(|d| d.to_slash()).unwrap_or_default()
+            )
+        })
         .collect();
-    lines.insert(0, d.t(&format!("查詢條件：校對日期 101/01/01 ~ {}、已校對、未處理", today), &format!("query: proofed 2012-01-01 .. {}, proofed, not processed", today.to_iso())));
+    lines.insert(
+        0,
+        d.t(
+            &format!("查詢條件：校對日期 101/01/01 ~ {}、已校對、未處理", today),
+            &format!(
+                "query: proofed 2012-01-01 .. {}, proofed, not processed",
+                today.to_iso()
+            ),
+        ),
+    );
     let corrections = p.submission_corrections(&officer, submission.id)?;
     for c in &corrections {
         let done = p.process_correction(&officer, c.id, &CorrectionDecision::Approve)?;
-        lines.push(d.t(&format!("核准「{}」：{} → {}", done.label_zh, done.before.clone().unwrap_or_default(), done.after), &format!("approved {}: {} → {}", done.field, done.before.clone().unwrap_or_default(), done.after)));
+        lines.push(d.t(
+            &format!(
+                "核准「{}」：{} → {}",
+                done.label_zh,
+                done.before.clone().unwrap_or_default(),
+                done.after
+            ),
+            &format!(
+                "approved {}: {} → {}",
+                done.field,
+                done.before.clone().unwrap_or_default(),
+                done.after
+            ),
+        ));
     }
-    lines.push(d.t(&format!("待辦事項剩 {} 筆", p.officer_todos(&officer)?.len()), &format!("{} to-do items left", p.officer_todos(&officer)?.len())));
-    d.step("人事人員校對查詢與處理", "Officer: proofing query and processing", lines);
+    lines.push(d.t(
+        &format!("待辦事項剩 {} 筆", p.officer_todos(&officer)?.len()),
+        &format!("{} to-do items left", p.officer_todos(&officer)?.len()),
+    ));
+    d.step(
+        "人事人員校對查詢與處理",
+        "Officer: proofing query and processing",
+        lines,
+    );
 
-    let next = order("A123456789", &today.to_slash(), "北市勞人字第1156000001號", AwardKind::Commendation, 1, "協助校對作業")?;
+    let next = order(
+        "A123456789",
+        &today.to_slash(),
+        "北市勞人字第1156000001號",
+        AwardKind::Commendation,
+        1,
+        "協助校對作業",
+    )?;
     p.issue_award_order(&officer, &next)?;
     let (_, newest) = d.deliver()?;
     let to = newest.to;
-    d.step("新獎勵令通知寄到更正後的信箱", "The next notice goes to the corrected address", vec![d.t(&format!("收件者：{to}"), &format!("to: {to}"))]);
+    d.step(
+        "新獎勵令通知寄到更正後的信箱",
+        "The next notice goes to the corrected address",
+        vec![d.t(&format!("收件者：{to}"), &format!("to: {to}"))],
+    );
 
     let trail = p.audit_trail(&me, &AuditQuery::default())?;
     let lines = trail
         .iter()
         .take(8)
-        .map(|e| format!("{} {} {} {}", e.at.to_slash(), e.actor.clone().unwrap_or_else(|| "system".into()), e.action, e.object.clone().unwrap_or_default()))
+        .map(|e| {
+            format!(
+                "{} {} {} {}",
+                e.at.to_slash(),
+                e.actor.clone().unwrap_or_else(|| "system".into()),
+                e.action,
+                e.object.clone().unwrap_or_default()
+            )
+        })
         .collect();
-    d.step("稽核紀錄：誰讀取或變更了我的資料", "Audit trail: who read or changed my data", lines);
+    d.step(
+        "稽核紀錄：誰讀取或變更了我的資料",
+        "Audit trail: who read or changed my data",
+        lines,
+    );
 
     p.logout(&me)?;
     p.logout(&officer)?;
     let after = p.unviewed_award_orders(&me).err();
     let stats = p.outbox_stats()?;
-    let mut lines = vec![d.t(&format!("已登出；共寄出 {} 封信，待寄 {} 封", stats.sent, stats.pending), &format!("logged out; {} mails sent, {} waiting", stats.sent, stats.pending))];
+    let mut lines = vec![d.t(
+        &format!("已登出；共寄出 {} 封信，待寄 {} 封", stats.sent, stats.pending),
+        &format!("logged out; {} mails sent, {} waiting", stats.sent, stats.pending),
+    )];
     lines.extend(after.iter().map(|e| d.err(e)));
     d.step("登出", "Log out", lines);
     if after.as_ref().map(Error::code) != Some(ErrorCode::SessionInvalid) {

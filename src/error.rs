@@ -112,9 +112,9 @@ error_codes! {
 
     // ---- 3000–3999 PINs ----
     // 3102 pin_incorrect and 3103 pin_blocked are reserved for the card issue.
-    /// A PIN is not 6 to 8 digits.
+    /// A PIN is not 6 to 8 letters or digits.
     PinFormatInvalid = 3101, "pin_format_invalid",
-        "PIN 碼格式錯誤：應為 6 至 8 位數字", "The PIN must be 6 to 8 digits";
+        "PIN 碼格式錯誤：應為 6 至 8 碼英文字母或數字", "The PIN must be 6 to 8 letters or digits";
 
     // ---- 5000–5499 authentication ----
     /// The NHI card has not been registered for online services (or its registration is not confirmed).
@@ -292,7 +292,10 @@ pub struct Text {
 impl Text {
     /// A detail in both languages.
     pub fn new(zh: impl Into<Cow<'static, str>>, en: impl Into<Cow<'static, str>>) -> Self {
-        Text { zh: zh.into(), en: en.into() }
+        Text {
+            zh: zh.into(),
+            en: en.into(),
+        }
     }
 
     /// The text in one language.
@@ -372,12 +375,11 @@ impl Error {
     }
 
     /// A failure with a detail in both languages.
-    pub fn with(
-        code: ErrorCode,
-        zh: impl Into<Cow<'static, str>>,
-        en: impl Into<Cow<'static, str>>,
-    ) -> Self {
-        Error::Failed { code, detail: Some(Text::new(zh, en)) }
+    pub fn with(code: ErrorCode, zh: impl Into<Cow<'static, str>>, en: impl Into<Cow<'static, str>>) -> Self {
+        Error::Failed {
+            code,
+            detail: Some(Text::new(zh, en)),
+        }
     }
 
     /// The stable code of this failure.
@@ -436,7 +438,11 @@ impl Error {
                 if zh {
                     format!("{base}（需要{}，目前為{}）", required.label(lang), actual.label(lang))
                 } else {
-                    format!("{base} (needs {}, this login is {})", required.label(lang), actual.label(lang))
+                    format!(
+                        "{base} (needs {}, this login is {})",
+                        required.label(lang),
+                        actual.label(lang)
+                    )
                 }
             }
             Error::Storage { source, .. } => {
@@ -459,7 +465,10 @@ impl Error {
 
     /// A storage failure from a backend error.
     pub fn storage(code: ErrorCode, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
-        Error::Storage { code, source: source.into() }
+        Error::Storage {
+            code,
+            source: source.into(),
+        }
     }
 
     /// An internal error: an invariant of ecpa itself did not hold.

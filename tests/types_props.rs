@@ -6,9 +6,9 @@ use std::str::FromStr;
 
 use ecpa::ErrorCode;
 use ecpa::types::{
-    AgencyCode, AssuranceLevel, CardNumber, CountyCode, DocumentNumber, Email, HouseholdAddress,
-    HouseholdNumber, IdKind, Lang, NationalId, NhiCardData, Password, PersonName, Pin, RocDate,
-    Sex, Strength, TownshipCode, VillageCode, password_strength,
+    AgencyCode, AssuranceLevel, CardNumber, CountyCode, DocumentNumber, Email, HouseholdAddress, HouseholdNumber,
+    IdKind, Lang, NationalId, NhiCardData, Password, PersonName, Pin, RocDate, Sex, Strength, TownshipCode,
+    VillageCode, password_strength,
 };
 use proptest::prelude::*;
 use time::{Date, Month};
@@ -250,32 +250,24 @@ proptest! {
 }
 
 /// Characters that Big5 encodes and decodes unchanged.
-const NAME_CHARS: &str =
-    "陳林黃張李王吳劉蔡楊許鄭謝郭洪曾邱廖賴周徐蘇葉莊呂江何蕭羅高小明華美玲志偉文淑芬";
+const NAME_CHARS: &str = "陳林黃張李王吳劉蔡楊許鄭謝郭洪曾邱廖賴周徐蘇葉莊呂江何蕭羅高小明華美玲志偉文淑芬";
 
 fn card_data() -> impl Strategy<Value = NhiCardData> {
     let chars: Vec<char> = NAME_CHARS.chars().collect();
     let name = prop_oneof![
-        prop::collection::vec(prop::sample::select(chars), 1..=10)
-            .prop_map(|cs| cs.into_iter().collect::<String>()),
+        prop::collection::vec(prop::sample::select(chars), 1..=10).prop_map(|cs| cs.into_iter().collect::<String>()),
         "[A-Z][a-z]{0,8}( [A-Z][a-z]{0,8})?",
     ];
-    (
-        "[0-9]{12}",
-        name,
-        valid_id(),
-        roc_range(),
-        any::<bool>(),
-        roc_range(),
-    )
-        .prop_map(|(number, name, id, birth, male, issue)| NhiCardData {
+    ("[0-9]{12}", name, valid_id(), roc_range(), any::<bool>(), roc_range()).prop_map(
+        |(number, name, id, birth, male, issue)| NhiCardData {
             card_number: CardNumber::parse(&number).unwrap(),
             name: PersonName::new(&name).unwrap(),
             national_id: NationalId::parse(&id).unwrap(),
             birth_date: RocDate::from_gregorian(birth).unwrap(),
             sex: if male { Sex::Male } else { Sex::Female },
             issue_date: RocDate::from_gregorian(issue).unwrap(),
-        })
+        },
+    )
 }
 
 #[test]

@@ -15,7 +15,11 @@ use ecpa::{Error, ErrorCode};
 use serde::Serialize;
 
 #[derive(Parser)]
-#[command(name = "ecpa", version, about = "eCPA 人事服務網：登入、獎勵令電子化與個人資料校對 / the eCPA award-order flow")]
+#[command(
+    name = "ecpa",
+    version,
+    about = "eCPA 人事服務網：登入、獎勵令電子化與個人資料校對 / the eCPA award-order flow"
+)]
 struct Cli {
     #[command(flatten)]
     out: Output,
@@ -70,7 +74,11 @@ struct Failure {
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
-        let exit = if matches!(error.code(), ErrorCode::IoFailed) { 2 } else { 1 };
+        let exit = if matches!(error.code(), ErrorCode::IoFailed) {
+            2
+        } else {
+            1
+        };
         Failure { exit, error }
     }
 }
@@ -80,7 +88,9 @@ fn main() -> ExitCode {
     let out = cli.out;
     let result = match cli.command {
         Command::Demo { db } => demo(out, db),
-        Command::Id { command: IdCommand::Check { ids } } => id_check(out, &ids),
+        Command::Id {
+            command: IdCommand::Check { ids },
+        } => id_check(out, &ids),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -101,7 +111,11 @@ fn main() -> ExitCode {
 }
 
 fn demo(out: Output, db: Option<PathBuf>) -> Result<u8, Failure> {
-    let dir = tempfile::Builder::new().prefix("ecpa-demo-").tempdir().map_err(Error::from)?.keep();
+    let dir = tempfile::Builder::new()
+        .prefix("ecpa-demo-")
+        .tempdir()
+        .map_err(Error::from)?
+        .keep();
     let mut steps = Vec::new();
     let mut stdout = std::io::stdout().lock();
     let summary = ecpa::demo::run(&dir, db.as_deref(), out.lang, &mut |step| {
@@ -119,10 +133,14 @@ fn demo(out: Output, db: Option<PathBuf>) -> Result<u8, Failure> {
         let _ = writeln!(stdout, "{body}");
     } else {
         let (db, mail) = (summary.database.display(), summary.maildir.display());
-        let _ = writeln!(stdout, "\n{}", out.lang.pick(
-            &format!("完成 {} 個步驟。資料庫：{db}；寄出的信件：{mail}", summary.steps),
-            &format!("Done: {} steps. Database: {db}; mail sent: {mail}", summary.steps),
-        ));
+        let _ = writeln!(
+            stdout,
+            "\n{}",
+            out.lang.pick(
+                &format!("完成 {} 個步驟。資料庫：{db}；寄出的信件：{mail}", summary.steps),
+                &format!("Done: {} steps. Database: {db}; mail sent: {mail}", summary.steps),
+            )
+        );
     }
     Ok(0)
 }
@@ -169,13 +187,25 @@ fn id_check(out: Output, ids: &[String]) -> Result<u8, Failure> {
         let _ = writeln!(stdout, "{}", serde_json::to_string(&results).unwrap_or_default());
     } else {
         for (r, input) in results.iter().zip(ids) {
-            let shown = NationalId::parse(input).map(|id| id.masked()).unwrap_or_else(|_| mask_text(input));
+            let shown = NationalId::parse(input)
+                .map(|id| id.masked())
+                .unwrap_or_else(|_| mask_text(input));
             let line = match (r.valid, r.kind, r.sex) {
-                (true, Some(kind), Some(sex)) => out.lang.pick(
-                    &format!("{shown}　正確　{}　{}", kind_label(kind, Lang::ZhTw), if sex == "male" { "男" } else { "女" }),
-                    &format!("{shown}  valid  {}  {sex}", kind_label(kind, Lang::En)),
-                ).to_owned(),
-                _ => format!("{shown}　{}", r.error.clone().unwrap_or_default() + " " + &r.message.clone().unwrap_or_default()),
+                (true, Some(kind), Some(sex)) => out
+                    .lang
+                    .pick(
+                        &format!(
+                            "{shown}　正確　{}　{}",
+                            kind_label(kind, Lang::ZhTw),
+                            if sex == "male" { "男" } else { "女" }
+                        ),
+                        &format!("{shown}  valid  {}  {sex}", kind_label(kind, Lang::En)),
+                    )
+                    .to_owned(),
+                _ => format!(
+                    "{shown}　{}",
+                    r.error.clone().unwrap_or_default() + " " + &r.message.clone().unwrap_or_default()
+                ),
             };
             let _ = writeln!(stdout, "{line}");
         }
@@ -194,5 +224,9 @@ fn kind_label(kind: &str, lang: Lang) -> &'static str {
 /// Masks anything that might be an ID: the first six characters, then asterisks.
 fn mask_text(s: &str) -> String {
     let shown: String = s.chars().take(6).collect();
-    if s.chars().count() > 6 { format!("{shown}****") } else { shown }
+    if s.chars().count() > 6 {
+        format!("{shown}****")
+    } else {
+        shown
+    }
 }

@@ -20,7 +20,9 @@ impl std::fmt::Debug for SoftNhiCard {
 impl SoftNhiCard {
     /// A card holding this basic data.
     pub fn new(data: &NhiCardData) -> Self {
-        SoftNhiCard { record: data.to_bytes() }
+        SoftNhiCard {
+            record: data.to_bytes(),
+        }
     }
 
     /// A card holding a raw record, valid or not (to test what a damaged card does).

@@ -50,7 +50,10 @@ fn from_row(r: &Row, level: AssuranceLevel) -> Result<Application> {
 
 fn one(tx: &mut dyn Tx, c: &Caller, code: &str) -> Result<Application> {
     let row = tx
-        .query_opt(&format!("{SELECT} WHERE a.code = ?"), &[Value::Int(c.employee_id), Value::from(code)])?
+        .query_opt(
+            &format!("{SELECT} WHERE a.code = ?"),
+            &[Value::Int(c.employee_id), Value::from(code)],
+        )?
         .ok_or_else(|| Error::with(ErrorCode::ApplicationUnknown, code.to_owned(), code.to_owned()))?;
     from_row(&row, c.level)
 }
@@ -67,10 +70,13 @@ pub(crate) fn catalogue(p: &LocalPortal, token: &SessionToken, mine_only: bool) 
     let c = caller(p, token)?;
     let filter = if mine_only { " WHERE m.app_code IS NOT NULL" } else { "" };
     p.store.read(|tx| {
-        tx.query(&format!("{SELECT}{filter} ORDER BY a.position"), &[Value::Int(c.employee_id)])?
-            .iter()
-            .map(|r| from_row(r, c.level))
-            .collect()
+        tx.query(
+            &format!("{SELECT}{filter} ORDER BY a.position"),
+            &[Value::Int(c.employee_id)],
+        )?
+        .iter()
+        .map(|r| from_row(r, c.level))
+        .collect()
     })
 }
 

@@ -102,7 +102,14 @@ pub(crate) fn trail(p: &LocalPortal, token: &SessionToken, q: &AuditQuery) -> Re
     p.store.write(|tx| {
         let rows = tx.query(
             &sql,
-            &[scope.clone(), Value::Int(from), Value::Int(to), Value::from(action), Value::from(action), Value::Int(limit)],
+            &[
+                scope.clone(),
+                Value::Int(from),
+                Value::Int(to),
+                Value::from(action),
+                Value::from(action),
+                Value::Int(limit),
+            ],
         )?;
         let entries = rows
             .iter()

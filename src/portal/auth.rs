@@ -13,8 +13,8 @@
 //!
 //! Tokens are 32 random bytes; the database keeps only their SHA-256.
 
-use argon2::{PasswordHash, PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::{PasswordHash, PasswordHasher, PasswordVerifier};
 use serde::Serialize;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
@@ -202,12 +202,28 @@ pub(crate) fn open_session(p: &LocalPortal, tx: &mut dyn Tx, employee_id: i64, m
             Value::Int(millis(expires)),
         ],
     )?;
-    super::audit::record(tx, millis(now), Some(employee_id), "login", Some(employee_id), None, Some(method.as_str()))?;
+    super::audit::record(
+        tx,
+        millis(now),
+        Some(employee_id),
+        "login",
+        Some(employee_id),
+        None,
+        Some(method.as_str()),
+    )?;
     let info = session_info_of(tx, employee_id, method, expires)?;
-    Ok(Session { token: SessionToken::new(token), info })
+    Ok(Session {
+        token: SessionToken::new(token),
+        info,
+    })
 }
 
-fn session_info_of(tx: &mut dyn Tx, employee_id: i64, method: LoginMethod, expires: OffsetDateTime) -> Result<SessionInfo> {
+fn session_info_of(
+    tx: &mut dyn Tx,
+    employee_id: i64,
+    method: LoginMethod,
+    expires: OffsetDateTime,
+) -> Result<SessionInfo> {
     let row = tx
         .query_opt(
             "SELECT e.name, e.national_id, e.agency_code, a.name, o.employee_id
@@ -232,7 +248,10 @@ fn session_info_of(tx: &mut dyn Tx, employee_id: i64, method: LoginMethod, expir
 /// The employee behind a national ID, if they may log in: the last two login errors.
 fn current_employee(tx: &mut dyn Tx, id: &NationalId) -> Result<i64> {
     let row = tx
-        .query_opt("SELECT id, status FROM employees WHERE national_id = ?", &[Value::from(id.reveal())])?
+        .query_opt(
+            "SELECT id, status FROM employees WHERE national_id = ?",
+            &[Value::from(id.reveal())],
+        )?
         .ok_or_else(|| Error::new(ErrorCode::AccountNotFound))?;
     if row.text(1)? != "current" {
         return Err(Error::new(ErrorCode::AccountDisabled));
@@ -262,12 +281,17 @@ pub(crate) fn login_nhi_card(p: &LocalPortal, card: &NhiCardData, password: &Pas
                 &[Value::from(card_no.as_str())],
             )
         })?;
-        return Err(wrong_password(p, failed, |tx, until| {
-            tx.execute(
-                "UPDATE nhi_registrations SET locked_until = ?, failed_attempts = 0 WHERE card_number = ?",
-                &[Value::Int(until), Value::from(card_no.as_str())],
-            )
-        }, |tries_left| Error::RegistrationPasswordWrong { tries_left })?);
+        return Err(wrong_password(
+            p,
+            failed,
+            |tx, until| {
+                tx.execute(
+                    "UPDATE nhi_registrations SET locked_until = ?, failed_attempts = 0 WHERE card_number = ?",
+                    &[Value::Int(until), Value::from(card_no.as_str())],
+                )
+            },
+            |tries_left| Error::RegistrationPasswordWrong { tries_left },
+        )?);
     }
     p.store.write(|tx| {
         tx.execute(
@@ -285,7 +309,10 @@ fn check_lock(p: &LocalPortal, locked_until: Option<i64>) -> Result<()> {
         let now = millis(p.now());
         if until > now {
             let until_t = from_millis(until)?;
-            return Err(Error::LoginLocked { until: until_t, seconds_left: ((until - now) as u64).div_ceil(1000) });
+            return Err(Error::LoginLocked {
+                until: until_t,
+                seconds_left: ((until - now) as u64).div_ceil(1000),
+            });
         }
     }
     Ok(())
@@ -304,7 +331,10 @@ fn wrong_password(
     }
     let until = p.now() + p.config.lockout;
     p.store.write(|tx| lock(tx, millis(until)))?;
-    Ok(Error::LoginLocked { until, seconds_left: p.config.lockout.whole_seconds().max(0) as u64 })
+    Ok(Error::LoginLocked {
+        until,
+        seconds_left: p.config.lockout.whole_seconds().max(0) as u64,
+    })
 }
 
 /// eCPA account name + password.
@@ -323,7 +353,9 @@ pub(crate) fn login_account(p: &LocalPortal, account: &str, password: &Password)
     };
     let id = row.int(0)?;
     check_lock(p, row.opt_int(2)?)?;
-    let hash = row.opt_text(1)?.ok_or_else(|| Error::new(ErrorCode::AccountPasswordWrong))?;
+    let hash = row
+        .opt_text(1)?
+        .ok_or_else(|| Error::new(ErrorCode::AccountPasswordWrong))?;
     if !verify_password(&hash, password)? {
         let failed = p.store.write(|tx| {
             tx.query_int(
@@ -331,12 +363,17 @@ pub(crate) fn login_account(p: &LocalPortal, account: &str, password: &Password)
                 &[Value::Int(id)],
             )
         })?;
-        return Err(wrong_password(p, failed, |tx, until| {
-            tx.execute(
-                "UPDATE employees SET account_locked_until = ?, account_failed = 0 WHERE id = ?",
-                &[Value::Int(until), Value::Int(id)],
-            )
-        }, |_| Error::new(ErrorCode::AccountPasswordWrong))?);
+        return Err(wrong_password(
+            p,
+            failed,
+            |tx, until| {
+                tx.execute(
+                    "UPDATE employees SET account_locked_until = ?, account_failed = 0 WHERE id = ?",
+                    &[Value::Int(until), Value::Int(id)],
+                )
+            },
+            |_| Error::new(ErrorCode::AccountPasswordWrong),
+        )?);
     }
     p.store.write(|tx| {
         tx.execute(
@@ -356,7 +393,9 @@ pub(crate) fn set_account(p: &LocalPortal, token: &SessionToken, account: &str, 
     let c = caller(p, token)?;
     let account = account.trim();
     let valid = (3..=30).contains(&account.chars().count())
-        && account.chars().all(|ch| ch.is_ascii_alphanumeric() || "._-".contains(ch));
+        && account
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || "._-".contains(ch));
     if !valid {
         return Err(Error::with(
             ErrorCode::FieldInvalid,
@@ -377,9 +416,22 @@ pub(crate) fn set_account(p: &LocalPortal, token: &SessionToken, account: &str, 
         tx.execute(
             "UPDATE employees SET account_name = ?, account_password_hash = ?, account_failed = 0,
              account_locked_until = NULL, updated_at = ? WHERE id = ?",
-            &[Value::from(account), Value::from(&hash), Value::Int(now), Value::Int(c.employee_id)],
+            &[
+                Value::from(account),
+                Value::from(&hash),
+                Value::Int(now),
+                Value::Int(c.employee_id),
+            ],
         )?;
-        super::audit::record(tx, now, Some(c.employee_id), "account.set", Some(c.employee_id), None, None)
+        super::audit::record(
+            tx,
+            now,
+            Some(c.employee_id),
+            "account.set",
+            Some(c.employee_id),
+            None,
+            None,
+        )
     })
 }
 
@@ -388,7 +440,10 @@ pub(crate) fn session_info(p: &LocalPortal, token: &SessionToken) -> Result<Sess
     let c = caller(p, token)?;
     let hash = token_hash(token.expose());
     p.store.read(|tx| {
-        let expires = tx.query_int("SELECT expires_at FROM sessions WHERE token_hash = ?", &[Value::from(&hash)])?;
+        let expires = tx.query_int(
+            "SELECT expires_at FROM sessions WHERE token_hash = ?",
+            &[Value::from(&hash)],
+        )?;
         session_info_of(tx, c.employee_id, c.method, from_millis(expires)?)
     })
 }
@@ -402,7 +457,11 @@ pub(crate) fn logout(p: &LocalPortal, token: &SessionToken) -> Result<()> {
             "UPDATE sessions SET ended_at = ? WHERE token_hash = ? AND ended_at IS NULL",
             &[Value::Int(now), Value::from(&hash)],
         )?;
-        if n == 0 && tx.query_opt("SELECT 1 FROM sessions WHERE token_hash = ?", &[Value::from(&hash)])?.is_none() {
+        if n == 0
+            && tx
+                .query_opt("SELECT 1 FROM sessions WHERE token_hash = ?", &[Value::from(&hash)])?
+                .is_none()
+        {
             return Err(Error::new(ErrorCode::SessionInvalid));
         }
         Ok(())
@@ -412,7 +471,10 @@ pub(crate) fn logout(p: &LocalPortal, token: &SessionToken) -> Result<()> {
 /// Refuses unless the session's level reaches `required`.
 pub(crate) fn require_level(c: &Caller, required: AssuranceLevel) -> Result<()> {
     if c.level < required {
-        return Err(Error::AssuranceTooLow { required, actual: c.level });
+        return Err(Error::AssuranceTooLow {
+            required,
+            actual: c.level,
+        });
     }
     Ok(())
 }
@@ -436,5 +498,7 @@ pub(crate) fn hash_password(p: &LocalPortal, password: &Password) -> Result<Stri
 /// Whether a password matches a stored hash (whatever parameters it was made with).
 pub(crate) fn verify_password(stored: &str, password: &Password) -> Result<bool> {
     let parsed = PasswordHash::new(stored).map_err(|_| crate::store::corrupt("password hash does not parse"))?;
-    Ok(Argon2::default().verify_password(password.expose().as_bytes(), &parsed).is_ok())
+    Ok(Argon2::default()
+        .verify_password(password.expose().as_bytes(), &parsed)
+        .is_ok())
 }

@@ -109,7 +109,11 @@ impl FromStr for AwardKind {
                 _ => None,
             })
             .ok_or_else(|| {
-                Error::with(ErrorCode::AwardOrderInvalid, format!("獎懲種類不明：{s}"), format!("unknown kind {s:?}"))
+                Error::with(
+                    ErrorCode::AwardOrderInvalid,
+                    format!("獎懲種類不明：{s}"),
+                    format!("unknown kind {s:?}"),
+                )
             })
     }
 }
@@ -169,9 +173,18 @@ impl PaperReason {
     pub fn label(self, lang: Lang) -> &'static str {
         let (zh, en) = match self {
             PaperReason::Punishment => ("懲處令不適用電子化", "punishments are never delivered electronically"),
-            PaperReason::BeforeElectronicDelivery => ("核定日期早於獎令電子化實施日", "approved before electronic delivery began"),
-            PaperReason::AboveCeiling => ("超過核定日期當時電子化之獎勵上限", "above the electronic-delivery ceiling on the approval date"),
-            PaperReason::NotConsented => ("當事人尚未同意獎令電子化", "the person has not consented to electronic orders"),
+            PaperReason::BeforeElectronicDelivery => (
+                "核定日期早於獎令電子化實施日",
+                "approved before electronic delivery began",
+            ),
+            PaperReason::AboveCeiling => (
+                "超過核定日期當時電子化之獎勵上限",
+                "above the electronic-delivery ceiling on the approval date",
+            ),
+            PaperReason::NotConsented => (
+                "當事人尚未同意獎令電子化",
+                "the person has not consented to electronic orders",
+            ),
             PaperReason::NoEmail => ("當事人無電子郵件信箱", "the person has no e-mail address on record"),
             PaperReason::LeftOffice => ("當事人已卸職", "the person has left office"),
         };
@@ -201,7 +214,10 @@ impl Default for DeliveryPolicy {
     fn default() -> Self {
         let d = |y, m, day| Date::from_calendar_date(y, m, day).unwrap_or(Date::MIN);
         DeliveryPolicy {
-            steps: vec![(d(2019, Month::July, 1), AwardKind::Merit), (d(2024, Month::January, 1), AwardKind::MajorMerit)],
+            steps: vec![
+                (d(2019, Month::July, 1), AwardKind::Merit),
+                (d(2024, Month::January, 1), AwardKind::MajorMerit),
+            ],
         }
     }
 }
@@ -294,7 +310,10 @@ struct CheckedOrder<'a> {
 fn check(order: &NewAwardOrder, today: RocDate) -> Result<CheckedOrder<'_>> {
     let bad = |zh: String, en: String| Error::with(ErrorCode::AwardOrderInvalid, zh, en);
     if !(1..=2).contains(&order.count) {
-        return Err(bad(format!("次數應為 1 或 2，不是 {}", order.count), format!("count must be 1 or 2, not {}", order.count)));
+        return Err(bad(
+            format!("次數應為 1 或 2，不是 {}", order.count),
+            format!("count must be 1 or 2, not {}", order.count),
+        ));
     }
     if order.approved_on > today {
         return Err(bad(
@@ -304,8 +323,16 @@ fn check(order: &NewAwardOrder, today: RocDate) -> Result<CheckedOrder<'_>> {
     }
     if order.rating_year < 1 || order.rating_year > order.approved_on.roc_year() {
         return Err(bad(
-            format!("考績年度 {} 應在核定年度 {} 以前", order.rating_year, order.approved_on.roc_year()),
-            format!("rating year {} must not be after the approval year {}", order.rating_year, order.approved_on.roc_year()),
+            format!(
+                "考績年度 {} 應在核定年度 {} 以前",
+                order.rating_year,
+                order.approved_on.roc_year()
+            ),
+            format!(
+                "rating year {} must not be after the approval year {}",
+                order.rating_year,
+                order.approved_on.roc_year()
+            ),
         ));
     }
     Ok(CheckedOrder {
@@ -401,9 +428,12 @@ fn order_from(r: &Row) -> Result<AwardOrder> {
 
 fn load_order(tx: &mut dyn Tx, id: i64) -> Result<AwardOrder> {
     let row = tx
-        .query_opt(&format!("SELECT {ORDER_COLUMNS} FROM award_orders o JOIN employees e ON e.id = o.employee_id WHERE o.id = ?"), &[
-            Value::Int(id),
-        ])?
+        .query_opt(
+            &format!(
+                "SELECT {ORDER_COLUMNS} FROM award_orders o JOIN employees e ON e.id = o.employee_id WHERE o.id = ?"
+            ),
+            &[Value::Int(id)],
+        )?
         .ok_or_else(|| Error::new(ErrorCode::AwardOrderNotFound))?;
     order_from(&row)
 }
@@ -431,12 +461,16 @@ fn person_from(r: &Row) -> Result<Person> {
     })
 }
 
-const PERSON_SELECT: &str = "SELECT e.id, e.name, u.name, e.title, e.status, c.employee_id IS NOT NULL, e.email, e.national_id
+const PERSON_SELECT: &str =
+    "SELECT e.id, e.name, u.name, e.title, e.status, c.employee_id IS NOT NULL, e.email, e.national_id
      FROM employees e LEFT JOIN units u ON u.id = e.unit_id LEFT JOIN consents c ON c.employee_id = e.id";
 
 /// The notification's subject: 「(核定機關)(核定日期)個人獎勵令通知信(非社交工程演練)」.
 pub fn notification_subject(approving_agency: &str, approved_on: RocDate) -> String {
-    format!("{approving_agency}{}個人獎勵令通知信(非社交工程演練)", approved_on.to_slash())
+    format!(
+        "{approving_agency}{}個人獎勵令通知信(非社交工程演練)",
+        approved_on.to_slash()
+    )
 }
 
 /// The notification's body: the news and where to read it; never the order itself, never an ID.
@@ -458,9 +492,19 @@ fn notification_body(p: &LocalPortal, approving_agency: &str, approved_on: RocDa
 
 /// Inserts one checked order (and its mail, if electronic); `None` if the person already has
 /// an order with this document number.
-fn insert_order(p: &LocalPortal, tx: &mut dyn Tx, c: &Caller, o: &CheckedOrder<'_>, person: &Person, now: i64) -> Result<Option<(i64, Delivery)>> {
+fn insert_order(
+    p: &LocalPortal,
+    tx: &mut dyn Tx,
+    c: &Caller,
+    o: &CheckedOrder<'_>,
+    person: &Person,
+    now: i64,
+) -> Result<Option<(i64, Delivery)>> {
     let order = o.order;
-    let delivery = p.config.delivery_policy.decide(order.kind, order.approved_on, &person.recipient);
+    let delivery = p
+        .config
+        .delivery_policy
+        .decide(order.kind, order.approved_on, &person.recipient);
     let (delivery_str, paper_reason) = match delivery {
         Delivery::Electronic => ("electronic", None),
         Delivery::Paper(r) => ("paper", Some(r.as_str())),
@@ -509,7 +553,9 @@ fn insert_order(p: &LocalPortal, tx: &mut dyn Tx, c: &Caller, o: &CheckedOrder<'
 }
 
 fn duplicate(order: &NewAwardOrder, row: Option<usize>) -> Error {
-    let at = row.map(|r| (format!("第 {} 筆：", r + 1), format!("order {}: ", r + 1))).unwrap_or_default();
+    let at = row
+        .map(|r| (format!("第 {} 筆：", r + 1), format!("order {}: ", r + 1)))
+        .unwrap_or_default();
     Error::with(
         ErrorCode::AwardOrderDuplicate,
         format!("{}{}（{}）", at.0, order.document_number, order.national_id.masked()),
@@ -533,14 +579,25 @@ pub(crate) fn issue_one(p: &LocalPortal, token: &SessionToken, order: &NewAwardO
     let now = millis(now_t);
     p.store.write(|tx| {
         let row = tx
-            .query_opt(&format!("{PERSON_SELECT} WHERE e.national_id = ? AND e.agency_code = ?"), &[
-                Value::from(order.national_id.reveal()),
-                Value::from(c.agency_code.as_str()),
-            ])?
+            .query_opt(
+                &format!("{PERSON_SELECT} WHERE e.national_id = ? AND e.agency_code = ?"),
+                &[
+                    Value::from(order.national_id.reveal()),
+                    Value::from(c.agency_code.as_str()),
+                ],
+            )?
             .ok_or_else(|| not_in_agency(order))?;
         let person = person_from(&row)?;
         let (id, _) = insert_order(p, tx, &c, &checked, &person, now)?.ok_or_else(|| duplicate(order, None))?;
-        super::audit::record(tx, now, Some(c.employee_id), "award.issue", Some(person.id), Some(&format!("award_order:{id}")), None)?;
+        super::audit::record(
+            tx,
+            now,
+            Some(c.employee_id),
+            "award.issue",
+            Some(person.id),
+            Some(&format!("award_order:{id}")),
+            None,
+        )?;
         load_order(tx, id)
     })
 }
@@ -569,7 +626,11 @@ pub(crate) fn issue_many(p: &LocalPortal, token: &SessionToken, orders: &[NewAwa
         .map(|(i, o)| {
             check(o, today).map_err(|e| {
                 let d = e.detail().cloned().unwrap_or_else(|| crate::error::Text::new("", ""));
-                Error::with(e.code(), format!("第 {} 筆：{}", i + 1, d.zh), format!("order {}: {}", i + 1, d.en))
+                Error::with(
+                    e.code(),
+                    format!("第 {} 筆：{}", i + 1, d.zh),
+                    format!("order {}: {}", i + 1, d.en),
+                )
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -577,12 +638,22 @@ pub(crate) fn issue_many(p: &LocalPortal, token: &SessionToken, orders: &[NewAwa
     p.store.write(|tx| {
         // One query for the whole agency instead of one per order.
         let mut people: HashMap<String, Person> = HashMap::new();
-        for r in tx.query(&format!("{PERSON_SELECT} WHERE e.agency_code = ?"), &[Value::from(c.agency_code.as_str())])? {
+        for r in tx.query(
+            &format!("{PERSON_SELECT} WHERE e.agency_code = ?"),
+            &[Value::from(c.agency_code.as_str())],
+        )? {
             people.insert(r.text(7)?, person_from(&r)?);
         }
-        let mut report = BulkIssueReport { issued: 0, electronic: 0, paper: 0, orders: Vec::with_capacity(checked.len()) };
+        let mut report = BulkIssueReport {
+            issued: 0,
+            electronic: 0,
+            paper: 0,
+            orders: Vec::with_capacity(checked.len()),
+        };
         for (i, o) in checked.iter().enumerate() {
-            let person = people.get(o.order.national_id.reveal()).ok_or_else(|| not_in_agency(o.order))?;
+            let person = people
+                .get(o.order.national_id.reveal())
+                .ok_or_else(|| not_in_agency(o.order))?;
             let (id, delivery) = insert_order(p, tx, &c, o, person, now)?.ok_or_else(|| duplicate(o.order, Some(i)))?;
             match delivery {
                 Delivery::Electronic => report.electronic += 1,
@@ -592,7 +663,15 @@ pub(crate) fn issue_many(p: &LocalPortal, token: &SessionToken, orders: &[NewAwa
         }
         report.issued = report.orders.len();
         let detail = format!("{} orders", report.issued);
-        super::audit::record(tx, now, Some(c.employee_id), "award.bulk_issue", None, None, Some(&detail))?;
+        super::audit::record(
+            tx,
+            now,
+            Some(c.employee_id),
+            "award.bulk_issue",
+            None,
+            None,
+            Some(&detail),
+        )?;
         Ok(report)
     })
 }
@@ -629,7 +708,15 @@ pub(crate) fn view(p: &LocalPortal, token: &SessionToken, id: i64) -> Result<Awa
             &[Value::Int(now), Value::Int(id)],
         )?;
         if signed > 0 {
-            super::audit::record(tx, now, Some(c.employee_id), "award.sign", Some(c.employee_id), Some(&format!("award_order:{id}")), None)?;
+            super::audit::record(
+                tx,
+                now,
+                Some(c.employee_id),
+                "award.sign",
+                Some(c.employee_id),
+                Some(&format!("award_order:{id}")),
+                None,
+            )?;
         }
         load_order(tx, id)
     })
@@ -650,7 +737,11 @@ pub struct Tally {
 impl Tally {
     /// The canonical form of a count of smallest units: three of one make one of the next.
     pub fn from_units(units: u32) -> Tally {
-        Tally { major: units / 9, middle: units % 9 / 3, minor: units % 3 }
+        Tally {
+            major: units / 9,
+            middle: units % 9 / 3,
+            minor: units % 3,
+        }
     }
 
     /// Back to smallest units.
@@ -790,7 +881,11 @@ mod tests {
     }
 
     fn ok_person() -> Recipient {
-        Recipient { current: true, consented: true, email: Some(Email::parse("a@mail.taipei.gov.tw").expect("email")) }
+        Recipient {
+            current: true,
+            consented: true,
+            email: Some(Email::parse("a@mail.taipei.gov.tw").expect("email")),
+        }
     }
 
     #[test]
@@ -801,16 +896,40 @@ mod tests {
         assert_eq!(p.ceiling_on(date(112, 12, 31)), Some(AwardKind::Merit));
         assert_eq!(p.ceiling_on(date(113, 1, 1)), Some(AwardKind::MajorMerit));
         let person = ok_person();
-        assert_eq!(p.decide(AwardKind::MajorMerit, date(112, 12, 31), &person), Delivery::Paper(PaperReason::AboveCeiling));
-        assert_eq!(p.decide(AwardKind::MajorMerit, date(113, 1, 1), &person), Delivery::Electronic);
-        assert_eq!(p.decide(AwardKind::Commendation, date(108, 6, 30), &person), Delivery::Paper(PaperReason::BeforeElectronicDelivery));
+        assert_eq!(
+            p.decide(AwardKind::MajorMerit, date(112, 12, 31), &person),
+            Delivery::Paper(PaperReason::AboveCeiling)
+        );
+        assert_eq!(
+            p.decide(AwardKind::MajorMerit, date(113, 1, 1), &person),
+            Delivery::Electronic
+        );
+        assert_eq!(
+            p.decide(AwardKind::Commendation, date(108, 6, 30), &person),
+            Delivery::Paper(PaperReason::BeforeElectronicDelivery)
+        );
         for k in [AwardKind::Reprimand, AwardKind::Demerit, AwardKind::MajorDemerit] {
-            assert_eq!(p.decide(k, date(114, 1, 1), &person), Delivery::Paper(PaperReason::Punishment));
+            assert_eq!(
+                p.decide(k, date(114, 1, 1), &person),
+                Delivery::Paper(PaperReason::Punishment)
+            );
         }
-        let no = Recipient { consented: false, ..ok_person() };
-        assert_eq!(p.decide(AwardKind::Merit, date(114, 1, 1), &no), Delivery::Paper(PaperReason::NotConsented));
-        let no_mail = Recipient { email: None, ..ok_person() };
-        assert_eq!(p.decide(AwardKind::Merit, date(114, 1, 1), &no_mail), Delivery::Paper(PaperReason::NoEmail));
+        let no = Recipient {
+            consented: false,
+            ..ok_person()
+        };
+        assert_eq!(
+            p.decide(AwardKind::Merit, date(114, 1, 1), &no),
+            Delivery::Paper(PaperReason::NotConsented)
+        );
+        let no_mail = Recipient {
+            email: None,
+            ..ok_person()
+        };
+        assert_eq!(
+            p.decide(AwardKind::Merit, date(114, 1, 1), &no_mail),
+            Delivery::Paper(PaperReason::NoEmail)
+        );
     }
 
     #[test]
@@ -839,10 +958,32 @@ mod tests {
                 o(AwardKind::Demerit, 2, true),
             ],
         );
-        assert_eq!(y.ordinary_rewards, Tally { major: 1, middle: 2, minor: 1 });
-        assert_eq!(y.net_reward, Tally { major: 1, middle: 2, minor: 0 });
+        assert_eq!(
+            y.ordinary_rewards,
+            Tally {
+                major: 1,
+                middle: 2,
+                minor: 1
+            }
+        );
+        assert_eq!(
+            y.net_reward,
+            Tally {
+                major: 1,
+                middle: 2,
+                minor: 0
+            }
+        );
         assert_eq!(y.net_punishment, Tally::default());
-        assert_eq!(y.special_punishments, Tally { major: 0, middle: 2, minor: 0 }, "special ones are not offset");
+        assert_eq!(
+            y.special_punishments,
+            Tally {
+                major: 0,
+                middle: 2,
+                minor: 0
+            },
+            "special ones are not offset"
+        );
         assert_eq!(y.net_reward.describe(true, Lang::ZhTw), "記大功1次、記功2次");
     }
 }

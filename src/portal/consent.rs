@@ -67,7 +67,13 @@ pub(crate) fn load(tx: &mut dyn Tx, employee_id: i64) -> Result<Option<ConsentRe
 
 /// Refuses unless the person has consented: the award pages open only after consent.
 pub(crate) fn require(tx: &mut dyn Tx, employee_id: i64) -> Result<()> {
-    if tx.query_opt("SELECT 1 FROM consents WHERE employee_id = ?", &[Value::Int(employee_id)])?.is_none() {
+    if tx
+        .query_opt(
+            "SELECT 1 FROM consents WHERE employee_id = ?",
+            &[Value::Int(employee_id)],
+        )?
+        .is_none()
+    {
         return Err(Error::new(ErrorCode::ConsentNotGiven));
     }
     Ok(())
@@ -91,9 +97,22 @@ pub(crate) fn give(p: &LocalPortal, token: &SessionToken, version: &str) -> Resu
         }
         tx.execute(
             "INSERT INTO consents (employee_id, text_version, agreed_at, login_method) VALUES (?, ?, ?, ?)",
-            &[Value::Int(c.employee_id), Value::from(version), Value::Int(now), Value::from(c.method.as_str())],
+            &[
+                Value::Int(c.employee_id),
+                Value::from(version),
+                Value::Int(now),
+                Value::from(c.method.as_str()),
+            ],
         )?;
-        super::audit::record(tx, now, Some(c.employee_id), "consent.give", Some(c.employee_id), None, Some(version))?;
+        super::audit::record(
+            tx,
+            now,
+            Some(c.employee_id),
+            "consent.give",
+            Some(c.employee_id),
+            None,
+            Some(version),
+        )?;
         load(tx, c.employee_id)?.ok_or_else(|| Error::internal("consent vanished"))
     })
 }
@@ -104,9 +123,21 @@ pub(crate) fn withdraw(p: &LocalPortal, token: &SessionToken) -> Result<()> {
     let given = p.store.write(|tx| {
         let given = load(tx, c.employee_id)?.is_some();
         if given {
-            super::audit::record(tx, now, Some(c.employee_id), "consent.withdraw_refused", Some(c.employee_id), None, None)?;
+            super::audit::record(
+                tx,
+                now,
+                Some(c.employee_id),
+                "consent.withdraw_refused",
+                Some(c.employee_id),
+                None,
+                None,
+            )?;
         }
         Ok(given)
     })?;
-    Err(Error::new(if given { ErrorCode::ConsentFinal } else { ErrorCode::ConsentNotGiven }))
+    Err(Error::new(if given {
+        ErrorCode::ConsentFinal
+    } else {
+        ErrorCode::ConsentNotGiven
+    }))
 }

@@ -129,15 +129,32 @@ fn unit_id(tx: &mut dyn Tx, agency: &AgencyCode, unit: &str) -> Result<i64> {
 pub(crate) fn upsert_employee(tx: &mut dyn Tx, e: &NewEmployee, now_ms: i64) -> Result<(i64, bool)> {
     let name = text_field("姓名 name", &e.name, 40)?;
     let title = text_field("職稱 title", &e.title, 60)?;
-    if tx.query_opt("SELECT 1 FROM agencies WHERE code = ?", &[Value::from(e.agency.as_str())])?.is_none() {
-        return Err(Error::with(ErrorCode::AgencyNotFound, e.agency.as_str().to_owned(), e.agency.as_str().to_owned()));
+    if tx
+        .query_opt(
+            "SELECT 1 FROM agencies WHERE code = ?",
+            &[Value::from(e.agency.as_str())],
+        )?
+        .is_none()
+    {
+        return Err(Error::with(
+            ErrorCode::AgencyNotFound,
+            e.agency.as_str().to_owned(),
+            e.agency.as_str().to_owned(),
+        ));
     }
     let unit = e.unit.as_deref().map(|u| unit_id(tx, &e.agency, u)).transpose()?;
     let (status, left_on, left_reason) = match &e.status {
         EmployeeStatus::Current => ("current", None, None),
-        EmployeeStatus::Left { on, reason } => ("left", Some(on.to_iso()), Some(text_field("卸職原因 reason", reason, 100)?)),
+        EmployeeStatus::Left { on, reason } => (
+            "left",
+            Some(on.to_iso()),
+            Some(text_field("卸職原因 reason", reason, 100)?),
+        ),
     };
-    let existing = tx.query_opt("SELECT id FROM employees WHERE national_id = ?", &[Value::from(e.national_id.reveal())])?;
+    let existing = tx.query_opt(
+        "SELECT id FROM employees WHERE national_id = ?",
+        &[Value::from(e.national_id.reveal())],
+    )?;
     let email = e.email.as_ref().map(Email::as_str);
     let (id, created) = match existing {
         Some(row) => {
@@ -193,7 +210,10 @@ pub(crate) fn upsert_employee(tx: &mut dyn Tx, e: &NewEmployee, now_ms: i64) -> 
 /// Makes an employee a personnel officer of the agency they serve in.
 pub(crate) fn set_officer(tx: &mut dyn Tx, national_id: &NationalId) -> Result<()> {
     let row = tx
-        .query_opt("SELECT id, agency_code, status FROM employees WHERE national_id = ?", &[Value::from(national_id.reveal())])?
+        .query_opt(
+            "SELECT id, agency_code, status FROM employees WHERE national_id = ?",
+            &[Value::from(national_id.reveal())],
+        )?
         .ok_or_else(|| Error::new(ErrorCode::EmployeeNotFound))?;
     if row.text(2)? != "current" {
         return Err(Error::new(ErrorCode::AccountDisabled));
@@ -222,12 +242,18 @@ struct CsvRow {
     officer: bool,
 }
 
-fn parse_row(rec: &csv::StringRecord, col: &dyn Fn(&str) -> Option<usize>) -> Result<(AgencyCode, String, NewEmployee, bool)> {
+fn parse_row(
+    rec: &csv::StringRecord,
+    col: &dyn Fn(&str) -> Option<usize>,
+) -> Result<(AgencyCode, String, NewEmployee, bool)> {
     let get = |name: &str| col(name).and_then(|i| rec.get(i)).unwrap_or("").trim();
     let agency = AgencyCode::parse(get("agency_code"))?;
     let status = match get("status") {
         "" | "在職" | "current" => EmployeeStatus::Current,
-        "卸職" | "left" => EmployeeStatus::Left { on: RocDate::parse(get("left_on"))?, reason: get("left_reason").to_owned() },
+        "卸職" | "left" => EmployeeStatus::Left {
+            on: RocDate::parse(get("left_on"))?,
+            reason: get("left_reason").to_owned(),
+        },
         other => {
             return Err(Error::with(
                 ErrorCode::FieldInvalid,
@@ -256,10 +282,19 @@ fn parse_row(rec: &csv::StringRecord, col: &dyn Fn(&str) -> Option<usize>) -> Re
 
 /// Reads and checks the whole file before anything is written.
 fn read_csv(input: impl Read) -> Result<Vec<CsvRow>> {
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(input);
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(input);
     let headers = reader
         .headers()
-        .map_err(|e| Error::with(ErrorCode::CsvInvalid, format!("標題列錯誤：{e}"), format!("header: {e}")))?
+        .map_err(|e| {
+            Error::with(
+                ErrorCode::CsvInvalid,
+                format!("標題列錯誤：{e}"),
+                format!("header: {e}"),
+            )
+        })?
         .clone();
     let col = |name: &str| headers.iter().position(|h| h.trim_start_matches('\u{feff}') == name);
     for required in ["agency_code", "agency_name", "national_id", "name", "title"] {
@@ -277,7 +312,13 @@ fn read_csv(input: impl Read) -> Result<Vec<CsvRow>> {
         let rec = rec.map_err(|e| Error::with(ErrorCode::CsvInvalid, e.to_string(), e.to_string()))?;
         let line = rec.position().map_or(0, |p| p.line());
         match parse_row(&rec, &col) {
-            Ok((agency, agency_name, employee, officer)) => rows.push(CsvRow { line, agency, agency_name, employee, officer }),
+            Ok((agency, agency_name, employee, officer)) => rows.push(CsvRow {
+                line,
+                agency,
+                agency_name,
+                employee,
+                officer,
+            }),
             Err(e) => errors.push(csv_error(line, &e)),
         }
     }
@@ -285,8 +326,16 @@ fn read_csv(input: impl Read) -> Result<Vec<CsvRow>> {
         if errors.len() == 1 {
             return Err(csv_error_clone(first));
         }
-        let zh: Vec<String> = errors.iter().take(20).map(|e| e.detail().map_or(String::new(), |d| d.zh.to_string())).collect();
-        let en: Vec<String> = errors.iter().take(20).map(|e| e.detail().map_or(String::new(), |d| d.en.to_string())).collect();
+        let zh: Vec<String> = errors
+            .iter()
+            .take(20)
+            .map(|e| e.detail().map_or(String::new(), |d| d.zh.to_string()))
+            .collect();
+        let en: Vec<String> = errors
+            .iter()
+            .take(20)
+            .map(|e| e.detail().map_or(String::new(), |d| d.en.to_string()))
+            .collect();
         return Err(Error::with(
             ErrorCode::CsvInvalid,
             format!("共 {} 行錯誤：{}", errors.len(), zh.join("；")),
@@ -338,12 +387,20 @@ impl LocalPortal {
         let reason = text_field("卸職原因 reason", reason, 100)?;
         self.store.write(|tx| {
             let id = tx
-                .query_opt("SELECT id FROM employees WHERE national_id = ?", &[Value::from(national_id.reveal())])?
+                .query_opt(
+                    "SELECT id FROM employees WHERE national_id = ?",
+                    &[Value::from(national_id.reveal())],
+                )?
                 .ok_or_else(|| Error::new(ErrorCode::EmployeeNotFound))?
                 .int(0)?;
             tx.execute(
                 "UPDATE employees SET status = 'left', left_on = ?, left_reason = ?, updated_at = ? WHERE id = ?",
-                &[Value::from(on.to_iso()), Value::from(&reason), Value::Int(now), Value::Int(id)],
+                &[
+                    Value::from(on.to_iso()),
+                    Value::from(&reason),
+                    Value::Int(now),
+                    Value::Int(id),
+                ],
             )?;
             tx.execute("DELETE FROM officers WHERE employee_id = ?", &[Value::Int(id)])?;
             super::audit::record(tx, now, None, "directory.left", Some(id), None, None)
@@ -351,15 +408,32 @@ impl LocalPortal {
     }
 
     /// Sets one field of an employee's personal record (as the personnel system of record has it).
-    pub fn set_record_field(&self, national_id: &NationalId, category: ProofingCategory, field: &str, value: &str) -> Result<()> {
+    pub fn set_record_field(
+        &self,
+        national_id: &NationalId,
+        category: ProofingCategory,
+        field: &str,
+        value: &str,
+    ) -> Result<()> {
         let now = millis(self.now());
         self.store.write(|tx| {
             let id = tx
-                .query_opt("SELECT id FROM employees WHERE national_id = ?", &[Value::from(national_id.reveal())])?
+                .query_opt(
+                    "SELECT id FROM employees WHERE national_id = ?",
+                    &[Value::from(national_id.reveal())],
+                )?
                 .ok_or_else(|| Error::new(ErrorCode::EmployeeNotFound))?
                 .int(0)?;
             super::proofing::write_field(tx, id, category, field, value)?;
-            super::audit::record(tx, now, None, "record.set", Some(id), Some(&format!("{}.{field}", category.as_str())), None)
+            super::audit::record(
+                tx,
+                now,
+                None,
+                "record.set",
+                Some(id),
+                Some(&format!("{}.{field}", category.as_str())),
+                None,
+            )
         })
     }
 
@@ -368,7 +442,10 @@ impl LocalPortal {
         let rows = read_csv(input)?;
         let now = millis(self.now());
         self.store.write(|tx| {
-            let mut report = DirectoryImport { rows: rows.len(), ..Default::default() };
+            let mut report = DirectoryImport {
+                rows: rows.len(),
+                ..Default::default()
+            };
             for r in &rows {
                 let with_line = |e: Error| csv_error(r.line, &e);
                 if upsert_agency(tx, &r.agency, &r.agency_name).map_err(with_line)? {
@@ -403,7 +480,15 @@ pub(crate) fn agency_employees(p: &LocalPortal, token: &SessionToken) -> Result<
              WHERE e.agency_code = ? ORDER BY u.name, e.name",
             &[Value::from(agency.as_str())],
         )?;
-        super::audit::record(tx, now, Some(c.employee_id), "directory.list", None, Some(&agency), None)?;
+        super::audit::record(
+            tx,
+            now,
+            Some(c.employee_id),
+            "directory.list",
+            None,
+            Some(&agency),
+            None,
+        )?;
         rows.iter()
             .map(|r| {
                 Ok(EmployeeSummary {

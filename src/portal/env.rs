@@ -68,7 +68,11 @@ pub struct OsRandomness;
 impl Randomness for OsRandomness {
     fn fill(&self, buf: &mut [u8]) -> Result<()> {
         getrandom::fill(buf).map_err(|e| {
-            Error::with(ErrorCode::Internal, format!("無法取得亂數：{e}"), format!("no randomness: {e}"))
+            Error::with(
+                ErrorCode::Internal,
+                format!("無法取得亂數：{e}"),
+                format!("no randomness: {e}"),
+            )
         })
     }
 }

@@ -100,7 +100,9 @@ pub struct LocalPortal {
 
 impl std::fmt::Debug for LocalPortal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LocalPortal").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("LocalPortal")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -128,7 +130,12 @@ impl LocalPortal {
         rng: Arc<dyn Randomness>,
     ) -> Result<Self> {
         schema::migrate(store.as_ref(), env::millis(clock.now()))?;
-        Ok(LocalPortal { store, clock, rng, config })
+        Ok(LocalPortal {
+            store,
+            clock,
+            rng,
+            config,
+        })
     }
 
     /// The settings in force.

@@ -141,7 +141,12 @@ impl ReceivedMail {
     pub fn parse(raw: &[u8]) -> Result<Self> {
         let bad = || Error::with(ErrorCode::MailFailed, "無法解讀郵件", "the mail does not parse");
         let m = mail_parser::MessageParser::default().parse(raw).ok_or_else(bad)?;
-        let to = m.to().and_then(|a| a.first()).and_then(|a| a.address()).ok_or_else(bad)?.to_owned();
+        let to = m
+            .to()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .ok_or_else(bad)?
+            .to_owned();
         Ok(ReceivedMail {
             to,
             subject: m.subject().unwrap_or_default().to_owned(),
@@ -245,7 +250,12 @@ impl LocalPortal {
                     self.store.write(|tx| {
                         tx.execute(
                             "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
-                            &[Value::Int(attempts), Value::Int(retry), Value::from(why.as_str()), Value::Int(id)],
+                            &[
+                                Value::Int(attempts),
+                                Value::Int(retry),
+                                Value::from(why.as_str()),
+                                Value::Int(id),
+                            ],
                         )
                     })?;
                     report.failed += 1;

@@ -92,7 +92,11 @@ impl ProofingCategory {
     /// The category with this stable name.
     pub fn parse(s: &str) -> Result<Self> {
         Self::ALL.into_iter().find(|c| c.as_str() == s).ok_or_else(|| {
-            Error::with(ErrorCode::ProofingFieldUnknown, format!("無此類別 {s}"), format!("no category {s:?}"))
+            Error::with(
+                ErrorCode::ProofingFieldUnknown,
+                format!("無此類別 {s}"),
+                format!("no category {s:?}"),
+            )
         })
     }
 
@@ -230,35 +234,64 @@ fn column_of(spec: &FieldSpec) -> Option<&'static str> {
 
 fn read_field(tx: &mut dyn Tx, employee_id: i64, spec: &FieldSpec) -> Result<Option<String>> {
     if let Some(col) = column_of(spec) {
-        let row = tx.query_opt(&format!("SELECT {col} FROM employees WHERE id = ?"), &[Value::Int(employee_id)])?;
+        let row = tx.query_opt(
+            &format!("SELECT {col} FROM employees WHERE id = ?"),
+            &[Value::Int(employee_id)],
+        )?;
         return row.map(|r| r.opt_text(0)).transpose().map(Option::flatten);
     }
     let row = tx.query_opt(
         "SELECT value FROM record_fields WHERE employee_id = ? AND category = ? AND field = ?",
-        &[Value::Int(employee_id), Value::from(spec.category.as_str()), Value::from(spec.key)],
+        &[
+            Value::Int(employee_id),
+            Value::from(spec.category.as_str()),
+            Value::from(spec.key),
+        ],
     )?;
     row.map(|r| r.text(0)).transpose()
 }
 
 /// Sets a field of the record (checked): used by approvals and by the system of record.
-pub(crate) fn write_field(tx: &mut dyn Tx, employee_id: i64, category: ProofingCategory, key: &str, value: &str) -> Result<()> {
+pub(crate) fn write_field(
+    tx: &mut dyn Tx,
+    employee_id: i64,
+    category: ProofingCategory,
+    key: &str,
+    value: &str,
+) -> Result<()> {
     let spec = field_spec(category, key)?;
     let value = normalise(spec, value)?;
     if let Some(col) = column_of(spec) {
-        tx.execute(&format!("UPDATE employees SET {col} = ? WHERE id = ?"), &[Value::from(&value), Value::Int(employee_id)])?;
+        tx.execute(
+            &format!("UPDATE employees SET {col} = ? WHERE id = ?"),
+            &[Value::from(&value), Value::Int(employee_id)],
+        )?;
     } else {
         tx.execute(
             "INSERT INTO record_fields (employee_id, category, field, value) VALUES (?, ?, ?, ?)
              ON CONFLICT (employee_id, category, field) DO UPDATE SET value = excluded.value",
-            &[Value::Int(employee_id), Value::from(category.as_str()), Value::from(key), Value::from(&value)],
+            &[
+                Value::Int(employee_id),
+                Value::from(category.as_str()),
+                Value::from(key),
+                Value::from(&value),
+            ],
         )?;
     }
     Ok(())
 }
 
 /// Fills the current-post agency and unit fields from the directory where they are still empty.
-pub(crate) fn seed_current_post(tx: &mut dyn Tx, employee_id: i64, agency: &AgencyCode, unit: Option<&str>) -> Result<()> {
-    let agency_name = tx.query_opt("SELECT name FROM agencies WHERE code = ?", &[Value::from(agency.as_str())])?;
+pub(crate) fn seed_current_post(
+    tx: &mut dyn Tx,
+    employee_id: i64,
+    agency: &AgencyCode,
+    unit: Option<&str>,
+) -> Result<()> {
+    let agency_name = tx.query_opt(
+        "SELECT name FROM agencies WHERE code = ?",
+        &[Value::from(agency.as_str())],
+    )?;
     let agency_name = agency_name.map(|r| r.text(0)).transpose()?;
     for (key, value) in [
         ("occupying_agency", agency_name.as_deref()),
@@ -467,7 +500,10 @@ pub(crate) fn record(p: &LocalPortal, token: &SessionToken) -> Result<PersonalRe
     let c = caller_for(p, token, PROOFING_SITE)?;
     p.store.read(|tx| {
         let who = tx
-            .query_opt("SELECT name, national_id FROM employees WHERE id = ?", &[Value::Int(c.employee_id)])?
+            .query_opt(
+                "SELECT name, national_id FROM employees WHERE id = ?",
+                &[Value::Int(c.employee_id)],
+            )?
             .ok_or_else(|| Error::new(ErrorCode::AccountNotFound))?;
         let mut categories = Vec::with_capacity(9);
         for category in ProofingCategory::ALL {
@@ -475,7 +511,11 @@ pub(crate) fn record(p: &LocalPortal, token: &SessionToken) -> Result<PersonalRe
             for spec in category.fields() {
                 let staged = tx.query_opt(
                     "SELECT after_value FROM proofing_drafts WHERE employee_id = ? AND category = ? AND field = ?",
-                    &[Value::Int(c.employee_id), Value::from(category.as_str()), Value::from(spec.key)],
+                    &[
+                        Value::Int(c.employee_id),
+                        Value::from(category.as_str()),
+                        Value::from(spec.key),
+                    ],
                 )?;
                 fields.push(FieldValue {
                     key: spec.key.into(),
@@ -496,16 +536,31 @@ pub(crate) fn record(p: &LocalPortal, token: &SessionToken) -> Result<PersonalRe
             name: who.text(0)?,
             national_id: who.parsed(1, NationalId::parse)?.masked(),
             categories,
-            last_proofed: last.and_then(|r| r.opt_int(0).transpose()).transpose()?.map(from_millis).transpose()?.map(Into::into),
+            last_proofed: last
+                .and_then(|r| r.opt_int(0).transpose())
+                .transpose()?
+                .map(from_millis)
+                .transpose()?
+                .map(Into::into),
         })
     })
 }
 
-pub(crate) fn stage(p: &LocalPortal, token: &SessionToken, category: ProofingCategory, key: &str, value: &str) -> Result<StagedCorrection> {
+pub(crate) fn stage(
+    p: &LocalPortal,
+    token: &SessionToken,
+    category: ProofingCategory,
+    key: &str,
+    value: &str,
+) -> Result<StagedCorrection> {
     let c = caller_for(p, token, PROOFING_SITE)?;
     let spec = field_spec(category, key)?;
     if !spec.correctable {
-        return Err(Error::with(ErrorCode::ProofingFieldReadOnly, spec.label_zh, spec.label_en));
+        return Err(Error::with(
+            ErrorCode::ProofingFieldReadOnly,
+            spec.label_zh,
+            spec.label_en,
+        ));
     }
     let after = normalise(spec, value)?;
     let now = millis(p.now());
@@ -528,7 +583,12 @@ pub(crate) fn stage(p: &LocalPortal, token: &SessionToken, category: ProofingCat
                 Value::Int(now),
             ],
         )?;
-        Ok(StagedCorrection { category, field: key.to_owned(), before: before.clone(), after: after.clone() })
+        Ok(StagedCorrection {
+            category,
+            field: key.to_owned(),
+            before: before.clone(),
+            after: after.clone(),
+        })
     })
 }
 
@@ -538,7 +598,11 @@ pub(crate) fn discard(p: &LocalPortal, token: &SessionToken, category: ProofingC
     p.store.write(|tx| {
         tx.execute(
             "DELETE FROM proofing_drafts WHERE employee_id = ? AND category = ? AND field = ?",
-            &[Value::Int(c.employee_id), Value::from(category.as_str()), Value::from(key)],
+            &[
+                Value::Int(c.employee_id),
+                Value::from(category.as_str()),
+                Value::from(key),
+            ],
         )?;
         Ok(())
     })
@@ -600,7 +664,12 @@ pub(crate) fn query(p: &LocalPortal, token: &SessionToken, q: &ProofingQuery) ->
     let agency = c.officer_agency()?.to_owned();
     let from = q.from.map(|d| d.to_iso()).unwrap_or_else(|| "0000-00-00".into());
     let to = q.to.map(|d| d.to_iso()).unwrap_or_else(|| "9999-99-99".into());
-    let unit = q.unit.as_deref().map(str::trim).filter(|u| !u.is_empty()).map(|u| format!("%{u}%"));
+    let unit = q
+        .unit
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(|u| format!("%{u}%"));
     let now = millis(p.now());
     p.store.write(|tx| {
         // Each current employee of the agency with their latest submission inside the range.
@@ -673,7 +742,8 @@ pub(crate) fn todos(p: &LocalPortal, token: &SessionToken) -> Result<Vec<TodoIte
     })
 }
 
-const CORRECTION_SELECT: &str = "SELECT c.id, c.submission_id, e.national_id, e.name, c.category, c.field, c.before_value,
+const CORRECTION_SELECT: &str =
+    "SELECT c.id, c.submission_id, e.national_id, e.name, c.category, c.field, c.before_value,
      c.after_value, c.status, c.reject_reason, c.processed_at, c.agency_code, c.employee_id
      FROM proofing_corrections c JOIN employees e ON e.id = c.employee_id";
 
@@ -696,7 +766,11 @@ fn correction_from(r: &Row) -> Result<ProofingCorrection> {
     })
 }
 
-pub(crate) fn submission_corrections(p: &LocalPortal, token: &SessionToken, submission_id: i64) -> Result<Vec<ProofingCorrection>> {
+pub(crate) fn submission_corrections(
+    p: &LocalPortal,
+    token: &SessionToken,
+    submission_id: i64,
+) -> Result<Vec<ProofingCorrection>> {
     let c = caller_for(p, token, PROOFING_SITE)?;
     let agency = c.officer_agency()?.to_owned();
     let now = millis(p.now());
@@ -709,12 +783,25 @@ pub(crate) fn submission_corrections(p: &LocalPortal, token: &SessionToken, subm
             return Err(Error::new(ErrorCode::CorrectionNotFound));
         }
         let subject = rows[0].int(12)?;
-        super::audit::record(tx, now, Some(c.employee_id), "proofing.read", Some(subject), Some(&format!("submission:{submission_id}")), None)?;
+        super::audit::record(
+            tx,
+            now,
+            Some(c.employee_id),
+            "proofing.read",
+            Some(subject),
+            Some(&format!("submission:{submission_id}")),
+            None,
+        )?;
         rows.iter().map(correction_from).collect()
     })
 }
 
-pub(crate) fn process(p: &LocalPortal, token: &SessionToken, correction_id: i64, decision: &CorrectionDecision) -> Result<ProofingCorrection> {
+pub(crate) fn process(
+    p: &LocalPortal,
+    token: &SessionToken,
+    correction_id: i64,
+    decision: &CorrectionDecision,
+) -> Result<ProofingCorrection> {
     let c = caller_for(p, token, PROOFING_SITE)?;
     let agency = c.officer_agency()?.to_owned();
     let reason = match decision {
@@ -724,11 +811,18 @@ pub(crate) fn process(p: &LocalPortal, token: &SessionToken, correction_id: i64,
         }
         CorrectionDecision::Reject { reason } => Some(text_field("退回理由 reason", reason, 300)?),
     };
-    let status = if reason.is_some() { CorrectionStatus::Rejected } else { CorrectionStatus::Approved };
+    let status = if reason.is_some() {
+        CorrectionStatus::Rejected
+    } else {
+        CorrectionStatus::Approved
+    };
     let now = millis(p.now());
     p.store.write(|tx| {
         let row = tx
-            .query_opt(&format!("{CORRECTION_SELECT} WHERE c.id = ?"), &[Value::Int(correction_id)])?
+            .query_opt(
+                &format!("{CORRECTION_SELECT} WHERE c.id = ?"),
+                &[Value::Int(correction_id)],
+            )?
             .ok_or_else(|| Error::new(ErrorCode::CorrectionNotFound))?;
         // Another agency's correction does not exist for this officer.
         if row.text(11)? != agency {
@@ -765,9 +859,20 @@ pub(crate) fn process(p: &LocalPortal, token: &SessionToken, correction_id: i64,
             )?;
         }
         let object = format!("correction:{correction_id}");
-        super::audit::record(tx, now, Some(c.employee_id), "proofing.process", Some(employee), Some(&object), Some(status.as_str()))?;
+        super::audit::record(
+            tx,
+            now,
+            Some(c.employee_id),
+            "proofing.process",
+            Some(employee),
+            Some(&object),
+            Some(status.as_str()),
+        )?;
         let row = tx
-            .query_opt(&format!("{CORRECTION_SELECT} WHERE c.id = ?"), &[Value::Int(correction_id)])?
+            .query_opt(
+                &format!("{CORRECTION_SELECT} WHERE c.id = ?"),
+                &[Value::Int(correction_id)],
+            )?
             .ok_or_else(|| Error::new(ErrorCode::CorrectionNotFound))?;
         correction_from(&row)
     })

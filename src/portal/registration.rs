@@ -93,7 +93,11 @@ pub struct MaintenanceWindow {
 }
 
 fn announcement(from: RocDateTime, to: RocDateTime) -> String {
-    format!("配合系統維護，本系統於{}至{}將暫停註冊服務，敬請見諒。", from.to_zh_hour(), to.to_zh_hour())
+    format!(
+        "配合系統維護，本系統於{}至{}將暫停註冊服務，敬請見諒。",
+        from.to_zh_hour(),
+        to.to_zh_hour()
+    )
 }
 
 /// Refuses during a maintenance window.
@@ -103,7 +107,10 @@ fn check_maintenance(tx: &mut dyn Tx, now: OffsetDateTime) -> Result<()> {
         &[Value::Int(millis(now)), Value::Int(millis(now))],
     )?;
     if let Some(r) = row {
-        return Err(Error::RegistrationMaintenance { from: from_millis(r.int(0)?)?, to: from_millis(r.int(1)?)? });
+        return Err(Error::RegistrationMaintenance {
+            from: from_millis(r.int(0)?)?,
+            to: from_millis(r.int(1)?)?,
+        });
     }
     Ok(())
 }
@@ -124,7 +131,10 @@ fn check_phone(name: &'static str, value: &str) -> Result<String> {
 
 fn warnings(email: &Email) -> (Vec<String>, Vec<String>) {
     match email.microsoft_warning() {
-        Some(w) => (vec![w.message(crate::types::Lang::ZhTw).into()], vec![w.message(crate::types::Lang::En).into()]),
+        Some(w) => (
+            vec![w.message(crate::types::Lang::ZhTw).into()],
+            vec![w.message(crate::types::Lang::En).into()],
+        ),
         None => (Vec::new(), Vec::new()),
     }
 }
@@ -169,7 +179,15 @@ fn confirmation_mail(p: &LocalPortal, tx: &mut dyn Tx, to: &str, token: &str, ex
         until.to_zh(),
         until.to_iso()
     );
-    enqueue(tx, millis(p.now()), to, "健保卡網路服務註冊認證信 NHI card registration", &body, "registration_confirm", None)?;
+    enqueue(
+        tx,
+        millis(p.now()),
+        to,
+        "健保卡網路服務註冊認證信 NHI card registration",
+        &body,
+        "registration_confirm",
+        None,
+    )?;
     Ok(())
 }
 
@@ -185,14 +203,23 @@ pub(crate) fn start(p: &LocalPortal, form: &RegistrationForm) -> Result<Registra
     let now = p.now();
     let expires = p.store.write(|tx| {
         check_maintenance(tx, now)?;
-        let existing = tx.query_opt("SELECT status FROM nhi_registrations WHERE card_number = ?", &[Value::from(card_no)])?;
+        let existing = tx.query_opt(
+            "SELECT status FROM nhi_registrations WHERE card_number = ?",
+            &[Value::from(card_no)],
+        )?;
         if let Some(r) = existing {
             if r.text(0)? == "active" {
                 return Err(Error::new(ErrorCode::AlreadyRegistered));
             }
             // A registration still waiting for its confirmation is replaced by the new form.
-            tx.execute("DELETE FROM registration_tokens WHERE card_number = ?", &[Value::from(card_no)])?;
-            tx.execute("DELETE FROM nhi_registrations WHERE card_number = ?", &[Value::from(card_no)])?;
+            tx.execute(
+                "DELETE FROM registration_tokens WHERE card_number = ?",
+                &[Value::from(card_no)],
+            )?;
+            tx.execute(
+                "DELETE FROM nhi_registrations WHERE card_number = ?",
+                &[Value::from(card_no)],
+            )?;
         }
         tx.execute(
             "INSERT INTO nhi_registrations (card_number, national_id, name, household_number, county, township, village,
@@ -220,7 +247,12 @@ pub(crate) fn start(p: &LocalPortal, form: &RegistrationForm) -> Result<Registra
         Ok(expires)
     })?;
     let (warnings_zh, warnings_en) = warnings(&form.email);
-    Ok(RegistrationReceipt { sent_to: form.email.as_str().into(), link_expires_at: expires.into(), warnings_zh, warnings_en })
+    Ok(RegistrationReceipt {
+        sent_to: form.email.as_str().into(),
+        link_expires_at: expires.into(),
+        warnings_zh,
+        warnings_en,
+    })
 }
 
 pub(crate) fn resend(p: &LocalPortal, card: &NhiCardData) -> Result<RegistrationReceipt> {
@@ -244,11 +276,22 @@ pub(crate) fn resend(p: &LocalPortal, card: &NhiCardData) -> Result<Registration
         Ok((email, expires))
     })?;
     let (warnings_zh, warnings_en) = warnings(&Email::parse(&email)?);
-    Ok(RegistrationReceipt { sent_to: email, link_expires_at: expires.into(), warnings_zh, warnings_en })
+    Ok(RegistrationReceipt {
+        sent_to: email,
+        link_expires_at: expires.into(),
+        warnings_zh,
+        warnings_en,
+    })
 }
 
 /// A token of `purpose` for this card: checked, not yet spent. Returns its new e-mail, if any.
-fn take_token(tx: &mut dyn Tx, now: OffsetDateTime, card: &NhiCardData, token: &str, purpose: &str) -> Result<Option<String>> {
+fn take_token(
+    tx: &mut dyn Tx,
+    now: OffsetDateTime,
+    card: &NhiCardData,
+    token: &str,
+    purpose: &str,
+) -> Result<Option<String>> {
     let row = tx
         .query_opt(
             "SELECT card_number, purpose, expires_at, used_at, new_email FROM registration_tokens WHERE token_hash = ?",
@@ -288,7 +331,11 @@ pub(crate) fn confirm(p: &LocalPortal, card: &NhiCardData, token: &str) -> Resul
     })
 }
 
-pub(crate) fn request_reset(p: &LocalPortal, card: &NhiCardData, delivery: &ResetDelivery) -> Result<RegistrationReceipt> {
+pub(crate) fn request_reset(
+    p: &LocalPortal,
+    card: &NhiCardData,
+    delivery: &ResetDelivery,
+) -> Result<RegistrationReceipt> {
     let card_no = card.card_number.as_str();
     let now = p.now();
     let (to, expires) = p.store.write(|tx| {
@@ -327,7 +374,12 @@ pub(crate) fn request_reset(p: &LocalPortal, card: &NhiCardData, delivery: &Rese
         Ok((to, expires))
     })?;
     let (warnings_zh, warnings_en) = warnings(&Email::parse(&to)?);
-    Ok(RegistrationReceipt { sent_to: to, link_expires_at: expires.into(), warnings_zh, warnings_en })
+    Ok(RegistrationReceipt {
+        sent_to: to,
+        link_expires_at: expires.into(),
+        warnings_zh,
+        warnings_en,
+    })
 }
 
 pub(crate) fn complete_reset(p: &LocalPortal, card: &NhiCardData, token: &str, new_password: &Password) -> Result<()> {
@@ -349,7 +401,11 @@ impl LocalPortal {
     /// Announces a maintenance window: registration is refused from `from` until `to`.
     pub fn announce_maintenance(&self, from: OffsetDateTime, to: OffsetDateTime) -> Result<MaintenanceWindow> {
         if to <= from {
-            return Err(Error::with(ErrorCode::DateInvalid, "維護結束時間應晚於開始時間", "the window must end after it starts"));
+            return Err(Error::with(
+                ErrorCode::DateInvalid,
+                "維護結束時間應晚於開始時間",
+                "the window must end after it starts",
+            ));
         }
         let id = self.store.write(|tx| {
             tx.query_int(
@@ -358,19 +414,35 @@ impl LocalPortal {
             )
         })?;
         let (from, to) = (RocDateTime::from(from), RocDateTime::from(to));
-        Ok(MaintenanceWindow { id, from, to, announcement_zh: announcement(from, to) })
+        Ok(MaintenanceWindow {
+            id,
+            from,
+            to,
+            announcement_zh: announcement(from, to),
+        })
     }
 }
 
 pub(crate) fn windows(p: &LocalPortal) -> Result<Vec<MaintenanceWindow>> {
     let now = millis(p.now());
     p.store.read(|tx| {
-        tx.query("SELECT id, starts_at, ends_at FROM maintenance_windows WHERE ends_at > ? ORDER BY starts_at", &[Value::Int(now)])?
-            .iter()
-            .map(|r| {
-                let (from, to) = (RocDateTime::from(from_millis(r.int(1)?)?), RocDateTime::from(from_millis(r.int(2)?)?));
-                Ok(MaintenanceWindow { id: r.int(0)?, from, to, announcement_zh: announcement(from, to) })
+        tx.query(
+            "SELECT id, starts_at, ends_at FROM maintenance_windows WHERE ends_at > ? ORDER BY starts_at",
+            &[Value::Int(now)],
+        )?
+        .iter()
+        .map(|r| {
+            let (from, to) = (
+                RocDateTime::from(from_millis(r.int(1)?)?),
+                RocDateTime::from(from_millis(r.int(2)?)?),
+            );
+            Ok(MaintenanceWindow {
+                id: r.int(0)?,
+                from,
+                to,
+                announcement_zh: announcement(from, to),
             })
-            .collect()
+        })
+        .collect()
     })
 }

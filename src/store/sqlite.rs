@@ -39,7 +39,9 @@ struct Pool {
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -51,7 +53,10 @@ impl SqliteStore {
         Ok(SqliteStore {
             path: Some(path),
             max: POOL_SIZE,
-            pool: Mutex::new(Pool { idle: vec![first], open: 1 }),
+            pool: Mutex::new(Pool {
+                idle: vec![first],
+                open: 1,
+            }),
             freed: Condvar::new(),
         })
     }
@@ -62,7 +67,10 @@ impl SqliteStore {
         Ok(SqliteStore {
             path: None,
             max: 1,
-            pool: Mutex::new(Pool { idle: vec![conn], open: 1 }),
+            pool: Mutex::new(Pool {
+                idle: vec![conn],
+                open: 1,
+            }),
             freed: Condvar::new(),
         })
     }
@@ -236,7 +244,8 @@ mod tests {
     fn store() -> (tempfile::TempDir, SqliteStore) {
         let dir = tempfile::tempdir().expect("tempdir");
         let s = SqliteStore::open(dir.path().join("t.db")).expect("open");
-        s.write(|tx| tx.execute("CREATE TABLE t (a INTEGER, b TEXT)", &[])).expect("create");
+        s.write(|tx| tx.execute("CREATE TABLE t (a INTEGER, b TEXT)", &[]))
+            .expect("create");
         (dir, s)
     }
 
@@ -257,7 +266,10 @@ mod tests {
         let (_d, s) = store();
         s.write(|tx| tx.execute("INSERT INTO t VALUES (?, ?)", &[Value::Int(-7), Value::from("民國")]))
             .expect("insert");
-        let row = s.read(|tx| tx.query_opt("SELECT a, b FROM t", &[])).expect("q").expect("row");
+        let row = s
+            .read(|tx| tx.query_opt("SELECT a, b FROM t", &[]))
+            .expect("q")
+            .expect("row");
         assert_eq!(row.int(0).expect("int"), -7);
         assert_eq!(row.text(1).expect("text"), "民國");
         assert!(row.text(0).is_err(), "an integer is not text");
@@ -266,10 +278,14 @@ mod tests {
     #[test]
     fn committed_data_survives_reopen() {
         let (dir, s) = store();
-        s.write(|tx| tx.execute("INSERT INTO t VALUES (1, 'kept')", &[])).expect("insert");
+        s.write(|tx| tx.execute("INSERT INTO t VALUES (1, 'kept')", &[]))
+            .expect("insert");
         drop(s);
         let s = SqliteStore::open(dir.path().join("t.db")).expect("reopen");
-        let b = s.read(|tx| tx.query_opt("SELECT b FROM t", &[])).expect("q").expect("row");
+        let b = s
+            .read(|tx| tx.query_opt("SELECT b FROM t", &[]))
+            .expect("q")
+            .expect("row");
         assert_eq!(b.text(0).expect("text"), "kept");
     }
 

@@ -19,9 +19,7 @@ impl AgencyCode {
         let code = s.trim().to_ascii_uppercase();
         let b = code.as_bytes();
         let ok = b.len() == 10
-            && b[..9]
-                .iter()
-                .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+            && b[..9].iter().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
             && b[9].is_ascii_uppercase();
         if !ok {
             return Err(Error::with(
@@ -153,10 +151,7 @@ mod tests {
         let a = AgencyCode::parse("379000000A").unwrap();
         assert_eq!(a.as_str(), "379000000A");
         assert_eq!(a.to_string(), "379000000A");
-        assert_eq!(
-            AgencyCode::parse(" a15000000e ").unwrap().as_str(),
-            "A15000000E"
-        );
+        assert_eq!(AgencyCode::parse(" a15000000e ").unwrap().as_str(), "A15000000E");
         for bad in [
             "",
             "379000000",
@@ -174,10 +169,7 @@ mod tests {
     fn agency_code_serde_validates() {
         let a = AgencyCode::parse("379000000A").unwrap();
         assert_eq!(serde_json::to_string(&a).unwrap(), "\"379000000A\"");
-        assert_eq!(
-            serde_json::from_str::<AgencyCode>("\"379000000a\"").unwrap(),
-            a
-        );
+        assert_eq!(serde_json::from_str::<AgencyCode>("\"379000000a\"").unwrap(), a);
         assert!(serde_json::from_str::<AgencyCode>("\"379\"").is_err());
     }
 

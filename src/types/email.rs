@@ -40,9 +40,7 @@ fn domain_ok(domain: &str) -> bool {
     let labels: Vec<&str> = domain.split('.').collect();
     let label_ok = |label: &&str| {
         (1..=63).contains(&label.len())
-            && label
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
             && !label.starts_with('-')
             && !label.ends_with('-')
     };
@@ -115,9 +113,10 @@ impl Email {
             [second, country] => second.len() <= 3 && country.len() == 2,
             _ => false,
         };
-        let hit = labels.iter().enumerate().any(|(i, label)| {
-            BRANDS.contains(label) && labels.get(i + 1..).is_some_and(suffix_like)
-        });
+        let hit = labels
+            .iter()
+            .enumerate()
+            .any(|(i, label)| BRANDS.contains(label) && labels.get(i + 1..).is_some_and(suffix_like));
         hit.then_some(EmailWarning)
     }
 }
@@ -248,10 +247,7 @@ mod tests {
             assert_eq!(e.microsoft_warning(), None, "{quiet}");
         }
         let w = EmailWarning;
-        assert!(
-            w.message(Lang::ZhTw)
-                .contains("hotmail、live、outlook、msn")
-        );
+        assert!(w.message(Lang::ZhTw).contains("hotmail、live、outlook、msn"));
         assert!(w.message(Lang::En).contains("Microsoft"));
     }
 
@@ -259,10 +255,7 @@ mod tests {
     fn serde_validates() {
         let e = Email::parse("a@example.com").unwrap();
         assert_eq!(serde_json::to_string(&e).unwrap(), "\"a@example.com\"");
-        assert_eq!(
-            serde_json::from_str::<Email>("\"a@EXAMPLE.com\"").unwrap(),
-            e
-        );
+        assert_eq!(serde_json::from_str::<Email>("\"a@EXAMPLE.com\"").unwrap(), e);
         assert!(serde_json::from_str::<Email>("\"a@b\"").is_err());
     }
 }

@@ -101,21 +101,13 @@ impl CountyCode {
     pub fn parse(s: &str) -> Result<CountyCode> {
         let s = s.trim();
         if s.len() != 5 || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(division_invalid(
-                "縣市代碼應為 5 位數字",
-                "a county code has 5 digits",
-            ));
+            return Err(division_invalid("縣市代碼應為 5 位數字", "a county code has 5 digits"));
         }
         COUNTIES
             .iter()
             .find(|(code, _)| *code == s)
             .map(CountyCode)
-            .ok_or_else(|| {
-                division_invalid(
-                    "查無此縣市代碼",
-                    "there is no current county or city with this code",
-                )
-            })
+            .ok_or_else(|| division_invalid("查無此縣市代碼", "there is no current county or city with this code"))
     }
 
     /// Every current county and city, in the table's order: for the form's drop-down list.
@@ -161,9 +153,9 @@ impl TownshipCode {
     /// Checks the shape of an eight-digit township code (whether it lies in a given county is
     /// checked by [`HouseholdAddress::new`]).
     pub fn parse(s: &str) -> Result<TownshipCode> {
-        fixed_digits(s).map(TownshipCode).ok_or_else(|| {
-            division_invalid("鄉鎮市區代碼應為 8 位數字", "a township code has 8 digits")
-        })
+        fixed_digits(s)
+            .map(TownshipCode)
+            .ok_or_else(|| division_invalid("鄉鎮市區代碼應為 8 位數字", "a township code has 8 digits"))
     }
 
     /// The eight-digit code.
@@ -186,9 +178,9 @@ pub struct VillageCode([u8; 11]);
 impl VillageCode {
     /// Checks the shape of an eleven-digit village code.
     pub fn parse(s: &str) -> Result<VillageCode> {
-        fixed_digits(s).map(VillageCode).ok_or_else(|| {
-            division_invalid("村里代碼應為 11 位數字", "a village code has 11 digits")
-        })
+        fixed_digits(s)
+            .map(VillageCode)
+            .ok_or_else(|| division_invalid("村里代碼應為 11 位數字", "a village code has 11 digits"))
     }
 
     /// The eleven-digit code.
@@ -222,12 +214,7 @@ pub struct HouseholdAddress {
 impl HouseholdAddress {
     /// Checks each code and that the township lies in the county and the village in the
     /// township.
-    pub fn new(
-        county: &str,
-        township: &str,
-        village: &str,
-        neighbourhood: u16,
-    ) -> Result<HouseholdAddress> {
+    pub fn new(county: &str, township: &str, village: &str, neighbourhood: u16) -> Result<HouseholdAddress> {
         let county = CountyCode::parse(county)?;
         let township = TownshipCode::parse(township)?;
         let village = VillageCode::parse(village)?;

@@ -47,10 +47,7 @@ impl FromStr for Lang {
     /// flags, environment variables and browsers use.
     fn from_str(s: &str) -> Result<Lang> {
         let s = s.trim();
-        if ["zh-tw", "zh_tw", "zh"]
-            .iter()
-            .any(|tag| s.eq_ignore_ascii_case(tag))
-        {
+        if ["zh-tw", "zh_tw", "zh"].iter().any(|tag| s.eq_ignore_ascii_case(tag)) {
             Ok(Lang::ZhTw)
         } else if s.eq_ignore_ascii_case("en") {
             Ok(Lang::En)
@@ -65,18 +62,13 @@ impl FromStr for Lang {
 }
 
 impl serde::Serialize for Lang {
-    fn serialize<S: serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> std::result::Result<S::Ok, S::Error> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
 
 impl<'de> serde::Deserialize<'de> for Lang {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> std::result::Result<Self, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
         text.parse().map_err(serde::de::Error::custom)
     }
@@ -86,9 +78,7 @@ impl<'de> serde::Deserialize<'de> for Lang {
 /// level: some links are greyed out unless the login used the citizen digital certificate.
 ///
 /// The order is the strength: `Password < NhiCard < Certificate`.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[repr(u8)]
 pub enum AssuranceLevel {
@@ -184,10 +174,7 @@ mod tests {
             assert_eq!(level.as_str().parse::<AssuranceLevel>().ok(), Some(level));
             let json = serde_json::to_string(&level).unwrap();
             assert_eq!(json, format!("\"{}\"", level.as_str()));
-            assert_eq!(
-                serde_json::from_str::<AssuranceLevel>(&json).unwrap(),
-                level
-            );
+            assert_eq!(serde_json::from_str::<AssuranceLevel>(&json).unwrap(), level);
         }
         assert_eq!(NhiCard.label(Lang::ZhTw), "健保卡");
         assert_eq!(Certificate.label(Lang::En), "citizen digital certificate");

@@ -93,10 +93,7 @@ impl NationalId {
         })?;
         b.make_ascii_uppercase();
         if !b[0].is_ascii_uppercase() {
-            return Err(malformed(
-                "第 1 碼應為英文字母",
-                "the first character must be a letter",
-            ));
+            return Err(malformed("第 1 碼應為英文字母", "the first character must be a letter"));
         }
         if !matches!(b[1], b'1' | b'2' | b'8' | b'9' | b'A'..=b'D') {
             return Err(malformed(
@@ -106,10 +103,7 @@ impl NationalId {
             ));
         }
         if !b[2..].iter().all(u8::is_ascii_digit) {
-            return Err(malformed(
-                "第 3 至 10 碼應為數字",
-                "characters 3 to 10 must be digits",
-            ));
+            return Err(malformed("第 3 至 10 碼應為數字", "characters 3 to 10 must be digits"));
         }
         if !checksum_ok(&b) {
             return Err(Error::with(
@@ -158,8 +152,7 @@ impl NationalId {
 /// out of alphabetical order).
 fn letter_code(letter: u8) -> Option<u8> {
     const CODES: [u8; 26] = [
-        10, 11, 12, 13, 14, 15, 16, 17, 34, 18, 19, 20, 21, 22, 35, 23, 24, 25, 26, 27, 28, 29, 32,
-        30, 31, 33,
+        10, 11, 12, 13, 14, 15, 16, 17, 34, 18, 19, 20, 21, 22, 35, 23, 24, 25, 26, 27, 28, 29, 32, 30, 31, 33,
     ];
     CODES.get(usize::from(letter.checked_sub(b'A')?)).copied()
 }
@@ -258,20 +251,14 @@ mod tests {
         assert_eq!((d.kind(), d.sex()), (IdKind::ResidentOld, Sex::Female));
         // New resident 9: 1 + 72 + 1 = 74 → check 6.
         let nine = NationalId::parse("A900000016").unwrap();
-        assert_eq!(
-            (nine.kind(), nine.sex()),
-            (IdKind::ResidentNew, Sex::Female)
-        );
+        assert_eq!((nine.kind(), nine.sex()), (IdKind::ResidentNew, Sex::Female));
     }
 
     #[test]
     fn normalises_case_and_whitespace() {
         let id = NationalId::parse("  a123456789\n").unwrap();
         assert_eq!(id.reveal(), "A123456789");
-        assert_eq!(
-            NationalId::parse("ac01234567").unwrap().reveal(),
-            "AC01234567"
-        );
+        assert_eq!(NationalId::parse("ac01234567").unwrap().reveal(), "AC01234567");
         assert_eq!("A123456789".parse::<NationalId>().unwrap(), id);
     }
 
@@ -340,10 +327,7 @@ mod tests {
 
     #[test]
     fn kinds_and_sexes_serialise_snake_case() {
-        assert_eq!(
-            serde_json::to_string(&IdKind::ResidentOld).unwrap(),
-            "\"resident_old\""
-        );
+        assert_eq!(serde_json::to_string(&IdKind::ResidentOld).unwrap(), "\"resident_old\"");
         assert_eq!(serde_json::to_string(&Sex::Female).unwrap(), "\"female\"");
         assert_eq!(IdKind::ResidentNew.as_str(), "resident_new");
         assert_eq!(Sex::Male.label(Lang::ZhTw), "男");

@@ -83,10 +83,7 @@ impl PersonName {
     /// Decodes a card's Big5 name field, trimming trailing NUL and space padding. It never
     /// fails: one unknown character must not make the whole card unreadable.
     pub fn from_big5(raw: &[u8]) -> PersonName {
-        let end = raw
-            .iter()
-            .rposition(|&b| b != 0x00 && b != b' ')
-            .map_or(0, |i| i + 1);
+        let end = raw.iter().rposition(|&b| b != 0x00 && b != b' ').map_or(0, |i| i + 1);
         let raw = raw.get(..end).unwrap_or_default().to_vec();
         let (text, lossy) = encoding_rs::BIG5.decode_without_bom_handling(&raw);
         PersonName {
@@ -245,10 +242,7 @@ impl NhiCardData {
             b'M' => Sex::Male,
             b'F' => Sex::Female,
             _ => {
-                return Err(card_data_invalid(
-                    "性別欄應為 M 或 F",
-                    "the sex byte must be M or F",
-                ));
+                return Err(card_data_invalid("性別欄應為 M 或 F", "the sex byte must be M or F"));
             }
         };
         let issue_date = date(&record[50..57])?;
@@ -307,13 +301,7 @@ mod tests {
         assert_eq!(c.to_string(), "000012345678");
         assert_eq!(format!("{c:?}"), "CardNumber(0000********)");
         assert!(!format!("{c:?}").contains("5678"));
-        for bad in [
-            "",
-            "00001234567",
-            "0000123456789",
-            "00001234567X",
-            "００0012345678",
-        ] {
+        for bad in ["", "00001234567", "0000123456789", "00001234567X", "００0012345678"] {
             assert_eq!(
                 CardNumber::parse(bad).err().map(|e| e.code()),
                 Some(ErrorCode::CardNumberInvalid),
@@ -398,10 +386,7 @@ mod tests {
     fn bad_records() {
         let code = |b: &[u8]| NhiCardData::parse(b).err().map(|e| e.code());
         assert_eq!(code(&[]), Some(ErrorCode::CardDataInvalid));
-        assert_eq!(
-            code(&record(&CHEN_XIAOMING)[..56]),
-            Some(ErrorCode::CardDataInvalid)
-        );
+        assert_eq!(code(&record(&CHEN_XIAOMING)[..56]), Some(ErrorCode::CardDataInvalid));
         let mut long = record(&CHEN_XIAOMING);
         long.push(0x90);
         assert_eq!(code(&long), Some(ErrorCode::CardDataInvalid));

@@ -63,13 +63,9 @@ impl RocDate {
             ));
         }
         if roc_year > MAX_ROC_YEAR {
-            return Err(invalid(
-                "民國年份不可超過 999",
-                "the ROC year must not exceed 999",
-            ));
+            return Err(invalid("民國年份不可超過 999", "the ROC year must not exceed 999"));
         }
-        let month = Month::try_from(month)
-            .map_err(|_| invalid("月份應為 1 至 12", "the month must be 1 to 12"))?;
+        let month = Month::try_from(month).map_err(|_| invalid("月份應為 1 至 12", "the month must be 1 to 12"))?;
         let date = Date::from_calendar_date(roc_year + ROC_OFFSET, month, day)
             .map_err(|_| invalid("此日期不存在", "there is no such day in that month"))?;
         Ok(RocDate(date))
@@ -85,10 +81,7 @@ impl RocDate {
             ));
         }
         if roc_year > MAX_ROC_YEAR {
-            return Err(invalid(
-                "民國年份不可超過 999",
-                "the ROC year must not exceed 999",
-            ));
+            return Err(invalid("民國年份不可超過 999", "the ROC year must not exceed 999"));
         }
         Ok(RocDate(date))
     }
@@ -121,9 +114,7 @@ impl RocDate {
         let s = s.trim();
         if s.contains('/') {
             let mut parts = s.split('/');
-            let (Some(y), Some(m), Some(d), None) =
-                (parts.next(), parts.next(), parts.next(), parts.next())
-            else {
+            let (Some(y), Some(m), Some(d), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
                 return Err(unreadable());
             };
             return Self::from_parts(y, m, d);
@@ -169,12 +160,7 @@ impl RocDate {
 
     /// Reads a Gregorian ISO 8601 date (`2019-04-03`), the form JSON and databases use.
     pub fn parse_iso(s: &str) -> Result<RocDate> {
-        let iso = || {
-            invalid(
-                "日期應寫成 2019-04-03 的格式",
-                "write the date as 2019-04-03",
-            )
-        };
+        let iso = || invalid("日期應寫成 2019-04-03 的格式", "write the date as 2019-04-03");
         let s = s.trim();
         let b = s.as_bytes();
         if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
@@ -189,8 +175,7 @@ impl RocDate {
         let year = i32::try_from(y).map_err(|_| iso())?;
         let month = u8::try_from(m).map_err(|_| iso())?;
         let day = u8::try_from(d).map_err(|_| iso())?;
-        let month = Month::try_from(month)
-            .map_err(|_| invalid("月份應為 1 至 12", "the month must be 1 to 12"))?;
+        let month = Month::try_from(month).map_err(|_| invalid("月份應為 1 至 12", "the month must be 1 to 12"))?;
         let date = Date::from_calendar_date(year, month, day)
             .map_err(|_| invalid("此日期不存在", "there is no such day in that month"))?;
         Self::from_gregorian(date)
@@ -208,12 +193,7 @@ impl RocDate {
 
     /// `民國108年04月03日`: the form of letters and award orders.
     pub fn to_zh(self) -> String {
-        format!(
-            "民國{}年{:02}月{:02}日",
-            self.roc_year(),
-            self.month(),
-            self.day()
-        )
+        format!("民國{}年{:02}月{:02}日", self.roc_year(), self.month(), self.day())
     }
 
     /// `2019-04-03`: the Gregorian ISO form, for JSON and databases.
@@ -265,18 +245,13 @@ impl FromStr for RocDate {
 }
 
 impl serde::Serialize for RocDate {
-    fn serialize<S: serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> std::result::Result<S::Ok, S::Error> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
         serializer.serialize_str(&self.to_iso())
     }
 }
 
 impl<'de> serde::Deserialize<'de> for RocDate {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> std::result::Result<Self, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
         RocDate::parse_iso(&text).map_err(serde::de::Error::custom)
     }
@@ -378,6 +353,13 @@ impl fmt::Display for RocDateTime {
     }
 }
 
+impl serde::Serialize for RocDateTime {
+    /// JSON carries instants as RFC 3339 in Taiwan time (`2019-04-03T14:05:00+08:00`).
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_iso())
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -433,29 +415,17 @@ mod tests {
     #[test]
     fn year_zero_and_before_do_not_exist() {
         for s in ["0/01/01", "0000101", "民國0年1月1日", "000/12/31"] {
-            assert_eq!(
-                code_of(RocDate::parse(s)),
-                Some(ErrorCode::DateInvalid),
-                "{s}"
-            );
+            assert_eq!(code_of(RocDate::parse(s)), Some(ErrorCode::DateInvalid), "{s}");
         }
         assert_eq!(code_of(RocDate::new(0, 1, 1)), Some(ErrorCode::DateInvalid));
-        assert_eq!(
-            code_of(RocDate::new(-5, 1, 1)),
-            Some(ErrorCode::DateInvalid)
-        );
+        assert_eq!(code_of(RocDate::new(-5, 1, 1)), Some(ErrorCode::DateInvalid));
         assert_eq!(
             code_of(RocDate::from_gregorian(date!(1911 - 12 - 31))),
             Some(ErrorCode::DateInvalid)
         );
-        assert_eq!(
-            code_of(RocDate::parse_iso("1911-12-31")),
-            Some(ErrorCode::DateInvalid)
-        );
+        assert_eq!(code_of(RocDate::parse_iso("1911-12-31")), Some(ErrorCode::DateInvalid));
         assert!(RocDate::from_gregorian(date!(1912 - 01 - 01)).is_ok());
-        let message = RocDate::new(0, 1, 1)
-            .unwrap_err()
-            .message(crate::types::Lang::ZhTw);
+        let message = RocDate::new(0, 1, 1).unwrap_err().message(crate::types::Lang::ZhTw);
         assert!(message.contains("民國 0 年"), "{message}");
     }
 
@@ -485,11 +455,7 @@ mod tests {
             "中華民國108年4月3日",
             "１０８/04/03",
         ] {
-            assert_eq!(
-                code_of(RocDate::parse(s)),
-                Some(ErrorCode::DateInvalid),
-                "{s}"
-            );
+            assert_eq!(code_of(RocDate::parse(s)), Some(ErrorCode::DateInvalid), "{s}");
         }
         assert!(RocDate::parse("109/02/29").is_ok());
         assert_eq!(
@@ -510,21 +476,14 @@ mod tests {
             "+019-04-03",
             "2019-04-03T00",
         ] {
-            assert_eq!(
-                code_of(RocDate::parse_iso(s)),
-                Some(ErrorCode::DateInvalid),
-                "{s}"
-            );
+            assert_eq!(code_of(RocDate::parse_iso(s)), Some(ErrorCode::DateInvalid), "{s}");
         }
     }
 
     #[test]
     fn range_top() {
         assert!(RocDate::new(999, 12, 31).is_ok());
-        assert_eq!(
-            code_of(RocDate::new(1000, 1, 1)),
-            Some(ErrorCode::DateInvalid)
-        );
+        assert_eq!(code_of(RocDate::new(1000, 1, 1)), Some(ErrorCode::DateInvalid));
         assert_eq!(RocDate::new(999, 12, 31).unwrap().to_compact(), "9991231");
     }
 
@@ -532,10 +491,7 @@ mod tests {
     fn serde_uses_iso() {
         let d = RocDate::new(108, 4, 3).unwrap();
         assert_eq!(serde_json::to_string(&d).unwrap(), "\"2019-04-03\"");
-        assert_eq!(
-            serde_json::from_str::<RocDate>("\"2019-04-03\"").unwrap(),
-            d
-        );
+        assert_eq!(serde_json::from_str::<RocDate>("\"2019-04-03\"").unwrap(), d);
         assert!(serde_json::from_str::<RocDate>("\"108/04/03\"").is_err());
         assert!(serde_json::from_str::<RocDate>("\"1900-01-01\"").is_err());
     }
@@ -544,20 +500,11 @@ mod tests {
     fn today_is_taken_in_taiwan() {
         // 2019-04-02 16:30 UTC is already 2019-04-03 00:30 in Taipei.
         let now = datetime!(2019-04-02 16:30 UTC);
-        assert_eq!(
-            RocDate::today_in_taiwan(now),
-            RocDate::new(108, 4, 3).unwrap()
-        );
+        assert_eq!(RocDate::today_in_taiwan(now), RocDate::new(108, 4, 3).unwrap());
         let now = datetime!(2019-04-02 15:59 UTC);
-        assert_eq!(
-            RocDate::today_in_taiwan(now),
-            RocDate::new(108, 4, 2).unwrap()
-        );
+        assert_eq!(RocDate::today_in_taiwan(now), RocDate::new(108, 4, 2).unwrap());
         let old = datetime!(1900-01-01 0:00 UTC);
-        assert_eq!(
-            RocDate::today_in_taiwan(old),
-            RocDate::new(1, 1, 1).unwrap()
-        );
+        assert_eq!(RocDate::today_in_taiwan(old), RocDate::new(1, 1, 1).unwrap());
     }
 
     #[test]

@@ -18,16 +18,12 @@ pub struct Password(Zeroizing<String>);
 /// The password policy, the only copy in the crate: 6 to 12 characters, each printable ASCII
 /// (0x21–0x7E), none of space, `<`, `>`, `'` or `"` (the NHI form forbids them).
 fn password_policy(candidate: &str) -> Result<()> {
-    let broken =
-        |zh: &'static str, en: &'static str| Err(Error::with(ErrorCode::PasswordPolicy, zh, en));
+    let broken = |zh: &'static str, en: &'static str| Err(Error::with(ErrorCode::PasswordPolicy, zh, en));
     let length = candidate.chars().count();
     if !(6..=12).contains(&length) {
         return broken("長度應為 6 至 12 碼", "it must be 6 to 12 characters long");
     }
-    if candidate
-        .chars()
-        .any(|c| matches!(c, ' ' | '<' | '>' | '\'' | '"'))
-    {
+    if candidate.chars().any(|c| matches!(c, ' ' | '<' | '>' | '\'' | '"')) {
         return broken(
             "不可包含空白、<、>、'、\"",
             "it must not contain a space, <, >, ' or \"",
@@ -65,10 +61,7 @@ impl Password {
     /// (確認密碼) is the same, comparing in time independent of where they differ.
     pub fn confirm(password: impl Into<String>, confirmation: impl AsRef<str>) -> Result<Password> {
         let password = Password::new(password)?;
-        if !same_bytes(
-            password.expose().as_bytes(),
-            confirmation.as_ref().as_bytes(),
-        ) {
+        if !same_bytes(password.expose().as_bytes(), confirmation.as_ref().as_bytes()) {
             return Err(Error::new(ErrorCode::PasswordMismatch));
         }
         Ok(password)
@@ -200,11 +193,7 @@ mod tests {
             "密碼abcdef",
             "ａbcdef",
         ] {
-            assert_eq!(
-                code_of(Password::new(bad)),
-                Some(ErrorCode::PasswordPolicy),
-                "{bad:?}"
-            );
+            assert_eq!(code_of(Password::new(bad)), Some(ErrorCode::PasswordPolicy), "{bad:?}");
         }
         // Length counts characters, not bytes: six CJK characters are long enough but not ASCII.
         let err = Password::new("密碼密碼密碼").unwrap_err();
@@ -223,10 +212,7 @@ mod tests {
 
     #[test]
     fn confirmation() {
-        assert_eq!(
-            Password::confirm("abc123", "abc123").unwrap().expose(),
-            "abc123"
-        );
+        assert_eq!(Password::confirm("abc123", "abc123").unwrap().expose(), "abc123");
         assert_eq!(
             code_of(Password::confirm("abc123", "abc124")),
             Some(ErrorCode::PasswordMismatch)
@@ -241,10 +227,7 @@ mod tests {
         );
         let typed = String::from("abc123");
         assert!(Password::confirm(&typed, &typed).is_ok());
-        assert_eq!(
-            code_of(Password::confirm("ab", "ab")),
-            Some(ErrorCode::PasswordPolicy)
-        );
+        assert_eq!(code_of(Password::confirm("ab", "ab")), Some(ErrorCode::PasswordPolicy));
         assert!(same_bytes(b"", b""));
         assert!(!same_bytes(b"a", b"a\0"));
     }
@@ -290,11 +273,7 @@ mod tests {
             assert!(Pin::new(ok).is_ok(), "{ok}");
         }
         for bad in ["", "12345", "123456789", "1234 56", "12345６", "123-456"] {
-            assert_eq!(
-                code_of(Pin::new(bad)),
-                Some(ErrorCode::PinFormatInvalid),
-                "{bad}"
-            );
+            assert_eq!(code_of(Pin::new(bad)), Some(ErrorCode::PinFormatInvalid), "{bad}");
         }
     }
 }
