@@ -1,0 +1,386 @@
+//! Login and sessions: the four errors of the guide, word for word; lockout; account login;
+//! idle and absolute expiry; logout; leaving office mid-session; production argon2 parameters.
+
+mod support;
+
+use ecpa::ErrorCode;
+use ecpa::portal::{LoginMethod, Portal, PortalConfig, SessionToken};
+use ecpa::types::{AssuranceLevel, Lang, RocDate};
+use support::{Fixture, Who, expect_code, person, pw};
+use time::Duration;
+
+#[test]
+fn the_four_login_errors_are_distinct_and_worded_as_the_guide() {
+    let fx = Fixture::new();
+    let outsider = person(Who::Outsider);
+    let retired = person(Who::Retired);
+    let wang = person(Who::Wang);
+
+    // 1. The card is not registered.
+    let not_registered = expect_code(
+        fx.portal.login_nhi_card(&outsider.card_data(), &outsider.pw()),
+        ErrorCode::NhiCardNotRegistered,
+    );
+    assert_eq!(not_registered.message(Lang::ZhTw), "您尚未註冊健保卡網路服務");
+    // Started but not confirmed is still "not registered".
+    fx.portal
+        .start_nhi_registration(&fx.form(Who::Outsider))
+        .expect("starts");
+    expect_code(
+        fx.portal.login_nhi_card(&outsider.card_data(), &outsider.pw()),
+        ErrorCode::NhiCardNotRegistered,
+    );
+    let token = fx.link_to(&outsider.reg_email);
+    fx.portal
+        .confirm_nhi_registration(&outsider.card_data(), &token)
+        .expect("confirmed");
+
+    // 2. Wrong registered password.
+    fx.register(Who::Wang);
+    let wrong = expect_code(
+        fx.portal.login_nhi_card(&wang.card_data(), &pw("Wrong#2026")),
+        ErrorCode::RegistrationPasswordWrong,
+    );
+    assert_eq!(wrong.code().message(Lang::ZhTw), "註冊密碼輸入錯誤");
+    assert!(wrong.message(Lang::ZhTw).starts_with("註冊密碼輸入錯誤"), "{wrong}");
+
+    // 3. Registered, but not an employee of any agency.
+    let nobody = expect_code(
+        fx.portal.login_nhi_card(&outsider.card_data(), &outsider.pw()),
+        ErrorCode::AccountNotFound,
+    );
+    assert_eq!(nobody.message(Lang::ZhTw), "驗證失敗 查無您的帳號");
+
+    // 4. Left office.
+    fx.register(Who::Retired);
+    let left = expect_code(
+        fx.portal.login_nhi_card(&retired.card_data(), &retired.pw()),
+        ErrorCode::AccountDisabled,
+    );
+    assert_eq!(
+        left.message(Lang::ZhTw),
+        "很抱歉，該帳號已停用，可能是此帳號之人事資料為卸職狀態"
+    );
+
+    let codes = [not_registered.code(), wrong.code(), nobody.code(), left.code()];
+    for (i, a) in codes.iter().enumerate() {
+        for b in &codes[i + 1..] {
+            assert_ne!(a, b);
+        }
+    }
+    // None of them opened a session.
+    assert_eq!(support::count(&fx, "sessions"), 0);
+}
+
+#[test]
+fn a_session_says_who_and_how() {
+    let fx = Fixture::new();
+    fx.register(Who::OfficerA);
+    let p = person(Who::OfficerA);
+    let s = fx.portal.login_nhi_card(&p.card_data(), &p.pw()).expect("logs in");
+    assert_eq!(s.info.name, p.name);
+    assert_eq!(s.info.national_id, p.masked());
+    assert!(!s.info.national_id.contains(p.id.reveal()));
+    assert_eq!(s.info.agency_code, support::AGENCY_A);
+    assert_eq!(s.info.agency_name, support::AGENCY_A_NAME);
+    assert_eq!(s.info.method, LoginMethod::NhiCard);
+    assert_eq!(s.info.level, AssuranceLevel::NhiCard);
+    assert!(s.info.officer);
+    assert_eq!(
+        s.info.expires_at.offset_date_time(),
+        fx.clock_now() + fx.portal.config().session_absolute
+    );
+    let info = fx.portal.session_info(&s.token).expect("info");
+    assert_eq!(info.national_id, s.info.national_id);
+    assert!(!fx.portal.session_info(&fx.enrol(Who::Wang)).expect("info").officer);
+    // The token is never printed.
+    assert!(!format!("{:?}", s.token).contains(s.token.expose()));
+}
+
+#[test]
+fn wrong_passwords_count_down_then_lock() {
+    let fx = Fixture::new();
+    let wang = person(Who::Wang);
+    fx.register(Who::Wang);
+    let max = fx.portal.config().max_password_failures;
+    for expected in (1..max).rev() {
+        let e = expect_code(
+            fx.portal.login_nhi_card(&wang.card_data(), &pw("Wrong#2026")),
+            ErrorCode::RegistrationPasswordWrong,
+        );
+        assert!(
+            matches!(e, ecpa::Error::RegistrationPasswordWrong { tries_left } if tries_left == expected),
+            "{e:?}"
+        );
+        assert!(
+            e.message(Lang::ZhTw).contains(&format!("尚可再試 {expected} 次")),
+            "{e}"
+        );
+    }
+    // The last allowed failure locks.
+    let e = expect_code(
+        fx.portal.login_nhi_card(&wang.card_data(), &pw("Wrong#2026")),
+        ErrorCode::LoginLocked,
+    );
+    assert!(matches!(e, ecpa::Error::LoginLocked { seconds_left: 900, .. }), "{e:?}");
+}
+
+#[test]
+fn lockout_refuses_the_right_password_and_ends_on_time() {
+    let fx = Fixture::new();
+    let wang = person(Who::Wang);
+    fx.register(Who::Wang);
+    fx.register(Who::Lin);
+    for _ in 0..fx.portal.config().max_password_failures {
+        let _ = fx.portal.login_nhi_card(&wang.card_data(), &pw("Wrong#2026"));
+    }
+    let locked_at = fx.clock_now();
+    let e = expect_code(
+        fx.portal.login_nhi_card(&wang.card_data(), &wang.pw()),
+        ErrorCode::LoginLocked,
+    );
+    let ecpa::Error::LoginLocked { until, seconds_left } = e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(until, locked_at + Duration::minutes(15));
+    assert_eq!(seconds_left, 15 * 60);
+    assert!(e.message(Lang::ZhTw).contains("15 分鐘"), "{}", e.message(Lang::ZhTw));
+    assert!(e.message(Lang::ZhTw).starts_with("密碼錯誤次數過多，暫停登入"));
+
+    fx.advance(Duration::minutes(5));
+    let e = expect_code(
+        fx.portal.login_nhi_card(&wang.card_data(), &wang.pw()),
+        ErrorCode::LoginLocked,
+    );
+    assert!(matches!(e, ecpa::Error::LoginLocked { seconds_left: 600, .. }), "{e:?}");
+    assert!(e.message(Lang::ZhTw).contains("10 分鐘"), "{}", e.message(Lang::ZhTw));
+    // Other cards are not affected.
+    fx.login(Who::Lin);
+
+    fx.advance(Duration::minutes(10) - Duration::seconds(1));
+    expect_code(
+        fx.portal.login_nhi_card(&wang.card_data(), &wang.pw()),
+        ErrorCode::LoginLocked,
+    );
+    fx.advance(Duration::seconds(1));
+    fx.login(Who::Wang);
+    // A fresh count after the lockout.
+    let e = expect_code(
+        fx.portal.login_nhi_card(&wang.card_data(), &pw("Wrong#2026")),
+        ErrorCode::RegistrationPasswordWrong,
+    );
+    assert!(
+        matches!(e, ecpa::Error::RegistrationPasswordWrong { tries_left: 4 }),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn a_success_resets_the_failure_count() {
+    let fx = Fixture::new();
+    let wang = person(Who::Wang);
+    fx.register(Who::Wang);
+    let max = fx.portal.config().max_password_failures;
+    for _ in 0..max - 1 {
+        expect_code(
+            fx.portal.login_nhi_card(&wang.card_data(), &pw("Wrong#2026")),
+            ErrorCode::RegistrationPasswordWrong,
+        );
+    }
+    fx.login(Who::Wang);
+    for _ in 0..max - 1 {
+        expect_code(
+            fx.portal.login_nhi_card(&wang.card_data(), &pw("Wrong#2026")),
+            ErrorCode::RegistrationPasswordWrong,
+        );
+    }
+    fx.login(Who::Wang);
+}
+
+#[test]
+fn account_login_has_the_password_level() {
+    let fx = Fixture::new();
+    let card_session = fx.enrol(Who::Wang);
+    expect_code(
+        fx.portal.login_account("wang.hsiaoming", &pw("Acct#2026ok")),
+        ErrorCode::AccountPasswordWrong,
+    );
+    expect_code(
+        fx.portal.set_account(&card_session, "王小明", &pw("Acct#2026ok")),
+        ErrorCode::FieldInvalid,
+    );
+    fx.portal
+        .set_account(&card_session, "wang.hsiaoming", &pw("Acct#2026ok"))
+        .expect("account set");
+    let s = fx
+        .portal
+        .login_account("wang.hsiaoming", &pw("Acct#2026ok"))
+        .expect("account login");
+    assert_eq!(s.info.level, AssuranceLevel::Password);
+    assert_eq!(s.info.method, LoginMethod::Account);
+    assert_eq!(s.info.name, "王小明");
+    assert_eq!(
+        fx.portal.session_info(&s.token).expect("info").level,
+        AssuranceLevel::Password
+    );
+    // The account password is not the NHI registration password, and vice versa.
+    expect_code(
+        fx.portal.login_account("wang.hsiaoming", &person(Who::Wang).pw()),
+        ErrorCode::AccountPasswordWrong,
+    );
+    // Someone else cannot take the name.
+    let lin = fx.enrol(Who::Lin);
+    expect_code(
+        fx.portal.set_account(&lin, "wang.hsiaoming", &pw("Lin#2026ok")),
+        ErrorCode::AccountNameTaken,
+    );
+}
+
+#[test]
+fn account_logins_lock_too() {
+    let fx = Fixture::new();
+    let s = fx.enrol(Who::Wang);
+    fx.portal
+        .set_account(&s, "wang", &pw("Acct#2026ok"))
+        .expect("account set");
+    let max = fx.portal.config().max_password_failures;
+    for _ in 0..max - 1 {
+        expect_code(
+            fx.portal.login_account("wang", &pw("Wrong#2026")),
+            ErrorCode::AccountPasswordWrong,
+        );
+    }
+    expect_code(
+        fx.portal.login_account("wang", &pw("Wrong#2026")),
+        ErrorCode::LoginLocked,
+    );
+    expect_code(
+        fx.portal.login_account("wang", &pw("Acct#2026ok")),
+        ErrorCode::LoginLocked,
+    );
+    fx.advance(fx.portal.config().lockout);
+    fx.portal
+        .login_account("wang", &pw("Acct#2026ok"))
+        .expect("after the lockout");
+}
+
+#[test]
+fn an_idle_session_expires() {
+    let fx = Fixture::new();
+    let s = fx.enrol(Who::Wang);
+    // Each call keeps it alive for another 30 minutes.
+    for _ in 0..3 {
+        fx.advance(Duration::minutes(29));
+        fx.portal.session_info(&s).expect("still alive");
+    }
+    fx.advance(Duration::minutes(30));
+    expect_code(fx.portal.session_info(&s), ErrorCode::SessionExpired);
+    expect_code(fx.portal.applications(&s), ErrorCode::SessionExpired);
+}
+
+#[test]
+fn a_busy_session_ends_after_eight_hours() {
+    let fx = Fixture::new();
+    let s = fx.enrol(Who::Wang);
+    let absolute = fx.portal.config().session_absolute;
+    let mut elapsed = Duration::ZERO;
+    while elapsed + Duration::minutes(20) < absolute {
+        fx.advance(Duration::minutes(20));
+        elapsed += Duration::minutes(20);
+        fx.portal.session_info(&s).expect("busy and within eight hours");
+    }
+    fx.advance(absolute - elapsed);
+    expect_code(fx.portal.session_info(&s), ErrorCode::SessionExpired);
+}
+
+#[test]
+fn logout_ends_the_session() {
+    let fx = Fixture::new();
+    let s = fx.enrol(Who::Wang);
+    let other = fx.login(Who::Wang);
+    fx.portal.logout(&s).expect("logged out");
+    expect_code(fx.portal.session_info(&s), ErrorCode::SessionInvalid);
+    expect_code(fx.portal.applications(&s), ErrorCode::SessionInvalid);
+    // Logging out twice is harmless; an unknown token is invalid.
+    fx.portal.logout(&s).expect("again");
+    expect_code(
+        fx.portal.logout(&SessionToken::new("no-such-token")),
+        ErrorCode::SessionInvalid,
+    );
+    expect_code(
+        fx.portal.session_info(&SessionToken::new("no-such-token")),
+        ErrorCode::SessionInvalid,
+    );
+    // Only that session ended.
+    fx.portal.session_info(&other).expect("the other session lives");
+}
+
+#[test]
+fn leaving_office_mid_session_refuses_the_next_call() {
+    let fx = Fixture::new();
+    let wang = person(Who::Wang);
+    let officer = person(Who::OfficerA);
+    let s = fx.ready(Who::Wang);
+    let o = fx.enrol(Who::OfficerA);
+    fx.portal.agency_employees(&o).expect("an officer");
+    let on = RocDate::parse("114/06/02").expect("date");
+    fx.portal.mark_left(&wang.id, on, "辭職").expect("marked");
+    fx.portal.mark_left(&officer.id, on, "調職").expect("marked");
+    let e = expect_code(fx.portal.unviewed_award_orders(&s), ErrorCode::AccountDisabled);
+    assert_eq!(
+        e.message(Lang::ZhTw),
+        "很抱歉，該帳號已停用，可能是此帳號之人事資料為卸職狀態"
+    );
+    expect_code(fx.portal.session_info(&s), ErrorCode::AccountDisabled);
+    expect_code(fx.portal.agency_employees(&o), ErrorCode::AccountDisabled);
+    expect_code(
+        fx.portal.login_nhi_card(&wang.card_data(), &wang.pw()),
+        ErrorCode::AccountDisabled,
+    );
+    expect_code(
+        fx.portal.mark_left(&person(Who::Outsider).id, on, "辭職"),
+        ErrorCode::EmployeeNotFound,
+    );
+}
+
+#[test]
+fn production_argon2_parameters_are_used_and_old_hashes_still_verify() {
+    // The default configuration, unchanged: what a real deployment runs.
+    let fx = Fixture::with_config(PortalConfig::default());
+    let wang = person(Who::Wang);
+    fx.register(Who::Wang);
+    let hash = fx
+        .sql_text(
+            "SELECT password_hash FROM nhi_registrations WHERE card_number = ?",
+            wang.card_data().card_number.as_str(),
+        )
+        .expect("hash");
+    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+    assert!(!hash.contains(wang.password));
+    let s = fx.login(Who::Wang);
+    expect_code(
+        fx.portal.login_nhi_card(&wang.card_data(), &pw("Wrong#2026")),
+        ErrorCode::RegistrationPasswordWrong,
+    );
+    fx.portal.set_account(&s, "wang", &pw("Acct#2026ok")).expect("account");
+    let account_hash = fx
+        .sql_text(
+            "SELECT account_password_hash FROM employees WHERE account_name = ?",
+            "wang",
+        )
+        .expect("hash");
+    assert!(
+        account_hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{account_hash}"
+    );
+
+    // A hash made with other parameters is checked with its own: reopen with a cheap config.
+    drop(fx.portal);
+    let cheap = support::open_portal(&fx.db, support::fast_config(), fx.clock.clone()).expect("reopens");
+    cheap
+        .login_nhi_card(&wang.card_data(), &wang.pw())
+        .expect("old hash verifies");
+    cheap
+        .login_account("wang", &pw("Acct#2026ok"))
+        .expect("old hash verifies");
+}

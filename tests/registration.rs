@@ -1,0 +1,558 @@
+//! NHI card online registration (健保卡網路服務註冊): confirmation links, the password policy,
+//! maintenance windows and both variants of "forgot password".
+
+mod support;
+
+use ecpa::ErrorCode;
+use ecpa::portal::{Portal, RegistrationForm, ResetDelivery};
+use ecpa::types::{Email, HouseholdAddress, HouseholdNumber, Lang, Password};
+use support::{Fixture, Who, expect_code, person, pw};
+use time::Duration;
+
+#[test]
+fn confirm_with_the_same_card_registers() {
+    let fx = Fixture::new();
+    let wang = person(Who::Wang);
+    let receipt = fx.portal.start_nhi_registration(&fx.form(Who::Wang)).expect("starts");
+    assert_eq!(receipt.sent_to, wang.reg_email);
+    assert!(receipt.warnings_zh.is_empty() && receipt.warnings_en.is_empty());
+    assert_eq!(
+        receipt.link_expires_at.offset_date_time(),
+        fx.clock_now() + fx.portal.config().confirmation_ttl
+    );
+    // Not registered until confirmed.
+    expect_code(
+        fx.portal.login_nhi_card(&wang.card_data(), &wang.pw()),
+        ErrorCode::NhiCardNotRegistered,
+    );
+    let mails = fx.deliver();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].to, wang.reg_email);
+    let token = mails[0].link_token().expect("the mail carries a link").to_owned();
+    fx.portal
+        .confirm_nhi_registration(&wang.card_data(), &token)
+        .expect("confirmed");
+    let s = fx
+        .portal
+        .login_nhi_card(&wang.card_data(), &wang.pw())
+        .expect("logs in");
+    assert_eq!(s.info.name, "王小明");
+    assert_eq!(s.info.national_id, wang.masked());
+}
+
+#[test]
+fn confirm_with_another_card_is_refused_and_the_link_still_works() {
+    let fx = Fixture::new();
+    let wang = person(Who::Wang);
+    let lin = person(Who::Lin);
+    fx.portal.start_nhi_registration(&fx.form(Who::Wang)).expect("starts");
+    let token = fx.link_to(&wang.reg_email);
+    expect_code(
+        fx.portal.confirm_nhi_registration(&lin.card_data(), &token),
+        ErrorCode::TokenInvalid,
+    );
+    // A made-up token is just as invalid.
+    expect_code(
+        fx.portal.confirm_nhi_registration(&wang.card_data(), &"0".repeat(64)),
+        ErrorCode::TokenInvalid,
+    );
+    // The refused attempt spent nothing: the right card still confirms.
+    fx.portal
+        .confirm_nhi_registration(&wang.card_data(), &token)
+        .expect("confirmed");
+}
+
+#[test]
+fn confirmation_link_is_single_use() {
+    let fx = Fixture::new();
+    let wang = person(Who::Wang);
+    fx.portal.start_nhi_registration(&fx.form(Who::Wang)).expect("starts");
+    let token = fx.link_to(&wang.reg_email);
+    fx.portal
+        .confirm_nhi_registration(&wang.card_data(), &token)
+        .expect("confirmed");
+    expect_code(
+        fx.portal.confirm_nhi_registration(&wang.card_data(), &token),
+        ErrorCode::TokenUsed,
+    );
+}
+
+#[test]
+fn confirmation_link_expires() {
+    let fx = Fixture::new();
+    let wang = person(Who::Wang);
+    fx.portal.start_nhi_registration(&fx.form(Who::Wang)).expect("starts");
+    let token = fx.link_to(&wang.reg_email);
+    fx.advance(fx.portal.config().confirmation_ttl);
+    expect_code(
+        fx.portal.confirm_nhi_registration(&wang.card_data(), &token),
+        ErrorCode::TokenExpired,
+    );
+}
+
+#[test]
+fn resend_replaces_the_waiting_link_and_touches_nothing_used() {
+    let fx = Fixture::new();
+    let wang = person(Who::Wang);
+    fx.portal.start_nhi_registration(&fx.form(Who::Wang)).expect("starts");
+    let first = fx.link_to(&wang.reg_email);
+    fx.advance(Duration::minutes(5));
+    let receipt = fx.portal.resend_confirmation(&wang.card_data()).expect("resent");
+    assert_eq!(receipt.sent_to, wang.reg_email);
+    let second = fx.link_to(&wang.reg_email);
+    assert_ne!(first, second);
+    // The earlier, unused link no longer works; the new one does.
+    expect_code(
+        fx.portal.confirm_nhi_registration(&wang.card_data(), &first),
+        ErrorCode::TokenExpired,
+    );
+    fx.portal
+        .confirm_nhi_registration(&wang.card_data(), &second)
+        .expect("confirmed");
+    // Once registered there is nothing to resend, and the used link stays used.
+    expect_code(
+        fx.portal.resend_confirmation(&wang.card_data()),
+        ErrorCode::AlreadyRegistered,
+    );
+    expect_code(
+        fx.portal.confirm_nhi_registration(&wang.card_data(), &second),
+        ErrorCode::TokenUsed,
+    );
+    fx.login(Who::Wang);
+    // A card that never started a registration has nothing to resend.
+    expect_code(
+        fx.portal.resend_confirmation(&person(Who::Lin).card_data()),
+        ErrorCode::NhiCardNotRegistered,
+    );
+}
+
+#[test]
+fn a_registered_card_cannot_register_again() {
+    let fx = Fixture::new();
+    fx.register(Who::Wang);
+    expect_code(
+        fx.portal.start_nhi_registration(&fx.form(Who::Wang)),
+        ErrorCode::AlreadyRegistered,
+    );
+}
+
+#[test]
+fn a_waiting_registration_is_replaced_by_a_new_form() {
+    let fx = Fixture::new();
+    let wang = person(Who::Wang);
+    fx.portal.start_nhi_registration(&fx.form(Who::Wang)).expect("starts");
+    let old = fx.link_to(&wang.reg_email);
+    let mut form = fx.form(Who::Wang);
+    form.email = Email::parse("wang.second@example.com.tw").expect("email");
+    form.password = pw("Second#2026");
+    form.confirmation = pw("Second#2026");
+    fx.portal.start_nhi_registration(&form).expect("starts again");
+    let new = fx.link_to("wang.second@example.com.tw");
+    expect_code(
+        fx.portal.confirm_nhi_registration(&wang.card_data(), &old),
+        ErrorCode::TokenInvalid,
+    );
+    fx.portal
+        .confirm_nhi_registration(&wang.card_data(), &new)
+        .expect("confirmed");
+    fx.portal
+        .login_nhi_card(&wang.card_data(), &pw("Second#2026"))
+        .expect("the second form's password");
+}
+
+#[test]
+fn password_policy_and_mismatch() {
+    for bad in [
+        "abc12",
+        "abcdefghijklm",
+        "abc def12",
+        "abc<def1",
+        "abc>def1",
+        "abc'def1",
+        "abc\"def1",
+        "密碼密碼密碼",
+    ] {
+        expect_code(Password::new(bad), ErrorCode::PasswordPolicy);
+    }
+    for good in ["abc123", "abcdefghijkl", "Ecpa#2026ok", "~!@#$%^&*"] {
+        Password::new(good).unwrap_or_else(|e| panic!("{good:?} is allowed: {e}"));
+    }
+    expect_code(
+        Password::confirm("Ecpa#2026ok", "Ecpa#2026OK"),
+        ErrorCode::PasswordMismatch,
+    );
+
+    let fx = Fixture::new();
+    let form = RegistrationForm {
+        confirmation: pw("Ecpa#2026OK"),
+        ..fx.form(Who::Wang)
+    };
+    expect_code(fx.portal.start_nhi_registration(&form), ErrorCode::PasswordMismatch);
+    // Nothing was registered and nothing mailed.
+    assert_eq!(support::count(&fx, "nhi_registrations"), 0);
+    assert!(fx.deliver().is_empty());
+}
+
+#[test]
+fn microsoft_domain_warns_but_registers() {
+    let fx = Fixture::new();
+    let wang = person(Who::Wang);
+    let form = RegistrationForm {
+        email: Email::parse("wang.hsiaoming@hotmail.com").expect("email"),
+        ..fx.form(Who::Wang)
+    };
+    let receipt = fx.portal.start_nhi_registration(&form).expect("registers anyway");
+    assert_eq!(receipt.warnings_zh.len(), 1, "{receipt:?}");
+    assert!(receipt.warnings_zh[0].contains("hotmail"), "{receipt:?}");
+    assert!(receipt.warnings_en[0].contains("Microsoft"), "{receipt:?}");
+    let token = fx.link_to("wang.hsiaoming@hotmail.com");
+    fx.portal
+        .confirm_nhi_registration(&wang.card_data(), &token)
+        .expect("confirmed");
+    fx.login(Who::Wang);
+    // An address that merely contains "live" is not warned about.
+    let lin = RegistrationForm {
+        email: Email::parse("lin@live.example.org").expect("email"),
+        ..fx.form(Who::Lin)
+    };
+    assert!(
+        fx.portal
+            .start_nhi_registration(&lin)
+            .expect("starts")
+            .warnings_zh
+            .is_empty()
+    );
+}
+
+#[test]
+fn maintenance_window_suspends_registration_and_reset() {
+    let fx = Fixture::new();
+    let wang = person(Who::Wang);
+    let lin = person(Who::Lin);
+    // Lin registered before the window; Wang has a confirmation link waiting.
+    fx.register(Who::Lin);
+    fx.portal.start_nhi_registration(&fx.form(Who::Wang)).expect("starts");
+    let confirm = fx.link_to(&wang.reg_email);
+    fx.portal
+        .request_password_reset(&lin.card_data(), &ResetDelivery::RegisteredAddress)
+        .expect("reset requested");
+    let reset = fx.link_to(&lin.reg_email);
+
+    // 民國114年6月2日20時至114年6月3日4時, announced at 10:00 that day.
+    let from = time::macros::datetime!(2025-06-02 20:00 +8);
+    let to = time::macros::datetime!(2025-06-03 04:00 +8);
+    let window = fx.portal.announce_maintenance(from, to).expect("announced");
+    let announced = "配合系統維護，本系統於114年6月2日20時至114年6月3日4時將暫停註冊服務，敬請見諒。";
+    assert_eq!(window.announcement_zh, announced);
+    assert_eq!(fx.portal.maintenance_windows().expect("windows"), vec![window.clone()]);
+    // Before the window the service works (a third card starts a registration).
+    fx.portal
+        .start_nhi_registration(&fx.form(Who::NoMail))
+        .expect("before the window");
+
+    fx.clock.set(time::macros::datetime!(2025-06-02 21:30 +8));
+    let e = expect_code(
+        fx.portal.start_nhi_registration(&fx.form(Who::Li)),
+        ErrorCode::RegistrationMaintenance,
+    );
+    assert!(matches!(e, ecpa::Error::RegistrationMaintenance { from: f, to: t } if f == from && t == to));
+    assert_eq!(e.message(Lang::ZhTw), announced);
+    assert!(
+        e.message(Lang::En).contains("2025-06-02T20:00:00+08:00"),
+        "{}",
+        e.message(Lang::En)
+    );
+    expect_code(
+        fx.portal.confirm_nhi_registration(&wang.card_data(), &confirm),
+        ErrorCode::RegistrationMaintenance,
+    );
+    expect_code(
+        fx.portal.resend_confirmation(&wang.card_data()),
+        ErrorCode::RegistrationMaintenance,
+    );
+    expect_code(
+        fx.portal
+            .request_password_reset(&lin.card_data(), &ResetDelivery::RegisteredAddress),
+        ErrorCode::RegistrationMaintenance,
+    );
+    expect_code(
+        fx.portal
+            .complete_password_reset(&lin.card_data(), &reset, &pw("New#2026ok")),
+        ErrorCode::RegistrationMaintenance,
+    );
+    // Logging in is not the registration service: it keeps working.
+    fx.login(Who::Lin);
+
+    // From the announced end the service is back, and the links refused meanwhile still work
+    // (the reset link was mailed at 10:00 and is long expired by now).
+    fx.clock.set(to);
+    assert!(fx.portal.maintenance_windows().expect("windows").is_empty());
+    fx.portal
+        .confirm_nhi_registration(&wang.card_data(), &confirm)
+        .expect("after the window");
+    fx.portal
+        .start_nhi_registration(&fx.form(Who::Li))
+        .expect("after the window");
+    expect_code(
+        fx.portal
+            .complete_password_reset(&lin.card_data(), &reset, &pw("New#2026ok")),
+        ErrorCode::TokenExpired,
+    );
+    // A window must end after it starts.
+    expect_code(fx.portal.announce_maintenance(to, from), ErrorCode::DateInvalid);
+}
+
+#[test]
+fn reset_link_works_within_thirty_minutes_once() {
+    let fx = Fixture::new();
+    let wang = person(Who::Wang);
+    fx.register(Who::Wang);
+    let receipt = fx
+        .portal
+        .request_password_reset(&wang.card_data(), &ResetDelivery::RegisteredAddress)
+        .expect("requested");
+    assert_eq!(receipt.sent_to, wang.reg_email);
+    assert_eq!(
+        receipt.link_expires_at.offset_date_time(),
+        fx.clock_now() + Duration::minutes(30)
+    );
+    let token = fx.link_to(&wang.reg_email);
+    fx.advance(Duration::minutes(29) + Duration::seconds(59));
+    // Until the reset is done, the old password works.
+    fx.login(Who::Wang);
+    fx.portal
+        .complete_password_reset(&wang.card_data(), &token, &pw("New#2026ok"))
+        .expect("reset within 30 minutes");
+    // Single use.
+    expect_code(
+        fx.portal
+            .complete_password_reset(&wang.card_data(), &token, &pw("Other#2026")),
+        ErrorCode::TokenUsed,
+    );
+    // The old password stops, the new one works.
+    let e = expect_code(
+        fx.portal.login_nhi_card(&wang.card_data(), &wang.pw()),
+        ErrorCode::RegistrationPasswordWrong,
+    );
+    assert!(matches!(e, ecpa::Error::RegistrationPasswordWrong { .. }));
+    fx.portal
+        .login_nhi_card(&wang.card_data(), &pw("New#2026ok"))
+        .expect("new password");
+}
+
+#[test]
+fn reset_link_expires_at_thirty_minutes() {
+    let fx = Fixture::new();
+    let wang = person(Who::Wang);
+    fx.register(Who::Wang);
+    fx.portal
+        .request_password_reset(&wang.card_data(), &ResetDelivery::RegisteredAddress)
+        .expect("requested");
+    let token = fx.link_to(&wang.reg_email);
+    fx.advance(Duration::minutes(30));
+    expect_code(
+        fx.portal
+            .complete_password_reset(&wang.card_data(), &token, &pw("New#2026ok")),
+        ErrorCode::TokenExpired,
+    );
+    fx.advance(Duration::hours(5));
+    expect_code(
+        fx.portal
+            .complete_password_reset(&wang.card_data(), &token, &pw("New#2026ok")),
+        ErrorCode::TokenExpired,
+    );
+    // Nothing changed: the old password is still the password.
+    fx.login(Who::Wang);
+    expect_code(
+        fx.portal.login_nhi_card(&wang.card_data(), &pw("New#2026ok")),
+        ErrorCode::RegistrationPasswordWrong,
+    );
+}
+
+#[test]
+fn a_newer_reset_link_replaces_the_older_one() {
+    let fx = Fixture::new();
+    let wang = person(Who::Wang);
+    fx.register(Who::Wang);
+    fx.portal
+        .request_password_reset(&wang.card_data(), &ResetDelivery::RegisteredAddress)
+        .expect("requested");
+    let first = fx.link_to(&wang.reg_email);
+    fx.portal
+        .request_password_reset(&wang.card_data(), &ResetDelivery::RegisteredAddress)
+        .expect("requested again");
+    let second = fx.link_to(&wang.reg_email);
+    expect_code(
+        fx.portal
+            .complete_password_reset(&wang.card_data(), &first, &pw("New#2026ok")),
+        ErrorCode::TokenExpired,
+    );
+    fx.portal
+        .complete_password_reset(&wang.card_data(), &second, &pw("New#2026ok"))
+        .expect("the newer link works");
+}
+
+#[test]
+fn reset_needs_a_registered_card_and_the_same_card() {
+    let fx = Fixture::new();
+    let wang = person(Who::Wang);
+    let lin = person(Who::Lin);
+    expect_code(
+        fx.portal
+            .request_password_reset(&wang.card_data(), &ResetDelivery::RegisteredAddress),
+        ErrorCode::NhiCardNotRegistered,
+    );
+    fx.register(Who::Wang);
+    fx.register(Who::Lin);
+    fx.portal
+        .request_password_reset(&wang.card_data(), &ResetDelivery::RegisteredAddress)
+        .expect("requested");
+    let token = fx.link_to(&wang.reg_email);
+    expect_code(
+        fx.portal
+            .complete_password_reset(&lin.card_data(), &token, &pw("New#2026ok")),
+        ErrorCode::TokenInvalid,
+    );
+    // Lin's password did not change.
+    fx.login(Who::Lin);
+}
+
+#[test]
+fn reset_to_a_new_address_checks_the_household_and_changes_the_address_only_when_done() {
+    let fx = Fixture::new();
+    let wang = person(Who::Wang);
+    fx.register(Who::Wang);
+    let registered_email = |fx: &Fixture| {
+        fx.sql_text(
+            "SELECT email FROM nhi_registrations WHERE card_number = ?",
+            wang.card_data().card_number.as_str(),
+        )
+        .expect("registered")
+    };
+    let new_email = Email::parse("wang.home@example.com.tw").expect("email");
+
+    // Wrong household number, then a wrong neighbourhood: refused, nothing mailed.
+    for (number, address) in [
+        (
+            HouseholdNumber::parse("F7654321").expect("number"),
+            support::household_address(),
+        ),
+        (
+            support::household_number(),
+            HouseholdAddress::new("63000", "63000010", "63000010001", 13).expect("address"),
+        ),
+    ] {
+        let delivery = ResetDelivery::NewAddress {
+            email: new_email.clone(),
+            household_number: number,
+            address,
+        };
+        expect_code(
+            fx.portal.request_password_reset(&wang.card_data(), &delivery),
+            ErrorCode::HouseholdMismatch,
+        );
+    }
+    assert!(fx.deliver().is_empty());
+
+    let delivery = ResetDelivery::NewAddress {
+        email: new_email.clone(),
+        household_number: support::household_number(),
+        address: support::household_address(),
+    };
+    let receipt = fx
+        .portal
+        .request_password_reset(&wang.card_data(), &delivery)
+        .expect("requested");
+    assert_eq!(receipt.sent_to, new_email.as_str());
+    let token = fx.link_to(new_email.as_str());
+    // Requested, not completed: the registered address is unchanged.
+    assert_eq!(registered_email(&fx), wang.reg_email);
+    fx.portal
+        .complete_password_reset(&wang.card_data(), &token, &pw("New#2026ok"))
+        .expect("completed");
+    assert_eq!(registered_email(&fx), new_email.as_str());
+    // The next ordinary reset goes to the new address.
+    let receipt = fx
+        .portal
+        .request_password_reset(&wang.card_data(), &ResetDelivery::RegisteredAddress)
+        .expect("requested");
+    assert_eq!(receipt.sent_to, new_email.as_str());
+}
+
+#[test]
+fn an_abandoned_new_address_reset_changes_nothing() {
+    let fx = Fixture::new();
+    let wang = person(Who::Wang);
+    fx.register(Who::Wang);
+    let delivery = ResetDelivery::NewAddress {
+        email: Email::parse("wang.home@example.com.tw").expect("email"),
+        household_number: support::household_number(),
+        address: support::household_address(),
+    };
+    fx.portal
+        .request_password_reset(&wang.card_data(), &delivery)
+        .expect("requested");
+    fx.advance(Duration::minutes(31));
+    let receipt = fx
+        .portal
+        .request_password_reset(&wang.card_data(), &ResetDelivery::RegisteredAddress)
+        .expect("requested");
+    assert_eq!(receipt.sent_to, wang.reg_email);
+}
+
+#[test]
+fn reset_and_confirmation_links_are_not_interchangeable() {
+    let fx = Fixture::new();
+    let wang = person(Who::Wang);
+    fx.register(Who::Wang);
+    fx.portal
+        .request_password_reset(&wang.card_data(), &ResetDelivery::RegisteredAddress)
+        .expect("requested");
+    let reset = fx.link_to(&wang.reg_email);
+    expect_code(
+        fx.portal.confirm_nhi_registration(&wang.card_data(), &reset),
+        ErrorCode::TokenInvalid,
+    );
+    // The refused attempt did not spend the reset link.
+    fx.portal
+        .complete_password_reset(&wang.card_data(), &reset, &pw("New#2026ok"))
+        .expect("still a reset link");
+
+    // A confirmation link of a registration still waiting cannot reset a password.
+    let lin = person(Who::Lin);
+    fx.portal.start_nhi_registration(&fx.form(Who::Lin)).expect("starts");
+    let confirm = fx.link_to(&lin.reg_email);
+    expect_code(
+        fx.portal
+            .complete_password_reset(&lin.card_data(), &confirm, &pw("New#2026ok")),
+        ErrorCode::TokenInvalid,
+    );
+    fx.portal
+        .confirm_nhi_registration(&lin.card_data(), &confirm)
+        .expect("still a confirmation link");
+    fx.login(Who::Lin);
+}
+
+#[test]
+fn a_completed_reset_lifts_the_lockout() {
+    let fx = Fixture::new();
+    let wang = person(Who::Wang);
+    fx.register(Who::Wang);
+    for _ in 0..fx.portal.config().max_password_failures {
+        let _ = fx.portal.login_nhi_card(&wang.card_data(), &pw("Wrong#2026"));
+    }
+    expect_code(
+        fx.portal.login_nhi_card(&wang.card_data(), &wang.pw()),
+        ErrorCode::LoginLocked,
+    );
+    fx.portal
+        .request_password_reset(&wang.card_data(), &ResetDelivery::RegisteredAddress)
+        .expect("a locked card may still ask for a reset");
+    let token = fx.link_to(&wang.reg_email);
+    fx.portal
+        .complete_password_reset(&wang.card_data(), &token, &pw("New#2026ok"))
+        .expect("reset");
+    fx.portal
+        .login_nhi_card(&wang.card_data(), &pw("New#2026ok"))
+        .expect("a completed reset lifts the lockout");
+}
