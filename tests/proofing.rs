@@ -1,0 +1,630 @@
+//! Proofing one's personal record and the personnel office's processing of corrections.
+
+mod support;
+
+use ecpa::ErrorCode;
+use ecpa::portal::{
+    AwardKind, CorrectionDecision, CorrectionStatus, PersonalRecord, Portal, ProofingCategory, ProofingQuery,
+    ProofingQueryRow, SessionToken,
+};
+use ecpa::types::{Lang, RocDate};
+use support::{Fixture, Who, count, expect_code, order, person};
+use time::Duration;
+
+fn field(record: &PersonalRecord, category: ProofingCategory, key: &str) -> ecpa::portal::FieldValue {
+    record
+        .categories
+        .iter()
+        .find(|c| c.category == category)
+        .and_then(|c| c.fields.iter().find(|f| f.key == key))
+        .cloned()
+        .unwrap_or_else(|| panic!("no field {key}"))
+}
+
+fn email_of(fx: &Fixture, s: &SessionToken) -> Option<String> {
+    field(
+        &fx.portal.personal_record(s).expect("record"),
+        ProofingCategory::CurrentPost,
+        "email",
+    )
+    .value
+}
+
+fn date(s: &str) -> RocDate {
+    RocDate::parse(s).expect("date")
+}
+
+fn names(rows: &[ProofingQueryRow]) -> Vec<String> {
+    let mut v: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
+    v.sort();
+    v
+}
+
+fn sorted(mut v: Vec<&str>) -> Vec<String> {
+    v.sort();
+    v.into_iter().map(str::to_owned).collect()
+}
+
+#[test]
+fn the_record_has_nine_categories() {
+    let fx = Fixture::new();
+    let s = fx.enrol(Who::Wang);
+    let record = fx.portal.personal_record(&s).expect("record");
+    assert_eq!(record.name, "王小明");
+    assert_eq!(record.national_id, person(Who::Wang).masked());
+    assert_eq!(
+        record
+            .categories
+            .iter()
+            .map(|c| c.category.label(Lang::ZhTw))
+            .collect::<Vec<_>>(),
+        vec![
+            "基本資料",
+            "現職資料",
+            "學歷資料",
+            "考試資料",
+            "訓練進修資料",
+            "經歷資料",
+            "考績資料",
+            "獎懲資料",
+            "其它表"
+        ]
+    );
+    assert!(record.categories.iter().all(|c| !c.fields.is_empty()));
+    assert_eq!(record.last_proofed, None);
+    let email = field(&record, ProofingCategory::CurrentPost, "email");
+    assert_eq!(email.value.as_deref(), Some("wang.hsiaoming@mail.taipei.gov.tw"));
+    assert_eq!(email.label_zh, "電子郵件信箱");
+    assert!(email.correctable && email.staged.is_none());
+    let agency = field(&record, ProofingCategory::CurrentPost, "serving_agency");
+    assert_eq!(agency.value.as_deref(), Some(support::AGENCY_A_NAME));
+    let unit = field(&record, ProofingCategory::CurrentPost, "occupying_unit");
+    assert_eq!(unit.value.as_deref(), Some("勞動檢查處"));
+    assert_eq!(
+        field(&record, ProofingCategory::Basic, "name").value.as_deref(),
+        Some("王小明")
+    );
+    assert!(!field(&record, ProofingCategory::Basic, "name").correctable);
+}
+
+#[test]
+fn staging_checks_the_field_and_value() {
+    let fx = Fixture::new();
+    let s = fx.enrol(Who::Wang);
+    for key in ["name", "birth_date", "sex"] {
+        expect_code(
+            fx.portal.stage_correction(&s, ProofingCategory::Basic, key, "王大明"),
+            ErrorCode::ProofingFieldReadOnly,
+        );
+    }
+    expect_code(
+        fx.portal
+            .stage_correction(&s, ProofingCategory::CurrentPost, "salary", "1"),
+        ErrorCode::ProofingFieldUnknown,
+    );
+    expect_code(
+        fx.portal
+            .stage_correction(&s, ProofingCategory::Basic, "email", "a@example.com.tw"),
+        ErrorCode::ProofingFieldUnknown,
+    );
+    expect_code(
+        fx.portal.discard_correction(&s, ProofingCategory::Basic, "salary"),
+        ErrorCode::ProofingFieldUnknown,
+    );
+    expect_code(
+        fx.portal.stage_correction(
+            &s,
+            ProofingCategory::CurrentPost,
+            "email",
+            "wang.hsiaoming@mail.taipei.gov.tw",
+        ),
+        ErrorCode::ProofingValueUnchanged,
+    );
+    // The same address with the domain in capitals is the same address.
+    expect_code(
+        fx.portal.stage_correction(
+            &s,
+            ProofingCategory::CurrentPost,
+            "email",
+            " wang.hsiaoming@MAIL.Taipei.gov.tw ",
+        ),
+        ErrorCode::ProofingValueUnchanged,
+    );
+    for bad in [
+        "wang.hsiaoming",
+        "wang@@mail.taipei.gov.tw",
+        "wang@",
+        "@mail.taipei.gov.tw",
+    ] {
+        expect_code(
+            fx.portal
+                .stage_correction(&s, ProofingCategory::CurrentPost, "email", bad),
+            ErrorCode::EmailInvalid,
+        );
+    }
+    expect_code(
+        fx.portal
+            .stage_correction(&s, ProofingCategory::CurrentPost, "reported_on", "108/02/30"),
+        ErrorCode::DateInvalid,
+    );
+    expect_code(
+        fx.portal
+            .stage_correction(&s, ProofingCategory::CurrentPost, "office_phone", "   "),
+        ErrorCode::FieldInvalid,
+    );
+    assert_eq!(count(&fx, "proofing_drafts"), 0);
+
+    // 修改前 and 修改後 side by side.
+    let staged = fx
+        .portal
+        .stage_correction(
+            &s,
+            ProofingCategory::CurrentPost,
+            "email",
+            "hsiaoming.wang@mail.taipei.gov.tw",
+        )
+        .expect("staged");
+    assert_eq!(staged.before.as_deref(), Some("wang.hsiaoming@mail.taipei.gov.tw"));
+    assert_eq!(staged.after, "hsiaoming.wang@mail.taipei.gov.tw");
+    let date = fx
+        .portal
+        .stage_correction(&s, ProofingCategory::CurrentPost, "reported_on", "民國108年4月3日")
+        .expect("staged");
+    assert_eq!((date.before, date.after.as_str()), (None, "108/04/03"));
+    let record = fx.portal.personal_record(&s).expect("record");
+    let email = field(&record, ProofingCategory::CurrentPost, "email");
+    assert_eq!(
+        email.value.as_deref(),
+        Some("wang.hsiaoming@mail.taipei.gov.tw"),
+        "not applied by staging"
+    );
+    assert_eq!(email.staged.as_deref(), Some("hsiaoming.wang@mail.taipei.gov.tw"));
+    fx.portal
+        .discard_correction(&s, ProofingCategory::CurrentPost, "reported_on")
+        .expect("discarded");
+    let record = fx.portal.personal_record(&s).expect("record");
+    assert_eq!(
+        field(&record, ProofingCategory::CurrentPost, "reported_on").staged,
+        None
+    );
+    // Another person's record knows nothing of Wang's drafts.
+    let lin = fx.enrol(Who::Lin);
+    let lin_record = fx.portal.personal_record(&lin).expect("record");
+    assert_eq!(field(&lin_record, ProofingCategory::CurrentPost, "email").staged, None);
+}
+
+#[test]
+fn proofing_complete_lands_in_the_officer_todo_at_once() {
+    let fx = Fixture::new();
+    let officer = fx.enrol(Who::OfficerA);
+    let s = fx.enrol(Who::Wang);
+    assert!(fx.portal.officer_todos(&officer).expect("todos").is_empty());
+    fx.portal
+        .stage_correction(
+            &s,
+            ProofingCategory::CurrentPost,
+            "email",
+            "hsiaoming.wang@mail.taipei.gov.tw",
+        )
+        .expect("staged");
+    fx.portal
+        .stage_correction(&s, ProofingCategory::CurrentPost, "office_phone", "02-2720-8889#1234")
+        .expect("staged");
+    let submission = fx.portal.complete_proofing(&s).expect("complete");
+    assert_eq!(submission.corrections, 2);
+    assert_eq!(submission.completed_at.offset_date_time(), fx.clock_now());
+    let todos = fx.portal.officer_todos(&officer).expect("todos");
+    assert_eq!(todos.len(), 1);
+    assert_eq!(todos[0].submission_id, submission.id);
+    assert_eq!(todos[0].pending, 2);
+    assert_eq!(todos[0].national_id, person(Who::Wang).masked());
+    assert_eq!(todos[0].name, "王小明");
+    let record = fx.portal.personal_record(&s).expect("record");
+    assert_eq!(record.last_proofed, Some(submission.completed_at));
+    assert_eq!(
+        field(&record, ProofingCategory::CurrentPost, "email").staged,
+        None,
+        "drafts were submitted"
+    );
+
+    let corrections = fx
+        .portal
+        .submission_corrections(&officer, submission.id)
+        .expect("corrections");
+    assert_eq!(corrections.len(), 2);
+    assert!(corrections.iter().all(|c| c.status == CorrectionStatus::Pending));
+    fx.portal
+        .process_correction(&officer, corrections[0].id, &CorrectionDecision::Approve)
+        .expect("approved");
+    assert_eq!(fx.portal.officer_todos(&officer).expect("todos")[0].pending, 1);
+    fx.portal
+        .process_correction(
+            &officer,
+            corrections[1].id,
+            &CorrectionDecision::Reject {
+                reason: "分機號碼有誤".into(),
+            },
+        )
+        .expect("rejected");
+    assert!(fx.portal.officer_todos(&officer).expect("todos").is_empty());
+
+    // Proofing with nothing to correct leaves no to-do.
+    fx.portal.complete_proofing(&s).expect("complete");
+    assert!(fx.portal.officer_todos(&officer).expect("todos").is_empty());
+}
+
+#[test]
+fn the_officer_query_filters() {
+    let fx = Fixture::new();
+    fx.register(Who::OfficerA);
+    fx.register(Who::Wang);
+    fx.register(Who::Lin);
+    // 114/06/02: Wang submits one correction.
+    let wang = fx.login(Who::Wang);
+    fx.portal
+        .stage_correction(&wang, ProofingCategory::CurrentPost, "office_phone", "02-2720-1111")
+        .expect("staged");
+    let wang_submission = fx.portal.complete_proofing(&wang).expect("complete");
+    // 114/06/05: Lin submits one, which the officer approves the same day.
+    fx.advance(Duration::days(3));
+    let lin = fx.login(Who::Lin);
+    fx.portal
+        .stage_correction(&lin, ProofingCategory::CurrentPost, "office_phone", "02-2720-2222")
+        .expect("staged");
+    let lin_submission = fx.portal.complete_proofing(&lin).expect("complete");
+    let officer = fx.login(Who::OfficerA);
+    let c = fx
+        .portal
+        .submission_corrections(&officer, lin_submission.id)
+        .expect("corrections");
+    fx.portal
+        .process_correction(&officer, c[0].id, &CorrectionDecision::Approve)
+        .expect("approved");
+    // 114/06/09 23:59 Taipei time: the officer proofs their own record, with nothing to correct.
+    fx.clock.set(time::macros::datetime!(2025-06-09 23:59 +8));
+    let officer = fx.login(Who::OfficerA);
+    fx.portal.complete_proofing(&officer).expect("complete");
+
+    let q = |query: ProofingQuery| names(&fx.portal.proofing_query(&officer, &query).expect("query"));
+    let all = ["陳美玲", "王小明", "林怡君", "黃建國"];
+    // Current employees only: the retired one is not listed.
+    assert_eq!(q(ProofingQuery::default()), sorted(all.to_vec()));
+    assert_eq!(
+        q(ProofingQuery {
+            unit: Some("檢查".into()),
+            ..Default::default()
+        }),
+        sorted(vec!["王小明", "黃建國"])
+    );
+    assert_eq!(
+        q(ProofingQuery {
+            unit: Some("人事".into()),
+            ..Default::default()
+        }),
+        sorted(vec!["陳美玲"])
+    );
+    let proofed = |from: &str, to: &str| {
+        q(ProofingQuery {
+            from: Some(date(from)),
+            to: Some(date(to)),
+            proofed: Some(true),
+            ..Default::default()
+        })
+    };
+    // Both ends of the range are inclusive.
+    assert_eq!(proofed("114/06/02", "114/06/02"), sorted(vec!["王小明"]));
+    assert_eq!(proofed("114/06/03", "114/06/05"), sorted(vec!["林怡君"]));
+    assert_eq!(proofed("114/06/03", "114/06/04"), Vec::<String>::new());
+    assert_eq!(proofed("114/06/05", "114/06/09"), sorted(vec!["林怡君", "陳美玲"]));
+    assert_eq!(
+        proofed("101/01/01", "114/06/16"),
+        sorted(vec!["王小明", "林怡君", "陳美玲"])
+    );
+    assert_eq!(
+        q(ProofingQuery {
+            from: Some(date("114/06/03")),
+            to: Some(date("114/06/09")),
+            proofed: Some(false),
+            ..Default::default()
+        }),
+        sorted(vec!["王小明", "黃建國"])
+    );
+    assert_eq!(
+        q(ProofingQuery {
+            processed: Some(false),
+            ..Default::default()
+        }),
+        sorted(vec!["王小明"])
+    );
+    assert_eq!(
+        q(ProofingQuery {
+            processed: Some(true),
+            ..Default::default()
+        }),
+        sorted(vec!["林怡君", "陳美玲"])
+    );
+    assert_eq!(
+        q(ProofingQuery {
+            unit: Some("檢查".into()),
+            processed: Some(false),
+            ..Default::default()
+        }),
+        sorted(vec!["王小明"])
+    );
+
+    let rows = fx
+        .portal
+        .proofing_query(&officer, &ProofingQuery::default())
+        .expect("query");
+    let row = rows.iter().find(|r| r.name == "王小明").expect("row");
+    assert_eq!(row.national_id, person(Who::Wang).masked());
+    assert_eq!(row.unit.as_deref(), Some("勞動檢查處"));
+    assert_eq!(row.submission_id, Some(wang_submission.id));
+    assert_eq!(row.proofed_on, Some(date("114/06/02")));
+    assert_eq!((row.corrections, row.pending), (1, 1));
+    let row = rows.iter().find(|r| r.name == "陳美玲").expect("row");
+    assert_eq!(
+        row.proofed_on,
+        Some(date("114/06/09")),
+        "the Taipei day, not the UTC day"
+    );
+    let row = rows.iter().find(|r| r.name == "黃建國").expect("row");
+    assert_eq!((row.submission_id, row.proofed_on), (None, None));
+}
+
+#[test]
+fn approval_applies_and_the_next_notice_goes_to_the_new_address() {
+    let fx = Fixture::new();
+    let officer = fx.enrol(Who::OfficerA);
+    let s = fx.ready(Who::Wang);
+    let new = "hsiaoming.wang@mail.taipei.gov.tw";
+    fx.portal
+        .stage_correction(&s, ProofingCategory::CurrentPost, "email", new)
+        .expect("staged");
+    let submission = fx.portal.complete_proofing(&s).expect("complete");
+
+    // Until the officer approves, notices still go to the recorded address.
+    fx.portal
+        .issue_award_order(
+            &officer,
+            &order(
+                Who::Wang,
+                "114/05/02",
+                "北市勞人字第1146000001號",
+                AwardKind::Commendation,
+                1,
+            ),
+        )
+        .expect("issued");
+    let mails = fx.deliver();
+    assert_eq!(mails.last().expect("notice").to, "wang.hsiaoming@mail.taipei.gov.tw");
+
+    let c = fx
+        .portal
+        .submission_corrections(&officer, submission.id)
+        .expect("corrections");
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0].before.as_deref(), Some("wang.hsiaoming@mail.taipei.gov.tw"));
+    assert_eq!(c[0].after, new);
+    assert_eq!(c[0].label_zh, "電子郵件信箱");
+    assert_eq!(c[0].national_id, person(Who::Wang).masked());
+    let done = fx
+        .portal
+        .process_correction(&officer, c[0].id, &CorrectionDecision::Approve)
+        .expect("approved");
+    assert_eq!(done.status, CorrectionStatus::Approved);
+    assert_eq!(done.processed_at.map(|t| t.offset_date_time()), Some(fx.clock_now()));
+    assert_eq!(email_of(&fx, &s).as_deref(), Some(new));
+
+    let o = fx
+        .portal
+        .issue_award_order(
+            &officer,
+            &order(
+                Who::Wang,
+                "114/05/03",
+                "北市勞人字第1146000002號",
+                AwardKind::Commendation,
+                1,
+            ),
+        )
+        .expect("issued");
+    assert_eq!(
+        fx.sql_text(
+            "SELECT to_addr FROM outbox WHERE kind = 'award_notice' AND ref_id = CAST(? AS INTEGER)",
+            &o.summary.id.to_string()
+        )
+        .as_deref(),
+        Some(new)
+    );
+    let mails = fx.deliver();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].to, new);
+    assert_eq!(
+        mails[0].subject,
+        format!("{}114/05/03個人獎勵令通知信(非社交工程演練)", support::AGENCY_A_NAME)
+    );
+}
+
+#[test]
+fn rejection_needs_a_reason_and_changes_nothing() {
+    let fx = Fixture::new();
+    let officer = fx.enrol(Who::OfficerA);
+    let s = fx.enrol(Who::Wang);
+    fx.portal
+        .stage_correction(
+            &s,
+            ProofingCategory::CurrentPost,
+            "email",
+            "someone.else@example.com.tw",
+        )
+        .expect("staged");
+    let submission = fx.portal.complete_proofing(&s).expect("complete");
+    let id = fx
+        .portal
+        .submission_corrections(&officer, submission.id)
+        .expect("corrections")[0]
+        .id;
+    for reason in ["", "   "] {
+        expect_code(
+            fx.portal
+                .process_correction(&officer, id, &CorrectionDecision::Reject { reason: reason.into() }),
+            ErrorCode::RejectReasonRequired,
+        );
+    }
+    let c = fx
+        .portal
+        .submission_corrections(&officer, submission.id)
+        .expect("corrections");
+    assert_eq!(
+        c[0].status,
+        CorrectionStatus::Pending,
+        "a refused rejection processed nothing"
+    );
+    let done = fx
+        .portal
+        .process_correction(
+            &officer,
+            id,
+            &CorrectionDecision::Reject {
+                reason: "非本人公務信箱".into(),
+            },
+        )
+        .expect("rejected");
+    assert_eq!(done.status, CorrectionStatus::Rejected);
+    assert_eq!(done.reject_reason.as_deref(), Some("非本人公務信箱"));
+    assert_eq!(email_of(&fx, &s).as_deref(), Some("wang.hsiaoming@mail.taipei.gov.tw"));
+    assert!(fx.portal.officer_todos(&officer).expect("todos").is_empty());
+}
+
+#[test]
+fn a_correction_is_processed_once() {
+    let fx = Fixture::new();
+    let officer = fx.enrol(Who::OfficerA);
+    let s = fx.enrol(Who::Wang);
+    fx.portal
+        .stage_correction(&s, ProofingCategory::CurrentPost, "email", "first@example.com.tw")
+        .expect("staged");
+    let submission = fx.portal.complete_proofing(&s).expect("complete");
+    let id = fx
+        .portal
+        .submission_corrections(&officer, submission.id)
+        .expect("corrections")[0]
+        .id;
+    fx.portal
+        .process_correction(&officer, id, &CorrectionDecision::Approve)
+        .expect("approved");
+    expect_code(
+        fx.portal.process_correction(&officer, id, &CorrectionDecision::Approve),
+        ErrorCode::CorrectionAlreadyProcessed,
+    );
+    expect_code(
+        fx.portal.process_correction(
+            &officer,
+            id,
+            &CorrectionDecision::Reject {
+                reason: "改判".into()
+            },
+        ),
+        ErrorCode::CorrectionAlreadyProcessed,
+    );
+    let c = &fx
+        .portal
+        .submission_corrections(&officer, submission.id)
+        .expect("corrections")[0];
+    assert_eq!(c.status, CorrectionStatus::Approved);
+    assert_eq!(c.reject_reason, None);
+    assert_eq!(email_of(&fx, &s).as_deref(), Some("first@example.com.tw"));
+    assert_eq!(
+        fx.sql_int(&format!(
+            "SELECT pending FROM proofing_submissions WHERE id = {}",
+            submission.id
+        )),
+        0,
+        "the pending counter went down once"
+    );
+    expect_code(
+        fx.portal
+            .process_correction(&officer, 999_999, &CorrectionDecision::Approve),
+        ErrorCode::CorrectionNotFound,
+    );
+}
+
+#[test]
+fn another_agency_sees_and_touches_nothing() {
+    let fx = Fixture::new();
+    let officer_a = fx.enrol(Who::OfficerA);
+    let officer_b = fx.enrol(Who::OfficerB);
+    let s = fx.enrol(Who::Wang);
+    fx.portal
+        .stage_correction(&s, ProofingCategory::CurrentPost, "email", "hijack@example.com.tw")
+        .expect("staged");
+    let submission = fx.portal.complete_proofing(&s).expect("complete");
+    let id = fx
+        .portal
+        .submission_corrections(&officer_a, submission.id)
+        .expect("corrections")[0]
+        .id;
+
+    expect_code(
+        fx.portal
+            .process_correction(&officer_b, id, &CorrectionDecision::Approve),
+        ErrorCode::CorrectionNotFound,
+    );
+    expect_code(
+        fx.portal
+            .process_correction(&officer_b, id, &CorrectionDecision::Reject { reason: "x".into() }),
+        ErrorCode::CorrectionNotFound,
+    );
+    expect_code(
+        fx.portal.submission_corrections(&officer_b, submission.id),
+        ErrorCode::CorrectionNotFound,
+    );
+    assert!(fx.portal.officer_todos(&officer_b).expect("todos").is_empty());
+    let rows = fx
+        .portal
+        .proofing_query(
+            &officer_b,
+            &ProofingQuery {
+                unit: Some("檢查".into()),
+                ..Default::default()
+            },
+        )
+        .expect("query");
+    assert!(rows.is_empty(), "A's 勞動檢查處 is not B's: {rows:?}");
+    let rows = fx
+        .portal
+        .proofing_query(&officer_b, &ProofingQuery::default())
+        .expect("query");
+    assert_eq!(names(&rows), sorted(vec!["張志明", "李淑芬"]));
+    // Nothing changed by the attempts.
+    assert_eq!(email_of(&fx, &s).as_deref(), Some("wang.hsiaoming@mail.taipei.gov.tw"));
+    assert_eq!(fx.portal.officer_todos(&officer_a).expect("todos")[0].pending, 1);
+}
+
+#[test]
+fn an_employee_is_not_an_officer() {
+    let fx = Fixture::new();
+    let s = fx.enrol(Who::Wang);
+    fx.portal
+        .stage_correction(&s, ProofingCategory::CurrentPost, "email", "mine@example.com.tw")
+        .expect("staged");
+    let submission = fx.portal.complete_proofing(&s).expect("complete");
+    let id = fx.sql_int("SELECT max(id) FROM proofing_corrections");
+    expect_code(
+        fx.portal.proofing_query(&s, &ProofingQuery::default()),
+        ErrorCode::NotPersonnelOfficer,
+    );
+    expect_code(fx.portal.officer_todos(&s), ErrorCode::NotPersonnelOfficer);
+    expect_code(
+        fx.portal.submission_corrections(&s, submission.id),
+        ErrorCode::NotPersonnelOfficer,
+    );
+    // Approving one's own correction is an officer's job.
+    expect_code(
+        fx.portal.process_correction(&s, id, &CorrectionDecision::Approve),
+        ErrorCode::NotPersonnelOfficer,
+    );
+    expect_code(fx.portal.agency_employees(&s), ErrorCode::NotPersonnelOfficer);
+    assert_eq!(email_of(&fx, &s).as_deref(), Some("wang.hsiaoming@mail.taipei.gov.tw"));
+}
