@@ -628,3 +628,32 @@ fn an_employee_is_not_an_officer() {
     expect_code(fx.portal.agency_employees(&s), ErrorCode::NotPersonnelOfficer);
     assert_eq!(email_of(&fx, &s).as_deref(), Some("wang.hsiaoming@mail.taipei.gov.tw"));
 }
+
+#[test]
+fn a_later_submission_does_not_hide_waiting_corrections_from_the_query() {
+    let fx = Fixture::new();
+    let officer = fx.enrol(Who::OfficerA);
+    let wang = fx.enrol(Who::Wang);
+    fx.portal
+        .stage_correction(&wang, ProofingCategory::CurrentPost, "office_phone", "02-2720-1111")
+        .expect("staged");
+    fx.portal.complete_proofing(&wang).expect("complete");
+    // The next day Wang proofs again and finds nothing more to correct.
+    fx.advance(Duration::days(1));
+    let wang = fx.login(Who::Wang);
+    let officer_again = fx.login(Who::OfficerA);
+    fx.portal.complete_proofing(&wang).expect("complete");
+    drop(officer);
+    let waiting = fx
+        .portal
+        .proofing_query(&officer_again, &ProofingQuery { processed: Some(false), ..Default::default() })
+        .expect("query");
+    assert_eq!(names(&waiting), sorted(vec!["王小明"]), "Wang's first correction still waits");
+    assert_eq!(waiting[0].pending, 1);
+    let done = fx
+        .portal
+        .proofing_query(&officer_again, &ProofingQuery { processed: Some(true), ..Default::default() })
+        .expect("query");
+    assert!(names(&done).is_empty(), "{done:?}");
+    assert_eq!(fx.portal.officer_todos(&officer_again).expect("todos").len(), 1);
+}

@@ -475,7 +475,8 @@ pub struct ProofingQueryRow {
     pub proofed_on: Option<RocDate>,
     /// Corrections in that submission.
     pub corrections: u32,
-    /// Of which still waiting.
+    /// Corrections still waiting in any of their submissions in the range (not only the
+    /// latest): what the "processed" filter looks at.
     pub pending: u32,
 }
 
@@ -674,7 +675,9 @@ pub(crate) fn query(p: &LocalPortal, token: &SessionToken, q: &ProofingQuery) ->
     p.store.write(|tx| {
         // Each current employee of the agency with their latest submission inside the range.
         let rows = tx.query(
-            "SELECT e.national_id, e.name, u.name, s.id, s.completed_on, s.corrections, s.pending
+            "SELECT e.national_id, e.name, u.name, s.id, s.completed_on, s.corrections,
+                    (SELECT SUM(s3.pending) FROM proofing_submissions s3
+                     WHERE s3.employee_id = e.id AND s3.agency_code = e.agency_code AND s3.completed_on >= ? AND s3.completed_on <= ?)
              FROM employees e
              LEFT JOIN units u ON u.id = e.unit_id
              LEFT JOIN proofing_submissions s ON s.id = (
@@ -683,6 +686,8 @@ pub(crate) fn query(p: &LocalPortal, token: &SessionToken, q: &ProofingQuery) ->
              WHERE e.agency_code = ? AND e.status = 'current' AND (? IS NULL OR u.name LIKE ?)
              ORDER BY u.name, e.name",
             &[
+                Value::from(from.as_str()),
+                Value::from(to.as_str()),
                 Value::from(from.as_str()),
                 Value::from(to.as_str()),
                 Value::from(agency.as_str()),
