@@ -1,1 +1,2 @@
+//! Award-order benchmarks (being written).
 fn main() {}

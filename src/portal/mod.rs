@@ -35,7 +35,7 @@ pub use audit::{AuditEntry, AuditQuery};
 pub use auth::{LoginMethod, Session, SessionInfo, SessionToken};
 pub use awards::{
     AwardKind, AwardOrder, AwardOrderSummary, BulkIssueReport, Delivery, DeliveryPolicy, NewAwardOrder, PaperReason,
-    Tally, UnsignedOrder, YearlyAwards,
+    Recipient, Tally, UnsignedOrder, YearlyAwards, notification_subject, read_orders_csv, tally_year,
 };
 pub use consent::{ConsentRecord, ConsentText};
 pub use directory::{DirectoryImport, EmployeeStatus, EmployeeSummary, NewEmployee};

@@ -445,9 +445,11 @@ pub enum CorrectionDecision {
     },
 }
 
-/// The officer's query screen (人事人員校對查詢). The agency is always the officer's own.
+/// The officer's query screen (人事人員校對查詢).
 #[derive(Debug, Clone, Default)]
 pub struct ProofingQuery {
+    /// 機關代號: the officer's own agency (the default); any other is refused.
+    pub agency: Option<AgencyCode>,
     /// Units whose name contains this text.
     pub unit: Option<String>,
     /// Proofed on or after this day (校對日期起).
@@ -663,6 +665,9 @@ pub(crate) fn complete(p: &LocalPortal, token: &SessionToken) -> Result<Proofing
 pub(crate) fn query(p: &LocalPortal, token: &SessionToken, q: &ProofingQuery) -> Result<Vec<ProofingQueryRow>> {
     let c = caller_for(p, token, PROOFING_SITE)?;
     let agency = c.officer_agency()?.to_owned();
+    if q.agency.as_ref().is_some_and(|a| a.as_str() != agency) {
+        return Err(Error::new(ErrorCode::AccessDenied));
+    }
     let from = q.from.map(|d| d.to_iso()).unwrap_or_else(|| "0000-00-00".into());
     let to = q.to.map(|d| d.to_iso()).unwrap_or_else(|| "9999-99-99".into());
     let unit = q

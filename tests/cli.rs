@@ -1,0 +1,93 @@
+//! The `ecpa` command's forms, output and exit codes: other tools depend on them.
+
+use std::process::{Command, Output};
+
+fn ecpa(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ecpa"))
+        .args(args)
+        .output()
+        .expect("the ecpa binary runs")
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[test]
+fn id_check_json_answers_each_input_in_order() {
+    let out = ecpa(&[
+        "id",
+        "check",
+        "--json",
+        "A123456789",
+        "AC01234567",
+        "A800000014",
+        "AB12345678",
+        "A12345678",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "any invalid ID makes the answer negative");
+    let v = json(&out);
+    let rows = v.as_array().expect("an array");
+    assert_eq!(rows.len(), 5);
+    assert_eq!(rows[0]["input"], "A123456789");
+    assert_eq!(rows[0]["valid"], true);
+    assert_eq!(rows[0]["kind"], "national");
+    assert_eq!(rows[0]["sex"], "male");
+    assert_eq!(rows[0]["error"], serde_json::Value::Null);
+    assert_eq!(rows[1]["kind"], "resident_old");
+    assert_eq!(rows[2]["kind"], "resident_new");
+    assert_eq!(rows[3]["valid"], false);
+    assert_eq!(rows[3]["error"], "E1002 national_id_checksum");
+    assert_eq!(rows[3]["error_code"], 1002);
+    assert_eq!(rows[4]["error"], "E1001 national_id_invalid");
+}
+
+#[test]
+fn id_check_exit_codes() {
+    assert_eq!(ecpa(&["id", "check", "A123456789"]).status.code(), Some(0));
+    assert_eq!(ecpa(&["id", "check", "A123456780"]).status.code(), Some(1));
+    assert_eq!(ecpa(&["id", "check"]).status.code(), Some(2), "usage error");
+    assert_eq!(ecpa(&["no-such-command"]).status.code(), Some(2));
+}
+
+#[test]
+fn id_check_human_output_masks_ids() {
+    let out = ecpa(&["id", "check", "A123456789", "F223456786"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("A12345****") && text.contains("F22345****"), "{text}");
+    assert!(
+        !text.contains("A123456789") && !text.contains("F223456786"),
+        "a full ID was printed: {text}"
+    );
+    assert!(text.contains("國民身分證"), "zh-TW by default: {text}");
+    let en = ecpa(&["id", "check", "--lang", "en", "A123456789"]);
+    assert!(String::from_utf8_lossy(&en.stdout).contains("valid"));
+}
+
+#[test]
+fn demo_runs_the_whole_flow() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("demo.db");
+    let out = ecpa(&["demo", "--json", "--db", db.to_str().expect("utf-8 path")]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    let steps = v["steps"].as_array().expect("steps");
+    assert!(steps.len() >= 15, "{} steps", steps.len());
+    let all = serde_json::to_string(&v).expect("serialises");
+    for code in ["E5001", "E5002", "E5003", "E5004", "E7002", "E5020", "E6012"] {
+        assert!(all.contains(code), "the demo shows {code}");
+    }
+    for full_id in ["A123456789", "F223456786", "F128765439"] {
+        assert!(!all.contains(full_id), "the demo printed a full ID");
+    }
+    assert!(db.exists(), "the demo used the given database");
+}
+
+#[test]
+fn demo_speaks_english_on_request() {
+    let out = ecpa(&["demo", "--lang", "en"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Consent to electronic award orders"), "{text}");
+}

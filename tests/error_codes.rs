@@ -1,0 +1,131 @@
+//! Pins the error-code table: a published number never changes meaning and is never reused.
+//!
+//! Adding a code means adding a line here. Changing or removing a line is a breaking change
+//! for every C, Python and HTTP client, and this test is there to make that loud.
+
+use ecpa::ErrorCode;
+use ecpa::types::Lang;
+
+const TABLE: &[(u32, &str)] = &[
+    (1001, "national_id_invalid"),
+    (1002, "national_id_checksum"),
+    (1010, "date_invalid"),
+    (1020, "agency_code_invalid"),
+    (1021, "document_number_invalid"),
+    (1030, "email_invalid"),
+    (1040, "password_policy"),
+    (1041, "password_mismatch"),
+    (1050, "household_number_invalid"),
+    (1051, "admin_division_invalid"),
+    (1060, "card_number_invalid"),
+    (1061, "card_data_invalid"),
+    (1070, "field_invalid"),
+    (1080, "csv_invalid"),
+    (3101, "pin_format_invalid"),
+    (5001, "nhi_card_not_registered"),
+    (5002, "registration_password_wrong"),
+    (5003, "account_not_found"),
+    (5004, "account_disabled"),
+    (5005, "login_locked"),
+    (5006, "account_password_wrong"),
+    (5007, "account_name_taken"),
+    (5010, "session_invalid"),
+    (5011, "session_expired"),
+    (5020, "assurance_too_low"),
+    (5021, "application_unknown"),
+    (5022, "application_not_added"),
+    (5030, "access_denied"),
+    (5031, "not_personnel_officer"),
+    (5501, "agency_not_found"),
+    (5502, "employee_not_found"),
+    (5503, "employee_not_in_agency"),
+    (6001, "registration_maintenance"),
+    (6002, "already_registered"),
+    (6010, "token_invalid"),
+    (6011, "token_expired"),
+    (6012, "token_used"),
+    (6020, "household_mismatch"),
+    (7001, "consent_text_outdated"),
+    (7002, "consent_final"),
+    (7003, "consent_not_given"),
+    (7501, "award_order_not_found"),
+    (7502, "award_order_invalid"),
+    (7503, "award_order_duplicate"),
+    (8001, "proofing_field_unknown"),
+    (8002, "proofing_value_unchanged"),
+    (8003, "correction_not_found"),
+    (8004, "correction_already_processed"),
+    (8005, "reject_reason_required"),
+    (8006, "proofing_field_read_only"),
+    (9001, "storage_failure"),
+    (9002, "storage_busy"),
+    (9003, "schema_too_new"),
+    (9004, "data_corrupt"),
+    (9501, "mail_failed"),
+    (9502, "io_failed"),
+    (9999, "internal"),
+];
+
+#[test]
+fn the_table_is_exactly_this() {
+    let actual: Vec<(u32, &str)> = ErrorCode::ALL.iter().map(|c| (c.number(), c.name())).collect();
+    assert_eq!(actual, TABLE);
+}
+
+#[test]
+fn numbers_and_names_are_unique_and_round_trip() {
+    let mut numbers: Vec<u32> = TABLE.iter().map(|(n, _)| *n).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    assert_eq!(numbers.len(), TABLE.len(), "a number is used twice");
+    let mut names: Vec<&str> = TABLE.iter().map(|(_, n)| *n).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), TABLE.len(), "a name is used twice");
+    for code in ErrorCode::ALL {
+        assert_eq!(ErrorCode::from_number(code.number()), Some(*code));
+    }
+    assert_eq!(ErrorCode::from_number(0), None);
+}
+
+#[test]
+fn every_code_sits_in_its_area_range_and_has_both_messages() {
+    for code in ErrorCode::ALL {
+        let n = code.number();
+        assert!((1000..=9999).contains(&n), "{code} outside the ranges");
+        let zh = code.message(Lang::ZhTw);
+        let en = code.message(Lang::En);
+        assert!(
+            zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "{code}: no Chinese in {zh:?}"
+        );
+        assert!(en.is_ascii() && !en.is_empty(), "{code}: English message {en:?}");
+        assert!(
+            code.name().chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+            "{code}: name not snake_case"
+        );
+    }
+}
+
+#[test]
+fn the_four_login_errors_keep_the_guides_wording() {
+    let zh = |c: ErrorCode| c.message(Lang::ZhTw);
+    assert_eq!(zh(ErrorCode::NhiCardNotRegistered), "您尚未註冊健保卡網路服務");
+    assert_eq!(zh(ErrorCode::RegistrationPasswordWrong), "註冊密碼輸入錯誤");
+    assert_eq!(zh(ErrorCode::AccountNotFound), "驗證失敗 查無您的帳號");
+    assert_eq!(
+        zh(ErrorCode::AccountDisabled),
+        "很抱歉，該帳號已停用，可能是此帳號之人事資料為卸職狀態"
+    );
+}
+
+#[test]
+fn display_is_the_form_scripts_match() {
+    assert_eq!(
+        ErrorCode::RegistrationPasswordWrong.to_string(),
+        "E5002 registration_password_wrong"
+    );
+    let e = ecpa::Error::RegistrationPasswordWrong { tries_left: 2 };
+    assert_eq!(e.message(Lang::ZhTw), "註冊密碼輸入錯誤（尚可再試 2 次）");
+    assert!(e.to_string().starts_with("E5002 registration_password_wrong: "));
+}
