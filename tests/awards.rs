@@ -602,3 +602,35 @@ fn yearly_history_converts_and_offsets() {
     let lin = fx.ready(Who::Lin);
     assert!(fx.portal.award_history(&lin).expect("history").is_empty());
 }
+
+#[test]
+fn racing_issuance_of_one_document_issues_it_once() {
+    let fx = Fixture::new();
+    let officer = fx.enrol(Who::OfficerA);
+    let wang = fx.ready(Who::Wang);
+    let o = order(Who::Wang, "114/05/02", "北市勞人字第1146000789號", AwardKind::Merit, 1);
+    let results = support::race(6, |i| {
+        if i % 2 == 0 {
+            fx.portal.issue_award_order(&officer, &o).map(|o| o.summary.id)
+        } else {
+            fx.portal
+                .issue_award_orders(&officer, std::slice::from_ref(&o))
+                .map(|r| r.orders[0].0)
+        }
+    });
+    let (ok, codes) = support::outcomes(&results);
+    assert_eq!(ok, 1, "{codes:?}");
+    assert!(codes.iter().all(|c| *c == ErrorCode::AwardOrderDuplicate), "{codes:?}");
+    let id = *results.iter().find_map(|r| r.as_ref().ok()).expect("issued");
+    assert_eq!(count(&fx, "award_orders"), 1);
+    assert_eq!(notices(&fx, id), 1);
+
+    // Viewing from several tabs at once signs once, at one time.
+    let views = support::race(6, |_| fx.portal.view_award_order(&wang, id));
+    let times: Vec<_> = views
+        .iter()
+        .map(|v| v.as_ref().expect("viewed").summary.viewed_at)
+        .collect();
+    assert!(times.iter().all(|t| t.is_some() && *t == times[0]), "{times:?}");
+    assert_eq!(count(&fx, "audit WHERE action = 'award.sign'"), 1);
+}

@@ -384,3 +384,23 @@ fn production_argon2_parameters_are_used_and_old_hashes_still_verify() {
         .login_account("wang", &pw("Acct#2026ok"))
         .expect("old hash verifies");
 }
+
+#[test]
+fn wrong_passwords_racing_are_all_counted() {
+    let fx = Fixture::new();
+    let wang = person(Who::Wang);
+    fx.register(Who::Wang);
+    let card = wang.card_data();
+    let n = fx.portal.config().max_password_failures as usize + 3;
+    let results = support::race(n, |_| fx.portal.login_nhi_card(&card, &pw("Wrong#2026")));
+    let (ok, codes) = support::outcomes(&results);
+    assert_eq!(ok, 0);
+    assert!(
+        codes
+            .iter()
+            .all(|c| matches!(c, ErrorCode::RegistrationPasswordWrong | ErrorCode::LoginLocked)),
+        "{codes:?}"
+    );
+    assert!(codes.contains(&ErrorCode::LoginLocked), "no lost failure: {codes:?}");
+    expect_code(fx.portal.login_nhi_card(&card, &wang.pw()), ErrorCode::LoginLocked);
+}

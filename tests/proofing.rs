@@ -7,7 +7,7 @@ use ecpa::portal::{
     AwardKind, CorrectionDecision, CorrectionStatus, PersonalRecord, Portal, ProofingCategory, ProofingQuery,
     ProofingQueryRow, SessionToken,
 };
-use ecpa::types::{Lang, RocDate};
+use ecpa::types::{AgencyCode, Lang, RocDate};
 use support::{Fixture, Who, count, expect_code, order, person};
 use time::Duration;
 
@@ -592,6 +592,25 @@ fn another_agency_sees_and_touches_nothing() {
         )
         .expect("query");
     assert!(rows.is_empty(), "A's 勞動檢查處 is not B's: {rows:?}");
+    // Asking for agency A by its code is refused outright.
+    expect_code(
+        fx.portal.proofing_query(
+            &officer_b,
+            &ProofingQuery {
+                agency: Some(AgencyCode::parse(support::AGENCY_A).expect("code")),
+                ..Default::default()
+            },
+        ),
+        ErrorCode::AccessDenied,
+    );
+    let own = ProofingQuery {
+        agency: Some(AgencyCode::parse(support::AGENCY_B).expect("code")),
+        ..Default::default()
+    };
+    assert_eq!(
+        names(&fx.portal.proofing_query(&officer_b, &own).expect("query")).len(),
+        2
+    );
     let rows = fx
         .portal
         .proofing_query(&officer_b, &ProofingQuery::default())
@@ -646,14 +665,76 @@ fn a_later_submission_does_not_hide_waiting_corrections_from_the_query() {
     drop(officer);
     let waiting = fx
         .portal
-        .proofing_query(&officer_again, &ProofingQuery { processed: Some(false), ..Default::default() })
+        .proofing_query(
+            &officer_again,
+            &ProofingQuery {
+                processed: Some(false),
+                ..Default::default()
+            },
+        )
         .expect("query");
-    assert_eq!(names(&waiting), sorted(vec!["王小明"]), "Wang's first correction still waits");
+    assert_eq!(
+        names(&waiting),
+        sorted(vec!["王小明"]),
+        "Wang's first correction still waits"
+    );
     assert_eq!(waiting[0].pending, 1);
     let done = fx
         .portal
-        .proofing_query(&officer_again, &ProofingQuery { processed: Some(true), ..Default::default() })
+        .proofing_query(
+            &officer_again,
+            &ProofingQuery {
+                processed: Some(true),
+                ..Default::default()
+            },
+        )
         .expect("query");
     assert!(names(&done).is_empty(), "{done:?}");
     assert_eq!(fx.portal.officer_todos(&officer_again).expect("todos").len(), 1);
+}
+
+#[test]
+fn racing_decisions_on_one_correction_apply_once() {
+    let fx = Fixture::new();
+    let officer = fx.enrol(Who::OfficerA);
+    let s = fx.enrol(Who::Wang);
+    fx.portal
+        .stage_correction(&s, ProofingCategory::CurrentPost, "email", "raced@example.com.tw")
+        .expect("staged");
+    let submission = fx.portal.complete_proofing(&s).expect("complete");
+    let id = fx
+        .portal
+        .submission_corrections(&officer, submission.id)
+        .expect("corrections")[0]
+        .id;
+    let results = support::race(6, |i| {
+        let decision = if i % 2 == 0 {
+            CorrectionDecision::Approve
+        } else {
+            CorrectionDecision::Reject {
+                reason: "不符".into()
+            }
+        };
+        fx.portal.process_correction(&officer, id, &decision)
+    });
+    let (ok, codes) = support::outcomes(&results);
+    assert_eq!(ok, 1, "{codes:?}");
+    assert!(
+        codes.iter().all(|c| *c == ErrorCode::CorrectionAlreadyProcessed),
+        "{codes:?}"
+    );
+    assert_eq!(
+        fx.sql_int(&format!(
+            "SELECT pending FROM proofing_submissions WHERE id = {}",
+            submission.id
+        )),
+        0
+    );
+    assert_eq!(count(&fx, "audit WHERE action = 'proofing.process'"), 1);
+    let done = results.iter().find_map(|r| r.as_ref().ok()).expect("the decision");
+    let applied = email_of(&fx, &s);
+    match done.status {
+        CorrectionStatus::Approved => assert_eq!(applied.as_deref(), Some("raced@example.com.tw")),
+        _ => assert_eq!(applied.as_deref(), Some("wang.hsiaoming@mail.taipei.gov.tw")),
+    }
 }

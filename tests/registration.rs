@@ -556,3 +556,28 @@ fn a_completed_reset_lifts_the_lockout() {
         .login_nhi_card(&wang.card_data(), &pw("New#2026ok"))
         .expect("a completed reset lifts the lockout");
 }
+
+#[test]
+fn a_reset_link_raced_from_many_tabs_works_once() {
+    let fx = Fixture::new();
+    let wang = person(Who::Wang);
+    fx.register(Who::Wang);
+    fx.portal
+        .request_password_reset(&wang.card_data(), &ResetDelivery::RegisteredAddress)
+        .expect("requested");
+    let token = fx.link_to(&wang.reg_email);
+    let card = wang.card_data();
+    let results = support::race(6, |i| {
+        fx.portal
+            .complete_password_reset(&card, &token, &pw(&format!("Race#{i}2026")))
+            .map(|()| i)
+    });
+    let (ok, codes) = support::outcomes(&results);
+    assert_eq!(ok, 1, "{codes:?}");
+    assert!(codes.iter().all(|c| *c == ErrorCode::TokenUsed), "{codes:?}");
+    let winner = results.iter().find_map(|r| r.as_ref().ok()).expect("a winner");
+    for i in 0..6 {
+        let r = fx.portal.login_nhi_card(&card, &pw(&format!("Race#{i}2026")));
+        assert_eq!(r.is_ok(), i == *winner, "password {i}");
+    }
+}

@@ -530,3 +530,30 @@ pub fn pw(s: &str) -> Password {
 pub fn count(fx: &Fixture, table: &str) -> i64 {
     fx.sql_int(&format!("SELECT count(*) FROM {table}"))
 }
+
+/// Runs `f` on `n` threads released at the same moment; returns their results in thread order.
+pub fn race<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let barrier = std::sync::Barrier::new(n);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n)
+            .map(|i| {
+                let (barrier, f) = (&barrier, &f);
+                scope.spawn(move || {
+                    barrier.wait();
+                    f(i)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("thread")).collect()
+    })
+}
+
+/// How many results are `Ok`, and the codes of the others.
+pub fn outcomes<T>(results: &[Result<T>]) -> (usize, Vec<ErrorCode>) {
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    let codes = results
+        .iter()
+        .filter_map(|r| r.as_ref().err().map(Error::code))
+        .collect();
+    (ok, codes)
+}
