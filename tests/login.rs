@@ -391,8 +391,8 @@ fn wrong_passwords_racing_are_all_counted() {
     let wang = person(Who::Wang);
     fx.register(Who::Wang);
     let card = wang.card_data();
-    let n = fx.portal.config().max_password_failures as usize + 3;
-    let results = support::race(n, |_| fx.portal.login_nhi_card(&card, &pw("Wrong#2026")));
+    let max = fx.portal.config().max_password_failures as usize;
+    let results = support::race(4 * max, |_| fx.portal.login_nhi_card(&card, &pw("Wrong#2026")));
     let (ok, codes) = support::outcomes(&results);
     assert_eq!(ok, 0);
     assert!(
@@ -401,6 +401,35 @@ fn wrong_passwords_racing_are_all_counted() {
             .all(|c| matches!(c, ErrorCode::RegistrationPasswordWrong | ErrorCode::LoginLocked)),
         "{codes:?}"
     );
-    assert!(codes.contains(&ErrorCode::LoginLocked), "no lost failure: {codes:?}");
+    // Parallel guesses get no more tries than one after another: at most max − 1 are told
+    // "wrong, try again", the rest find the card locked.
+    let wrong = codes
+        .iter()
+        .filter(|c| **c == ErrorCode::RegistrationPasswordWrong)
+        .count();
+    assert!(
+        wrong < max,
+        "{wrong} guesses were checked and refused before the lockout: {codes:?}"
+    );
     expect_code(fx.portal.login_nhi_card(&card, &wang.pw()), ErrorCode::LoginLocked);
+}
+
+#[test]
+fn account_guesses_racing_get_no_extra_tries() {
+    let fx = Fixture::new();
+    let s = fx.enrol(Who::Wang);
+    fx.portal.set_account(&s, "wang", &pw("Acct#2026ok")).expect("account");
+    let max = fx.portal.config().max_password_failures as usize;
+    let results = support::race(4 * max, |_| fx.portal.login_account("wang", &pw("Wrong#2026")));
+    let (ok, codes) = support::outcomes(&results);
+    assert_eq!(ok, 0);
+    let wrong = codes.iter().filter(|c| **c == ErrorCode::AccountPasswordWrong).count();
+    assert!(
+        wrong < max,
+        "{wrong} guesses were checked and refused before the lockout: {codes:?}"
+    );
+    expect_code(
+        fx.portal.login_account("wang", &pw("Acct#2026ok")),
+        ErrorCode::LoginLocked,
+    );
 }

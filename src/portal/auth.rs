@@ -264,7 +264,7 @@ pub(crate) fn login_nhi_card(p: &LocalPortal, card: &NhiCardData, password: &Pas
     let card_no = card.card_number.as_str().to_owned();
     let reg = p.store.read(|tx| {
         tx.query_opt(
-            "SELECT national_id, status, password_hash, locked_until FROM nhi_registrations WHERE card_number = ?",
+            "SELECT national_id, status, password_hash FROM nhi_registrations WHERE card_number = ?",
             &[Value::from(card_no.as_str())],
         )
     })?;
@@ -272,18 +272,18 @@ pub(crate) fn login_nhi_card(p: &LocalPortal, card: &NhiCardData, password: &Pas
         Some(r) if r.text(1)? == "active" && r.text(0)? == card.national_id.reveal() => r,
         _ => return Err(Error::new(ErrorCode::NhiCardNotRegistered)),
     };
-    check_lock(p, reg.opt_int(3)?)?;
-    // The slow hash runs outside any transaction: no lock is held while it works.
-    if !verify_password(&reg.text(2)?, password)? {
-        let failed = p.store.write(|tx| {
-            tx.query_int(
-                "UPDATE nhi_registrations SET failed_attempts = failed_attempts + 1 WHERE card_number = ? RETURNING failed_attempts",
-                &[Value::from(card_no.as_str())],
-            )
-        })?;
+    let attempt = reserve_attempt(
+        p,
+        "SELECT locked_until FROM nhi_registrations WHERE card_number = ?",
+        "UPDATE nhi_registrations SET failed_attempts = failed_attempts + 1 WHERE card_number = ? RETURNING failed_attempts",
+        Value::from(card_no.as_str()),
+    )?;
+    // The slow hash runs outside any transaction: no lock is held while it works. A guess
+    // beyond the limit (others were in flight) is not checked at all.
+    if attempt > i64::from(p.config.max_password_failures) || !verify_password(&reg.text(2)?, password)? {
         return Err(wrong_password(
             p,
-            failed,
+            attempt,
             |tx, until| {
                 tx.execute(
                     "UPDATE nhi_registrations SET locked_until = ?, failed_attempts = 0 WHERE card_number = ?",
@@ -293,13 +293,28 @@ pub(crate) fn login_nhi_card(p: &LocalPortal, card: &NhiCardData, password: &Pas
             |tries_left| Error::RegistrationPasswordWrong { tries_left },
         )?);
     }
+    // The right password starts the count again, whatever the checks below decide.
     p.store.write(|tx| {
         tx.execute(
             "UPDATE nhi_registrations SET failed_attempts = 0, locked_until = NULL WHERE card_number = ?",
             &[Value::from(card_no.as_str())],
-        )?;
+        )
+    })?;
+    p.store.write(|tx| {
         let employee = current_employee(tx, &card.national_id)?;
         open_session(p, tx, employee, LoginMethod::NhiCard)
+    })
+}
+
+/// Counts a password guess before it is checked: refuses while a lockout lasts, otherwise
+/// returns the guess's number in the current run of failures. Counting first, under the write
+/// lock, is what keeps guesses sent in parallel from getting more tries than guesses sent one
+/// after another.
+fn reserve_attempt(p: &LocalPortal, locked_sql: &str, count_sql: &str, key: Value<'_>) -> Result<i64> {
+    p.store.write(|tx| {
+        let locked = tx.query_opt(locked_sql, std::slice::from_ref(&key))?;
+        check_lock(p, locked.map(|r| r.opt_int(0)).transpose()?.flatten())?;
+        tx.query_int(count_sql, std::slice::from_ref(&key))
     })
 }
 
@@ -342,7 +357,7 @@ pub(crate) fn login_account(p: &LocalPortal, account: &str, password: &Password)
     let account = account.trim().to_owned();
     let row = p.store.read(|tx| {
         tx.query_opt(
-            "SELECT id, account_password_hash, account_locked_until FROM employees WHERE account_name = ?",
+            "SELECT id, account_password_hash FROM employees WHERE account_name = ?",
             &[Value::from(account.as_str())],
         )
     })?;
@@ -352,20 +367,19 @@ pub(crate) fn login_account(p: &LocalPortal, account: &str, password: &Password)
         return Err(Error::new(ErrorCode::AccountPasswordWrong));
     };
     let id = row.int(0)?;
-    check_lock(p, row.opt_int(2)?)?;
     let hash = row
         .opt_text(1)?
         .ok_or_else(|| Error::new(ErrorCode::AccountPasswordWrong))?;
-    if !verify_password(&hash, password)? {
-        let failed = p.store.write(|tx| {
-            tx.query_int(
-                "UPDATE employees SET account_failed = account_failed + 1 WHERE id = ? RETURNING account_failed",
-                &[Value::Int(id)],
-            )
-        })?;
+    let attempt = reserve_attempt(
+        p,
+        "SELECT account_locked_until FROM employees WHERE id = ?",
+        "UPDATE employees SET account_failed = account_failed + 1 WHERE id = ? RETURNING account_failed",
+        Value::Int(id),
+    )?;
+    if attempt > i64::from(p.config.max_password_failures) || !verify_password(&hash, password)? {
         return Err(wrong_password(
             p,
-            failed,
+            attempt,
             |tx, until| {
                 tx.execute(
                     "UPDATE employees SET account_locked_until = ?, account_failed = 0 WHERE id = ?",
@@ -379,7 +393,9 @@ pub(crate) fn login_account(p: &LocalPortal, account: &str, password: &Password)
         tx.execute(
             "UPDATE employees SET account_failed = 0, account_locked_until = NULL WHERE id = ?",
             &[Value::Int(id)],
-        )?;
+        )
+    })?;
+    p.store.write(|tx| {
         let status = tx.query_opt("SELECT status FROM employees WHERE id = ?", &[Value::Int(id)])?;
         if status.map(|r| r.text(0)).transpose()?.as_deref() != Some("current") {
             return Err(Error::new(ErrorCode::AccountDisabled));
