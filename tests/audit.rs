@@ -252,3 +252,62 @@ fn the_trail_filters_by_day_action_and_limit() {
     assert_eq!(newest.len(), 2);
     assert_eq!(newest[0].action, "login", "newest first");
 }
+
+#[test]
+fn nothing_returned_printed_or_mailed_shows_a_full_national_id() {
+    let s = story();
+    let fx = &s.fx;
+    let ids: Vec<String> = Who::DIRECTORY
+        .iter()
+        .chain([Who::Outsider].iter())
+        .map(|w| person(*w).id.reveal().to_owned())
+        .collect();
+    let officer = &s.officer_a;
+    let d = |v: &dyn std::fmt::Debug| format!("{v:?}");
+    let mut seen = vec![
+        d(&fx.portal.session_info(&s.wang).expect("info")),
+        d(&fx.portal.personal_record(&s.wang).expect("record")),
+        d(&fx.portal.award_history(&s.wang).expect("history")),
+        d(&fx.portal.unviewed_award_orders(&s.wang).expect("list")),
+        d(&fx.portal.view_award_order(&s.wang, 1).expect("order")),
+        d(&fx.portal.unsigned_award_orders(officer).expect("list")),
+        d(&fx.portal.officer_todos(officer).expect("todos")),
+        d(&fx
+            .portal
+            .proofing_query(officer, &ProofingQuery::default())
+            .expect("query")),
+        d(&fx.portal.submission_corrections(officer, 1).expect("corrections")),
+    ];
+    let mut show = |what: &str, text: String| seen.push(format!("{what}: {text}"));
+    let employees = fx.portal.agency_employees(officer).expect("list");
+    show("employees json", serde_json::to_string(&employees).expect("json"));
+    for who in Who::DIRECTORY {
+        let p = person(who);
+        show("card", format!("{:?}", p.card_data()));
+        show("form", format!("{:?}", fx.form(who)));
+        show("id", format!("{:?} {}", p.id, p.id));
+    }
+    // Errors that name a person.
+    let foreign = order(Who::Li, "114/05/02", "府人考字第1146000001號", AwardKind::Merit, 1);
+    let e = fx.portal.issue_award_order(officer, &foreign).expect_err("not A's");
+    show("error", format!("{e:?} {e} {}", e.message(ecpa::types::Lang::En)));
+    let dup = order(Who::Wang, "114/05/02", "北市勞人字第1146000789號", AwardKind::Merit, 1);
+    let e = fx.portal.issue_award_order(officer, &dup).expect_err("duplicate");
+    show("error", format!("{e:?} {e} {}", e.message(ecpa::types::Lang::ZhTw)));
+    // Every mail the portal sent: confirmations, resets, notices.
+    let registered = ecpa::portal::ResetDelivery::RegisteredAddress;
+    fx.portal
+        .request_password_reset(&person(Who::Wang).card_data(), &registered)
+        .expect("reset");
+    fx.deliver();
+    let mails = fx.mailer.messages().expect("maildir");
+    assert!(mails.len() > 5, "{mails:?}");
+    for m in &mails {
+        show("mail", format!("{} {} {}", m.to, m.subject, m.body));
+    }
+    for text in &seen {
+        for id in &ids {
+            assert!(!text.contains(id.as_str()), "{text}");
+        }
+    }
+}

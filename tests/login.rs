@@ -433,3 +433,23 @@ fn account_guesses_racing_get_no_extra_tries() {
         ErrorCode::LoginLocked,
     );
 }
+
+#[test]
+fn a_guess_past_the_limit_is_not_checked_even_if_right() {
+    let fx = Fixture::new();
+    let wang = person(Who::Wang);
+    fx.register(Who::Wang);
+    // As if `max` other guesses were being checked at this moment.
+    let max = fx.portal.config().max_password_failures;
+    let conn = rusqlite::Connection::open(&fx.db).expect("opens");
+    conn.execute(
+        "UPDATE nhi_registrations SET failed_attempts = ?1 WHERE card_number = ?2",
+        rusqlite::params![max, wang.card_data().card_number.as_str()],
+    )
+    .expect("set");
+    drop(conn);
+    expect_code(
+        fx.portal.login_nhi_card(&wang.card_data(), &wang.pw()),
+        ErrorCode::LoginLocked,
+    );
+}
