@@ -277,6 +277,18 @@ fn check_invariants(db: &Path, batch: usize) -> Seen {
     }
 }
 
+/// The child process, killed through its own handle if the parent gives up before the kill.
+struct ChildGuard(std::process::Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// One child run: what it does, which line of its output starts the timer, how long until the kill.
 struct Run {
     mode: &'static str,
@@ -286,17 +298,20 @@ struct Run {
 
 /// Runs the child, kills it `run.delay` after it printed `run.after`, and waits for it.
 fn run_and_kill(db: &Path, number: u32, run: &Run, officer: &SessionToken, employee: &SessionToken) {
-    let mut child = Command::new(std::env::current_exe().expect("test binary"))
-        .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
-        .env(ENV_DB, db)
-        .env(ENV_MODE, run.mode)
-        .env(ENV_RUN, number.to_string())
-        .env(ENV_OFFICER, officer.expose())
-        .env(ENV_EMPLOYEE, employee.expose())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("child starts");
+    let mut guard = ChildGuard(
+        Command::new(std::env::current_exe().expect("test binary"))
+            .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
+            .env(ENV_DB, db)
+            .env(ENV_MODE, run.mode)
+            .env(ENV_RUN, number.to_string())
+            .env(ENV_OFFICER, officer.expose())
+            .env(ENV_EMPLOYEE, employee.expose())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("child starts"),
+    );
+    let child = &mut guard.0;
     let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
     let mut line = String::new();
     loop {
@@ -321,6 +336,11 @@ fn run_and_kill(db: &Path, number: u32, run: &Run, officer: &SessionToken, emplo
     child.kill().expect("SIGKILL");
     let status = child.wait().expect("reaped");
     assert!(!status.success());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(status.signal(), Some(9), "killed by SIGKILL: {status}");
+    }
 }
 
 #[test]

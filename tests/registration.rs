@@ -586,3 +586,27 @@ fn a_reset_link_raced_from_many_tabs_works_once() {
         );
     }
 }
+
+#[test]
+fn phone_numbers_are_checked() {
+    let fx = Fixture::new();
+    for (phone, mobile) in [
+        ("02-abc-8889", "0912-345-678"),
+        ("02-2720-8889", "12345"),
+        ("", "0912-345-678"),
+    ] {
+        let form = RegistrationForm {
+            phone: phone.into(),
+            mobile: mobile.into(),
+            ..fx.form(Who::Wang)
+        };
+        expect_code(fx.portal.start_nhi_registration(&form), ErrorCode::FieldInvalid);
+    }
+    assert_eq!(support::count(&fx, "nhi_registrations"), 0);
+    let form = RegistrationForm {
+        phone: "(02) 2720-8889 #1234".into(),
+        mobile: "+886 912 345 678".into(),
+        ..fx.form(Who::Wang)
+    };
+    fx.portal.start_nhi_registration(&form).expect("accepted");
+}
