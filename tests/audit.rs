@@ -311,3 +311,25 @@ fn nothing_returned_printed_or_mailed_shows_a_full_national_id() {
         }
     }
 }
+
+#[test]
+fn registration_steps_are_audited_with_a_masked_card_number() {
+    let fx = Fixture::new();
+    let s = fx.enrol(Who::Wang);
+    let trail = fx.portal.audit_trail(&s, &AuditQuery::default()).expect("trail");
+    let actions: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();
+    assert!(
+        actions.contains(&"registration.start") && actions.contains(&"registration.confirm"),
+        "{actions:?}"
+    );
+    let card = person(Who::Wang).card_data().card_number;
+    let objects: Vec<String> = trail.iter().filter_map(|e| e.object.clone()).collect();
+    assert!(
+        objects.iter().any(|o| o == &format!("nhi_card:{}", card.masked())),
+        "{objects:?}"
+    );
+    assert!(
+        objects.iter().all(|o| !o.contains(card.as_str())),
+        "a full card number in {objects:?}"
+    );
+}

@@ -278,3 +278,45 @@ fn an_officer_lists_their_own_agency_with_masked_ids() {
     names.sort();
     assert_eq!(names, vec!["張志明".to_owned(), "李淑芬".to_owned()]);
 }
+
+#[test]
+fn the_officer_column_sets_and_removes_the_role() {
+    let fx = Fixture::new();
+    let officer = person(Who::OfficerA);
+    let email = officer.email.unwrap_or_default();
+    let line = |flag: &str| {
+        row(
+            (support::AGENCY_A, officer.unit),
+            officer.id.reveal(),
+            officer.name,
+            officer.title,
+            email,
+            "在職",
+            flag,
+        )
+    };
+    fx.portal
+        .import_directory_csv(format!("{HEADER}{}", line("N")).as_bytes())
+        .expect("imports");
+    let s = fx.enrol(Who::OfficerA);
+    assert!(!fx.portal.session_info(&s).expect("info").officer, "N removes the role");
+    expect_code(fx.portal.agency_employees(&s), ErrorCode::NotPersonnelOfficer);
+
+    fx.portal
+        .import_directory_csv(format!("{HEADER}{}", line("Y")).as_bytes())
+        .expect("imports");
+    assert!(fx.portal.session_info(&s).expect("info").officer, "Y sets it again");
+
+    // A file without the column leaves roles as they are.
+    let no_column = format!(
+        "agency_code,agency_name,unit,national_id,name,title\n{},{},{},{},{},{}\n",
+        support::AGENCY_A,
+        support::AGENCY_A_NAME,
+        officer.unit,
+        officer.id.reveal(),
+        officer.name,
+        officer.title
+    );
+    fx.portal.import_directory_csv(no_column.as_bytes()).expect("imports");
+    assert!(fx.portal.session_info(&s).expect("info").officer);
+}

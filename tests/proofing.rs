@@ -738,3 +738,23 @@ fn racing_decisions_on_one_correction_apply_once() {
         _ => assert_eq!(applied.as_deref(), Some("wang.hsiaoming@mail.taipei.gov.tw")),
     }
 }
+
+#[test]
+fn the_unit_filter_is_text_not_a_pattern() {
+    let fx = Fixture::new();
+    let officer = fx.enrol(Who::OfficerA);
+    let q = |unit: &str| {
+        fx.portal
+            .proofing_query(
+                &officer,
+                &ProofingQuery {
+                    unit: Some(unit.into()),
+                    ..Default::default()
+                },
+            )
+            .expect("query")
+    };
+    assert!(q("%").is_empty(), "% is a character, not a wildcard");
+    assert!(q("_").is_empty(), "_ is a character, not a wildcard");
+    assert!(!q("檢查").is_empty(), "a part of a unit name still matches");
+}

@@ -610,3 +610,16 @@ fn phone_numbers_are_checked() {
     };
     fx.portal.start_nhi_registration(&form).expect("accepted");
 }
+
+#[test]
+fn the_spare_address_gets_the_microsoft_warning_too() {
+    let fx = Fixture::new();
+    let mut form = fx.form(Who::Wang);
+    form.spare_email = Some(Email::parse("wang.spare@outlook.com").expect("email"));
+    let receipt = fx
+        .portal
+        .start_nhi_registration(&form)
+        .expect("a warning is not an error");
+    assert_eq!(receipt.warnings_en.len(), 1, "{:?}", receipt.warnings_en);
+    assert!(receipt.warnings_zh[0].contains("wang.spare@outlook.com"));
+}

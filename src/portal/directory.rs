@@ -8,7 +8,8 @@
 //! The CSV import reads a header row with these columns (any order; extra columns are
 //! ignored): `agency_code, agency_name, unit, national_id, name, title, email, status, left_on,
 //! left_reason, officer`. `status` is `在職`/`current` or `卸職`/`left`; `left_on` a ROC date;
-//! `officer` is `Y`/`是` for a personnel officer. The whole file is one transaction: every
+//! `officer` is `Y`/`是` for a personnel officer (any other value removes the role; without the
+//! column, roles are left as they are). The whole file is one transaction: every
 //! error is reported with its line, and nothing is written unless every line is good.
 
 use std::io::Read;
@@ -239,13 +240,14 @@ struct CsvRow {
     agency: AgencyCode,
     agency_name: String,
     employee: NewEmployee,
-    officer: bool,
+    /// `Some` when the file has an `officer` column: the role is set or removed to match.
+    officer: Option<bool>,
 }
 
 fn parse_row(
     rec: &csv::StringRecord,
     col: &dyn Fn(&str) -> Option<usize>,
-) -> Result<(AgencyCode, String, NewEmployee, bool)> {
+) -> Result<(AgencyCode, String, NewEmployee, Option<bool>)> {
     let get = |name: &str| col(name).and_then(|i| rec.get(i)).unwrap_or("").trim();
     let agency = AgencyCode::parse(get("agency_code"))?;
     let status = match get("status") {
@@ -276,7 +278,7 @@ fn parse_row(
         email,
         status,
     };
-    let officer = matches!(get("officer"), "Y" | "y" | "是" | "yes" | "1");
+    let officer = col("officer").map(|_| matches!(get("officer"), "Y" | "y" | "是" | "yes" | "1"));
     Ok((agency, get("agency_name").to_owned(), employee, officer))
 }
 
@@ -457,9 +459,18 @@ impl LocalPortal {
                 } else {
                     report.updated += 1;
                 }
-                if r.officer {
-                    set_officer(tx, &r.employee.national_id).map_err(with_line)?;
-                    report.officers += 1;
+                match r.officer {
+                    Some(true) => {
+                        set_officer(tx, &r.employee.national_id).map_err(with_line)?;
+                        report.officers += 1;
+                    }
+                    Some(false) => {
+                        tx.execute(
+                            "DELETE FROM officers WHERE employee_id = (SELECT id FROM employees WHERE national_id = ?)",
+                            &[Value::from(r.employee.national_id.reveal())],
+                        )?;
+                    }
+                    None => {}
                 }
             }
             let detail = format!("{} rows", report.rows);

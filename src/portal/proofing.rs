@@ -675,7 +675,8 @@ pub(crate) fn query(p: &LocalPortal, token: &SessionToken, q: &ProofingQuery) ->
         .as_deref()
         .map(str::trim)
         .filter(|u| !u.is_empty())
-        .map(|u| format!("%{u}%"));
+        // The person typed a unit name, not a pattern: % and _ match themselves.
+        .map(|u| format!("%{}%", u.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
     let now = millis(p.now());
     p.store.write(|tx| {
         // Each current employee of the agency with their latest submission inside the range.
@@ -688,7 +689,7 @@ pub(crate) fn query(p: &LocalPortal, token: &SessionToken, q: &ProofingQuery) ->
              LEFT JOIN proofing_submissions s ON s.id = (
                  SELECT MAX(s2.id) FROM proofing_submissions s2
                  WHERE s2.employee_id = e.id AND s2.agency_code = e.agency_code AND s2.completed_on >= ? AND s2.completed_on <= ?)
-             WHERE e.agency_code = ? AND e.status = 'current' AND (? IS NULL OR u.name LIKE ?)
+             WHERE e.agency_code = ? AND e.status = 'current' AND (? IS NULL OR u.name LIKE ? ESCAPE '\\')
              ORDER BY u.name, e.name",
             &[
                 Value::from(from.as_str()),

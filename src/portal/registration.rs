@@ -129,14 +129,32 @@ fn check_phone(name: &'static str, value: &str) -> Result<String> {
     Ok(v.to_owned())
 }
 
-fn warnings(email: &Email) -> (Vec<String>, Vec<String>) {
-    match email.microsoft_warning() {
-        Some(w) => (
-            vec![w.message(crate::types::Lang::ZhTw).into()],
-            vec![w.message(crate::types::Lang::En).into()],
-        ),
-        None => (Vec::new(), Vec::new()),
-    }
+/// The Microsoft-domain warning, once for each address that needs it.
+fn warnings<'a>(emails: impl IntoIterator<Item = &'a Email>) -> (Vec<String>, Vec<String>) {
+    emails
+        .into_iter()
+        .filter_map(|e| e.microsoft_warning().map(|w| (e, w)))
+        .map(|(e, w)| {
+            (
+                format!("{}：{}", e.as_str(), w.message(crate::types::Lang::ZhTw)),
+                format!("{}: {}", e.as_str(), w.message(crate::types::Lang::En)),
+            )
+        })
+        .unzip()
+}
+
+/// Records a registration event in the audit trail, against the employee the card belongs to
+/// (if any); the card number is masked.
+fn audit_card(tx: &mut dyn Tx, now: OffsetDateTime, card: &NhiCardData, action: &str) -> Result<()> {
+    let subject = tx
+        .query_opt(
+            "SELECT id FROM employees WHERE national_id = ?",
+            &[Value::from(card.national_id.reveal())],
+        )?
+        .map(|r| r.int(0))
+        .transpose()?;
+    let object = format!("nhi_card:{}", card.card_number.masked());
+    super::audit::record(tx, millis(now), subject, action, subject, Some(&object), None)
 }
 
 /// Creates a link token for a registration, invalidating earlier unused ones of the same purpose.
@@ -244,9 +262,10 @@ pub(crate) fn start(p: &LocalPortal, form: &RegistrationForm) -> Result<Registra
         )?;
         let (token, expires) = issue_token(p, tx, card_no, "confirm", None, p.config.confirmation_ttl)?;
         confirmation_mail(p, tx, form.email.as_str(), &token, expires)?;
+        audit_card(tx, now, card, "registration.start")?;
         Ok(expires)
     })?;
-    let (warnings_zh, warnings_en) = warnings(&form.email);
+    let (warnings_zh, warnings_en) = warnings(std::iter::once(&form.email).chain(&form.spare_email));
     Ok(RegistrationReceipt {
         sent_to: form.email.as_str().into(),
         link_expires_at: expires.into(),
@@ -273,9 +292,10 @@ pub(crate) fn resend(p: &LocalPortal, card: &NhiCardData) -> Result<Registration
         let email = row.text(1)?;
         let (token, expires) = issue_token(p, tx, card_no, "confirm", None, p.config.confirmation_ttl)?;
         confirmation_mail(p, tx, &email, &token, expires)?;
+        audit_card(tx, now, card, "registration.resend")?;
         Ok((email, expires))
     })?;
-    let (warnings_zh, warnings_en) = warnings(&Email::parse(&email)?);
+    let (warnings_zh, warnings_en) = warnings([&Email::parse(&email)?]);
     Ok(RegistrationReceipt {
         sent_to: email,
         link_expires_at: expires.into(),
@@ -320,6 +340,7 @@ pub(crate) fn confirm(p: &LocalPortal, card: &NhiCardData, token: &str) -> Resul
     p.store.write(|tx| {
         check_maintenance(tx, now)?;
         take_token(tx, now, card, token, "confirm")?;
+        audit_card(tx, now, card, "registration.confirm")?;
         let n = tx.execute(
             "UPDATE nhi_registrations SET status = 'active', confirmed_at = ? WHERE card_number = ? AND national_id = ? AND status = 'pending'",
             &[Value::Int(millis(now)), Value::from(card.card_number.as_str()), Value::from(card.national_id.reveal())],
@@ -371,9 +392,10 @@ pub(crate) fn request_reset(
              Your old password keeps working until the reset is done. If you did not ask for this, ignore this mail.\n"
         );
         enqueue(tx, millis(now), &to, "健保卡網路服務重設註冊密碼信 NHI registration password reset", &body, "registration_reset", None)?;
+        audit_card(tx, now, card, "registration.reset_request")?;
         Ok((to, expires))
     })?;
-    let (warnings_zh, warnings_en) = warnings(&Email::parse(&to)?);
+    let (warnings_zh, warnings_en) = warnings([&Email::parse(&to)?]);
     Ok(RegistrationReceipt {
         sent_to: to,
         link_expires_at: expires.into(),
@@ -388,6 +410,7 @@ pub(crate) fn complete_reset(p: &LocalPortal, card: &NhiCardData, token: &str, n
     p.store.write(|tx| {
         check_maintenance(tx, now)?;
         let new_email = take_token(tx, now, card, token, "reset")?;
+        audit_card(tx, now, card, "registration.reset")?;
         tx.execute(
             "UPDATE nhi_registrations SET password_hash = ?, email = COALESCE(?, email), failed_attempts = 0, locked_until = NULL
              WHERE card_number = ?",
