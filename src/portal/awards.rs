@@ -601,11 +601,11 @@ fn insert_order(
         Delivery::Electronic => ("electronic", None),
         Delivery::Paper(r) => ("paper", Some(r.as_str())),
     };
-    let id = tx.query_opt(
+    let id = tx.insert_id(
         "INSERT INTO award_orders (employee_id, agency_code, approving_agency, approved_on, document_number, person_name,
              unit_name, title, reason, legal_basis, kind, count, special, rating_year, delivery, paper_reason, issued_by, issued_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (document_number, employee_id) DO NOTHING RETURNING id",
+         ON CONFLICT (document_number, employee_id) DO NOTHING",
         &[
             Value::Int(person.id),
             Value::from(c.agency_code.as_str()),
@@ -627,7 +627,7 @@ fn insert_order(
             Value::Int(now),
         ],
     )?;
-    let Some(id) = id.map(|r| r.int(0)).transpose()? else {
+    let Some(id) = id else {
         return Ok(None);
     };
     if let (Delivery::Electronic, Some(email)) = (delivery, &person.recipient.email) {

@@ -179,9 +179,9 @@ pub(crate) fn upsert_employee(tx: &mut dyn Tx, e: &NewEmployee, now_ms: i64) -> 
             (id, false)
         }
         None => {
-            let id = tx.query_int(
+            let id = tx.insert(
                 "INSERT INTO employees (national_id, name, agency_code, unit_id, title, email, status, left_on, left_reason, updated_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 &[
                     Value::from(e.national_id.reveal()),
                     Value::from(&name),

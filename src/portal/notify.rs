@@ -37,9 +37,9 @@ pub(crate) fn enqueue(
     kind: &str,
     ref_id: Option<i64>,
 ) -> Result<i64> {
-    tx.query_int(
+    tx.insert(
         "INSERT INTO outbox (created_at, to_addr, subject, body, kind, ref_id, next_attempt_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
         &[
             Value::Int(now_ms),
             Value::from(to),

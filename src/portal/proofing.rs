@@ -622,9 +622,9 @@ pub(crate) fn complete(p: &LocalPortal, token: &SessionToken) -> Result<Proofing
             &[Value::Int(c.employee_id)],
         )?;
         let n = drafts.len() as i64;
-        let id = tx.query_int(
+        let id = tx.insert(
             "INSERT INTO proofing_submissions (employee_id, agency_code, completed_at, completed_on, corrections, pending)
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES (?, ?, ?, ?, ?, ?)",
             &[
                 Value::Int(c.employee_id),
                 Value::from(c.agency_code.as_str()),

@@ -431,8 +431,8 @@ impl LocalPortal {
             ));
         }
         let id = self.store.write(|tx| {
-            tx.query_int(
-                "INSERT INTO maintenance_windows (starts_at, ends_at) VALUES (?, ?) RETURNING id",
+            tx.insert(
+                "INSERT INTO maintenance_windows (starts_at, ends_at) VALUES (?, ?)",
                 &[Value::Int(millis(from)), Value::Int(millis(to))],
             )
         })?;

@@ -145,6 +145,21 @@ pub trait Tx {
     fn execute(&mut self, sql: &str, params: &[Value<'_>]) -> Result<u64>;
     /// Runs a query; returns all its rows.
     fn query(&mut self, sql: &str, params: &[Value<'_>]) -> Result<Vec<Row>>;
+
+    /// Runs an `INSERT` (written without `RETURNING`) into a table whose key is its
+    /// auto-numbered `id` column; returns the new row's `id`, or `None` if the statement
+    /// inserted nothing (as `ON CONFLICT … DO NOTHING` may).
+    ///
+    /// The default appends `RETURNING id` and runs the statement as a query, which every
+    /// backend understands. A backend may answer it more cheaply: SQLite runs a statement with
+    /// `RETURNING` as a trigger that needs a statement journal, which costs a copy of every
+    /// page the row touches, so [`SqliteStore`] reads the new row id from the connection instead.
+    fn insert_id(&mut self, sql: &str, params: &[Value<'_>]) -> Result<Option<i64>> {
+        self.query(&format!("{sql} RETURNING id"), params)?
+            .first()
+            .map(|r| r.int(0))
+            .transpose()
+    }
 }
 
 impl dyn Tx + '_ {
@@ -153,11 +168,18 @@ impl dyn Tx + '_ {
         Ok(self.query(sql, params)?.into_iter().next())
     }
 
-    /// The single integer a query such as `SELECT count(*)` or `INSERT … RETURNING id` yields.
+    /// The single integer a query such as `SELECT count(*)` or `UPDATE … RETURNING n` yields.
     pub fn query_int(&mut self, sql: &str, params: &[Value<'_>]) -> Result<i64> {
         self.query_opt(sql, params)?
             .ok_or_else(|| corrupt(format!("no row from: {sql}")))?
             .int(0)
+    }
+
+    /// The `id` of the row an `INSERT` (without `RETURNING`) must have created; see
+    /// [`Tx::insert_id`].
+    pub fn insert(&mut self, sql: &str, params: &[Value<'_>]) -> Result<i64> {
+        self.insert_id(sql, params)?
+            .ok_or_else(|| Error::internal(format!("nothing inserted by: {sql}")))
     }
 }
 

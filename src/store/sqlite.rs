@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
+use rusqlite::config::DbConfig;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, params_from_iter};
 
@@ -150,6 +151,14 @@ fn connect(path: Option<&Path>) -> Result<Connection> {
     .map_err(sql_error)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(sql_error)?;
     conn.set_prepared_statement_cache_capacity(128);
+    // The query-planner stability guarantee: a statement's plan never depends on the values
+    // bound to it. Without it SQLite marks most joins (and every query on a table with a partial
+    // index) to be compiled again whenever a parameter is bound, which is every time a cached
+    // statement runs: most of the time of a short query went to re-parsing and re-planning. The
+    // engine's partial indexes are matched by literal conditions in its SQL, so no plan it
+    // relies on needs the bound values.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
+        .map_err(sql_error)?;
     let pragmas = if path.is_some() {
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
     } else {
@@ -234,6 +243,15 @@ impl Tx for SqliteTx<'_> {
         }
         Ok(out)
     }
+
+    fn insert_id(&mut self, sql: &str, params: &[Value<'_>]) -> Result<Option<i64>> {
+        // Not `RETURNING id`: SQLite runs that as a trigger, which makes the insert a
+        // multi-row write needing a statement journal (a copy of every page it changes, spilled
+        // to a temporary file once a long transaction's journal outgrows memory). The row id
+        // of the connection's last insert is the same number, for free.
+        let changed = self.execute(sql, params)?;
+        Ok((changed > 0).then(|| self.conn.last_insert_rowid()))
+    }
 }
 
 #[cfg(test)]
@@ -287,6 +305,69 @@ mod tests {
             .expect("q")
             .expect("row");
         assert_eq!(b.text(0).expect("text"), "kept");
+    }
+
+    #[test]
+    fn insert_id_gives_the_new_row_or_none() {
+        /// A transaction that only forwards `execute` and `query`, so `insert_id` is the trait's
+        /// portable default (`RETURNING id`).
+        struct Portable<'a>(&'a mut dyn Tx);
+        impl Tx for Portable<'_> {
+            fn execute(&mut self, sql: &str, params: &[Value<'_>]) -> Result<u64> {
+                self.0.execute(sql, params)
+            }
+            fn query(&mut self, sql: &str, params: &[Value<'_>]) -> Result<Vec<Row>> {
+                self.0.query(sql, params)
+            }
+        }
+        let (_d, s) = store();
+        s.write(|tx| {
+            tx.execute(
+                "CREATE TABLE k (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)",
+                &[],
+            )
+        })
+        .expect("create");
+        let sql = "INSERT INTO k (name) VALUES (?) ON CONFLICT (name) DO NOTHING";
+        let ids = s
+            .write(|tx| {
+                let fast = [
+                    tx.insert_id(sql, &[Value::from("a")])?,
+                    tx.insert_id(sql, &[Value::from("a")])?,
+                ];
+                let mut portable = Portable(tx);
+                let slow = [
+                    portable.insert_id(sql, &[Value::from("b")])?,
+                    portable.insert_id(sql, &[Value::from("b")])?,
+                ];
+                let must = tx.insert("INSERT INTO k (name) VALUES (?)", &[Value::from("c")])?;
+                Ok((fast, slow, must))
+            })
+            .expect("inserts");
+        assert_eq!(ids, ([Some(1), None], [Some(2), None], 3));
+    }
+
+    #[test]
+    fn cached_statements_are_not_compiled_again() {
+        // A join on a table with a partial index, like the award-order lists: without the
+        // planner stability setting SQLite compiles it again at every run of the cached statement.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conn = connect(Some(&dir.path().join("p.db"))).expect("connect");
+        conn.execute_batch(
+            "CREATE TABLE a (id INTEGER PRIMARY KEY, v TEXT NOT NULL);
+             CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER NOT NULL REFERENCES a(id), w TEXT);
+             CREATE INDEX b_open ON b (a_id) WHERE w IS NULL;
+             INSERT INTO a VALUES (1, 'x'); INSERT INTO b VALUES (1, 1, NULL);",
+        )
+        .expect("schema");
+        let sql = "SELECT a.v, b.id FROM b JOIN a ON a.id = b.a_id WHERE b.a_id = ? AND b.w IS NULL ORDER BY b.id";
+        for _ in 0..5 {
+            let mut stmt = conn.prepare_cached(sql).expect("prepare");
+            let rows = stmt.query_map([1], |r| r.get::<_, String>(0)).expect("query").count();
+            assert_eq!(rows, 1);
+        }
+        let stmt = conn.prepare_cached(sql).expect("prepare");
+        assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0);
     }
 
     #[test]
