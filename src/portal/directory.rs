@@ -157,43 +157,38 @@ pub(crate) fn upsert_employee(tx: &mut dyn Tx, e: &NewEmployee, now_ms: i64) -> 
         &[Value::from(e.national_id.reveal())],
     )?;
     let email = e.email.as_ref().map(Email::as_str);
+    // The same nine columns, set on a new row or an existing one.
+    let fields = [
+        Value::from(&name),
+        Value::from(e.agency.as_str()),
+        Value::from(unit),
+        Value::from(&title),
+        Value::from(email),
+        Value::from(status),
+        Value::from(left_on),
+        Value::from(left_reason),
+        Value::Int(now_ms),
+    ];
     let (id, created) = match existing {
         Some(row) => {
             let id = row.int(0)?;
+            let params: Vec<Value<'_>> = fields.into_iter().chain([Value::Int(id)]).collect();
             tx.execute(
                 "UPDATE employees SET name = ?, agency_code = ?, unit_id = ?, title = ?, email = ?, status = ?,
                  left_on = ?, left_reason = ?, updated_at = ? WHERE id = ?",
-                &[
-                    Value::from(&name),
-                    Value::from(e.agency.as_str()),
-                    Value::from(unit),
-                    Value::from(&title),
-                    Value::from(email),
-                    Value::from(status),
-                    Value::from(left_on),
-                    Value::from(left_reason),
-                    Value::Int(now_ms),
-                    Value::Int(id),
-                ],
+                &params,
             )?;
             (id, false)
         }
         None => {
+            let params: Vec<Value<'_>> = [Value::from(e.national_id.reveal())]
+                .into_iter()
+                .chain(fields)
+                .collect();
             let id = tx.insert(
                 "INSERT INTO employees (national_id, name, agency_code, unit_id, title, email, status, left_on, left_reason, updated_at)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                &[
-                    Value::from(e.national_id.reveal()),
-                    Value::from(&name),
-                    Value::from(e.agency.as_str()),
-                    Value::from(unit),
-                    Value::from(&title),
-                    Value::from(email),
-                    Value::from(status),
-                    Value::from(left_on),
-                    Value::from(left_reason),
-                    Value::Int(now_ms),
-                ],
+                &params,
             )?;
             (id, true)
         }
