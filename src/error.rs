@@ -116,6 +116,20 @@ error_codes! {
     PinFormatInvalid = 3101, "pin_format_invalid",
         "PIN 碼格式錯誤：應為 6 至 8 碼英文字母或數字", "The PIN must be 6 to 8 letters or digits";
 
+    // ---- 4000–4999 PKI ----
+    /// A certificate does not parse (truncated, not DER, not X.509).
+    CertificateMalformed = 4001, "certificate_malformed",
+        "憑證格式錯誤", "The certificate is malformed";
+    /// The signature algorithm is not one this PKI accepts.
+    SignatureAlgorithmUnsupported = 4002, "signature_algorithm_unsupported",
+        "不支援的簽章演算法", "The signature algorithm is not supported";
+    /// The public key type, curve or size is not accepted.
+    PublicKeyUnsupported = 4003, "public_key_unsupported",
+        "不支援的公開金鑰（類型、曲線或長度）", "The public key type, curve or size is not supported";
+    /// A signature does not verify.
+    SignatureInvalid = 4004, "signature_invalid",
+        "簽章驗證失敗", "The signature does not verify";
+
     // ---- 5000–5499 authentication ----
     /// The NHI card has not been registered for online services (or its registration is not confirmed).
     NhiCardNotRegistered = 5001, "nhi_card_not_registered",

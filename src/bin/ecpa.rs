@@ -49,10 +49,24 @@ enum Command {
         #[arg(long)]
         db: Option<PathBuf>,
     },
+    /// Certificates (MOICA profile).
+    Cert {
+        #[command(subcommand)]
+        command: CertCommand,
+    },
     /// National IDs and resident certificate numbers.
     Id {
         #[command(subcommand)]
         command: IdCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CertCommand {
+    /// Shows a certificate's MOICA-profile fields (DER or PEM).
+    Show {
+        /// The certificate file.
+        file: PathBuf,
     },
 }
 
@@ -91,6 +105,9 @@ fn main() -> ExitCode {
         Command::Id {
             command: IdCommand::Check { ids },
         } => id_check(out, &ids),
+        Command::Cert {
+            command: CertCommand::Show { file },
+        } => cert_show(out, &file),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -141,6 +158,62 @@ fn demo(out: Output, db: Option<PathBuf>) -> Result<u8, Failure> {
                 &format!("Done: {} steps. Database: {db}; mail sent: {mail}", summary.steps),
             )
         );
+    }
+    Ok(0)
+}
+
+fn cert_show(out: Output, file: &std::path::Path) -> Result<u8, Failure> {
+    let bytes = std::fs::read(file).map_err(|e| Failure {
+        exit: 2,
+        error: Error::from(e),
+    })?;
+    let p = ecpa::pki::Certificate::parse(&bytes)?.profile()?;
+    let mut stdout = std::io::stdout().lock();
+    if out.json {
+        let _ = writeln!(stdout, "{}", serde_json::to_string(&p).unwrap_or_default());
+        return Ok(0);
+    }
+    let l = |zh: &'static str, en: &'static str| out.lang.pick(zh, en);
+    let none = l("（無）", "(none)");
+    let list = |v: &[String]| if v.is_empty() { none.to_owned() } else { v.join(", ") };
+    let purpose = match p.purpose {
+        ecpa::pki::Purpose::Ca => l("憑證機構", "certification authority"),
+        ecpa::pki::Purpose::Signing => l("簽章用（登入使用此張）", "signing (used for login)"),
+        ecpa::pki::Purpose::Encryption => l("加密用", "encryption"),
+        ecpa::pki::Purpose::Unspecified => l("未指定", "unspecified"),
+    };
+    let rows = [
+        (l("主體", "subject"), p.subject.clone()),
+        (l("簽發者", "issuer"), p.issuer.clone()),
+        (l("序號", "serial"), p.serial.clone()),
+        (
+            l("主體序號屬性", "subject serialNumber"),
+            p.subject_serial_number.clone().unwrap_or_else(|| none.into()),
+        ),
+        (
+            l("身分證末四碼", "ID last four digits"),
+            p.id_last_four.clone().unwrap_or_else(|| none.into()),
+        ),
+        (l("有效期間起", "valid from"), p.not_before.clone()),
+        (l("有效期間迄", "valid until"), p.not_after.clone()),
+        (l("用途", "purpose"), purpose.to_owned()),
+        (l("憑證政策", "policies"), list(&p.policies)),
+        (l("公開金鑰", "public key"), p.public_key.clone()),
+        (l("CRL 發布點", "CRL distribution points"), list(&p.crl_urls)),
+        (l("OCSP", "OCSP"), list(&p.ocsp_urls)),
+        (l("簽發者憑證位置", "issuer certificate URLs"), list(&p.ca_issuer_urls)),
+        (
+            l("主體金鑰識別碼", "subject key ID"),
+            p.subject_key_id.clone().unwrap_or_else(|| none.into()),
+        ),
+        (
+            l("簽發者金鑰識別碼", "authority key ID"),
+            p.authority_key_id.clone().unwrap_or_else(|| none.into()),
+        ),
+        (l("SHA-256 指紋", "SHA-256 fingerprint"), p.sha256_fingerprint.clone()),
+    ];
+    for (k, v) in rows {
+        let _ = writeln!(stdout, "{k}: {v}");
     }
     Ok(0)
 }

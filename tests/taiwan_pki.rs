@@ -1,0 +1,111 @@
+//! The real Taiwan CA certificates: the traps of DOMAIN.md "Certificates and trust".
+
+#[path = "support/vectors.rs"]
+mod vectors;
+
+use ecpa::ErrorCode;
+use ecpa::pki::{Certificate, KeyKind, Purpose};
+
+fn cert(name: &str) -> Option<Certificate> {
+    let dir = vectors::dir("taiwan-pki")?;
+    let bytes = std::fs::read(dir.join(name)).expect("reads");
+    Some(Certificate::parse(&bytes).unwrap_or_else(|e| panic!("{name}: {e}")))
+}
+
+#[test]
+fn grca_g1_and_g2_share_a_name_but_not_a_key() {
+    let (Some(g1), Some(g2)) = (cert("GRCA-G1.pem"), cert("GRCA-G2.pem")) else {
+        return;
+    };
+    assert_eq!(g1.subject(), "C=TW, O=Government Root Certification Authority");
+    assert_eq!(g1.subject_der(), g2.subject_der(), "same name");
+    assert_ne!(
+        g1.public_key().expect("key"),
+        g2.public_key().expect("key"),
+        "different keys"
+    );
+    assert_eq!(g2.public_key().expect("key").kind(), KeyKind::Rsa { bits: 4096 });
+    assert!(g1.is_self_issued() && g2.is_self_issued());
+}
+
+#[test]
+fn moica_g2_is_signed_by_grca_g2_and_not_g1() {
+    let (Some(g1), Some(g2), Some(moica)) = (cert("GRCA-G1.pem"), cert("GRCA-G2.pem"), cert("MOICA-G2.pem")) else {
+        return;
+    };
+    assert_eq!(moica.subject(), "C=TW, O=行政院, OU=內政部憑證管理中心");
+    assert_eq!(
+        moica.issuer_der(),
+        g1.subject_der(),
+        "its issuer name matches both roots"
+    );
+    moica
+        .verify_signed_by(g2.public_key().expect("key"))
+        .expect("GRCA G2 signed MOICA G2");
+    let wrong = moica
+        .verify_signed_by(g1.public_key().expect("key"))
+        .expect_err("G1 did not");
+    assert_eq!(wrong.code(), ErrorCode::SignatureInvalid);
+    assert_eq!(
+        moica.authority_key_id(),
+        g2.subject_key_id(),
+        "key identifiers tell the roots apart"
+    );
+    assert_eq!(moica.purpose(), Purpose::Ca);
+}
+
+#[test]
+fn moica_g3_shares_moica_g2s_name_and_chains_to_neither_root_we_have() {
+    let (Some(g1), Some(g2), Some(m2), Some(m3)) = (
+        cert("GRCA-G1.pem"),
+        cert("GRCA-G2.pem"),
+        cert("MOICA-G2.pem"),
+        cert("MOICA-G3.pem"),
+    ) else {
+        return;
+    };
+    assert_eq!(m3.subject_der(), m2.subject_der(), "MOICA intermediates share one name");
+    for root in [&g1, &g2] {
+        assert_eq!(
+            m3.verify_signed_by(root.public_key().expect("key"))
+                .expect_err("not this root")
+                .code(),
+            ErrorCode::SignatureInvalid
+        );
+    }
+    let der = cert("MOICA-G3.cer").expect("DER form");
+    assert_eq!(der.der(), m3.der(), "the DER and PEM files hold the same certificate");
+}
+
+#[test]
+fn synthetic_user_has_the_moica_end_entity_shape() {
+    let (Some(ca), Some(user)) = (cert("synthetic-test-ca.pem"), cert("synthetic-test-user.pem")) else {
+        return;
+    };
+    user.verify_signed_by(ca.public_key().expect("key"))
+        .expect("the test CA signed the test user");
+    assert_eq!(user.subject_serial_number().as_deref(), Some("0000000000000000"));
+    assert_eq!(user.purpose(), Purpose::Signing);
+    assert_eq!(user.basic_constraints(), Some((false, None)));
+    let p = user.profile().expect("profile");
+    assert_eq!(p.subject, "serialNumber=0000000000000000, CN=Test User, C=TW");
+    assert!(p.sha256_fingerprint.len() == 95);
+}
+
+#[test]
+fn malformed_input_is_an_error_never_a_panic() {
+    let Some(user) = cert("synthetic-test-user.pem") else {
+        return;
+    };
+    let der = user.der().to_vec();
+    for cut in [0, 1, 10, der.len() / 2, der.len() - 1] {
+        let e = Certificate::from_der(&der[..cut]).expect_err("truncated");
+        assert_eq!(e.code(), ErrorCode::CertificateMalformed);
+    }
+    for i in (0..der.len()).step_by(7) {
+        let mut flipped = der.clone();
+        flipped[i] ^= 0x5a;
+        // Either it no longer parses, or it parses and its signature no longer verifies.
+        let _ = Certificate::from_der(&flipped).map(|c| c.profile());
+    }
+}
