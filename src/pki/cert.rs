@@ -116,7 +116,7 @@ pub struct Certificate {
 }
 
 /// Decodes an attribute value of any of the directory string types.
-fn string_value(any: &der::Any) -> Option<String> {
+pub(crate) fn string_value(any: &der::Any) -> Option<String> {
     let bytes = any.value();
     match any.tag() {
         Tag::Utf8String | Tag::PrintableString | Tag::Ia5String | Tag::VisibleString | Tag::NumericString => {
@@ -175,7 +175,7 @@ fn uri(g: &GeneralName) -> Option<String> {
     }
 }
 
-fn time(t: &x509_cert::time::Time) -> Result<OffsetDateTime> {
+pub(crate) fn time(t: &x509_cert::time::Time) -> Result<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp(t.to_unix_duration().as_secs() as i64)
         .map_err(|_| malformed("time out of range"))
 }
@@ -201,7 +201,7 @@ pub fn pem_blocks(bytes: &[u8], label: &str) -> Result<Vec<Vec<u8>>> {
 }
 
 /// The byte range of the first element inside the outer SEQUENCE: what the signature covers.
-fn signed_range(der: &[u8]) -> Result<std::ops::Range<usize>> {
+pub(crate) fn signed_range(der: &[u8]) -> Result<std::ops::Range<usize>> {
     let mut r = SliceReader::new(der).map_err(|_| malformed("empty"))?;
     let outer = der::Header::decode(&mut r).map_err(|_| malformed("outer header"))?;
     if outer.tag() != Tag::Sequence {
