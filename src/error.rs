@@ -150,6 +150,9 @@ error_codes! {
     /// The path breaks a constraint (basicConstraints, pathLen, name constraints, critical extension, names).
     PathInvalid = 4016, "path_invalid",
         "憑證路徑不符合限制", "The certificate path breaks a constraint";
+    /// The leaf does not carry the name it was expected for (a TLS peer's DNS name or IP address).
+    PeerNameMismatch = 4017, "peer_name_mismatch",
+        "憑證名稱與對象不符", "The certificate is not valid for the expected name";
     /// A CRL does not parse or carries what we cannot process.
     CrlMalformed = 4020, "crl_malformed",
         "憑證廢止清冊格式錯誤", "The CRL is malformed";

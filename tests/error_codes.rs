@@ -33,6 +33,7 @@ const TABLE: &[(u32, &str)] = &[
     (4014, "policy_not_acceptable"),
     (4015, "key_usage_invalid"),
     (4016, "path_invalid"),
+    (4017, "peer_name_mismatch"),
     (4020, "crl_malformed"),
     (4021, "crl_stale"),
     (4022, "crl_signature_invalid"),

@@ -6,5 +6,5 @@ pub mod path;
 mod sig;
 
 pub use cert::{Certificate, CertificateProfile, KeyUsages, Purpose};
-pub use path::{Crl, TrustAnchor, ValidatedPath, ValidationOptions, Validator};
+pub use path::{Crl, PeerName, TrustAnchor, ValidatedPath, ValidationOptions, Validator};
 pub use sig::{Hash, KeyKind, PublicKey, SignatureAlgorithm, oids};

@@ -92,6 +92,8 @@ const KNOWN_CRL_EXTENSIONS: &[&str] = &[
 ];
 const KNOWN_ENTRY_EXTENSIONS: &[&str] = &["2.5.29.21", "2.5.29.24"]; // reasonCode, invalidityDate
 
+/// Most name-against-constraint comparisons for one certificate (pathological inputs).
+const MAX_NAME_CHECKS: usize = 1 << 20;
 /// Longest path tried (certificates below the anchor).
 const MAX_DEPTH: usize = 10;
 /// Most candidate issuers examined for one validation, so that no input makes it hang.
@@ -167,7 +169,8 @@ pub struct Crl {
     entries: Vec<(Vec<u8>, bool, bool)>,
     idp: Option<IssuingDistributionPoint>,
     delta: bool,
-    unknown_critical: bool,
+    /// An unknown critical extension, or cRLNumber missing or critical (RFC 5280 §5.2.3).
+    bad_extensions: bool,
 }
 
 fn crl_malformed(what: impl std::fmt::Display) -> Error {
@@ -199,7 +202,7 @@ impl Crl {
             }
             entries.push((r.serial_number.as_bytes().to_vec(), unknown, remove));
         }
-        let (mut idp, mut delta, mut unknown_critical) = (None, false, false);
+        let (mut idp, mut delta, mut unknown_critical, mut number) = (None, false, false, false);
         for ext in list.crl_extensions.iter().flatten() {
             match ext.extn_id.to_string().as_str() {
                 "2.5.29.28" => {
@@ -209,6 +212,10 @@ impl Crl {
                     )
                 }
                 "2.5.29.27" => delta = true,
+                "2.5.29.20" => {
+                    number = true;
+                    unknown_critical |= ext.critical;
+                }
                 _ => unknown_critical |= ext.critical && !known(KNOWN_CRL_EXTENSIONS, &ext.extn_id),
             }
         }
@@ -221,7 +228,7 @@ impl Crl {
             entries,
             idp,
             delta,
-            unknown_critical,
+            bad_extensions: unknown_critical || !number,
             inner,
         })
     }
@@ -284,6 +291,19 @@ pub struct ValidationOptions {
     pub key_usage: KeyUsages,
     /// Extended key usages the leaf must allow, if it has an extKeyUsage extension.
     pub ext_key_usage: Vec<Oid>,
+    /// A name the leaf must carry in its subjectAltName (for TLS peers; logins leave it `None`).
+    pub peer_name: Option<PeerName>,
+    /// The most intermediates a path may hold (`None`: up to the builder's own limit).
+    pub max_intermediates: Option<usize>,
+}
+
+/// A name the leaf must be valid for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeerName {
+    /// A DNS name, matched against dNSName entries (a wildcard covers one left-most label).
+    Dns(String),
+    /// An IP address, matched against iPAddress entries.
+    Ip(std::net::IpAddr),
 }
 
 impl ValidationOptions {
@@ -295,6 +315,8 @@ impl ValidationOptions {
             crls: Vec::new(),
             key_usage: KeyUsages::default(),
             ext_key_usage: Vec::new(),
+            peer_name: None,
+            max_intermediates: None,
         }
     }
 
@@ -739,6 +761,17 @@ fn ip_within(name: &[u8], base: &[u8]) -> bool {
     }
 }
 
+/// Whether a wildcard dNSName could stand for a name inside `base` (CVE-2025-61727).
+fn wildcard_may_hit(name: &GeneralName, base: &GeneralName) -> bool {
+    match (name, base) {
+        (GeneralName::DnsName(n), GeneralName::DnsName(b)) => n.as_str().strip_prefix("*.").is_some_and(|rest| {
+            let b = b.as_str().to_ascii_lowercase();
+            b.ends_with(&format!(".{}", rest.to_ascii_lowercase()))
+        }),
+        _ => false,
+    }
+}
+
 /// Whether `name` is within `base`, or `None` if they are of different types.
 fn within(name: &GeneralName, base: &GeneralName) -> Option<bool> {
     use GeneralName as G;
@@ -767,7 +800,15 @@ impl NameState {
         if self.permitted.is_empty() && self.excluded.is_empty() {
             return Ok(());
         }
-        for name in constrained_names(cert)? {
+        let names = constrained_names(cert)?;
+        let subtrees = self.excluded.len() + self.permitted.iter().map(Vec::len).sum::<usize>();
+        if names.len().saturating_mul(subtrees) > MAX_NAME_CHECKS {
+            return Err(invalid(
+                "名稱限制檢查過多",
+                "too many names against too many name constraints",
+            ));
+        }
+        for name in names {
             for set in &self.permitted {
                 let verdicts: Vec<bool> = set.iter().filter_map(|t| within(&name, &t.base)).collect();
                 if !verdicts.is_empty() && !verdicts.contains(&true) {
@@ -777,7 +818,11 @@ impl NameState {
                     ));
                 }
             }
-            if self.excluded.iter().any(|t| within(&name, &t.base) == Some(true)) {
+            if self
+                .excluded
+                .iter()
+                .any(|t| within(&name, &t.base) == Some(true) || wildcard_may_hit(&name, &t.base))
+            {
                 return Err(invalid(
                     "名稱在排除的名稱範圍內",
                     "name constraints: a name is excluded",
@@ -788,6 +833,7 @@ impl NameState {
     }
 
     fn add(&mut self, nc: NameConstraints) {
+        // Empty lists are rejected by check_profile before this.
         if let Some(p) = nc.permitted_subtrees {
             self.permitted.push(p);
         }
@@ -798,6 +844,8 @@ impl NameState {
 }
 
 fn check_validity(cert: &Certificate, at: OffsetDateTime) -> Result<()> {
+    // Validity is encoded in whole seconds: compare at that granularity.
+    let at = at.replace_nanosecond(0).unwrap_or(at);
     let who = cert.subject();
     if at < cert.not_before()? {
         return Err(fail(
@@ -834,6 +882,15 @@ impl Validator {
         let mut tree = PolicyTree::new();
         let mut names = NameState::default();
         let mut issuer: &Certificate = anchor;
+        check_profile(anchor, Role::Anchor, opts)?;
+        check_validity(anchor, opts.at)?;
+        if let Some(nc) = extension::<NameConstraints>(anchor, oids::NAME_CONSTRAINTS)? {
+            names.add(nc);
+        }
+        let logical = certs[..n - 1].iter().filter(|c| !c.is_self_issued()).count();
+        if opts.max_intermediates.is_some_and(|m| logical > m) {
+            return Err(invalid("中繼憑證過多", "more intermediates than allowed"));
+        }
         for (idx, &cert) in certs.iter().enumerate() {
             let i = idx + 1;
             let last = i == n;
@@ -842,12 +899,7 @@ impl Validator {
                 return Err(invalid("簽發者名稱不相符", "name chaining: issuer name differs"));
             }
             check_validity(cert, opts.at)?;
-            if let Some(c) = cert.critical_extensions().iter().find(|c| !known(KNOWN_EXTENSIONS, c)) {
-                return Err(invalid(
-                    &format!("無法處理的重要延伸欄位 {c}"),
-                    &format!("unknown critical extension {c}"),
-                ));
-            }
+            check_profile(cert, if last { Role::Leaf } else { Role::Ca }, opts)?;
             if !opts.crls.is_empty() {
                 let above: Vec<&Certificate> = path[path.len() - i..].to_vec();
                 self.check_revocation(cert, &above, opts, depth)?;
@@ -999,8 +1051,8 @@ impl Validator {
                 err = e;
                 continue;
             }
-            if crl.unknown_critical {
-                err = crl_malformed("unknown critical CRL extension");
+            if crl.bad_extensions {
+                err = crl_malformed("CRL extensions: unknown critical, or cRLNumber missing or critical");
                 continue;
             }
             if crl.this_update > opts.at || crl.next_update.is_some_and(|n| n < opts.at) {
@@ -1141,10 +1193,7 @@ fn check_leaf_usage(leaf: &Certificate, opts: &ValidationOptions) -> Result<()> 
         }
     }
     if let Some(eku) = leaf.ext_key_usage()
-        && opts
-            .ext_key_usage
-            .iter()
-            .any(|p| !eku.contains(p) && !eku.contains(&oids::ANY_EKU))
+        && opts.ext_key_usage.iter().any(|p| !eku.contains(p))
     {
         return Err(fail(
             ErrorCode::KeyUsageInvalid,
@@ -1152,5 +1201,283 @@ fn check_leaf_usage(leaf: &Certificate, opts: &ValidationOptions) -> Result<()> 
             "the leaf's extKeyUsage lacks a required purpose",
         ));
     }
+    if let Some(peer) = &opts.peer_name {
+        check_peer_name(leaf, peer)?;
+    }
     Ok(())
+}
+
+fn dns_matches(pattern: &str, name: &str) -> bool {
+    let (pattern, name) = (pattern.to_ascii_lowercase(), name.to_ascii_lowercase());
+    let name = name.strip_suffix('.').unwrap_or(&name);
+    match pattern.strip_prefix("*.") {
+        Some(rest) => name
+            .split_once('.')
+            .is_some_and(|(label, tail)| !label.is_empty() && tail == rest && rest.contains('.')),
+        None => !pattern.contains('*') && pattern == name,
+    }
+}
+
+fn check_peer_name(leaf: &Certificate, peer: &PeerName) -> Result<()> {
+    let san = extension::<SubjectAltName>(leaf, oids::SAN)?
+        .map(|s| s.0)
+        .unwrap_or_default();
+    let found = san.iter().any(|g| match (g, peer) {
+        (GeneralName::DnsName(d), PeerName::Dns(n)) => dns_matches(d.as_str(), n),
+        (GeneralName::IpAddress(a), PeerName::Ip(ip)) => match ip {
+            std::net::IpAddr::V4(v4) => a.as_bytes() == v4.octets(),
+            std::net::IpAddr::V6(v6) => a.as_bytes() == v6.octets(),
+        },
+        _ => false,
+    });
+    if found {
+        Ok(())
+    } else {
+        let want = match peer {
+            PeerName::Dns(n) => n.clone(),
+            PeerName::Ip(ip) => ip.to_string(),
+        };
+        Err(fail(
+            ErrorCode::PeerNameMismatch,
+            format!("憑證不適用於 {want}"),
+            format!("the certificate is not valid for {want}"),
+        ))
+    }
+}
+
+/// Where a certificate sits on the path, for the profile checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Anchor,
+    Ca,
+    Leaf,
+}
+
+/// A dNSName as RFC 5280 allows it in a certificate: letters, digits and hyphens in dot-separated
+/// labels, a wildcard only as a whole left-most label.
+fn valid_dns(name: &str, wildcard_ok: bool) -> bool {
+    let labels: Vec<&str> = name.split('.').collect();
+    !name.is_empty()
+        && labels.iter().enumerate().all(|(i, l)| {
+            (i == 0 && wildcard_ok && *l == "*" && labels.len() > 2)
+                || (!l.is_empty()
+                    && l.len() <= 63
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        })
+}
+
+fn valid_mailbox(addr: &str) -> bool {
+    matches!(addr.split_once('@'), Some((local, domain)) if !local.is_empty() && !domain.contains('@') && valid_dns(domain, false))
+}
+
+fn valid_constraint(base: &GeneralName) -> bool {
+    match base {
+        GeneralName::DnsName(d) => d.as_str().is_empty() || valid_dns(d.as_str(), false),
+        GeneralName::Rfc822Name(m) => {
+            let m = m.as_str();
+            if m.contains('@') {
+                valid_mailbox(m)
+            } else {
+                valid_dns(m.strip_prefix('.').unwrap_or(m), false)
+            }
+        }
+        GeneralName::IpAddress(ip) => {
+            let b = ip.as_bytes();
+            (b.len() == 8 || b.len() == 32) && {
+                let mask = &b[b.len() / 2..];
+                let bits: Vec<bool> = mask
+                    .iter()
+                    .flat_map(|m| (0..8).rev().map(move |i| m >> i & 1 == 1))
+                    .collect();
+                bits.windows(2).all(|w| w[0] || !w[1])
+            }
+        }
+        _ => true,
+    }
+}
+
+/// The RFC 5280 §4 profile checks that §6.1 does not make, for the role the certificate plays;
+/// with a peer name (a TLS server), also the CA/Browser Forum rules for the leaf.
+fn check_profile(cert: &Certificate, role: Role, opts: &ValidationOptions) -> Result<()> {
+    use super::cert::oids as c;
+    let who = cert.subject();
+    let bad = |zh: &str, en: &str| invalid(&format!("{who}：{zh}"), &format!("{who}: {en}"));
+    let critical = |oid: &Oid| cert.critical_extensions().contains(oid);
+    let tls = opts.peer_name.is_some();
+    if let Some(x) = cert.critical_extensions().iter().find(|x| !known(KNOWN_EXTENSIONS, x)) {
+        return Err(bad(
+            &format!("無法處理的重要延伸欄位 {x}"),
+            &format!("unknown critical extension {x}"),
+        ));
+    }
+    if let super::sig::KeyKind::Rsa { bits } = cert.public_key()?.kind()
+        && bits % 8 != 0
+    {
+        return Err(fail(
+            ErrorCode::PublicKeyUnsupported,
+            who.clone(),
+            format!("{who}: RSA modulus of {bits} bits"),
+        ));
+    }
+    if critical(&c::SKI) || critical(&c::AKI) || critical(&c::AIA) {
+        return Err(bad("SKI、AKI、AIA 不得為重要", "SKI, AKI and AIA must not be critical"));
+    }
+    if cert.ext_key_usage().is_some_and(<[Oid]>::is_empty) {
+        return Err(bad("延伸金鑰用途為空", "empty extKeyUsage"));
+    }
+    let aki = extension::<x509_cert::ext::pkix::AuthorityKeyIdentifier>(cert, c::AKI)?;
+    if let Some(a) = &aki
+        && (a.authority_cert_issuer.is_some() != a.authority_cert_serial_number.is_some()
+            || (role == Role::Anchor && a.authority_cert_issuer.is_some()))
+    {
+        return Err(bad(
+            "AKI 欄位不一致",
+            "authorityKeyIdentifier issuer and serial must go together",
+        ));
+    }
+    if role == Role::Anchor {
+        let key_id = aki.as_ref().map(|a| a.key_identifier.as_ref().map(|k| k.as_bytes()));
+        if cert.is_self_issued() && key_id.is_some_and(|k| k != cert.subject_key_id()) {
+            return Err(bad("AKI 與 SKI 不符", "a self-signed anchor's AKI must be its SKI"));
+        }
+        if tls && cert.ext_key_usage().is_some() {
+            return Err(bad(
+                "根憑證不得有延伸金鑰用途",
+                "a root must not carry extKeyUsage (CA/B Forum)",
+            ));
+        }
+    } else {
+        if cert.serial().iter().all(|b| *b == 0) {
+            return Err(bad("序號為零", "serial number is zero"));
+        }
+        if aki.as_ref().and_then(|a| a.key_identifier.as_ref()).is_none() {
+            return Err(bad("缺少 AKI", "no authorityKeyIdentifier keyIdentifier"));
+        }
+    }
+    if let Some(nc) = extension::<NameConstraints>(cert, oids::NAME_CONSTRAINTS)? {
+        let empty = |t: &Option<Vec<GeneralSubtree>>| t.as_ref().is_some_and(Vec::is_empty);
+        if role == Role::Leaf
+            || !critical(&oids::NAME_CONSTRAINTS)
+            || (nc.permitted_subtrees.is_none() && nc.excluded_subtrees.is_none())
+            || empty(&nc.permitted_subtrees)
+            || empty(&nc.excluded_subtrees)
+        {
+            return Err(bad(
+                "名稱限制不正確",
+                "nameConstraints misplaced, not critical or empty",
+            ));
+        }
+        if !nc
+            .permitted_subtrees
+            .iter()
+            .chain(nc.excluded_subtrees.iter())
+            .flatten()
+            .all(|t| valid_constraint(&t.base))
+        {
+            return Err(bad("名稱限制格式錯誤", "malformed name constraint"));
+        }
+    }
+    let san = extension::<SubjectAltName>(cert, oids::SAN)?;
+    if cert.subject_name().is_empty() && (role != Role::Leaf || !san.as_ref().is_some_and(|_| critical(&oids::SAN))) {
+        return Err(bad(
+            "主體名稱為空",
+            "empty subject (allowed only on a leaf with a critical subjectAltName)",
+        ));
+    }
+    for g in san.iter().flat_map(|s| s.0.iter()) {
+        let ok = match g {
+            GeneralName::DnsName(d) => valid_dns(d.as_str(), true),
+            GeneralName::Rfc822Name(m) => valid_mailbox(m.as_str()),
+            GeneralName::IpAddress(ip) => matches!(ip.as_bytes().len(), 4 | 16),
+            _ => true,
+        };
+        if !ok {
+            return Err(bad("主體別名格式錯誤", "malformed subjectAltName entry"));
+        }
+    }
+    match role {
+        Role::Anchor | Role::Ca => {
+            if !is_ca(cert) {
+                return Err(bad("不是憑證機構（basicConstraints）", "not a CA (basicConstraints)"));
+            }
+            if cert.subject_key_id().is_none() {
+                return Err(bad("憑證機構缺少 SKI", "a CA without subjectKeyIdentifier"));
+            }
+            if cert.key_usage().is_some_and(|k| !k.key_cert_sign) {
+                return Err(fail(
+                    ErrorCode::KeyUsageInvalid,
+                    format!("{who} 的金鑰用途不含 keyCertSign"),
+                    format!("{who}'s keyUsage lacks keyCertSign"),
+                ));
+            }
+        }
+        Role::Leaf => {
+            if cert.key_usage().is_some_and(|k| k.key_cert_sign != is_ca(cert)) {
+                return Err(bad(
+                    "非憑證機構卻有 keyCertSign",
+                    "keyCertSign and basicConstraints cA disagree",
+                ));
+            }
+            if tls {
+                check_tls_leaf(cert, san.as_ref().map(|s| s.0.as_slice()).unwrap_or_default())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The CA/Browser Forum rules for a TLS server's certificate that we apply with a peer name.
+fn check_tls_leaf(cert: &Certificate, san: &[GeneralName]) -> Result<()> {
+    let who = cert.subject();
+    let bad = |en: &str| invalid(&format!("{who}：不符 TLS 伺服器憑證規範"), &format!("{who}: {en}"));
+    if cert.ext_key_usage().is_some_and(|e| e.contains(&oids::ANY_EKU)) {
+        return Err(bad("anyExtendedKeyUsage on a TLS server certificate"));
+    }
+    if cert.critical_extensions().contains(&super::cert::oids::EXT_KEY_USAGE) {
+        return Err(bad("extKeyUsage must not be critical"));
+    }
+    if cert.critical_extensions().contains(&oids::SAN) && !cert.subject_name().is_empty() {
+        return Err(bad("subjectAltName must not be critical when the subject is not empty"));
+    }
+    for a in cert.subject_name().as_ref().iter().flat_map(|r| r.as_ref().iter()) {
+        if a.oid.to_string() != "2.5.4.3" {
+            continue;
+        }
+        let cn = string_value(&a.value).unwrap_or_default();
+        if !cn_consistent(&cn, san) {
+            return Err(bad(
+                "the common name is not written as one of the subjectAltName entries",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether a TLS server's common name agrees with its subjectAltName (CA/B Forum 7.1.4.3, as far
+/// as it can be checked without rejecting ordinary certificates): a CN that is an IP address in
+/// any notation must be the canonical text of an iPAddress entry; a CN that names a dNSName entry
+/// must spell it exactly; a CN must be ASCII (A-labels, not Unicode).
+fn cn_consistent(cn: &str, san: &[GeneralName]) -> bool {
+    let ip_like = !cn.is_empty()
+        && cn
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() || b == b'.' || b == b':' || b == b'x' || b == b'X')
+        && (cn.contains(':') || cn.bytes().filter(|b| *b == b'.').count() == 3 || cn.starts_with("0x"));
+    if ip_like {
+        return cn.parse::<std::net::IpAddr>().is_ok_and(|addr| {
+            addr.to_string() == cn
+                && san.iter().any(|g| match (g, addr) {
+                    (GeneralName::IpAddress(ip), std::net::IpAddr::V4(v)) => ip.as_bytes() == v.octets(),
+                    (GeneralName::IpAddress(ip), std::net::IpAddr::V6(v)) => ip.as_bytes() == v.octets(),
+                    _ => false,
+                })
+        });
+    }
+    cn.is_ascii()
+        && !san.iter().any(|g| match g {
+            GeneralName::DnsName(d) => d.as_str().eq_ignore_ascii_case(cn) && d.as_str() != cn,
+            _ => false,
+        })
 }
