@@ -109,3 +109,82 @@ fn malformed_input_is_an_error_never_a_panic() {
         let _ = Certificate::from_der(&flipped).map(|c| c.profile());
     }
 }
+
+mod path {
+    use super::cert;
+    use ecpa::ErrorCode;
+    use ecpa::pki::{TrustAnchor, ValidationOptions, Validator};
+    use time::macros::datetime;
+
+    fn at() -> ValidationOptions {
+        ValidationOptions::login(datetime!(2026-01-01 0:00 UTC))
+    }
+
+    #[test]
+    fn moica_g2_validates_through_grca_g2_not_g1() {
+        let (Some(g1), Some(g2), Some(moica)) = (cert("GRCA-G1.pem"), cert("GRCA-G2.pem"), cert("MOICA-G2.pem")) else {
+            return;
+        };
+        let both = Validator::new(vec![TrustAnchor::new(g1.clone()), TrustAnchor::new(g2.clone())]);
+        let path = both.validate(&moica, &at()).expect("MOICA G2 validates");
+        assert_eq!(path.certificates.len(), 2);
+        assert_eq!(
+            path.anchor().der(),
+            g2.der(),
+            "the anchor is GRCA G2, not G1 of the same name"
+        );
+        assert_eq!(
+            path.subjects(),
+            [
+                "C=TW, O=行政院, OU=內政部憑證管理中心",
+                "C=TW, O=Government Root Certification Authority"
+            ]
+        );
+        // Again, from the cache of verified links: same answer.
+        assert_eq!(both.validate(&moica, &at()).expect("again").anchor().der(), g2.der());
+
+        let only_g1 = Validator::new(vec![TrustAnchor::new(g1)]);
+        let e = only_g1
+            .validate(&moica, &at())
+            .expect_err("G1's key did not sign MOICA G2");
+        assert_eq!(e.code(), ErrorCode::UnknownIssuer);
+    }
+
+    #[test]
+    fn moica_g3_has_no_anchor_here() {
+        let (Some(g1), Some(g2), Some(m3)) = (cert("GRCA-G1.pem"), cert("GRCA-G2.pem"), cert("MOICA-G3.pem")) else {
+            return;
+        };
+        let v = Validator::new(vec![TrustAnchor::new(g1), TrustAnchor::new(g2)]);
+        assert_eq!(
+            v.validate(&m3, &at()).expect_err("no GRCA G3").code(),
+            ErrorCode::UnknownIssuer
+        );
+    }
+
+    #[test]
+    fn validity_and_policy_are_checked() {
+        let (Some(g2), Some(moica)) = (cert("GRCA-G2.pem"), cert("MOICA-G2.pem")) else {
+            return;
+        };
+        let v = Validator::new(vec![TrustAnchor::new(g2)]);
+        let mut late = at();
+        late.at = datetime!(2040-01-01 0:00 UTC);
+        assert_eq!(
+            v.validate(&moica, &late).expect_err("expired").code(),
+            ErrorCode::CertificateExpired
+        );
+        let mut early = at();
+        early.at = datetime!(2000-01-01 0:00 UTC);
+        assert_eq!(
+            v.validate(&moica, &early).expect_err("not yet").code(),
+            ErrorCode::CertificateNotYetValid
+        );
+        let mut other = at();
+        other.required_policy = Some("2.16.886.101.0.3.1".parse().expect("OID"));
+        assert_eq!(
+            v.validate(&moica, &other).expect_err("policy").code(),
+            ErrorCode::PolicyNotAcceptable
+        );
+    }
+}
