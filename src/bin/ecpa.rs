@@ -68,6 +68,26 @@ enum CertCommand {
         /// The certificate file.
         file: PathBuf,
     },
+    /// Validates a certificate's path to trust anchors (RFC 5280): exit 0 valid, 1 invalid.
+    Verify {
+        /// The certificate to validate (DER or PEM).
+        leaf: PathBuf,
+        /// Trust anchors: files (PEM bundles or DER) or directories of them.
+        #[arg(long, required = true, num_args = 1..)]
+        anchors: Vec<PathBuf>,
+        /// Intermediate certificates: files or directories.
+        #[arg(long, num_args = 1..)]
+        intermediates: Vec<PathBuf>,
+        /// CRLs (PEM or DER): files or directories; with any, revocation is checked.
+        #[arg(long, num_args = 1..)]
+        crl: Vec<PathBuf>,
+        /// Validation time, RFC 3339 (default: now).
+        #[arg(long)]
+        at: Option<String>,
+        /// The policy OID the path must carry, or `any`.
+        #[arg(long, default_value = "2.16.886.101.0.3.3")]
+        policy: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -108,6 +128,17 @@ fn main() -> ExitCode {
         Command::Cert {
             command: CertCommand::Show { file },
         } => cert_show(out, &file),
+        Command::Cert {
+            command:
+                CertCommand::Verify {
+                    leaf,
+                    anchors,
+                    intermediates,
+                    crl,
+                    at,
+                    policy,
+                },
+        } => cert_verify(out, &leaf, &anchors, &intermediates, &crl, at.as_deref(), &policy),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -216,6 +247,98 @@ fn cert_show(out: Output, file: &std::path::Path) -> Result<u8, Failure> {
         let _ = writeln!(stdout, "{k}: {v}");
     }
     Ok(0)
+}
+
+/// A usage or I/O failure: exit 2.
+fn usage(error: Error) -> Failure {
+    Failure { exit: 2, error }
+}
+
+#[derive(Serialize)]
+struct VerifyResult {
+    valid: bool,
+    error_code: Option<u32>,
+    error: Option<String>,
+    message: Option<String>,
+    path: Vec<String>,
+}
+
+fn cert_verify(
+    out: Output,
+    leaf: &std::path::Path,
+    anchors: &[PathBuf],
+    intermediates: &[PathBuf],
+    crls: &[PathBuf],
+    at: Option<&str>,
+    policy: &str,
+) -> Result<u8, Failure> {
+    use ecpa::pki::{Certificate, Crl, TrustAnchor, ValidationOptions, Validator};
+    let leaf = Certificate::parse(&std::fs::read(leaf).map_err(|e| usage(e.into()))?).map_err(usage)?;
+    let mut trusted = Vec::new();
+    for a in anchors {
+        trusted.extend(TrustAnchor::load(a).map_err(usage)?);
+    }
+    let mut validator = Validator::new(trusted);
+    for i in intermediates {
+        validator.add_intermediates(ecpa::pki::path::load_certificates(i).map_err(usage)?);
+    }
+    let at = match at {
+        None => time::OffsetDateTime::now_utc(),
+        Some(t) => time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+            .map_err(|e| usage(Error::with(ErrorCode::DateInvalid, e.to_string(), e.to_string())))?,
+    };
+    let mut opts = ValidationOptions::at(at);
+    opts.required_policy = match policy {
+        "any" => None,
+        oid => Some(oid.parse().map_err(|_| {
+            usage(Error::with(
+                ErrorCode::FieldInvalid,
+                format!("政策 {oid}"),
+                format!("policy {oid}"),
+            ))
+        })?),
+    };
+    for c in crls {
+        opts.crls.extend(Crl::load(c).map_err(usage)?);
+    }
+    let result = validator.validate(&leaf, &opts);
+    let r = match &result {
+        Ok(path) => VerifyResult {
+            valid: true,
+            error_code: None,
+            error: None,
+            message: None,
+            path: path.subjects(),
+        },
+        Err(e) => VerifyResult {
+            valid: false,
+            error_code: Some(e.code().number()),
+            error: Some(e.code().name().to_owned()),
+            message: Some(e.message(out.lang)),
+            path: Vec::new(),
+        },
+    };
+    let mut stdout = std::io::stdout().lock();
+    if out.json {
+        let _ = writeln!(stdout, "{}", serde_json::to_string(&r).unwrap_or_default());
+    } else if r.valid {
+        let _ = writeln!(
+            stdout,
+            "{}",
+            out.lang.pick("憑證路徑有效：", "The certificate path is valid:")
+        );
+        for (i, s) in r.path.iter().enumerate() {
+            let _ = writeln!(stdout, "  {i}. {s}");
+        }
+    } else {
+        let _ = writeln!(
+            stdout,
+            "{} {}",
+            out.lang.pick("憑證路徑無效：", "The certificate path is invalid:"),
+            r.message.clone().unwrap_or_default()
+        );
+    }
+    Ok(if r.valid { 0 } else { 1 })
 }
 
 #[derive(Serialize)]
