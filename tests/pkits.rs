@@ -81,11 +81,18 @@ fn pkits_end_entities() {
         }
         match (&result, expect_valid) {
             (Ok(_), true) => valid += 1,
-            (Err(_), false) => invalid += 1,
+            (Err(e), false) => {
+                invalid += 1;
+                println!("rejected {name}: {}", e.code());
+            }
             (Ok(_), false) => wrong.push(format!("{name}: accepted")),
             (Err(e), true) => wrong.push(format!("{name}: {e} {:?}", e.detail().map(|d| d.en.clone()))),
         }
     }
+    assert!(
+        validator.cached_links() > 0,
+        "verified links to intermediates are cached"
+    );
     println!("PKITS: {valid} valid validated, {invalid} invalid rejected, {skipped} skipped, {known} known wrong");
     assert!(wrong.is_empty(), "{} wrong:\n{}", wrong.len(), wrong.join("\n"));
 }

@@ -9,12 +9,16 @@
 //! and an anchor counts only if its key verifies the link.
 //!
 //! What is checked: each link's signature (not an anchor's own self-signature; SHA-1 is refused
-//! on links), validity at a given time, name chaining, basicConstraints and pathLenConstraint,
-//! keyUsage keyCertSign on CAs, unknown critical extensions, the policy tree (policies,
-//! anyPolicy, mappings, policyConstraints, inhibitAnyPolicy), name constraints (directoryName,
-//! rfc822Name, dNSName, URI, iPAddress), the leaf's key usage and extended key usage if asked,
-//! and, if CRLs are given, revocation by complete, direct CRLs. Delta CRLs, indirect CRLs and
-//! CRLs limited to some reasons are not used.
+//! on links), validity at a given time (anchors' too), name chaining (names compared ignoring
+//! case and spaces), basicConstraints and pathLenConstraint, keyUsage keyCertSign on CAs,
+//! unknown critical extensions, the policy tree (policies, anyPolicy, mappings,
+//! policyConstraints, inhibitAnyPolicy), name constraints (directoryName, rfc822Name, dNSName,
+//! URI, iPAddress; an anchor's too), the leaf's key usage and extended key usage if asked, the
+//! RFC 5280 §4 profile rules a path depends on (key identifiers, criticality, well-formed names;
+//! see `check_profile`), a TLS peer's name if one is given, and, if CRLs are given, revocation
+//! by complete, direct CRLs (several CRLs split by reason are combined). Delta CRLs and indirect
+//! CRLs are not used. The conformance record is `tests/pkits.rs`, `tests/limbo.rs` and
+//! `docs/x509-limbo-divergences.md`.
 //!
 //! Verified links between pool certificates are cached in the [`Validator`], so a login does
 //! not re-verify the intermediates' signatures each time.
@@ -397,6 +401,11 @@ impl Validator {
     /// The anchors.
     pub fn anchors(&self) -> &[Certificate] {
         &self.anchors
+    }
+
+    /// How many verified links to intermediates are cached.
+    pub fn cached_links(&self) -> usize {
+        self.cache.lock().map(|c| c.len()).unwrap_or(0)
     }
 
     fn cert<'a>(&'a self, leaf: &'a Certificate, n: Node) -> &'a Certificate {
@@ -957,12 +966,7 @@ impl Validator {
             if let Some(InhibitAnyPolicy(v)) = extension::<InhibitAnyPolicy>(cert, oids::INHIBIT_ANY_POLICY)? {
                 inhibit_any = inhibit_any.min(v as usize);
             }
-            if !is_ca(cert) {
-                return Err(invalid(
-                    &format!("{} 不是憑證機構（basicConstraints）", cert.subject()),
-                    &format!("{} is not a CA (basicConstraints)", cert.subject()),
-                ));
-            }
+            // (k) cA and (n) keyCertSign are checked by check_profile for the Ca role.
             if !self_issued {
                 if max_path == 0 {
                     return Err(invalid(
@@ -974,13 +978,6 @@ impl Validator {
             }
             if let Some((_, Some(len))) = cert.basic_constraints() {
                 max_path = max_path.min(len as usize);
-            }
-            if cert.key_usage().is_some_and(|k| !k.key_cert_sign) {
-                return Err(fail(
-                    ErrorCode::KeyUsageInvalid,
-                    format!("{} 的金鑰用途不含 keyCertSign", cert.subject()),
-                    format!("{}'s keyUsage lacks keyCertSign", cert.subject()),
-                ));
             }
             issuer = cert;
         }
