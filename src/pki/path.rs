@@ -23,7 +23,7 @@
 //! Verified links between pool certificates are cached in the [`Validator`], so a login does
 //! not re-verify the intermediates' signatures each time.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -170,7 +170,7 @@ pub struct Crl {
     this_update: OffsetDateTime,
     next_update: Option<OffsetDateTime>,
     /// Revoked serials, and whether the entry has an unknown critical extension or says removeFromCRL.
-    entries: Vec<(Vec<u8>, bool, bool)>,
+    entries: HashMap<Vec<u8>, (bool, bool)>,
     idp: Option<IssuingDistributionPoint>,
     delta: bool,
     /// An unknown critical extension, or cRLNumber missing or critical (RFC 5280 §5.2.3).
@@ -195,7 +195,7 @@ impl Crl {
             .map(time)
             .transpose()
             .map_err(|_| crl_malformed("nextUpdate"))?;
-        let mut entries = Vec::new();
+        let mut entries = HashMap::new();
         for r in list.revoked_certificates.iter().flatten() {
             let mut unknown = false;
             let mut remove = false;
@@ -204,7 +204,7 @@ impl Crl {
                 // reasonCode removeFromCRL (8) only appears in delta CRLs.
                 remove |= ext.extn_id.to_string() == "2.5.29.21" && ext.extn_value.as_bytes() == [0x0a, 0x01, 0x08];
             }
-            entries.push((r.serial_number.as_bytes().to_vec(), unknown, remove));
+            entries.insert(r.serial_number.as_bytes().to_vec(), (unknown, remove));
         }
         let (mut idp, mut delta, mut unknown_critical, mut number) = (None, false, false, false);
         for ext in list.crl_extensions.iter().flatten() {
@@ -1056,7 +1056,7 @@ impl Validator {
                 err = fail(ErrorCode::CrlStale, "廢止清冊不在有效期間", "the CRL is not current");
                 continue;
             }
-            if let Some((_, unknown, remove)) = crl.entries.iter().find(|e| e.0 == cert.serial()) {
+            if let Some((unknown, remove)) = crl.entries.get(cert.serial()) {
                 if *unknown {
                     return Err(crl_malformed("unknown critical CRL entry extension"));
                 }
