@@ -621,6 +621,7 @@ impl PolicyTree {
     fn map(&mut self, i: usize, mappings: &[(Oid, Oid)], mapping_allowed: bool) {
         let Some(levels) = self.0.as_mut() else { return };
         let mut issuer_policies: Vec<Oid> = mappings.iter().map(|m| m.0).collect();
+        issuer_policies.sort();
         issuer_policies.dedup();
         for p in issuer_policies {
             let subjects: Vec<Oid> = mappings.iter().filter(|m| m.0 == p).map(|m| m.1).collect();
@@ -1477,4 +1478,51 @@ fn cn_consistent(cn: &str, san: &[GeneralName]) -> bool {
             GeneralName::DnsName(d) => d.as_str().eq_ignore_ascii_case(cn) && d.as_str() != cn,
             _ => false,
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns_names_and_wildcards() {
+        assert!(dns_matches("*.example.com", "foo.example.com"));
+        assert!(!dns_matches("*.example.com", "example.com"));
+        assert!(!dns_matches("*.example.com", "a.b.example.com"));
+        assert!(
+            !dns_matches("*.com", "example.com"),
+            "a wildcard needs two labels under it"
+        );
+        assert!(dns_matches("Example.COM", "example.com"));
+        assert!(valid_dns("*.example.com", true) && !valid_dns("*.example.com", false));
+        assert!(!valid_dns("under_score.example.com", true));
+        assert!(!valid_dns("foo.*.example.com", true));
+    }
+
+    #[test]
+    fn name_constraint_subtrees() {
+        assert!(dns_within("foo.example.com", "example.com"));
+        assert!(!dns_within("fooexample.com", "example.com"));
+        assert!(email_within("a@mail.example.com", ".example.com"));
+        assert!(!email_within("a@example.com", ".example.com"));
+        assert!(email_within("a@example.com", "example.com"));
+        assert!(!email_within("b@example.com", "a@example.com"));
+        assert!(uri_within("http://user@host.example.com:8080/x", ".example.com"));
+        assert!(ip_within(&[192, 0, 2, 7], &[192, 0, 2, 0, 255, 255, 255, 0]));
+        assert!(!ip_within(&[192, 0, 3, 7], &[192, 0, 2, 0, 255, 255, 255, 0]));
+    }
+
+    #[test]
+    fn common_names_must_agree_with_the_san() {
+        let san = [GeneralName::DnsName(
+            der::asn1::Ia5String::new("example.com").expect("IA5"),
+        )];
+        assert!(cn_consistent("example.com", &san));
+        assert!(
+            cn_consistent("other.example", &san),
+            "a CN naming another host is not judged"
+        );
+        assert!(!cn_consistent("Example.COM", &san));
+        assert!(!cn_consistent("192.168.001.001", &san));
+    }
 }
