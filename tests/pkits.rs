@@ -83,7 +83,7 @@ fn pkits_end_entities() {
             (Ok(_), true) => valid += 1,
             (Err(e), false) => {
                 invalid += 1;
-                println!("rejected {name}: {}", e.code());
+                println!("rejected {name}: {} {:?}", e.code(), e.detail().map(|d| d.en.clone()));
             }
             (Ok(_), false) => wrong.push(format!("{name}: accepted")),
             (Err(e), true) => wrong.push(format!("{name}: {e} {:?}", e.detail().map(|d| d.en.clone()))),
