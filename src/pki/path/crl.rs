@@ -23,9 +23,11 @@ use crate::pki::sig::{PublicKey, SignatureAlgorithm};
 /// A certificate revocation list, read for the checks of [`Validator::validate`].
 #[derive(Debug, Clone)]
 pub struct Crl {
-    der: Vec<u8>,
-    tbs: std::ops::Range<usize>,
-    inner: CertificateList,
+    /// The signed part, the algorithm and the signature: kept instead of the whole CRL, since
+    /// MOICA's complete CRLs run to 400,000 entries.
+    signed: Vec<u8>,
+    algorithm: spki::AlgorithmIdentifierOwned,
+    signature: Vec<u8>,
     issuer: Name,
     this_update: OffsetDateTime,
     next_update: Option<OffsetDateTime>,
@@ -44,7 +46,7 @@ fn crl_malformed(what: impl std::fmt::Display) -> Error {
 impl Crl {
     /// Reads a DER CRL.
     pub fn from_der(der: &[u8]) -> Result<Self> {
-        let inner = CertificateList::from_der(der).map_err(|e| crl_malformed(format!("DER: {e}")))?;
+        let inner: CertificateList = CertificateList::from_der(der).map_err(|e| crl_malformed(format!("DER: {e}")))?;
         let tbs = signed_range(der).map_err(|_| crl_malformed("signed part"))?;
         let list = &inner.tbs_cert_list;
         let issuer = list.issuer.clone();
@@ -83,9 +85,15 @@ impl Crl {
                 _ => unknown_critical |= ext.critical && !known(KNOWN_CRL_EXTENSIONS, &ext.extn_id),
             }
         }
+        let signature = inner
+            .signature
+            .as_bytes()
+            .ok_or_else(|| crl_malformed("signature has unused bits"))?
+            .to_vec();
         Ok(Crl {
-            der: der.to_vec(),
-            tbs,
+            signed: der[tbs].to_vec(),
+            algorithm: inner.signature_algorithm.clone(),
+            signature,
             issuer,
             this_update,
             next_update,
@@ -93,7 +101,6 @@ impl Crl {
             idp,
             delta,
             bad_extensions: unknown_critical || !number,
-            inner,
         })
     }
 
@@ -124,20 +131,20 @@ impl Crl {
         &self.issuer
     }
 
-    /// The CRL as it came.
-    pub fn der(&self) -> &[u8] {
-        &self.der
+    /// How many certificates it revokes.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether it revokes none.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
     }
 
     /// Whether `key` signed this CRL.
     pub fn verify_signed_by(&self, key: &PublicKey) -> Result<()> {
-        let alg = SignatureAlgorithm::from_identifier(&self.inner.signature_algorithm)?;
-        let sig = self
-            .inner
-            .signature
-            .as_bytes()
-            .ok_or_else(|| crl_malformed("signature has unused bits"))?;
-        key.verify(alg, &self.der[self.tbs.clone()], sig)
+        let alg = SignatureAlgorithm::from_identifier(&self.algorithm)?;
+        key.verify(alg, &self.signed, &self.signature)
     }
 }
 
