@@ -188,4 +188,23 @@ mod path {
             ErrorCode::PolicyNotAcceptable
         );
     }
+
+    #[test]
+    fn synthetic_user_validates_under_the_test_ca_but_carries_no_login_policy() {
+        let (Some(ca), Some(user)) = (cert("synthetic-test-ca.pem"), cert("synthetic-test-user.pem")) else {
+            return;
+        };
+        let v = Validator::new(vec![TrustAnchor::new(ca)]);
+        let mut any = ValidationOptions::at(datetime!(2026-01-01 0:00 UTC));
+        any.key_usage.digital_signature = true;
+        let path = v.validate(&user, &any).expect("valid with any policy");
+        assert_eq!(path.subjects()[0], "serialNumber=0000000000000000, CN=Test User, C=TW");
+        let e = v.validate(&user, &at()).expect_err("no class-3 policy");
+        assert_eq!(e.code(), ErrorCode::PolicyNotAcceptable);
+        any.key_usage.key_encipherment = true;
+        assert_eq!(
+            v.validate(&user, &any).expect_err("a signing certificate").code(),
+            ErrorCode::KeyUsageInvalid
+        );
+    }
 }
