@@ -21,7 +21,8 @@ const SKIPPED: &[(&str, &str)] = &[
 /// Cases we get wrong, and why; the test checks they still fail, so a fix is noticed.
 const KNOWN_WRONG: &[(&str, &str)] = &[(
     "Validpre2000UTCnotBeforeDateTest3EE.crt",
-    "notBefore 1950 as UTCTime: x509-cert 0.3 / der 0.8 cannot represent times before 1970, so the certificate does not parse",
+    "notBefore 1950 as UTCTime: x509-cert 0.3 / der 0.8 cannot represent times before 1970, \
+     so the certificate does not parse",
 )];
 
 fn skip_reason(name: &str) -> Option<&'static str> {

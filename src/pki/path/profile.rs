@@ -33,7 +33,8 @@ pub(super) fn valid_dns(name: &str, wildcard_ok: bool) -> bool {
 }
 
 fn valid_mailbox(addr: &str) -> bool {
-    matches!(addr.split_once('@'), Some((local, domain)) if !local.is_empty() && !domain.contains('@') && valid_dns(domain, false))
+    addr.split_once('@')
+        .is_some_and(|(local, domain)| !local.is_empty() && !domain.contains('@') && valid_dns(domain, false))
 }
 
 fn valid_constraint(base: &GeneralName) -> bool {
