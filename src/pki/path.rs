@@ -260,6 +260,8 @@ struct Search<'a> {
     anchored: Option<Error>,
     /// A link whose issuer looked right but whose signature failed.
     signature: Option<Error>,
+    /// The issuer name where the longest chain found no issuer, and that chain's length.
+    dead_end: Option<(usize, String)>,
 }
 
 impl Validator {
@@ -313,6 +315,7 @@ impl Validator {
             work: 0,
             anchored: None,
             signature: None,
+            dead_end: None,
         };
         let mut chain = vec![Node::Leaf];
         if let Some(path) = self.search(&mut chain, &mut s) {
@@ -320,12 +323,18 @@ impl Validator {
                 certificates: path.iter().map(|n| self.cert(leaf, *n).clone()).collect(),
             });
         }
+        if s.work > MAX_WORK && s.anchored.is_none() {
+            return Err(invalid(
+                &format!("路徑搜尋超過 {MAX_WORK} 個候選簽發者，已停止"),
+                &format!("path building gave up after {MAX_WORK} candidate issuers"),
+            ));
+        }
         Err(s.anchored.or(s.signature).unwrap_or_else(|| {
-            let issuer = leaf.issuer();
+            let issuer = s.dead_end.map_or_else(|| leaf.issuer(), |(_, name)| name);
             fail(
                 ErrorCode::UnknownIssuer,
-                format!("簽發者：{issuer}"),
-                format!("issuer: {issuer}"),
+                format!("找不到簽發者：{issuer}"),
+                format!("no issuer found: {issuer}"),
             )
         }))
     }
@@ -354,6 +363,9 @@ impl Validator {
             }
         }
         candidates.sort_by_key(|(r, n)| (*r, matches!(n, Node::Pool(_))));
+        if candidates.is_empty() && s.dead_end.as_ref().is_none_or(|(len, _)| chain.len() > *len) {
+            s.dead_end = Some((chain.len(), cur.issuer()));
+        }
         for (r, cand) in candidates {
             s.work += 1;
             if s.work > MAX_WORK {
