@@ -116,6 +116,56 @@ error_codes! {
     PinFormatInvalid = 3101, "pin_format_invalid",
         "PIN 碼格式錯誤：應為 6 至 8 碼英文字母或數字", "The PIN must be 6 to 8 letters or digits";
 
+    // ---- 4000–4999 PKI ----
+    /// A certificate does not parse (truncated, not DER, not X.509).
+    CertificateMalformed = 4001, "certificate_malformed",
+        "憑證格式錯誤", "The certificate is malformed";
+    /// The signature algorithm is not one this PKI accepts.
+    SignatureAlgorithmUnsupported = 4002, "signature_algorithm_unsupported",
+        "不支援的簽章演算法", "The signature algorithm is not supported";
+    /// The public key type, curve or size is not accepted.
+    PublicKeyUnsupported = 4003, "public_key_unsupported",
+        "不支援的公開金鑰（類型、曲線或長度）", "The public key type, curve or size is not supported";
+    /// A signature does not verify.
+    SignatureInvalid = 4004, "signature_invalid",
+        "簽章驗證失敗", "The signature does not verify";
+    /// A certificate on the path has expired.
+    CertificateExpired = 4010, "certificate_expired",
+        "憑證已逾期", "The certificate has expired";
+    /// A certificate on the path is not yet valid.
+    CertificateNotYetValid = 4011, "certificate_not_yet_valid",
+        "憑證尚未生效", "The certificate is not yet valid";
+    /// A certificate on the path has been revoked.
+    CertificateRevoked = 4012, "certificate_revoked",
+        "憑證已廢止", "The certificate has been revoked";
+    /// No path from the certificate to a trust anchor.
+    UnknownIssuer = 4013, "unknown_issuer",
+        "找不到可信任的簽發者（無法建立至信任錨點的憑證路徑）", "No path to a trust anchor: the issuer is unknown";
+    /// The path does not carry the required certificate policy.
+    PolicyNotAcceptable = 4014, "policy_not_acceptable",
+        "憑證政策不符", "The certificate policy is not acceptable";
+    /// A certificate's key usage or extended key usage does not allow this use.
+    KeyUsageInvalid = 4015, "key_usage_invalid",
+        "憑證金鑰用途不符", "The certificate's key usage does not allow this use";
+    /// The path breaks a constraint (basicConstraints, pathLen, name constraints, critical extension, names).
+    PathInvalid = 4016, "path_invalid",
+        "憑證路徑不符合限制", "The certificate path breaks a constraint";
+    /// The leaf does not carry the name it was expected for (a TLS peer's DNS name or IP address).
+    PeerNameMismatch = 4017, "peer_name_mismatch",
+        "憑證名稱與對象不符", "The certificate is not valid for the expected name";
+    /// A CRL does not parse or carries what we cannot process.
+    CrlMalformed = 4020, "crl_malformed",
+        "憑證廢止清冊格式錯誤", "The CRL is malformed";
+    /// A CRL is not current (nextUpdate passed or thisUpdate in the future).
+    CrlStale = 4021, "crl_stale",
+        "憑證廢止清冊已過期", "The CRL is not current";
+    /// A CRL's signature does not verify with its issuer's key.
+    CrlSignatureInvalid = 4022, "crl_signature_invalid",
+        "憑證廢止清冊簽章驗證失敗", "The CRL's signature does not verify";
+    /// Revocation checking is on and no usable CRL covers a certificate.
+    CrlMissing = 4023, "crl_missing",
+        "找不到適用的憑證廢止清冊", "No usable CRL covers the certificate";
+
     // ---- 5000–5499 authentication ----
     /// The NHI card has not been registered for online services (or its registration is not confirmed).
     NhiCardNotRegistered = 5001, "nhi_card_not_registered",

@@ -76,6 +76,7 @@
 pub mod card;
 pub mod demo;
 pub mod error;
+pub mod pki;
 pub mod portal;
 pub mod store;
 pub mod types;

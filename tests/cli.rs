@@ -91,3 +91,79 @@ fn demo_speaks_english_on_request() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("Consent to electronic award orders"), "{text}");
 }
+
+#[path = "support/vectors.rs"]
+mod vectors;
+
+#[test]
+fn cert_verify_answers_valid_or_unknown_issuer() {
+    let Some(dir) = vectors::dir("taiwan-pki") else {
+        return;
+    };
+    let f = |n: &str| dir.join(n).to_string_lossy().into_owned();
+    let (g1, g2) = (f("GRCA-G1.pem"), f("GRCA-G2.pem"));
+    let at = "2026-01-01T00:00:00Z";
+    let ok = ecpa(&[
+        "cert",
+        "verify",
+        &f("MOICA-G2.pem"),
+        "--anchors",
+        &g1,
+        &g2,
+        "--at",
+        at,
+        "--json",
+    ]);
+    assert_eq!(ok.status.code(), Some(0));
+    let v = json(&ok);
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["path"][1], "C=TW, O=Government Root Certification Authority");
+
+    let bad = ecpa(&[
+        "cert",
+        "verify",
+        &f("MOICA-G3.pem"),
+        "--anchors",
+        &g1,
+        &g2,
+        "--at",
+        at,
+        "--json",
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    let v = json(&bad);
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["error_code"], 4013);
+    assert_eq!(v["error"], "unknown_issuer");
+
+    let policy = ecpa(&[
+        "cert",
+        "verify",
+        &f("MOICA-G2.pem"),
+        "--anchors",
+        &g2,
+        "--at",
+        at,
+        "--policy",
+        "1.2.3",
+    ]);
+    assert_eq!(policy.status.code(), Some(1), "a policy the path lacks");
+    let missing = ecpa(&[
+        "cert",
+        "verify",
+        &f("MOICA-G2.pem"),
+        "--anchors",
+        "/nonexistent/anchors.pem",
+    ]);
+    assert_eq!(missing.status.code(), Some(2), "I/O error");
+    let bad_time = ecpa(&[
+        "cert",
+        "verify",
+        &f("MOICA-G2.pem"),
+        "--anchors",
+        &g2,
+        "--at",
+        "yesterday",
+    ]);
+    assert_eq!(bad_time.status.code(), Some(2), "usage error");
+}

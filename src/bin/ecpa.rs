@@ -49,10 +49,44 @@ enum Command {
         #[arg(long)]
         db: Option<PathBuf>,
     },
+    /// Certificates (MOICA profile).
+    Cert {
+        #[command(subcommand)]
+        command: CertCommand,
+    },
     /// National IDs and resident certificate numbers.
     Id {
         #[command(subcommand)]
         command: IdCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CertCommand {
+    /// Shows a certificate's MOICA-profile fields (DER or PEM).
+    Show {
+        /// The certificate file.
+        file: PathBuf,
+    },
+    /// Validates a certificate's path to trust anchors (RFC 5280): exit 0 valid, 1 invalid.
+    Verify {
+        /// The certificate to validate (DER or PEM).
+        leaf: PathBuf,
+        /// Trust anchors: files (PEM bundles or DER) or directories of them.
+        #[arg(long, required = true, num_args = 1..)]
+        anchors: Vec<PathBuf>,
+        /// Intermediate certificates: files or directories.
+        #[arg(long, num_args = 1..)]
+        intermediates: Vec<PathBuf>,
+        /// CRLs (PEM or DER): files or directories; with any, revocation is checked.
+        #[arg(long, num_args = 1..)]
+        crl: Vec<PathBuf>,
+        /// Validation time, RFC 3339 (default: now).
+        #[arg(long)]
+        at: Option<String>,
+        /// The policy OID the path must carry, or `any`.
+        #[arg(long, default_value = "2.16.886.101.0.3.3")]
+        policy: String,
     },
 }
 
@@ -91,6 +125,20 @@ fn main() -> ExitCode {
         Command::Id {
             command: IdCommand::Check { ids },
         } => id_check(out, &ids),
+        Command::Cert {
+            command: CertCommand::Show { file },
+        } => cert_show(out, &file),
+        Command::Cert {
+            command:
+                CertCommand::Verify {
+                    leaf,
+                    anchors,
+                    intermediates,
+                    crl,
+                    at,
+                    policy,
+                },
+        } => cert_verify(out, &leaf, &anchors, &intermediates, &crl, at.as_deref(), &policy),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -143,6 +191,154 @@ fn demo(out: Output, db: Option<PathBuf>) -> Result<u8, Failure> {
         );
     }
     Ok(0)
+}
+
+fn cert_show(out: Output, file: &std::path::Path) -> Result<u8, Failure> {
+    let bytes = std::fs::read(file).map_err(|e| Failure {
+        exit: 2,
+        error: Error::from(e),
+    })?;
+    let p = ecpa::pki::Certificate::parse(&bytes)?.profile()?;
+    let mut stdout = std::io::stdout().lock();
+    if out.json {
+        let _ = writeln!(stdout, "{}", serde_json::to_string(&p).unwrap_or_default());
+        return Ok(0);
+    }
+    let l = |zh: &'static str, en: &'static str| out.lang.pick(zh, en);
+    let none = l("（無）", "(none)");
+    let list = |v: &[String]| if v.is_empty() { none.to_owned() } else { v.join(", ") };
+    let purpose = match p.purpose {
+        ecpa::pki::Purpose::Ca => l("憑證機構", "certification authority"),
+        ecpa::pki::Purpose::Signing => l("簽章用（登入使用此張）", "signing (used for login)"),
+        ecpa::pki::Purpose::Encryption => l("加密用", "encryption"),
+        ecpa::pki::Purpose::Unspecified => l("未指定", "unspecified"),
+    };
+    let rows = [
+        (l("主體", "subject"), p.subject.clone()),
+        (l("簽發者", "issuer"), p.issuer.clone()),
+        (l("序號", "serial"), p.serial.clone()),
+        (
+            l("主體序號屬性", "subject serialNumber"),
+            p.subject_serial_number.clone().unwrap_or_else(|| none.into()),
+        ),
+        (
+            l("身分證末四碼", "ID last four digits"),
+            p.id_last_four.clone().unwrap_or_else(|| none.into()),
+        ),
+        (l("有效期間起", "valid from"), p.not_before.clone()),
+        (l("有效期間迄", "valid until"), p.not_after.clone()),
+        (l("用途", "purpose"), purpose.to_owned()),
+        (l("憑證政策", "policies"), list(&p.policies)),
+        (l("公開金鑰", "public key"), p.public_key.clone()),
+        (l("CRL 發布點", "CRL distribution points"), list(&p.crl_urls)),
+        (l("OCSP", "OCSP"), list(&p.ocsp_urls)),
+        (l("簽發者憑證位置", "issuer certificate URLs"), list(&p.ca_issuer_urls)),
+        (
+            l("主體金鑰識別碼", "subject key ID"),
+            p.subject_key_id.clone().unwrap_or_else(|| none.into()),
+        ),
+        (
+            l("簽發者金鑰識別碼", "authority key ID"),
+            p.authority_key_id.clone().unwrap_or_else(|| none.into()),
+        ),
+        (l("SHA-256 指紋", "SHA-256 fingerprint"), p.sha256_fingerprint.clone()),
+    ];
+    for (k, v) in rows {
+        let _ = writeln!(stdout, "{k}: {v}");
+    }
+    Ok(0)
+}
+
+/// A usage or I/O failure: exit 2.
+fn usage(error: Error) -> Failure {
+    Failure { exit: 2, error }
+}
+
+#[derive(Serialize)]
+struct VerifyResult {
+    valid: bool,
+    error_code: Option<u32>,
+    error: Option<String>,
+    message: Option<String>,
+    path: Vec<String>,
+}
+
+fn cert_verify(
+    out: Output,
+    leaf: &std::path::Path,
+    anchors: &[PathBuf],
+    intermediates: &[PathBuf],
+    crls: &[PathBuf],
+    at: Option<&str>,
+    policy: &str,
+) -> Result<u8, Failure> {
+    use ecpa::pki::{Certificate, Crl, TrustAnchor, ValidationOptions, Validator};
+    let leaf = Certificate::parse(&std::fs::read(leaf).map_err(|e| usage(e.into()))?).map_err(usage)?;
+    let mut trusted = Vec::new();
+    for a in anchors {
+        trusted.extend(TrustAnchor::load(a).map_err(usage)?);
+    }
+    let mut validator = Validator::new(trusted);
+    for i in intermediates {
+        validator.add_intermediates(ecpa::pki::path::load_certificates(i).map_err(usage)?);
+    }
+    let at = match at {
+        None => time::OffsetDateTime::now_utc(),
+        Some(t) => time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+            .map_err(|e| usage(Error::with(ErrorCode::DateInvalid, e.to_string(), e.to_string())))?,
+    };
+    let mut opts = ValidationOptions::at(at);
+    opts.required_policy = match policy {
+        "any" => None,
+        oid => Some(oid.parse().map_err(|_| {
+            usage(Error::with(
+                ErrorCode::FieldInvalid,
+                format!("政策 {oid}"),
+                format!("policy {oid}"),
+            ))
+        })?),
+    };
+    for c in crls {
+        opts.crls.extend(Crl::load(c).map_err(usage)?);
+    }
+    let result = validator.validate(&leaf, &opts);
+    let r = match &result {
+        Ok(path) => VerifyResult {
+            valid: true,
+            error_code: None,
+            error: None,
+            message: None,
+            path: path.subjects(),
+        },
+        Err(e) => VerifyResult {
+            valid: false,
+            error_code: Some(e.code().number()),
+            error: Some(e.code().name().to_owned()),
+            message: Some(e.message(out.lang)),
+            path: Vec::new(),
+        },
+    };
+    let mut stdout = std::io::stdout().lock();
+    if out.json {
+        let _ = writeln!(stdout, "{}", serde_json::to_string(&r).unwrap_or_default());
+    } else if r.valid {
+        let _ = writeln!(
+            stdout,
+            "{}",
+            out.lang.pick("憑證路徑有效：", "The certificate path is valid:")
+        );
+        for (i, s) in r.path.iter().enumerate() {
+            let _ = writeln!(stdout, "  {i}. {s}");
+        }
+    } else {
+        let _ = writeln!(
+            stdout,
+            "{} {}",
+            out.lang.pick("憑證路徑無效：", "The certificate path is invalid:"),
+            r.message.clone().unwrap_or_default()
+        );
+    }
+    Ok(if r.valid { 0 } else { 1 })
 }
 
 #[derive(Serialize)]

@@ -1,0 +1,10 @@
+//! Public-key infrastructure for the citizen-certificate login: signatures, certificates of the
+//! MOICA profile, path validation to a GRCA anchor with CRLs, and (in later steps) CMS.
+
+pub mod cert;
+pub mod path;
+mod sig;
+
+pub use cert::{Certificate, CertificateProfile, KeyUsages, Purpose};
+pub use path::{Crl, PeerName, TrustAnchor, ValidatedPath, ValidationOptions, Validator};
+pub use sig::{Hash, KeyKind, PublicKey, SignatureAlgorithm, oids};
