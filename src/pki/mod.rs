@@ -4,7 +4,9 @@
 pub mod cert;
 pub mod path;
 mod sig;
+pub mod signer;
 
 pub use cert::{Certificate, CertificateProfile, KeyUsages, Purpose};
 pub use path::{Crl, PeerName, TrustAnchor, ValidatedPath, ValidationOptions, Validator};
 pub use sig::{Hash, KeyKind, PublicKey, SignatureAlgorithm, oids};
+pub use signer::{Signer, SoftwareKey};
