@@ -210,6 +210,25 @@ error_codes! {
     NotPersonnelOfficer = 5031, "not_personnel_officer",
         "僅限人事人員使用", "For personnel officers only";
 
+    /// A certificate-login challenge is unknown (or was never issued to this caller).
+    ChallengeUnknown = 5040, "challenge_unknown",
+        "登入挑戰碼無效，請重新登入", "The login challenge is not valid: start the login again";
+    /// A certificate-login challenge was already used: a replay.
+    ChallengeReplayed = 5041, "challenge_replayed",
+        "登入挑戰碼已使用過，請重新登入", "The login challenge was already used: start the login again";
+    /// A certificate-login challenge has expired.
+    ChallengeExpired = 5042, "challenge_expired",
+        "登入挑戰碼已逾時，請重新登入", "The login challenge has expired: start the login again";
+    /// First login with this certificate: the eCPA account or national ID is needed to bind it.
+    CertificateNotBound = 5043, "certificate_not_bound",
+        "首次使用自然人憑證登入，請輸入 eCPA 自訂帳號或身分證字號", "First login with this certificate: enter your eCPA account name or national ID";
+    /// The certificate's last four ID digits do not match the person named at first login.
+    BindingMismatch = 5044, "binding_mismatch",
+        "憑證與您輸入的帳號或身分證字號不符", "The certificate does not belong to the account or ID entered";
+    /// This portal has no trust anchors for certificate logins.
+    CertificateLoginUnavailable = 5045, "certificate_login_unavailable",
+        "本系統未設定憑證信任錨點，無法使用自然人憑證登入", "Certificate login is not configured on this portal (no trust anchors)";
+
     // ---- 5500–5999 directory ----
     /// No agency has this code.
     AgencyNotFound = 5501, "agency_not_found",

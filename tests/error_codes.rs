@@ -52,6 +52,12 @@ const TABLE: &[(u32, &str)] = &[
     (5022, "application_not_added"),
     (5030, "access_denied"),
     (5031, "not_personnel_officer"),
+    (5040, "challenge_unknown"),
+    (5041, "challenge_replayed"),
+    (5042, "challenge_expired"),
+    (5043, "certificate_not_bound"),
+    (5044, "binding_mismatch"),
+    (5045, "certificate_login_unavailable"),
     (5501, "agency_not_found"),
     (5502, "employee_not_found"),
     (5503, "employee_not_in_agency"),
@@ -102,6 +108,10 @@ fn numbers_and_names_are_unique_and_round_trip() {
         assert_eq!(ErrorCode::from_number(code.number()), Some(*code));
     }
     assert_eq!(ErrorCode::from_number(0), None);
+    assert!(
+        TABLE.windows(2).all(|w| w[0].0 < w[1].0),
+        "the table is in ascending order"
+    );
 }
 
 #[test]

@@ -7,9 +7,8 @@
 //! four distinct errors, in that order. Wrong passwords are counted per card (and per eCPA
 //! account) and suspend logins for a while once they reach the limit.
 //!
-//! Certificate login (the PKI work) plugs in beside [`login_nhi_card`]: once a certificate is
-//! verified and mapped to an employee it calls [`open_session`] with
-//! [`LoginMethod::Certificate`], like the other logins.
+//! Certificate login ([`super::certlogin`]) verifies the certificate and maps it to an employee,
+//! then calls [`open_session`] with [`LoginMethod::Certificate`], like the other logins.
 //!
 //! Tokens are 32 random bytes; the database keeps only their SHA-256.
 

@@ -14,6 +14,7 @@ pub mod apps;
 pub mod audit;
 pub mod auth;
 pub mod awards;
+pub mod certlogin;
 pub mod consent;
 pub mod directory;
 pub mod env;
@@ -37,6 +38,7 @@ pub use awards::{
     AwardKind, AwardOrder, AwardOrderSummary, BulkIssueReport, Delivery, DeliveryPolicy, NewAwardOrder, PaperReason,
     Recipient, Tally, UnsignedOrder, YearlyAwards, notification_subject, read_orders_csv, tally_year,
 };
+pub use certlogin::{CertificateChallenge, CertificateResponse, CertificateTrust, LoginSignature};
 pub use consent::{ConsentRecord, ConsentText};
 pub use directory::{DirectoryImport, EmployeeStatus, EmployeeSummary, NewEmployee};
 pub use env::{Clock, ManualClock, OsRandomness, Randomness, SystemClock};
@@ -96,6 +98,7 @@ pub struct LocalPortal {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) rng: Arc<dyn Randomness>,
     pub(crate) config: PortalConfig,
+    pub(crate) trust: Option<Arc<CertificateTrust>>,
 }
 
 impl std::fmt::Debug for LocalPortal {
@@ -135,7 +138,19 @@ impl LocalPortal {
             clock,
             rng,
             config,
+            trust: None,
         })
+    }
+
+    /// Enables citizen-certificate login with this trust (anchors, intermediates, CRLs).
+    pub fn with_certificate_trust(mut self, trust: CertificateTrust) -> Self {
+        self.trust = Some(Arc::new(trust));
+        self
+    }
+
+    /// The certificate trust, to replace its CRLs when new ones are published.
+    pub fn certificate_trust(&self) -> Option<&CertificateTrust> {
+        self.trust.as_deref()
     }
 
     /// The settings in force.
@@ -172,6 +187,10 @@ pub trait Portal: Send + Sync {
 
     /// Logs in with the NHI card and its registered password.
     fn login_nhi_card(&self, card: &NhiCardData, password: &Password) -> Result<Session>;
+    /// Starts a citizen-certificate login: a fresh single-use challenge for the card to sign.
+    fn begin_certificate_login(&self) -> Result<CertificateChallenge>;
+    /// Completes a citizen-certificate login with the card's signature over the challenge.
+    fn complete_certificate_login(&self, response: &CertificateResponse) -> Result<Session>;
     /// Logs in with an eCPA account name and password (the lowest assurance level).
     fn login_account(&self, account: &str, password: &Password) -> Result<Session>;
     /// Sets the caller's own eCPA account name and password.
@@ -278,6 +297,12 @@ impl Portal for LocalPortal {
 
     fn login_nhi_card(&self, card: &NhiCardData, password: &Password) -> Result<Session> {
         auth::login_nhi_card(self, card, password)
+    }
+    fn begin_certificate_login(&self) -> Result<CertificateChallenge> {
+        certlogin::begin(self)
+    }
+    fn complete_certificate_login(&self, response: &CertificateResponse) -> Result<Session> {
+        certlogin::complete(self, response)
     }
     fn login_account(&self, account: &str, password: &Password) -> Result<Session> {
         auth::login_account(self, account, password)

@@ -23,11 +23,36 @@ pub struct Migration {
 }
 
 /// Every migration, oldest first. Never edit a published one: add a new one.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "the award-order flow",
-    sql: V1,
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "the award-order flow",
+        sql: V1,
+    },
+    Migration {
+        version: 2,
+        name: "citizen-certificate login",
+        sql: V2,
+    },
+];
+
+const V2: &str = r#"
+CREATE TABLE login_challenges (
+    id_hash TEXT PRIMARY KEY,
+    nonce TEXT NOT NULL,
+    created_at {int} NOT NULL,
+    expires_at {int} NOT NULL,
+    used_at {int}
+);
+CREATE TABLE certificate_bindings (
+    binding_key TEXT PRIMARY KEY,
+    employee_id {int} NOT NULL REFERENCES employees(id),
+    subject TEXT NOT NULL,
+    bound_at {int} NOT NULL,
+    last_used_at {int} NOT NULL
+);
+CREATE INDEX certificate_bindings_employee ON certificate_bindings (employee_id);
+"#;
 
 const V1: &str = r#"
 CREATE TABLE agencies (

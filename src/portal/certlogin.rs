@@ -1,0 +1,256 @@
+//! Citizen-certificate login (自然人憑證登入): the strongest assurance level.
+//!
+//! 1. [`begin`] hands out a challenge: random, single-use, valid for two minutes. Its id is a
+//!    secret only the caller who asked receives, which binds the challenge to that caller
+//!    (the HTTP service ties it to the pre-login session as well).
+//! 2. The card signs the challenge text with the signing certificate's key (the HiPKI local
+//!    sign server returns a raw PKCS#1 v1.5 signature; a CMS SignedData is accepted too).
+//! 3. [`complete`] spends the challenge first (a replay finds it used), then checks the
+//!    signature, the certificate's purpose (the signing certificate, not the encryption one),
+//!    the path to a configured GRCA anchor with the class-3 policy, and revocation against the
+//!    configured CRLs. Each failure keeps its own code.
+//! 4. The certificate is mapped to a person. On the first login the person names their eCPA
+//!    account or national ID, and the certificate's last four ID digits (2.16.886.1.100.2.51)
+//!    must match before the binding is stored; later logins go straight in. The binding is
+//!    keyed by the subject's serialNumber attribute, which stays the same when the card is
+//!    renewed, or by the certificate's fingerprint when there is none.
+
+use std::sync::{Arc, RwLock};
+
+use der::asn1::ObjectIdentifier as Oid;
+use serde::Serialize;
+use time::{Duration, OffsetDateTime};
+
+use super::LocalPortal;
+use super::auth::{LoginMethod, Session, open_session};
+use super::env::{millis, new_token, token_hash};
+use crate::error::{Error, ErrorCode, Result};
+use crate::pki::{Certificate, Crl, KeyUsages, Purpose, TrustAnchor, ValidatedPath, ValidationOptions, Validator};
+use crate::store::{StoreExt, Value};
+use crate::types::{NationalId, RocDateTime};
+
+/// How long a challenge may wait for its signature.
+pub const CHALLENGE_TTL: Duration = Duration::minutes(2);
+
+/// What the portal trusts for certificate logins: GRCA anchors (none built in), the MOICA
+/// intermediates, the required policy and the current CRLs.
+#[derive(Debug)]
+pub struct CertificateTrust {
+    validator: Validator,
+    policy: Option<Oid>,
+    crls: RwLock<Arc<Vec<Crl>>>,
+}
+
+impl CertificateTrust {
+    /// Trust in these anchors, requiring the government class-3 policy.
+    pub fn new(anchors: Vec<TrustAnchor>) -> Self {
+        CertificateTrust {
+            validator: Validator::new(anchors),
+            policy: ValidationOptions::login(OffsetDateTime::UNIX_EPOCH).required_policy,
+            crls: RwLock::new(Arc::new(Vec::new())),
+        }
+    }
+
+    /// Adds intermediate CA certificates (MOICA G2, G3, …).
+    pub fn with_intermediates(mut self, certs: impl IntoIterator<Item = Certificate>) -> Self {
+        self.validator.add_intermediates(certs);
+        self
+    }
+
+    /// Requires another policy, or none.
+    pub fn with_policy(mut self, policy: Option<Oid>) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Replaces the CRLs (MOICA publishes complete ones daily); with CRLs set, every
+    /// certificate on a login's path must be covered by a current one.
+    pub fn set_crls(&self, crls: Vec<Crl>) {
+        *self.crls.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(crls);
+    }
+
+    /// Validates a login certificate at `at`: path, policy, digitalSignature, revocation.
+    pub fn validate(&self, cert: &Certificate, at: OffsetDateTime) -> Result<ValidatedPath> {
+        let crls = self.crls.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let opts = ValidationOptions {
+            required_policy: self.policy,
+            crls: crls.as_ref().clone(),
+            key_usage: KeyUsages {
+                digital_signature: true,
+                ..KeyUsages::default()
+            },
+            ..ValidationOptions::at(at)
+        };
+        self.validator.validate(cert, &opts)
+    }
+}
+
+/// A challenge for the card to sign.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CertificateChallenge {
+    /// The secret id to send back with the signature.
+    pub challenge_id: String,
+    /// The exact text the card signs (its UTF-8 bytes).
+    pub to_sign: String,
+    /// When it stops being accepted.
+    pub expires_at: RocDateTime,
+}
+
+/// The card's signature over a challenge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LoginSignature {
+    /// A raw PKCS#1 v1.5 SHA-256 signature, as the HiPKI local sign server returns it.
+    RawPkcs1(Vec<u8>),
+}
+
+/// What the client sends back to complete a certificate login.
+#[derive(Debug, Clone)]
+pub struct CertificateResponse {
+    /// The challenge's id.
+    pub challenge_id: String,
+    /// The signing certificate, DER or PEM.
+    pub certificate: Vec<u8>,
+    /// The signature over the challenge text.
+    pub signature: LoginSignature,
+    /// On the first login only: the eCPA account name or the national ID.
+    pub identify: Option<String>,
+}
+
+pub(crate) fn begin(p: &LocalPortal) -> Result<CertificateChallenge> {
+    if p.trust.is_none() {
+        return Err(Error::new(ErrorCode::CertificateLoginUnavailable));
+    }
+    let id = new_token(p.rng.as_ref())?;
+    let nonce = new_token(p.rng.as_ref())?;
+    let now = p.now();
+    let expires = now + CHALLENGE_TTL;
+    p.store.write(|tx| {
+        // Spent and expired challenges are of no further use.
+        tx.execute(
+            "DELETE FROM login_challenges WHERE expires_at < ?",
+            &[Value::Int(millis(now - Duration::days(1)))],
+        )?;
+        tx.execute(
+            "INSERT INTO login_challenges (id_hash, nonce, created_at, expires_at) VALUES (?, ?, ?, ?)",
+            &[
+                Value::from(token_hash(&id)),
+                Value::from(nonce.as_str()),
+                Value::Int(millis(now)),
+                Value::Int(millis(expires)),
+            ],
+        )
+    })?;
+    Ok(CertificateChallenge {
+        challenge_id: id,
+        to_sign: challenge_text(&nonce),
+        expires_at: expires.into(),
+    })
+}
+
+fn challenge_text(nonce: &str) -> String {
+    format!("ecpa-login:{nonce}")
+}
+
+/// Spends the challenge (in its own transaction, so it stays spent whatever follows) and
+/// returns the text that was to be signed.
+fn spend(p: &LocalPortal, challenge_id: &str, now: OffsetDateTime) -> Result<String> {
+    let hash = token_hash(challenge_id.trim());
+    p.store.write(|tx| {
+        let row = tx
+            .query_opt(
+                "SELECT nonce, expires_at, used_at FROM login_challenges WHERE id_hash = ?",
+                &[Value::from(&hash)],
+            )?
+            .ok_or_else(|| Error::new(ErrorCode::ChallengeUnknown))?;
+        if row.opt_int(2)?.is_some() {
+            return Err(Error::new(ErrorCode::ChallengeReplayed));
+        }
+        let used = tx.execute(
+            "UPDATE login_challenges SET used_at = ? WHERE id_hash = ? AND used_at IS NULL",
+            &[Value::Int(millis(now)), Value::from(&hash)],
+        )?;
+        if used == 0 {
+            return Err(Error::new(ErrorCode::ChallengeReplayed));
+        }
+        if row.int(1)? <= millis(now) {
+            return Ok(Err(Error::new(ErrorCode::ChallengeExpired)));
+        }
+        Ok(Ok(challenge_text(&row.text(0)?)))
+    })?
+}
+
+/// The key a certificate is bound by: its holder's serialNumber attribute, else its fingerprint.
+fn binding_key(cert: &Certificate) -> String {
+    match cert.subject_serial_number() {
+        Some(serial) => format!("serial:{}|{}", cert.issuer(), serial),
+        None => format!("sha256:{}", cert.fingerprint()),
+    }
+}
+
+pub(crate) fn complete(p: &LocalPortal, response: &CertificateResponse) -> Result<Session> {
+    let trust = p
+        .trust
+        .as_ref()
+        .ok_or_else(|| Error::new(ErrorCode::CertificateLoginUnavailable))?;
+    let now = p.now();
+    let signed = spend(p, &response.challenge_id, now)?;
+    let cert = Certificate::parse(&response.certificate)?;
+    match &response.signature {
+        LoginSignature::RawPkcs1(sig) => cert.public_key()?.verify(
+            crate::pki::SignatureAlgorithm::RsaPkcs1(crate::pki::Hash::Sha256),
+            signed.as_bytes(),
+            sig,
+        )?,
+    }
+    if cert.purpose() != Purpose::Signing {
+        return Err(Error::with(
+            ErrorCode::KeyUsageInvalid,
+            "請使用簽章用憑證（非加密用憑證）登入",
+            "log in with the signing certificate, not the encryption one",
+        ));
+    }
+    trust.validate(&cert, now)?;
+    let key = binding_key(&cert);
+    let at = millis(now);
+    p.store.write(|tx| {
+        let bound = tx
+            .query_opt("SELECT employee_id FROM certificate_bindings WHERE binding_key = ?", &[Value::from(key.as_str())])?
+            .map(|r| r.int(0))
+            .transpose()?;
+        let employee = match bound {
+            Some(id) => id,
+            None => {
+                let who = response.identify.as_deref().map(str::trim).filter(|s| !s.is_empty());
+                let who = who.ok_or_else(|| Error::new(ErrorCode::CertificateNotBound))?;
+                let row = match NationalId::parse(who) {
+                    Ok(id) => tx.query_opt("SELECT id, national_id FROM employees WHERE national_id = ?", &[Value::from(id.reveal())])?,
+                    Err(_) => tx.query_opt("SELECT id, national_id FROM employees WHERE account_name = ?", &[Value::from(who)])?,
+                };
+                let row = row.ok_or_else(|| Error::new(ErrorCode::AccountNotFound))?;
+                let id = row.parsed(1, NationalId::parse)?;
+                if cert.id_last_four() != Some(id.last_four()) {
+                    return Err(Error::new(ErrorCode::BindingMismatch));
+                }
+                let employee = row.int(0)?;
+                tx.execute(
+                    "INSERT INTO certificate_bindings (binding_key, employee_id, subject, bound_at, last_used_at) VALUES (?, ?, ?, ?, ?)",
+                    &[Value::from(key.as_str()), Value::Int(employee), Value::from(cert.subject()), Value::Int(at), Value::Int(at)],
+                )?;
+                super::audit::record(tx, at, Some(employee), "certificate.bind", Some(employee), None, None)?;
+                employee
+            }
+        };
+        let status = tx.query_opt("SELECT status FROM employees WHERE id = ?", &[Value::Int(employee)])?;
+        match status.map(|r| r.text(0)).transpose()?.as_deref() {
+            Some("current") => {}
+            Some(_) => return Err(Error::new(ErrorCode::AccountDisabled)),
+            None => return Err(Error::new(ErrorCode::AccountNotFound)),
+        }
+        tx.execute(
+            "UPDATE certificate_bindings SET last_used_at = ? WHERE binding_key = ?",
+            &[Value::Int(at), Value::from(key.as_str())],
+        )?;
+        open_session(p, tx, employee, LoginMethod::Certificate)
+    })
+}
