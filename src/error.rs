@@ -165,6 +165,15 @@ error_codes! {
     /// Revocation checking is on and no usable CRL covers a certificate.
     CrlMissing = 4023, "crl_missing",
         "找不到適用的憑證廢止清冊", "No usable CRL covers the certificate";
+    /// A CMS SignedData does not parse or lacks what verification needs.
+    CmsMalformed = 4030, "cms_malformed",
+        "CMS 簽章資料格式錯誤", "The CMS signed data is malformed";
+    /// The signed content's digest differs from the messageDigest attribute.
+    CmsDigestMismatch = 4031, "cms_digest_mismatch",
+        "簽章內容與訊息摘要不符", "The signed content does not match its message digest";
+    /// The signer's certificate is not among those the CMS carries.
+    CmsSignerNotFound = 4032, "cms_signer_not_found",
+        "找不到簽章者憑證", "The signer's certificate is not in the CMS signed data";
 
     // ---- 5000–5499 authentication ----
     /// The NHI card has not been registered for online services (or its registration is not confirmed).

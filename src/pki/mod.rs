@@ -2,9 +2,12 @@
 //! MOICA profile, path validation to a GRCA anchor with CRLs, and (in later steps) CMS.
 
 pub mod cert;
+pub mod cms;
+mod derw;
 pub mod path;
 mod sig;
 pub mod signer;
+pub mod testpki;
 
 pub use cert::{Certificate, CertificateProfile, KeyUsages, Purpose};
 pub use path::{Crl, PeerName, TrustAnchor, ValidatedPath, ValidationOptions, Validator};
