@@ -1,0 +1,270 @@
+//! Citizen-certificate login: challenge, signature, path, policy, key usage, revocation, and the
+//! first-login binding by the last four ID digits. Each failure has its own code.
+
+mod support;
+
+use ecpa::ErrorCode;
+use ecpa::pki::testpki::{EndEntitySpec, TestPki};
+use ecpa::pki::{Certificate, Purpose, Signer, SoftwareKey, TrustAnchor};
+use ecpa::portal::{
+    CertificateChallenge, CertificateResponse, CertificateTrust, LocalPortal, LoginMethod, LoginSignature, Portal,
+};
+use ecpa::types::{AssuranceLevel, RocDate};
+use support::{Fixture, Who, expect_code, fast_config, open_portal, person};
+use time::Duration;
+use time::macros::datetime;
+
+struct Setup {
+    fx: Fixture,
+    pki: TestPki,
+    portal: LocalPortal,
+}
+
+fn setup() -> Setup {
+    let fx = Fixture::new();
+    let pki = TestPki::new().expect("test PKI");
+    let trust =
+        CertificateTrust::new(vec![TrustAnchor::new(pki.root.clone())]).with_intermediates([pki.intermediate.clone()]);
+    let portal = open_portal(&fx.db, fast_config(), fx.clock.clone())
+        .expect("portal")
+        .with_certificate_trust(trust);
+    Setup { fx, pki, portal }
+}
+
+/// A signing certificate for a person of the fixture, carrying their last four ID digits.
+fn card_of(pki: &TestPki, who: Who) -> (Certificate, SoftwareKey) {
+    let p = person(who);
+    pki.issue(&EndEntitySpec::citizen(
+        p.name,
+        format!("{:0>16}", p.id.last_four()),
+        Some(p.id.last_four()),
+    ))
+    .expect("issued")
+}
+
+fn sign(
+    challenge: &CertificateChallenge,
+    cert: &Certificate,
+    key: &SoftwareKey,
+    identify: Option<&str>,
+) -> CertificateResponse {
+    CertificateResponse {
+        challenge_id: challenge.challenge_id.clone(),
+        certificate: cert.der().to_vec(),
+        signature: LoginSignature::RawPkcs1(key.sign(challenge.to_sign.as_bytes()).expect("signs")),
+        identify: identify.map(str::to_owned),
+    }
+}
+
+fn login(
+    portal: &LocalPortal,
+    cert: &Certificate,
+    key: &SoftwareKey,
+    identify: Option<&str>,
+) -> ecpa::Result<ecpa::portal::Session> {
+    let c = portal.begin_certificate_login()?;
+    portal.complete_certificate_login(&sign(&c, cert, key, identify))
+}
+
+#[test]
+fn first_login_binds_by_the_last_four_digits_and_later_logins_go_straight_in() {
+    let s = setup();
+    let wang = person(Who::Wang);
+    let (cert, key) = card_of(&s.pki, Who::Wang);
+    expect_code(login(&s.portal, &cert, &key, None), ErrorCode::CertificateNotBound);
+    let lin = person(Who::Lin);
+    expect_code(
+        login(&s.portal, &cert, &key, Some(lin.id.reveal())),
+        ErrorCode::BindingMismatch,
+    );
+    expect_code(
+        login(&s.portal, &cert, &key, Some("nobody.here")),
+        ErrorCode::AccountNotFound,
+    );
+    let session = login(&s.portal, &cert, &key, Some(wang.id.reveal())).expect("binds and logs in");
+    assert_eq!(session.info.method, LoginMethod::Certificate);
+    assert_eq!(session.info.level, AssuranceLevel::Certificate);
+    assert_eq!(session.info.national_id, wang.masked());
+    // Later: no question asked, whatever is typed.
+    let again = login(&s.portal, &cert, &key, None).expect("bound");
+    assert_eq!(again.info.name, wang.name);
+    // The certificate-only application opens now.
+    s.portal.add_my_application(&again.token, "A1").expect("added");
+    s.portal
+        .open_application(&again.token, "A1")
+        .expect("opens with a certificate login");
+}
+
+#[test]
+fn the_account_name_also_identifies_at_first_login() {
+    let s = setup();
+    let nhi = s.fx.enrol(Who::Lin);
+    s.portal
+        .set_account(&nhi, "lin.yijun", &person(Who::Lin).pw())
+        .expect("account set");
+    let (cert, key) = card_of(&s.pki, Who::Lin);
+    let session = login(&s.portal, &cert, &key, Some("lin.yijun")).expect("binds by account");
+    assert_eq!(session.info.name, person(Who::Lin).name);
+}
+
+#[test]
+fn a_challenge_is_single_use_short_lived_and_must_be_ours() {
+    let s = setup();
+    let wang = person(Who::Wang);
+    let (cert, key) = card_of(&s.pki, Who::Wang);
+    let c = s.portal.begin_certificate_login().expect("challenge");
+    let response = sign(&c, &cert, &key, Some(wang.id.reveal()));
+    s.portal.complete_certificate_login(&response).expect("first use");
+    expect_code(
+        s.portal.complete_certificate_login(&response),
+        ErrorCode::ChallengeReplayed,
+    );
+
+    let c = s.portal.begin_certificate_login().expect("challenge");
+    s.fx.advance(Duration::minutes(2));
+    expect_code(
+        s.portal.complete_certificate_login(&sign(&c, &cert, &key, None)),
+        ErrorCode::ChallengeExpired,
+    );
+
+    let mut forged = sign(
+        &s.portal.begin_certificate_login().expect("challenge"),
+        &cert,
+        &key,
+        None,
+    );
+    forged.challenge_id = "0".repeat(64);
+    expect_code(
+        s.portal.complete_certificate_login(&forged),
+        ErrorCode::ChallengeUnknown,
+    );
+
+    // A failed attempt spends the challenge too.
+    let c = s.portal.begin_certificate_login().expect("challenge");
+    let mut wrong = sign(&c, &cert, &key, None);
+    wrong.signature = LoginSignature::RawPkcs1(key.sign(b"something else").expect("signs"));
+    expect_code(s.portal.complete_certificate_login(&wrong), ErrorCode::SignatureInvalid);
+    expect_code(
+        s.portal.complete_certificate_login(&sign(&c, &cert, &key, None)),
+        ErrorCode::ChallengeReplayed,
+    );
+}
+
+#[test]
+fn each_certificate_failure_has_its_own_code() {
+    let s = setup();
+    let wang = person(Who::Wang);
+    let last4 = wang.id.last_four();
+    let spec = || EndEntitySpec::citizen(wang.name, "0000000000000009", Some(last4));
+
+    let (enc, key) = s
+        .pki
+        .issue(&EndEntitySpec {
+            purpose: Purpose::Encryption,
+            ..spec()
+        })
+        .expect("issued");
+    expect_code(
+        login(&s.portal, &enc, &key, Some(wang.id.reveal())),
+        ErrorCode::KeyUsageInvalid,
+    );
+
+    let (old, key) = s
+        .pki
+        .issue(&EndEntitySpec {
+            not_before: datetime!(2015-01-01 0:00 UTC),
+            not_after: datetime!(2025-01-01 0:00 UTC),
+            ..spec()
+        })
+        .expect("issued");
+    expect_code(
+        login(&s.portal, &old, &key, Some(wang.id.reveal())),
+        ErrorCode::CertificateExpired,
+    );
+
+    let (future, key) = s
+        .pki
+        .issue(&EndEntitySpec {
+            not_before: datetime!(2030-01-01 0:00 UTC),
+            not_after: datetime!(2035-01-01 0:00 UTC),
+            ..spec()
+        })
+        .expect("issued");
+    expect_code(
+        login(&s.portal, &future, &key, Some(wang.id.reveal())),
+        ErrorCode::CertificateNotYetValid,
+    );
+
+    let (no_policy, key) = s.pki.issue(&EndEntitySpec { policy: None, ..spec() }).expect("issued");
+    expect_code(
+        login(&s.portal, &no_policy, &key, Some(wang.id.reveal())),
+        ErrorCode::PolicyNotAcceptable,
+    );
+
+    let stranger = TestPki::new().expect("another PKI");
+    let (foreign, key) = stranger.issue(&spec()).expect("issued");
+    expect_code(
+        login(&s.portal, &foreign, &key, Some(wang.id.reveal())),
+        ErrorCode::UnknownIssuer,
+    );
+
+    // Same names as our root and intermediate, other keys: still unknown.
+    let (g1, _) = TestPki::second_root_same_name().expect("same-name root");
+    assert_eq!(g1.subject_der(), s.pki.root.subject_der());
+    expect_code(login(&s.portal, &foreign, &key, None), ErrorCode::UnknownIssuer);
+}
+
+#[test]
+fn a_revoked_certificate_is_refused() {
+    let s = setup();
+    let wang = person(Who::Wang);
+    let (cert, key) = card_of(&s.pki, Who::Wang);
+    let now = s.fx.clock_now();
+    let (this, next) = (now - Duration::hours(1), now + Duration::days(1));
+    // MOICA's CRL for the people, GRCA's for MOICA: with CRLs loaded, the whole path is checked.
+    let moica = s.pki.crl(&[], this, next).expect("crl");
+    let grca = s.pki.root_crl(&[], this, next).expect("root crl");
+    let trust = s.portal.certificate_trust().expect("trust");
+    let load = |ders: &[&[u8]]| {
+        ders.iter()
+            .flat_map(|d| ecpa::pki::Crl::parse_all(d).expect("parses"))
+            .collect()
+    };
+    trust.set_crls(load(&[&moica]));
+    expect_code(
+        login(&s.portal, &cert, &key, Some(wang.id.reveal())),
+        ErrorCode::CrlMissing,
+    );
+    trust.set_crls(load(&[&moica, &grca]));
+    login(&s.portal, &cert, &key, Some(wang.id.reveal())).expect("not revoked: logs in");
+
+    let revoked = s.pki.crl(&[(&cert, now - Duration::days(1))], this, next).expect("crl");
+    trust.set_crls(load(&[&revoked, &grca]));
+    expect_code(login(&s.portal, &cert, &key, None), ErrorCode::CertificateRevoked);
+
+    // A stale CRL is not trusted.
+    s.fx.advance(Duration::days(2));
+    trust.set_crls(load(&[&moica, &grca]));
+    expect_code(login(&s.portal, &cert, &key, None), ErrorCode::CrlStale);
+}
+
+#[test]
+fn a_person_who_left_office_is_refused_after_binding() {
+    let s = setup();
+    let wang = person(Who::Wang);
+    let (cert, key) = card_of(&s.pki, Who::Wang);
+    login(&s.portal, &cert, &key, Some(wang.id.reveal())).expect("binds");
+    s.portal
+        .mark_left(&wang.id, RocDate::parse("114/06/01").expect("date"), "離職")
+        .expect("left");
+    expect_code(login(&s.portal, &cert, &key, None), ErrorCode::AccountDisabled);
+}
+
+#[test]
+fn without_trust_there_is_no_certificate_login() {
+    let fx = Fixture::new();
+    expect_code(
+        fx.portal.begin_certificate_login(),
+        ErrorCode::CertificateLoginUnavailable,
+    );
+}
