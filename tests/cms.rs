@@ -152,4 +152,31 @@ fn verify_cms_reads_what_openssl_signs_by_serial_and_by_key_id() {
         assert_eq!(v.signer.der(), cert.der());
         assert!(v.signing_time.is_some());
     }
+    // Detached: the content comes from the caller.
+    let out = dir.path().join("d.p7");
+    let status = std::process::Command::new("openssl")
+        .args(["cms", "-sign", "-binary", "-outform", "DER", "-md", "sha256", "-signer"])
+        .arg(&cert_pem)
+        .args(["-keyform", "DER", "-inkey"])
+        .arg(&key_der)
+        .arg("-in")
+        .arg(&data)
+        .arg("-out")
+        .arg(&out)
+        .status()
+        .expect("openssl ran before");
+    assert!(status.success(), "openssl cms -sign detached");
+    let detached = std::fs::read(&out).expect("reads");
+    let v = verify_cms(&detached, Some(b"openssl content")).expect("verifies");
+    assert_eq!(v.content, b"openssl content");
+    assert_eq!(
+        verify_cms(&detached, None).expect_err("no content").code(),
+        ErrorCode::CmsMalformed
+    );
+    assert_eq!(
+        verify_cms(&detached, Some(b"other content"))
+            .expect_err("other content")
+            .code(),
+        ErrorCode::CmsDigestMismatch
+    );
 }
