@@ -71,6 +71,9 @@ struct Build {
     sid: SignerId,
     #[cfg_attr(not(test), allow(dead_code))]
     include_certificate: bool,
+    /// Signed attributes in reverse DER order (as a sloppy BER encoder might write them).
+    #[cfg_attr(not(test), allow(dead_code))]
+    unsorted_attributes: bool,
 }
 
 fn algorithm_identifier(alg: SignatureAlgorithm) -> Result<Vec<u8>> {
@@ -125,6 +128,7 @@ pub fn sign_cms(
         Build {
             sid: SignerId::IssuerAndSerial,
             include_certificate: true,
+            unsorted_attributes: false,
         },
     )
 }
@@ -137,11 +141,19 @@ fn build(
     opts: Build,
 ) -> Result<Vec<u8>> {
     let digest = Hash::Sha256.digest(content);
-    let attrs = set_of(vec![
+    let attrs = vec![
         attribute(&oids::CONTENT_TYPE, oid(&oids::DATA)),
         attribute(&oids::MESSAGE_DIGEST, octets(&digest)),
         attribute(&oids::SIGNING_TIME, time(signing_time)),
-    ]);
+    ];
+    let attrs = if opts.unsorted_attributes {
+        let mut sorted = attrs;
+        sorted.sort();
+        sorted.reverse();
+        tlv(0x31, &sorted.concat())
+    } else {
+        set_of(attrs)
+    };
     let signature = signer.sign(&attrs)?;
     // The signed attributes travel as [0] IMPLICIT: the same bytes under another tag.
     let mut implicit = attrs;
@@ -211,6 +223,60 @@ fn signature_algorithm(alg: &AlgorithmIdentifierOwned, digest: Hash) -> Result<S
         return Ok(SignatureAlgorithm::RsaPkcs1(digest));
     }
     SignatureAlgorithm::from_identifier(alg)
+}
+
+/// One definite-length TLV at the start of `buf`: its tag, header length and total length.
+fn next_tlv(buf: &[u8]) -> Option<(u8, usize, usize)> {
+    let (&tag, rest) = buf.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (header, len) = if first < 0x80 {
+        (2, usize::from(first))
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        (
+            2 + n,
+            rest[..n].iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b)),
+        )
+    };
+    let total = header.checked_add(len)?;
+    (total <= buf.len()).then_some((tag, header, total))
+}
+
+/// The signed attributes of the first SignerInfo exactly as they came, retagged as a SET OF:
+/// the bytes the signer signed, even if their order is not DER's (which the decoder re-sorts).
+fn raw_signed_attributes(der: &[u8]) -> Option<Vec<u8>> {
+    let inside = |buf: &[u8], tag: u8| -> Option<Vec<u8>> {
+        let (t, header, total) = next_tlv(buf)?;
+        (t == tag).then(|| buf[header..total].to_vec())
+    };
+    let skip = |buf: &[u8]| -> Option<usize> { next_tlv(buf).map(|(_, _, total)| total) };
+    let content_info = inside(der, 0x30)?;
+    let mut at = skip(&content_info)?;
+    let explicit = inside(content_info.get(at..)?, 0xa0)?;
+    let signed_data = inside(&explicit, 0x30)?;
+    at = 0;
+    for _ in 0..3 {
+        at += skip(signed_data.get(at..)?)?;
+    }
+    while matches!(signed_data.get(at), Some(0xa0 | 0xa1)) {
+        at += skip(signed_data.get(at..)?)?;
+    }
+    let infos = inside(signed_data.get(at..)?, 0x31)?;
+    let info = inside(&infos, 0x30)?;
+    at = 0;
+    for _ in 0..3 {
+        at += skip(info.get(at..)?)?;
+    }
+    let (tag, _, total) = next_tlv(info.get(at..)?)?;
+    if tag != 0xa0 {
+        return None;
+    }
+    let mut raw = info.get(at..at + total)?.to_vec();
+    raw[0] = 0x31;
+    Some(raw)
 }
 
 /// Verifies a DER CMS SignedData (ContentInfo) with one signer, as described in the module
@@ -323,11 +389,15 @@ pub fn verify_cms(der: &[u8], detached_content: Option<&[u8]>) -> Result<Verifie
                     super::cert::time(&t).map_err(|_| malformed("signingTime out of range"))
                 })
                 .transpose()?;
-            // Signed as a DER SET OF (tag 0x31), whatever tag it travels under.
-            let der = attrs
-                .to_der()
-                .map_err(|e| malformed(format!("signed attributes: {e}")))?;
-            (der, signing_time)
+            // Signed as a SET OF (tag 0x31), whatever tag it travels under: the bytes as they
+            // came when they can be found, else re-encoded (identical for DER input).
+            let set = match raw_signed_attributes(der) {
+                Some(raw) => raw,
+                None => attrs
+                    .to_der()
+                    .map_err(|e| malformed(format!("signed attributes: {e}")))?,
+            };
+            (set, signing_time)
         }
         None => {
             if sd.encap_content_info.econtent_type != oids::DATA {
@@ -415,6 +485,7 @@ mod tests {
         let opts = Build {
             sid: SignerId::KeyId,
             include_certificate: true,
+            unsorted_attributes: false,
         };
         let der = build(CONTENT, &key, &cert, WHEN, opts).expect("signs");
         let v = verify_cms(&der, None).expect("verifies");
@@ -428,6 +499,7 @@ mod tests {
         let opts = Build {
             sid: SignerId::IssuerAndSerial,
             include_certificate: false,
+            unsorted_attributes: false,
         };
         let der = build(CONTENT, &key, &cert, WHEN, opts).expect("signs");
         assert_eq!(
@@ -455,5 +527,19 @@ mod tests {
                 .code(),
             ErrorCode::SignatureInvalid
         );
+    }
+
+    #[test]
+    fn signed_attributes_out_of_der_order_verify_as_they_were_signed() {
+        let pki = TestPki::new().expect("pki");
+        let (cert, key) = citizen(&pki);
+        let opts = Build {
+            sid: SignerId::IssuerAndSerial,
+            include_certificate: true,
+            unsorted_attributes: true,
+        };
+        let der = build(CONTENT, &key, &cert, WHEN, opts).expect("signs");
+        let v = verify_cms(&der, None).expect("verifies");
+        assert_eq!(v.signing_time, Some(WHEN));
     }
 }

@@ -1,5 +1,6 @@
 //! Public-key infrastructure for the citizen-certificate login: signatures, certificates of the
-//! MOICA profile, path validation to a GRCA anchor with CRLs, and (in later steps) CMS.
+//! MOICA profile, path validation to a GRCA anchor with CRLs, CMS SignedData,
+//! and a test-PKI builder for demos and tests.
 
 pub mod cert;
 pub mod cms;
@@ -10,6 +11,7 @@ pub mod signer;
 pub mod testpki;
 
 pub use cert::{Certificate, CertificateProfile, KeyUsages, Purpose};
+pub use cms::{VerifiedCms, sign_cms, verify_cms, verify_raw_pkcs1};
 pub use path::{Crl, PeerName, TrustAnchor, ValidatedPath, ValidationOptions, Validator};
 pub use sig::{Hash, KeyKind, PublicKey, SignatureAlgorithm, oids};
 pub use signer::{Signer, SoftwareKey};
