@@ -10,9 +10,12 @@ use serde::Serialize;
 
 use crate::card::SoftNhiCard;
 use crate::error::{Error, ErrorCode, Result};
+use crate::pki::testpki::{EndEntitySpec, TestPki};
+use crate::pki::{Signer, TrustAnchor};
 use crate::portal::{
-    AuditQuery, AwardKind, CorrectionDecision, FileMailer, LocalPortal, NewAwardOrder, Portal, ProofingCategory,
-    ProofingQuery, ReceivedMail, RegistrationForm, ResetDelivery,
+    AuditQuery, AwardKind, CertificateChallenge, CertificateResponse, CertificateTrust, CorrectionDecision, FileMailer,
+    LocalPortal, LoginSignature, NewAwardOrder, Portal, ProofingCategory, ProofingQuery, ReceivedMail,
+    RegistrationForm, ResetDelivery,
 };
 use crate::types::{
     CardNumber, DocumentNumber, Email, HouseholdAddress, HouseholdNumber, Lang, NationalId, NhiCardData, Password,
@@ -52,6 +55,8 @@ agency_code,agency_name,unit,national_id,name,title,email,status,left_on,left_re
 struct Demo<'a> {
     lang: Lang,
     portal: LocalPortal,
+    /// The demo's own GRCA-like and MOICA-like CAs: the portal trusts only them.
+    pki: TestPki,
     mailer: FileMailer,
     step: std::cell::Cell<u32>,
     report: std::cell::RefCell<&'a mut dyn FnMut(&DemoStep)>,
@@ -141,9 +146,13 @@ fn order(id: &str, approved: &str, doc: &str, kind: AwardKind, count: u8, reason
 pub fn run(dir: &Path, db: Option<&Path>, lang: Lang, report: &mut dyn FnMut(&DemoStep)) -> Result<DemoSummary> {
     let database = db.map_or_else(|| dir.join("ecpa-demo.db"), Path::to_path_buf);
     let maildir = dir.join("mail");
+    let pki = TestPki::new()?;
+    let trust =
+        CertificateTrust::new(vec![TrustAnchor::new(pki.root.clone())]).with_intermediates([pki.intermediate.clone()]);
     let d = Demo {
         lang,
-        portal: LocalPortal::open(&database)?,
+        portal: LocalPortal::open(&database)?.with_certificate_trust(trust),
+        pki,
         mailer: FileMailer::new(&maildir)?,
         step: Default::default(),
         report: std::cell::RefCell::new(report),
@@ -358,6 +367,73 @@ fn flow(d: &Demo<'_>) -> Result<()> {
     d.step(
         "應用系統與我的應用系統",
         "Application catalogue and my applications",
+        lines,
+    );
+
+    // ---- citizen digital certificate: first login binds, later logins go straight in ----
+    let (cert, key) = d
+        .pki
+        .issue(&EndEntitySpec::citizen("王小明", "0000000056780001", Some("6789")))?;
+    let answer = |identify: Option<&str>| -> Result<(CertificateChallenge, CertificateResponse)> {
+        let c = p.begin_certificate_login()?;
+        let response = CertificateResponse {
+            challenge_id: c.challenge_id.clone(),
+            certificate: cert.der().to_vec(),
+            signature: LoginSignature::RawPkcs1(key.sign(c.to_sign.as_bytes())?),
+            identify: identify.map(str::to_owned),
+        };
+        Ok((c, response))
+    };
+    let (_, first) = answer(None)?;
+    let not_bound = p.complete_certificate_login(&first).err();
+    let (_, bind) = answer(Some("A123456789"))?;
+    let bound = p.complete_certificate_login(&bind)?;
+    let replay = p.complete_certificate_login(&bind).err();
+    let (_, later) = answer(None)?;
+    let later = p.complete_certificate_login(&later)?;
+    p.open_application(&later.token, "A1")?;
+    let mut lines = vec![d.t(
+        &format!(
+            "軟體憑證卡：{}，簽發者 {}，身分證末四碼 {}",
+            cert.subject(),
+            cert.issuer(),
+            cert.id_last_four().unwrap_or_default()
+        ),
+        &format!(
+            "software citizen card: {}, issued by {}, ID ending {}",
+            cert.subject(),
+            cert.issuer(),
+            cert.id_last_four().unwrap_or_default()
+        ),
+    )];
+    lines.extend(not_bound.iter().map(|e| d.err(e)));
+    lines.push(d.t(
+        &format!(
+            "輸入身分證字號（{}）後比對末四碼、綁定並登入：{}，登入方式 {}",
+            NationalId::parse("A123456789")?,
+            bound.info.name,
+            bound.info.level.label(Lang::ZhTw)
+        ),
+        &format!(
+            "entered the national ID ({}): last four digits match, bound and logged in: {}, level {}",
+            NationalId::parse("A123456789")?,
+            bound.info.name,
+            bound.info.level.label(Lang::En)
+        ),
+    ));
+    lines.extend(replay.iter().map(|e| d.err(e)));
+    lines.push(d.t(
+        &format!("再次登入不需輸入帳號：{}；A1 人事資料報送已可開啟", later.info.name),
+        &format!(
+            "a later login asks nothing: {}; A1 personnel data submission now opens",
+            later.info.name
+        ),
+    ));
+    p.logout(&bound.token)?;
+    p.logout(&later.token)?;
+    d.step(
+        "自然人憑證登入：首次綁定與再次登入",
+        "Citizen certificate login: first login binds, later ones go straight in",
         lines,
     );
 

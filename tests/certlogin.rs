@@ -96,6 +96,33 @@ fn first_login_binds_by_the_last_four_digits_and_later_logins_go_straight_in() {
 }
 
 #[test]
+fn a_cms_signature_logs_in_too_and_must_come_from_the_certificate_sent() {
+    let s = setup();
+    let wang = person(Who::Wang);
+    let (cert, key) = card_of(&s.pki, Who::Wang);
+    let cms = |c: &CertificateChallenge, by: (&Certificate, &SoftwareKey)| CertificateResponse {
+        challenge_id: c.challenge_id.clone(),
+        certificate: cert.der().to_vec(),
+        signature: LoginSignature::Cms(
+            ecpa::pki::sign_cms(c.to_sign.as_bytes(), by.1, by.0, s.fx.clock_now()).expect("signs"),
+        ),
+        identify: Some(wang.id.reveal().to_owned()),
+    };
+    let c = s.portal.begin_certificate_login().expect("challenge");
+    let session = s
+        .portal
+        .complete_certificate_login(&cms(&c, (&cert, &key)))
+        .expect("CMS login");
+    assert_eq!(session.info.method, LoginMethod::Certificate);
+    let (other, other_key) = card_of(&s.pki, Who::Lin);
+    let c = s.portal.begin_certificate_login().expect("challenge");
+    expect_code(
+        s.portal.complete_certificate_login(&cms(&c, (&other, &other_key))),
+        ErrorCode::CmsSignerNotFound,
+    );
+}
+
+#[test]
 fn the_account_name_also_identifies_at_first_login() {
     let s = setup();
     let nhi = s.fx.enrol(Who::Lin);

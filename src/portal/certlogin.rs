@@ -25,7 +25,10 @@ use super::LocalPortal;
 use super::auth::{LoginMethod, Session, open_session};
 use super::env::{millis, new_token, token_hash};
 use crate::error::{Error, ErrorCode, Result};
-use crate::pki::{Certificate, Crl, KeyUsages, Purpose, TrustAnchor, ValidatedPath, ValidationOptions, Validator};
+use crate::pki::{
+    Certificate, Crl, KeyUsages, Purpose, TrustAnchor, ValidatedPath, ValidationOptions, Validator, verify_cms,
+    verify_raw_pkcs1,
+};
 use crate::store::{StoreExt, Value};
 use crate::types::{NationalId, RocDateTime};
 
@@ -102,6 +105,9 @@ pub struct CertificateChallenge {
 pub enum LoginSignature {
     /// A raw PKCS#1 v1.5 SHA-256 signature, as the HiPKI local sign server returns it.
     RawPkcs1(Vec<u8>),
+    /// A CMS SignedData (the sign server's `signatureType=PKCS7`) over the challenge text,
+    /// attached or detached; its signer must be the certificate sent.
+    Cms(Vec<u8>),
 }
 
 /// What the client sends back to complete a certificate login.
@@ -197,11 +203,17 @@ pub(crate) fn complete(p: &LocalPortal, response: &CertificateResponse) -> Resul
     let signed = spend(p, &response.challenge_id, now)?;
     let cert = Certificate::parse(&response.certificate)?;
     match &response.signature {
-        LoginSignature::RawPkcs1(sig) => cert.public_key()?.verify(
-            crate::pki::SignatureAlgorithm::RsaPkcs1(crate::pki::Hash::Sha256),
-            signed.as_bytes(),
-            sig,
-        )?,
+        LoginSignature::RawPkcs1(sig) => verify_raw_pkcs1(signed.as_bytes(), sig, &cert)?,
+        LoginSignature::Cms(der) => {
+            let cms = verify_cms(der, Some(signed.as_bytes()))?;
+            if cms.signer.der() != cert.der() {
+                return Err(Error::with(
+                    ErrorCode::CmsSignerNotFound,
+                    "CMS 簽署者不是所送出的憑證",
+                    "the CMS signer is not the certificate sent",
+                ));
+            }
+        }
     }
     if cert.purpose() != Purpose::Signing {
         return Err(Error::with(
