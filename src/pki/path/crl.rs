@@ -98,6 +98,8 @@ struct Index {
     /// Entry number + 1; 0 is an empty slot. Its length is a power of two at least twice the entries.
     table: Vec<u32>,
     seed: u64,
+    /// Entries overridden by a later one for the same serial.
+    duplicates: usize,
 }
 
 const MIX: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -120,6 +122,7 @@ impl Index {
             arena: Vec::with_capacity(arena),
             entries: Vec::with_capacity(entries),
             table: Vec::new(),
+            duplicates: 0,
             seed: std::collections::hash_map::RandomState::new().hash_one(0x6563_7061u64),
         }
     }
@@ -174,9 +177,7 @@ impl Index {
         }
         self.table = table;
         // A serial listed twice counts once.
-        for d in dropped {
-            self.entries[d].flags |= 0x80;
-        }
+        self.duplicates = dropped.len();
     }
 
     fn get(&self, serial: &[u8]) -> Option<&Entry> {
@@ -197,7 +198,7 @@ impl Index {
     }
 
     fn len(&self) -> usize {
-        self.entries.iter().filter(|e| e.flags & 0x80 == 0).count()
+        self.entries.len() - self.duplicates
     }
 
     fn heap_bytes(&self) -> usize {
@@ -247,6 +248,55 @@ const REASON_CODE: &str = "2.5.29.21";
 /// Above this size the signed part is hashed on a second thread while the entries are read.
 const PARALLEL_HASH: usize = 1 << 20;
 
+/// Whether an INTEGER's content is non-empty and minimal: what `der` checks, done inline for
+/// the common case (anything else goes to `der` for its verdict).
+fn minimal_integer(v: &[u8]) -> bool {
+    match v {
+        [] => false,
+        [0x00, next, ..] => *next >= 0x80,
+        [0xff, next, ..] => *next < 0x80,
+        _ => true,
+    }
+}
+
+/// The Unix time of a UTCTime `YYMMDDHHMMSSZ` (whole TLV) in the range every decoder accepts:
+/// years 1970 to 2049, days 1 to 28. `None` sends anything else to `der` for its verdict, so
+/// this shortcut accepts a subset of what `der` accepts, with the same value.
+fn simple_utc_time(tlv: &[u8]) -> Option<i64> {
+    let [0x17, 13, d @ .., b'Z'] = tlv else {
+        return None;
+    };
+    let mut n = [0u32; 6];
+    for (i, pair) in d.chunks_exact(2).enumerate() {
+        let (a, b) = (pair[0].wrapping_sub(b'0'), pair[1].wrapping_sub(b'0'));
+        if a > 9 || b > 9 {
+            return None;
+        }
+        n[i] = u32::from(a) * 10 + u32::from(b);
+    }
+    let [yy, month, day, hour, minute, second] = n;
+    if !(1..=12).contains(&month) || !(1..=28).contains(&day) || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let year = match yy {
+        70..=99 => 1900 + yy,
+        0..=49 => 2000 + yy,
+        _ => return None,
+    };
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let (y, m) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = i64::from(era) * 146_097 + i64::from(doe) - 719_468;
+    Some(days * 86_400 + i64::from(hour * 3600 + minute * 60 + second))
+}
+
 /// Reads revokedCertificates (the value range `list` of `der`) into an index.
 fn read_entries(der: &[u8], list: std::ops::Range<usize>) -> Result<Index> {
     let mut index = Index::with_capacity(list.len() / 36, list.len() / 2);
@@ -262,16 +312,22 @@ fn read_entries(der: &[u8], list: std::ops::Range<usize>) -> Result<Index> {
             _ => return Err(crl_malformed("revoked entry without a serial number")),
         };
         // The same checks as x509-cert's SerialNumber: a minimal INTEGER of at most 21 octets.
-        der::asn1::IntRef::from_der(&der[serial.whole.clone()]).map_err(|e| crl_malformed(format!("serial: {e}")))?;
+        if !minimal_integer(&der[serial.value.clone()]) {
+            der::asn1::IntRef::from_der(&der[serial.whole.clone()])
+                .map_err(|e| crl_malformed(format!("serial: {e}")))?;
+        }
         if serial.value.len() > 21 {
             return Err(crl_malformed("serial number longer than 21 octets"));
         }
         let date = match parts.next() {
-            Some(Ok(t)) if t.tag == 0x17 || t.tag == 0x18 => {
-                let t = x509_cert::time::Time::from_der(&der[t.whole])
-                    .map_err(|e| crl_malformed(format!("revocationDate: {e}")))?;
-                i64::try_from(t.to_unix_duration().as_secs()).map_err(|_| crl_malformed("revocationDate"))?
-            }
+            Some(Ok(t)) if t.tag == 0x17 || t.tag == 0x18 => match simple_utc_time(&der[t.whole.clone()]) {
+                Some(secs) => secs,
+                None => {
+                    let t = x509_cert::time::Time::from_der(&der[t.whole])
+                        .map_err(|e| crl_malformed(format!("revocationDate: {e}")))?;
+                    i64::try_from(t.to_unix_duration().as_secs()).map_err(|_| crl_malformed("revocationDate"))?
+                }
+            },
             Some(Err(e)) => return Err(tlv_error("revocationDate")(e)),
             _ => return Err(crl_malformed("revoked entry without a revocationDate")),
         };
@@ -711,5 +767,58 @@ fn same_general_name(a: &GeneralName, b: &GeneralName) -> bool {
     match (a, b) {
         (GeneralName::DirectoryName(x), GeneralName::DirectoryName(y)) => names_equal(x, y),
         _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_utc_time_shortcut_agrees_with_der() {
+        let mut checked = 0;
+        for text in [
+            "700101000000Z",
+            "991231235959Z",
+            "000229120000Z",
+            "491128235959Z",
+            "260228093015Z",
+            "690101000000Z",
+            "500101000000Z",
+            "261301000000Z",
+            "260100000000Z",
+            "260131000000Z",
+            "2601010000a0Z",
+            "260101240000Z",
+        ] {
+            let mut tlv = vec![0x17, 13];
+            tlv.extend_from_slice(text.as_bytes());
+            let reference = x509_cert::time::Time::from_der(&tlv)
+                .ok()
+                .map(|t| t.to_unix_duration().as_secs() as i64);
+            if let Some(fast) = simple_utc_time(&tlv) {
+                assert_eq!(Some(fast), reference, "{text}");
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 4);
+    }
+
+    #[test]
+    fn the_integer_shortcut_only_accepts_minimal_encodings() {
+        for (v, ok) in [
+            (&[][..], false),
+            (&[0x00][..], true),
+            (&[0x00, 0x7f][..], false),
+            (&[0x00, 0x80][..], true),
+            (&[0xff, 0x80][..], false),
+            (&[0xff, 0x7f][..], true),
+            (&[0x12, 0x34][..], true),
+        ] {
+            assert_eq!(minimal_integer(v), ok, "{v:?}");
+            let mut tlv = vec![0x02, v.len() as u8];
+            tlv.extend_from_slice(v);
+            assert_eq!(der::asn1::IntRef::from_der(&tlv).is_ok(), ok, "{v:?}");
+        }
     }
 }
