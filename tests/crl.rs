@@ -55,6 +55,18 @@ proptest! {
         }
         let ours = Crl::from_der(&der);
         let reference = x509_cert::crl::CertificateList::<x509_cert::certificate::Rfc5280>::from_der(&der);
+        // Like the reader it replaced, ours also refuses a signature with unused bits and an
+        // issuingDistributionPoint that does not decode.
+        let idp_ok = |r: &x509_cert::crl::CertificateList| {
+            r.tbs_cert_list.crl_extensions.iter().flatten().all(|e| {
+                e.extn_id.to_string() != "2.5.29.28"
+                    || x509_cert::ext::pkix::crl::dp::IssuingDistributionPoint::from_der(e.extn_value.as_bytes()).is_ok()
+            })
+        };
+        let reference = reference
+            .ok()
+            .filter(|r| r.signature.as_bytes().is_some() && idp_ok(r))
+            .ok_or(());
         prop_assert_eq!(ours.is_ok(), reference.is_ok(), "ours: {:?}", ours.as_ref().err());
         if let (Ok(ours), Ok(reference)) = (ours, reference) {
             let listed = reference.tbs_cert_list.revoked_certificates.unwrap_or_default();

@@ -801,7 +801,7 @@ mod tests {
                 checked += 1;
             }
         }
-        assert_eq!(checked, 4);
+        assert_eq!(checked, 3);
     }
 
     #[test]
