@@ -156,7 +156,7 @@ impl Index {
         let size = (self.entries.len() * 2).next_power_of_two().max(2);
         let mask = size - 1;
         let mut table = vec![0u32; size];
-        let mut dropped = Vec::new();
+        let mut duplicates = 0;
         for i in 0..self.entries.len() {
             let key = self.serial(&self.entries[i]);
             let mut slot = hash_serial(self.seed, key) as usize & mask;
@@ -167,7 +167,7 @@ impl Index {
                         break;
                     }
                     n if self.serial(&self.entries[n as usize - 1]) == key => {
-                        dropped.push(n as usize - 1);
+                        duplicates += 1;
                         table[slot] = i as u32 + 1;
                         break;
                     }
@@ -177,7 +177,7 @@ impl Index {
         }
         self.table = table;
         // A serial listed twice counts once.
-        self.duplicates = dropped.len();
+        self.duplicates = duplicates;
     }
 
     fn get(&self, serial: &[u8]) -> Option<&Entry> {
