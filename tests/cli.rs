@@ -75,7 +75,9 @@ fn demo_runs_the_whole_flow() {
     let steps = v["steps"].as_array().expect("steps");
     assert!(steps.len() >= 17, "{} steps", steps.len());
     let all = serde_json::to_string(&v).expect("serialises");
-    for code in ["E5001", "E5002", "E5003", "E5004", "E7002", "E5020", "E6012", "E5043", "E5041"] {
+    for code in [
+        "E5001", "E5002", "E5003", "E5004", "E7002", "E5020", "E6012", "E5043", "E5041",
+    ] {
         assert!(all.contains(code), "the demo shows {code}");
     }
     for full_id in ["A123456789", "F223456786", "F128765439"] {

@@ -4,14 +4,18 @@
 
 pub mod cert;
 pub mod cms;
+pub mod crlgen;
 mod derw;
 pub mod path;
 mod sig;
 pub mod signer;
 pub mod testpki;
+pub(crate) mod tlv;
 
 pub use cert::{Certificate, CertificateProfile, KeyUsages, Purpose};
 pub use cms::{VerifiedCms, sign_cms, verify_cms, verify_raw_pkcs1};
-pub use path::{Crl, PeerName, TrustAnchor, ValidatedPath, ValidationOptions, Validator};
+pub use path::{
+    Crl, CrlOptions, PeerName, Revocation, RevocationReason, TrustAnchor, ValidatedPath, ValidationOptions, Validator,
+};
 pub use sig::{Hash, KeyKind, PublicKey, SignatureAlgorithm, oids};
 pub use signer::{Signer, SoftwareKey};

@@ -37,7 +37,7 @@ mod names;
 mod policy;
 mod profile;
 
-pub use crl::Crl;
+pub use crl::{Crl, CrlOptions, Revocation, RevocationReason};
 use names::{NameState, check_peer_name, names_equal};
 use policy::PolicyTree;
 use profile::{Role, check_profile};

@@ -101,6 +101,11 @@ impl Hash {
 
     /// The digest of `data`.
     pub fn digest(self, data: &[u8]) -> Vec<u8> {
+        self.digest_value(data).as_ref().to_vec()
+    }
+
+    /// The digest of `data`, for [`PublicKey::verify_digest`].
+    pub(crate) fn digest_value(self, data: &[u8]) -> aws_lc_rs::digest::Digest {
         use aws_lc_rs::digest;
         let alg = match self {
             Hash::Sha1 => &digest::SHA1_FOR_LEGACY_USE_ONLY,
@@ -108,7 +113,7 @@ impl Hash {
             Hash::Sha384 => &digest::SHA384,
             Hash::Sha512 => &digest::SHA512,
         };
-        digest::digest(alg, data).as_ref().to_vec()
+        digest::digest(alg, data)
     }
 }
 
@@ -157,6 +162,13 @@ fn hash_id(alg: &AlgorithmIdentifierOwned) -> Result<Hash> {
 }
 
 impl SignatureAlgorithm {
+    /// The hash the algorithm signs with.
+    pub fn hash(self) -> Hash {
+        match self {
+            SignatureAlgorithm::RsaPkcs1(h) | SignatureAlgorithm::RsaPss(h) | SignatureAlgorithm::Ecdsa(h) => h,
+        }
+    }
+
     /// The algorithm an `AlgorithmIdentifier` names, with its parameters checked.
     pub fn from_identifier(alg: &AlgorithmIdentifierOwned) -> Result<Self> {
         let null_or_absent = alg
@@ -323,10 +335,10 @@ impl PublicKey {
         self.kind
     }
 
-    /// Checks `signature` over `message` with algorithm `alg`: the one place signatures are verified.
-    pub fn verify(&self, alg: SignatureAlgorithm, message: &[u8], sig: &[u8]) -> Result<()> {
+    /// The aws-lc algorithm for `alg` with this key.
+    fn algorithm(&self, alg: SignatureAlgorithm) -> Result<&'static dyn VerificationAlgorithm> {
         use SignatureAlgorithm::*;
-        let algorithm: &'static dyn VerificationAlgorithm = match (alg, self.kind) {
+        Ok(match (alg, self.kind) {
             (RsaPkcs1(Hash::Sha1), KeyKind::Rsa { .. }) => &signature::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
             (RsaPkcs1(Hash::Sha256), KeyKind::Rsa { .. }) => &signature::RSA_PKCS1_2048_8192_SHA256,
             (RsaPkcs1(Hash::Sha384), KeyKind::Rsa { .. }) => &signature::RSA_PKCS1_2048_8192_SHA384,
@@ -341,9 +353,26 @@ impl PublicKey {
             (Ecdsa(Hash::Sha384), KeyKind::EcP384) => &signature::ECDSA_P384_SHA384_ASN1,
             (Ecdsa(Hash::Sha512), KeyKind::EcP384) => &signature::ECDSA_P384_SHA512_ASN1,
             (alg, kind) => return Err(unsupported(format!("{alg:?} with a {kind:?} key"))),
-        };
-        UnparsedPublicKey::new(algorithm, &self.bytes)
+        })
+    }
+
+    /// Checks `signature` over `message` with algorithm `alg`: the one place signatures are verified.
+    pub fn verify(&self, alg: SignatureAlgorithm, message: &[u8], sig: &[u8]) -> Result<()> {
+        UnparsedPublicKey::new(self.algorithm(alg)?, &self.bytes)
             .verify(message, sig)
+            .map_err(|_| Error::new(ErrorCode::SignatureInvalid))
+    }
+
+    /// Checks `signature` over a message whose digest (by `alg`'s hash) is `digest`: what lets a
+    /// CRL of 100 MB be checked against several candidate keys without keeping its bytes.
+    pub(crate) fn verify_digest(
+        &self,
+        alg: SignatureAlgorithm,
+        digest: &aws_lc_rs::digest::Digest,
+        sig: &[u8],
+    ) -> Result<()> {
+        UnparsedPublicKey::new(self.algorithm(alg)?, &self.bytes)
+            .verify_digest(digest, sig)
             .map_err(|_| Error::new(ErrorCode::SignatureInvalid))
     }
 }
