@@ -203,6 +203,16 @@ pub(crate) fn upsert_employee(tx: &mut dyn Tx, e: &NewEmployee, now_ms: i64) -> 
     Ok((id, created))
 }
 
+/// The directory's number for a national ID.
+fn employee_id(tx: &mut dyn Tx, national_id: &NationalId) -> Result<i64> {
+    tx.query_opt(
+        "SELECT id FROM employees WHERE national_id = ?",
+        &[Value::from(national_id.reveal())],
+    )?
+    .ok_or_else(|| Error::new(ErrorCode::EmployeeNotFound))?
+    .int(0)
+}
+
 /// Makes an employee a personnel officer of the agency they serve in.
 pub(crate) fn set_officer(tx: &mut dyn Tx, national_id: &NationalId) -> Result<()> {
     let row = tx
@@ -383,13 +393,7 @@ impl LocalPortal {
         let now = millis(self.now());
         let reason = text_field("卸職原因 reason", reason, 100)?;
         self.store.write(|tx| {
-            let id = tx
-                .query_opt(
-                    "SELECT id FROM employees WHERE national_id = ?",
-                    &[Value::from(national_id.reveal())],
-                )?
-                .ok_or_else(|| Error::new(ErrorCode::EmployeeNotFound))?
-                .int(0)?;
+            let id = employee_id(tx, national_id)?;
             tx.execute(
                 "UPDATE employees SET status = 'left', left_on = ?, left_reason = ?, updated_at = ? WHERE id = ?",
                 &[
@@ -414,13 +418,7 @@ impl LocalPortal {
     ) -> Result<()> {
         let now = millis(self.now());
         self.store.write(|tx| {
-            let id = tx
-                .query_opt(
-                    "SELECT id FROM employees WHERE national_id = ?",
-                    &[Value::from(national_id.reveal())],
-                )?
-                .ok_or_else(|| Error::new(ErrorCode::EmployeeNotFound))?
-                .int(0)?;
+            let id = employee_id(tx, national_id)?;
             super::proofing::write_field(tx, id, category, field, value)?;
             super::audit::record(
                 tx,

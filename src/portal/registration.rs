@@ -129,10 +129,15 @@ fn check_phone(name: &'static str, value: &str) -> Result<String> {
     Ok(v.to_owned())
 }
 
-/// The Microsoft-domain warning, once for each address that needs it.
-fn warnings<'a>(emails: impl IntoIterator<Item = &'a Email>) -> (Vec<String>, Vec<String>) {
-    emails
-        .into_iter()
+/// What a registration step tells the person: where the link went, until when, and the
+/// Microsoft-domain warning for each address that needs it.
+fn receipt<'a>(
+    sent_to: &'a Email,
+    expires: OffsetDateTime,
+    others: impl IntoIterator<Item = &'a Email>,
+) -> RegistrationReceipt {
+    let (warnings_zh, warnings_en) = std::iter::once(sent_to)
+        .chain(others)
         .filter_map(|e| e.microsoft_warning().map(|w| (e, w)))
         .map(|(e, w)| {
             (
@@ -140,7 +145,13 @@ fn warnings<'a>(emails: impl IntoIterator<Item = &'a Email>) -> (Vec<String>, Ve
                 format!("{}: {}", e.as_str(), w.message(crate::types::Lang::En)),
             )
         })
-        .unzip()
+        .unzip();
+    RegistrationReceipt {
+        sent_to: sent_to.as_str().into(),
+        link_expires_at: expires.into(),
+        warnings_zh,
+        warnings_en,
+    }
 }
 
 /// Records a registration event in the audit trail, against the employee the card belongs to
@@ -265,13 +276,7 @@ pub(crate) fn start(p: &LocalPortal, form: &RegistrationForm) -> Result<Registra
         audit_card(tx, now, card, "registration.start")?;
         Ok(expires)
     })?;
-    let (warnings_zh, warnings_en) = warnings(std::iter::once(&form.email).chain(&form.spare_email));
-    Ok(RegistrationReceipt {
-        sent_to: form.email.as_str().into(),
-        link_expires_at: expires.into(),
-        warnings_zh,
-        warnings_en,
-    })
+    Ok(receipt(&form.email, expires, &form.spare_email))
 }
 
 pub(crate) fn resend(p: &LocalPortal, card: &NhiCardData) -> Result<RegistrationReceipt> {
@@ -295,13 +300,7 @@ pub(crate) fn resend(p: &LocalPortal, card: &NhiCardData) -> Result<Registration
         audit_card(tx, now, card, "registration.resend")?;
         Ok((email, expires))
     })?;
-    let (warnings_zh, warnings_en) = warnings([&Email::parse(&email)?]);
-    Ok(RegistrationReceipt {
-        sent_to: email,
-        link_expires_at: expires.into(),
-        warnings_zh,
-        warnings_en,
-    })
+    Ok(receipt(&Email::parse(&email)?, expires, None))
 }
 
 /// A token of `purpose` for this card: checked, not yet spent. Returns its new e-mail, if any.
@@ -395,13 +394,7 @@ pub(crate) fn request_reset(
         audit_card(tx, now, card, "registration.reset_request")?;
         Ok((to, expires))
     })?;
-    let (warnings_zh, warnings_en) = warnings([&Email::parse(&to)?]);
-    Ok(RegistrationReceipt {
-        sent_to: to,
-        link_expires_at: expires.into(),
-        warnings_zh,
-        warnings_en,
-    })
+    Ok(receipt(&Email::parse(&to)?, expires, None))
 }
 
 pub(crate) fn complete_reset(p: &LocalPortal, card: &NhiCardData, token: &str, new_password: &Password) -> Result<()> {
