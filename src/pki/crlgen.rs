@@ -174,9 +174,15 @@ pub fn issuer_certificate(
 
 /// A DER CRL per `spec`, signed by `key` (sha256WithRSAEncryption), with cRLNumber 1.
 pub fn generate(key: &SoftwareKey, spec: &CrlSpec) -> Result<Vec<u8>> {
+    generate_for_issuer(key, &name(&spec.issuer_cn), spec)
+}
+
+/// [`generate`], with the issuer named by `issuer_name` (the DER of a Name, such as a test
+/// intermediate's subject) instead of `C=TW, CN=spec.issuer_cn`.
+pub fn generate_for_issuer(key: &SoftwareKey, issuer_name: &[u8], spec: &CrlSpec) -> Result<Vec<u8>> {
     let mut head = vec![0x02, 0x01, 0x01];
     head.extend_from_slice(&SHA256_RSA);
-    head.extend(name(&spec.issuer_cn));
+    head.extend_from_slice(issuer_name);
     push_time(&mut head, spec.this_update);
     if let Some(next) = spec.next_update {
         push_time(&mut head, next);

@@ -14,6 +14,7 @@ pub(crate) mod tlv;
 
 pub use cert::{Certificate, CertificateProfile, KeyUsages, Purpose};
 pub use cms::{VerifiedCms, sign_cms, verify_cms, verify_raw_pkcs1};
+pub(crate) use path::ALL_REASONS;
 pub use path::{
     Crl, CrlOptions, PeerName, Revocation, RevocationReason, TrustAnchor, ValidatedPath, ValidationOptions, Validator,
 };

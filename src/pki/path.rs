@@ -37,6 +37,7 @@ mod names;
 mod policy;
 mod profile;
 
+pub(crate) use crl::ALL_REASONS;
 pub use crl::{Crl, CrlOptions, Revocation, RevocationReason};
 use names::{NameState, check_peer_name, names_equal};
 use policy::PolicyTree;

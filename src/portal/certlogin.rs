@@ -15,7 +15,8 @@
 //!    keyed by the subject's serialNumber attribute, which stays the same when the card is
 //!    renewed, or by the certificate's fingerprint when there is none.
 
-use std::sync::{Arc, RwLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
 
 use der::asn1::ObjectIdentifier as Oid;
 use serde::Serialize;
@@ -26,8 +27,8 @@ use super::auth::{LoginMethod, Session, open_session};
 use super::env::{millis, new_token, token_hash};
 use crate::error::{Error, ErrorCode, Result};
 use crate::pki::{
-    Certificate, Crl, KeyUsages, Purpose, TrustAnchor, ValidatedPath, ValidationOptions, Validator, verify_cms,
-    verify_raw_pkcs1,
+    ALL_REASONS, Certificate, Crl, Hash, KeyUsages, Purpose, TrustAnchor, ValidatedPath, ValidationOptions, Validator,
+    verify_cms, verify_raw_pkcs1,
 };
 use crate::store::{StoreExt, Value};
 use crate::types::{NationalId, RocDateTime};
@@ -35,13 +36,61 @@ use crate::types::{NationalId, RocDateTime};
 /// How long a challenge may wait for its signature.
 pub const CHALLENGE_TTL: Duration = Duration::minutes(2);
 
+/// How many validated paths [`CertificateTrust`] keeps; when full, it starts afresh.
+pub const PATH_CACHE_CAPACITY: usize = 100_000;
+
 /// What the portal trusts for certificate logins: GRCA anchors (none built in), the MOICA
 /// intermediates, the required policy and the current CRLs.
+///
+/// Paths it has validated are cached by the leaf's SHA-256 fingerprint, so a returning user's
+/// login does not verify the leaf's signature again. A cached path is served only while the
+/// time is within every certificate's validity and the CRLs are those it was validated with;
+/// revocation is still checked on every login, against the CRLs whose signatures were verified
+/// for it.
 #[derive(Debug)]
 pub struct CertificateTrust {
     validator: Validator,
     policy: Option<Oid>,
-    crls: RwLock<Arc<Vec<Crl>>>,
+    /// The CRLs, with a generation that [`CertificateTrust::set_crls`] advances.
+    crls: RwLock<(u64, Arc<Vec<Crl>>)>,
+    cache: Mutex<PathCache>,
+}
+
+/// Validated paths of one CRL generation.
+#[derive(Debug, Default)]
+struct PathCache {
+    generation: u64,
+    paths: HashMap<Vec<u8>, Arc<CachedPath>>,
+    /// Whether CRL number `.0` verifies under the key of the certificate with fingerprint `.1`.
+    signers: HashMap<(usize, Vec<u8>), bool>,
+}
+
+impl PathCache {
+    /// Empties the cache if it is of an older generation; false if it is of a newer one.
+    fn at_generation(&mut self, generation: u64) -> bool {
+        if self.generation < generation {
+            *self = PathCache {
+                generation,
+                ..PathCache::default()
+            };
+        }
+        self.generation == generation
+    }
+}
+
+#[derive(Debug)]
+struct CachedPath {
+    path: ValidatedPath,
+    /// The latest notBefore and earliest notAfter on the path.
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+    /// For each certificate but the anchor: the CRLs (number, reasons covered) from its issuer
+    /// whose signatures verified under the issuer's key.
+    crls: Vec<Vec<(usize, u16)>>,
+}
+
+fn fingerprint(cert: &Certificate) -> Vec<u8> {
+    Hash::Sha256.digest(cert.der())
 }
 
 impl CertificateTrust {
@@ -50,31 +99,70 @@ impl CertificateTrust {
         CertificateTrust {
             validator: Validator::new(anchors),
             policy: ValidationOptions::login(OffsetDateTime::UNIX_EPOCH).required_policy,
-            crls: RwLock::new(Arc::new(Vec::new())),
+            crls: RwLock::new((0, Arc::new(Vec::new()))),
+            cache: Mutex::new(PathCache::default()),
         }
     }
 
     /// Adds intermediate CA certificates (MOICA G2, G3, …).
     pub fn with_intermediates(mut self, certs: impl IntoIterator<Item = Certificate>) -> Self {
         self.validator.add_intermediates(certs);
+        self.clear_cache();
         self
     }
 
     /// Requires another policy, or none.
     pub fn with_policy(mut self, policy: Option<Oid>) -> Self {
         self.policy = policy;
+        self.clear_cache();
         self
     }
 
     /// Replaces the CRLs (MOICA publishes complete ones daily); with CRLs set, every
-    /// certificate on a login's path must be covered by a current one.
+    /// certificate on a login's path must be covered by a current one. Cached paths are dropped.
     pub fn set_crls(&self, crls: Vec<Crl>) {
-        *self.crls.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(crls);
+        let mut guard = self.crls.write().unwrap_or_else(|p| p.into_inner());
+        *guard = (guard.0 + 1, Arc::new(crls));
+        let generation = guard.0;
+        drop(guard);
+        self.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .at_generation(generation);
+    }
+
+    /// How many validated paths are cached.
+    pub fn cached_paths(&self) -> usize {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).paths.len()
+    }
+
+    /// Drops every cached path (the next validation of each leaf goes through the full checks).
+    pub fn clear_cache(&self) {
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache.paths.clear();
+        cache.signers.clear();
     }
 
     /// Validates a login certificate at `at`: path, policy, digitalSignature, revocation.
     pub fn validate(&self, cert: &Certificate, at: OffsetDateTime) -> Result<ValidatedPath> {
-        let crls = self.crls.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let (generation, crls) = self.crls.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let key = fingerprint(cert);
+        let hit = {
+            let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            if cache.at_generation(generation) {
+                cache.paths.get(&key).cloned()
+            } else {
+                None
+            }
+        };
+        if let Some(hit) = hit {
+            match cached_revocation(&hit, &crls, at) {
+                Some(Ok(())) => return Ok(hit.path.clone()),
+                Some(Err(e)) => return Err(e),
+                // Out of validity or no longer covered: the full checks say why.
+                None => {}
+            }
+        }
         let opts = ValidationOptions {
             required_policy: self.policy,
             crls: crls.as_ref().clone(),
@@ -84,8 +172,117 @@ impl CertificateTrust {
             },
             ..ValidationOptions::at(at)
         };
-        self.validator.validate(cert, &opts)
+        let path = self.validator.validate(cert, &opts)?;
+        self.remember(key, &path, &crls, generation);
+        Ok(path)
     }
+
+    /// Caches a path just validated with the CRLs of `generation`, if every certificate on it
+    /// but the anchor is fully covered by CRLs its issuer's key signed.
+    fn remember(&self, key: Vec<u8>, path: &ValidatedPath, crls: &[Crl], generation: u64) {
+        let certs = &path.certificates;
+        let mut not_before = OffsetDateTime::UNIX_EPOCH;
+        let mut not_after = OffsetDateTime::UNIX_EPOCH;
+        for (i, c) in certs.iter().enumerate() {
+            let (Ok(nb), Ok(na)) = (c.not_before(), c.not_after()) else {
+                return;
+            };
+            not_before = if i == 0 { nb } else { not_before.max(nb) };
+            not_after = if i == 0 { na } else { not_after.min(na) };
+        }
+        let mut covering = Vec::with_capacity(certs.len().saturating_sub(1));
+        for pair in certs.windows(2) {
+            let (cert, issuer) = (&pair[0], &pair[1]);
+            let mut used = Vec::new();
+            let mut covered = 0u16;
+            for (n, crl) in crls.iter().enumerate() {
+                let Ok(Some(reasons)) = crl.reasons_for(cert) else {
+                    continue;
+                };
+                if issuer.key_usage().is_some_and(|k| !k.crl_sign) || !self.crl_signed_by(generation, n, crl, issuer) {
+                    continue;
+                }
+                covered |= reasons;
+                used.push((n, reasons));
+            }
+            if !crls.is_empty() && covered != ALL_REASONS {
+                return;
+            }
+            covering.push(used);
+        }
+        let entry = Arc::new(CachedPath {
+            path: path.clone(),
+            not_before,
+            not_after,
+            crls: covering,
+        });
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if !cache.at_generation(generation) {
+            return;
+        }
+        if cache.paths.len() >= PATH_CACHE_CAPACITY && !cache.paths.contains_key(&key) {
+            cache.paths.clear();
+        }
+        cache.paths.insert(key, entry);
+    }
+
+    /// Whether CRL number `n` of `generation` verifies under `issuer`'s key, checked once.
+    fn crl_signed_by(&self, generation: u64, n: usize, crl: &Crl, issuer: &Certificate) -> bool {
+        let key = (n, fingerprint(issuer));
+        {
+            let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            if cache.generation == generation
+                && let Some(ok) = cache.signers.get(&key)
+            {
+                return *ok;
+            }
+        }
+        let ok = issuer.public_key().is_ok_and(|k| crl.verify_signed_by(k).is_ok());
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.at_generation(generation) {
+            cache.signers.insert(key, ok);
+        }
+        ok
+    }
+}
+
+/// Revocation of a cached path at `at`: `Some(Err)` if a current CRL revokes a certificate on
+/// it, `None` if `at` is outside the path's validity or a certificate is no longer covered by
+/// current CRLs (the full validation then decides), else `Some(Ok)`.
+fn cached_revocation(hit: &CachedPath, crls: &[Crl], at: OffsetDateTime) -> Option<Result<()>> {
+    // Validity is encoded in whole seconds: compare at that granularity, as validation does.
+    let second = at.replace_nanosecond(0).unwrap_or(at);
+    if second < hit.not_before || second > hit.not_after {
+        return None;
+    }
+    if crls.is_empty() {
+        return Some(Ok(()));
+    }
+    for (cert, used) in hit.path.certificates.iter().zip(&hit.crls) {
+        let mut covered = 0u16;
+        for &(n, reasons) in used {
+            let crl = crls.get(n)?;
+            if !crl.current_at(at) {
+                continue;
+            }
+            match crl.revokes(cert.serial()) {
+                Ok(false) => covered |= reasons,
+                Ok(true) => {
+                    let who = cert.subject();
+                    return Some(Err(Error::with(
+                        ErrorCode::CertificateRevoked,
+                        format!("{who} 已廢止"),
+                        format!("{who} is revoked"),
+                    )));
+                }
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        if covered != ALL_REASONS {
+            return None;
+        }
+    }
+    Some(Ok(()))
 }
 
 /// A challenge for the card to sign.

@@ -599,6 +599,61 @@ impl Crl {
     }
 }
 
+impl Crl {
+    /// The reasons this CRL covers for `cert` (a bit set; [`ALL_REASONS`] for all), or `None` if
+    /// it does not apply to it: another issuer, a delta CRL, bad extensions, or an
+    /// issuingDistributionPoint that leaves `cert` out. The signature is not checked. For the
+    /// login path cache.
+    pub(crate) fn reasons_for(&self, cert: &Certificate) -> Result<Option<u16>> {
+        if !names_equal(self.issuer(), cert.issuer_name()) || self.delta || self.bad_extensions {
+            return Ok(None);
+        }
+        let mut reasons = ALL_REASONS;
+        if let Some(idp) = &self.idp {
+            let ca = is_ca(cert);
+            if idp.indirect_crl
+                || idp.only_contains_attribute_certs
+                || (idp.only_contains_user_certs && ca)
+                || (idp.only_contains_ca_certs && !ca)
+            {
+                return Ok(None);
+            }
+            if let Some(r) = idp.only_some_reasons {
+                reasons = r.bits() & ALL_REASONS;
+            }
+            if let Some(dp) = &idp.distribution_point {
+                let points = distribution_points(cert)?;
+                let names = dp_names(dp, self.issuer());
+                if !points
+                    .iter()
+                    .flatten()
+                    .any(|p| names.iter().any(|n| same_general_name(n, p)))
+                {
+                    return Ok(None);
+                }
+            }
+        }
+        Ok(Some(reasons))
+    }
+
+    /// Whether the CRL is current at `at` (thisUpdate ≤ at ≤ nextUpdate).
+    pub(crate) fn current_at(&self, at: OffsetDateTime) -> bool {
+        self.is_current(at)
+    }
+
+    /// Whether the CRL revokes the certificate with this serial (INTEGER encoding), as
+    /// [`Validator::validate`] judges it: an entry with an unknown critical extension is an error.
+    pub(crate) fn revokes(&self, serial: &[u8]) -> Result<bool> {
+        match self.index.get(serial) {
+            None => Ok(false),
+            Some(entry) if entry.flags & FLAG_UNKNOWN_CRITICAL != 0 => {
+                Err(crl_malformed("unknown critical CRL entry extension"))
+            }
+            Some(entry) => Ok(entry.flags & FLAG_REMOVE == 0),
+        }
+    }
+}
+
 impl Validator {
     /// Checks `cert` against the CRLs of its issuer; `above` is the path above it, its issuer first.
     pub(super) fn check_revocation(
@@ -721,7 +776,8 @@ impl Validator {
     }
 }
 
-const ALL_REASONS: u16 = 0x1fe;
+/// Every reason a CRL may cover, as a bit set.
+pub(crate) const ALL_REASONS: u16 = 0x1fe;
 /// How deep CRL signers' own validations may nest.
 const MAX_CRL_SIGNER_DEPTH: usize = 2;
 
