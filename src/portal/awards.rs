@@ -350,13 +350,6 @@ fn check(order: &NewAwardOrder, today: RocDate) -> Result<CheckedOrder<'_>> {
 /// stable names), `count`, and optionally `special` (`Y`/`是` for 專案) and `rating_year` (ROC;
 /// default: the approval year). Every line is checked; the error lists the bad lines.
 pub fn read_orders_csv(input: impl std::io::Read) -> Result<Vec<NewAwardOrder>> {
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(input);
-    let csv_err = |zh: String, en: String| Error::with(ErrorCode::CsvInvalid, zh, en);
-    let headers = reader
-        .headers()
-        .map_err(|e| csv_err(format!("標題列錯誤：{e}"), format!("header: {e}")))?
-        .clone();
-    let col = |name: &str| headers.iter().position(|h| h.trim_start_matches('\u{feff}') == name);
     let required = [
         "national_id",
         "approving_agency",
@@ -367,72 +360,37 @@ pub fn read_orders_csv(input: impl std::io::Read) -> Result<Vec<NewAwardOrder>> 
         "kind",
         "count",
     ];
-    if let Some(missing) = required.iter().find(|c| col(c).is_none()) {
-        return Err(csv_err(
-            format!("缺少欄位 {missing}"),
-            format!("missing column {missing}"),
-        ));
-    }
-    let mut orders = Vec::new();
-    let mut bad: Vec<(u64, Error)> = Vec::new();
-    for rec in reader.records() {
-        let rec = rec.map_err(|e| csv_err(e.to_string(), e.to_string()))?;
-        let line = rec.position().map_or(0, |p| p.line());
-        let get = |name: &str| col(name).and_then(|i| rec.get(i)).unwrap_or("");
-        let parsed = (|| -> Result<NewAwardOrder> {
-            let approved_on = RocDate::parse(get("approved_on"))?;
-            let count = get("count").parse::<u8>().map_err(|_| {
-                Error::with(
-                    ErrorCode::AwardOrderInvalid,
-                    format!("次數「{}」不是數字", get("count")),
-                    format!("count {:?} is not a number", get("count")),
-                )
-            })?;
-            let rating_year = match get("rating_year") {
-                "" => approved_on.roc_year(),
-                y => y.parse().map_err(|_| {
-                    Error::with(
-                        ErrorCode::AwardOrderInvalid,
-                        format!("考績年度「{y}」不是數字"),
-                        format!("rating year {y:?} is not a number"),
-                    )
-                })?,
-            };
-            Ok(NewAwardOrder {
-                national_id: NationalId::parse(get("national_id"))?,
-                approving_agency: get("approving_agency").to_owned(),
-                approved_on,
-                document_number: DocumentNumber::parse(get("document_number"))?,
-                reason: get("reason").to_owned(),
-                legal_basis: get("legal_basis").to_owned(),
-                kind: get("kind").parse()?,
-                count,
-                special: matches!(get("special"), "Y" | "y" | "是" | "yes" | "1"),
-                rating_year,
-            })
-        })();
-        match parsed {
-            Ok(o) => orders.push(o),
-            Err(e) => bad.push((line, e)),
-        }
-    }
-    if !bad.is_empty() {
-        let zh: Vec<String> = bad
-            .iter()
-            .take(20)
-            .map(|(l, e)| format!("第 {l} 行：{}", e.message(Lang::ZhTw)))
-            .collect();
-        let en: Vec<String> = bad
-            .iter()
-            .take(20)
-            .map(|(l, e)| format!("line {l}: {}", e.message(Lang::En)))
-            .collect();
-        return Err(csv_err(
-            format!("共 {} 行錯誤：{}", bad.len(), zh.join("；")),
-            format!("{} bad lines: {}", bad.len(), en.join("; ")),
-        ));
-    }
-    Ok(orders)
+    let number = |what: &str, zh: &str, en: &str| {
+        Error::with(
+            ErrorCode::AwardOrderInvalid,
+            format!("{zh}「{what}」不是數字"),
+            format!("{en} {what:?} is not a number"),
+        )
+    };
+    let orders = super::csvfile::read(input, &required, |r| {
+        let approved_on = RocDate::parse(r.get("approved_on"))?;
+        let count = r
+            .get("count")
+            .parse::<u8>()
+            .map_err(|_| number(r.get("count"), "次數", "count"))?;
+        let rating_year = match r.get("rating_year") {
+            "" => approved_on.roc_year(),
+            y => y.parse().map_err(|_| number(y, "考績年度", "rating year"))?,
+        };
+        Ok(NewAwardOrder {
+            national_id: NationalId::parse(r.get("national_id"))?,
+            approving_agency: r.get("approving_agency").to_owned(),
+            approved_on,
+            document_number: DocumentNumber::parse(r.get("document_number"))?,
+            reason: r.get("reason").to_owned(),
+            legal_basis: r.get("legal_basis").to_owned(),
+            kind: r.get("kind").parse()?,
+            count,
+            special: r.yes("special"),
+            rating_year,
+        })
+    })?;
+    Ok(orders.into_iter().map(|(_, o)| o).collect())
 }
 
 /// A summary line of an order: what lists show.

@@ -18,11 +18,12 @@ use serde::Serialize;
 
 use super::LocalPortal;
 use super::auth::{SessionToken, caller};
+use super::csvfile::{self, Record};
 use super::env::millis;
 use super::proofing::{ProofingCategory, seed_current_post};
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::{StoreExt, Tx, Value};
-use crate::types::{AgencyCode, Email, Lang, NationalId, RocDate};
+use crate::types::{AgencyCode, Email, NationalId, RocDate};
 
 /// Whether a person is serving or has left office; only current employees may log in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -232,14 +233,6 @@ pub(crate) fn set_officer(tx: &mut dyn Tx, national_id: &NationalId) -> Result<(
     Ok(())
 }
 
-fn csv_error(line: u64, e: &Error) -> Error {
-    Error::with(
-        ErrorCode::CsvInvalid,
-        format!("第 {line} 行：{}", e.message(Lang::ZhTw)),
-        format!("line {line}: {}", e.message(Lang::En)),
-    )
-}
-
 struct CsvRow {
     line: u64,
     agency: AgencyCode,
@@ -249,11 +242,8 @@ struct CsvRow {
     officer: Option<bool>,
 }
 
-fn parse_row(
-    rec: &csv::StringRecord,
-    col: &dyn Fn(&str) -> Option<usize>,
-) -> Result<(AgencyCode, String, NewEmployee, Option<bool>)> {
-    let get = |name: &str| col(name).and_then(|i| rec.get(i)).unwrap_or("").trim();
+fn parse_row(r: &Record<'_>) -> Result<(AgencyCode, String, NewEmployee, Option<bool>)> {
+    let get = |name: &str| r.get(name);
     let agency = AgencyCode::parse(get("agency_code"))?;
     let status = match get("status") {
         "" | "在職" | "current" => EmployeeStatus::Current,
@@ -283,80 +273,23 @@ fn parse_row(
         email,
         status,
     };
-    let officer = col("officer").map(|_| matches!(get("officer"), "Y" | "y" | "是" | "yes" | "1"));
+    let officer = r.has("officer").then(|| r.yes("officer"));
     Ok((agency, get("agency_name").to_owned(), employee, officer))
 }
 
 /// Reads and checks the whole file before anything is written.
 fn read_csv(input: impl Read) -> Result<Vec<CsvRow>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .from_reader(input);
-    let headers = reader
-        .headers()
-        .map_err(|e| {
-            Error::with(
-                ErrorCode::CsvInvalid,
-                format!("標題列錯誤：{e}"),
-                format!("header: {e}"),
-            )
-        })?
-        .clone();
-    let col = |name: &str| headers.iter().position(|h| h.trim_start_matches('\u{feff}') == name);
-    for required in ["agency_code", "agency_name", "national_id", "name", "title"] {
-        if col(required).is_none() {
-            return Err(Error::with(
-                ErrorCode::CsvInvalid,
-                format!("缺少欄位 {required}"),
-                format!("missing column {required}"),
-            ));
-        }
-    }
-    let mut rows = Vec::new();
-    let mut errors = Vec::new();
-    for rec in reader.records() {
-        let rec = rec.map_err(|e| Error::with(ErrorCode::CsvInvalid, e.to_string(), e.to_string()))?;
-        let line = rec.position().map_or(0, |p| p.line());
-        match parse_row(&rec, &col) {
-            Ok((agency, agency_name, employee, officer)) => rows.push(CsvRow {
-                line,
-                agency,
-                agency_name,
-                employee,
-                officer,
-            }),
-            Err(e) => errors.push(csv_error(line, &e)),
-        }
-    }
-    if let Some(first) = errors.first() {
-        if errors.len() == 1 {
-            return Err(csv_error_clone(first));
-        }
-        let zh: Vec<String> = errors
-            .iter()
-            .take(20)
-            .map(|e| e.detail().map_or(String::new(), |d| d.zh.to_string()))
-            .collect();
-        let en: Vec<String> = errors
-            .iter()
-            .take(20)
-            .map(|e| e.detail().map_or(String::new(), |d| d.en.to_string()))
-            .collect();
-        return Err(Error::with(
-            ErrorCode::CsvInvalid,
-            format!("共 {} 行錯誤：{}", errors.len(), zh.join("；")),
-            format!("{} bad lines: {}", errors.len(), en.join("; ")),
-        ));
-    }
-    Ok(rows)
-}
-
-fn csv_error_clone(e: &Error) -> Error {
-    match e.detail() {
-        Some(d) => Error::with(ErrorCode::CsvInvalid, d.zh.to_string(), d.en.to_string()),
-        None => Error::new(ErrorCode::CsvInvalid),
-    }
+    let required = ["agency_code", "agency_name", "national_id", "name", "title"];
+    Ok(csvfile::read(input, &required, parse_row)?
+        .into_iter()
+        .map(|(line, (agency, agency_name, employee, officer))| CsvRow {
+            line,
+            agency,
+            agency_name,
+            employee,
+            officer,
+        })
+        .collect())
 }
 
 impl LocalPortal {
@@ -442,7 +375,7 @@ impl LocalPortal {
                 ..Default::default()
             };
             for r in &rows {
-                let with_line = |e: Error| csv_error(r.line, &e);
+                let with_line = |e: Error| csvfile::line_error(r.line, &e);
                 if upsert_agency(tx, &r.agency, &r.agency_name).map_err(with_line)? {
                     report.agencies += 1;
                 }

@@ -16,6 +16,7 @@ pub mod auth;
 pub mod awards;
 pub mod certlogin;
 pub mod consent;
+mod csvfile;
 pub mod directory;
 pub mod env;
 pub mod notify;
