@@ -183,8 +183,15 @@ pub(crate) fn caller(p: &LocalPortal, token: &SessionToken) -> Result<Caller> {
     })
 }
 
-/// Opens a session for an employee who has just proved who they are.
+/// Opens a session for an employee who has just proved who they are: every login ends here,
+/// so this is where only current employees are let in (the last two login errors).
 pub(crate) fn open_session(p: &LocalPortal, tx: &mut dyn Tx, employee_id: i64, method: LoginMethod) -> Result<Session> {
+    let status = tx.query_opt("SELECT status FROM employees WHERE id = ?", &[Value::Int(employee_id)])?;
+    match status.map(|r| r.text(0)).transpose()?.as_deref() {
+        Some("current") => {}
+        Some(_) => return Err(Error::new(ErrorCode::AccountDisabled)),
+        None => return Err(Error::new(ErrorCode::AccountNotFound)),
+    }
     let token = new_token(p.rng.as_ref())?;
     let now = p.now();
     let expires = now + p.config.session_absolute;
@@ -244,18 +251,14 @@ fn session_info_of(
     })
 }
 
-/// The employee behind a national ID, if they may log in: the last two login errors.
-fn current_employee(tx: &mut dyn Tx, id: &NationalId) -> Result<i64> {
-    let row = tx
-        .query_opt(
-            "SELECT id, status FROM employees WHERE national_id = ?",
-            &[Value::from(id.reveal())],
-        )?
-        .ok_or_else(|| Error::new(ErrorCode::AccountNotFound))?;
-    if row.text(1)? != "current" {
-        return Err(Error::new(ErrorCode::AccountDisabled));
-    }
-    row.int(0)
+/// The employee a national ID belongs to (the third login error when there is none).
+fn employee_of(tx: &mut dyn Tx, id: &NationalId) -> Result<i64> {
+    tx.query_opt(
+        "SELECT id FROM employees WHERE national_id = ?",
+        &[Value::from(id.reveal())],
+    )?
+    .ok_or_else(|| Error::new(ErrorCode::AccountNotFound))?
+    .int(0)
 }
 
 /// NHI card + registered password: see the module documentation for the order of checks.
@@ -300,7 +303,7 @@ pub(crate) fn login_nhi_card(p: &LocalPortal, card: &NhiCardData, password: &Pas
         )
     })?;
     p.store.write(|tx| {
-        let employee = current_employee(tx, &card.national_id)?;
+        let employee = employee_of(tx, &card.national_id)?;
         open_session(p, tx, employee, LoginMethod::NhiCard)
     })
 }
@@ -394,13 +397,7 @@ pub(crate) fn login_account(p: &LocalPortal, account: &str, password: &Password)
             &[Value::Int(id)],
         )
     })?;
-    p.store.write(|tx| {
-        let status = tx.query_opt("SELECT status FROM employees WHERE id = ?", &[Value::Int(id)])?;
-        if status.map(|r| r.text(0)).transpose()?.as_deref() != Some("current") {
-            return Err(Error::new(ErrorCode::AccountDisabled));
-        }
-        open_session(p, tx, id, LoginMethod::Account)
-    })
+    p.store.write(|tx| open_session(p, tx, id, LoginMethod::Account))
 }
 
 /// Sets the caller's eCPA account name and password.

@@ -450,12 +450,6 @@ pub(crate) fn complete(p: &LocalPortal, response: &CertificateResponse) -> Resul
                 employee
             }
         };
-        let status = tx.query_opt("SELECT status FROM employees WHERE id = ?", &[Value::Int(employee)])?;
-        match status.map(|r| r.text(0)).transpose()?.as_deref() {
-            Some("current") => {}
-            Some(_) => return Err(Error::new(ErrorCode::AccountDisabled)),
-            None => return Err(Error::new(ErrorCode::AccountNotFound)),
-        }
         tx.execute(
             "UPDATE certificate_bindings SET last_used_at = ? WHERE binding_key = ?",
             &[Value::Int(at), Value::from(key.as_str())],
