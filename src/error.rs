@@ -111,10 +111,15 @@ error_codes! {
         "CSV 檔案內容錯誤", "The CSV file has an error";
 
     // ---- 3000–3999 PINs ----
-    // 3102 pin_incorrect and 3103 pin_blocked are reserved for the card issue.
     /// A PIN is not 6 to 8 letters or digits.
     PinFormatInvalid = 3101, "pin_format_invalid",
         "PIN 碼格式錯誤：應為 6 至 8 碼英文字母或數字", "The PIN must be 6 to 8 letters or digits";
+    /// The card or token refused the PIN; [`Error::PinIncorrect`] says how many tries are left.
+    PinIncorrect = 3102, "pin_incorrect",
+        "PIN 碼錯誤", "Wrong PIN";
+    /// The PIN is blocked after too many wrong tries; only the issuer can unblock it.
+    PinBlocked = 3103, "pin_blocked",
+        "PIN 碼已鎖住，請持卡至戶政事務所或以憑證卡解鎖碼解鎖", "The PIN is blocked: have it unblocked with the card's unblock code or at a household registration office";
 
     // ---- 4000–4999 PKI ----
     /// A certificate does not parse (truncated, not DER, not X.509).
@@ -431,6 +436,14 @@ pub enum Error {
         /// The level of the session.
         actual: AssuranceLevel,
     },
+    /// The card or token refused the PIN. Nothing retries it: a citizen card locks after three
+    /// wrong PINs, so the caller must show the tries left and let the holder decide.
+    #[error("{}", display(self))]
+    PinIncorrect {
+        /// Tries left before the PIN blocks, when the card or token tells: `Some(1)` is the final
+        /// try. `None` when it only says that some wrong tries were made.
+        tries_left: Option<u32>,
+    },
     /// Storage failed; the source is the backend's own error.
     #[error("{}", display(self))]
     Storage {
@@ -468,6 +481,7 @@ impl Error {
             Error::LoginLocked { .. } => ErrorCode::LoginLocked,
             Error::RegistrationMaintenance { .. } => ErrorCode::RegistrationMaintenance,
             Error::AssuranceTooLow { .. } => ErrorCode::AssuranceTooLow,
+            Error::PinIncorrect { .. } => ErrorCode::PinIncorrect,
         }
     }
 
@@ -521,6 +535,20 @@ impl Error {
                         required.label(lang),
                         actual.label(lang)
                     )
+                }
+            }
+            Error::PinIncorrect { tries_left: Some(n) } => {
+                if zh {
+                    format!("{base}（尚可再試 {n} 次，錯誤 3 次即鎖卡）")
+                } else {
+                    format!("{base} ({n} tries left before the card locks)")
+                }
+            }
+            Error::PinIncorrect { tries_left: None } => {
+                if zh {
+                    format!("{base}（已有錯誤紀錄，剩餘次數不明，請小心輸入）")
+                } else {
+                    format!("{base} (earlier wrong tries recorded; tries left unknown, take care)")
                 }
             }
             Error::Storage { source, .. } => {

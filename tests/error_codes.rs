@@ -22,6 +22,8 @@ const TABLE: &[(u32, &str)] = &[
     (1070, "field_invalid"),
     (1080, "csv_invalid"),
     (3101, "pin_format_invalid"),
+    (3102, "pin_incorrect"),
+    (3103, "pin_blocked"),
     (4001, "certificate_malformed"),
     (4002, "signature_algorithm_unsupported"),
     (4003, "public_key_unsupported"),
