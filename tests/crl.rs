@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use der::Decode;
 use ecpa::pki::crlgen::{self, CrlSpec};
-use ecpa::pki::{Crl, SoftwareKey};
+use ecpa::pki::{Crl, Signer, SoftwareKey};
 use proptest::prelude::*;
 
 struct Fixture {
@@ -197,4 +197,23 @@ fn crl_check_refuses_stale_wrongly_signed_and_malformed_lists() {
     assert_eq!(out.status.code(), Some(2));
     // The key is only used to build the fixture.
     let _ = &f.key;
+}
+
+/// A CRL remembers which keys its signature was checked against; the remembered answers must be
+/// each key's own, in any order and for every clone.
+#[test]
+fn remembered_signature_checks_keep_each_keys_answer() {
+    let f = fixture();
+    let crl = Crl::from_der(&f.der).expect("CRL");
+    let right = ecpa::pki::Certificate::from_der(&f.issuer).expect("issuer");
+    let right = right.public_key().expect("issuer key");
+    let other = SoftwareKey::generate_rsa2048().expect("other key");
+    let other = ecpa::pki::PublicKey::from_spki_der(&other.public_key_der().expect("spki")).expect("key");
+    let clone = crl.clone();
+    for _ in 0..2 {
+        assert!(crl.verify_signed_by(&other).is_err());
+        assert!(crl.verify_signed_by(right).is_ok());
+        assert!(clone.verify_signed_by(&other).is_err());
+        assert!(clone.verify_signed_by(right).is_ok());
+    }
 }

@@ -94,10 +94,17 @@ pub enum Purpose {
     Unspecified,
 }
 
-/// A certificate and everything read from it.
+/// A certificate and everything read from it. Cloning it is cheap (the parsed fields are
+/// shared), so paths, caches and login results hand certificates around freely.
 #[derive(Debug, Clone)]
-pub struct Certificate {
+pub struct Certificate(std::sync::Arc<Fields>);
+
+/// What [`Certificate`] read from the DER.
+#[derive(Debug)]
+struct Fields {
     der: Vec<u8>,
+    /// SHA-256 of `der`, computed when first asked (caches are keyed by it).
+    sha256: std::sync::OnceLock<Vec<u8>>,
     tbs: std::ops::Range<usize>,
     inner: x509_cert::Certificate,
     /// The public key, if its type is one we verify with.
@@ -113,6 +120,93 @@ pub struct Certificate {
     ca_issuer_urls: Vec<String>,
     id_last_four: Option<String>,
     critical: Vec<Oid>,
+}
+
+impl Fields {
+    fn read_extensions(&mut self) -> Result<()> {
+        let Some(exts) = self.inner.tbs_certificate().extensions() else {
+            return Ok(());
+        };
+        let mut seen: Vec<Oid> = Vec::new();
+        for ext in exts.iter() {
+            if seen.contains(&ext.extn_id) {
+                return Err(malformed(format!("extension {} appears twice", ext.extn_id)));
+            }
+            seen.push(ext.extn_id);
+            if ext.critical {
+                self.critical.push(ext.extn_id);
+            }
+            let v = ext.extn_value.as_bytes();
+            let bad = |what: &str| malformed(format!("extension {what} does not decode"));
+            match ext.extn_id {
+                oids::SKI => {
+                    self.ski = Some(
+                        SubjectKeyIdentifier::from_der(v)
+                            .map_err(|_| bad("subjectKeyIdentifier"))?
+                            .0
+                            .as_bytes()
+                            .to_vec(),
+                    )
+                }
+                oids::AKI => {
+                    let aki = AuthorityKeyIdentifier::from_der(v).map_err(|_| bad("authorityKeyIdentifier"))?;
+                    self.aki = aki.key_identifier.map(|k| k.as_bytes().to_vec());
+                }
+                oids::BASIC_CONSTRAINTS => {
+                    self.basic_constraints = Some(BasicConstraints::from_der(v).map_err(|_| bad("basicConstraints"))?)
+                }
+                oids::KEY_USAGE => {
+                    let ku = KeyUsage::from_der(v).map_err(|_| bad("keyUsage"))?;
+                    self.key_usage = Some(KeyUsages {
+                        digital_signature: ku.digital_signature(),
+                        non_repudiation: ku.non_repudiation(),
+                        key_encipherment: ku.key_encipherment(),
+                        data_encipherment: ku.data_encipherment(),
+                        key_agreement: ku.key_agreement(),
+                        key_cert_sign: ku.key_cert_sign(),
+                        crl_sign: ku.crl_sign(),
+                    });
+                }
+                oids::EXT_KEY_USAGE => {
+                    self.ext_key_usage = Some(ExtendedKeyUsage::from_der(v).map_err(|_| bad("extKeyUsage"))?.0)
+                }
+                oids::POLICIES => {
+                    let p = CertificatePolicies::from_der(v).map_err(|_| bad("certificatePolicies"))?;
+                    self.policies = Some(p.0.iter().map(|i| i.policy_identifier).collect());
+                }
+                oids::CRL_DP => {
+                    let dps = CrlDistributionPoints::from_der(v).map_err(|_| bad("cRLDistributionPoints"))?;
+                    for dp in dps.0 {
+                        if let Some(DistributionPointName::FullName(names)) = dp.distribution_point {
+                            self.crl_urls.extend(names.iter().filter_map(uri));
+                        }
+                    }
+                }
+                oids::AIA => {
+                    let aia = AuthorityInfoAccessSyntax::from_der(v).map_err(|_| bad("authorityInfoAccess"))?;
+                    for ad in aia.0 {
+                        let Some(u) = uri(&ad.access_location) else { continue };
+                        match ad.access_method {
+                            oids::AD_OCSP => self.ocsp_urls.push(u),
+                            oids::AD_CA_ISSUERS => self.ca_issuer_urls.push(u),
+                            _ => {}
+                        }
+                    }
+                }
+                oids::SUBJECT_DIRECTORY_ATTRIBUTES => {
+                    let sda = SubjectDirectoryAttributes::from_der(v).map_err(|_| bad("subjectDirectoryAttributes"))?;
+                    self.id_last_four = sda
+                        .0
+                        .iter()
+                        .filter(|a| a.oid == oids::ID_LAST_FOUR)
+                        .flat_map(|a| a.values.iter())
+                        .find_map(string_value);
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Decodes an attribute value of any of the directory string types.
@@ -217,8 +311,9 @@ impl Certificate {
     pub fn from_der(der: &[u8]) -> Result<Self> {
         let inner = x509_cert::Certificate::from_der(der).map_err(|e| malformed(format!("DER: {e}")))?;
         let tbs = signed_range(der)?;
-        let mut cert = Certificate {
+        let mut fields = Fields {
             der: der.to_vec(),
+            sha256: std::sync::OnceLock::new(),
             tbs,
             key: PublicKey::from_spki(inner.tbs_certificate().subject_public_key_info()).map_err(|e| e.code()),
             inner,
@@ -234,8 +329,8 @@ impl Certificate {
             id_last_four: None,
             critical: Vec::new(),
         };
-        cert.read_extensions()?;
-        Ok(cert)
+        fields.read_extensions()?;
+        Ok(Certificate(std::sync::Arc::new(fields)))
     }
 
     /// Reads a certificate in DER or PEM.
@@ -259,114 +354,29 @@ impl Certificate {
         }
     }
 
-    fn read_extensions(&mut self) -> Result<()> {
-        let Some(exts) = self.inner.tbs_certificate().extensions() else {
-            return Ok(());
-        };
-        let mut seen: Vec<Oid> = Vec::new();
-        for ext in exts.iter() {
-            if seen.contains(&ext.extn_id) {
-                return Err(malformed(format!("extension {} appears twice", ext.extn_id)));
-            }
-            seen.push(ext.extn_id);
-            if ext.critical {
-                self.critical.push(ext.extn_id);
-            }
-            let v = ext.extn_value.as_bytes();
-            let bad = |what: &str| malformed(format!("extension {what} does not decode"));
-            match ext.extn_id {
-                oids::SKI => {
-                    self.ski = Some(
-                        SubjectKeyIdentifier::from_der(v)
-                            .map_err(|_| bad("subjectKeyIdentifier"))?
-                            .0
-                            .as_bytes()
-                            .to_vec(),
-                    )
-                }
-                oids::AKI => {
-                    let aki = AuthorityKeyIdentifier::from_der(v).map_err(|_| bad("authorityKeyIdentifier"))?;
-                    self.aki = aki.key_identifier.map(|k| k.as_bytes().to_vec());
-                }
-                oids::BASIC_CONSTRAINTS => {
-                    self.basic_constraints = Some(BasicConstraints::from_der(v).map_err(|_| bad("basicConstraints"))?)
-                }
-                oids::KEY_USAGE => {
-                    let ku = KeyUsage::from_der(v).map_err(|_| bad("keyUsage"))?;
-                    self.key_usage = Some(KeyUsages {
-                        digital_signature: ku.digital_signature(),
-                        non_repudiation: ku.non_repudiation(),
-                        key_encipherment: ku.key_encipherment(),
-                        data_encipherment: ku.data_encipherment(),
-                        key_agreement: ku.key_agreement(),
-                        key_cert_sign: ku.key_cert_sign(),
-                        crl_sign: ku.crl_sign(),
-                    });
-                }
-                oids::EXT_KEY_USAGE => {
-                    self.ext_key_usage = Some(ExtendedKeyUsage::from_der(v).map_err(|_| bad("extKeyUsage"))?.0)
-                }
-                oids::POLICIES => {
-                    let p = CertificatePolicies::from_der(v).map_err(|_| bad("certificatePolicies"))?;
-                    self.policies = Some(p.0.iter().map(|i| i.policy_identifier).collect());
-                }
-                oids::CRL_DP => {
-                    let dps = CrlDistributionPoints::from_der(v).map_err(|_| bad("cRLDistributionPoints"))?;
-                    for dp in dps.0 {
-                        if let Some(DistributionPointName::FullName(names)) = dp.distribution_point {
-                            self.crl_urls.extend(names.iter().filter_map(uri));
-                        }
-                    }
-                }
-                oids::AIA => {
-                    let aia = AuthorityInfoAccessSyntax::from_der(v).map_err(|_| bad("authorityInfoAccess"))?;
-                    for ad in aia.0 {
-                        let Some(u) = uri(&ad.access_location) else { continue };
-                        match ad.access_method {
-                            oids::AD_OCSP => self.ocsp_urls.push(u),
-                            oids::AD_CA_ISSUERS => self.ca_issuer_urls.push(u),
-                            _ => {}
-                        }
-                    }
-                }
-                oids::SUBJECT_DIRECTORY_ATTRIBUTES => {
-                    let sda = SubjectDirectoryAttributes::from_der(v).map_err(|_| bad("subjectDirectoryAttributes"))?;
-                    self.id_last_four = sda
-                        .0
-                        .iter()
-                        .filter(|a| a.oid == oids::ID_LAST_FOUR)
-                        .flat_map(|a| a.values.iter())
-                        .find_map(string_value);
-                }
-                _ => {}
-            }
-        }
-        Ok(())
-    }
-
     /// The certificate as it came, in DER.
     pub fn der(&self) -> &[u8] {
-        &self.der
+        &self.0.der
     }
 
     /// The bytes its issuer signed.
     pub fn signed_bytes(&self) -> &[u8] {
-        &self.der[self.tbs.clone()]
+        &self.0.der[self.0.tbs.clone()]
     }
 
     /// The parsed structure, for what this type does not expose.
     pub fn x509(&self) -> &x509_cert::Certificate {
-        &self.inner
+        &self.0.inner
     }
 
     /// The subject name (raw).
     pub fn subject_name(&self) -> &Name {
-        self.inner.tbs_certificate().subject()
+        self.0.inner.tbs_certificate().subject()
     }
 
     /// The issuer name (raw).
     pub fn issuer_name(&self) -> &Name {
-        self.inner.tbs_certificate().issuer()
+        self.0.inner.tbs_certificate().issuer()
     }
 
     /// The subject in written order.
@@ -391,7 +401,7 @@ impl Certificate {
 
     /// The serial number's bytes (big-endian, as encoded).
     pub fn serial(&self) -> &[u8] {
-        self.inner.tbs_certificate().serial_number().as_bytes()
+        self.0.inner.tbs_certificate().serial_number().as_bytes()
     }
 
     /// The serial number in upper-case hex, as OpenSSL prints it.
@@ -411,32 +421,33 @@ impl Certificate {
 
     /// The last four digits of the holder's national ID (2.16.886.1.100.2.51), if present.
     pub fn id_last_four(&self) -> Option<&str> {
-        self.id_last_four.as_deref()
+        self.0.id_last_four.as_deref()
     }
 
     /// Start of validity.
     pub fn not_before(&self) -> Result<OffsetDateTime> {
-        time(&self.inner.tbs_certificate().validity().not_before)
+        time(&self.0.inner.tbs_certificate().validity().not_before)
     }
 
     /// End of validity.
     pub fn not_after(&self) -> Result<OffsetDateTime> {
-        time(&self.inner.tbs_certificate().validity().not_after)
+        time(&self.0.inner.tbs_certificate().validity().not_after)
     }
 
     /// The subject public key, or why it is not usable.
     pub fn public_key(&self) -> Result<&PublicKey> {
-        self.key.as_ref().map_err(|code| Error::new(*code))
+        self.0.key.as_ref().map_err(|code| Error::new(*code))
     }
 
     /// The algorithm the issuer signed with.
     pub fn signature_algorithm(&self) -> Result<SignatureAlgorithm> {
-        SignatureAlgorithm::from_identifier(self.inner.signature_algorithm())
+        SignatureAlgorithm::from_identifier(self.0.inner.signature_algorithm())
     }
 
     /// The issuer's signature.
     pub fn signature(&self) -> Result<&[u8]> {
-        self.inner
+        self.0
+            .inner
             .signature()
             .as_bytes()
             .ok_or_else(|| malformed("signature has unused bits"))
@@ -449,52 +460,52 @@ impl Certificate {
 
     /// subjectKeyIdentifier.
     pub fn subject_key_id(&self) -> Option<&[u8]> {
-        self.ski.as_deref()
+        self.0.ski.as_deref()
     }
 
     /// authorityKeyIdentifier's keyIdentifier.
     pub fn authority_key_id(&self) -> Option<&[u8]> {
-        self.aki.as_deref()
+        self.0.aki.as_deref()
     }
 
     /// basicConstraints: (cA, pathLenConstraint), if present.
     pub fn basic_constraints(&self) -> Option<(bool, Option<u8>)> {
-        self.basic_constraints.as_ref().map(|b| (b.ca, b.path_len_constraint))
+        self.0.basic_constraints.as_ref().map(|b| (b.ca, b.path_len_constraint))
     }
 
     /// keyUsage, if present.
     pub fn key_usage(&self) -> Option<KeyUsages> {
-        self.key_usage
+        self.0.key_usage
     }
 
     /// extKeyUsage purposes, if present.
     pub fn ext_key_usage(&self) -> Option<&[Oid]> {
-        self.ext_key_usage.as_deref()
+        self.0.ext_key_usage.as_deref()
     }
 
     /// certificatePolicies identifiers, if present.
     pub fn policies(&self) -> Option<&[Oid]> {
-        self.policies.as_deref()
+        self.0.policies.as_deref()
     }
 
     /// Extensions marked critical.
     pub fn critical_extensions(&self) -> &[Oid] {
-        &self.critical
+        &self.0.critical
     }
 
     /// CRL distribution point URLs.
     pub fn crl_urls(&self) -> &[String] {
-        &self.crl_urls
+        &self.0.crl_urls
     }
 
     /// OCSP responder URLs (AIA).
     pub fn ocsp_urls(&self) -> &[String] {
-        &self.ocsp_urls
+        &self.0.ocsp_urls
     }
 
     /// Issuer certificate URLs (AIA caIssuers).
     pub fn ca_issuer_urls(&self) -> &[String] {
-        &self.ca_issuer_urls
+        &self.0.ca_issuer_urls
     }
 
     /// Whether the subject and issuer names are the same (a self-issued certificate).
@@ -504,7 +515,7 @@ impl Certificate {
 
     /// What the certificate is for, by its keyUsage.
     pub fn purpose(&self) -> Purpose {
-        match self.key_usage {
+        match self.0.key_usage {
             Some(k) if k.key_cert_sign => Purpose::Ca,
             Some(k) if (k.digital_signature || k.non_repudiation) && !k.key_encipherment && !k.data_encipherment => {
                 Purpose::Signing
@@ -514,9 +525,16 @@ impl Certificate {
         }
     }
 
-    /// The SHA-256 of the DER: the certificate's fingerprint.
+    /// The SHA-256 of the DER, computed once: what caches of certificates are keyed by.
+    pub fn sha256(&self) -> &[u8] {
+        self.0
+            .sha256
+            .get_or_init(|| super::sig::Hash::Sha256.digest(&self.0.der))
+    }
+
+    /// The SHA-256 of the DER as colon-separated hex: the certificate's fingerprint.
     pub fn fingerprint(&self) -> String {
-        let digest = super::sig::Hash::Sha256.digest(&self.der);
+        let digest = self.sha256();
         let mut out = String::with_capacity(95);
         for (i, b) in digest.iter().enumerate() {
             if i > 0 {
@@ -534,7 +552,7 @@ impl Certificate {
             issuer: self.issuer(),
             serial: self.serial_hex(),
             subject_serial_number: self.subject_serial_number(),
-            id_last_four: self.id_last_four.clone(),
+            id_last_four: self.0.id_last_four.clone(),
             not_before: self
                 .not_before()?
                 .format(&time::format_description::well_known::Rfc3339)
@@ -544,23 +562,24 @@ impl Certificate {
                 .format(&time::format_description::well_known::Rfc3339)
                 .unwrap_or_default(),
             purpose: self.purpose(),
-            key_usage: self.key_usage,
+            key_usage: self.0.key_usage,
             ca: self.basic_constraints().map(|(ca, _)| ca),
             path_len: self.basic_constraints().and_then(|(_, p)| p),
             policies: self
+                .0
                 .policies
                 .as_ref()
                 .map(|p| p.iter().map(ToString::to_string).collect())
                 .unwrap_or_default(),
-            public_key: match &self.key {
+            public_key: match &self.0.key {
                 Ok(k) => k.kind().to_string(),
                 Err(code) => code.to_string(),
             },
-            crl_urls: self.crl_urls.clone(),
-            ocsp_urls: self.ocsp_urls.clone(),
-            ca_issuer_urls: self.ca_issuer_urls.clone(),
-            subject_key_id: self.ski.as_deref().map(hex::encode_upper),
-            authority_key_id: self.aki.as_deref().map(hex::encode_upper),
+            crl_urls: self.0.crl_urls.clone(),
+            ocsp_urls: self.0.ocsp_urls.clone(),
+            ca_issuer_urls: self.0.ca_issuer_urls.clone(),
+            subject_key_id: self.0.ski.as_deref().map(hex::encode_upper),
+            authority_key_id: self.0.aki.as_deref().map(hex::encode_upper),
             sha256_fingerprint: self.fingerprint(),
         })
     }

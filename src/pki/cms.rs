@@ -2,19 +2,19 @@
 //! what a citizen card's middleware returns.
 //!
 //! [`sign_cms`] writes an attached SignedData (version 1, SHA-256, the signer's certificate,
-//! signed attributes contentType, messageDigest and signingTime). [`verify_cms`] decodes with the
-//! `cms` crate's types and checks: the content's digest against messageDigest, contentType
-//! against eContentType, the signer found among the included certificates by
-//! issuerAndSerialNumber or subjectKeyIdentifier, and the signature, over the signed attributes
-//! re-encoded as a DER `SET OF` (tag 0x31, not the `[0]` they are carried under), with that
-//! certificate's key. Whether the certificate itself is trusted is the caller's question: pass
-//! [`VerifiedCms::signer`] to a [`crate::pki::Validator`].
+//! signed attributes contentType, messageDigest and signingTime). [`verify_cms`] walks the DER
+//! itself (strict: definite, minimal lengths) and checks the content's digest against
+//! messageDigest, contentType against eContentType, finds the signer among the included
+//! certificates by issuerAndSerialNumber or subjectKeyIdentifier, and verifies the signature with
+//! that certificate's key over the signed attributes as they came, retagged as a `SET OF` (0x31,
+//! not the `[0]` they are carried under). Whether the certificate itself is trusted is the
+//! caller's question: pass [`VerifiedCms::signer`] to a [`crate::pki::Validator`].
 //!
 //! [`verify_raw_pkcs1`] checks the bare PKCS#1 v1.5 SHA-256 signature the HiPKI local sign
 //! server returns.
 
 use der::asn1::ObjectIdentifier as Oid;
-use der::{Decode, Encode, Tag, Tagged};
+use der::{Decode, Tag, Tagged};
 use spki::AlgorithmIdentifierOwned;
 use time::OffsetDateTime;
 
@@ -22,6 +22,7 @@ use super::cert::Certificate;
 use super::derw::{context, null, octets, oid, seq, set_of, small_uint, time, tlv};
 use super::sig::{Hash, SignatureAlgorithm, oids as sig_oids};
 use super::signer::Signer;
+use super::tlv::{self as walk, Tlv};
 use crate::error::{Error, ErrorCode, Result};
 
 /// OIDs of CMS (RFC 5652) and PKCS#9.
@@ -190,18 +191,76 @@ fn build(
     Ok(seq(&[&oid(&oids::SIGNED_DATA), &context(0, &signed_data)]))
 }
 
-/// The one value of a signed attribute, or an error if it is missing, repeated or multi-valued.
-fn single_value<'a>(attrs: &'a x509_cert::attr::Attributes, id: &Oid) -> Result<Option<&'a der::Any>> {
-    let mut found = attrs.iter().filter(|a| a.oid == *id);
-    let Some(attr) = found.next() else {
+/// The elements inside one constructed element, read in order.
+struct Elements<'a> {
+    der: &'a [u8],
+    pos: usize,
+    end: usize,
+}
+
+impl<'a> Elements<'a> {
+    fn inside(der: &'a [u8], parent: &Tlv) -> Self {
+        Elements {
+            der,
+            pos: parent.value.start,
+            end: parent.value.end,
+        }
+    }
+
+    /// The next element, which must carry `tag`.
+    fn take(&mut self, tag: u8, what: &str) -> Result<Tlv> {
+        self.optional(tag, what)?
+            .ok_or_else(|| malformed(format!("{what}: missing or unexpected element")))
+    }
+
+    /// The next element if it carries `tag`.
+    fn optional(&mut self, tag: u8, what: &str) -> Result<Option<Tlv>> {
+        if self.pos >= self.end || self.der[self.pos] != tag {
+            return Ok(None);
+        }
+        self.next(what).map(Some)
+    }
+
+    /// The next element, whatever its tag.
+    fn next(&mut self, what: &str) -> Result<Tlv> {
+        if self.pos >= self.end {
+            return Err(malformed(format!("{what}: missing")));
+        }
+        let t = walk::read(&self.der[..self.end], self.pos).map_err(|e| malformed(format!("{what}: {e:?}")))?;
+        self.pos = t.whole.end;
+        Ok(t)
+    }
+
+    /// What is left, as elements (an error ends the walk).
+    fn rest(&mut self, what: &str) -> Result<Vec<Tlv>> {
+        let mut all = Vec::new();
+        while self.pos < self.end {
+            all.push(self.next(what)?);
+        }
+        Ok(all)
+    }
+
+    /// Nothing may follow.
+    fn finish(&self, what: &str) -> Result<()> {
+        if self.pos == self.end {
+            Ok(())
+        } else {
+            Err(malformed(format!("{what}: unexpected trailing data")))
+        }
+    }
+}
+
+/// The one value of the signed attribute `id`, or an error if it is repeated or multi-valued.
+fn single_value(der: &[u8], attrs: &[(Tlv, Tlv)], id: &Oid) -> Result<Option<Tlv>> {
+    let mut found = attrs.iter().filter(|(oid, _)| &der[oid.value.clone()] == id.as_bytes());
+    let Some((_, values)) = found.next() else {
         return Ok(None);
     };
     if found.next().is_some() {
         return Err(malformed(format!("attribute {id} appears twice")));
     }
-    let mut values = attr.values.iter();
-    match (values.next(), values.next()) {
-        (Some(v), None) => Ok(Some(v)),
+    match Elements::inside(der, values).rest("attribute values")?.as_slice() {
+        [one] => Ok(Some(one.clone())),
         _ => Err(malformed(format!("attribute {id} must have one value"))),
     }
 }
@@ -209,11 +268,7 @@ fn single_value<'a>(attrs: &'a x509_cert::attr::Attributes, id: &Oid) -> Result<
 fn signature_algorithm(alg: &AlgorithmIdentifierOwned, digest: Hash) -> Result<SignatureAlgorithm> {
     if alg.oid == sig_oids::RSA {
         // rsaEncryption: PKCS#1 v1.5 with the SignerInfo's digest algorithm.
-        let null_or_absent = alg
-            .parameters
-            .as_ref()
-            .is_none_or(|p| p.tag() == Tag::Null && p.value().is_empty());
-        if !null_or_absent {
+        if !null_or_absent(alg) {
             return Err(Error::with(
                 ErrorCode::SignatureAlgorithmUnsupported,
                 "rsaEncryption 參數錯誤",
@@ -225,81 +280,76 @@ fn signature_algorithm(alg: &AlgorithmIdentifierOwned, digest: Hash) -> Result<S
     SignatureAlgorithm::from_identifier(alg)
 }
 
-/// One definite-length TLV at the start of `buf`: its tag, header length and total length.
-fn next_tlv(buf: &[u8]) -> Option<(u8, usize, usize)> {
-    let (&tag, rest) = buf.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    let (header, len) = if first < 0x80 {
-        (2, usize::from(first))
-    } else {
-        let n = usize::from(first & 0x7f);
-        if n == 0 || n > 4 || rest.len() < n {
-            return None;
-        }
-        (
-            2 + n,
-            rest[..n].iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b)),
-        )
-    };
-    let total = header.checked_add(len)?;
-    (total <= buf.len()).then_some((tag, header, total))
+fn null_or_absent(alg: &AlgorithmIdentifierOwned) -> bool {
+    alg.parameters
+        .as_ref()
+        .is_none_or(|p| p.tag() == Tag::Null && p.value().is_empty())
 }
 
-/// The signed attributes of the first SignerInfo exactly as they came, retagged as a SET OF:
-/// the bytes the signer signed, even if their order is not DER's (which the decoder re-sorts).
-fn raw_signed_attributes(der: &[u8]) -> Option<Vec<u8>> {
-    let inside = |buf: &[u8], tag: u8| -> Option<Vec<u8>> {
-        let (t, header, total) = next_tlv(buf)?;
-        (t == tag).then(|| buf[header..total].to_vec())
-    };
-    let skip = |buf: &[u8]| -> Option<usize> { next_tlv(buf).map(|(_, _, total)| total) };
-    let content_info = inside(der, 0x30)?;
-    let mut at = skip(&content_info)?;
-    let explicit = inside(content_info.get(at..)?, 0xa0)?;
-    let signed_data = inside(&explicit, 0x30)?;
-    at = 0;
-    for _ in 0..3 {
-        at += skip(signed_data.get(at..)?)?;
-    }
-    while matches!(signed_data.get(at), Some(0xa0 | 0xa1)) {
-        at += skip(signed_data.get(at..)?)?;
-    }
-    let infos = inside(signed_data.get(at..)?, 0x31)?;
-    let info = inside(&infos, 0x30)?;
-    at = 0;
-    for _ in 0..3 {
-        at += skip(info.get(at..)?)?;
-    }
-    let (tag, _, total) = next_tlv(info.get(at..)?)?;
-    if tag != 0xa0 {
-        return None;
-    }
-    let mut raw = info.get(at..at + total)?.to_vec();
-    raw[0] = 0x31;
-    Some(raw)
+fn algorithm_at(der: &[u8], t: &Tlv, what: &str) -> Result<AlgorithmIdentifierOwned> {
+    AlgorithmIdentifierOwned::from_der(&der[t.whole.clone()]).map_err(|e| malformed(format!("{what}: {e}")))
+}
+
+/// How a SignerInfo names its certificate.
+enum Sid<'a> {
+    IssuerAndSerial { issuer: &'a [u8], serial: &'a [u8] },
+    KeyId(&'a [u8]),
 }
 
 /// Verifies a DER CMS SignedData (ContentInfo) with one signer, as described in the module
 /// documentation. `detached_content` is the content when the SignedData does not carry it; if
 /// it carries content too, the two must be equal.
+///
+/// It walks the DER itself (a login verifies one of these per request, and decoding the whole
+/// SignedData into owned structures, certificates included, cost more than the RSA verification).
 pub fn verify_cms(der: &[u8], detached_content: Option<&[u8]>) -> Result<VerifiedCms> {
-    let info = cms::content_info::ContentInfo::from_der(der).map_err(|e| malformed(format!("ContentInfo: {e}")))?;
-    if info.content_type != oids::SIGNED_DATA {
-        return Err(malformed(format!(
-            "content type {} is not signedData",
-            info.content_type
-        )));
-    }
-    let sd: cms::signed_data::SignedData = info
-        .content
-        .decode_as()
-        .map_err(|e| malformed(format!("SignedData: {e}")))?;
+    verify_cms_with(der, detached_content, &Certificate::from_der)
+}
 
-    let encapsulated = match &sd.encap_content_info.econtent {
-        Some(any) if any.tag() == Tag::OctetString => Some(any.value()),
-        Some(_) => return Err(malformed("eContent is not an OCTET STRING")),
+/// [`verify_cms`] with the carried certificates read by `read` (which may take them from a cache).
+pub(crate) fn verify_cms_with(
+    der: &[u8],
+    detached_content: Option<&[u8]>,
+    read: &dyn Fn(&[u8]) -> Result<Certificate>,
+) -> Result<VerifiedCms> {
+    let top = walk::read(der, 0).map_err(|e| malformed(format!("ContentInfo: {e:?}")))?;
+    if top.tag != 0x30 || top.whole.end != der.len() {
+        return Err(malformed("ContentInfo: not one SEQUENCE"));
+    }
+    let mut content_info = Elements::inside(der, &top);
+    let content_type = content_info.take(0x06, "contentType")?;
+    if &der[content_type.value.clone()] != oids::SIGNED_DATA.as_bytes() {
+        return Err(malformed("content type is not signedData"));
+    }
+    let explicit = content_info.take(0xa0, "content")?;
+    content_info.finish("ContentInfo")?;
+    let mut explicit = Elements::inside(der, &explicit);
+    let signed_data = explicit.take(0x30, "SignedData")?;
+    explicit.finish("content")?;
+
+    let mut sd = Elements::inside(der, &signed_data);
+    sd.take(0x02, "SignedData version")?;
+    sd.take(0x31, "digestAlgorithms")?;
+    let encap = sd.take(0x30, "encapContentInfo")?;
+    let certificate_set = sd.optional(0xa0, "certificates")?;
+    sd.optional(0xa1, "crls")?;
+    let signer_infos = sd.take(0x31, "signerInfos")?;
+    sd.finish("SignedData")?;
+
+    let mut encap = Elements::inside(der, &encap);
+    let econtent_type = &der[encap.take(0x06, "eContentType")?.value];
+    let encapsulated = match encap.optional(0xa0, "eContent")? {
+        Some(explicit) => {
+            let mut inner = Elements::inside(der, &explicit);
+            let octets = inner
+                .optional(0x04, "eContent")?
+                .ok_or_else(|| malformed("eContent is not an OCTET STRING"))?;
+            inner.finish("eContent")?;
+            Some(&der[octets.value])
+        }
         None => None,
     };
+    encap.finish("encapContentInfo")?;
     let content = match (encapsulated, detached_content) {
         (Some(e), Some(d)) if e != d => {
             return Err(Error::with(
@@ -308,35 +358,56 @@ pub fn verify_cms(der: &[u8], detached_content: Option<&[u8]>) -> Result<Verifie
                 "The encapsulated content differs from the detached content given",
             ));
         }
-        (Some(c), _) | (None, Some(c)) => c.to_vec(),
+        (Some(c), _) | (None, Some(c)) => c,
         (None, None) => return Err(malformed("no content: detached and none given")),
     };
 
     let mut certificates = Vec::new();
-    for choice in sd.certificates.iter().flat_map(|s| s.0.iter()) {
-        if let cms::cert::CertificateChoices::Certificate(c) = choice {
-            let der = c.to_der().map_err(|e| malformed(format!("certificate: {e}")))?;
-            certificates.push(Certificate::from_der(&der)?);
+    if let Some(set) = &certificate_set {
+        for choice in Elements::inside(der, set).rest("certificates")? {
+            // Other CertificateChoices (attribute certificates, …) are not signers' certificates.
+            if choice.tag == 0x30 {
+                certificates.push(read(&der[choice.whole])?);
+            }
         }
     }
 
-    let mut infos = sd.signer_infos.0.iter();
-    let si = match (infos.next(), infos.next()) {
-        (Some(si), None) => si,
-        (None, _) => return Err(malformed("no SignerInfo")),
-        (Some(_), Some(_)) => return Err(malformed("more than one SignerInfo")),
+    let si = match Elements::inside(der, &signer_infos).rest("signerInfos")?.as_slice() {
+        [si] if si.tag == 0x30 => si.clone(),
+        [] => return Err(malformed("no SignerInfo")),
+        [_] => return Err(malformed("SignerInfo is not a SEQUENCE")),
+        _ => return Err(malformed("more than one SignerInfo")),
     };
+    let mut si = Elements::inside(der, &si);
+    si.take(0x02, "SignerInfo version")?;
+    let sid = si.next("sid")?;
+    let sid = match sid.tag {
+        0x30 => {
+            let mut ias = Elements::inside(der, &sid);
+            let issuer = &der[ias.take(0x30, "issuer")?.whole];
+            let serial = &der[ias.take(0x02, "serialNumber")?.value];
+            ias.finish("issuerAndSerialNumber")?;
+            Sid::IssuerAndSerial { issuer, serial }
+        }
+        0x80 => Sid::KeyId(&der[sid.value]),
+        _ => {
+            return Err(malformed(
+                "sid is neither issuerAndSerialNumber nor subjectKeyIdentifier",
+            ));
+        }
+    };
+    let digest_alg = algorithm_at(der, &si.take(0x30, "digestAlgorithm")?, "digestAlgorithm")?;
+    let signed_attrs = si.optional(0xa0, "signedAttrs")?;
+    let signature_alg = algorithm_at(der, &si.take(0x30, "signatureAlgorithm")?, "signatureAlgorithm")?;
+    let signature = &der[si.take(0x04, "signature")?.value];
+    si.optional(0xa1, "unsignedAttrs")?;
+    si.finish("SignerInfo")?;
 
     let signer = certificates
         .iter()
-        .find(|c| match &si.sid {
-            cms::signed_data::SignerIdentifier::IssuerAndSerialNumber(ias) => {
-                ias.serial_number.as_bytes() == c.serial()
-                    && ias.issuer.to_der().is_ok_and(|issuer| issuer == c.issuer_der())
-            }
-            cms::signed_data::SignerIdentifier::SubjectKeyIdentifier(ski) => {
-                c.subject_key_id() == Some(ski.0.as_bytes())
-            }
+        .find(|c| match sid {
+            Sid::IssuerAndSerial { issuer, serial } => c.serial() == serial && c.issuer_der() == issuer,
+            Sid::KeyId(ski) => c.subject_key_id() == Some(ski),
         })
         .cloned()
         .ok_or_else(|| {
@@ -347,69 +418,67 @@ pub fn verify_cms(der: &[u8], detached_content: Option<&[u8]>) -> Result<Verifie
             )
         })?;
 
-    let digest_params_ok = si
-        .digest_alg
-        .parameters
-        .as_ref()
-        .is_none_or(|p| p.tag() == Tag::Null && p.value().is_empty());
-    let digest = Hash::from_oid(&si.digest_alg.oid)
-        .filter(|h| digest_params_ok && *h != Hash::Sha1)
+    let digest = Hash::from_oid(&digest_alg.oid)
+        .filter(|h| null_or_absent(&digest_alg) && *h != Hash::Sha1)
         .ok_or_else(|| {
             Error::with(
                 ErrorCode::SignatureAlgorithmUnsupported,
-                format!("不支援的摘要演算法 {}", si.digest_alg.oid),
-                format!("digest algorithm {} is not supported", si.digest_alg.oid),
+                format!("不支援的摘要演算法 {}", digest_alg.oid),
+                format!("digest algorithm {} is not supported", digest_alg.oid),
             )
         })?;
-    let alg = signature_algorithm(&si.signature_algorithm, digest)?;
+    let alg = signature_algorithm(&signature_alg, digest)?;
 
-    let (message, signing_time) = match &si.signed_attrs {
-        Some(attrs) => {
-            let content_type = single_value(attrs, &oids::CONTENT_TYPE)?
-                .ok_or_else(|| malformed("no contentType attribute"))?
-                .decode_as::<Oid>()
-                .map_err(|_| malformed("contentType is not an OID"))?;
-            if content_type != sd.encap_content_info.econtent_type {
+    let mut signing_time = None;
+    match &signed_attrs {
+        Some(attrs_tlv) => {
+            let mut attrs = Vec::new();
+            for attr in Elements::inside(der, attrs_tlv).rest("signedAttrs")? {
+                let mut parts = Elements::inside(der, &attr);
+                let oid = parts.take(0x06, "attribute type")?;
+                let values = parts.take(0x31, "attribute values")?;
+                parts.finish("attribute")?;
+                attrs.push((oid, values));
+            }
+            let content_type =
+                single_value(der, &attrs, &oids::CONTENT_TYPE)?.ok_or_else(|| malformed("no contentType attribute"))?;
+            if content_type.tag != 0x06 {
+                return Err(malformed("contentType is not an OID"));
+            }
+            if &der[content_type.value] != econtent_type {
                 return Err(malformed("contentType attribute differs from eContentType"));
             }
-            let md = single_value(attrs, &oids::MESSAGE_DIGEST)?.ok_or_else(|| malformed("no messageDigest"))?;
-            if md.tag() != Tag::OctetString {
+            let md = single_value(der, &attrs, &oids::MESSAGE_DIGEST)?.ok_or_else(|| malformed("no messageDigest"))?;
+            if md.tag != 0x04 {
                 return Err(malformed("messageDigest is not an OCTET STRING"));
             }
-            if md.value() != digest.digest(&content).as_slice() {
+            if der[md.value] != digest.digest(content) {
                 return Err(Error::with(
                     ErrorCode::CmsDigestMismatch,
                     "簽章內容的摘要與 messageDigest 不符",
                     "The content's digest differs from the messageDigest attribute",
                 ));
             }
-            let signing_time = single_value(attrs, &oids::SIGNING_TIME)?
-                .map(|v| {
-                    let t: x509_cert::time::Time = v.decode_as().map_err(|_| malformed("signingTime"))?;
-                    super::cert::time(&t).map_err(|_| malformed("signingTime out of range"))
-                })
-                .transpose()?;
-            // Signed as a SET OF (tag 0x31), whatever tag it travels under: the bytes as they
-            // came when they can be found, else re-encoded (identical for DER input).
-            let set = match raw_signed_attributes(der) {
-                Some(raw) => raw,
-                None => attrs
-                    .to_der()
-                    .map_err(|e| malformed(format!("signed attributes: {e}")))?,
-            };
-            (set, signing_time)
+            if let Some(t) = single_value(der, &attrs, &oids::SIGNING_TIME)? {
+                let t = x509_cert::time::Time::from_der(&der[t.whole]).map_err(|_| malformed("signingTime"))?;
+                signing_time = Some(super::cert::time(&t).map_err(|_| malformed("signingTime out of range"))?);
+            }
+            // Signed as a SET OF (tag 0x31), not under the [0] they travel with: the bytes as
+            // they came (a sloppy encoder's order is what it signed).
+            let mut set = der[attrs_tlv.whole.clone()].to_vec();
+            set[0] = 0x31;
+            signer.public_key()?.verify(alg, &set, signature)?;
         }
         None => {
-            if sd.encap_content_info.econtent_type != oids::DATA {
+            if econtent_type != oids::DATA.as_bytes() {
                 return Err(malformed("no signed attributes with a content type other than id-data"));
             }
-            (content.clone(), None)
+            signer.public_key()?.verify(alg, content, signature)?;
         }
-    };
-    signer.public_key()?.verify(alg, &message, si.signature.as_bytes())?;
+    }
     Ok(VerifiedCms {
         signer,
-        content,
+        content: content.to_vec(),
         signing_time,
         certificates,
     })

@@ -13,6 +13,7 @@ pub mod testpki;
 pub(crate) mod tlv;
 
 pub use cert::{Certificate, CertificateProfile, KeyUsages, Purpose};
+pub(crate) use cms::verify_cms_with;
 pub use cms::{VerifiedCms, sign_cms, verify_cms, verify_raw_pkcs1};
 pub(crate) use path::ALL_REASONS;
 pub use path::{

@@ -12,7 +12,7 @@
 //! SHA-256/384/512, MGF1 with the same hash and a salt as long as the hash, and ECDSA with
 //! P-256 or P-384 and SHA-256/384/512. RSA keys must be 2048 to 8192 bits.
 
-use aws_lc_rs::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
+use aws_lc_rs::signature::{self, ParsedPublicKey, UnparsedPublicKey, VerificationAlgorithm};
 use der::asn1::ObjectIdentifier as Oid;
 use der::{Decode, Sequence, Tagged};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
@@ -241,12 +241,34 @@ impl SignatureAlgorithm {
 }
 
 /// A public key, ready for verification.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// The key is parsed into aws-lc's form once, for the first algorithm it verifies with, and kept
+/// (a CA key or a returning user's key verifies many signatures; parsing an RSA key and setting
+/// up its Montgomery context each time would cost a tenth of a verification).
+#[derive(Clone)]
 pub struct PublicKey {
     kind: KeyKind,
     /// RSAPublicKey DER for RSA, the uncompressed point for EC.
     bytes: Vec<u8>,
+    parsed: std::sync::OnceLock<(SignatureAlgorithm, Option<ParsedPublicKey>)>,
 }
+
+impl std::fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PublicKey")
+            .field("kind", &self.kind)
+            .field("bytes", &hex::encode(&self.bytes))
+            .finish()
+    }
+}
+
+impl PartialEq for PublicKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.bytes == other.bytes
+    }
+}
+
+impl Eq for PublicKey {}
 
 /// The kind of a public key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -320,7 +342,11 @@ impl PublicKey {
             }
             other => return Err(key_unsupported(format!("key algorithm {other}"))),
         };
-        Ok(PublicKey { kind, bytes })
+        Ok(PublicKey {
+            kind,
+            bytes,
+            parsed: std::sync::OnceLock::new(),
+        })
     }
 
     /// The key of a DER SubjectPublicKeyInfo.
@@ -358,9 +384,24 @@ impl PublicKey {
 
     /// Checks `signature` over `message` with algorithm `alg`: the one place signatures are verified.
     pub fn verify(&self, alg: SignatureAlgorithm, message: &[u8], sig: &[u8]) -> Result<()> {
-        UnparsedPublicKey::new(self.algorithm(alg)?, &self.bytes)
-            .verify(message, sig)
-            .map_err(|_| Error::new(ErrorCode::SignatureInvalid))
+        let verified = match self.parsed(alg)? {
+            (_, Some(key)) => key.verify_sig(message, sig),
+            (algorithm, None) => UnparsedPublicKey::new(algorithm, &self.bytes).verify(message, sig),
+        };
+        verified.map_err(|_| Error::new(ErrorCode::SignatureInvalid))
+    }
+
+    /// The aws-lc algorithm for `alg`, and the key parsed for it when it is the algorithm the
+    /// key was first used with.
+    fn parsed(
+        &self,
+        alg: SignatureAlgorithm,
+    ) -> Result<(&'static dyn VerificationAlgorithm, Option<&ParsedPublicKey>)> {
+        let algorithm = self.algorithm(alg)?;
+        let (first, parsed) = self
+            .parsed
+            .get_or_init(|| (alg, UnparsedPublicKey::new(algorithm, &self.bytes).parse().ok()));
+        Ok((algorithm, parsed.as_ref().filter(|_| *first == alg)))
     }
 
     /// Checks `signature` over a message whose digest (by `alg`'s hash) is `digest`: what lets a
@@ -371,8 +412,10 @@ impl PublicKey {
         digest: &aws_lc_rs::digest::Digest,
         sig: &[u8],
     ) -> Result<()> {
-        UnparsedPublicKey::new(self.algorithm(alg)?, &self.bytes)
-            .verify_digest(digest, sig)
-            .map_err(|_| Error::new(ErrorCode::SignatureInvalid))
+        let verified = match self.parsed(alg)? {
+            (_, Some(key)) => key.verify_digest_sig(digest, sig),
+            (algorithm, None) => UnparsedPublicKey::new(algorithm, &self.bytes).verify_digest(digest, sig),
+        };
+        verified.map_err(|_| Error::new(ErrorCode::SignatureInvalid))
     }
 }

@@ -28,7 +28,7 @@ use super::env::{millis, new_token, token_hash};
 use crate::error::{Error, ErrorCode, Result};
 use crate::pki::{
     ALL_REASONS, Certificate, Crl, Hash, KeyUsages, Purpose, TrustAnchor, ValidatedPath, ValidationOptions, Validator,
-    verify_cms, verify_raw_pkcs1,
+    VerifiedCms, verify_cms_with, verify_raw_pkcs1,
 };
 use crate::store::{StoreExt, Value};
 use crate::types::{NationalId, RocDateTime};
@@ -61,8 +61,6 @@ pub struct CertificateTrust {
 struct PathCache {
     generation: u64,
     paths: HashMap<Vec<u8>, Arc<CachedPath>>,
-    /// Whether CRL number `.0` verifies under the key of the certificate with fingerprint `.1`.
-    signers: HashMap<(usize, Vec<u8>), bool>,
 }
 
 impl PathCache {
@@ -87,10 +85,6 @@ struct CachedPath {
     /// For each certificate but the anchor: the CRLs (number, reasons covered) from its issuer
     /// whose signatures verified under the issuer's key.
     crls: Vec<Vec<(usize, u16)>>,
-}
-
-fn fingerprint(cert: &Certificate) -> Vec<u8> {
-    Hash::Sha256.digest(cert.der())
 }
 
 impl CertificateTrust {
@@ -140,17 +134,38 @@ impl CertificateTrust {
     pub fn clear_cache(&self) {
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         cache.paths.clear();
-        cache.signers.clear();
+    }
+
+    /// Reads a login certificate (DER or PEM). A returning user's certificate comes from the
+    /// path cache instead of being parsed again.
+    pub fn certificate(&self, bytes: &[u8]) -> Result<Certificate> {
+        let cached = {
+            let digest = Hash::Sha256.digest(bytes);
+            let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            cache
+                .paths
+                .get(&digest)
+                .and_then(|hit| hit.path.certificates.first().cloned())
+        };
+        match cached {
+            Some(cert) => Ok(cert),
+            None => Certificate::parse(bytes),
+        }
+    }
+
+    /// Verifies a CMS SignedData as [`crate::pki::verify_cms`] does, reading the certificates it carries
+    /// through [`CertificateTrust::certificate`].
+    pub fn verify_cms(&self, der: &[u8], detached_content: Option<&[u8]>) -> Result<VerifiedCms> {
+        verify_cms_with(der, detached_content, &|cert| self.certificate(cert))
     }
 
     /// Validates a login certificate at `at`: path, policy, digitalSignature, revocation.
     pub fn validate(&self, cert: &Certificate, at: OffsetDateTime) -> Result<ValidatedPath> {
         let (generation, crls) = self.crls.read().unwrap_or_else(|p| p.into_inner()).clone();
-        let key = fingerprint(cert);
         let hit = {
             let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
             if cache.at_generation(generation) {
-                cache.paths.get(&key).cloned()
+                cache.paths.get(cert.sha256()).cloned()
             } else {
                 None
             }
@@ -173,7 +188,7 @@ impl CertificateTrust {
             ..ValidationOptions::at(at)
         };
         let path = self.validator.validate(cert, &opts)?;
-        self.remember(key, &path, &crls, generation);
+        self.remember(cert.sha256().to_vec(), &path, &crls, generation);
         Ok(path)
     }
 
@@ -199,7 +214,9 @@ impl CertificateTrust {
                 let Ok(Some(reasons)) = crl.reasons_for(cert) else {
                     continue;
                 };
-                if issuer.key_usage().is_some_and(|k| !k.crl_sign) || !self.crl_signed_by(generation, n, crl, issuer) {
+                // Each CRL remembers which keys signed it, so this verifies once per CRL and key.
+                let signed = issuer.public_key().is_ok_and(|k| crl.verify_signed_by(k).is_ok());
+                if issuer.key_usage().is_some_and(|k| !k.crl_sign) || !signed {
                     continue;
                 }
                 covered |= reasons;
@@ -224,25 +241,6 @@ impl CertificateTrust {
             cache.paths.clear();
         }
         cache.paths.insert(key, entry);
-    }
-
-    /// Whether CRL number `n` of `generation` verifies under `issuer`'s key, checked once.
-    fn crl_signed_by(&self, generation: u64, n: usize, crl: &Crl, issuer: &Certificate) -> bool {
-        let key = (n, fingerprint(issuer));
-        {
-            let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-            if cache.generation == generation
-                && let Some(ok) = cache.signers.get(&key)
-            {
-                return *ok;
-            }
-        }
-        let ok = issuer.public_key().is_ok_and(|k| crl.verify_signed_by(k).is_ok());
-        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.at_generation(generation) {
-            cache.signers.insert(key, ok);
-        }
-        ok
     }
 }
 
@@ -398,20 +396,27 @@ pub(crate) fn complete(p: &LocalPortal, response: &CertificateResponse) -> Resul
         .ok_or_else(|| Error::new(ErrorCode::CertificateLoginUnavailable))?;
     let now = p.now();
     let signed = spend(p, &response.challenge_id, now)?;
-    let cert = Certificate::parse(&response.certificate)?;
-    match &response.signature {
-        LoginSignature::RawPkcs1(sig) => verify_raw_pkcs1(signed.as_bytes(), sig, &cert)?,
+    let cert = match &response.signature {
+        LoginSignature::RawPkcs1(sig) => {
+            let cert = trust.certificate(&response.certificate)?;
+            verify_raw_pkcs1(signed.as_bytes(), sig, &cert)?;
+            cert
+        }
         LoginSignature::Cms(der) => {
-            let cms = verify_cms(der, Some(signed.as_bytes()))?;
-            if cms.signer.der() != cert.der() {
+            let signer = trust.verify_cms(der, Some(signed.as_bytes()))?.signer;
+            // The certificate sent is usually the signer's DER itself: no need to parse it again.
+            if signer.der() != response.certificate.as_slice()
+                && signer.der() != trust.certificate(&response.certificate)?.der()
+            {
                 return Err(Error::with(
                     ErrorCode::CmsSignerNotFound,
                     "CMS 簽署者不是所送出的憑證",
                     "the CMS signer is not the certificate sent",
                 ));
             }
+            signer
         }
-    }
+    };
     if cert.purpose() != Purpose::Signing {
         return Err(Error::with(
             ErrorCode::KeyUsageInvalid,

@@ -231,7 +231,13 @@ pub struct Crl {
     delta: bool,
     /// An unknown critical extension, or cRLNumber missing or critical (RFC 5280 §5.2.3).
     bad_extensions: bool,
+    /// Keys the signature was checked against, and whether it verified: each login's path
+    /// validation asks again, and the answer for a key never changes. Shared by clones.
+    checked: std::sync::Arc<std::sync::Mutex<Vec<(PublicKey, bool)>>>,
 }
+
+/// How many keys' answers a CRL remembers (candidates are an issuer name's few keys).
+const CHECKED_KEYS: usize = 8;
 
 fn crl_malformed(what: impl std::fmt::Display) -> Error {
     fail(ErrorCode::CrlMalformed, what.to_string(), what.to_string())
@@ -465,6 +471,7 @@ impl Crl {
             idp,
             delta,
             bad_extensions: unknown_critical || !number,
+            checked: std::sync::Arc::default(),
         })
     }
 
@@ -552,7 +559,26 @@ impl Crl {
             .digest
             .as_ref()
             .ok_or_else(|| Error::new(ErrorCode::SignatureInvalid))?;
-        key.verify_digest(alg, digest, &self.signature)
+        let known = {
+            let checked = self.checked.lock().unwrap_or_else(|p| p.into_inner());
+            checked.iter().find(|(k, _)| k == key).map(|(_, ok)| *ok)
+        };
+        let ok = match known {
+            Some(ok) => ok,
+            None => {
+                let ok = key.verify_digest(alg, digest, &self.signature).is_ok();
+                let mut checked = self.checked.lock().unwrap_or_else(|p| p.into_inner());
+                if checked.len() < CHECKED_KEYS {
+                    checked.push((key.clone(), ok));
+                }
+                ok
+            }
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::new(ErrorCode::SignatureInvalid))
+        }
     }
 
     /// Whether the CRL is current at `opts.at` (thisUpdate ≤ at ≤ nextUpdate); `crl_stale` if
