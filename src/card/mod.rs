@@ -193,3 +193,43 @@ fn read_nhi_pcsc(reader: Option<&str>, timeout: Duration) -> Result<NhiReading> 
     }
     Err(last.unwrap_or_else(|| Error::new(ErrorCode::CardAbsent)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(not(feature = "card"))]
+    #[test]
+    fn without_the_feature_the_card_calls_say_so() {
+        let code = |e: Error| e.code();
+        assert_eq!(
+            list_readers(Duration::ZERO).map_err(code),
+            Err(ErrorCode::CardSupportMissing)
+        );
+        assert_eq!(
+            read_nhi(None, Duration::ZERO).map_err(code),
+            Err(ErrorCode::CardSupportMissing)
+        );
+    }
+
+    #[test]
+    fn reader_status_json() {
+        let r = ReaderStatus {
+            name: "R 00 00".into(),
+            kind: CardKind::Nhi,
+            atr: Some(vec![0x3B, 0xEE]),
+        };
+        let v = serde_json::to_value(&r).unwrap_or_default();
+        assert_eq!(v["atr"], "3BEE");
+        assert_eq!(v["kind"], "nhi");
+        let empty = ReaderStatus {
+            name: "R".into(),
+            kind: CardKind::Empty,
+            atr: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&empty).unwrap_or_default()["atr"],
+            serde_json::Value::Null
+        );
+    }
+}
