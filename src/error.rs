@@ -110,6 +110,50 @@ error_codes! {
     CsvInvalid = 1080, "csv_invalid",
         "CSV 檔案內容錯誤", "The CSV file has an error";
 
+    // ---- 2000–2099 smart cards: readers, PC/SC and APDUs ----
+    /// The PC/SC service (pcscd, or Windows' Smart Card service) is not running or went away.
+    PcscUnavailable = 2001, "pcsc_unavailable",
+        "智慧卡服務（PC/SC）未執行，請啟動 pcscd 或 Smart Card 服務", "The smart card service (PC/SC) is not running: start pcscd or the Smart Card service";
+    /// No card reader is connected, or none has the name asked for.
+    ReaderNotFound = 2002, "reader_not_found",
+        "找不到讀卡機，請確認讀卡機已連接", "No card reader was found: check that the reader is connected";
+    /// The reader holds no card.
+    CardAbsent = 2003, "card_absent",
+        "讀卡機中沒有卡片，請插入卡片", "There is no card in the reader: insert the card";
+    /// The card was removed while it was in use.
+    CardRemoved = 2004, "card_removed",
+        "卡片已被取出，請重新插入卡片後再試", "The card was removed: insert it again and retry";
+    /// Another program reset the card while it was in use.
+    CardReset = 2005, "card_reset",
+        "卡片已被其他程式重置，請再試一次", "Another program reset the card: try again";
+    /// The exchange with the card was cut off (the card went away or the reader failed mid-command).
+    CardNotTransacted = 2006, "card_not_transacted",
+        "與卡片的傳輸中斷，請確認卡片插妥後再試", "The exchange with the card was cut off: check the card is inserted and retry";
+    /// Another program holds the reader exclusively.
+    CardInUse = 2007, "card_in_use",
+        "讀卡機正被其他程式獨占使用，請關閉該程式後再試", "Another program holds the reader exclusively: close it and retry";
+    /// Waiting for a card (or for the service) took longer than allowed.
+    CardTimeout = 2008, "card_timeout",
+        "等候卡片逾時", "Timed out waiting for the card";
+    /// The card is not the kind asked for (e.g. not an NHI card).
+    CardUnsupported = 2010, "card_unsupported",
+        "卡片種類不符，請插入健保卡", "This is not the card asked for: insert the NHI card";
+    /// The card answered a command with an error status word.
+    CardStatus = 2011, "card_status",
+        "卡片回應錯誤", "The card answered with an error status";
+    /// A command or a response APDU is malformed (too long, too short, a runaway response chain).
+    ApduInvalid = 2012, "apdu_invalid",
+        "卡片指令或回應格式錯誤", "A card command or response is malformed";
+    /// The PC/SC layer failed in a way not listed above.
+    CardTransportFailed = 2013, "card_transport_failed",
+        "讀卡機通訊失敗", "Communication with the card reader failed";
+    /// A transcript of card exchanges is malformed, or the replayed exchange differs from it.
+    CardTranscriptInvalid = 2020, "card_transcript_invalid",
+        "卡片交換紀錄格式錯誤或與實際指令不符", "A card transcript is malformed or does not match the commands sent";
+    /// This build of ecpa has no smart-card support (built without the `card` feature).
+    CardSupportMissing = 2090, "card_support_missing",
+        "此版本的 ecpa 未包含讀卡功能（未啟用 card 功能）", "This build of ecpa has no smart-card support (built without the `card` feature)";
+
     // ---- 3000–3999 PINs ----
     /// A PIN is not 6 to 8 letters or digits.
     PinFormatInvalid = 3101, "pin_format_invalid",

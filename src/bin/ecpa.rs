@@ -49,6 +49,11 @@ enum Command {
         #[arg(long)]
         db: Option<PathBuf>,
     },
+    /// Smart-card readers and the NHI card (feature `card`).
+    Card {
+        #[command(subcommand)]
+        command: CardCommand,
+    },
     /// Certificates (MOICA profile).
     Cert {
         #[command(subcommand)]
@@ -63,6 +68,28 @@ enum Command {
     Id {
         #[command(subcommand)]
         command: IdCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CardCommand {
+    /// Lists the readers and the kind of card in each (nhi / moica / unknown / empty).
+    List {
+        /// How long the PC/SC service may take to answer, in seconds.
+        #[arg(long, default_value_t = 5.0)]
+        timeout: f64,
+    },
+    /// Reads the NHI card's basic data; the ID and card number are masked unless --reveal.
+    Read {
+        /// The reader (its full name, or the start of it); default: whichever holds an NHI card.
+        #[arg(long)]
+        reader: Option<String>,
+        /// Print the national ID and the card number in full.
+        #[arg(long)]
+        reveal: bool,
+        /// How long to wait for a card to be inserted, in seconds.
+        #[arg(long, default_value_t = 0.0)]
+        wait: f64,
     },
 }
 
@@ -137,7 +164,7 @@ struct Failure {
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
-        let exit = if matches!(error.code(), ErrorCode::IoFailed) {
+        let exit = if matches!(error.code(), ErrorCode::IoFailed | ErrorCode::CardSupportMissing) {
             2
         } else {
             1
@@ -154,6 +181,12 @@ fn main() -> ExitCode {
         Command::Id {
             command: IdCommand::Check { ids },
         } => id_check(out, &ids),
+        Command::Card {
+            command: CardCommand::List { timeout },
+        } => card_list(out, timeout),
+        Command::Card {
+            command: CardCommand::Read { reader, reveal, wait },
+        } => card_read(out, reader.as_deref(), reveal, wait),
         Command::Cert {
             command: CertCommand::Show { file },
         } => cert_show(out, &file),
@@ -581,4 +614,114 @@ fn mask_text(s: &str) -> String {
     } else {
         shown
     }
+}
+
+/// Seconds from the command line as a duration; negative, NaN or absurd values are usage errors.
+fn seconds(s: f64) -> Result<std::time::Duration, Failure> {
+    std::time::Duration::try_from_secs_f64(s).map_err(|_| {
+        usage(Error::with(
+            ErrorCode::FieldInvalid,
+            format!("秒數 {s} 不正確"),
+            format!("{s} is not a valid number of seconds"),
+        ))
+    })
+}
+
+fn card_list(out: Output, timeout: f64) -> Result<u8, Failure> {
+    let readers = ecpa::card::list_readers(seconds(timeout)?)?;
+    let mut stdout = std::io::stdout().lock();
+    if out.json {
+        let _ = writeln!(stdout, "{}", serde_json::to_string(&readers).unwrap_or_default());
+    } else if readers.is_empty() {
+        let _ = writeln!(stdout, "{}", out.lang.pick("沒有讀卡機", "No card readers"));
+    } else {
+        for r in &readers {
+            let atr = r.atr.as_deref().map(hex::encode_upper).unwrap_or_default();
+            let _ = writeln!(stdout, "{}\t{}\t{atr}", r.name, r.kind.label(out.lang));
+        }
+    }
+    Ok(0)
+}
+
+#[derive(Serialize)]
+struct CardReadResult {
+    reader: String,
+    card_number: String,
+    name: String,
+    name_raw: String,
+    name_lossy: bool,
+    national_id: String,
+    birth_date: String,
+    birth_date_iso: String,
+    sex: &'static str,
+    issue_date: String,
+    issue_date_iso: String,
+}
+
+fn card_read(out: Output, reader: Option<&str>, reveal: bool, wait: f64) -> Result<u8, Failure> {
+    let reading = ecpa::card::read_nhi_card(reader, seconds(wait)?)?;
+    let d = &reading.data;
+    let r = CardReadResult {
+        reader: reading.reader.clone(),
+        card_number: if reveal {
+            d.card_number.to_string()
+        } else {
+            d.card_number.masked()
+        },
+        name: d.name.text.clone(),
+        name_raw: hex::encode_upper(&d.name.raw),
+        name_lossy: d.name.lossy,
+        national_id: if reveal {
+            d.national_id.reveal().to_owned()
+        } else {
+            d.national_id.masked()
+        },
+        birth_date: d.birth_date.to_slash(),
+        birth_date_iso: d.birth_date.to_iso(),
+        sex: d.sex.as_str(),
+        issue_date: d.issue_date.to_slash(),
+        issue_date_iso: d.issue_date.to_iso(),
+    };
+    let mut stdout = std::io::stdout().lock();
+    if out.json {
+        let _ = writeln!(stdout, "{}", serde_json::to_string(&r).unwrap_or_default());
+        return Ok(0);
+    }
+    let l = |zh: &'static str, en: &'static str| out.lang.pick(zh, en);
+    let sex = match d.sex {
+        ecpa::types::Sex::Male => l("男", "male"),
+        ecpa::types::Sex::Female => l("女", "female"),
+    };
+    let name = if d.name.lossy {
+        format!(
+            "{} {}{}",
+            r.name,
+            l(
+                "（含無法解碼的字元，原始位元組 ",
+                "(holds undecodable characters, raw bytes "
+            ),
+            r.name_raw
+        ) + l("）", ")")
+    } else {
+        r.name.clone()
+    };
+    let rows = [
+        (l("讀卡機", "reader"), r.reader.clone()),
+        (l("卡號", "card number"), r.card_number.clone()),
+        (l("姓名", "name"), name),
+        (l("身分證號", "national ID"), r.national_id.clone()),
+        (
+            l("出生日期", "birth date"),
+            format!("{} ({})", r.birth_date, r.birth_date_iso),
+        ),
+        (l("性別", "sex"), sex.to_owned()),
+        (
+            l("發卡日期", "issue date"),
+            format!("{} ({})", r.issue_date, r.issue_date_iso),
+        ),
+    ];
+    for (k, v) in rows {
+        let _ = writeln!(stdout, "{k}: {v}");
+    }
+    Ok(0)
 }

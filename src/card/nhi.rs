@@ -1,0 +1,94 @@
+//! Reading the NHI card (健保卡) over any [`Transport`]: SELECT its application, READ the 57-byte
+//! basic data, parse it with [`NhiCardData::parse`] (lenient Big5 name with raw bytes kept, both
+//! ROC dates from their own fields, the ID validated).
+//!
+//! The NHI card signs nothing for its holder: an NHI-card login is "this card is present and
+//! read" plus the password registered for its number ([`Portal::login_nhi_card`]).
+
+use std::time::Duration;
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::portal::{Portal, Session};
+use crate::types::{NhiCardData, Password};
+
+use super::NhiReading;
+use super::apdu::{Command, StatusWord, transmit};
+use super::transport::Transport;
+
+/// The NHI card application's identifier.
+pub const NHI_AID: [u8; 16] = [
+    0xD1, 0x58, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x11, 0x00,
+];
+
+/// SELECT the NHI application: `00 A4 04 00 10 <AID>`.
+pub fn select_command() -> Command {
+    Command::new(0x00, 0xA4, 0x04, 0x00).with_data(NHI_AID)
+}
+
+/// READ the basic data: `00 CA 11 00 02 00 00 00`.
+pub fn read_basic_command() -> Command {
+    Command::new(0x00, 0xCA, 0x11, 0x00)
+        .with_data([0x00, 0x00])
+        .with_le(256)
+}
+
+/// Reads the basic data from the card behind `transport`. A card whose NHI application does not
+/// answer SELECT is [`ErrorCode::CardUnsupported`].
+pub fn read_basic_data(transport: &mut dyn Transport) -> Result<NhiCardData> {
+    let selected = transmit(transport, &select_command())?;
+    if selected.sw != StatusWord::Success {
+        return Err(Error::with(
+            ErrorCode::CardUnsupported,
+            format!("選取健保卡應用程式失敗（狀態碼 {}）", selected.sw),
+            format!(
+                "the NHI application did not answer SELECT (status word {})",
+                selected.sw
+            ),
+        ));
+    }
+    let data = transmit(transport, &read_basic_command())?.into_data("READ")?;
+    NhiCardData::parse(&data)
+}
+
+/// NHI-card login with the card behind `transport`: read it, then log in with its data and the
+/// registered password.
+pub fn login_nhi_card_with<P: Portal + ?Sized>(
+    portal: &P,
+    transport: &mut dyn Transport,
+    password: &Password,
+) -> Result<Session> {
+    let card = read_basic_data(transport)?;
+    portal.login_nhi_card(&card, password)
+}
+
+/// Reads the NHI card in `reader` (or, without a name, in whichever reader holds one), waiting
+/// up to `timeout` for a card to be inserted. Without the `card` feature this is
+/// [`ErrorCode::CardSupportMissing`].
+pub fn read_nhi(reader: Option<&str>, timeout: Duration) -> Result<NhiCardData> {
+    read_nhi_card(reader, timeout).map(|r| r.data)
+}
+
+/// [`read_nhi`], also saying which reader the card was found in.
+pub fn read_nhi_card(reader: Option<&str>, timeout: Duration) -> Result<NhiReading> {
+    #[cfg(feature = "card")]
+    {
+        super::read_nhi_pcsc(reader, timeout)
+    }
+    #[cfg(not(feature = "card"))]
+    {
+        let _ = (reader, timeout);
+        Err(Error::new(ErrorCode::CardSupportMissing))
+    }
+}
+
+/// The engine's NHI-card login over PC/SC: reads the card ([`read_nhi`]) and calls
+/// [`Portal::login_nhi_card`] with it and the registered password.
+pub fn login_nhi_card<P: Portal + ?Sized>(
+    portal: &P,
+    reader: Option<&str>,
+    timeout: Duration,
+    password: &Password,
+) -> Result<Session> {
+    let card = read_nhi(reader, timeout)?;
+    portal.login_nhi_card(&card, password)
+}
