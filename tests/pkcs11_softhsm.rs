@@ -276,7 +276,9 @@ fn child_list_login_sign() {
     let signing = read_certificate("signing.der");
     let certs = module.certificates(&token).expect("certificates");
     assert_eq!(certs.len(), 2, "the signing and the encryption certificate");
-    assert_eq!(certs[0].purpose(), Purpose::Encryption, "stored first");
+    let mut purposes: Vec<Purpose> = certs.iter().map(|c| c.purpose()).collect();
+    purposes.retain(|p| *p == Purpose::Encryption);
+    assert_eq!(purposes.len(), 1, "the encryption certificate is there too");
     let picked = module.signing_certificate(&token).expect("signing certificate");
     assert_eq!(picked.certificate.der(), signing.der());
     assert_eq!(picked.id, vec![0x01]);
@@ -398,4 +400,81 @@ fn child_right_pin_after_wrong() {
     assert_eq!(module.pin_state(&token).expect("flags"), PinState::default());
     let sig = signer.sign(b"after a wrong PIN").expect("signs");
     verify_raw_pkcs1(b"after a wrong PIN", &sig, &read_certificate("signing.der")).expect("verifies");
+}
+
+/// `ecpa doctor --json` with the SoftHSM module, trust anchors and a portal on loopback: the
+/// PKCS#11, anchor, clock and portal rows are ok, and the exit code follows the rows.
+#[cfg(feature = "cli")]
+#[test]
+fn doctor_with_a_module_anchors_and_a_portal() {
+    use std::io::{Read, Write};
+    if !softhsm_available("doctor_with_a_module_anchors_and_a_portal") {
+        return;
+    }
+    let hsm = Hsm::new();
+    let anchors = hsm.path("anchors");
+    std::fs::create_dir(&anchors).expect("anchors dir");
+    std::fs::copy(hsm.path("root.der"), anchors.join("grca-test.der")).expect("copy root");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let portal = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().expect("accept");
+        let mut buf = [0u8; 1024];
+        let _ = s.read(&mut buf);
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    });
+    let out = Command::new(env!("CARGO_BIN_EXE_ecpa"))
+        .args(["doctor", "--json", "--pkcs11-module", MODULE])
+        .arg("--anchors")
+        .arg(&anchors)
+        .arg("--portal")
+        .arg(format!("http://127.0.0.1:{port}/"))
+        .env("SOFTHSM2_CONF", &hsm.conf)
+        .output()
+        .expect("ecpa runs");
+    portal.join().expect("portal");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+    let rows = v["rows"].as_array().expect("rows");
+    let row = |id: &str| {
+        rows.iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("no row {id}: {v}"))
+    };
+    for id in [
+        "pkcs11.module",
+        "pkcs11.token",
+        "pkcs11.certificate",
+        "anchors",
+        "clock",
+        "portal",
+    ] {
+        assert_eq!(row(id)["status"], "ok", "{}", row(id));
+    }
+    assert!(
+        row("pkcs11.module")["found"]["en"]
+            .as_str()
+            .expect("found")
+            .contains("SoftHSM")
+    );
+    assert!(
+        row("pkcs11.token")["found"]["en"]
+            .as_str()
+            .expect("found")
+            .contains(CARD)
+    );
+    let cert = row("pkcs11.certificate")["found"]["en"].as_str().expect("found");
+    assert!(
+        cert.contains("serialNumber=0000000012345678") && cert.contains("2035-01-01"),
+        "{cert}"
+    );
+    assert!(
+        row("anchors")["found"]["en"]
+            .as_str()
+            .expect("found")
+            .contains("1 root certificate")
+    );
+    let failed = rows.iter().any(|r| r["status"] == "fail");
+    assert_eq!(v["ok"], !failed);
+    assert_eq!(out.status.code(), Some(if failed { 1 } else { 0 }), "{v}");
 }
