@@ -702,6 +702,7 @@ fn pkcs11_rows(_options: &DoctorOptions, rows: &mut Vec<Row>) {
     }
 }
 
+#[cfg(feature = "card")]
 /// The signing certificate's validity at `now`: fail outside it, warn within 30 days of its end.
 fn certificate_row(title: Bilingual, expected: Bilingual, cert: &Certificate, now: OffsetDateTime) -> Row {
     let (Ok(from), Ok(until)) = (cert.not_before(), cert.not_after()) else {
@@ -1201,6 +1202,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "card")]
     #[test]
     fn the_module_row_says_what_to_install() {
         let report = run(&options(), Arc::new(NoPcsc));
@@ -1255,6 +1257,7 @@ mod tests {
         assert!(r.fix.is_some());
     }
 
+    #[cfg(feature = "card")]
     #[test]
     fn certificate_validity() {
         let pki = crate::pki::testpki::TestPki::new().expect("pki");

@@ -29,7 +29,7 @@ impl ReaderProbe for PcscProbe {
                     CardKind::Empty => "empty",
                 }
                 .to_owned(),
-                atr_hex: r.atr.map(|atr| hex::encode_upper(atr)),
+                atr_hex: r.atr.map(hex::encode_upper),
             })
             .collect())
     }
