@@ -7,7 +7,7 @@
 //! | range | area |
 //! |---|---|
 //! | 1000–1999 | domain types (validation of IDs, dates, codes, passwords, …) |
-//! | 2000–2999 | smart cards |
+//! | 2000–2999 | smart cards (2100–2199 PKCS#11, 2900–2949 the environment check) |
 //! | 3000–3999 | PINs |
 //! | 4000–4999 | PKI (certificates, CRLs, CMS) |
 //! | 5000–5499 | authentication and sessions |
@@ -153,6 +153,37 @@ error_codes! {
     /// This build of ecpa has no smart-card support (built without the `card` feature).
     CardSupportMissing = 2090, "card_support_missing",
         "此版本的 ecpa 未包含讀卡功能（未啟用 card 功能）", "This build of ecpa has no smart-card support (built without the `card` feature)";
+
+    // ---- 2100–2199 citizen card over PKCS#11 ----
+    /// The PKCS#11 module file (HiCOS or another vendor's) is not where the configuration says.
+    Pkcs11ModuleNotFound = 2101, "token_module_not_found",
+        "找不到 PKCS#11 模組（請安裝內政部憑證管理中心的 HiCOS 卡片管理工具，或指定模組路徑）", "The PKCS#11 module was not found: install the HiCOS card tool from the MOICA site or give the module path";
+    /// The file exists but does not load or initialise as a PKCS#11 module.
+    Pkcs11ModuleLoadFailed = 2102, "token_module_load_failed",
+        "PKCS#11 模組無法載入或初始化", "The PKCS#11 module could not be loaded or initialised";
+    /// No token (no citizen card) is present in any slot of the module.
+    Pkcs11TokenNotPresent = 2103, "token_not_present",
+        "找不到憑證卡，請確認讀卡機已連接並已插入自然人憑證", "No card token found: check that the reader is connected and the citizen card inserted";
+    /// The token holds no signing certificate (digitalSignature / nonRepudiation) with its private key.
+    Pkcs11SigningCertificateNotFound = 2104, "token_signing_certificate_not_found",
+        "憑證卡上找不到簽章用憑證及其私密金鑰", "The card holds no signing certificate with its private key";
+    /// The token cannot sign RSA PKCS#1 v1.5 (neither CKM_SHA256_RSA_PKCS nor CKM_RSA_PKCS).
+    Pkcs11MechanismUnsupported = 2105, "token_mechanism_unsupported",
+        "憑證卡不支援 RSA PKCS#1 v1.5 SHA-256 簽章", "The card does not support RSA PKCS#1 v1.5 SHA-256 signatures";
+    /// The card was removed or the session ended while it was in use.
+    Pkcs11TokenRemoved = 2106, "token_removed",
+        "憑證卡已被移除或連線已中斷，請重新插卡後再試", "The card was removed or the session ended: insert it again and retry";
+    /// Any other failure reported by the module (its CKR_ name is in the detail).
+    Pkcs11Failed = 2199, "token_module_failed",
+        "PKCS#11 模組回報錯誤", "The PKCS#11 module reported an error";
+
+    // ---- 2900–2949 environment check (ecpa doctor) ----
+    /// A probe of the environment check did not answer within its timeout.
+    DoctorProbeTimedOut = 2901, "doctor_probe_timed_out",
+        "環境檢測項目逾時未回應", "An environment check did not answer in time";
+    /// At least one row of the environment check failed.
+    DoctorChecksFailed = 2903, "doctor_checks_failed",
+        "環境檢測有未通過的項目", "Some environment checks failed";
 
     // ---- 3000–3999 PINs ----
     /// A PIN is not 6 to 8 letters or digits.

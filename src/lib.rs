@@ -71,10 +71,12 @@
 //! - [`portal`]: the engine.
 //! - [`card`]: smart cards (today the software NHI card).
 //! - [`demo`]: the end-to-end demo behind `ecpa demo`.
+//! - [`doctor`]: the environment check behind `ecpa doctor`.
 #![forbid(unsafe_code)]
 
 pub mod card;
 pub mod demo;
+pub mod doctor;
 pub mod error;
 pub mod pki;
 pub mod portal;

@@ -64,6 +64,22 @@ enum Command {
         #[command(subcommand)]
         command: CrlCommand,
     },
+    /// The environment check (環境檢測): PC/SC service, readers, cards, the citizen card's
+    /// PKCS#11 module, token and certificate, trust anchors, clock, portal. Exit 1 if any row fails.
+    Doctor {
+        /// The PKCS#11 module (default: ECPA_PKCS11_MODULE, then where HiCOS is usually installed).
+        #[arg(long)]
+        pkcs11_module: Option<PathBuf>,
+        /// The trust anchors directory (GRCA root certificates).
+        #[arg(long)]
+        anchors: Option<PathBuf>,
+        /// The portal URL to reach (http:// or https://).
+        #[arg(long)]
+        portal: Option<String>,
+        /// Seconds each probe is given before it counts as timed out.
+        #[arg(long, default_value_t = 3.0)]
+        timeout: f64,
+    },
     /// National IDs and resident certificate numbers.
     Id {
         #[command(subcommand)]
@@ -178,6 +194,12 @@ fn main() -> ExitCode {
     let out = cli.out;
     let result = match cli.command {
         Command::Demo { db } => demo(out, db),
+        Command::Doctor {
+            pkcs11_module,
+            anchors,
+            portal,
+            timeout,
+        } => doctor(out, pkcs11_module, anchors, portal, timeout),
         Command::Id {
             command: IdCommand::Check { ids },
         } => id_check(out, &ids),
@@ -263,6 +285,70 @@ fn demo(out: Output, db: Option<PathBuf>) -> Result<u8, Failure> {
         );
     }
     Ok(0)
+}
+
+fn doctor(
+    out: Output,
+    pkcs11_module: Option<PathBuf>,
+    anchors: Option<PathBuf>,
+    portal: Option<String>,
+    timeout: f64,
+) -> Result<u8, Failure> {
+    use ecpa::doctor::{DoctorOptions, Status};
+    let timeout = std::time::Duration::try_from_secs_f64(timeout)
+        .ok()
+        .filter(|t| !t.is_zero())
+        .ok_or_else(|| {
+            usage(Error::with(
+                ErrorCode::FieldInvalid,
+                "--timeout 應為正數秒數",
+                "--timeout must be a positive number of seconds",
+            ))
+        })?;
+    let options = DoctorOptions {
+        pkcs11_module,
+        anchors,
+        portal,
+        timeout,
+    };
+    let report = ecpa::doctor::run(&options, std::sync::Arc::from(ecpa::doctor::pcsc_probe()));
+    let mut stdout = std::io::stdout().lock();
+    if out.json {
+        let body = serde_json::json!({ "ok": !report.failed(), "rows": report.rows });
+        let _ = writeln!(stdout, "{body}");
+    } else {
+        let lang = out.lang;
+        for row in &report.rows {
+            let mark = match row.status {
+                Status::Ok => lang.pick("正常", "ok"),
+                Status::Warn => lang.pick("注意", "warn"),
+                Status::Fail => lang.pick("失敗", "FAIL"),
+            };
+            let _ = writeln!(stdout, "[{mark}] {}", row.title.get(lang));
+            let _ = writeln!(
+                stdout,
+                "    {}{}",
+                lang.pick("目前：", "found:    "),
+                row.found.get(lang)
+            );
+            let _ = writeln!(
+                stdout,
+                "    {}{}",
+                lang.pick("建議：", "expected: "),
+                row.expected.get(lang)
+            );
+            if let Some(fix) = &row.fix {
+                let _ = writeln!(stdout, "    {}{}", lang.pick("處理：", "fix:      "), fix.get(lang));
+            }
+        }
+        let summary = if report.failed() {
+            lang.pick("有未通過的項目。", "Some checks failed.")
+        } else {
+            lang.pick("所有項目皆通過。", "All checks passed.")
+        };
+        let _ = writeln!(stdout, "{summary}");
+    }
+    Ok(if report.failed() { 1 } else { 0 })
 }
 
 fn cert_show(out: Output, file: &std::path::Path) -> Result<u8, Failure> {

@@ -17,6 +17,8 @@ pub mod nhi;
 #[cfg(feature = "card")]
 #[path = "pcsc.rs"]
 mod pcsc_backend;
+#[cfg(feature = "card")]
+pub mod pkcs11;
 pub mod replay;
 mod soft;
 mod transport;
@@ -31,6 +33,8 @@ pub use detect::CardKind;
 pub use nhi::{login_nhi_card, read_nhi, read_nhi_card};
 #[cfg(feature = "card")]
 pub use pcsc_backend::{CardEvent, PcscCard, PcscContext, Slot};
+#[cfg(feature = "card")]
+pub use pkcs11::{CardSigner, PinState, Pkcs11Module, TokenCertificate, TokenInfo};
 pub use soft::SoftNhiCard;
 pub use transport::Transport;
 
