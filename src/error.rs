@@ -404,6 +404,13 @@ error_codes! {
     /// A stored row does not decode (the database was changed by hand or is damaged).
     DataCorrupt = 9004, "data_corrupt",
         "資料庫內容毀損", "The stored data is damaged";
+    /// The database server cannot be reached or the connection broke; a transaction in flight
+    /// was rolled back by the server.
+    StorageUnavailable = 9005, "storage_unavailable",
+        "無法連線至資料庫或連線中斷，進行中的交易未完成，請稍後再試", "The database cannot be reached or the connection broke: the transaction in flight was not completed, try again shortly";
+    /// The database URL cannot be read.
+    StorageUrlInvalid = 9006, "storage_url_invalid",
+        "資料庫連線字串格式錯誤", "The database URL is malformed";
 
     // ---- 9500–9799 transport ----
     /// A mail could not be delivered (it stays in the outbox and is retried).
@@ -412,6 +419,9 @@ error_codes! {
     /// A file could not be read or written.
     IoFailed = 9502, "io_failed",
         "檔案讀寫失敗", "A file could not be read or written";
+    /// The mail settings (server, security, sender, credentials) are unusable.
+    MailConfigInvalid = 9503, "mail_config_invalid",
+        "郵件伺服器設定錯誤", "The mail server settings are invalid";
 
     // ---- 9900–9999 internal ----
     /// A bug in ecpa: please report it.

@@ -183,15 +183,12 @@ fn no_entry_holds_a_full_national_id() {
         .chain([Who::Outsider].iter())
         .map(|w| person(*w).id.reveal().to_owned())
         .collect();
-    let conn = s.fx.sql();
-    let mut stmt = conn
-        .prepare("SELECT coalesce(action, '') || '|' || coalesce(object, '') || '|' || coalesce(detail, '') || '|' || coalesce(agency_code, '') FROM audit")
-        .expect("prepare");
-    let rows: Vec<String> = stmt
-        .query_map([], |r| r.get(0))
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("rows");
+    let rows: Vec<String> = s
+        .fx
+        .rows("SELECT coalesce(action, '') || '|' || coalesce(object, '') || '|' || coalesce(detail, '') || '|' || coalesce(agency_code, '') FROM audit", &[])
+        .iter()
+        .map(|r| r.text(0).expect("text"))
+        .collect();
     assert!(rows.len() > 15, "{rows:?}");
     for row in &rows {
         for id in &ids {

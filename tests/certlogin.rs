@@ -10,7 +10,7 @@ use ecpa::portal::{
     CertificateChallenge, CertificateResponse, CertificateTrust, LocalPortal, LoginMethod, LoginSignature, Portal,
 };
 use ecpa::types::{AssuranceLevel, RocDate};
-use support::{Fixture, Who, expect_code, fast_config, open_portal, person};
+use support::{Fixture, Who, expect_code, fast_config, person};
 use time::Duration;
 use time::macros::datetime;
 
@@ -25,9 +25,7 @@ fn setup() -> Setup {
     let pki = TestPki::new().expect("test PKI");
     let trust =
         CertificateTrust::new(vec![TrustAnchor::new(pki.root.clone())]).with_intermediates([pki.intermediate.clone()]);
-    let portal = open_portal(&fx.db, fast_config(), fx.clock.clone())
-        .expect("portal")
-        .with_certificate_trust(trust);
+    let portal = fx.reopen(fast_config()).with_certificate_trust(trust);
     Setup { fx, pki, portal }
 }
 

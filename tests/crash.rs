@@ -345,7 +345,7 @@ fn run_and_kill(db: &Path, number: u32, run: &Run, officer: &SessionToken, emplo
 
 #[test]
 fn killed_mid_write_leaves_whole_transactions() {
-    let fx = Fixture::new();
+    let fx = Fixture::sqlite(fast_config());
     let officer = fx.enrol(Who::OfficerA);
     let employee = fx.ready(Who::Wang);
     fx.ready(Who::Lin);
@@ -354,7 +354,7 @@ fn killed_mid_write_leaves_whole_transactions() {
     // How long a batch takes here (timed on a tenth of one, elsewhere), so the kills land
     // early in a batch, in its middle and after a commit.
     let per_batch = {
-        let other = Fixture::new();
+        let other = Fixture::sqlite(fast_config());
         let officer = other.enrol(Who::OfficerA);
         other.ready(Who::Wang);
         let timer = Instant::now();
@@ -527,7 +527,7 @@ fn faulty_portal(fx: &Fixture) -> (Arc<Faulty>, LocalPortal) {
 
 #[test]
 fn a_bulk_issuance_failing_midway_leaves_nothing() {
-    let fx = Fixture::new();
+    let fx = Fixture::sqlite(fast_config());
     let officer = fx.enrol(Who::OfficerA);
     fx.ready(Who::Wang);
     fx.ready(Who::Lin);
@@ -575,7 +575,7 @@ fn a_bulk_issuance_failing_midway_leaves_nothing() {
 
 #[test]
 fn an_approval_failing_midway_applies_nothing() {
-    let fx = Fixture::new();
+    let fx = Fixture::sqlite(fast_config());
     let officer = fx.enrol(Who::OfficerA);
     let wang = fx.enrol(Who::Wang);
     let (faulty, portal) = faulty_portal(&fx);

@@ -111,8 +111,11 @@ const TABLE: &[(u32, &str)] = &[
     (9002, "storage_busy"),
     (9003, "schema_too_new"),
     (9004, "data_corrupt"),
+    (9005, "storage_unavailable"),
+    (9006, "storage_url_invalid"),
     (9501, "mail_failed"),
     (9502, "io_failed"),
+    (9503, "mail_config_invalid"),
     (9999, "internal"),
 ];
 

@@ -375,8 +375,7 @@ fn production_argon2_parameters_are_used_and_old_hashes_still_verify() {
     );
 
     // A hash made with other parameters is checked with its own: reopen with a cheap config.
-    drop(fx.portal);
-    let cheap = support::open_portal(&fx.db, support::fast_config(), fx.clock.clone()).expect("reopens");
+    let cheap = fx.reopen(support::fast_config());
     cheap
         .login_nhi_card(&wang.card_data(), &wang.pw())
         .expect("old hash verifies");
@@ -441,13 +440,13 @@ fn a_guess_past_the_limit_is_not_checked_even_if_right() {
     fx.register(Who::Wang);
     // As if `max` other guesses were being checked at this moment.
     let max = fx.portal.config().max_password_failures;
-    let conn = rusqlite::Connection::open(&fx.db).expect("opens");
-    conn.execute(
-        "UPDATE nhi_registrations SET failed_attempts = ?1 WHERE card_number = ?2",
-        rusqlite::params![max, wang.card_data().card_number.as_str()],
-    )
-    .expect("set");
-    drop(conn);
+    fx.exec(
+        "UPDATE nhi_registrations SET failed_attempts = ? WHERE card_number = ?",
+        &[
+            ecpa::store::Value::from(max),
+            ecpa::store::Value::from(wang.card_data().card_number.as_str()),
+        ],
+    );
     expect_code(
         fx.portal.login_nhi_card(&wang.card_data(), &wang.pw()),
         ErrorCode::LoginLocked,

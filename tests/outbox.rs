@@ -67,16 +67,13 @@ fn three_notices() -> Fixture {
 }
 
 fn attempts(fx: &Fixture) -> Vec<(i64, i64, bool)> {
-    let conn = fx.sql();
-    let mut stmt = conn
-        .prepare(
-            "SELECT attempts, next_attempt_at, last_error IS NOT NULL FROM outbox WHERE sent_at IS NULL ORDER BY id",
-        )
-        .expect("prepare");
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .expect("query")
-        .collect::<rusqlite::Result<_>>()
-        .expect("rows")
+    fx.rows(
+        "SELECT attempts, next_attempt_at, CASE WHEN last_error IS NULL THEN 0 ELSE 1 END FROM outbox WHERE sent_at IS NULL ORDER BY id",
+        &[],
+    )
+    .iter()
+    .map(|r| (r.int(0).expect("int"), r.int(1).expect("int"), r.bool(2).expect("bool")))
+    .collect()
 }
 
 fn millis(t: time::OffsetDateTime) -> i64 {
@@ -207,13 +204,11 @@ fn the_maildir_holds_each_mail_once_named_by_outbox_number() {
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    let conn = fx.sql();
-    let mut stmt = conn.prepare("SELECT id FROM outbox ORDER BY id").expect("prepare");
-    let ids: Vec<i64> = stmt
-        .query_map([], |r| r.get(0))
-        .expect("query")
-        .collect::<rusqlite::Result<_>>()
-        .expect("ids");
+    let ids: Vec<i64> = fx
+        .rows("SELECT id FROM outbox ORDER BY id", &[])
+        .iter()
+        .map(|r| r.int(0).expect("id"))
+        .collect();
     assert_eq!(names, ids.iter().map(|id| format!("{id:012}.ecpa")).collect::<Vec<_>>());
     assert!(
         std::fs::read_dir(fx.mailer.dir().join("tmp"))

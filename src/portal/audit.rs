@@ -95,7 +95,7 @@ pub(crate) fn trail(p: &LocalPortal, token: &SessionToken, q: &AuditQuery) -> Re
     let sql = format!(
         "SELECT a.at, ae.national_id, ae.name, a.action, se.national_id, se.name, a.object, a.detail
          FROM audit a LEFT JOIN employees ae ON ae.id = a.actor LEFT JOIN employees se ON se.id = a.subject
-         WHERE {scope_sql} AND a.at >= ? AND a.at < ? AND (? IS NULL OR a.action = ?)
+         WHERE {scope_sql} AND a.at >= ? AND a.at < ? AND (CAST(? AS TEXT) IS NULL OR a.action = ?)
          ORDER BY a.at DESC, a.id DESC LIMIT ?"
     );
     let action = q.action.as_deref();

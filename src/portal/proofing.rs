@@ -689,7 +689,7 @@ pub(crate) fn query(p: &LocalPortal, token: &SessionToken, q: &ProofingQuery) ->
              LEFT JOIN proofing_submissions s ON s.id = (
                  SELECT MAX(s2.id) FROM proofing_submissions s2
                  WHERE s2.employee_id = e.id AND s2.agency_code = e.agency_code AND s2.completed_on >= ? AND s2.completed_on <= ?)
-             WHERE e.agency_code = ? AND e.status = 'current' AND (? IS NULL OR u.name LIKE ? ESCAPE '\\')
+             WHERE e.agency_code = ? AND e.status = 'current' AND (CAST(? AS TEXT) IS NULL OR u.name LIKE ? ESCAPE '\\')
              ORDER BY u.name, e.name",
             &[
                 Value::from(from.as_str()),

@@ -6,8 +6,10 @@
 //! engine makes, single-row or not, happens inside [`StoreExt::write`], so a failure or a killed
 //! process leaves either all of it or none of it. The schema and its versioned migrations are in
 //! [`schema`]; [`sqlite::SqliteStore`] is the embedded backend (a file, or memory for throwaway
-//! use). A PostgreSQL backend implements the same two traits.
+//! use); [`postgres::PostgresStore`] is the shared one, for several service processes on one
+//! database. [`open_url`] picks one from a URL.
 
+pub mod postgres;
 pub mod schema;
 pub mod sqlite;
 
@@ -15,7 +17,30 @@ use std::borrow::Cow;
 
 use crate::error::{Error, ErrorCode, Result};
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+
+/// Opens the store a URL names: `postgres://…` or `postgresql://…` is PostgreSQL (see
+/// [`PostgresStore::connect`]); `sqlite:PATH`, or anything else taken as a path, is an SQLite
+/// file. The schema is brought up to date by the portal that uses the store (PostgreSQL also
+/// migrates on connect, under a lock, so that processes starting together do it once).
+pub fn open_url(url: &str) -> Result<Box<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Box::new(PostgresStore::connect(url)?));
+    }
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    if path.is_empty() {
+        return Err(Error::with(
+            ErrorCode::StorageUrlInvalid,
+            "未指定 SQLite 資料庫檔案",
+            "no SQLite database file given",
+        ));
+    }
+    Ok(Box::new(SqliteStore::open(path)?))
+}
 
 /// The SQL dialect of a backend, for the few statements (table definitions) that differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,8 +210,11 @@ impl dyn Tx + '_ {
 
 /// A database that hands out transactions.
 ///
-/// Implementations retry nothing on their own: a transaction that fails is rolled back and its
-/// error returned, and the engine decides what to do.
+/// A transaction that fails is rolled back and its error returned, and the engine decides what
+/// to do. One exception: a backend whose concurrency control aborts the loser of a conflict
+/// (PostgreSQL at `SERIALIZABLE`) runs the transaction again, since it wrote nothing; so
+/// [`Store::write_tx`] may call its closure more than once, and closures must touch nothing
+/// but the database and their own locals.
 pub trait Store: Send + Sync {
     /// The SQL dialect, for table definitions.
     fn dialect(&self) -> Dialect;

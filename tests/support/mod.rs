@@ -1,7 +1,14 @@
-//! Shared fixture of the integration tests: a portal on a temporary SQLite file with a
+//! Shared fixture of the integration tests: a portal on a temporary database with a
 //! [`ManualClock`], two agencies with their officers and employees, software NHI cards, and
 //! helpers that register, confirm and log people in by reading the mail the portal sends.
+//!
+//! The database is a temporary SQLite file, or, when `ECPA_TEST_PG` holds a PostgreSQL URL
+//! (`scripts/test` starts a server and sets it), a fresh PostgreSQL database per fixture,
+//! dropped at the end. So the same tests run against both backends.
 #![allow(dead_code)]
+
+pub mod pg;
+pub mod smtp;
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -15,7 +22,7 @@ use ecpa::portal::{
     AwardKind, FileMailer, LocalPortal, ManualClock, NewAwardOrder, OsRandomness, Portal, PortalConfig, ReceivedMail,
     RegistrationForm, SessionToken,
 };
-use ecpa::store::SqliteStore;
+use ecpa::store::{Row, SqliteStore, Store, StoreExt, Value, open_url};
 use ecpa::types::{
     CardNumber, DocumentNumber, Email, HouseholdAddress, HouseholdNumber, NationalId, NhiCardData, Password,
     PersonName, RocDate, Sex,
@@ -304,12 +311,14 @@ pub fn fast_config() -> PortalConfig {
     }
 }
 
-/// A portal on a temporary SQLite file, its clock, its maildir.
+/// A portal on a temporary database, its clock, its maildir.
 pub struct Fixture {
     /// The temporary folder (database, maildir); removed on drop.
     pub dir: tempfile::TempDir,
-    /// The database file.
+    /// The SQLite database file (unused when the fixture runs on PostgreSQL).
     pub db: PathBuf,
+    /// The store's URL, for [`ecpa::store::open_url`]: `sqlite:…` or `postgres://…`.
+    pub url: String,
     /// The clock the portal reads.
     pub clock: Arc<ManualClock>,
     /// The portal.
@@ -317,6 +326,10 @@ pub struct Fixture {
     /// The maildir the outbox is delivered to.
     pub mailer: FileMailer,
     seen: RefCell<HashSet<PathBuf>>,
+    /// A second handle on the database, for checks the API does not expose.
+    checks: Box<dyn Store>,
+    /// The PostgreSQL database, dropped last.
+    pg: Option<pg::TestDatabase>,
 }
 
 impl Fixture {
@@ -334,21 +347,55 @@ impl Fixture {
         fx
     }
 
-    /// A portal with `config` and an empty directory.
+    /// A portal with `config` and an empty directory, on the backend the environment names.
     pub fn empty(config: PortalConfig) -> Fixture {
+        let pg = pg::TestDatabase::from_env();
+        Fixture::on(config, pg)
+    }
+
+    /// A portal on SQLite whatever the environment says (for tests of SQLite itself: files,
+    /// killed processes).
+    pub fn sqlite(config: PortalConfig) -> Fixture {
+        fixture_on(config, None)
+    }
+
+    fn on(config: PortalConfig, pg: Option<pg::TestDatabase>) -> Fixture {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = dir.path().join("ecpa.db");
+        let url = match &pg {
+            Some(d) => d.url.clone(),
+            None => format!("sqlite:{}", db.display()),
+        };
         let clock = Arc::new(ManualClock::new(START));
-        let portal = open_portal(&db, config, clock.clone()).expect("portal opens");
+        let portal = open_portal_url(&url, config, clock.clone()).expect("portal opens");
         let mailer = FileMailer::new(dir.path().join("mail")).expect("maildir");
+        let checks = open_url(&url).expect("second handle opens");
         Fixture {
             dir,
             db,
+            url,
             clock,
             portal,
             mailer,
             seen: RefCell::new(HashSet::new()),
+            checks,
+            pg,
         }
+    }
+
+    /// Whether the fixture runs on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.pg.is_some()
+    }
+
+    /// Another portal on the same database (as a second process would be), with `config`.
+    pub fn reopen(&self, config: PortalConfig) -> LocalPortal {
+        open_portal_url(&self.url, config, self.clock.clone()).expect("portal reopens")
+    }
+
+    /// The fixture's own handle on the database.
+    pub fn store(&self) -> &dyn Store {
+        self.checks.as_ref()
     }
 
     /// Moves the clock.
@@ -452,29 +499,56 @@ impl Fixture {
         s
     }
 
-    /// A read-only connection to the database file, for checks the API does not expose.
-    pub fn sql(&self) -> rusqlite::Connection {
-        open_read_only(&self.db)
+    /// The rows of a query (portable SQL, `?` placeholders), for checks the API does not expose.
+    pub fn rows(&self, sql: &str, params: &[Value<'_>]) -> Vec<Row> {
+        self.checks
+            .read(|tx| tx.query(sql, params))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// Runs a statement behind the portal's back (to set up an unusual state).
+    pub fn exec(&self, sql: &str, params: &[Value<'_>]) -> u64 {
+        self.checks
+            .write(|tx| tx.execute(sql, params))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
     /// One integer from a query.
     pub fn sql_int(&self, sql: &str) -> i64 {
-        self.sql()
-            .query_row(sql, [], |r| r.get(0))
+        let rows = self.rows(sql, &[]);
+        rows.first()
+            .unwrap_or_else(|| panic!("{sql}: no row"))
+            .int(0)
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
     /// One optional text from a query.
     pub fn sql_text(&self, sql: &str, param: &str) -> Option<String> {
-        self.sql()
-            .query_row(sql, [param], |r| r.get(0))
+        let rows = self.rows(sql, &[Value::from(param)]);
+        rows.first()
+            .unwrap_or_else(|| panic!("{sql}: no row"))
+            .opt_text(0)
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 }
 
-/// Opens the portal on a database file with the given configuration and clock.
+/// A fixture (directory imported) on PostgreSQL database `pg`, or on SQLite with `None`.
+pub fn fixture_on(config: PortalConfig, pg: Option<pg::TestDatabase>) -> Fixture {
+    let fx = Fixture::on(config, pg);
+    fx.portal
+        .import_directory_csv(directory_csv().as_bytes())
+        .expect("the fixture's directory imports");
+    fx
+}
+
+/// Opens the portal on an SQLite database file with the given configuration and clock.
 pub fn open_portal(db: &Path, config: PortalConfig, clock: Arc<ManualClock>) -> Result<LocalPortal> {
     LocalPortal::with_parts(Box::new(SqliteStore::open(db)?), config, clock, Arc::new(OsRandomness))
+}
+
+/// Opens the portal on the database a URL names (see [`ecpa::store::open_url`]).
+pub fn open_portal_url(url: &str, config: PortalConfig, clock: Arc<ManualClock>) -> Result<LocalPortal> {
+    LocalPortal::with_parts(open_url(url)?, config, clock, Arc::new(OsRandomness))
 }
 
 /// A read-only connection to a database file.
