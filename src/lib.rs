@@ -71,11 +71,16 @@
 //! - [`portal`]: the engine.
 //! - [`card`]: smart cards (today the software NHI card).
 //! - [`demo`]: the end-to-end demo behind `ecpa demo`.
+//! - `http` and `config` (feature `http`): `ecpa serve` and `RemotePortal`.
 #![forbid(unsafe_code)]
 
 pub mod card;
+#[cfg(feature = "http")]
+pub mod config;
 pub mod demo;
 pub mod error;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod pki;
 pub mod portal;
 pub mod store;

@@ -22,6 +22,7 @@ pub mod env;
 pub mod notify;
 pub mod proofing;
 pub mod registration;
+pub mod stats;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -49,6 +50,7 @@ pub use proofing::{
     ProofingQuery, ProofingQueryRow, ProofingSubmission, RecordCategory, StagedCorrection, TodoItem,
 };
 pub use registration::{MaintenanceWindow, RegistrationForm, RegistrationReceipt, ResetDelivery};
+pub use stats::PortalCounters;
 
 /// Settings of a portal. The defaults are the production values.
 #[derive(Debug, Clone)]

@@ -3,6 +3,9 @@
 //! helpers that register, confirm and log people in by reading the mail the portal sends.
 #![allow(dead_code)]
 
+#[cfg(feature = "http")]
+pub mod http;
+
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::fmt::Debug;
