@@ -286,13 +286,7 @@ struct Figure {
 type Op = Arc<dyn Fn(&mut Conn, usize, usize) -> bool + Send + Sync>;
 
 /// Runs `op` on `connections` threads for `seconds`; each call returns whether it succeeded.
-fn load(
-    name: &'static str,
-    addr: SocketAddr,
-    connections: usize,
-    seconds: f64,
-    op: Op,
-) -> Figure {
+fn load(name: &'static str, addr: SocketAddr, connections: usize, seconds: f64, op: Op) -> Figure {
     let counter = Arc::new(AtomicUsize::new(0));
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let started = Instant::now();
