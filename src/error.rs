@@ -109,6 +109,24 @@ error_codes! {
     /// A CSV file for bulk import or issuance has an error.
     CsvInvalid = 1080, "csv_invalid",
         "CSV 檔案內容錯誤", "The CSV file has an error";
+    /// An HTTP request body is not the JSON the endpoint expects (syntax, types, unknown fields).
+    RequestInvalid = 1090, "request_invalid",
+        "請求內容格式錯誤", "The request body is not valid for this endpoint";
+    /// An HTTP request body is larger than the service accepts.
+    RequestTooLarge = 1091, "request_too_large",
+        "請求內容過大", "The request body is too large";
+    /// No HTTP endpoint has this path and method.
+    EndpointUnknown = 1092, "endpoint_unknown",
+        "查無此服務路徑", "There is no endpoint with this path and method";
+    /// An HTTP request body is not declared as JSON (`Content-Type: application/json`).
+    ContentTypeInvalid = 1093, "content_type_invalid",
+        "請求內容類型應為 application/json", "The request body must be sent as application/json";
+    /// The service configuration (file or environment) is invalid.
+    ConfigInvalid = 1094, "config_invalid",
+        "設定檔內容錯誤", "The configuration is invalid";
+    /// The HTTP endpoint exists but not with this method.
+    MethodNotAllowed = 1095, "method_not_allowed",
+        "此服務路徑不支援此請求方法", "This endpoint does not accept this method";
 
     // ---- 2000–2099 smart cards: readers, PC/SC and APDUs ----
     /// The PC/SC service (pcscd, or Windows' Smart Card service) is not running or went away.
@@ -317,6 +335,12 @@ error_codes! {
     /// This portal has no trust anchors for certificate logins.
     CertificateLoginUnavailable = 5045, "certificate_login_unavailable",
         "本系統未設定憑證信任錨點，無法使用自然人憑證登入", "Certificate login is not configured on this portal (no trust anchors)";
+    /// A cookie-session request that changes something lacks the matching CSRF token.
+    CsrfRejected = 5046, "csrf_rejected",
+        "請求來源驗證失敗，請重新整理頁面後再試", "The request's CSRF token is missing or wrong: reload the page and try again";
+    /// Too many logins or registrations from this address: wait before trying again.
+    RateLimited = 5047, "rate_limited",
+        "操作過於頻繁，請稍後再試", "Too many attempts from this address: try again shortly";
 
     // ---- 5500–5999 directory ----
     /// No agency has this code.
@@ -422,6 +446,18 @@ error_codes! {
     /// The mail settings (server, security, sender, credentials) are unusable.
     MailConfigInvalid = 9503, "mail_config_invalid",
         "郵件伺服器設定錯誤", "The mail server settings are invalid";
+    /// The portal service could not be reached (connection refused, name not found).
+    HttpUnreachable = 9550, "http_unreachable",
+        "無法連線至人事服務網服務", "The portal service cannot be reached";
+    /// The portal service did not answer in time, or a request took longer than the service allows.
+    HttpTimeout = 9551, "http_timeout",
+        "人事服務網服務回應逾時", "The portal service did not answer in time";
+    /// The portal service answered with something that is not its API (wrong body, unknown code).
+    HttpBadResponse = 9552, "http_bad_response",
+        "人事服務網服務回應格式錯誤", "The portal service's answer is not understood";
+    /// The TLS certificate or key of the service cannot be loaded, or TLS failed.
+    TlsFailed = 9553, "tls_failed",
+        "TLS 憑證或金鑰無法使用", "The TLS certificate or key cannot be used";
 
     // ---- 9900–9999 internal ----
     /// A bug in ecpa: please report it.

@@ -67,17 +67,23 @@
 //! ## Map
 //! - [`types`]: national IDs, ROC dates, codes, e-mail, passwords, PINs: validated on construction.
 //! - [`error`]: one error type with stable numeric codes and zh-TW / English messages.
-//! - [`store`]: the storage traits and the SQLite backend, with versioned migrations.
+//! - [`store`]: the storage traits and the SQLite and PostgreSQL backends, with versioned migrations.
 //! - [`portal`]: the engine.
-//! - [`card`]: smart cards (today the software NHI card).
+//! - [`card`]: smart cards: PC/SC readers and the NHI card, the citizen card over PKCS#11, and the
+//!   software NHI card of the demo.
 //! - [`demo`]: the end-to-end demo behind `ecpa demo`.
 //! - [`doctor`]: the environment check behind `ecpa doctor`.
+//! - `http` and `config` (feature `http`): `ecpa serve` and `RemotePortal`.
 #![forbid(unsafe_code)]
 
 pub mod card;
+#[cfg(feature = "http")]
+pub mod config;
 pub mod demo;
 pub mod doctor;
 pub mod error;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod pki;
 pub mod portal;
 pub mod store;

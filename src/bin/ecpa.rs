@@ -85,6 +85,19 @@ enum Command {
         #[command(subcommand)]
         command: IdCommand,
     },
+    /// The HTTP service: a SQLite file in the current directory and a maildir by default.
+    #[cfg(feature = "http")]
+    Serve {
+        /// The database: a SQLite file path (default `ecpa.db`) or a `postgres://` URL.
+        #[arg(long)]
+        db: Option<String>,
+        /// The address to listen on (default `127.0.0.1:8080`; port 0 picks a free one).
+        #[arg(long)]
+        listen: Option<String>,
+        /// A TOML configuration file; `ECPA_*` environment variables override it.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -233,6 +246,8 @@ fn main() -> ExitCode {
                     at,
                 },
         } => crl_check(out, &crl, &serials, issuer.as_deref(), allow_stale, at.as_deref()),
+        #[cfg(feature = "http")]
+        Command::Serve { db, listen, config } => serve(out, db, listen, config),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -250,6 +265,40 @@ fn main() -> ExitCode {
             ExitCode::from(f.exit)
         }
     }
+}
+
+#[cfg(feature = "http")]
+fn serve(out: Output, db: Option<String>, listen: Option<String>, config: Option<PathBuf>) -> Result<u8, Failure> {
+    let mut config = ecpa::config::Config::load(config.as_deref()).map_err(|error| Failure { exit: 2, error })?;
+    // The command line wins over the file and the environment.
+    if let Some(db) = db {
+        config.database.url = db;
+    }
+    if let Some(listen) = listen {
+        config.server.listen = listen;
+    }
+    ecpa::http::serve(&config, |server| {
+        let url = server.url();
+        let mut stdout = std::io::stdout().lock();
+        if out.json {
+            let _ = writeln!(
+                stdout,
+                "{}",
+                serde_json::json!({ "listening": url, "database": config.database.url })
+            );
+        } else {
+            let _ = writeln!(
+                stdout,
+                "{}",
+                out.lang.pick(
+                    &format!("ecpa serve 服務中：{url}（資料庫 {}）", config.database.url),
+                    &format!("ecpa serve listening on {url} (database {})", config.database.url),
+                )
+            );
+        }
+        let _ = stdout.flush();
+    })?;
+    Ok(0)
 }
 
 fn demo(out: Output, db: Option<PathBuf>) -> Result<u8, Failure> {

@@ -4,7 +4,7 @@
 //! (「上述反灰的連結請使用自然人憑證登入才可使用」). The award-order and proofing functions
 //! belong to B5 (公務人員個人資料校對網站) and check its level on every call.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::LocalPortal;
 use super::auth::{Caller, SessionToken, caller, require_level};
@@ -17,7 +17,7 @@ use crate::types::AssuranceLevel;
 pub const PROOFING_SITE: &str = "B5";
 
 /// One application of the catalogue, as one session sees it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Application {
     /// Its code, e.g. `B5`.
     pub code: String,

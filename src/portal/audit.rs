@@ -5,7 +5,7 @@
 //! happened. A person's reads of their own lists are not recorded: they are the person's own.
 //! Entries never hold a full national ID, a password or an order's text.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::LocalPortal;
 use super::auth::{SessionToken, caller};
@@ -54,7 +54,7 @@ pub struct AuditQuery {
 }
 
 /// One audit entry, with people shown by masked ID and name.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuditEntry {
     /// When it happened.
     pub at: RocDateTime,

@@ -14,7 +14,7 @@
 
 use argon2::{Algorithm, Argon2, Params, Version};
 use argon2::{PasswordHash, PasswordHasher, PasswordVerifier};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
@@ -25,7 +25,7 @@ use crate::store::{StoreExt, Tx, Value};
 use crate::types::{AssuranceLevel, NationalId, NhiCardData, Password, RocDateTime};
 
 /// How a session was opened; each method gives one assurance level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LoginMethod {
     /// eCPA account name and password.
@@ -98,7 +98,7 @@ pub struct Session {
 }
 
 /// Who a session belongs to.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SessionInfo {
     /// The person's name.
     pub name: String,

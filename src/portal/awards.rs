@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::{Date, Month};
 
 use super::LocalPortal;
@@ -27,7 +27,7 @@ use crate::store::{Row, StoreExt, Tx, Value};
 use crate::types::{DocumentNumber, Email, Lang, NationalId, RocDate, RocDateTime};
 
 /// The six kinds of reward and punishment. Three of one make one of the next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AwardKind {
     /// 嘉獎.
@@ -125,7 +125,7 @@ impl fmt::Display for AwardKind {
 }
 
 /// Why an order goes on paper.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PaperReason {
     /// Punishments are never delivered electronically.
@@ -193,7 +193,7 @@ impl PaperReason {
 }
 
 /// How an order reaches the person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "delivery", content = "reason")]
 pub enum Delivery {
     /// By e-mail notice and the proofing site.
@@ -394,7 +394,7 @@ pub fn read_orders_csv(input: impl std::io::Read) -> Result<Vec<NewAwardOrder>> 
 }
 
 /// A summary line of an order: what lists show.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AwardOrderSummary {
     /// The order's number in this portal.
     pub id: i64,
@@ -419,7 +419,7 @@ pub struct AwardOrderSummary {
 }
 
 /// A whole order, as its person (or their officer) reads it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AwardOrder {
     /// The summary fields.
     #[serde(flatten)]
@@ -653,7 +653,7 @@ pub(crate) fn issue_one(p: &LocalPortal, token: &SessionToken, order: &NewAwardO
 }
 
 /// What a bulk issuance did.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct BulkIssueReport {
     /// Orders issued.
     pub issued: usize,
@@ -774,7 +774,7 @@ pub(crate) fn view(p: &LocalPortal, token: &SessionToken, id: i64) -> Result<Awa
 
 /// Counts on one side (rewards or punishments), in canonical form after 3:1 conversion.
 /// For rewards: 記大功, 記功, 嘉獎; for punishments: 記大過, 記過, 申誡.
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Tally {
     /// 記大功 / 記大過.
     pub major: u32,
@@ -820,7 +820,7 @@ impl Tally {
 }
 
 /// One rating year of a person's rewards and punishments.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct YearlyAwards {
     /// 考績年度 (ROC).
     pub rating_year: i32,
@@ -886,7 +886,7 @@ pub(crate) fn history(p: &LocalPortal, token: &SessionToken) -> Result<Vec<Yearl
 }
 
 /// An order its person has not signed for, as the officer's list shows it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct UnsignedOrder {
     /// The order.
     pub order: AwardOrderSummary,

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 use der::asn1::ObjectIdentifier as Oid;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 use super::LocalPortal;
@@ -284,7 +284,7 @@ fn cached_revocation(hit: &CachedPath, crls: &[Crl], at: OffsetDateTime) -> Opti
 }
 
 /// A challenge for the card to sign.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct CertificateChallenge {
     /// The secret id to send back with the signature.
     pub challenge_id: String,

@@ -6,7 +6,7 @@
 //! Agreeing again changes nothing; asking to withdraw is refused. Without consent, orders go
 //! on paper and the person's award pages stay closed (「點選同意後，即可檢視個人獎懲資料」).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::LocalPortal;
 use super::apps::{PROOFING_SITE, caller_for};
@@ -17,7 +17,7 @@ use crate::store::{StoreExt, Tx, Value};
 use crate::types::RocDateTime;
 
 /// The consent text in force, with the version a consent refers to.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ConsentText {
     /// The version identifier stored with each consent.
     pub version: String,
@@ -40,7 +40,7 @@ pub fn current_text() -> ConsentText {
 }
 
 /// A person's consent.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ConsentRecord {
     /// The text version agreed to.
     pub text_version: String,

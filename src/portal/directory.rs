@@ -14,7 +14,7 @@
 
 use std::io::Read;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::LocalPortal;
 use super::auth::{SessionToken, caller};
@@ -59,7 +59,7 @@ pub struct NewEmployee {
 }
 
 /// One employee as an officer sees them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EmployeeSummary {
     /// Masked national ID.
     pub national_id: String,
@@ -78,7 +78,7 @@ pub struct EmployeeSummary {
 }
 
 /// What a CSV import did.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct DirectoryImport {
     /// Data lines read.
     pub rows: usize,

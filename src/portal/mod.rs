@@ -23,6 +23,7 @@ pub mod notify;
 pub mod proofing;
 pub mod registration;
 pub mod smtp;
+pub mod stats;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -51,6 +52,7 @@ pub use proofing::{
 };
 pub use registration::{MaintenanceWindow, RegistrationForm, RegistrationReceipt, ResetDelivery};
 pub use smtp::{SmtpConfig, SmtpMailer, SmtpPassword, SmtpSecurity};
+pub use stats::PortalCounters;
 
 /// Settings of a portal. The defaults are the production values.
 #[derive(Debug, Clone)]

@@ -15,7 +15,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use lettre::message::{Mailbox, Message, header::ContentType};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::Duration;
 
 use super::LocalPortal;
@@ -177,7 +177,7 @@ impl Mailer for FileMailer {
 }
 
 /// What one delivery round did.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct DeliveryReport {
     /// Mails the mailer accepted.
     pub sent: usize,
@@ -186,7 +186,7 @@ pub struct DeliveryReport {
 }
 
 /// The outbox at a glance.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct OutboxStats {
     /// Mails sent.
     pub sent: i64,

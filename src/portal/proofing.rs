@@ -9,7 +9,7 @@
 //! Approving applies the change, records the decision and closes the to-do in one
 //! transaction: never half of it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::LocalPortal;
 use super::apps::{PROOFING_SITE, caller_for};
@@ -21,7 +21,7 @@ use crate::store::{Row, StoreExt, Tx, Value};
 use crate::types::{AgencyCode, Email, Lang, NationalId, RocDate, RocDateTime};
 
 /// The nine categories of the personal record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProofingCategory {
     /// 基本資料.
@@ -311,7 +311,7 @@ pub(crate) fn seed_current_post(
 }
 
 /// One field as the person sees it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct FieldValue {
     /// Stable key.
     pub key: String,
@@ -328,7 +328,7 @@ pub struct FieldValue {
 }
 
 /// One category of the record.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct RecordCategory {
     /// Which.
     pub category: ProofingCategory,
@@ -337,7 +337,7 @@ pub struct RecordCategory {
 }
 
 /// The whole personal record, as its person proofs it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct PersonalRecord {
     /// Name.
     pub name: String,
@@ -350,7 +350,7 @@ pub struct PersonalRecord {
 }
 
 /// A staged correction.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct StagedCorrection {
     /// Category.
     pub category: ProofingCategory,
@@ -363,7 +363,7 @@ pub struct StagedCorrection {
 }
 
 /// What 校對完成 produced.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ProofingSubmission {
     /// Its number.
     pub id: i64,
@@ -374,7 +374,7 @@ pub struct ProofingSubmission {
 }
 
 /// A correction's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CorrectionStatus {
     /// Waiting for the personnel office.
@@ -405,7 +405,7 @@ impl CorrectionStatus {
 }
 
 /// A submitted correction, as the officer processes it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ProofingCorrection {
     /// Its number.
     pub id: i64,
@@ -463,7 +463,7 @@ pub struct ProofingQuery {
 }
 
 /// One employee on the officer's query screen.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ProofingQueryRow {
     /// Masked national ID.
     pub national_id: String,
@@ -483,7 +483,7 @@ pub struct ProofingQueryRow {
 }
 
 /// An open item on the officer's to-do list.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct TodoItem {
     /// Its number.
     pub id: i64,

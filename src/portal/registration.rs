@@ -12,7 +12,7 @@
 //!
 //! Passwords are stored as argon2id hashes; links as SHA-256 hashes of their tokens.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 use super::LocalPortal;
@@ -67,7 +67,7 @@ pub enum ResetDelivery {
 }
 
 /// What a registration step did: where the link went and until when it works.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct RegistrationReceipt {
     /// The address the link was sent to.
     pub sent_to: String,
@@ -80,7 +80,7 @@ pub struct RegistrationReceipt {
 }
 
 /// An announced maintenance window.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct MaintenanceWindow {
     /// Its number.
     pub id: i64,

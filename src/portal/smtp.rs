@@ -70,6 +70,12 @@ impl SmtpPassword {
     }
 }
 
+impl PartialEq for SmtpPassword {
+    fn eq(&self, other: &Self) -> bool {
+        *self.0 == *other.0
+    }
+}
+
 impl std::fmt::Debug for SmtpPassword {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("SmtpPassword(***)")
@@ -89,7 +95,7 @@ fn default_timeout_secs() -> u64 {
 /// username = "ecpa-notice"
 /// password = "…"
 /// ```
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpConfig {
     /// The server's host name (also the name its TLS certificate must carry).

@@ -360,6 +360,16 @@ impl serde::Serialize for RocDateTime {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for RocDateTime {
+    /// Reads RFC 3339 (any offset; shown again at Taiwan's), the form [`serde::Serialize`] writes.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339)
+            .map(RocDateTime::from)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

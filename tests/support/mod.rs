@@ -7,6 +7,8 @@
 //! dropped at the end. So the same tests run against both backends.
 #![allow(dead_code)]
 
+#[cfg(feature = "http")]
+pub mod http;
 pub mod pg;
 pub mod smtp;
 

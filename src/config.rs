@@ -1,0 +1,455 @@
+//! The configuration of `ecpa serve`: one TOML file, then `ECPA_*` environment variables over it.
+//!
+//! Every setting has a default that gives a newcomer a working portal with no file at all: a
+//! SQLite database `ecpa.db` and a maildir `mail/` in the current directory, listening on
+//! `127.0.0.1:8080`. A file sets what it names and leaves the rest at the defaults; an
+//! environment variable `ECPA_<SECTION>_<KEY>` (e.g. `ECPA_SERVER_LISTEN`, `ECPA_DATABASE_URL`,
+//! `ECPA_SERVER_RATE_LIMIT_LOGIN_PER_MINUTE`) overrides the file, which is how containers are
+//! configured. Unknown keys in the file are refused, so a typo is an error, not a silently
+//! ignored setting.
+//!
+//! ```toml
+//! [server]
+//! listen = "0.0.0.0:8443"
+//! tls_cert = "/etc/ecpa/cert.pem"
+//! tls_key = "/etc/ecpa/key.pem"
+//!
+//! [database]
+//! url = "postgres://ecpa@db.example.gov.tw/ecpa"   # or a SQLite file
+//!
+//! [mail]
+//! kind = "smtp"              # or "file": a maildir in `dir`
+//!
+//! [smtp]
+//! host = "smtp.example.gov.tw"
+//! security = "starttls"
+//! username = "ecpa-notice"   # the password from ECPA_SMTP_PASSWORD
+//!
+//! [portal]
+//! portal_url = "https://ecpa.example.gov.tw"
+//! ```
+//!
+//! The store and the mailer each come from one function ([`open_store`], [`open_mailer`]), so a
+//! new backend is wired in one place.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use time::Duration;
+
+use crate::error::{Error, ErrorCode, Result};
+#[cfg(test)]
+use crate::portal::SmtpPassword;
+use crate::portal::{FileMailer, Mailer, PortalConfig, SmtpConfig, SmtpMailer};
+use crate::store::{SqliteStore, Store};
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The HTTP service.
+    pub server: ServerConfig,
+    /// The database.
+    pub database: DatabaseConfig,
+    /// Outgoing mail.
+    pub mail: MailConfig,
+    /// `[smtp]`: the SMTP server, for `[mail] kind = "smtp"`. Never written back out (it holds a
+    /// password).
+    #[serde(skip_serializing)]
+    pub smtp: Option<SmtpConfig>,
+    /// The engine's settings (sessions, lockouts, links).
+    pub portal: PortalSettings,
+}
+
+/// `[server]`: where and how the service listens.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address and port, e.g. `127.0.0.1:8080`.
+    pub listen: String,
+    /// PEM certificate chain; with `tls_key`, the service speaks only HTTPS.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// Largest request body accepted, in bytes.
+    pub body_limit_bytes: usize,
+    /// Longest a request may take before it is answered `E9551 http_timeout`.
+    pub request_timeout_ms: u64,
+    /// Whether session cookies carry `Secure`; by default, exactly when TLS is on.
+    pub secure_cookies: Option<bool>,
+    /// Async worker threads; by default one per core.
+    pub worker_threads: Option<usize>,
+    /// Per-address rate limits.
+    pub rate_limit: RateLimitConfig,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:8080".into(),
+            tls_cert: None,
+            tls_key: None,
+            body_limit_bytes: 256 * 1024,
+            request_timeout_ms: 30_000,
+            secure_cookies: None,
+            worker_threads: None,
+            rate_limit: RateLimitConfig::default(),
+        }
+    }
+}
+
+/// `[server.rate_limit]`: token buckets per client address for logins and registration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// Login attempts refilled per minute per address.
+    pub login_per_minute: u32,
+    /// Login attempts an address may make at once.
+    pub login_burst: u32,
+    /// Registration and password-reset requests refilled per minute per address.
+    pub registration_per_minute: u32,
+    /// Registration requests an address may make at once.
+    pub registration_burst: u32,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        // A whole agency may sit behind one NAT address at 8 a.m.: generous for logins, tight
+        // for registration, which sends mail.
+        RateLimitConfig {
+            login_per_minute: 600,
+            login_burst: 100,
+            registration_per_minute: 20,
+            registration_burst: 10,
+        }
+    }
+}
+
+/// `[database]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// A SQLite file path (`ecpa.db`, `sqlite:/var/lib/ecpa.db`, `sqlite::memory:`) or a
+    /// `postgres://` URL.
+    pub url: String,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig { url: "ecpa.db".into() }
+    }
+}
+
+/// `[mail]`: where the outbox is delivered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailConfig {
+    /// `file` (a maildir) or `smtp` (the server of the `[smtp]` section).
+    pub kind: String,
+    /// The maildir for `file`.
+    pub dir: PathBuf,
+    /// How often the outbox worker looks for due mail, in milliseconds.
+    pub poll_ms: u64,
+    /// Mails per delivery round.
+    pub batch: usize,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            kind: "file".into(),
+            dir: "mail".into(),
+            poll_ms: 1000,
+            batch: 200,
+        }
+    }
+}
+
+/// `[portal]`: the engine's [`PortalConfig`] in plain units.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PortalSettings {
+    /// Minutes without a call before a session ends.
+    pub session_idle_minutes: i64,
+    /// Minutes after login before a session ends, busy or not.
+    pub session_absolute_minutes: i64,
+    /// Wrong passwords in a row before logins are suspended.
+    pub max_password_failures: u32,
+    /// Minutes logins stay suspended.
+    pub lockout_minutes: i64,
+    /// Hours a registration link stays valid.
+    pub confirmation_ttl_hours: i64,
+    /// The portal's address, for links in mail.
+    pub portal_url: String,
+    /// The sender of every mail.
+    pub mail_from: String,
+    /// argon2id memory cost in KiB.
+    pub argon2_memory_kib: u32,
+    /// argon2id passes.
+    pub argon2_iterations: u32,
+}
+
+impl Default for PortalSettings {
+    fn default() -> Self {
+        let d = PortalConfig::default();
+        PortalSettings {
+            session_idle_minutes: d.session_idle.whole_minutes(),
+            session_absolute_minutes: d.session_absolute.whole_minutes(),
+            max_password_failures: d.max_password_failures,
+            lockout_minutes: d.lockout.whole_minutes(),
+            confirmation_ttl_hours: d.confirmation_ttl.whole_hours(),
+            portal_url: d.portal_url,
+            mail_from: d.mail_from,
+            argon2_memory_kib: d.argon2_memory_kib,
+            argon2_iterations: d.argon2_iterations,
+        }
+    }
+}
+
+impl PortalSettings {
+    /// The engine's configuration.
+    pub fn to_portal_config(&self) -> Result<PortalConfig> {
+        let positive = |name: &str, v: i64| {
+            if v > 0 {
+                Ok(v)
+            } else {
+                Err(invalid(
+                    format!("portal.{name} 應大於 0"),
+                    format!("portal.{name} must be positive"),
+                ))
+            }
+        };
+        Ok(PortalConfig {
+            session_idle: Duration::minutes(positive("session_idle_minutes", self.session_idle_minutes)?),
+            session_absolute: Duration::minutes(positive("session_absolute_minutes", self.session_absolute_minutes)?),
+            max_password_failures: self.max_password_failures.max(1),
+            lockout: Duration::minutes(positive("lockout_minutes", self.lockout_minutes)?),
+            confirmation_ttl: Duration::hours(positive("confirmation_ttl_hours", self.confirmation_ttl_hours)?),
+            portal_url: self.portal_url.clone(),
+            mail_from: self.mail_from.clone(),
+            argon2_memory_kib: self.argon2_memory_kib,
+            argon2_iterations: self.argon2_iterations,
+            ..PortalConfig::default()
+        })
+    }
+}
+
+/// Every setting an environment variable may override, as `section.key` paths; the variable
+/// is `ECPA_` and the path in upper case with `_` for `.`.
+pub const ENV_KEYS: &[&str] = &[
+    "server.listen",
+    "server.tls_cert",
+    "server.tls_key",
+    "server.body_limit_bytes",
+    "server.request_timeout_ms",
+    "server.secure_cookies",
+    "server.worker_threads",
+    "server.rate_limit.login_per_minute",
+    "server.rate_limit.login_burst",
+    "server.rate_limit.registration_per_minute",
+    "server.rate_limit.registration_burst",
+    "database.url",
+    "mail.kind",
+    "mail.dir",
+    "mail.poll_ms",
+    "mail.batch",
+    "smtp.host",
+    "smtp.port",
+    "smtp.security",
+    "smtp.username",
+    "smtp.password",
+    "smtp.from",
+    "portal.session_idle_minutes",
+    "portal.session_absolute_minutes",
+    "portal.max_password_failures",
+    "portal.lockout_minutes",
+    "portal.confirmation_ttl_hours",
+    "portal.portal_url",
+    "portal.mail_from",
+    "portal.argon2_memory_kib",
+    "portal.argon2_iterations",
+];
+
+/// The environment variable for a `section.key` path.
+pub fn env_name(path: &str) -> String {
+    format!("ECPA_{}", path.replace('.', "_").to_uppercase())
+}
+
+fn invalid(zh: impl Into<String>, en: impl Into<String>) -> Error {
+    Error::with(ErrorCode::ConfigInvalid, zh.into(), en.into())
+}
+
+impl Config {
+    /// Reads `file` if given (its absence is an error), then applies the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Config> {
+        let text = match file {
+            Some(path) => std::fs::read_to_string(path).map_err(|e| {
+                invalid(
+                    format!("無法讀取設定檔 {}：{e}", path.display()),
+                    format!("cannot read {}: {e}", path.display()),
+                )
+            })?,
+            None => String::new(),
+        };
+        Self::from_parts(&text, |name| std::env::var(name).ok())
+    }
+
+    /// The configuration from TOML text and an environment lookup (tests pass their own).
+    pub fn from_parts(toml_text: &str, env: impl Fn(&str) -> Option<String>) -> Result<Config> {
+        let mut table: toml::Table = toml::from_str(toml_text).map_err(|e| {
+            invalid(
+                format!("設定檔 TOML 格式錯誤：{e}"),
+                format!("the TOML does not parse: {e}"),
+            )
+        })?;
+        for path in ENV_KEYS {
+            let Some(raw) = env(&env_name(path)) else { continue };
+            // A number or boolean where it reads as one; text otherwise (paths, addresses).
+            let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .filter(|v| !v.is_str() && !v.is_table() && !v.is_array())
+                .unwrap_or_else(|| toml::Value::String(raw.clone()));
+            let mut parts: Vec<&str> = path.split('.').collect();
+            let Some(last) = parts.pop() else { continue };
+            let mut at = &mut table;
+            for part in parts {
+                let entry = at
+                    .entry(part.to_owned())
+                    .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                at = entry.as_table_mut().ok_or_else(|| {
+                    invalid(
+                        format!("設定 {part} 應為區段"),
+                        format!("setting {part} must be a section"),
+                    )
+                })?;
+            }
+            at.insert(last.to_owned(), value);
+        }
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| invalid(format!("設定內容錯誤：{e}"), format!("invalid setting: {e}")))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.server.tls_cert.is_some() != self.server.tls_key.is_some() {
+            return Err(invalid(
+                "tls_cert 與 tls_key 須同時設定",
+                "tls_cert and tls_key go together",
+            ));
+        }
+        if self.server.body_limit_bytes < 1024 {
+            return Err(invalid(
+                "body_limit_bytes 至少 1024",
+                "body_limit_bytes must be at least 1024",
+            ));
+        }
+        if self.server.request_timeout_ms == 0 || self.mail.poll_ms == 0 || self.mail.batch == 0 {
+            return Err(invalid(
+                "request_timeout_ms、poll_ms、batch 應大於 0",
+                "request_timeout_ms, poll_ms and batch must be positive",
+            ));
+        }
+        let r = &self.server.rate_limit;
+        if r.login_per_minute == 0 || r.login_burst == 0 || r.registration_per_minute == 0 || r.registration_burst == 0
+        {
+            return Err(invalid("速率限制應大於 0", "rate limits must be positive"));
+        }
+        self.portal.to_portal_config()?;
+        Ok(())
+    }
+}
+
+/// Opens the store a database URL names. This build has SQLite; a `postgres://` URL is
+/// refused with a typed error until the PostgreSQL backend is compiled in.
+pub fn open_store(db: &str) -> Result<Box<dyn Store>> {
+    match db.trim() {
+        ":memory:" | "sqlite::memory:" => Ok(Box::new(SqliteStore::in_memory()?)),
+        url => crate::store::open_url(url),
+    }
+}
+
+/// Builds the mailer `[mail]` names: `file` is a maildir, `smtp` the server of the `[smtp]`
+/// section.
+pub fn open_mailer(config: &Config) -> Result<Box<dyn Mailer>> {
+    match (config.mail.kind.as_str(), &config.smtp) {
+        ("file", _) => Ok(Box::new(FileMailer::new(&config.mail.dir)?)),
+        ("smtp", Some(smtp)) => Ok(Box::new(SmtpMailer::new(smtp)?)),
+        ("smtp", None) => Err(invalid(
+            "郵件方式為 smtp 時須設定 [smtp] 區段",
+            "mail kind smtp needs an [smtp] section",
+        )),
+        (other, _) => Err(invalid(
+            format!("不支援的郵件方式 {other}（可用 file 或 smtp）"),
+            format!("mail kind {other} is not supported (file or smtp)"),
+        )),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_file_no_env_gives_the_newcomer_defaults() {
+        let c = Config::from_parts("", |_| None).unwrap();
+        assert_eq!(c, Config::default());
+        assert_eq!(c.database.url, "ecpa.db");
+        assert_eq!(c.mail.kind, "file");
+    }
+
+    #[test]
+    fn env_overrides_the_file() {
+        let file = "[server]\nlisten = \"0.0.0.0:9000\"\n[server.rate_limit]\nlogin_burst = 3\n";
+        let env = |k: &str| match k {
+            "ECPA_SERVER_LISTEN" => Some("127.0.0.1:7000".to_owned()),
+            "ECPA_SERVER_RATE_LIMIT_LOGIN_PER_MINUTE" => Some("7".to_owned()),
+            "ECPA_DATABASE_URL" => Some("/tmp/x.db".to_owned()),
+            "ECPA_SERVER_SECURE_COOKIES" => Some("true".to_owned()),
+            _ => None,
+        };
+        let c = Config::from_parts(file, env).unwrap();
+        assert_eq!(c.server.listen, "127.0.0.1:7000");
+        assert_eq!(c.server.rate_limit.login_burst, 3);
+        assert_eq!(c.server.rate_limit.login_per_minute, 7);
+        assert_eq!(c.database.url, "/tmp/x.db");
+        assert_eq!(c.server.secure_cookies, Some(true));
+    }
+
+    #[test]
+    fn typos_and_bad_values_are_typed_errors() {
+        for bad in [
+            "[server]\nlisen = \"x\"\n",
+            "[sever]\n",
+            "[server]\nbody_limit_bytes = \"big\"\n",
+            "[server]\ntls_cert = \"a.pem\"\n",
+            "[portal]\nsession_idle_minutes = 0\n",
+            "not toml",
+        ] {
+            let e = Config::from_parts(bad, |_| None).unwrap_err();
+            assert_eq!(e.code(), ErrorCode::ConfigInvalid, "{bad}");
+        }
+        let e = Config::from_parts("", |k| (k == "ECPA_MAIL_BATCH").then(|| "many".to_owned())).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::ConfigInvalid);
+    }
+
+    #[test]
+    fn stores_and_mailers_come_from_the_config() {
+        let e = open_store("postgres://u@127.0.0.1:1/ecpa").err().unwrap();
+        assert_eq!(e.code(), ErrorCode::StorageUnavailable);
+        assert!(open_store("sqlite::memory:").is_ok());
+        let smtp = "[mail]\nkind = \"smtp\"\n[smtp]\nhost = \"127.0.0.1\"\nport = 2525\nusername = \"u\"\n";
+        let c = Config::from_parts(smtp, |k| (k == "ECPA_SMTP_PASSWORD").then(|| "pw".to_owned())).unwrap();
+        assert_eq!(
+            c.smtp.as_ref().and_then(|s| s.password.clone()),
+            Some(SmtpPassword::new("pw"))
+        );
+        assert!(open_mailer(&c).is_ok());
+        assert!(!format!("{c:?}").contains("pw\""));
+        let c = Config::from_parts("[mail]\nkind = \"smtp\"\n", |_| None).unwrap();
+        assert_eq!(open_mailer(&c).err().unwrap().code(), ErrorCode::ConfigInvalid);
+    }
+}

@@ -1,0 +1,488 @@
+//! [`RemotePortal`]: the [`Portal`] trait over HTTP, so a program moves from the embedded engine
+//! to a shared `ecpa serve` by changing one line.
+//!
+//! Calls are blocking (reqwest's blocking client, rustls), like the engine's. A failure the
+//! server reports comes back as the very [`Error`] the engine raised there: the same variant,
+//! code and fields (`tries_left`, `until`, the maintenance period, the assurance levels).
+//! Transport failures have their own codes (`E9550 http_unreachable`, `E9551 http_timeout`,
+//! `E9552 http_bad_response`). Only idempotent calls are retried (reads, and writes whose repeat
+//! changes nothing, such as agreeing again or signing for an order already signed for); a login,
+//! an issuance or a registration is never sent twice behind the caller's back, since a repeat
+//! could count a wrong password twice or mail a person twice.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use reqwest::blocking::{Client, RequestBuilder};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::wire::*;
+use crate::error::{Error, ErrorCode, Result};
+use crate::portal::{
+    Application, AuditEntry, AuditQuery, AwardOrder, AwardOrderSummary, BulkIssueReport, CertificateChallenge,
+    CertificateResponse, ConsentRecord, ConsentText, CorrectionDecision, EmployeeSummary, MaintenanceWindow,
+    NewAwardOrder, PersonalRecord, Portal, ProofingCategory, ProofingCorrection, ProofingQuery, ProofingQueryRow,
+    ProofingSubmission, RegistrationForm, RegistrationReceipt, ResetDelivery, Session, SessionInfo, SessionToken,
+    StagedCorrection, TodoItem, UnsignedOrder, YearlyAwards,
+};
+use crate::types::{NhiCardData, Password};
+
+/// Settings of a [`RemotePortal`].
+#[derive(Debug, Clone)]
+pub struct RemotePortalBuilder {
+    base: String,
+    timeout: Duration,
+    connect_timeout: Duration,
+    retries: u32,
+    roots_pem: Vec<Vec<u8>>,
+}
+
+impl RemotePortalBuilder {
+    /// The longest a whole call may take (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The longest connecting may take (default 5 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How many times an idempotent call is repeated after a transport failure (default 2).
+    pub fn retries(mut self, retries: u32) -> Self {
+        self.retries = retries;
+        self
+    }
+
+    /// Also trusts this PEM CA certificate for `https://` (a private deployment's own CA).
+    pub fn add_root_pem(mut self, pem: &[u8]) -> Self {
+        self.roots_pem.push(pem.to_vec());
+        self
+    }
+
+    /// The client.
+    pub fn build(self) -> Result<RemotePortal> {
+        let bad = |e: &dyn std::fmt::Display| {
+            Error::with(
+                ErrorCode::TlsFailed,
+                format!("HTTP 用戶端設定失敗：{e}"),
+                format!("HTTP client setup failed: {e}"),
+            )
+        };
+        let mut b = Client::builder()
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .user_agent(concat!("ecpa/", env!("CARGO_PKG_VERSION")));
+        for pem in &self.roots_pem {
+            let cert = reqwest::Certificate::from_pem(pem).map_err(|e| bad(&e))?;
+            b = b.add_root_certificate(cert);
+        }
+        let http = b.build().map_err(|e| bad(&e))?;
+        let base = self.base.trim_end_matches('/').to_owned();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(Error::with(
+                ErrorCode::ConfigInvalid,
+                format!("服務網址應以 http:// 或 https:// 開頭：{base}"),
+                format!("the service URL must start with http:// or https://: {base}"),
+            ));
+        }
+        Ok(RemotePortal {
+            base,
+            http,
+            retries: self.retries,
+        })
+    }
+}
+
+/// The portal of an `ecpa serve` at a URL.
+#[derive(Debug, Clone)]
+pub struct RemotePortal {
+    base: String,
+    http: Client,
+    retries: u32,
+}
+
+/// Percent-encodes one path segment.
+fn segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn transport(e: &reqwest::Error) -> Error {
+    // reqwest's own text is generic ("error sending request"); the cause is down the chain.
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    let code = if e.is_timeout() {
+        ErrorCode::HttpTimeout
+    } else if e.is_connect() || e.is_request() {
+        ErrorCode::HttpUnreachable
+    } else {
+        ErrorCode::HttpBadResponse
+    };
+    Error::with(code, text.clone(), text)
+}
+
+impl RemotePortal {
+    /// A client of the service at `base_url` (e.g. `https://ecpa.example.gov.tw`), with the
+    /// default timeouts and retries.
+    pub fn new(base_url: &str) -> Result<RemotePortal> {
+        Self::builder(base_url).build()
+    }
+
+    /// A client to configure.
+    pub fn builder(base_url: &str) -> RemotePortalBuilder {
+        RemotePortalBuilder {
+            base: base_url.to_owned(),
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(5),
+            retries: 2,
+            roots_pem: Vec::new(),
+        }
+    }
+
+    /// The service's base URL.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    fn request(&self, method: &Method, path: &str, session: Option<&SessionToken>) -> RequestBuilder {
+        let mut r = self.http.request(method.clone(), format!("{}{path}", self.base));
+        if let Some(s) = session {
+            r = r.bearer_auth(s.expose());
+        }
+        r
+    }
+
+    /// Sends one call; returns the body of a 2xx answer, or the server's typed error.
+    fn send<B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        session: Option<&SessionToken>,
+        body: Option<&B>,
+        idempotent: bool,
+    ) -> Result<Vec<u8>> {
+        let tries = if idempotent { self.retries + 1 } else { 1 };
+        let mut last = Error::new(ErrorCode::HttpUnreachable);
+        for attempt in 0..tries {
+            if attempt > 0 {
+                std::thread::sleep(Duration::from_millis(100 << attempt.min(4)));
+            }
+            let mut r = self.request(&method, path, session);
+            if let Some(b) = body {
+                r = r.json(b);
+            }
+            let response = match r.send() {
+                Ok(resp) => resp,
+                Err(e) => {
+                    last = transport(&e);
+                    continue;
+                }
+            };
+            let status = response.status();
+            let bytes = match response.bytes() {
+                Ok(b) => b.to_vec(),
+                Err(e) => {
+                    last = transport(&e);
+                    continue;
+                }
+            };
+            if status.is_success() {
+                return Ok(bytes);
+            }
+            let error = match serde_json::from_slice::<ErrorBody>(&bytes) {
+                Ok(body) => body.to_error(),
+                Err(_) => Error::with(
+                    ErrorCode::HttpBadResponse,
+                    format!("HTTP {status}，回應不是錯誤格式"),
+                    format!("HTTP {status} without an error body"),
+                ),
+            };
+            // The server was busy or slow: worth another try, if a repeat is harmless.
+            if matches!(error.code(), ErrorCode::StorageBusy | ErrorCode::HttpTimeout) {
+                last = error;
+                continue;
+            }
+            return Err(error);
+        }
+        Err(last)
+    }
+
+    fn json<T: DeserializeOwned, B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        session: Option<&SessionToken>,
+        body: Option<&B>,
+        idempotent: bool,
+    ) -> Result<T> {
+        let bytes = self.send(method, path, session, body, idempotent)?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            Error::with(
+                ErrorCode::HttpBadResponse,
+                format!("回應內容無法解讀：{e}"),
+                format!("the answer does not decode: {e}"),
+            )
+        })
+    }
+
+    fn get<T: DeserializeOwned>(&self, path: &str, session: &SessionToken) -> Result<T> {
+        self.json::<T, ()>(Method::GET, path, Some(session), None, true)
+    }
+
+    fn unit<B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        session: Option<&SessionToken>,
+        body: Option<&B>,
+        idempotent: bool,
+    ) -> Result<()> {
+        self.send(method, path, session, body, idempotent).map(|_| ())
+    }
+
+    fn session(&self, path: &str, body: &impl Serialize) -> Result<Session> {
+        let w: SessionWire = self.json(Method::POST, path, None, Some(body), false)?;
+        Ok(Session {
+            token: SessionToken::new(w.token),
+            info: w.info,
+        })
+    }
+
+    /// `GET /api/v1/ping`: whether the service answers (the benchmarks' empty endpoint).
+    pub fn ping(&self) -> Result<()> {
+        self.send::<()>(Method::GET, "/api/v1/ping", None, None, true)
+            .map(|_| ())
+    }
+}
+
+impl Portal for RemotePortal {
+    fn start_nhi_registration(&self, form: &RegistrationForm) -> Result<RegistrationReceipt> {
+        let body = RegistrationWire::from(form);
+        self.json(Method::POST, "/api/v1/registrations", None, Some(&body), false)
+    }
+    fn resend_confirmation(&self, card: &NhiCardData) -> Result<RegistrationReceipt> {
+        let body = CardOnly {
+            card: CardWire::from(card),
+        };
+        self.json(Method::POST, "/api/v1/registrations/resend", None, Some(&body), false)
+    }
+    fn confirm_nhi_registration(&self, card: &NhiCardData, token: &str) -> Result<()> {
+        let body = CardToken {
+            card: CardWire::from(card),
+            token: token.to_owned(),
+        };
+        self.unit(Method::POST, "/api/v1/registrations/confirm", None, Some(&body), false)
+    }
+    fn request_password_reset(&self, card: &NhiCardData, delivery: &ResetDelivery) -> Result<RegistrationReceipt> {
+        let body = ResetRequestWire::new(card, delivery);
+        self.json(Method::POST, "/api/v1/password-resets", None, Some(&body), false)
+    }
+    fn complete_password_reset(&self, card: &NhiCardData, token: &str, new_password: &Password) -> Result<()> {
+        let body = ResetCompleteWire {
+            card: CardWire::from(card),
+            token: token.to_owned(),
+            new_password: new_password.expose().to_owned(),
+        };
+        self.unit(
+            Method::POST,
+            "/api/v1/password-resets/complete",
+            None,
+            Some(&body),
+            false,
+        )
+    }
+    fn maintenance_windows(&self) -> Result<Vec<MaintenanceWindow>> {
+        self.json::<_, ()>(Method::GET, "/api/v1/maintenance-windows", None, None, true)
+    }
+
+    fn login_nhi_card(&self, card: &NhiCardData, password: &Password) -> Result<Session> {
+        let body = NhiLoginWire {
+            card: CardWire::from(card),
+            password: password.expose().to_owned(),
+        };
+        self.session("/api/v1/login/nhi-card", &body)
+    }
+    fn begin_certificate_login(&self) -> Result<CertificateChallenge> {
+        self.json::<_, ()>(Method::POST, "/api/v1/login/certificate/challenge", None, None, false)
+    }
+    fn complete_certificate_login(&self, response: &CertificateResponse) -> Result<Session> {
+        self.session("/api/v1/login/certificate", &CertificateLoginWire::from(response))
+    }
+    fn login_account(&self, account: &str, password: &Password) -> Result<Session> {
+        let body = AccountWire {
+            account: account.to_owned(),
+            password: password.expose().to_owned(),
+        };
+        self.session("/api/v1/login/account", &body)
+    }
+    fn set_account(&self, session: &SessionToken, account: &str, password: &Password) -> Result<()> {
+        let body = AccountWire {
+            account: account.to_owned(),
+            password: password.expose().to_owned(),
+        };
+        self.unit(Method::PUT, "/api/v1/account", Some(session), Some(&body), false)
+    }
+    fn session_info(&self, session: &SessionToken) -> Result<SessionInfo> {
+        self.get("/api/v1/session", session)
+    }
+    fn logout(&self, session: &SessionToken) -> Result<()> {
+        self.unit::<()>(Method::POST, "/api/v1/logout", Some(session), None, true)
+    }
+
+    fn applications(&self, session: &SessionToken) -> Result<Vec<Application>> {
+        self.get("/api/v1/applications", session)
+    }
+    fn add_my_application(&self, session: &SessionToken, code: &str) -> Result<()> {
+        let body = AppCode { code: code.to_owned() };
+        self.unit(
+            Method::POST,
+            "/api/v1/my-applications",
+            Some(session),
+            Some(&body),
+            true,
+        )
+    }
+    fn my_applications(&self, session: &SessionToken) -> Result<Vec<Application>> {
+        self.get("/api/v1/my-applications", session)
+    }
+    fn open_application(&self, session: &SessionToken, code: &str) -> Result<Application> {
+        let path = format!("/api/v1/applications/{}/open", segment(code));
+        self.json::<_, ()>(Method::POST, &path, Some(session), None, true)
+    }
+
+    fn consent_text(&self) -> Result<ConsentText> {
+        self.json::<_, ()>(Method::GET, "/api/v1/consent/text", None, None, true)
+    }
+    fn consent_status(&self, session: &SessionToken) -> Result<Option<ConsentRecord>> {
+        self.get("/api/v1/consent", session)
+    }
+    fn give_consent(&self, session: &SessionToken, version: &str) -> Result<ConsentRecord> {
+        let body = ConsentWire {
+            version: version.to_owned(),
+        };
+        self.json(Method::POST, "/api/v1/consent", Some(session), Some(&body), true)
+    }
+    fn withdraw_consent(&self, session: &SessionToken) -> Result<()> {
+        self.unit::<()>(Method::DELETE, "/api/v1/consent", Some(session), None, false)
+    }
+
+    fn issue_award_order(&self, session: &SessionToken, order: &NewAwardOrder) -> Result<AwardOrder> {
+        let body = AwardOrderWire::from(order);
+        self.json(Method::POST, "/api/v1/award-orders", Some(session), Some(&body), false)
+    }
+    fn issue_award_orders(&self, session: &SessionToken, orders: &[NewAwardOrder]) -> Result<BulkIssueReport> {
+        let body = BulkWire {
+            orders: orders.iter().map(AwardOrderWire::from).collect(),
+        };
+        self.json(
+            Method::POST,
+            "/api/v1/award-orders/bulk",
+            Some(session),
+            Some(&body),
+            false,
+        )
+    }
+    fn unviewed_award_orders(&self, session: &SessionToken) -> Result<Vec<AwardOrderSummary>> {
+        self.get("/api/v1/award-orders/unviewed", session)
+    }
+    fn view_award_order(&self, session: &SessionToken, order_id: i64) -> Result<AwardOrder> {
+        let path = format!("/api/v1/award-orders/{order_id}/view");
+        self.json::<_, ()>(Method::POST, &path, Some(session), None, true)
+    }
+    fn award_history(&self, session: &SessionToken) -> Result<Vec<YearlyAwards>> {
+        self.get("/api/v1/award-orders/history", session)
+    }
+    fn unsigned_award_orders(&self, session: &SessionToken) -> Result<Vec<UnsignedOrder>> {
+        self.get("/api/v1/award-orders/unsigned", session)
+    }
+
+    fn personal_record(&self, session: &SessionToken) -> Result<PersonalRecord> {
+        self.get("/api/v1/personal-record", session)
+    }
+    fn stage_correction(
+        &self,
+        session: &SessionToken,
+        category: ProofingCategory,
+        field: &str,
+        new_value: &str,
+    ) -> Result<StagedCorrection> {
+        let body = StageWire {
+            category,
+            field: field.to_owned(),
+            new_value: new_value.to_owned(),
+        };
+        self.json(
+            Method::PUT,
+            "/api/v1/proofing/corrections",
+            Some(session),
+            Some(&body),
+            true,
+        )
+    }
+    fn discard_correction(&self, session: &SessionToken, category: ProofingCategory, field: &str) -> Result<()> {
+        let path = format!("/api/v1/proofing/corrections/{}/{}", category.as_str(), segment(field));
+        self.unit::<()>(Method::DELETE, &path, Some(session), None, true)
+    }
+    fn complete_proofing(&self, session: &SessionToken) -> Result<ProofingSubmission> {
+        self.json::<_, ()>(Method::POST, "/api/v1/proofing/complete", Some(session), None, false)
+    }
+    fn proofing_query(&self, session: &SessionToken, query: &ProofingQuery) -> Result<Vec<ProofingQueryRow>> {
+        let body = ProofingQueryWire::from(query);
+        self.json(Method::POST, "/api/v1/proofing/query", Some(session), Some(&body), true)
+    }
+    fn officer_todos(&self, session: &SessionToken) -> Result<Vec<TodoItem>> {
+        self.get("/api/v1/proofing/todos", session)
+    }
+    fn submission_corrections(&self, session: &SessionToken, submission_id: i64) -> Result<Vec<ProofingCorrection>> {
+        self.get(
+            &format!("/api/v1/proofing/submissions/{submission_id}/corrections"),
+            session,
+        )
+    }
+    fn process_correction(
+        &self,
+        session: &SessionToken,
+        correction_id: i64,
+        decision: &CorrectionDecision,
+    ) -> Result<ProofingCorrection> {
+        let path = format!("/api/v1/proofing/corrections/{correction_id}/process");
+        let body = DecisionWire::from(decision);
+        self.json(Method::POST, &path, Some(session), Some(&body), false)
+    }
+
+    fn agency_employees(&self, session: &SessionToken) -> Result<Vec<EmployeeSummary>> {
+        self.get("/api/v1/agency/employees", session)
+    }
+    fn audit_trail(&self, session: &SessionToken, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        let body = AuditQueryWire::from(query);
+        self.json(Method::POST, "/api/v1/audit", Some(session), Some(&body), true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_are_encoded() {
+        assert_eq!(segment("B5"), "B5");
+        assert_eq!(segment("a/b c"), "a%2Fb%20c");
+        assert_eq!(segment("郵"), "%E9%83%B5");
+    }
+}

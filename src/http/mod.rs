@@ -1,0 +1,13 @@
+//! The portal over HTTP: `ecpa serve` ([`server`]) and [`RemotePortal`] ([`client`]), which
+//! implements the same [`Portal`](crate::portal::Portal) trait as the embedded engine.
+//!
+//! axum, tokio and reqwest types stay inside this module; callers see the crate's own types
+//! and errors. The API is versioned under `/api/v1`; its OpenAPI document is [`openapi`].
+
+pub mod client;
+pub mod openapi;
+pub mod server;
+pub mod wire;
+
+pub use client::{RemotePortal, RemotePortalBuilder};
+pub use server::{ENDPOINTS, RunningServer, serve, start, status_of};

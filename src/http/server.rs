@@ -1,0 +1,1498 @@
+//! `ecpa serve`: the engine behind a versioned JSON API (`/api/v1`), on axum and tokio.
+//!
+//! - Every [`Portal`] operation has one endpoint ([`ENDPOINTS`], also the source of the OpenAPI
+//!   document). The engine is blocking; each call runs on tokio's blocking pool
+//!   (`spawn_blocking`), never on the async threads.
+//! - Sessions: `Authorization: Bearer <token>`, or the `ecpa_session` cookie (HttpOnly,
+//!   SameSite=Strict, Secure under TLS). Cookie requests that change something must send the
+//!   CSRF token in `X-CSRF-Token`; it is derived from the session token (a signed double
+//!   submit), so a cookie planted by a sibling site cannot forge it. Bearer requests are exempt:
+//!   a browser never adds that header by itself.
+//! - Every failure answers with the crate's typed error body ([`ErrorBody`]) and the HTTP
+//!   status from one table ([`status_of`]); `Retry-After` accompanies lockouts, rate limits and
+//!   maintenance windows (503, with the announced period in zh-TW).
+//! - Limits: body size, request time, and per-address token buckets on logins and registration.
+//! - `/healthz`, `/metrics` (Prometheus text, with the portal's own counters), and
+//!   `/api/v1/openapi.json`.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+use super::wire::*;
+use crate::config::{Config, ServerConfig, open_mailer, open_store};
+use crate::error::{Error, ErrorCode, Result};
+use crate::portal::{LocalPortal, Mailer, Portal, ProofingCategory, SessionToken};
+
+// ---------------------------------------------------------------------------------------------
+// Errors and statuses
+
+/// The HTTP status of each error code: the one table the service answers by.
+pub fn status_of(code: ErrorCode) -> StatusCode {
+    use ErrorCode as C;
+    let n = code.number();
+    match code {
+        C::RequestInvalid => StatusCode::BAD_REQUEST,
+        C::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        C::EndpointUnknown => StatusCode::NOT_FOUND,
+        C::ContentTypeInvalid => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        C::ConfigInvalid => StatusCode::INTERNAL_SERVER_ERROR,
+        C::LoginLocked => StatusCode::LOCKED,
+        C::AccountNameTaken => StatusCode::CONFLICT,
+        C::AssuranceTooLow | C::AccessDenied | C::NotPersonnelOfficer | C::CsrfRejected => StatusCode::FORBIDDEN,
+        C::ApplicationUnknown => StatusCode::NOT_FOUND,
+        C::ApplicationNotAdded => StatusCode::CONFLICT,
+        C::CertificateLoginUnavailable => StatusCode::NOT_IMPLEMENTED,
+        C::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        C::AgencyNotFound | C::EmployeeNotFound => StatusCode::NOT_FOUND,
+        C::EmployeeNotInAgency => StatusCode::FORBIDDEN,
+        C::RegistrationMaintenance => StatusCode::SERVICE_UNAVAILABLE,
+        C::AlreadyRegistered => StatusCode::CONFLICT,
+        C::TokenInvalid => StatusCode::BAD_REQUEST,
+        C::TokenExpired | C::TokenUsed => StatusCode::GONE,
+        C::HouseholdMismatch => StatusCode::UNPROCESSABLE_ENTITY,
+        C::ConsentTextOutdated | C::ConsentFinal | C::ConsentNotGiven => StatusCode::CONFLICT,
+        C::AwardOrderNotFound | C::CorrectionNotFound => StatusCode::NOT_FOUND,
+        C::AwardOrderDuplicate | C::CorrectionAlreadyProcessed => StatusCode::CONFLICT,
+        C::StorageBusy => StatusCode::SERVICE_UNAVAILABLE,
+        C::MailFailed | C::HttpUnreachable | C::HttpBadResponse => StatusCode::BAD_GATEWAY,
+        C::HttpTimeout => StatusCode::SERVICE_UNAVAILABLE,
+        // Domain values that fail validation (IDs, dates, codes, passwords, fields, PINs).
+        _ if (1000..4000).contains(&n) => StatusCode::UNPROCESSABLE_ENTITY,
+        // Certificates and signatures presented at login, and the login errors themselves.
+        _ if (4000..5100).contains(&n) => StatusCode::UNAUTHORIZED,
+        // Proofing input.
+        _ if (8000..9000).contains(&n) => StatusCode::UNPROCESSABLE_ENTITY,
+        C::AwardOrderInvalid => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// An engine error on its way out as an HTTP answer.
+#[derive(Debug)]
+pub struct ApiError {
+    error: Error,
+    retry_after: Option<u64>,
+}
+
+impl From<Error> for ApiError {
+    fn from(error: Error) -> Self {
+        ApiError {
+            error,
+            retry_after: None,
+        }
+    }
+}
+
+impl From<ErrorCode> for ApiError {
+    fn from(code: ErrorCode) -> Self {
+        Error::new(code).into()
+    }
+}
+
+impl ApiError {
+    fn rate_limited(seconds: u64) -> Self {
+        ApiError {
+            error: Error::with(
+                ErrorCode::RateLimited,
+                format!("請於 {seconds} 秒後再試"),
+                format!("try again in {seconds} seconds"),
+            ),
+            retry_after: Some(seconds),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = status_of(self.error.code());
+        let mut body = ErrorBody::of(&self.error);
+        body.retry_after = self.retry_after.or(match &self.error {
+            Error::LoginLocked { seconds_left, .. } => Some((*seconds_left).max(1)),
+            Error::RegistrationMaintenance { .. } => Some(60),
+            Error::Failed {
+                code: ErrorCode::StorageBusy | ErrorCode::HttpTimeout,
+                ..
+            } => Some(1),
+            _ => None,
+        });
+        let mut response = (status, Json(&body)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(secs) = body.retry_after {
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                headers.insert(header::RETRY_AFTER, v);
+            }
+        }
+        response
+    }
+}
+
+type ApiResult<T> = std::result::Result<T, ApiError>;
+
+// ---------------------------------------------------------------------------------------------
+// State, limits, metrics
+
+/// A token bucket per client address.
+#[derive(Debug)]
+pub struct RateLimiter {
+    per_second: f64,
+    burst: f64,
+    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+}
+
+impl RateLimiter {
+    /// `per_minute` tokens refilled per minute, at most `burst` saved up.
+    pub fn new(per_minute: u32, burst: u32) -> Self {
+        RateLimiter {
+            per_second: f64::from(per_minute.max(1)) / 60.0,
+            burst: f64::from(burst.max(1)),
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes one token for `ip`, or says how many whole seconds until one is there.
+    pub fn take(&self, ip: IpAddr, now: Instant) -> std::result::Result<(), u64> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if buckets.len() > 100_000 {
+            // Forget addresses whose bucket has refilled: they are indistinguishable from new.
+            let (rate, burst) = (self.per_second, self.burst);
+            buckets.retain(|_, (tokens, at)| *tokens + now.duration_since(*at).as_secs_f64() * rate < burst);
+        }
+        let (tokens, at) = buckets.entry(ip).or_insert((self.burst, now));
+        let refilled = (*tokens + now.duration_since(*at).as_secs_f64() * self.per_second).min(self.burst);
+        *at = now;
+        if refilled >= 1.0 {
+            *tokens = refilled - 1.0;
+            Ok(())
+        } else {
+            *tokens = refilled;
+            Err(((1.0 - refilled) / self.per_second).ceil().max(1.0) as u64)
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct HttpMetrics {
+    by_class: [AtomicU64; 6],
+    micros_total: AtomicU64,
+    in_flight: AtomicU64,
+}
+
+/// What every handler shares.
+pub struct AppState {
+    portal: Arc<LocalPortal>,
+    login_limit: RateLimiter,
+    registration_limit: RateLimiter,
+    timeout: Duration,
+    secure_cookies: bool,
+    metrics: HttpMetrics,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// The state for a portal served with these settings.
+    pub fn new(portal: Arc<LocalPortal>, server: &ServerConfig) -> Self {
+        let r = &server.rate_limit;
+        AppState {
+            portal,
+            login_limit: RateLimiter::new(r.login_per_minute, r.login_burst),
+            registration_limit: RateLimiter::new(r.registration_per_minute, r.registration_burst),
+            timeout: Duration::from_millis(server.request_timeout_ms),
+            secure_cookies: server.secure_cookies.unwrap_or(server.tls_cert.is_some()),
+            metrics: HttpMetrics::default(),
+        }
+    }
+}
+
+type St = State<Arc<AppState>>;
+
+/// Runs an engine call on the blocking pool.
+async fn run<T, F>(st: &AppState, f: F) -> ApiResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&LocalPortal) -> Result<T> + Send + 'static,
+{
+    let portal = st.portal.clone();
+    tokio::task::spawn_blocking(move || f(&portal))
+        .await
+        .map_err(|e| ApiError::from(Error::internal(format!("engine task failed: {e}"))))?
+        .map_err(|e| {
+            // The wait is counted on the portal's own clock, the one its windows are set by.
+            let retry_after = match &e {
+                Error::RegistrationMaintenance { to, .. } => {
+                    let left = (*to - st.portal.now()).whole_seconds();
+                    Some(u64::try_from(left).unwrap_or(0).max(1))
+                }
+                _ => None,
+            };
+            ApiError { error: e, retry_after }
+        })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Extractors
+
+/// A JSON request body: `application/json`, within the size limit, with no unknown fields.
+#[derive(Debug)]
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> ApiResult<Self> {
+        let json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+        if !json {
+            return Err(ErrorCode::ContentTypeInvalid.into());
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::from(ErrorCode::RequestTooLarge)
+            } else {
+                let text = rejection.body_text();
+                Error::with(ErrorCode::RequestInvalid, text.clone(), text).into()
+            }
+        })?;
+        // Every body of this API is a JSON object; an array would otherwise fill a struct
+        // positionally.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(Error::with(
+                ErrorCode::RequestInvalid,
+                "請求內容應為 JSON 物件",
+                "the body must be a JSON object",
+            )
+            .into());
+        }
+        serde_json::from_slice(&bytes).map(Body).map_err(|e| {
+            Error::with(
+                ErrorCode::RequestInvalid,
+                format!("JSON 內容錯誤：{e}"),
+                format!("JSON: {e}"),
+            )
+            .into()
+        })
+    }
+}
+
+/// A path parameter, refused with a typed body when it does not parse.
+#[derive(Debug)]
+pub struct P<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for P<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(v)| P(v))
+            .map_err(|rejection| {
+                let text = rejection.body_text();
+                Error::with(
+                    ErrorCode::RequestInvalid,
+                    format!("路徑參數錯誤：{text}"),
+                    format!("path parameter: {text}"),
+                )
+                .into()
+            })
+    }
+}
+
+const SESSION_COOKIE: &str = "ecpa_session";
+const CSRF_COOKIE: &str = "ecpa_csrf";
+const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The CSRF token of a session: derived from the session token, so it needs no storage and a
+/// planted cookie cannot carry a matching one.
+pub fn csrf_token(session: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(b"ecpa-csrf\0");
+    h.update(session.as_bytes());
+    hex::encode(h.finalize())
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
+}
+
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The caller's session: a bearer token, or the session cookie with CSRF protection.
+#[derive(Debug)]
+pub struct Auth(pub SessionToken);
+
+impl<S: Send + Sync> FromRequestParts<S> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> ApiResult<Self> {
+        if let Some(v) = parts.headers.get(header::AUTHORIZATION) {
+            let token = v
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .ok_or(ErrorCode::SessionInvalid)?;
+            return Ok(Auth(SessionToken::new(token)));
+        }
+        let token = cookie(&parts.headers, SESSION_COOKIE)
+            .filter(|t| !t.is_empty())
+            .ok_or(ErrorCode::SessionInvalid)?;
+        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if !safe {
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .map(HeaderValue::as_bytes)
+                .unwrap_or_default();
+            if !same(sent, csrf_token(token).as_bytes()) {
+                return Err(ErrorCode::CsrfRejected.into());
+            }
+        }
+        Ok(Auth(SessionToken::new(token)))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The endpoint table
+
+/// Who may call an endpoint, before the engine's own checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    /// Anyone (registration, login, public texts).
+    Public,
+    /// Any logged-in employee, for their own data.
+    Session,
+    /// A personnel officer, for their own agency.
+    Officer,
+}
+
+/// One endpoint of the API.
+#[derive(Debug, Clone, Copy)]
+pub struct Endpoint {
+    /// `GET`, `POST`, `PUT` or `DELETE`.
+    pub method: &'static str,
+    /// The path under the server root, with `{name}` parameters.
+    pub path: &'static str,
+    /// The [`Portal`] method it runs.
+    pub operation: &'static str,
+    /// Who may call it.
+    pub access: Access,
+    /// The request body's wire type, if any.
+    pub request: Option<&'static str>,
+    /// The response body's type (`null` for 204).
+    pub response: &'static str,
+    /// Safe to repeat: the client retries these on transport failures.
+    pub idempotent: bool,
+    /// Rate-limited per client address (`login` or `registration`).
+    pub limit: Option<&'static str>,
+    /// What it does, in Chinese.
+    pub summary_zh: &'static str,
+}
+
+macro_rules! ep {
+    ($m:literal, $p:literal, $op:literal, $acc:ident, $req:expr, $resp:literal, $idem:literal, $limit:expr, $zh:literal) => {
+        Endpoint {
+            method: $m,
+            path: $p,
+            operation: $op,
+            access: Access::$acc,
+            request: $req,
+            response: $resp,
+            idempotent: $idem,
+            limit: $limit,
+            summary_zh: $zh,
+        }
+    };
+}
+
+/// Every endpoint of `/api/v1`, one per [`Portal`] operation (plus `ping`).
+pub const ENDPOINTS: &[Endpoint] = &[
+    ep!(
+        "POST",
+        "/api/v1/registrations",
+        "start_nhi_registration",
+        Public,
+        Some("RegistrationWire"),
+        "RegistrationReceipt",
+        false,
+        Some("registration"),
+        "健保卡網路服務註冊"
+    ),
+    ep!(
+        "POST",
+        "/api/v1/registrations/resend",
+        "resend_confirmation",
+        Public,
+        Some("CardOnly"),
+        "RegistrationReceipt",
+        false,
+        Some("registration"),
+        "重寄認證信"
+    ),
+    ep!(
+        "POST",
+        "/api/v1/registrations/confirm",
+        "confirm_nhi_registration",
+        Public,
+        Some("CardToken"),
+        "null",
+        false,
+        Some("registration"),
+        "完成註冊（認證連結）"
+    ),
+    ep!(
+        "POST",
+        "/api/v1/password-resets",
+        "request_password_reset",
+        Public,
+        Some("ResetRequestWire"),
+        "RegistrationReceipt",
+        false,
+        Some("registration"),
+        "忘記密碼：寄送重設連結"
+    ),
+    ep!(
+        "POST",
+        "/api/v1/password-resets/complete",
+        "complete_password_reset",
+        Public,
+        Some("ResetCompleteWire"),
+        "null",
+        false,
+        Some("registration"),
+        "重設密碼"
+    ),
+    ep!(
+        "GET",
+        "/api/v1/maintenance-windows",
+        "maintenance_windows",
+        Public,
+        None,
+        "MaintenanceWindow[]",
+        true,
+        None,
+        "系統維護公告"
+    ),
+    ep!(
+        "POST",
+        "/api/v1/login/nhi-card",
+        "login_nhi_card",
+        Public,
+        Some("NhiLoginWire"),
+        "SessionWire",
+        false,
+        Some("login"),
+        "健保卡登入"
+    ),
+    ep!(
+        "POST",
+        "/api/v1/login/certificate/challenge",
+        "begin_certificate_login",
+        Public,
+        None,
+        "CertificateChallenge",
+        false,
+        Some("login"),
+        "自然人憑證登入：取得挑戰碼"
+    ),
+    ep!(
+        "POST",
+        "/api/v1/login/certificate",
+        "complete_certificate_login",
+        Public,
+        Some("CertificateLoginWire"),
+        "SessionWire",
+        false,
+        Some("login"),
+        "自然人憑證登入"
+    ),
+    ep!(
+        "POST",
+        "/api/v1/login/account",
+        "login_account",
+        Public,
+        Some("AccountWire"),
+        "SessionWire",
+        false,
+        Some("login"),
+        "帳號密碼登入"
+    ),
+    ep!(
+        "PUT",
+        "/api/v1/account",
+        "set_account",
+        Session,
+        Some("AccountWire"),
+        "null",
+        false,
+        None,
+        "設定 eCPA 帳號"
+    ),
+    ep!(
+        "GET",
+        "/api/v1/session",
+        "session_info",
+        Session,
+        None,
+        "SessionInfo",
+        true,
+        None,
+        "登入資訊"
+    ),
+    ep!(
+        "POST",
+        "/api/v1/logout",
+        "logout",
+        Session,
+        None,
+        "null",
+        true,
+        None,
+        "登出"
+    ),
+    ep!(
+        "GET",
+        "/api/v1/applications",
+        "applications",
+        Session,
+        None,
+        "Application[]",
+        true,
+        None,
+        "應用系統目錄"
+    ),
+    ep!(
+        "GET",
+        "/api/v1/my-applications",
+        "my_applications",
+        Session,
+        None,
+        "Application[]",
+        true,
+        None,
+        "我的應用系統"
+    ),
+    ep!(
+        "POST",
+        "/api/v1/my-applications",
+        "add_my_application",
+        Session,
+        Some("AppCode"),
+        "null",
+        true,
+        None,
+        "加入我的應用系統"
+    ),
+    ep!(
+        "POST",
+        "/api/v1/applications/{code}/open",
+        "open_application",
+        Session,
+        None,
+        "Application",
+        true,
+        None,
+        "開啟應用系統"
+    ),
+    ep!(
+        "GET",
+        "/api/v1/consent/text",
+        "consent_text",
+        Public,
+        None,
+        "ConsentText",
+        true,
+        None,
+        "獎令電子化同意書"
+    ),
+    ep!(
+        "GET",
+        "/api/v1/consent",
+        "consent_status",
+        Session,
+        None,
+        "ConsentRecord|null",
+        true,
+        None,
+        "同意狀態"
+    ),
+    ep!(
+        "POST",
+        "/api/v1/consent",
+        "give_consent",
+        Session,
+        Some("ConsentWire"),
+        "ConsentRecord",
+        true,
+        None,
+        "同意獎令電子化"
+    ),
+    ep!(
+        "DELETE",
+        "/api/v1/consent",
+        "withdraw_consent",
+        Session,
+        None,
+        "null",
+        false,
+        None,
+        "撤回同意（一律拒絕）"
+    ),
+    ep!(
+        "POST",
+        "/api/v1/award-orders",
+        "issue_award_order",
+        Officer,
+        Some("AwardOrderWire"),
+        "AwardOrder",
+        false,
+        None,
+        "發布獎懲令"
+    ),
+    ep!(
+        "POST",
+        "/api/v1/award-orders/bulk",
+        "issue_award_orders",
+        Officer,
+        Some("BulkWire"),
+        "BulkIssueReport",
+        false,
+        None,
+        "批次發布獎懲令"
+    ),
+    ep!(
+        "GET",
+        "/api/v1/award-orders/unviewed",
+        "unviewed_award_orders",
+        Session,
+        None,
+        "AwardOrderSummary[]",
+        true,
+        None,
+        "未檢視獎令"
+    ),
+    ep!(
+        "POST",
+        "/api/v1/award-orders/{id}/view",
+        "view_award_order",
+        Session,
+        None,
+        "AwardOrder",
+        true,
+        None,
+        "檢視並簽收獎令"
+    ),
+    ep!(
+        "GET",
+        "/api/v1/award-orders/history",
+        "award_history",
+        Session,
+        None,
+        "YearlyAwards[]",
+        true,
+        None,
+        "查詢個人歷年獎懲資料"
+    ),
+    ep!(
+        "GET",
+        "/api/v1/award-orders/unsigned",
+        "unsigned_award_orders",
+        Officer,
+        None,
+        "UnsignedOrder[]",
+        true,
+        None,
+        "未簽收獎令（人事人員）"
+    ),
+    ep!(
+        "GET",
+        "/api/v1/personal-record",
+        "personal_record",
+        Session,
+        None,
+        "PersonalRecord",
+        true,
+        None,
+        "個人資料"
+    ),
+    ep!(
+        "PUT",
+        "/api/v1/proofing/corrections",
+        "stage_correction",
+        Session,
+        Some("StageWire"),
+        "StagedCorrection",
+        true,
+        None,
+        "暫存校對修正"
+    ),
+    ep!(
+        "DELETE",
+        "/api/v1/proofing/corrections/{category}/{field}",
+        "discard_correction",
+        Session,
+        None,
+        "null",
+        true,
+        None,
+        "刪除暫存修正"
+    ),
+    ep!(
+        "POST",
+        "/api/v1/proofing/complete",
+        "complete_proofing",
+        Session,
+        None,
+        "ProofingSubmission",
+        false,
+        None,
+        "校對完成"
+    ),
+    ep!(
+        "POST",
+        "/api/v1/proofing/query",
+        "proofing_query",
+        Officer,
+        Some("ProofingQueryWire"),
+        "ProofingQueryRow[]",
+        true,
+        None,
+        "人事人員校對查詢"
+    ),
+    ep!(
+        "GET",
+        "/api/v1/proofing/todos",
+        "officer_todos",
+        Officer,
+        None,
+        "TodoItem[]",
+        true,
+        None,
+        "待辦事項"
+    ),
+    ep!(
+        "GET",
+        "/api/v1/proofing/submissions/{id}/corrections",
+        "submission_corrections",
+        Officer,
+        None,
+        "ProofingCorrection[]",
+        true,
+        None,
+        "校對修正明細"
+    ),
+    ep!(
+        "POST",
+        "/api/v1/proofing/corrections/{id}/process",
+        "process_correction",
+        Officer,
+        Some("DecisionWire"),
+        "ProofingCorrection",
+        false,
+        None,
+        "人事人員處理"
+    ),
+    ep!(
+        "GET",
+        "/api/v1/agency/employees",
+        "agency_employees",
+        Officer,
+        None,
+        "EmployeeSummary[]",
+        true,
+        None,
+        "機關人員名單"
+    ),
+    ep!(
+        "POST",
+        "/api/v1/audit",
+        "audit_trail",
+        Session,
+        Some("AuditQueryWire"),
+        "AuditEntry[]",
+        true,
+        None,
+        "稽核紀錄"
+    ),
+    ep!(
+        "GET",
+        "/api/v1/ping",
+        "ping",
+        Public,
+        None,
+        "{}",
+        true,
+        None,
+        "空端點（量測基準）"
+    ),
+];
+
+// ---------------------------------------------------------------------------------------------
+// Handlers
+
+type J<T> = ApiResult<Json<T>>;
+
+fn session_response(st: &AppState, session: crate::portal::Session) -> Response {
+    let token = session.token.expose().to_owned();
+    let csrf = csrf_token(&token);
+    let max_age = (session.info.expires_at.offset_date_time() - st.portal.now())
+        .whole_seconds()
+        .max(0);
+    let secure = if st.secure_cookies { "; Secure" } else { "" };
+    let body = SessionWire {
+        token: token.clone(),
+        csrf_token: csrf.clone(),
+        info: session.info,
+    };
+    let mut response = Json(body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    for c in [
+        format!("{SESSION_COOKIE}={token}; Path=/api/v1; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"),
+        format!("{CSRF_COOKIE}={csrf}; Path=/; SameSite=Strict; Max-Age={max_age}{secure}"),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            headers.append(header::SET_COOKIE, v);
+        }
+    }
+    response
+}
+
+fn clear_cookies(st: &AppState) -> Response {
+    let secure = if st.secure_cookies { "; Secure" } else { "" };
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    for c in [
+        format!("{SESSION_COOKIE}=; Path=/api/v1; HttpOnly; SameSite=Strict; Max-Age=0{secure}"),
+        format!("{CSRF_COOKIE}=; Path=/; SameSite=Strict; Max-Age=0{secure}"),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    response
+}
+
+async fn start_registration(State(st): St, Body(w): Body<RegistrationWire>) -> J<crate::portal::RegistrationReceipt> {
+    let form = w.to_form()?;
+    Ok(Json(run(&st, move |p| p.start_nhi_registration(&form)).await?))
+}
+
+async fn resend_confirmation(State(st): St, Body(w): Body<CardOnly>) -> J<crate::portal::RegistrationReceipt> {
+    let card = w.card.to_card()?;
+    Ok(Json(run(&st, move |p| p.resend_confirmation(&card)).await?))
+}
+
+async fn confirm_registration(State(st): St, Body(w): Body<CardToken>) -> ApiResult<StatusCode> {
+    let card = w.card.to_card()?;
+    run(&st, move |p| p.confirm_nhi_registration(&card, &w.token)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn request_reset(State(st): St, Body(w): Body<ResetRequestWire>) -> J<crate::portal::RegistrationReceipt> {
+    let card = w.card.to_card()?;
+    let delivery = w.to_delivery()?;
+    Ok(Json(
+        run(&st, move |p| p.request_password_reset(&card, &delivery)).await?,
+    ))
+}
+
+async fn complete_reset(State(st): St, Body(w): Body<ResetCompleteWire>) -> ApiResult<StatusCode> {
+    let card = w.card.to_card()?;
+    let pw = crate::types::Password::new(w.new_password.as_str())?;
+    run(&st, move |p| p.complete_password_reset(&card, &w.token, &pw)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn maintenance_windows(State(st): St) -> J<Vec<crate::portal::MaintenanceWindow>> {
+    Ok(Json(run(&st, |p| p.maintenance_windows()).await?))
+}
+
+async fn login_nhi(State(st): St, Body(w): Body<NhiLoginWire>) -> ApiResult<Response> {
+    let card = w.card.to_card()?;
+    let pw = crate::types::Password::new(w.password.as_str())?;
+    let session = run(&st, move |p| p.login_nhi_card(&card, &pw)).await?;
+    Ok(session_response(&st, session))
+}
+
+async fn begin_cert(State(st): St) -> J<crate::portal::CertificateChallenge> {
+    Ok(Json(run(&st, |p| p.begin_certificate_login()).await?))
+}
+
+async fn complete_cert(State(st): St, Body(w): Body<CertificateLoginWire>) -> ApiResult<Response> {
+    let response = w.to_response()?;
+    let session = run(&st, move |p| p.complete_certificate_login(&response)).await?;
+    Ok(session_response(&st, session))
+}
+
+async fn login_account(State(st): St, Body(w): Body<AccountWire>) -> ApiResult<Response> {
+    let pw = crate::types::Password::new(w.password.as_str())?;
+    let session = run(&st, move |p| p.login_account(&w.account, &pw)).await?;
+    Ok(session_response(&st, session))
+}
+
+async fn set_account(State(st): St, Auth(s): Auth, Body(w): Body<AccountWire>) -> ApiResult<StatusCode> {
+    let pw = crate::types::Password::new(w.password.as_str())?;
+    run(&st, move |p| p.set_account(&s, &w.account, &pw)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn session_info(State(st): St, Auth(s): Auth) -> J<crate::portal::SessionInfo> {
+    Ok(Json(run(&st, move |p| p.session_info(&s)).await?))
+}
+
+async fn logout(State(st): St, Auth(s): Auth) -> ApiResult<Response> {
+    run(&st, move |p| p.logout(&s)).await?;
+    Ok(clear_cookies(&st))
+}
+
+async fn applications(State(st): St, Auth(s): Auth) -> J<Vec<crate::portal::Application>> {
+    Ok(Json(run(&st, move |p| p.applications(&s)).await?))
+}
+
+async fn my_applications(State(st): St, Auth(s): Auth) -> J<Vec<crate::portal::Application>> {
+    Ok(Json(run(&st, move |p| p.my_applications(&s)).await?))
+}
+
+async fn add_my_application(State(st): St, Auth(s): Auth, Body(w): Body<AppCode>) -> ApiResult<StatusCode> {
+    run(&st, move |p| p.add_my_application(&s, &w.code)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn open_application(State(st): St, Auth(s): Auth, P(code): P<String>) -> J<crate::portal::Application> {
+    Ok(Json(run(&st, move |p| p.open_application(&s, &code)).await?))
+}
+
+async fn consent_text(State(st): St) -> J<crate::portal::ConsentText> {
+    Ok(Json(run(&st, |p| p.consent_text()).await?))
+}
+
+async fn consent_status(State(st): St, Auth(s): Auth) -> J<Option<crate::portal::ConsentRecord>> {
+    Ok(Json(run(&st, move |p| p.consent_status(&s)).await?))
+}
+
+async fn give_consent(State(st): St, Auth(s): Auth, Body(w): Body<ConsentWire>) -> J<crate::portal::ConsentRecord> {
+    Ok(Json(run(&st, move |p| p.give_consent(&s, &w.version)).await?))
+}
+
+async fn withdraw_consent(State(st): St, Auth(s): Auth) -> ApiResult<StatusCode> {
+    run(&st, move |p| p.withdraw_consent(&s)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn issue_order(State(st): St, Auth(s): Auth, Body(w): Body<AwardOrderWire>) -> J<crate::portal::AwardOrder> {
+    let order = w.to_order()?;
+    Ok(Json(run(&st, move |p| p.issue_award_order(&s, &order)).await?))
+}
+
+async fn issue_orders(State(st): St, Auth(s): Auth, Body(w): Body<BulkWire>) -> J<crate::portal::BulkIssueReport> {
+    let orders = w.to_orders()?;
+    Ok(Json(run(&st, move |p| p.issue_award_orders(&s, &orders)).await?))
+}
+
+async fn unviewed(State(st): St, Auth(s): Auth) -> J<Vec<crate::portal::AwardOrderSummary>> {
+    Ok(Json(run(&st, move |p| p.unviewed_award_orders(&s)).await?))
+}
+
+async fn view_order(State(st): St, Auth(s): Auth, P(id): P<i64>) -> J<crate::portal::AwardOrder> {
+    Ok(Json(run(&st, move |p| p.view_award_order(&s, id)).await?))
+}
+
+async fn history(State(st): St, Auth(s): Auth) -> J<Vec<crate::portal::YearlyAwards>> {
+    Ok(Json(run(&st, move |p| p.award_history(&s)).await?))
+}
+
+async fn unsigned(State(st): St, Auth(s): Auth) -> J<Vec<crate::portal::UnsignedOrder>> {
+    Ok(Json(run(&st, move |p| p.unsigned_award_orders(&s)).await?))
+}
+
+async fn personal_record(State(st): St, Auth(s): Auth) -> J<crate::portal::PersonalRecord> {
+    Ok(Json(run(&st, move |p| p.personal_record(&s)).await?))
+}
+
+async fn stage(State(st): St, Auth(s): Auth, Body(w): Body<StageWire>) -> J<crate::portal::StagedCorrection> {
+    Ok(Json(
+        run(&st, move |p| p.stage_correction(&s, w.category, &w.field, &w.new_value)).await?,
+    ))
+}
+
+async fn discard(State(st): St, Auth(s): Auth, P((category, field)): P<(String, String)>) -> ApiResult<StatusCode> {
+    let category = ProofingCategory::parse(&category)?;
+    run(&st, move |p| p.discard_correction(&s, category, &field)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn complete_proofing(State(st): St, Auth(s): Auth) -> J<crate::portal::ProofingSubmission> {
+    Ok(Json(run(&st, move |p| p.complete_proofing(&s)).await?))
+}
+
+async fn proofing_query(
+    State(st): St,
+    Auth(s): Auth,
+    Body(w): Body<ProofingQueryWire>,
+) -> J<Vec<crate::portal::ProofingQueryRow>> {
+    let q = w.to_query()?;
+    Ok(Json(run(&st, move |p| p.proofing_query(&s, &q)).await?))
+}
+
+async fn todos(State(st): St, Auth(s): Auth) -> J<Vec<crate::portal::TodoItem>> {
+    Ok(Json(run(&st, move |p| p.officer_todos(&s)).await?))
+}
+
+async fn submission_corrections(
+    State(st): St,
+    Auth(s): Auth,
+    P(id): P<i64>,
+) -> J<Vec<crate::portal::ProofingCorrection>> {
+    Ok(Json(run(&st, move |p| p.submission_corrections(&s, id)).await?))
+}
+
+async fn process_correction(
+    State(st): St,
+    Auth(s): Auth,
+    P(id): P<i64>,
+    Body(w): Body<DecisionWire>,
+) -> J<crate::portal::ProofingCorrection> {
+    let d = w.to_decision();
+    Ok(Json(run(&st, move |p| p.process_correction(&s, id, &d)).await?))
+}
+
+async fn agency_employees(State(st): St, Auth(s): Auth) -> J<Vec<crate::portal::EmployeeSummary>> {
+    Ok(Json(run(&st, move |p| p.agency_employees(&s)).await?))
+}
+
+async fn audit(State(st): St, Auth(s): Auth, Body(w): Body<AuditQueryWire>) -> J<Vec<crate::portal::AuditEntry>> {
+    let q = w.to_query()?;
+    Ok(Json(run(&st, move |p| p.audit_trail(&s, &q)).await?))
+}
+
+async fn ping() -> Json<serde_json::Value> {
+    Json(serde_json::json!({}))
+}
+
+async fn healthz(State(st): St) -> ApiResult<Json<serde_json::Value>> {
+    run(&st, |p| p.maintenance_windows()).await?;
+    Ok(Json(serde_json::json!({ "status": "ok" })))
+}
+
+async fn metrics(State(st): St) -> ApiResult<Response> {
+    let (counters, outbox) = run(&st, |p| Ok((p.portal_counters()?, p.outbox_stats()?))).await?;
+    let m = &st.metrics;
+    let mut out = String::new();
+    let mut gauge = |name: &str, kind: &str, help: &str, value: String| {
+        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"));
+    };
+    gauge(
+        "ecpa_online_sessions",
+        "gauge",
+        "Sessions open now (線上人數).",
+        counters.online_now.to_string(),
+    );
+    gauge(
+        "ecpa_logins_today",
+        "gauge",
+        "Logins since midnight, Taiwan time (今日登入人次).",
+        counters.logins_today.to_string(),
+    );
+    gauge(
+        "ecpa_logins_total",
+        "counter",
+        "Logins since the portal began (累計登入人次).",
+        counters.logins_total.to_string(),
+    );
+    gauge(
+        "ecpa_outbox_pending",
+        "gauge",
+        "Mails waiting in the outbox.",
+        outbox.pending.to_string(),
+    );
+    gauge(
+        "ecpa_outbox_sent_total",
+        "counter",
+        "Mails the mailer accepted.",
+        outbox.sent.to_string(),
+    );
+    gauge(
+        "ecpa_http_in_flight",
+        "gauge",
+        "Requests being answered.",
+        m.in_flight.load(Ordering::Relaxed).to_string(),
+    );
+    gauge(
+        "ecpa_http_request_seconds_total",
+        "counter",
+        "Time spent answering requests.",
+        format!("{:.6}", m.micros_total.load(Ordering::Relaxed) as f64 / 1e6),
+    );
+    out.push_str("# HELP ecpa_http_requests_total Requests answered, by status class.\n");
+    out.push_str("# TYPE ecpa_http_requests_total counter\n");
+    for (i, class) in ["1xx", "2xx", "3xx", "4xx", "5xx", "other"].iter().enumerate() {
+        let n = m.by_class[i].load(Ordering::Relaxed);
+        out.push_str(&format!("ecpa_http_requests_total{{class=\"{class}\"}} {n}\n"));
+    }
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        out,
+    )
+        .into_response())
+}
+
+async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        super::openapi::document_text(),
+    )
+        .into_response()
+}
+
+async fn not_found() -> ApiError {
+    ErrorCode::EndpointUnknown.into()
+}
+
+async fn not_allowed() -> ApiError {
+    ErrorCode::MethodNotAllowed.into()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Middleware
+
+async fn limit_login(State(st): St, ConnectInfo(addr): ConnectInfo<SocketAddr>, req: Request, next: Next) -> Response {
+    match st.login_limit.take(addr.ip(), Instant::now()) {
+        Ok(()) => next.run(req).await,
+        Err(wait) => ApiError::rate_limited(wait).into_response(),
+    }
+}
+
+async fn limit_registration(
+    State(st): St,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    req: Request,
+    next: Next,
+) -> Response {
+    match st.registration_limit.take(addr.ip(), Instant::now()) {
+        Ok(()) => next.run(req).await,
+        Err(wait) => ApiError::rate_limited(wait).into_response(),
+    }
+}
+
+/// The time limit and the request counters.
+async fn observe(State(st): St, req: Request, next: Next) -> Response {
+    let m = &st.metrics;
+    m.in_flight.fetch_add(1, Ordering::Relaxed);
+    let started = Instant::now();
+    let response = match tokio::time::timeout(st.timeout, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => ApiError::from(Error::with(
+            ErrorCode::HttpTimeout,
+            "請求處理時間超過服務上限",
+            "the request took longer than the service allows",
+        ))
+        .into_response(),
+    };
+    m.in_flight.fetch_sub(1, Ordering::Relaxed);
+    m.micros_total
+        .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+    let class = match response.status().as_u16() / 100 {
+        c @ 1..=5 => usize::from(c - 1),
+        _ => 5,
+    };
+    m.by_class[class].fetch_add(1, Ordering::Relaxed);
+    response
+}
+
+/// The service's routes over a portal.
+pub fn router(state: Arc<AppState>, body_limit: usize) -> Router {
+    let login = Router::new()
+        .route("/api/v1/login/nhi-card", post(login_nhi))
+        .route("/api/v1/login/certificate/challenge", post(begin_cert))
+        .route("/api/v1/login/certificate", post(complete_cert))
+        .route("/api/v1/login/account", post(login_account))
+        .route_layer(middleware::from_fn_with_state(state.clone(), limit_login));
+    let registration = Router::new()
+        .route("/api/v1/registrations", post(start_registration))
+        .route("/api/v1/registrations/resend", post(resend_confirmation))
+        .route("/api/v1/registrations/confirm", post(confirm_registration))
+        .route("/api/v1/password-resets", post(request_reset))
+        .route("/api/v1/password-resets/complete", post(complete_reset))
+        .route_layer(middleware::from_fn_with_state(state.clone(), limit_registration));
+    let rest = Router::new()
+        .route("/api/v1/maintenance-windows", get(maintenance_windows))
+        .route("/api/v1/account", put(set_account))
+        .route("/api/v1/session", get(session_info))
+        .route("/api/v1/logout", post(logout))
+        .route("/api/v1/applications", get(applications))
+        .route("/api/v1/my-applications", get(my_applications).post(add_my_application))
+        .route("/api/v1/applications/{code}/open", post(open_application))
+        .route("/api/v1/consent/text", get(consent_text))
+        .route(
+            "/api/v1/consent",
+            get(consent_status).post(give_consent).delete(withdraw_consent),
+        )
+        .route("/api/v1/award-orders", post(issue_order))
+        .route("/api/v1/award-orders/bulk", post(issue_orders))
+        .route("/api/v1/award-orders/unviewed", get(unviewed))
+        .route("/api/v1/award-orders/{id}/view", post(view_order))
+        .route("/api/v1/award-orders/history", get(history))
+        .route("/api/v1/award-orders/unsigned", get(unsigned))
+        .route("/api/v1/personal-record", get(personal_record))
+        .route("/api/v1/proofing/corrections", put(stage))
+        .route(
+            "/api/v1/proofing/corrections/{category}/{field}",
+            axum::routing::delete(discard),
+        )
+        .route("/api/v1/proofing/complete", post(complete_proofing))
+        .route("/api/v1/proofing/query", post(proofing_query))
+        .route("/api/v1/proofing/todos", get(todos))
+        .route(
+            "/api/v1/proofing/submissions/{id}/corrections",
+            get(submission_corrections),
+        )
+        .route("/api/v1/proofing/corrections/{id}/process", post(process_correction))
+        .route("/api/v1/agency/employees", get(agency_employees))
+        .route("/api/v1/audit", post(audit))
+        .route("/api/v1/ping", get(ping))
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics));
+    Router::new()
+        .merge(login)
+        .merge(registration)
+        .merge(rest)
+        .fallback(not_found)
+        .method_not_allowed_fallback(not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running
+
+/// TLS settings from PEM files, with the aws-lc-rs provider.
+pub fn tls_config(cert: &std::path::Path, key: &std::path::Path) -> Result<axum_server::tls_rustls::RustlsConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let bad = |what: &str, e: &dyn std::fmt::Display| {
+        Error::with(ErrorCode::TlsFailed, format!("{what}：{e}"), format!("{what}: {e}"))
+    };
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| bad("TLS 憑證 certificate", &e))?
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| bad("TLS 憑證 certificate", &e))?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| bad("TLS 金鑰 key", &e))?;
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad("TLS", &e))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| bad("TLS 憑證與金鑰 certificate and key", &e))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(config)))
+}
+
+/// A service running on its own threads; dropping it (or [`RunningServer::shutdown`]) stops it.
+#[derive(Debug)]
+pub struct RunningServer {
+    addr: SocketAddr,
+    tls: bool,
+    handle: axum_server::Handle<SocketAddr>,
+    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+impl RunningServer {
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Its base URL, `http://127.0.0.1:PORT` (or `https://`).
+    pub fn url(&self) -> String {
+        format!("{}://{}", if self.tls { "https" } else { "http" }, self.addr)
+    }
+
+    /// Stops accepting, lets requests in progress finish (up to 5 s), and waits.
+    pub fn shutdown(mut self) -> Result<()> {
+        self.stop()
+    }
+
+    fn stop(&mut self) -> Result<()> {
+        self.handle.graceful_shutdown(Some(Duration::from_secs(5)));
+        if let Some(t) = self.thread.take() {
+            t.join()
+                .map_err(|_| Error::internal("server thread panicked"))?
+                .map_err(Error::from)?;
+        }
+        Ok(())
+    }
+
+    /// Blocks until the service stops (on SIGINT or SIGTERM when started by [`serve`]).
+    pub fn wait(mut self) -> Result<()> {
+        if let Some(t) = self.thread.take() {
+            t.join()
+                .map_err(|_| Error::internal("server thread panicked"))?
+                .map_err(Error::from)?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
+}
+
+/// Starts serving `portal` with `server`'s settings on its own runtime thread; returns once
+/// the socket is listening (so `server.listen` may use port 0).
+pub fn start(portal: Arc<LocalPortal>, server: &ServerConfig) -> Result<RunningServer> {
+    let listener = std::net::TcpListener::bind(server.listen.as_str()).map_err(|e| {
+        Error::with(
+            ErrorCode::ConfigInvalid,
+            format!("無法監聽 {}：{e}", server.listen),
+            format!("cannot listen on {}: {e}", server.listen),
+        )
+    })?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let tls = match (&server.tls_cert, &server.tls_key) {
+        (Some(c), Some(k)) => Some(tls_config(c, k)?),
+        _ => None,
+    };
+    let is_tls = tls.is_some();
+    let state = Arc::new(AppState::new(portal, server));
+    let app = router(state, server.body_limit_bytes);
+    let handle = axum_server::Handle::new();
+    let h = handle.clone();
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    rt.enable_all().thread_name("ecpa-http");
+    if let Some(n) = server.worker_threads {
+        rt.worker_threads(n.max(1));
+    }
+    let rt = rt.build()?;
+    let thread = std::thread::Builder::new().name("ecpa-serve".into()).spawn(move || {
+        rt.block_on(async move {
+            let make = app.into_make_service_with_connect_info::<SocketAddr>();
+            let stop = h.clone();
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                stop.graceful_shutdown(Some(Duration::from_secs(10)));
+            });
+            match tls {
+                Some(tls) => axum_server::from_tcp_rustls(listener, tls)?.handle(h).serve(make).await,
+                None => axum_server::from_tcp(listener)?.handle(h).serve(make).await,
+            }
+        })
+    })?;
+    Ok(RunningServer {
+        addr,
+        tls: is_tls,
+        handle,
+        thread: Some(thread),
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+/// Delivers the outbox every `poll` until `stop` is set: the service's mail worker.
+pub fn outbox_worker(
+    portal: Arc<LocalPortal>,
+    mailer: Box<dyn Mailer>,
+    poll: Duration,
+    batch: usize,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        while !stop.load(Ordering::Relaxed) {
+            let full = match portal.deliver_outbox(mailer.as_ref(), batch) {
+                Ok(report) => report.sent + report.failed >= batch,
+                Err(e) => {
+                    eprintln!(
+                        "{}: outbox: {e}",
+                        crate::types::RocDateTime::from(time::OffsetDateTime::now_utc())
+                    );
+                    false
+                }
+            };
+            if !full {
+                std::thread::sleep(poll);
+            }
+        }
+    })
+}
+
+/// `ecpa serve`: the portal of `config` (store, mailer, engine settings) served until SIGINT or
+/// SIGTERM; the outbox worker runs beside it. `on_listening` is told the address first.
+pub fn serve(config: &Config, on_listening: impl FnOnce(&RunningServer)) -> Result<()> {
+    let store = open_store(&config.database.url)?;
+    let mailer = open_mailer(config)?;
+    let portal = Arc::new(LocalPortal::with_store(store, config.portal.to_portal_config()?)?);
+    let stop = Arc::new(AtomicBool::new(false));
+    let worker = outbox_worker(
+        portal.clone(),
+        mailer,
+        Duration::from_millis(config.mail.poll_ms),
+        config.mail.batch,
+        stop.clone(),
+    );
+    let server = start(portal, &config.server)?;
+    on_listening(&server);
+    let result = server.wait();
+    stop.store(true, Ordering::Relaxed);
+    let _ = worker.join();
+    result
+}

@@ -1,0 +1,779 @@
+//! The request bodies of the HTTP API, shared by the server and [`RemotePortal`](super::RemotePortal).
+//!
+//! The engine's input types keep personal identifiers and secrets out of serde on purpose (a
+//! full national ID or a password must never slip into a log through `Serialize`). Here they
+//! cross the wire explicitly: every field is plain JSON (strings, numbers), and each conversion
+//! to an engine type goes through that type's own validating constructor, so a bad ID or date
+//! comes back with its own stable code (`E1002 national_id_checksum`, `E1010 date_invalid`)
+//! rather than as a generic JSON error. Every body refuses unknown fields.
+//!
+//! Responses need nothing of the kind: the engine's output types already show IDs masked and
+//! derive serde.
+
+use std::borrow::Cow;
+
+use base64ct::{Base64, Encoding};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::portal::{
+    AuditQuery, AwardKind, CertificateResponse, CorrectionDecision, LoginSignature, NewAwardOrder, ProofingCategory,
+    ProofingQuery, RegistrationForm, ResetDelivery, SessionInfo,
+};
+use crate::types::{
+    AgencyCode, DocumentNumber, Email, HouseholdAddress, HouseholdNumber, NationalId, NhiCardData, Password,
+    PersonName, RocDate, Sex,
+};
+
+/// A date as JSON carries it: ISO `2019-04-03`, or any ROC form (`108/04/03`, `1080403`).
+pub fn parse_date(s: &str) -> Result<RocDate> {
+    if s.contains('-') {
+        RocDate::parse_iso(s)
+    } else {
+        RocDate::parse(s)
+    }
+}
+
+fn opt_date(s: &Option<String>) -> Result<Option<RocDate>> {
+    s.as_deref().map(parse_date).transpose()
+}
+
+fn b64(bytes: &[u8]) -> String {
+    Base64::encode_string(bytes)
+}
+
+fn unb64(field: &'static str, s: &str) -> Result<Vec<u8>> {
+    Base64::decode_vec(s.trim()).map_err(|_| {
+        Error::with(
+            ErrorCode::RequestInvalid,
+            format!("{field} 應為 Base64 編碼"),
+            format!("{field} must be Base64"),
+        )
+    })
+}
+
+/// The NHI card's basic data (健保卡基本資料) as read from the card.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardWire {
+    /// 卡號, twelve digits.
+    pub card_number: String,
+    /// 姓名 as text.
+    pub name: String,
+    /// 姓名 as the card's Big5 bytes (hex), when read from a card: keeps rare characters exact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_big5: Option<String>,
+    /// 身分證號或居留證號, in full.
+    pub national_id: String,
+    /// 出生日期.
+    pub birth_date: String,
+    /// 性別.
+    pub sex: Sex,
+    /// 發卡日期.
+    pub issue_date: String,
+}
+
+impl From<&NhiCardData> for CardWire {
+    fn from(c: &NhiCardData) -> Self {
+        CardWire {
+            card_number: c.card_number.as_str().to_owned(),
+            name: c.name.text.clone(),
+            name_big5: Some(hex::encode(&c.name.raw)),
+            national_id: c.national_id.reveal().to_owned(),
+            birth_date: c.birth_date.to_iso(),
+            sex: c.sex,
+            issue_date: c.issue_date.to_iso(),
+        }
+    }
+}
+
+impl CardWire {
+    /// The engine's card data, each field validated.
+    pub fn to_card(&self) -> Result<NhiCardData> {
+        let mut name = PersonName::new(&self.name)?;
+        if let Some(raw) = &self.name_big5 {
+            let raw = hex::decode(raw.trim()).map_err(|_| {
+                Error::with(
+                    ErrorCode::CardDataInvalid,
+                    "name_big5 應為十六進位",
+                    "name_big5 must be hexadecimal",
+                )
+            })?;
+            if raw.is_empty() || raw.len() > 20 {
+                return Err(Error::with(
+                    ErrorCode::CardDataInvalid,
+                    "姓名欄位應為 1 至 20 位元組",
+                    "the card's name field holds 1 to 20 bytes",
+                ));
+            }
+            name.lossy = name.lossy || PersonName::from_big5(&raw).text != name.text;
+            name.raw = raw;
+        }
+        Ok(NhiCardData {
+            card_number: crate::types::CardNumber::parse(&self.card_number)?,
+            name,
+            national_id: NationalId::parse(&self.national_id)?,
+            birth_date: parse_date(&self.birth_date)?,
+            sex: self.sex,
+            issue_date: parse_date(&self.issue_date)?,
+        })
+    }
+}
+
+/// A household registration address (戶籍地址) by division codes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddressWire {
+    /// 縣市, five digits.
+    pub county: String,
+    /// 鄉鎮市區, eight digits.
+    pub township: String,
+    /// 村里, eleven digits.
+    pub village: String,
+    /// 鄰.
+    pub neighbourhood: u16,
+}
+
+impl From<&HouseholdAddress> for AddressWire {
+    fn from(a: &HouseholdAddress) -> Self {
+        AddressWire {
+            county: a.county.as_str().to_owned(),
+            township: a.township.as_str().to_owned(),
+            village: a.village.as_str().to_owned(),
+            neighbourhood: a.neighbourhood,
+        }
+    }
+}
+
+impl AddressWire {
+    fn to_address(&self) -> Result<HouseholdAddress> {
+        HouseholdAddress::new(&self.county, &self.township, &self.village, self.neighbourhood)
+    }
+}
+
+/// `POST /registration`: the NHI card online registration form.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationWire {
+    /// The card.
+    pub card: CardWire,
+    /// 戶號.
+    pub household_number: String,
+    /// 戶籍地址.
+    pub address: AddressWire,
+    /// 密碼.
+    pub password: String,
+    /// 確認密碼.
+    pub confirmation: String,
+    /// 電話.
+    pub phone: String,
+    /// 行動電話.
+    pub mobile: String,
+    /// 主要電子郵件.
+    pub email: String,
+    /// 備用電子郵件.
+    #[serde(default)]
+    pub spare_email: Option<String>,
+}
+
+impl From<&RegistrationForm> for RegistrationWire {
+    fn from(f: &RegistrationForm) -> Self {
+        RegistrationWire {
+            card: CardWire::from(&f.card),
+            household_number: f.household_number.as_str().to_owned(),
+            address: AddressWire::from(&f.address),
+            password: f.password.expose().to_owned(),
+            confirmation: f.confirmation.expose().to_owned(),
+            phone: f.phone.clone(),
+            mobile: f.mobile.clone(),
+            email: f.email.as_str().to_owned(),
+            spare_email: f.spare_email.as_ref().map(|e| e.as_str().to_owned()),
+        }
+    }
+}
+
+impl RegistrationWire {
+    /// The engine's form.
+    pub fn to_form(&self) -> Result<RegistrationForm> {
+        Ok(RegistrationForm {
+            card: self.card.to_card()?,
+            household_number: HouseholdNumber::parse(&self.household_number)?,
+            address: self.address.to_address()?,
+            password: Password::new(self.password.as_str())?,
+            confirmation: Password::new(self.confirmation.as_str())?,
+            phone: self.phone.clone(),
+            mobile: self.mobile.clone(),
+            email: Email::parse(&self.email)?,
+            spare_email: self.spare_email.as_deref().map(Email::parse).transpose()?,
+        })
+    }
+}
+
+/// A body with only the card: resending the confirmation mail.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardOnly {
+    /// The card.
+    pub card: CardWire,
+}
+
+/// A link's token with the card that must be inserted.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardToken {
+    /// The card.
+    pub card: CardWire,
+    /// The token from the mailed link.
+    pub token: String,
+}
+
+/// Where a password-reset link goes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "to", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ResetDeliveryWire {
+    /// The registered address.
+    RegisteredAddress,
+    /// A new address, proved by the household data.
+    NewAddress {
+        /// The new address.
+        email: String,
+        /// 戶號.
+        household_number: String,
+        /// 戶籍地址.
+        address: AddressWire,
+    },
+}
+
+/// `POST /password-reset`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequestWire {
+    /// The card.
+    pub card: CardWire,
+    /// Where the link goes.
+    pub delivery: ResetDeliveryWire,
+}
+
+impl ResetRequestWire {
+    /// From the engine's arguments.
+    pub fn new(card: &NhiCardData, delivery: &ResetDelivery) -> Self {
+        let delivery = match delivery {
+            ResetDelivery::RegisteredAddress => ResetDeliveryWire::RegisteredAddress,
+            ResetDelivery::NewAddress {
+                email,
+                household_number,
+                address,
+            } => ResetDeliveryWire::NewAddress {
+                email: email.as_str().to_owned(),
+                household_number: household_number.as_str().to_owned(),
+                address: AddressWire::from(address),
+            },
+        };
+        ResetRequestWire {
+            card: CardWire::from(card),
+            delivery,
+        }
+    }
+
+    /// The engine's delivery.
+    pub fn to_delivery(&self) -> Result<ResetDelivery> {
+        Ok(match &self.delivery {
+            ResetDeliveryWire::RegisteredAddress => ResetDelivery::RegisteredAddress,
+            ResetDeliveryWire::NewAddress {
+                email,
+                household_number,
+                address,
+            } => ResetDelivery::NewAddress {
+                email: Email::parse(email)?,
+                household_number: HouseholdNumber::parse(household_number)?,
+                address: address.to_address()?,
+            },
+        })
+    }
+}
+
+/// `POST /password-reset/complete`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetCompleteWire {
+    /// The card.
+    pub card: CardWire,
+    /// The token from the mailed link.
+    pub token: String,
+    /// The new password.
+    pub new_password: String,
+}
+
+/// `POST /login/nhi-card`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NhiLoginWire {
+    /// The card.
+    pub card: CardWire,
+    /// The registered password.
+    pub password: String,
+}
+
+/// `POST /login/account` and `PUT /account`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountWire {
+    /// The eCPA account name.
+    pub account: String,
+    /// Its password.
+    pub password: String,
+}
+
+/// How a certificate login's signature is packed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureKind {
+    /// Raw PKCS#1 v1.5 over SHA-256.
+    RawPkcs1,
+    /// CMS SignedData.
+    Cms,
+}
+
+/// `POST /login/certificate`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertificateLoginWire {
+    /// The challenge's id.
+    pub challenge_id: String,
+    /// The signing certificate, DER in Base64 (or PEM text in Base64).
+    pub certificate: String,
+    /// How the signature is packed.
+    pub signature_kind: SignatureKind,
+    /// The signature, Base64.
+    pub signature: String,
+    /// First login only: the eCPA account name or national ID.
+    #[serde(default)]
+    pub identify: Option<String>,
+}
+
+impl From<&CertificateResponse> for CertificateLoginWire {
+    fn from(r: &CertificateResponse) -> Self {
+        let (signature_kind, sig) = match &r.signature {
+            LoginSignature::RawPkcs1(s) => (SignatureKind::RawPkcs1, s),
+            LoginSignature::Cms(s) => (SignatureKind::Cms, s),
+        };
+        CertificateLoginWire {
+            challenge_id: r.challenge_id.clone(),
+            certificate: b64(&r.certificate),
+            signature_kind,
+            signature: b64(sig),
+            identify: r.identify.clone(),
+        }
+    }
+}
+
+impl CertificateLoginWire {
+    /// The engine's response.
+    pub fn to_response(&self) -> Result<CertificateResponse> {
+        let sig = unb64("signature", &self.signature)?;
+        Ok(CertificateResponse {
+            challenge_id: self.challenge_id.clone(),
+            certificate: unb64("certificate", &self.certificate)?,
+            signature: match self.signature_kind {
+                SignatureKind::RawPkcs1 => LoginSignature::RawPkcs1(sig),
+                SignatureKind::Cms => LoginSignature::Cms(sig),
+            },
+            identify: self.identify.clone(),
+        })
+    }
+}
+
+/// A successful login: the bearer token, the CSRF token for cookie use, and who logged in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionWire {
+    /// The bearer token (also set as the `ecpa_session` cookie).
+    pub token: String,
+    /// The CSRF token a cookie-session client sends back in `X-CSRF-Token`.
+    pub csrf_token: String,
+    /// Who logged in, and how.
+    pub info: SessionInfo,
+}
+
+/// `POST /my-applications`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppCode {
+    /// The application's code, e.g. `B5`.
+    pub code: String,
+}
+
+/// `POST /consent`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentWire {
+    /// The version of the text agreed to.
+    pub version: String,
+}
+
+/// One award order to issue.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwardOrderWire {
+    /// The person's national ID, in full.
+    pub national_id: String,
+    /// 核定機關.
+    pub approving_agency: String,
+    /// 核定日期.
+    pub approved_on: String,
+    /// 發文字號.
+    pub document_number: String,
+    /// 事由.
+    pub reason: String,
+    /// 法令依據.
+    pub legal_basis: String,
+    /// 獎懲種類.
+    pub kind: AwardKind,
+    /// 次數.
+    pub count: u8,
+    /// 專案 (not offset against punishments).
+    #[serde(default)]
+    pub special: bool,
+    /// 考績年度 (Gregorian).
+    pub rating_year: i32,
+}
+
+impl From<&NewAwardOrder> for AwardOrderWire {
+    fn from(o: &NewAwardOrder) -> Self {
+        AwardOrderWire {
+            national_id: o.national_id.reveal().to_owned(),
+            approving_agency: o.approving_agency.clone(),
+            approved_on: o.approved_on.to_iso(),
+            document_number: o.document_number.as_str().to_owned(),
+            reason: o.reason.clone(),
+            legal_basis: o.legal_basis.clone(),
+            kind: o.kind,
+            count: o.count,
+            special: o.special,
+            rating_year: o.rating_year,
+        }
+    }
+}
+
+impl AwardOrderWire {
+    /// The engine's order.
+    pub fn to_order(&self) -> Result<NewAwardOrder> {
+        Ok(NewAwardOrder {
+            national_id: NationalId::parse(&self.national_id)?,
+            approving_agency: self.approving_agency.clone(),
+            approved_on: parse_date(&self.approved_on)?,
+            document_number: DocumentNumber::parse(&self.document_number)?,
+            reason: self.reason.clone(),
+            legal_basis: self.legal_basis.clone(),
+            kind: self.kind,
+            count: self.count,
+            special: self.special,
+            rating_year: self.rating_year,
+        })
+    }
+}
+
+/// `POST /award-orders/bulk`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkWire {
+    /// The orders, all issued or none.
+    pub orders: Vec<AwardOrderWire>,
+}
+
+impl BulkWire {
+    /// The engine's orders; an invalid one is named by its position (from 1).
+    pub fn to_orders(&self) -> Result<Vec<NewAwardOrder>> {
+        self.orders
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                o.to_order().map_err(|e| {
+                    let n = i + 1;
+                    Error::with(
+                        e.code(),
+                        format!("第 {n} 筆：{}", e.message(crate::types::Lang::ZhTw)),
+                        format!("order {n}: {}", e.message(crate::types::Lang::En)),
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
+/// `PUT /proofing/corrections`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageWire {
+    /// The category.
+    pub category: ProofingCategory,
+    /// The field's key.
+    pub field: String,
+    /// 修改後.
+    pub new_value: String,
+}
+
+/// `POST /proofing/query`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProofingQueryWire {
+    /// 機關代碼.
+    #[serde(default)]
+    pub agency: Option<String>,
+    /// 單位名稱.
+    #[serde(default)]
+    pub unit: Option<String>,
+    /// 校對日期起.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// 校對日期迄.
+    #[serde(default)]
+    pub to: Option<String>,
+    /// 已校對 / 未校對.
+    #[serde(default)]
+    pub proofed: Option<bool>,
+    /// 已處理 / 未處理.
+    #[serde(default)]
+    pub processed: Option<bool>,
+}
+
+impl From<&ProofingQuery> for ProofingQueryWire {
+    fn from(q: &ProofingQuery) -> Self {
+        ProofingQueryWire {
+            agency: q.agency.as_ref().map(|a| a.as_str().to_owned()),
+            unit: q.unit.clone(),
+            from: q.from.map(RocDate::to_iso),
+            to: q.to.map(RocDate::to_iso),
+            proofed: q.proofed,
+            processed: q.processed,
+        }
+    }
+}
+
+impl ProofingQueryWire {
+    /// The engine's query.
+    pub fn to_query(&self) -> Result<ProofingQuery> {
+        Ok(ProofingQuery {
+            agency: self.agency.as_deref().map(AgencyCode::parse).transpose()?,
+            unit: self.unit.clone(),
+            from: opt_date(&self.from)?,
+            to: opt_date(&self.to)?,
+            proofed: self.proofed,
+            processed: self.processed,
+        })
+    }
+}
+
+/// `POST /proofing/corrections/{id}/process`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DecisionWire {
+    /// Approve and apply.
+    Approve,
+    /// Reject, with the reason shown to the person.
+    Reject {
+        /// 退回理由.
+        reason: String,
+    },
+}
+
+impl From<&CorrectionDecision> for DecisionWire {
+    fn from(d: &CorrectionDecision) -> Self {
+        match d {
+            CorrectionDecision::Approve => DecisionWire::Approve,
+            CorrectionDecision::Reject { reason } => DecisionWire::Reject { reason: reason.clone() },
+        }
+    }
+}
+
+impl DecisionWire {
+    /// The engine's decision.
+    pub fn to_decision(&self) -> CorrectionDecision {
+        match self {
+            DecisionWire::Approve => CorrectionDecision::Approve,
+            DecisionWire::Reject { reason } => CorrectionDecision::Reject { reason: reason.clone() },
+        }
+    }
+}
+
+/// `POST /audit`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQueryWire {
+    /// From this day.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// To this day.
+    #[serde(default)]
+    pub to: Option<String>,
+    /// Only this action.
+    #[serde(default)]
+    pub action: Option<String>,
+    /// At most this many.
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+impl From<&AuditQuery> for AuditQueryWire {
+    fn from(q: &AuditQuery) -> Self {
+        AuditQueryWire {
+            from: q.from.map(RocDate::to_iso),
+            to: q.to.map(RocDate::to_iso),
+            action: q.action.clone(),
+            limit: q.limit,
+        }
+    }
+}
+
+impl AuditQueryWire {
+    /// The engine's query.
+    pub fn to_query(&self) -> Result<AuditQuery> {
+        Ok(AuditQuery {
+            from: opt_date(&self.from)?,
+            to: opt_date(&self.to)?,
+            action: self.action.clone(),
+            limit: self.limit,
+        })
+    }
+}
+
+/// The typed error body every failure answers with: the crate's stable code and name, the
+/// messages in both languages, and the fields a caller acts on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// The stable number, e.g. 5002.
+    pub code: u32,
+    /// The stable name, e.g. `registration_password_wrong`.
+    pub name: String,
+    /// The full message in Traditional Chinese.
+    pub message_zh: String,
+    /// The full message in English.
+    pub message_en: String,
+    /// The particulars of a generic failure, Chinese.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail_zh: Option<String>,
+    /// The particulars of a generic failure, English.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail_en: Option<String>,
+    /// Tries left (wrong registration password, wrong PIN).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tries_left: Option<u32>,
+    /// When a lockout ends (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<crate::types::RocDateTime>,
+    /// Seconds until the lockout ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds_left: Option<u64>,
+    /// Start of a maintenance window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<crate::types::RocDateTime>,
+    /// End of a maintenance window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<crate::types::RocDateTime>,
+    /// The assurance level an application needs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<crate::types::AssuranceLevel>,
+    /// The assurance level of the session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actual: Option<crate::types::AssuranceLevel>,
+    /// The backend's own error, for storage failures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Seconds to wait before trying again (rate limits, lockouts, maintenance).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+}
+
+impl ErrorBody {
+    /// The body of an engine error.
+    pub fn of(e: &Error) -> Self {
+        use crate::types::Lang;
+        let code = e.code();
+        let mut body = ErrorBody {
+            code: code.number(),
+            name: code.name().to_owned(),
+            message_zh: e.message(Lang::ZhTw),
+            message_en: e.message(Lang::En),
+            ..ErrorBody::default()
+        };
+        match e {
+            Error::Failed { detail: Some(d), .. } => {
+                body.detail_zh = Some(d.zh.to_string());
+                body.detail_en = Some(d.en.to_string());
+            }
+            Error::RegistrationPasswordWrong { tries_left } => body.tries_left = Some(*tries_left),
+            Error::PinIncorrect { tries_left } => body.tries_left = *tries_left,
+            Error::LoginLocked { until, seconds_left } => {
+                body.until = Some((*until).into());
+                body.seconds_left = Some(*seconds_left);
+            }
+            Error::RegistrationMaintenance { from, to } => {
+                body.from = Some((*from).into());
+                body.to = Some((*to).into());
+            }
+            Error::AssuranceTooLow { required, actual } => {
+                body.required = Some(*required);
+                body.actual = Some(*actual);
+            }
+            Error::Storage { source, .. } => body.source = Some(source.to_string()),
+            _ => {}
+        }
+        body
+    }
+
+    /// The engine error this body describes: the same variant, code and fields as on the
+    /// server. A code this build does not know becomes [`ErrorCode::HttpBadResponse`].
+    pub fn to_error(&self) -> Error {
+        let Some(code) = ErrorCode::from_number(self.code) else {
+            return Error::with(
+                ErrorCode::HttpBadResponse,
+                format!("未知的錯誤代碼 E{} {}：{}", self.code, self.name, self.message_zh),
+                format!("unknown error code E{} {}: {}", self.code, self.name, self.message_en),
+            );
+        };
+        let missing = || {
+            Error::with(
+                ErrorCode::HttpBadResponse,
+                format!("E{} 回應缺少欄位", self.code),
+                format!("E{} answer lacks its fields", self.code),
+            )
+        };
+        if let Some(source) = &self.source {
+            return Error::storage(code, std::io::Error::other(source.clone()));
+        }
+        match code {
+            ErrorCode::RegistrationPasswordWrong => match self.tries_left {
+                Some(tries_left) => Error::RegistrationPasswordWrong { tries_left },
+                None => missing(),
+            },
+            ErrorCode::PinIncorrect => Error::PinIncorrect {
+                tries_left: self.tries_left,
+            },
+            ErrorCode::LoginLocked => match (self.until, self.seconds_left) {
+                (Some(until), Some(seconds_left)) => Error::LoginLocked {
+                    until: until.offset_date_time(),
+                    seconds_left,
+                },
+                _ => missing(),
+            },
+            ErrorCode::RegistrationMaintenance => match (self.from, self.to) {
+                (Some(from), Some(to)) => Error::RegistrationMaintenance {
+                    from: from.offset_date_time(),
+                    to: to.offset_date_time(),
+                },
+                _ => missing(),
+            },
+            ErrorCode::AssuranceTooLow => match (self.required, self.actual) {
+                (Some(required), Some(actual)) => Error::AssuranceTooLow { required, actual },
+                _ => missing(),
+            },
+            _ => match (&self.detail_zh, &self.detail_en) {
+                (Some(zh), Some(en)) => Error::Failed {
+                    code,
+                    detail: Some(crate::error::Text::new(Cow::Owned(zh.clone()), Cow::Owned(en.clone()))),
+                },
+                _ => Error::new(code),
+            },
+        }
+    }
+}

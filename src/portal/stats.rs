@@ -1,0 +1,71 @@
+//! The portal's own counters, as the old eCPA front page showed them (線上人數, 今日登入人次,
+//! 累計登入人次) and as `/metrics` exports them.
+//!
+//! Every login opens exactly one session row and session rows are never deleted (logout only
+//! marks them ended), so the sessions table is the login count; it is far smaller than the audit
+//! trail, which would otherwise have to be scanned by action.
+
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime, Time};
+
+use super::LocalPortal;
+use super::env::millis;
+use crate::error::Result;
+use crate::store::{StoreExt, Value};
+
+/// The portal's counters at one instant.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalCounters {
+    /// Sessions open now: not ended, not past their absolute expiry, used within the idle limit.
+    pub online_now: i64,
+    /// Logins since midnight, Taiwan time.
+    pub logins_today: i64,
+    /// Logins since the portal began.
+    pub logins_total: i64,
+}
+
+/// Midnight of the instant's day in Taiwan.
+fn taiwan_midnight(now: OffsetDateTime) -> OffsetDateTime {
+    let local = now.to_offset(time::macros::offset!(+8));
+    local.replace_time(Time::MIDNIGHT)
+}
+
+impl LocalPortal {
+    /// The counters now: online, logins today (Taiwan's day), logins in total.
+    pub fn portal_counters(&self) -> Result<PortalCounters> {
+        let now = self.now();
+        let idle: Duration = self.config.session_idle;
+        let (now_ms, idle_since, midnight) = (millis(now), millis(now - idle), millis(taiwan_midnight(now)));
+        self.store.read(|tx| {
+            let online_now = tx.query_int(
+                "SELECT count(*) FROM sessions WHERE ended_at IS NULL AND expires_at > ? AND last_seen_at > ?",
+                &[Value::Int(now_ms), Value::Int(idle_since)],
+            )?;
+            let logins_today = tx.query_int(
+                "SELECT count(*) FROM sessions WHERE created_at >= ?",
+                &[Value::Int(midnight)],
+            )?;
+            let logins_total = tx.query_int("SELECT count(*) FROM sessions", &[])?;
+            Ok(PortalCounters {
+                online_now,
+                logins_today,
+                logins_total,
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    #[test]
+    fn midnight_is_taiwans() {
+        // 2025-06-02 01:30 in Taipei is still 2025-06-01 in UTC.
+        let t = datetime!(2025-06-01 17:30 UTC);
+        assert_eq!(taiwan_midnight(t), datetime!(2025-06-02 00:00 +8));
+    }
+}

@@ -1,0 +1,435 @@
+//! The whole flow over HTTP: a real server on loopback over a SQLite file, driven through
+//! `RemotePortal`, with mail read back from the maildir. Errors must come back as the same
+//! typed errors the engine raises, fields included.
+#![cfg(feature = "http")]
+
+mod support;
+
+use ecpa::ErrorCode;
+use ecpa::error::Error;
+use ecpa::pki::Signer;
+use ecpa::pki::testpki::EndEntitySpec;
+use ecpa::portal::{
+    AuditQuery, AwardKind, CertificateResponse, CorrectionDecision, CorrectionStatus, Delivery, LoginMethod,
+    LoginSignature, Portal, ProofingCategory, ProofingQuery, ResetDelivery,
+};
+use ecpa::types::AssuranceLevel;
+use support::http::HttpFixture;
+use support::{Who, expect_code, order, person, pw};
+use time::Duration;
+
+#[test]
+fn registration_login_errors_come_back_typed() {
+    let h = HttpFixture::new();
+    let wang = person(Who::Wang);
+
+    // Not registered yet: 「您尚未註冊健保卡網路服務」.
+    expect_code(
+        h.remote.login_nhi_card(&wang.card_data(), &wang.pw()),
+        ErrorCode::NhiCardNotRegistered,
+    );
+    h.register(Who::Wang);
+    // Registering again is a conflict, with the engine's code.
+    expect_code(
+        h.remote.start_nhi_registration(&h.fx.form(Who::Wang)),
+        ErrorCode::AlreadyRegistered,
+    );
+
+    // A wrong password carries the tries left, as in the engine.
+    let e = expect_code(
+        h.remote.login_nhi_card(&wang.card_data(), &pw("Wrong#2026")),
+        ErrorCode::RegistrationPasswordWrong,
+    );
+    assert!(matches!(e, Error::RegistrationPasswordWrong { tries_left: 4 }), "{e:?}");
+    for _ in 0..4 {
+        let _ = h.remote.login_nhi_card(&wang.card_data(), &pw("Wrong#2026"));
+    }
+    // Locked: the same variant with `until` and `seconds_left`, and the zh-TW message.
+    let e = expect_code(
+        h.remote.login_nhi_card(&wang.card_data(), &wang.pw()),
+        ErrorCode::LoginLocked,
+    );
+    match &e {
+        Error::LoginLocked { until, seconds_left } => {
+            assert_eq!(*until, h.fx.clock_now() + Duration::minutes(15));
+            assert_eq!(*seconds_left, 15 * 60);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(e.message(ecpa::types::Lang::ZhTw).contains("15 分鐘"));
+    h.fx.advance(Duration::minutes(16));
+    h.login(Who::Wang);
+
+    // Left office: 「很抱歉，該帳號已停用…」; not in any agency: 「驗證失敗 查無您的帳號」.
+    h.register(Who::Retired);
+    let retired = person(Who::Retired);
+    expect_code(
+        h.remote.login_nhi_card(&retired.card_data(), &retired.pw()),
+        ErrorCode::AccountDisabled,
+    );
+    h.register(Who::Outsider);
+    let outsider = person(Who::Outsider);
+    expect_code(
+        h.remote.login_nhi_card(&outsider.card_data(), &outsider.pw()),
+        ErrorCode::AccountNotFound,
+    );
+}
+
+#[test]
+fn the_whole_flow_over_http() {
+    let h = HttpFixture::new();
+    let r = &h.remote;
+
+    // Employee: register, log in, session, catalogue.
+    let wang = h.ready(Who::Wang);
+    let info = r.session_info(&wang).expect("session info");
+    assert_eq!(info.national_id, person(Who::Wang).masked());
+    assert_eq!(info.method, LoginMethod::NhiCard);
+    assert!(!info.officer);
+    assert!(!r.applications(&wang).expect("catalogue").is_empty());
+    expect_code(r.open_application(&wang, "B5"), ErrorCode::ApplicationNotAdded);
+    r.add_my_application(&wang, "B5").expect("add B5");
+    r.add_my_application(&wang, "B5").expect("adding again changes nothing");
+    assert_eq!(r.open_application(&wang, "B5").expect("open B5").code, "B5");
+    r.add_my_application(&wang, "A1").expect("add A1");
+    let e = expect_code(r.open_application(&wang, "A1"), ErrorCode::AssuranceTooLow);
+    assert!(
+        matches!(
+            e,
+            Error::AssuranceTooLow {
+                required: AssuranceLevel::Certificate,
+                actual: AssuranceLevel::NhiCard
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(r.my_applications(&wang).expect("mine").len(), 2);
+    expect_code(r.open_application(&wang, "ZZ"), ErrorCode::ApplicationUnknown);
+
+    // Consent is final.
+    let consent = r.consent_status(&wang).expect("status").expect("consented");
+    assert_eq!(consent.login_method, LoginMethod::NhiCard);
+    expect_code(r.withdraw_consent(&wang), ErrorCode::ConsentFinal);
+    // Agreeing again changes nothing; a newcomer agreeing to an old text is refused.
+    assert_eq!(r.give_consent(&wang, &consent.text_version).expect("again"), consent);
+    h.register(Who::Lin);
+    let lin = h.login(Who::Lin);
+    expect_code(r.give_consent(&lin, "0.0-old"), ErrorCode::ConsentTextOutdated);
+
+    // Officer issues one order and a batch; the employee sees, signs, and gets the mail.
+    let officer = h.ready(Who::OfficerA);
+    assert!(r.session_info(&officer).expect("info").officer);
+    let one = r
+        .issue_award_order(
+            &officer,
+            &order(
+                Who::Wang,
+                "114/05/20",
+                "北市勞人字第11460000001號",
+                AwardKind::Commendation,
+                2,
+            ),
+        )
+        .expect("issued");
+    assert_eq!(one.summary.delivery, Delivery::Electronic);
+    assert_eq!(one.national_id, person(Who::Wang).masked());
+    let batch = r
+        .issue_award_orders(
+            &officer,
+            &[
+                order(Who::Wang, "114/05/21", "北市勞人字第11460000002號", AwardKind::Merit, 1),
+                order(
+                    Who::Lin,
+                    "114/05/21",
+                    "北市勞人字第11460000003號",
+                    AwardKind::Commendation,
+                    1,
+                ),
+                order(
+                    Who::Wang,
+                    "114/05/21",
+                    "北市勞人字第11460000004號",
+                    AwardKind::Reprimand,
+                    1,
+                ),
+            ],
+        )
+        .expect("batch");
+    assert_eq!((batch.issued, batch.paper), (3, 2), "{batch:?}");
+    // The same batch again: all or none, refused as a duplicate.
+    expect_code(
+        r.issue_award_orders(
+            &officer,
+            &[order(
+                Who::Lin,
+                "114/05/21",
+                "北市勞人字第11460000003號",
+                AwardKind::Commendation,
+                1,
+            )],
+        ),
+        ErrorCode::AwardOrderDuplicate,
+    );
+    let mails = h.fx.deliver();
+    let to_wang = mails
+        .iter()
+        .filter(|m| m.to == person(Who::Wang).email.unwrap_or(""))
+        .count();
+    assert_eq!(to_wang, 2, "two electronic orders for Wang: {mails:?}");
+    assert!(mails.iter().all(|m| !m.body.contains(person(Who::Wang).id.reveal())));
+
+    let unviewed = r.unviewed_award_orders(&wang).expect("unviewed");
+    assert_eq!(unviewed.len(), 2);
+    assert_eq!(r.unsigned_award_orders(&officer).expect("unsigned").len(), 2);
+    let viewed = r.view_award_order(&wang, unviewed[0].id).expect("view signs");
+    assert!(viewed.summary.viewed_at.is_some());
+    let again = r.view_award_order(&wang, unviewed[0].id).expect("viewing again");
+    assert_eq!(again.summary.viewed_at, viewed.summary.viewed_at);
+    assert_eq!(r.unviewed_award_orders(&wang).expect("unviewed").len(), 1);
+    assert_eq!(r.unsigned_award_orders(&officer).expect("unsigned").len(), 1);
+    let history = r.award_history(&wang).expect("history");
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].orders.len(), 3);
+    expect_code(r.view_award_order(&wang, 999_999), ErrorCode::AwardOrderNotFound);
+
+    // Proofing: stage, discard, stage, complete; the officer processes it at once.
+    let record = r.personal_record(&wang).expect("record");
+    assert_eq!(record.national_id, person(Who::Wang).masked());
+    r.stage_correction(&wang, ProofingCategory::CurrentPost, "email", "old@mail.taipei.gov.tw")
+        .expect("staged");
+    r.discard_correction(&wang, ProofingCategory::CurrentPost, "email")
+        .expect("discarded");
+    let staged = r
+        .stage_correction(
+            &wang,
+            ProofingCategory::CurrentPost,
+            "email",
+            "wang.new@mail.taipei.gov.tw",
+        )
+        .expect("staged");
+    assert_eq!(staged.after, "wang.new@mail.taipei.gov.tw");
+    let submission = r.complete_proofing(&wang).expect("complete");
+    assert_eq!(submission.corrections, 1);
+    let todos = r.officer_todos(&officer).expect("todos");
+    assert_eq!(todos.len(), 1);
+    let corrections = r.submission_corrections(&officer, submission.id).expect("corrections");
+    let done = r
+        .process_correction(&officer, corrections[0].id, &CorrectionDecision::Approve)
+        .expect("approved");
+    assert_eq!(done.status, CorrectionStatus::Approved);
+    expect_code(
+        r.process_correction(&officer, corrections[0].id, &CorrectionDecision::Approve),
+        ErrorCode::CorrectionAlreadyProcessed,
+    );
+    let rows = r
+        .proofing_query(
+            &officer,
+            &ProofingQuery {
+                proofed: Some(true),
+                ..ProofingQuery::default()
+            },
+        )
+        .expect("query");
+    assert_eq!(rows.len(), 1);
+    assert!(r.officer_todos(&officer).expect("todos").is_empty());
+
+    // Directory and audit.
+    let staff = r.agency_employees(&officer).expect("employees");
+    assert!(staff.iter().any(|e| e.national_id == person(Who::Wang).masked()));
+    let trail = r.audit_trail(&wang, &AuditQuery::default()).expect("audit");
+    assert!(trail.iter().any(|e| e.action == "award.sign"), "{trail:?}");
+
+    // Logging out ends the session.
+    r.logout(&wang).expect("logout");
+    expect_code(r.session_info(&wang), ErrorCode::SessionInvalid);
+}
+
+#[test]
+fn certificate_login_and_password_reset_over_http() {
+    let h = HttpFixture::new();
+    let r = &h.remote;
+    let wang = person(Who::Wang);
+    h.register(Who::Wang);
+
+    let (cert, key) = h
+        .pki
+        .issue(&EndEntitySpec::citizen(
+            wang.name,
+            format!("{:0>16}", wang.id.last_four()),
+            Some(wang.id.last_four()),
+        ))
+        .expect("certificate");
+    let answer = |identify: Option<&str>| {
+        let c = r.begin_certificate_login().expect("challenge");
+        CertificateResponse {
+            challenge_id: c.challenge_id.clone(),
+            certificate: cert.der().to_vec(),
+            signature: LoginSignature::RawPkcs1(key.sign(c.to_sign.as_bytes()).expect("signs")),
+            identify: identify.map(str::to_owned),
+        }
+    };
+    expect_code(
+        r.complete_certificate_login(&answer(None)),
+        ErrorCode::CertificateNotBound,
+    );
+    let bind = answer(Some(wang.id.reveal()));
+    let session = r.complete_certificate_login(&bind).expect("bound");
+    assert_eq!(session.info.level, AssuranceLevel::Certificate);
+    expect_code(r.complete_certificate_login(&bind), ErrorCode::ChallengeReplayed);
+    let later = r.complete_certificate_login(&answer(None)).expect("later login");
+    r.add_my_application(&later.token, "A1").expect("add");
+    r.open_application(&later.token, "A1")
+        .expect("a certificate login opens A1");
+
+    // Forgot password: the mailed link, once; the old password works until then.
+    r.request_password_reset(&wang.card_data(), &ResetDelivery::RegisteredAddress)
+        .expect("reset requested");
+    let token = h.fx.link_to(&wang.reg_email);
+    h.login(Who::Wang);
+    r.complete_password_reset(&wang.card_data(), &token, &pw("New#2026ok"))
+        .expect("reset");
+    expect_code(
+        r.complete_password_reset(&wang.card_data(), &token, &pw("New#2026ok")),
+        ErrorCode::TokenUsed,
+    );
+    r.login_nhi_card(&wang.card_data(), &pw("New#2026ok"))
+        .expect("the new password works");
+
+    // An eCPA account, then an account login (the lowest level).
+    let s = h.login_with_new_password();
+    r.set_account(&s, "wang.xm", &pw("Acct#2026ok")).expect("account set");
+    let acct = r.login_account("wang.xm", &pw("Acct#2026ok")).expect("account login");
+    assert_eq!(acct.info.level, AssuranceLevel::Password);
+    expect_code(
+        r.login_account("wang.xm", &pw("Nope#2026ok")),
+        ErrorCode::AccountPasswordWrong,
+    );
+}
+
+trait NewPassword {
+    fn login_with_new_password(&self) -> ecpa::portal::SessionToken;
+}
+
+impl NewPassword for HttpFixture {
+    fn login_with_new_password(&self) -> ecpa::portal::SessionToken {
+        let p = person(Who::Wang);
+        self.remote
+            .login_nhi_card(&p.card_data(), &pw("New#2026ok"))
+            .expect("login")
+            .token
+    }
+}
+
+#[test]
+fn maintenance_window_is_503_with_retry_after_and_the_period_in_zh_tw() {
+    let h = HttpFixture::new();
+    h.fx.register(Who::Wang);
+    let now = h.fx.clock_now();
+    h.fx.portal
+        .announce_maintenance(now - Duration::hours(1), now + Duration::hours(2))
+        .expect("announced");
+    let windows = h.remote.maintenance_windows().expect("windows");
+    assert_eq!(windows.len(), 1);
+
+    // Through the client: the same typed error with the window.
+    let e = expect_code(
+        h.remote.start_nhi_registration(&h.fx.form(Who::Lin)),
+        ErrorCode::RegistrationMaintenance,
+    );
+    assert!(matches!(e, Error::RegistrationMaintenance { to, .. } if to == now + Duration::hours(2)));
+
+    // On the wire: 503, Retry-After until the window ends, and the announcement in zh-TW.
+    let body = ecpa::http::wire::RegistrationWire::from(&h.fx.form(Who::Lin));
+    let resp = reqwest::blocking::Client::new()
+        .post(format!("{}/api/v1/registrations", h.url()))
+        .json(&body)
+        .send()
+        .expect("sent");
+    assert_eq!(resp.status().as_u16(), 503);
+    let retry: u64 = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert_eq!(retry, 2 * 3600);
+    let json: serde_json::Value = resp.json().expect("typed body");
+    assert_eq!(json["code"], 6001);
+    assert_eq!(json["name"], "registration_maintenance");
+    let zh = json["message_zh"].as_str().expect("message_zh");
+    assert!(zh.contains("將暫停註冊服務"), "{zh}");
+    assert!(zh.contains(&windows[0].from.to_zh_hour()), "{zh}");
+    assert!(zh.contains(&windows[0].to.to_zh_hour()), "{zh}");
+
+    // Logins go on during registration maintenance.
+    h.login(Who::Wang);
+}
+
+#[test]
+fn health_metrics_and_counters() {
+    let h = HttpFixture::new();
+    h.ready(Who::Wang);
+    let s = h.login(Who::Wang);
+    h.remote.logout(&s).expect("logout");
+    let client = reqwest::blocking::Client::new();
+    let health: serde_json::Value = client
+        .get(format!("{}/healthz", h.url()))
+        .send()
+        .expect("healthz")
+        .json()
+        .expect("json");
+    assert_eq!(health["status"], "ok");
+    let metrics = client
+        .get(format!("{}/metrics", h.url()))
+        .send()
+        .expect("metrics")
+        .text()
+        .expect("text");
+    let value = |name: &str| -> f64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} in {metrics}"))
+    };
+    // Two logins, one of them ended.
+    assert_eq!(value("ecpa_logins_total"), 2.0);
+    assert_eq!(value("ecpa_logins_today"), 2.0);
+    assert_eq!(value("ecpa_online_sessions"), 1.0);
+    assert!(metrics.contains("ecpa_http_requests_total{class=\"2xx\"}"));
+    // The same counters as the engine's.
+    let c = h.portal.portal_counters().expect("counters");
+    assert_eq!((c.online_now, c.logins_today, c.logins_total), (1, 2, 2));
+    // Idle sessions are no longer online; tomorrow's count starts again.
+    h.fx.advance(Duration::hours(24));
+    let c = h.portal.portal_counters().expect("counters");
+    assert_eq!((c.online_now, c.logins_today, c.logins_total), (0, 0, 2));
+}
+
+#[test]
+fn transport_failures_have_their_own_codes() {
+    // Nothing listens on this port (bound, then dropped).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let r = ecpa::http::RemotePortal::builder(&format!("http://127.0.0.1:{port}"))
+        .retries(1)
+        .build()
+        .expect("client");
+    expect_code(r.consent_text(), ErrorCode::HttpUnreachable);
+
+    // A server that accepts and never answers: a timeout, not a hang.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", silent.local_addr().expect("addr"));
+    let r = ecpa::http::RemotePortal::builder(&url)
+        .timeout(std::time::Duration::from_millis(300))
+        .retries(0)
+        .build()
+        .expect("client");
+    expect_code(r.consent_text(), ErrorCode::HttpTimeout);
+    drop(silent);
+
+    expect_code(ecpa::http::RemotePortal::new("ftp://x"), ErrorCode::ConfigInvalid);
+}

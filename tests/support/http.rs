@@ -1,0 +1,104 @@
+//! The fixture over HTTP: the same SQLite file and clock as [`Fixture`], served by a real
+//! `ecpa::http` server on loopback, with a [`RemotePortal`] talking to it.
+
+use std::sync::Arc;
+
+use ecpa::config::ServerConfig;
+use ecpa::http::{RemotePortal, RunningServer};
+use ecpa::pki::TrustAnchor;
+use ecpa::pki::testpki::TestPki;
+use ecpa::portal::{CertificateTrust, LocalPortal, Portal, PortalConfig, SessionToken};
+
+use super::{Fixture, Who, fast_config, open_portal, person};
+
+/// Server settings for tests: an ephemeral port and rate limits no test meets by accident.
+pub fn test_server_config() -> ServerConfig {
+    let mut s = ServerConfig {
+        listen: "127.0.0.1:0".into(),
+        worker_threads: Some(2),
+        ..ServerConfig::default()
+    };
+    s.rate_limit.login_per_minute = 100_000;
+    s.rate_limit.login_burst = 10_000;
+    s.rate_limit.registration_per_minute = 100_000;
+    s.rate_limit.registration_burst = 10_000;
+    s
+}
+
+/// A portal served over HTTP.
+pub struct HttpFixture {
+    /// The embedded fixture on the same database (directory import, mail delivery, SQL checks).
+    pub fx: Fixture,
+    /// The engine the server runs.
+    pub portal: Arc<LocalPortal>,
+    /// The running server.
+    pub server: RunningServer,
+    /// The client.
+    pub remote: RemotePortal,
+    /// The test PKI whose root the server trusts for certificate logins.
+    pub pki: TestPki,
+}
+
+impl HttpFixture {
+    /// The fixture's directory, served with the test settings.
+    pub fn new() -> HttpFixture {
+        HttpFixture::with(fast_config(), test_server_config())
+    }
+
+    /// With chosen engine and server settings.
+    pub fn with(config: PortalConfig, server: ServerConfig) -> HttpFixture {
+        let fx = Fixture::with_config(config.clone());
+        let pki = TestPki::new().expect("test PKI");
+        let trust = CertificateTrust::new(vec![TrustAnchor::new(pki.root.clone())])
+            .with_intermediates([pki.intermediate.clone()]);
+        let portal = Arc::new(
+            open_portal(&fx.db, config, fx.clock.clone())
+                .expect("portal")
+                .with_certificate_trust(trust),
+        );
+        let server = ecpa::http::start(portal.clone(), &server).expect("server starts");
+        let remote = RemotePortal::new(&server.url()).expect("client");
+        HttpFixture {
+            fx,
+            portal,
+            server,
+            remote,
+            pki,
+        }
+    }
+
+    /// Registers `who`'s NHI card over HTTP, reading the link from the delivered mail.
+    pub fn register(&self, who: Who) {
+        let p = person(who);
+        self.remote
+            .start_nhi_registration(&self.fx.form(who))
+            .unwrap_or_else(|e| panic!("{who:?} registers: {e}"));
+        let token = self.fx.link_to(&p.reg_email);
+        self.remote
+            .confirm_nhi_registration(&p.card_data(), &token)
+            .unwrap_or_else(|e| panic!("{who:?} confirms: {e}"));
+    }
+
+    /// Logs `who` in over HTTP with the NHI card.
+    pub fn login(&self, who: Who) -> SessionToken {
+        let p = person(who);
+        self.remote
+            .login_nhi_card(&p.card_data(), &p.pw())
+            .unwrap_or_else(|e| panic!("{who:?} logs in: {e}"))
+            .token
+    }
+
+    /// Registers, logs in and consents, over HTTP.
+    pub fn ready(&self, who: Who) -> SessionToken {
+        self.register(who);
+        let s = self.login(who);
+        let text = self.remote.consent_text().expect("consent text");
+        self.remote.give_consent(&s, &text.version).expect("consent");
+        s
+    }
+
+    /// The server's base URL.
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+}
