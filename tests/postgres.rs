@@ -283,3 +283,25 @@ fn the_schema_is_migrated_once_by_processes_starting_together() {
         .expect("insert");
     expect_code(PostgresStore::connect(&db.url), ErrorCode::SchemaTooNew);
 }
+
+#[test]
+fn a_failed_statement_the_caller_ignores_is_not_reported_as_committed() {
+    let Some((url, _own)) = server() else { return };
+    let db = TestDatabase::create(&url);
+    let store = PostgresStore::connect(&db.url).expect("connects");
+    store
+        .write(|tx| tx.execute("CREATE TABLE t (id BIGINT PRIMARY KEY)", &[]))
+        .expect("create");
+    // PostgreSQL aborts the whole transaction at the failed statement and answers a later
+    // COMMIT with a silent ROLLBACK: the store must say so, not return Ok.
+    let r: ecpa::Result<()> = store.write(|tx| {
+        tx.execute("INSERT INTO t VALUES (1)", &[])?;
+        let _ignored = tx.execute("INSERT INTO t VALUES (1)", &[]);
+        Ok(())
+    });
+    expect_code(r, ErrorCode::StorageFailure);
+    let n = store
+        .read(|tx| tx.query_int("SELECT count(*) FROM t", &[]))
+        .expect("count");
+    assert_eq!(n, 0, "nothing committed");
+}

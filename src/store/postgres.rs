@@ -225,16 +225,30 @@ impl PostgresStore {
                 conn: &mut conn,
                 conflict: false,
                 lost: false,
+                aborted: false,
             };
             let outcome = f(&mut tx);
-            let (conflict, lost) = (tx.conflict, tx.lost);
+            let (conflict, lost, aborted) = (tx.conflict, tx.lost, tx.aborted);
             let outcome = match outcome {
-                Ok(()) if !lost => match conn.client.batch_execute("COMMIT") {
+                Ok(()) if !aborted => match conn.client.batch_execute("COMMIT") {
                     Ok(()) => Ok(()),
                     Err(e) => Err(Failure::from_pg(e)),
                 },
+                // A statement failed and the closure carried on: PostgreSQL has aborted the
+                // transaction, and would answer COMMIT with a silent ROLLBACK. Never report that
+                // as success.
                 Ok(()) => Err(Failure {
-                    error: Error::new(ErrorCode::StorageUnavailable),
+                    error: Error::with(
+                        if lost {
+                            ErrorCode::StorageUnavailable
+                        } else if conflict {
+                            ErrorCode::StorageBusy
+                        } else {
+                            ErrorCode::StorageFailure
+                        },
+                        "交易中有敘述失敗，交易已取消",
+                        "a statement of the transaction failed: the transaction was rolled back",
+                    ),
                     conflict,
                     lost,
                 }),
@@ -369,10 +383,13 @@ struct PgTx<'c> {
     conflict: bool,
     /// The connection died: the transaction is gone.
     lost: bool,
+    /// A statement failed: PostgreSQL has aborted the transaction, whatever the closure does.
+    aborted: bool,
 }
 
 impl PgTx<'_> {
     fn fail(&mut self, e: postgres::Error) -> Error {
+        self.aborted = true;
         self.conflict |= is_conflict(&e);
         self.lost |= is_lost(&e);
         pg_error(e)
