@@ -1180,7 +1180,11 @@ mod tests {
         let report = run(&options(), Arc::new(NoPcsc));
         let service = report.row("pcsc.service").expect("row");
         assert_eq!(service.status, Status::Warn);
-        assert!(service.found.en.contains("no smart-card support"), "{:?}", service.found);
+        assert!(
+            service.found.en.contains("no smart-card support"),
+            "{:?}",
+            service.found
+        );
         let dead = Arc::new(Scripted {
             readers: Err(ErrorCode::IoFailed),
             nhi: Err(ErrorCode::IoFailed),
