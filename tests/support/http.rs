@@ -9,7 +9,7 @@ use ecpa::pki::TrustAnchor;
 use ecpa::pki::testpki::TestPki;
 use ecpa::portal::{CertificateTrust, LocalPortal, Portal, PortalConfig, SessionToken};
 
-use super::{Fixture, Who, fast_config, open_portal, person};
+use super::{Fixture, Who, fast_config, open_portal_url, person};
 
 /// Server settings for tests: an ephemeral port and rate limits no test meets by accident.
 pub fn test_server_config() -> ServerConfig {
@@ -52,7 +52,7 @@ impl HttpFixture {
         let trust = CertificateTrust::new(vec![TrustAnchor::new(pki.root.clone())])
             .with_intermediates([pki.intermediate.clone()]);
         let portal = Arc::new(
-            open_portal(&fx.db, config, fx.clock.clone())
+            open_portal_url(&fx.url, config, fx.clock.clone())
                 .expect("portal")
                 .with_certificate_trust(trust),
         );
