@@ -1,6 +1,6 @@
 //! The card layer over a real pcscd with virtual cards (vpcd): read, unknown card, card removed
 //! mid-read, card inserted after waiting, reset by another handle, pcscd stopped mid-session, a
-//! name outside Big5, the NHI-card login, and `ecpa card list` / `ecpa card read`.
+//! name outside Big5, the NHI-card login, and `ecpa card list` / `ecpa card read` / `ecpa doctor`.
 //!
 //! Runs only with `ECPA_PCSCD=1` (scripts/test sets it after installing pcscd and vsmartcard-vpcd);
 //! otherwise it says it was skipped and why. It never uses a pcscd someone else runs: the outer
@@ -345,6 +345,19 @@ fn command_line(b: &Bench) {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("A12345****") && !text.contains("A123456789"), "{text}");
     assert!(text.contains("陳小明"), "{text}");
+
+    // `ecpa doctor` with the service, the readers and an NHI card all there: its PC/SC rows
+    // pass (the PKCS#11 module and the anchors are not configured here, so it still exits 1).
+    let out = ecpa(&["doctor", "--json", "--timeout", "5"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    for id in ["pcsc.service", "pcsc.readers", "card.present", "nhi.readable"] {
+        let row = v["rows"]
+            .as_array()
+            .and_then(|rows| rows.iter().find(|r| r["id"] == id))
+            .unwrap_or_else(|| panic!("no row {id}: {v}"));
+        assert_eq!(row["status"], "ok", "{row}");
+    }
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("A123456789"));
 
     let out = ecpa(&["card", "read", "--reader", &b.readers[1], "--lang", "en"]);
     assert_eq!(out.status.code(), Some(1));
