@@ -14,30 +14,14 @@ use std::time::{Duration, Instant};
 use ecpa::ErrorCode;
 use ecpa::http::RemotePortal;
 use ecpa::portal::{
-    AwardKind, FileMailer, LocalPortal, ManualClock, NewAwardOrder, OsRandomness, Portal, RegistrationForm,
-    SessionToken,
+    AwardKind, FileMailer, LocalPortal, ManualClock, NewAwardOrder, OsRandomness, Portal, SessionToken,
 };
 use ecpa::store::SqliteStore;
-use ecpa::types::{DocumentNumber, Email, RocDate};
-use support::{Who, directory_csv, fast_config, household_address, household_number, open_read_only, person};
+use ecpa::types::{DocumentNumber, RocDate};
+use support::{Who, directory_csv, fast_config, form, open_read_only, person};
 
 const BATCHES: usize = 40;
 const PER_BATCH: usize = 25;
-
-fn form(who: Who) -> RegistrationForm {
-    let p = person(who);
-    RegistrationForm {
-        card: p.card_data(),
-        household_number: household_number(),
-        address: household_address(),
-        password: p.pw(),
-        confirmation: p.pw(),
-        phone: "02-2720-8889".into(),
-        mobile: "0912-345-678".into(),
-        email: Email::parse(&p.reg_email).expect("email"),
-        spare_email: None,
-    }
-}
 
 /// Registers, confirms, logs in and consents in process (system clock), as the agency would
 /// have done before the service ran; returns the session token.

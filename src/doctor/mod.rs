@@ -553,7 +553,19 @@ fn pkcs11_rows(options: &DoctorOptions, rows: &mut Vec<Row>) {
             ),
         )
     };
-    let skipped = |rows: &mut Vec<Row>, why: &Bilingual| {
+    // The module row failed with `e`: the token and certificate rows are not checked.
+    let module_failed = |rows: &mut Vec<Row>, e: &Error, (zh, en): (String, String)| {
+        let why = found_error(e);
+        rows.push(
+            row(
+                "pkcs11.module",
+                module_title.clone(),
+                why.clone(),
+                expected_module.clone(),
+                Status::Fail,
+            )
+            .fix(zh, en),
+        );
         for (id, title) in [
             ("pkcs11.token", token_title.clone()),
             ("pkcs11.certificate", cert_title.clone()),
@@ -571,19 +583,7 @@ fn pkcs11_rows(options: &DoctorOptions, rows: &mut Vec<Row>) {
     let path = match resolve_module_path(options.pkcs11_module.as_deref()) {
         Ok(p) => p,
         Err(e) => {
-            let (zh, en) = hicos_fix();
-            let found = found_error(&e);
-            rows.push(
-                row(
-                    "pkcs11.module",
-                    module_title,
-                    found.clone(),
-                    expected_module,
-                    Status::Fail,
-                )
-                .fix(zh, en),
-            );
-            skipped(rows, &found);
+            module_failed(rows, &e, hicos_fix());
             return;
         }
     };
@@ -592,7 +592,7 @@ fn pkcs11_rows(options: &DoctorOptions, rows: &mut Vec<Row>) {
     let findings = match findings {
         Ok(f) => f,
         Err(e) => {
-            let (zh, en) = match e.code() {
+            let fix = match e.code() {
                 ErrorCode::Pkcs11ModuleNotFound => hicos_fix(),
                 ErrorCode::DoctorProbeTimedOut => (
                     "模組載入逾時：拔除再插入讀卡機，或重新安裝 HiCOS".into(),
@@ -605,18 +605,7 @@ fn pkcs11_rows(options: &DoctorOptions, rows: &mut Vec<Row>) {
                     ),
                 ),
             };
-            let found = found_error(&e);
-            rows.push(
-                row(
-                    "pkcs11.module",
-                    module_title,
-                    found.clone(),
-                    expected_module,
-                    Status::Fail,
-                )
-                .fix(zh, en),
-            );
-            skipped(rows, &found);
+            module_failed(rows, &e, fix);
             return;
         }
     };

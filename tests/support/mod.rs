@@ -452,18 +452,7 @@ impl Fixture {
 
     /// The registration form of a person (registration e-mail, household data of the fixture).
     pub fn form(&self, who: Who) -> RegistrationForm {
-        let p = person(who);
-        RegistrationForm {
-            card: p.card_data(),
-            household_number: household_number(),
-            address: household_address(),
-            password: p.pw(),
-            confirmation: p.pw(),
-            phone: "02-2720-8889".into(),
-            mobile: "0912-345-678".into(),
-            email: Email::parse(&p.reg_email).expect("email"),
-            spare_email: None,
-        }
+        form(who)
     }
 
     /// Registers the person's NHI card and confirms it through the mailed link.
@@ -541,6 +530,22 @@ pub fn fixture_on(config: PortalConfig, pg: Option<pg::TestDatabase>) -> Fixture
         .import_directory_csv(directory_csv().as_bytes())
         .expect("the fixture's directory imports");
     fx
+}
+
+/// The registration form of a person (registration e-mail, household data of the fixture).
+pub fn form(who: Who) -> RegistrationForm {
+    let p = person(who);
+    RegistrationForm {
+        card: p.card_data(),
+        household_number: household_number(),
+        address: household_address(),
+        password: p.pw(),
+        confirmation: p.pw(),
+        phone: "02-2720-8889".into(),
+        mobile: "0912-345-678".into(),
+        email: Email::parse(&p.reg_email).expect("email"),
+        spare_email: None,
+    }
 }
 
 /// Opens the portal on an SQLite database file with the given configuration and clock.
