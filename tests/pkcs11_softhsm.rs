@@ -227,8 +227,8 @@ fn child_store_certificates() {
                 Attribute::Private(false),
                 Attribute::Label(label.as_bytes().to_vec()),
                 Attribute::Id(id),
-                Attribute::Subject(cert.subject_der()),
-                Attribute::Issuer(cert.issuer_der()),
+                Attribute::Subject(cert.subject_der().to_vec()),
+                Attribute::Issuer(cert.issuer_der().to_vec()),
                 Attribute::Value(der),
             ])
             .expect("certificate object");

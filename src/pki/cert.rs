@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use base64ct::Encoding as _;
 use der::asn1::ObjectIdentifier as Oid;
-use der::{Decode, Encode, Reader, SliceReader, Tag, Tagged};
+use der::{Decode, Reader, SliceReader, Tag, Tagged};
 use serde::Serialize;
 use time::OffsetDateTime;
 use x509_cert::attr::AttributeTypeAndValue;
@@ -106,6 +106,9 @@ struct Fields {
     /// SHA-256 of `der`, computed when first asked (caches are keyed by it).
     sha256: std::sync::OnceLock<Vec<u8>>,
     tbs: std::ops::Range<usize>,
+    /// Where the issuer's and the subject's Names lie in `der`, as encoded.
+    issuer: std::ops::Range<usize>,
+    subject: std::ops::Range<usize>,
     inner: x509_cert::Certificate,
     /// The public key, if its type is one we verify with.
     key: Result<PublicKey, ErrorCode>,
@@ -306,15 +309,36 @@ pub(crate) fn signed_range(der: &[u8]) -> Result<std::ops::Range<usize>> {
     Ok(start..start + tbs.len())
 }
 
+/// Where the issuer's and the subject's Names lie in `der`, given the signed part's range:
+/// TBSCertificate is [0] version (optional), serial, signature, issuer, validity, subject.
+fn name_ranges(der: &[u8], tbs: &std::ops::Range<usize>) -> Result<(std::ops::Range<usize>, std::ops::Range<usize>)> {
+    let outer = super::tlv::read(der, tbs.start).map_err(|_| malformed("signed part"))?;
+    let mut parts = super::tlv::Walk::new(der, outer.value);
+    let mut next = || match parts.next() {
+        Some(Ok(t)) => Ok(t),
+        _ => Err(malformed("TBSCertificate")),
+    };
+    if next()?.tag == 0xa0 {
+        next()?; // the serial, after the version
+    }
+    next()?; // signature
+    let issuer = next()?.whole;
+    next()?; // validity
+    Ok((issuer, next()?.whole))
+}
+
 impl Certificate {
     /// Reads a DER certificate.
     pub fn from_der(der: &[u8]) -> Result<Self> {
         let inner = x509_cert::Certificate::from_der(der).map_err(|e| malformed(format!("DER: {e}")))?;
         let tbs = signed_range(der)?;
+        let (issuer, subject) = name_ranges(der, &tbs)?;
         let mut fields = Fields {
             der: der.to_vec(),
             sha256: std::sync::OnceLock::new(),
             tbs,
+            issuer,
+            subject,
             key: PublicKey::from_spki(inner.tbs_certificate().subject_public_key_info()).map_err(|e| e.code()),
             inner,
             ski: None,
@@ -389,14 +413,14 @@ impl Certificate {
         name_to_string(self.issuer_name())
     }
 
-    /// The subject's DER, for comparing names byte for byte.
-    pub fn subject_der(&self) -> Vec<u8> {
-        self.subject_name().to_der().unwrap_or_default()
+    /// The subject's DER as the certificate encodes it, for comparing names byte for byte.
+    pub fn subject_der(&self) -> &[u8] {
+        &self.0.der[self.0.subject.clone()]
     }
 
-    /// The issuer's DER.
-    pub fn issuer_der(&self) -> Vec<u8> {
-        self.issuer_name().to_der().unwrap_or_default()
+    /// The issuer's DER as the certificate encodes it (what a CMS issuerAndSerialNumber copies).
+    pub fn issuer_der(&self) -> &[u8] {
+        &self.0.der[self.0.issuer.clone()]
     }
 
     /// The serial number's bytes (big-endian, as encoded).

@@ -160,7 +160,7 @@ fn build(
     let mut implicit = attrs;
     implicit[0] = 0xa0;
     let (version, sid) = match opts.sid {
-        SignerId::IssuerAndSerial => (1, seq(&[&certificate.issuer_der(), &tlv(0x02, certificate.serial())])),
+        SignerId::IssuerAndSerial => (1, seq(&[certificate.issuer_der(), &tlv(0x02, certificate.serial())])),
         SignerId::KeyId => {
             let ski = certificate.subject_key_id().ok_or_else(|| {
                 Error::with(
