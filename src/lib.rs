@@ -74,7 +74,7 @@
 //! - [`demo`]: the end-to-end demo behind `ecpa demo`.
 //! - [`doctor`]: the environment check behind `ecpa doctor`.
 //! - `http` and `config` (feature `http`): `ecpa serve` and `RemotePortal`.
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 pub mod card;
 #[cfg(feature = "http")]
