@@ -176,6 +176,38 @@ fn a_challenge_is_single_use_short_lived_and_must_be_ours() {
 }
 
 #[test]
+fn a_refused_binding_spends_the_challenge_and_one_answer_opens_one_session() {
+    let s = setup();
+    let wang = person(Who::Wang);
+    let (cert, key) = card_of(&s.pki, Who::Wang);
+    // Not bound yet and nobody named: refused after the signature checked out.
+    let c = s.portal.begin_certificate_login().expect("challenge");
+    expect_code(
+        s.portal.complete_certificate_login(&sign(&c, &cert, &key, None)),
+        ErrorCode::CertificateNotBound,
+    );
+    expect_code(
+        s.portal
+            .complete_certificate_login(&sign(&c, &cert, &key, Some(wang.id.reveal()))),
+        ErrorCode::ChallengeReplayed,
+    );
+
+    // The same good answer sent by eight threads at once opens exactly one session.
+    let c = s.portal.begin_certificate_login().expect("challenge");
+    let answer = sign(&c, &cert, &key, Some(wang.id.reveal()));
+    let outcomes: Vec<_> = std::thread::scope(|scope| {
+        let tasks: Vec<_> = (0..8)
+            .map(|_| scope.spawn(|| s.portal.complete_certificate_login(&answer)))
+            .collect();
+        tasks.into_iter().map(|t| t.join().expect("thread")).collect()
+    });
+    assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1);
+    for refused in outcomes.iter().filter_map(|o| o.as_ref().err()) {
+        assert_eq!(refused.code(), ErrorCode::ChallengeReplayed);
+    }
+}
+
+#[test]
 fn each_certificate_failure_has_its_own_code() {
     let s = setup();
     let wang = person(Who::Wang);

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::LocalPortal;
-use super::auth::{Caller, SessionToken, caller, require_level};
+use super::auth::{Caller, SessionToken, caller, read_as, require_level};
 use super::env::millis;
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::{Row, StoreExt, Tx, Value};
@@ -60,10 +60,21 @@ fn one(tx: &mut dyn Tx, c: &Caller, code: &str) -> Result<Application> {
 
 /// The caller, checked against the level an application requires: every B5 function starts here.
 pub(crate) fn caller_for(p: &LocalPortal, token: &SessionToken, code: &str) -> Result<Caller> {
-    let c = caller(p, token)?;
-    let app = p.store.read(|tx| one(tx, &c, code))?;
-    require_level(&c, app.required_level)?;
-    Ok(c)
+    read_for(p, token, code, |_, c| Ok(c.clone()))
+}
+
+/// Runs `f` for the caller, checked against the application's level, in the same read
+/// transaction as the checks (see [`read_as`]).
+pub(crate) fn read_for<T>(
+    p: &LocalPortal,
+    token: &SessionToken,
+    code: &str,
+    mut f: impl FnMut(&mut dyn Tx, &Caller) -> Result<T>,
+) -> Result<T> {
+    read_as(p, token, |tx, c| {
+        require_level(c, one(tx, c, code)?.required_level)?;
+        f(tx, c)
+    })
 }
 
 pub(crate) fn catalogue(p: &LocalPortal, token: &SessionToken, mine_only: bool) -> Result<Vec<Application>> {

@@ -141,18 +141,45 @@ impl Caller {
 
 /// Resolves a token to its caller, ending idle or expired sessions on the way.
 pub(crate) fn caller(p: &LocalPortal, token: &SessionToken) -> Result<Caller> {
+    read_as(p, token, |_, c| Ok(c.clone()))
+}
+
+/// Runs `f` for the caller behind `token` in one read transaction with the session check, so a
+/// call costs one transaction, not one for the session and another for the work.
+pub(crate) fn read_as<T>(
+    p: &LocalPortal,
+    token: &SessionToken,
+    mut f: impl FnMut(&mut dyn Tx, &Caller) -> Result<T>,
+) -> Result<T> {
     let hash = token_hash(token.expose());
     let now = millis(p.now());
-    let row = p.store.read(|tx| {
-        tx.query_opt(
-            "SELECT s.employee_id, s.level, s.method, s.last_seen_at, s.expires_at, s.ended_at,
-                    e.agency_code, e.status, o.agency_code
-             FROM sessions s JOIN employees e ON e.id = s.employee_id
-             LEFT JOIN officers o ON o.employee_id = e.id AND o.agency_code = e.agency_code
-             WHERE s.token_hash = ?",
-            &[Value::from(&hash)],
-        )
+    let (out, last_seen) = p.store.read(|tx| {
+        let (c, last_seen) = resolve(p, tx, &hash, now)?;
+        Ok((f(tx, &c)?, last_seen))
     })?;
+    // Touch the session at most once a minute: a read stays a read.
+    if now - last_seen > 60_000 {
+        p.store.write(|tx| {
+            tx.execute(
+                "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ? AND last_seen_at < ?",
+                &[Value::Int(now), Value::from(&hash), Value::Int(now)],
+            )
+        })?;
+    }
+    Ok(out)
+}
+
+/// The caller behind a token hash, and when the session was last seen; refuses ended, expired
+/// and idle sessions and disabled accounts.
+fn resolve(p: &LocalPortal, tx: &mut dyn Tx, hash: &str, now: i64) -> Result<(Caller, i64)> {
+    let row = tx.query_opt(
+        "SELECT s.employee_id, s.level, s.method, s.last_seen_at, s.expires_at, s.ended_at,
+                e.agency_code, e.status, o.agency_code
+         FROM sessions s JOIN employees e ON e.id = s.employee_id
+         LEFT JOIN officers o ON o.employee_id = e.id AND o.agency_code = e.agency_code
+         WHERE s.token_hash = ?",
+        &[Value::from(hash)],
+    )?;
     let row = row.ok_or_else(|| Error::new(ErrorCode::SessionInvalid))?;
     if row.opt_int(5)?.is_some() {
         return Err(Error::new(ErrorCode::SessionInvalid));
@@ -165,22 +192,14 @@ pub(crate) fn caller(p: &LocalPortal, token: &SessionToken) -> Result<Caller> {
     if row.text(7)? != "current" {
         return Err(Error::new(ErrorCode::AccountDisabled));
     }
-    // Touch the session at most once a minute: a read stays a read.
-    if now - last_seen > 60_000 {
-        p.store.write(|tx| {
-            tx.execute(
-                "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ? AND last_seen_at < ?",
-                &[Value::Int(now), Value::from(&hash), Value::Int(now)],
-            )
-        })?;
-    }
-    Ok(Caller {
+    let caller = Caller {
         employee_id: row.int(0)?,
         level: row.parsed(1, |s| s.parse())?,
         method: LoginMethod::parse(&row.text(2)?)?,
         agency_code: row.text(6)?,
         officer: row.opt_text(8)?.is_some(),
-    })
+    };
+    Ok((caller, last_seen))
 }
 
 /// Opens a session for an employee who has just proved who they are: every login ends here,

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, Month};
 
 use super::LocalPortal;
-use super::apps::{PROOFING_SITE, caller_for};
+use super::apps::{PROOFING_SITE, caller_for, read_for};
 use super::auth::{Caller, SessionToken};
 use super::consent;
 use super::directory::text_field;
@@ -727,8 +727,7 @@ pub(crate) fn issue_many(p: &LocalPortal, token: &SessionToken, orders: &[NewAwa
 }
 
 pub(crate) fn unviewed(p: &LocalPortal, token: &SessionToken) -> Result<Vec<AwardOrderSummary>> {
-    let c = caller_for(p, token, PROOFING_SITE)?;
-    p.store.read(|tx| {
+    read_for(p, token, PROOFING_SITE, |tx, c| {
         consent::require(tx, c.employee_id)?;
         tx.query(
             &format!(
@@ -863,8 +862,7 @@ pub fn tally_year(rating_year: i32, orders: Vec<AwardOrderSummary>) -> YearlyAwa
 }
 
 pub(crate) fn history(p: &LocalPortal, token: &SessionToken) -> Result<Vec<YearlyAwards>> {
-    let c = caller_for(p, token, PROOFING_SITE)?;
-    let rows = p.store.read(|tx| {
+    let rows = read_for(p, token, PROOFING_SITE, |tx, c| {
         consent::require(tx, c.employee_id)?;
         tx.query(
             &format!(

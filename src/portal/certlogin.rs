@@ -30,7 +30,7 @@ use crate::pki::{
     ALL_REASONS, Certificate, Crl, Hash, KeyUsages, Purpose, TrustAnchor, ValidatedPath, ValidationOptions, Validator,
     VerifiedCms, verify_cms_with, verify_raw_pkcs1,
 };
-use crate::store::{StoreExt, Value};
+use crate::store::{StoreExt, Tx, Value};
 use crate::types::{NationalId, RocDateTime};
 
 /// How long a challenge may wait for its signature.
@@ -353,32 +353,39 @@ fn challenge_text(nonce: &str) -> String {
     format!("ecpa-login:{nonce}")
 }
 
-/// Spends the challenge (in its own transaction, so it stays spent whatever follows) and
-/// returns the text that was to be signed.
-fn spend(p: &LocalPortal, challenge_id: &str, now: OffsetDateTime) -> Result<String> {
-    let hash = token_hash(challenge_id.trim());
-    p.store.write(|tx| {
-        let row = tx
-            .query_opt(
+/// The text a challenge asked to sign, if it can still be answered. A challenge is spent by
+/// the transaction that opens the session, or by [`spend`] when the answer is refused.
+fn challenge(p: &LocalPortal, hash: &str, now: i64) -> Result<String> {
+    let row = p
+        .store
+        .read(|tx| {
+            tx.query_opt(
                 "SELECT nonce, expires_at, used_at FROM login_challenges WHERE id_hash = ?",
-                &[Value::from(&hash)],
-            )?
-            .ok_or_else(|| Error::new(ErrorCode::ChallengeUnknown))?;
-        if row.opt_int(2)?.is_some() {
-            return Err(Error::new(ErrorCode::ChallengeReplayed));
-        }
-        let used = tx.execute(
-            "UPDATE login_challenges SET used_at = ? WHERE id_hash = ? AND used_at IS NULL",
-            &[Value::Int(millis(now)), Value::from(&hash)],
-        )?;
-        if used == 0 {
-            return Err(Error::new(ErrorCode::ChallengeReplayed));
-        }
-        if row.int(1)? <= millis(now) {
-            return Ok(Err(Error::new(ErrorCode::ChallengeExpired)));
-        }
-        Ok(Ok(challenge_text(&row.text(0)?)))
-    })?
+                &[Value::from(hash)],
+            )
+        })?
+        .ok_or_else(|| Error::new(ErrorCode::ChallengeUnknown))?;
+    if row.opt_int(2)?.is_some() {
+        return Err(Error::new(ErrorCode::ChallengeReplayed));
+    }
+    if row.int(1)? <= now {
+        return Err(Error::new(ErrorCode::ChallengeExpired));
+    }
+    Ok(challenge_text(&row.text(0)?))
+}
+
+/// Marks the challenge used; true if this call did (false: someone answered it first).
+fn mark_spent(tx: &mut dyn Tx, hash: &str, now: i64) -> Result<bool> {
+    let n = tx.execute(
+        "UPDATE login_challenges SET used_at = ? WHERE id_hash = ? AND used_at IS NULL",
+        &[Value::Int(now), Value::from(hash)],
+    )?;
+    Ok(n > 0)
+}
+
+/// Spends a challenge whose answer was refused, so it cannot be answered again.
+fn spend(p: &LocalPortal, hash: &str, now: i64) -> Result<()> {
+    p.store.write(|tx| mark_spent(tx, hash, now).map(drop))
 }
 
 /// The key a certificate is bound by: its holder's serialNumber attribute, else its fingerprint.
@@ -395,7 +402,27 @@ pub(crate) fn complete(p: &LocalPortal, response: &CertificateResponse) -> Resul
         .as_ref()
         .ok_or_else(|| Error::new(ErrorCode::CertificateLoginUnavailable))?;
     let now = p.now();
-    let signed = spend(p, &response.challenge_id, now)?;
+    let hash = token_hash(response.challenge_id.trim());
+    let result = answer(p, trust, response, &hash, now);
+    // Whatever the outcome, the challenge is spent: on success by the session's own transaction.
+    if let Err(e) = &result
+        && !matches!(e.code(), ErrorCode::ChallengeUnknown | ErrorCode::ChallengeReplayed)
+    {
+        spend(p, &hash, millis(now))?;
+    }
+    result
+}
+
+/// Checks the answer to a challenge and opens the session, spending the challenge in the same
+/// transaction.
+fn answer(
+    p: &LocalPortal,
+    trust: &CertificateTrust,
+    response: &CertificateResponse,
+    hash: &str,
+    now: OffsetDateTime,
+) -> Result<Session> {
+    let signed = challenge(p, hash, millis(now))?;
     let cert = match &response.signature {
         LoginSignature::RawPkcs1(sig) => {
             let cert = trust.certificate(&response.certificate)?;
@@ -428,6 +455,9 @@ pub(crate) fn complete(p: &LocalPortal, response: &CertificateResponse) -> Resul
     let key = binding_key(&cert);
     let at = millis(now);
     p.store.write(|tx| {
+        if !mark_spent(tx, hash, at)? {
+            return Err(Error::new(ErrorCode::ChallengeReplayed));
+        }
         let bound = tx
             .query_opt("SELECT employee_id FROM certificate_bindings WHERE binding_key = ?", &[Value::from(key.as_str())])?
             .map(|r| r.int(0))

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::LocalPortal;
-use super::apps::{PROOFING_SITE, caller_for};
+use super::apps::{PROOFING_SITE, caller_for, read_for};
 use super::auth::{LoginMethod, SessionToken};
 use super::env::{from_millis, millis};
 use crate::error::{Error, ErrorCode, Result};
@@ -80,8 +80,7 @@ pub(crate) fn require(tx: &mut dyn Tx, employee_id: i64) -> Result<()> {
 }
 
 pub(crate) fn status(p: &LocalPortal, token: &SessionToken) -> Result<Option<ConsentRecord>> {
-    let c = caller_for(p, token, PROOFING_SITE)?;
-    p.store.read(|tx| load(tx, c.employee_id))
+    read_for(p, token, PROOFING_SITE, |tx, c| load(tx, c.employee_id))
 }
 
 pub(crate) fn give(p: &LocalPortal, token: &SessionToken, version: &str) -> Result<ConsentRecord> {

@@ -34,7 +34,18 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "citizen-certificate login",
         sql: V2,
     },
+    Migration {
+        version: 3,
+        name: "challenge expiry index",
+        sql: V3,
+    },
 ];
+
+/// Every challenge issued prunes the expired ones: without this index that was a scan of the
+/// whole table, growing with every login of the last day.
+const V3: &str = r#"
+CREATE INDEX login_challenges_expiry ON login_challenges (expires_at);
+"#;
 
 const V2: &str = r#"
 CREATE TABLE login_challenges (
