@@ -75,6 +75,9 @@ pub struct ServerConfig {
     pub body_limit_bytes: usize,
     /// Longest a request may take before it is answered `E9551 http_timeout`.
     pub request_timeout_ms: u64,
+    /// Longest a client may take to send a request's headers; a connection that trickles them
+    /// (or idles before its next request) is closed, so slow clients cannot hold every socket.
+    pub header_timeout_ms: u64,
     /// Whether session cookies carry `Secure`; by default, exactly when TLS is on.
     pub secure_cookies: Option<bool>,
     /// Async worker threads; by default one per core.
@@ -91,6 +94,7 @@ impl Default for ServerConfig {
             tls_key: None,
             body_limit_bytes: 256 * 1024,
             request_timeout_ms: 30_000,
+            header_timeout_ms: 10_000,
             secure_cookies: None,
             worker_threads: None,
             rate_limit: RateLimitConfig::default(),
@@ -242,6 +246,7 @@ pub const ENV_KEYS: &[&str] = &[
     "server.tls_key",
     "server.body_limit_bytes",
     "server.request_timeout_ms",
+    "server.header_timeout_ms",
     "server.secure_cookies",
     "server.worker_threads",
     "server.rate_limit.login_per_minute",
@@ -346,10 +351,14 @@ impl Config {
                 "body_limit_bytes must be at least 1024",
             ));
         }
-        if self.server.request_timeout_ms == 0 || self.mail.poll_ms == 0 || self.mail.batch == 0 {
+        if self.server.request_timeout_ms == 0
+            || self.server.header_timeout_ms == 0
+            || self.mail.poll_ms == 0
+            || self.mail.batch == 0
+        {
             return Err(invalid(
-                "request_timeout_ms、poll_ms、batch 應大於 0",
-                "request_timeout_ms, poll_ms and batch must be positive",
+                "request_timeout_ms、header_timeout_ms、poll_ms、batch 應大於 0",
+                "request_timeout_ms, header_timeout_ms, poll_ms and batch must be positive",
             ));
         }
         let r = &self.server.rate_limit;

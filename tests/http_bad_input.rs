@@ -364,3 +364,29 @@ fn random_bytes_never_make_a_500() {
     // The server still serves.
     assert!(p.h.remote.consent_text().is_ok());
 }
+
+#[test]
+fn a_client_trickling_its_headers_is_cut_off_and_others_are_still_served() {
+    use std::io::{Read, Write};
+    let mut server = test_server_config();
+    server.header_timeout_ms = 300;
+    let h = HttpFixture::with(support::fast_config(), server);
+    let addr = h.server.addr();
+    let mut slow = std::net::TcpStream::connect(addr).expect("connect");
+    slow.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("read timeout");
+    slow.write_all(b"GET /api/v1/ping HTTP/1.1\r\nHost: x\r\n")
+        .expect("half the headers");
+    // The rest never comes: the server closes the connection (after at most a 408) instead of
+    // holding it open.
+    let mut rest = Vec::new();
+    slow.read_to_end(&mut rest)
+        .expect("the server closes the connection before the client's 10 s read timeout");
+    assert!(
+        rest.is_empty() || rest.starts_with(b"HTTP/1.1 408"),
+        "{}",
+        String::from_utf8_lossy(&rest)
+    );
+    // The service itself is unaffected.
+    h.remote.consent_text().expect("another client is served");
+}

@@ -1233,6 +1233,17 @@ async fn observe(State(st): St, req: Request, next: Next) -> Response {
     response
 }
 
+/// Closes HTTP/1 connections that take longer than `limit` to send a request's headers.
+fn limit_header_time(
+    builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+    limit: Duration,
+) {
+    builder
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limit);
+}
+
 /// The service's routes over a portal.
 pub fn router(state: Arc<AppState>, body_limit: usize) -> Router {
     let login = Router::new()
@@ -1393,6 +1404,7 @@ pub fn start(portal: Arc<LocalPortal>, server: &ServerConfig) -> Result<RunningS
         _ => None,
     };
     let is_tls = tls.is_some();
+    let header_timeout_ms = server.header_timeout_ms;
     let state = Arc::new(AppState::new(portal, server));
     let app = router(state, server.body_limit_bytes);
     let handle = axum_server::Handle::new();
@@ -1411,9 +1423,18 @@ pub fn start(portal: Arc<LocalPortal>, server: &ServerConfig) -> Result<RunningS
                 shutdown_signal().await;
                 stop.graceful_shutdown(Some(Duration::from_secs(10)));
             });
+            let header_timeout = Duration::from_millis(header_timeout_ms);
             match tls {
-                Some(tls) => axum_server::from_tcp_rustls(listener, tls)?.handle(h).serve(make).await,
-                None => axum_server::from_tcp(listener)?.handle(h).serve(make).await,
+                Some(tls) => {
+                    let mut s = axum_server::from_tcp_rustls(listener, tls)?;
+                    limit_header_time(s.http_builder(), header_timeout);
+                    s.handle(h).serve(make).await
+                }
+                None => {
+                    let mut s = axum_server::from_tcp(listener)?;
+                    limit_header_time(s.http_builder(), header_timeout);
+                    s.handle(h).serve(make).await
+                }
             }
         })
     })?;
