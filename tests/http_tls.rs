@@ -1,11 +1,8 @@
 //! TLS through rustls: `ecpa serve` with a certificate and key speaks HTTPS only, and
-//! `RemotePortal` trusts a private CA when told to. The certificate is made by the `openssl`
-//! command (Debian's), so the test uses a certificate from outside the project.
+//! `RemotePortal` trusts a private CA when told to (the certificates: `support::tls`).
 #![cfg(feature = "http")]
 
 mod support;
-
-use std::process::Command;
 
 use ecpa::ErrorCode;
 use ecpa::http::RemotePortal;
@@ -16,75 +13,7 @@ use support::{Who, expect_code};
 #[test]
 fn https_with_a_private_certificate() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = |name: &str| dir.path().join(name);
-    let (ca, ca_key, csr, cert, key, ext) = (
-        path("ca.pem"),
-        path("ca.key"),
-        path("leaf.csr"),
-        path("cert.pem"),
-        path("key.pem"),
-        path("leaf.ext"),
-    );
-    let openssl = |args: &[&std::ffi::OsStr]| Command::new("openssl").args(args).output();
-    let os = |s: &str| std::ffi::OsString::from(s);
-    // A private CA, and a server certificate for 127.0.0.1 issued by it.
-    let Ok(made) = openssl(&[
-        &os("req"),
-        &os("-x509"),
-        &os("-newkey"),
-        &os("rsa:2048"),
-        &os("-nodes"),
-        &os("-days"),
-        &os("2"),
-        &os("-subj"),
-        &os("/CN=ecpa test CA"),
-        &os("-keyout"),
-        ca_key.as_os_str(),
-        &os("-out"),
-        ca.as_os_str(),
-    ]) else {
-        eprintln!("SKIPPED: the openssl command is not installed");
-        return;
-    };
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
-    let made = openssl(&[
-        &os("req"),
-        &os("-newkey"),
-        &os("rsa:2048"),
-        &os("-nodes"),
-        &os("-subj"),
-        &os("/CN=127.0.0.1"),
-        &os("-keyout"),
-        key.as_os_str(),
-        &os("-out"),
-        csr.as_os_str(),
-    ])
-    .expect("openssl");
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
-    std::fs::write(
-        &ext,
-        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n",
-    )
-    .expect("ext");
-    let made = openssl(&[
-        &os("x509"),
-        &os("-req"),
-        &os("-in"),
-        csr.as_os_str(),
-        &os("-CA"),
-        ca.as_os_str(),
-        &os("-CAkey"),
-        ca_key.as_os_str(),
-        &os("-CAcreateserial"),
-        &os("-days"),
-        &os("2"),
-        &os("-extfile"),
-        ext.as_os_str(),
-        &os("-out"),
-        cert.as_os_str(),
-    ])
-    .expect("openssl");
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let support::tls::PrivateCa { ca, cert, key } = support::tls::private_ca(dir.path());
 
     let mut server = test_server_config();
     server.tls_cert = Some(cert.clone());

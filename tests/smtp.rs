@@ -1,8 +1,9 @@
 //! Real mail: the outbox delivered over SMTP to a real server on loopback (tests/support/smtp.rs)
 //! that keeps what it receives. The notices arrive with the right subject and recipient and
 //! without the order or an ID; a server that is down, or answers "try later", delays mail but
-//! loses none and sends none twice; credentials are checked; STARTTLS required means no
-//! clear-text fallback.
+//! loses none and sends none twice; credentials are checked; mail goes through STARTTLS and
+//! implicit TLS to a server whose private CA is trusted (and not to one whose CA is not);
+//! STARTTLS required means no clear-text fallback.
 
 mod support;
 
@@ -11,7 +12,7 @@ use ecpa::portal::{
     AwardKind, Mailer, OutgoingMail, Portal, SmtpConfig, SmtpMailer, SmtpPassword, SmtpSecurity, notification_subject,
 };
 use ecpa::types::RocDate;
-use support::smtp::SmtpServer;
+use support::smtp::{SmtpServer, TlsMode};
 use support::{AGENCY_A_NAME, Fixture, Who, count, expect_code, order, person};
 use time::Duration;
 
@@ -170,6 +171,38 @@ fn credentials_are_used_and_a_wrong_password_sends_nothing() {
         "envelope sender from the config"
     );
     assert_eq!(mails[0].parsed().subject, "測試");
+}
+
+#[test]
+fn mail_goes_over_starttls_and_implicit_tls_to_a_server_of_a_trusted_private_ca() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ca = support::tls::private_ca(dir.path());
+    for (mode, security) in [
+        (TlsMode::StartTls, SmtpSecurity::StartTls),
+        (TlsMode::Implicit, SmtpSecurity::Tls),
+    ] {
+        let server = SmtpServer::start_tls(mode, &ca);
+        let mut config = SmtpConfig::plain("127.0.0.1", server.port());
+        config.security = security;
+        config.timeout_secs = 5;
+        // Without the CA the server's certificate is not trusted: nothing is sent.
+        expect_code(
+            SmtpMailer::new(&config)
+                .expect("mailer")
+                .send(&outgoing("a@example.tw")),
+            ErrorCode::MailFailed,
+        );
+        assert!(server.mails().is_empty(), "{mode:?}");
+        config.ca_file = Some(ca.ca.clone());
+        SmtpMailer::new(&config)
+            .expect("mailer")
+            .send(&outgoing("a@example.tw"))
+            .unwrap_or_else(|e| panic!("{mode:?}: {e}"));
+        let mails = server.mails();
+        assert_eq!(mails.len(), 1, "{mode:?}");
+        assert!(mails[0].tls, "{mode:?}: the mail came over TLS");
+        assert_eq!(mails[0].parsed().subject, "測試");
+    }
 }
 
 #[test]

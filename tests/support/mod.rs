@@ -11,6 +11,7 @@
 pub mod http;
 pub mod pg;
 pub mod smtp;
+pub mod tls;
 
 use std::cell::RefCell;
 use std::collections::HashSet;
