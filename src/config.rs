@@ -84,6 +84,11 @@ pub struct ServerConfig {
     pub worker_threads: Option<usize>,
     /// Per-address rate limits.
     pub rate_limit: RateLimitConfig,
+    /// Addresses of the reverse proxies or load balancers in front of the service. A request
+    /// from one of them is counted against the client address it names in `X-Forwarded-For`;
+    /// from anyone else that header is ignored, so a client cannot choose its own address.
+    /// In the environment: comma-separated.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for ServerConfig {
@@ -98,6 +103,7 @@ impl Default for ServerConfig {
             secure_cookies: None,
             worker_threads: None,
             rate_limit: RateLimitConfig::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -253,6 +259,7 @@ pub const ENV_KEYS: &[&str] = &[
     "server.rate_limit.login_burst",
     "server.rate_limit.registration_per_minute",
     "server.rate_limit.registration_burst",
+    "server.trusted_proxies",
     "database.url",
     "mail.kind",
     "mail.dir",
@@ -274,6 +281,9 @@ pub const ENV_KEYS: &[&str] = &[
     "portal.argon2_memory_kib",
     "portal.argon2_iterations",
 ];
+
+/// The settings of [`ENV_KEYS`] that are lists: their variable holds comma-separated items.
+const LIST_KEYS: &[&str] = &["server.trusted_proxies"];
 
 /// The environment variable for a `section.key` path.
 pub fn env_name(path: &str) -> String {
@@ -309,12 +319,17 @@ impl Config {
         })?;
         for path in ENV_KEYS {
             let Some(raw) = env(&env_name(path)) else { continue };
-            // A number or boolean where it reads as one; text otherwise (paths, addresses).
-            let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
-                .ok()
-                .and_then(|mut t| t.remove("v"))
-                .filter(|v| !v.is_str() && !v.is_table() && !v.is_array())
-                .unwrap_or_else(|| toml::Value::String(raw.clone()));
+            let value = if LIST_KEYS.contains(path) {
+                let items = raw.split(',').map(str::trim).filter(|s| !s.is_empty());
+                toml::Value::Array(items.map(|s| toml::Value::String(s.to_owned())).collect())
+            } else {
+                // A number or boolean where it reads as one; text otherwise (paths, addresses).
+                toml::from_str::<toml::Table>(&format!("v = {raw}"))
+                    .ok()
+                    .and_then(|mut t| t.remove("v"))
+                    .filter(|v| !v.is_str() && !v.is_table() && !v.is_array())
+                    .unwrap_or_else(|| toml::Value::String(raw.clone()))
+            };
             let mut parts: Vec<&str> = path.split('.').collect();
             let Some(last) = parts.pop() else { continue };
             let mut at = &mut table;
@@ -408,6 +423,23 @@ mod tests {
         assert_eq!(c, Config::default());
         assert_eq!(c.database.url, "ecpa.db");
         assert_eq!(c.mail.kind, "file");
+    }
+
+    #[test]
+    fn trusted_proxies_from_the_file_or_a_comma_separated_variable() {
+        let c = Config::from_parts("[server]\ntrusted_proxies = [\"10.0.0.1\"]\n", |_| None).unwrap();
+        assert_eq!(
+            c.server.trusted_proxies,
+            ["10.0.0.1".parse::<std::net::IpAddr>().unwrap()]
+        );
+        let env = |k: &str| (k == "ECPA_SERVER_TRUSTED_PROXIES").then(|| "10.0.0.1, ::1".to_owned());
+        let c = Config::from_parts("", env).unwrap();
+        assert_eq!(c.server.trusted_proxies.len(), 2);
+        let bad = |k: &str| (k == "ECPA_SERVER_TRUSTED_PROXIES").then(|| "10.0.0.300".to_owned());
+        assert_eq!(
+            Config::from_parts("", bad).unwrap_err().code(),
+            ErrorCode::ConfigInvalid
+        );
     }
 
     #[test]

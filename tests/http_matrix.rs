@@ -497,6 +497,43 @@ fn cookie_sessions_need_the_csrf_token_and_bearer_does_not() {
 }
 
 #[test]
+fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket_and_others_cannot_forge_one() {
+    let http = reqwest::blocking::Client::new();
+    let card = ecpa::http::wire::CardWire::from(&person(Who::Outsider).card_data());
+    let login = json!({ "card": card, "password": "Ecpa#2026ok" });
+    let statuses = |h: &HttpFixture, forwarded_for: &str| -> Vec<u16> {
+        (0..3)
+            .map(|_| {
+                http.post(format!("{}/api/v1/login/nhi-card", h.url()))
+                    .header("X-Forwarded-For", forwarded_for)
+                    .json(&login)
+                    .send()
+                    .expect("sent")
+                    .status()
+                    .as_u16()
+            })
+            .collect()
+    };
+    let mut server = support::http::test_server_config();
+    server.rate_limit.login_per_minute = 1;
+    server.rate_limit.login_burst = 2;
+    // The test's own address is the load balancer in front of the service.
+    server.trusted_proxies = vec!["127.0.0.1".parse().expect("ip")];
+    let h = HttpFixture::with(support::fast_config(), server.clone());
+    assert_eq!(statuses(&h, "203.0.113.7"), [401, 401, 429]);
+    // Another client behind the same proxy still has its whole burst; a forged entry left of
+    // the real client changes nothing.
+    assert_eq!(statuses(&h, "198.51.100.1, 203.0.113.8"), [401, 401, 429]);
+    assert_eq!(statuses(&h, "198.51.100.2, 203.0.113.8"), [429, 429, 429]);
+
+    // Without trusted proxies the header is the client's own word, and ignored.
+    server.trusted_proxies.clear();
+    let h = HttpFixture::with(support::fast_config(), server);
+    assert_eq!(statuses(&h, "203.0.113.7"), [401, 401, 429]);
+    assert_eq!(statuses(&h, "203.0.113.9"), [429, 429, 429]);
+}
+
+#[test]
 fn logins_and_registrations_are_rate_limited_per_address() {
     let mut server = support::http::test_server_config();
     server.rate_limit.login_per_minute = 1;

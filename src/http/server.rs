@@ -200,6 +200,7 @@ pub struct AppState {
     registration_limit: RateLimiter,
     timeout: Duration,
     secure_cookies: bool,
+    trusted_proxies: Vec<IpAddr>,
     metrics: HttpMetrics,
 }
 
@@ -219,6 +220,7 @@ impl AppState {
             registration_limit: RateLimiter::new(r.registration_per_minute, r.registration_burst),
             timeout: Duration::from_millis(server.request_timeout_ms),
             secure_cookies: server.secure_cookies.unwrap_or(server.tls_cert.is_some()),
+            trusted_proxies: server.trusted_proxies.clone(),
             metrics: HttpMetrics::default(),
         }
     }
@@ -1189,8 +1191,32 @@ async fn not_allowed() -> ApiError {
 // ---------------------------------------------------------------------------------------------
 // Middleware
 
+/// The address a request is counted against: the peer's, or, when the peer is a trusted proxy,
+/// the nearest address in `X-Forwarded-For` that is not one of the trusted proxies (each proxy
+/// appends the address it received from, so the addresses right of it are the trusted chain).
+pub fn client_ip(peer: IpAddr, headers: &axum::http::HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    let mut client = peer;
+    let hops = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .rev()
+        .flat_map(|v| v.to_str().unwrap_or("").rsplit(','));
+    for hop in hops {
+        if !trusted.contains(&client) {
+            break;
+        }
+        match hop.trim().parse() {
+            Ok(ip) => client = ip,
+            // A garbled entry ends the chain: the last proxy we trust is as far as we can see.
+            Err(_) => break,
+        }
+    }
+    client
+}
+
 async fn limit_login(State(st): St, ConnectInfo(addr): ConnectInfo<SocketAddr>, req: Request, next: Next) -> Response {
-    match st.login_limit.take(addr.ip(), Instant::now()) {
+    let ip = client_ip(addr.ip(), req.headers(), &st.trusted_proxies);
+    match st.login_limit.take(ip, Instant::now()) {
         Ok(()) => next.run(req).await,
         Err(wait) => ApiError::rate_limited(wait).into_response(),
     }
@@ -1202,7 +1228,8 @@ async fn limit_registration(
     req: Request,
     next: Next,
 ) -> Response {
-    match st.registration_limit.take(addr.ip(), Instant::now()) {
+    let ip = client_ip(addr.ip(), req.headers(), &st.trusted_proxies);
+    match st.registration_limit.take(ip, Instant::now()) {
         Ok(()) => next.run(req).await,
         Err(wait) => ApiError::rate_limited(wait).into_response(),
     }
