@@ -31,6 +31,11 @@ pub struct SqliteStore {
     max: usize,
     pool: Mutex<Pool>,
     freed: Condvar,
+    /// Writers of this process take turns here. SQLite lets one writer in at a time and makes
+    /// the others poll with growing sleeps (up to 100 ms each), which under load turned a
+    /// millisecond's wait into tens of milliseconds; queued on a lock, the next writer starts
+    /// the moment the last one commits. Other processes are still kept out by SQLite's lock.
+    writer: Mutex<()>,
 }
 
 struct Pool {
@@ -59,6 +64,7 @@ impl SqliteStore {
                 open: 1,
             }),
             freed: Condvar::new(),
+            writer: Mutex::new(()),
         })
     }
 
@@ -73,6 +79,7 @@ impl SqliteStore {
                 open: 1,
             }),
             freed: Condvar::new(),
+            writer: Mutex::new(()),
         })
     }
 
@@ -188,7 +195,8 @@ impl Store for SqliteStore {
 
     fn write_tx(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
         // IMMEDIATE takes the write lock up front, so two writers never deadlock upgrading
-        // from a read lock; the busy timeout makes the second one wait its turn.
+        // from a read lock; the busy timeout makes a writer of another process wait its turn.
+        let _turn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         self.run("BEGIN IMMEDIATE", f)
     }
 }
