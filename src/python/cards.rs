@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use zeroize::Zeroizing;
 
-use super::values::{date, masked_id, roc_date};
+use super::values::{date, roc_date};
 use crate::card::SoftNhiCard;
 use crate::error::{Error, ErrorCode};
 use crate::pki::testpki::{EndEntitySpec, TestPki as RsTestPki};
@@ -138,7 +138,7 @@ impl NhiCard {
             "NhiCard(card_number={:?}, name={:?}, national_id={:?}, birth_date_roc={:?}, sex={:?})",
             self.data.card_number.masked(),
             self.data.name.as_str(),
-            masked_id(self.data.national_id.reveal()),
+            self.data.national_id.masked(),
             self.data.birth_date.to_slash(),
             self.data.sex.as_str()
         )

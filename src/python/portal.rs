@@ -292,11 +292,9 @@ fn redact(location: &str) -> String {
         return location.to_owned();
     };
     let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
-            format!("{scheme}://{user}:***@{host}{}", &rest[authority_end..])
-        }
+    let authority = &rest[..authority_end];
+    match authority.rsplit_once('@').and_then(|(userinfo, host)| Some((userinfo.split_once(':')?.0, host))) {
+        Some((user, host)) => format!("{scheme}://{user}:***@{host}{}", &rest[authority_end..]),
         None => location.to_owned(),
     }
 }
@@ -928,4 +926,21 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(read_orders_csv, m)?)?;
     m.add_function(wrap_pyfunction!(doctor, m)?)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn a_database_password_is_left_out_of_the_location() {
+        assert_eq!(
+            redact("postgres://ecpa:hunter2@db.example.gov.tw:5432/ecpa"),
+            "postgres://ecpa:***@db.example.gov.tw:5432/ecpa"
+        );
+        assert_eq!(redact("postgres://ecpa@db/ecpa"), "postgres://ecpa@db/ecpa");
+        assert_eq!(redact("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(redact("/var/lib/ecpa/ecpa.db"), "/var/lib/ecpa/ecpa.db");
+        assert_eq!(redact("postgres://h/db?x=a@b"), "postgres://h/db?x=a@b");
+    }
 }

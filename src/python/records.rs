@@ -201,10 +201,28 @@ impl ConsentRecord {
     }
 }
 
-fn delivery_parts(d: Delivery) -> (String, Option<String>) {
+/// How an order is delivered: `electronic` or `paper`, and on paper why (stable name, zh-TW, English).
+struct DeliveryParts {
+    delivery: String,
+    reason: Option<String>,
+    reason_zh: Option<String>,
+    reason_en: Option<String>,
+}
+
+fn delivery_parts(d: Delivery) -> DeliveryParts {
     match d {
-        Delivery::Electronic => ("electronic".into(), None),
-        Delivery::Paper(r) => ("paper".into(), Some(r.as_str().to_owned())),
+        Delivery::Electronic => DeliveryParts {
+            delivery: "electronic".into(),
+            reason: None,
+            reason_zh: None,
+            reason_en: None,
+        },
+        Delivery::Paper(r) => DeliveryParts {
+            delivery: "paper".into(),
+            reason: Some(r.as_str().to_owned()),
+            reason_zh: Some(r.label(Lang::ZhTw).to_owned()),
+            reason_en: Some(r.label(Lang::En).to_owned()),
+        },
     }
 }
 
@@ -225,8 +243,10 @@ record! {
         rating_year: i32,
         /// `electronic` or `paper`.
         delivery: String,
-        /// Why on paper, when it is.
+        /// Why on paper, when it is (stable name, e.g. `punishment`).
         paper_reason: Option<String>,
+        paper_reason_zh: Option<String>,
+        paper_reason_en: Option<String>,
         viewed_at: Option<Py<PyAny>>,
         viewed_at_roc: Option<String>,
     }
@@ -234,7 +254,7 @@ record! {
 
 impl AwardOrderSummary {
     pub(crate) fn new(py: Python<'_>, s: &RsSummary) -> PyResult<Self> {
-        let (delivery, paper_reason) = delivery_parts(s.delivery);
+        let d = delivery_parts(s.delivery);
         Ok(AwardOrderSummary {
             id: s.id,
             document_number: s.document_number.clone(),
@@ -246,8 +266,10 @@ impl AwardOrderSummary {
             count: s.count,
             special: s.special,
             rating_year: s.rating_year,
-            delivery,
-            paper_reason,
+            delivery: d.delivery,
+            paper_reason: d.reason,
+            paper_reason_zh: d.reason_zh,
+            paper_reason_en: d.reason_en,
             viewed_at: opt_datetime(py, s.viewed_at)?,
             viewed_at_roc: s.viewed_at.map(|t| t.to_slash()),
         })
@@ -295,6 +317,8 @@ record! {
         id: i64,
         delivery: String,
         paper_reason: Option<String>,
+        paper_reason_zh: Option<String>,
+        paper_reason_en: Option<String>,
     }
 }
 
@@ -314,13 +338,15 @@ impl BulkIssueReport {
             .orders
             .iter()
             .map(|(id, d)| {
-                let (delivery, paper_reason) = delivery_parts(*d);
+                let d = delivery_parts(*d);
                 Py::new(
                     py,
                     IssuedOrder {
                         id: *id,
-                        delivery,
-                        paper_reason,
+                        delivery: d.delivery,
+                        paper_reason: d.reason,
+                        paper_reason_zh: d.reason_zh,
+                        paper_reason_en: d.reason_en,
                     },
                 )
             })

@@ -214,3 +214,18 @@ def test_maintenance_window_suspends_registration(embedded: Embedded) -> None:
     with pytest.raises(ecpa.RegistrationError) as e:
         embedded.register(WANG)
     assert e.value.code == 6001 and "暫停註冊服務" in e.value.message_zh
+
+
+def test_doctor_reports_every_row_in_both_languages(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    anchors = tmp_path / "anchors"
+    anchors.mkdir()
+    (anchors / "root.der").write_bytes(ecpa.TestPki().root)
+    report = ecpa.doctor(anchors=str(anchors), pkcs11_module="/nonexistent/libhicos.so", timeout=2.0)
+    ids = [row.id for row in report.rows]
+    assert "pkcs11.module" in ids and len(ids) == len(set(ids))
+    for row in report.rows:
+        assert row.status in {"ok", "warn", "fail"}
+        assert row.title_zh and row.title_en and row.expected_en
+    module = next(r for r in report.rows if r.id == "pkcs11.module")
+    assert module.status == "fail" and module.fix_en
+    assert report.failed
