@@ -293,7 +293,10 @@ fn redact(location: &str) -> String {
     };
     let authority_end = rest.find('/').unwrap_or(rest.len());
     let authority = &rest[..authority_end];
-    match authority.rsplit_once('@').and_then(|(userinfo, host)| Some((userinfo.split_once(':')?.0, host))) {
+    match authority
+        .rsplit_once('@')
+        .and_then(|(userinfo, host)| Some((userinfo.split_once(':')?.0, host)))
+    {
         Some((user, host)) => format!("{scheme}://{user}:***@{host}{}", &rest[authority_end..]),
         None => location.to_owned(),
     }

@@ -102,12 +102,15 @@ def test_storage_transport_and_binding_failures(tmp_path: pathlib.Path) -> None:
 
 
 def test_card_failures_say_what_is_missing() -> None:
-    expected = {"card_support_missing", "pcsc_unavailable", "reader_not_found", "card_absent"}
-    with pytest.raises(ecpa.CardError) as e:
-        ecpa.NhiCard.read(timeout=0.2)
-    assert e.value.name in expected
+    expected = {"card_support_missing", "pcsc_unavailable", "reader_not_found", "card_absent", "card_unsupported"}
+    try:
+        card = ecpa.NhiCard.read(timeout=0.2)
+    except ecpa.CardError as e:
+        assert e.name in expected
+    else:  # a machine with an NHI card in a reader (or a virtual one inserted meanwhile)
+        assert card.national_id.endswith("****")
     if not ecpa.CARD_SUPPORT:
-        assert e.value.name == "card_support_missing"
+        raised(ecpa.CardError, "card_support_missing", lambda: ecpa.NhiCard.read(timeout=0.2))
         raised(ecpa.CardError, "card_support_missing", ecpa.CitizenCard)
     else:
         raised(ecpa.CardError, "token_module_not_found", lambda: ecpa.CitizenCard(module="/nonexistent/libhicos.so"))
