@@ -36,6 +36,7 @@ record! {
         /// The exact text to sign (its UTF-8 bytes).
         to_sign: String,
         expires_at: Py<PyAny>,
+        expires_at_roc: String,
     }
 }
 
@@ -569,6 +570,7 @@ impl PyPortal {
             challenge_id: c.challenge_id,
             to_sign: c.to_sign,
             expires_at: datetime(py, c.expires_at)?,
+            expires_at_roc: c.expires_at.to_slash(),
         })
     }
 

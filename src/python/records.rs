@@ -121,6 +121,8 @@ record! {
         id: i64,
         start: Py<PyAny>,
         end: Py<PyAny>,
+        start_roc: String,
+        end_roc: String,
         announcement_zh: String,
     }
 }
@@ -131,6 +133,8 @@ impl MaintenanceWindow {
             id: w.id,
             start: datetime(py, w.from)?,
             end: datetime(py, w.to)?,
+            start_roc: w.from.to_slash(),
+            end_roc: w.to.to_slash(),
             announcement_zh: w.announcement_zh.clone(),
         })
     }
@@ -293,6 +297,7 @@ record! {
         reason: String,
         legal_basis: String,
         issued_at: Py<PyAny>,
+        issued_at_roc: String,
     }
 }
 
@@ -307,6 +312,7 @@ impl AwardOrder {
             reason: o.reason.clone(),
             legal_basis: o.legal_basis.clone(),
             issued_at: datetime(py, o.issued_at)?,
+            issued_at_roc: o.issued_at.to_slash(),
         })
     }
 }
@@ -463,6 +469,7 @@ record! {
         national_id: String,
         categories: Vec<Py<RecordCategory>>,
         last_proofed: Option<Py<PyAny>>,
+        last_proofed_roc: Option<String>,
     }
 }
 
@@ -504,6 +511,7 @@ impl PersonalRecord {
             national_id: r.national_id.clone(),
             categories,
             last_proofed: opt_datetime(py, r.last_proofed)?,
+            last_proofed_roc: r.last_proofed.map(|t| t.to_slash()),
         })
     }
 }
@@ -534,6 +542,7 @@ record! {
     ProofingSubmission {
         id: i64,
         completed_at: Py<PyAny>,
+        completed_at_roc: String,
         corrections: u32,
     }
 }
@@ -543,6 +552,7 @@ impl ProofingSubmission {
         Ok(ProofingSubmission {
             id: s.id,
             completed_at: datetime(py, s.completed_at)?,
+            completed_at_roc: s.completed_at.to_slash(),
             corrections: s.corrections,
         })
     }
@@ -564,6 +574,7 @@ record! {
         status: String,
         reject_reason: Option<String>,
         processed_at: Option<Py<PyAny>>,
+        processed_at_roc: Option<String>,
     }
 }
 
@@ -587,6 +598,7 @@ impl ProofingCorrection {
             .to_owned(),
             reject_reason: c.reject_reason.clone(),
             processed_at: opt_datetime(py, c.processed_at)?,
+            processed_at_roc: c.processed_at.map(|t| t.to_slash()),
         })
     }
 }
@@ -629,6 +641,7 @@ record! {
         name: String,
         pending: u32,
         created_at: Py<PyAny>,
+        created_at_roc: String,
     }
 }
 
@@ -641,6 +654,7 @@ impl TodoItem {
             name: t.name.clone(),
             pending: t.pending,
             created_at: datetime(py, t.created_at)?,
+            created_at_roc: t.created_at.to_slash(),
         })
     }
 }
@@ -676,6 +690,7 @@ record! {
     /// One entry of the audit trail (people by masked ID and name).
     AuditRecord {
         at: Py<PyAny>,
+        at_roc: String,
         actor: Option<String>,
         action: String,
         subject: Option<String>,
@@ -688,6 +703,7 @@ impl AuditRecord {
     pub(crate) fn new(py: Python<'_>, e: &AuditEntry) -> PyResult<Self> {
         Ok(AuditRecord {
             at: datetime(py, e.at)?,
+            at_roc: e.at.to_slash(),
             actor: e.actor.clone(),
             action: e.action.clone(),
             subject: e.subject.clone(),
@@ -743,6 +759,7 @@ record! {
         sent: i64,
         pending: i64,
         oldest_pending: Option<Py<PyAny>>,
+        oldest_pending_roc: Option<String>,
     }
 }
 
@@ -752,6 +769,7 @@ impl OutboxStats {
             sent: s.sent,
             pending: s.pending,
             oldest_pending: opt_datetime(py, s.oldest_pending)?,
+            oldest_pending_roc: s.oldest_pending.map(|t| t.to_slash()),
         })
     }
 }

@@ -130,6 +130,9 @@ def test_the_whole_flow_from_consent_to_processing(embedded: Embedded) -> None:
     assert (staged.before, staged.after) == (WANG.email, "hsiaoming.wang@mail.taipei.gov.tw")
     submission = p.complete_proofing(me)
     assert submission.corrections == 1
+    roc_year = str(taiwan_today().year - 1911)
+    assert submission.completed_at_roc.startswith(roc_year + "/")
+    assert submission.completed_at.year - 1911 == int(roc_year)
     todos = p.officer_todos(officer)
     assert len(todos) == 1 and todos[0].national_id == "A12345****"
     rows = p.proofing_query(officer, date_from="101/01/01", date_to=taiwan_today(), proofed=True, processed=False)
