@@ -459,6 +459,12 @@ error_codes! {
     TlsFailed = 9553, "tls_failed",
         "TLS 憑證或金鑰無法使用", "The TLS certificate or key cannot be used";
 
+    // ---- 9850–9899 the Python module ----
+    /// The operation belongs to the operator of an embedded portal (import, outbox,
+    /// maintenance, certificate trust); a remote portal (`http://…`) does not offer it.
+    PythonNeedsLocalPortal = 9850, "python_needs_local_portal",
+        "此操作僅能用於內嵌的人事服務網（本機資料庫），遠端服務不提供", "This operation needs an embedded portal (a local database); a remote portal does not offer it";
+
     // ---- 9900–9999 internal ----
     /// A bug in ecpa: please report it.
     Internal = 9999, "internal",

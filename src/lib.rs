@@ -74,6 +74,7 @@
 //! - [`demo`]: the end-to-end demo behind `ecpa demo`.
 //! - [`doctor`]: the environment check behind `ecpa doctor`.
 //! - `http` and `config` (feature `http`): `ecpa serve` and `RemotePortal`.
+//! - The Python module `ecpa._ecpa` (feature `python`, built by maturin from `bindings/python`).
 #![deny(unsafe_code)]
 
 pub mod card;
@@ -86,6 +87,8 @@ pub mod error;
 pub mod http;
 pub mod pki;
 pub mod portal;
+#[cfg(feature = "python")]
+mod python;
 pub mod store;
 pub mod types;
 

@@ -128,6 +128,7 @@ const TABLE: &[(u32, &str)] = &[
     (9551, "http_timeout"),
     (9552, "http_bad_response"),
     (9553, "tls_failed"),
+    (9850, "python_needs_local_portal"),
     (9999, "internal"),
 ];
 

@@ -1,0 +1,234 @@
+"""The whole flow on an embedded portal, as `ecpa demo` runs it: registration, the four login
+errors, the catalogue, certificate login, consent, bulk issuance, signing, yearly history,
+proofing and the officer's processing."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from conftest import CHEN, DATA, LIN, NOBODY, STRANGER, WANG, Embedded, register_form
+
+import ecpa
+
+TAIWAN = datetime.timezone(datetime.timedelta(hours=8))
+
+
+def taiwan_today() -> datetime.date:
+    return datetime.datetime.now(TAIWAN).date()
+
+
+def test_version_is_the_crates() -> None:
+    cargo = (DATA.parents[3] / "Cargo.toml").read_text(encoding="utf-8")
+    assert f'version = "{ecpa.__version__}"' in cargo
+
+
+def test_registration_password_reset_and_the_four_login_errors(embedded: Embedded) -> None:
+    p = embedded.portal
+    receipt = p.start_nhi_registration(WANG.card, **register_form(WANG))  # type: ignore[arg-type]
+    assert receipt.sent_to == WANG.email
+    assert isinstance(receipt.link_expires_at, datetime.datetime)
+    assert receipt.link_expires_at.utcoffset() == datetime.timedelta(hours=8)
+    mail = embedded.deliver()[-1]
+    assert mail.to == WANG.email and mail.link_token
+    p.confirm_nhi_registration(WANG.card, mail.link_token)
+
+    # Forgot password: the old password works until the reset is done; the link works once.
+    p.request_password_reset(WANG.card)
+    reset = embedded.newest_token()
+    p.logout(p.login_nhi_card(WANG.card, WANG.password))
+    p.complete_password_reset(WANG.card, reset, "Ecpa#2027ok")
+    with pytest.raises(ecpa.RegistrationError) as used:
+        p.complete_password_reset(WANG.card, reset, "Ecpa#2028ok")
+    assert used.value.name == "token_used"
+
+    embedded.register(NOBODY)
+    embedded.register(LIN)
+    expected = [
+        (STRANGER, "Whatever1", 5001, "您尚未註冊健保卡網路服務"),
+        (WANG, "Wrong#2026", 5002, "註冊密碼輸入錯誤"),
+        (NOBODY, NOBODY.password, 5003, "驗證失敗 查無您的帳號"),
+        (LIN, LIN.password, 5004, "很抱歉，該帳號已停用"),
+    ]
+    for who, password, code, words in expected:
+        with pytest.raises(ecpa.AuthError) as e:
+            p.login_nhi_card(who.card, password)
+        assert e.value.code == code
+        assert e.value.message_zh.startswith(words)
+    session = p.login_nhi_card(WANG.card, "Ecpa#2027ok")
+    assert session.info.name == "王小明"
+    assert session.info.national_id == "A12345****"
+    assert session.info.level == "nhi_card" and not session.info.officer
+    assert "A123456789" not in repr(session) and session.token not in repr(session)
+
+
+def test_the_whole_flow_from_consent_to_processing(embedded: Embedded) -> None:
+    p = embedded.portal
+    embedded.register(WANG)
+    embedded.register(CHEN)
+    me = embedded.login(WANG)
+    officer = embedded.login(CHEN)
+    assert officer.info.officer
+
+    # The catalogue: B5 opens with the NHI card; A1 needs the citizen certificate.
+    apps = {a.code: a for a in p.applications(me)}
+    assert apps["B5"].usable and not apps["A1"].usable
+    p.add_my_application(me, "B5")
+    assert p.open_application(me, "B5").code == "B5"
+    p.add_my_application(me, "A1")
+    with pytest.raises(ecpa.AuthError) as low:
+        p.open_application(me, "A1")
+    assert low.value.name == "assurance_too_low"
+    assert [a.code for a in p.my_applications(me)] == ["A1", "B5"] or {a.code for a in p.my_applications(me)} == {"A1", "B5"}
+
+    # Consent, once and for good.
+    assert p.consent_status(me) is None
+    text = p.consent_text()
+    record = p.give_consent(me, text.version)
+    assert record.text_version == text.version and record.login_method == "nhi_card"
+    again = p.give_consent(me, text.version)
+    assert again.agreed_at == record.agreed_at
+    with pytest.raises(ecpa.ConsentError) as final:
+        p.withdraw_consent(me)
+    assert final.value.code == 7002
+
+    # The officer issues a batch; the reprimand goes on paper.
+    orders = ecpa.read_orders_csv((DATA / "orders.csv").read_bytes())
+    assert [o.kind for o in orders] == ["commendation", "merit", "reprimand"]
+    report = p.issue_award_orders(officer, orders)
+    assert (report.issued, report.electronic, report.paper) == (3, 2, 1)
+    assert [o.delivery for o in report.orders] == ["electronic", "electronic", "paper"]
+    assert report.orders[2].paper_reason == "punishment"
+    notices = embedded.deliver()
+    assert sum("個人獎勵令通知信" in m.subject for m in notices) == 2
+
+    unviewed = p.unviewed_award_orders(me)
+    assert len(unviewed) == 2
+    first = unviewed[0]
+    assert first.approved_on == datetime.date(2025, 5, 2) and first.approved_on_roc == "114/05/02"
+    assert first.viewed_at is None
+    unsigned = p.unsigned_award_orders(officer)
+    assert len(unsigned) == 2 and all(u.national_id == "A12345****" for u in unsigned)
+    order = p.view_award_order(me, first.id)
+    assert order.reason == "辦理業務認真負責"
+    assert order.summary.viewed_at is not None and order.summary.viewed_at_roc
+    assert "A123456789" not in repr(order)
+    assert len(p.unviewed_award_orders(me)) == 1
+    assert len(p.unsigned_award_orders(officer)) == 1
+
+    history = p.award_history(me)
+    year = next(y for y in history if y.rating_year == 114)
+    assert len(year.orders) == 3
+    assert year.ordinary_rewards.minor == 2 and year.ordinary_rewards.middle == 1
+
+    # Proofing the e-mail address, then the officer's query and processing.
+    record_before = p.personal_record(me)
+    post = next(c for c in record_before.categories if c.category == "current_post")
+    email = next(f for f in post.fields if f.key == "email")
+    assert email.value == WANG.email
+    staged = p.stage_correction(me, "現職資料", "email", "hsiaoming.wang@mail.taipei.gov.tw")
+    assert (staged.before, staged.after) == (WANG.email, "hsiaoming.wang@mail.taipei.gov.tw")
+    submission = p.complete_proofing(me)
+    assert submission.corrections == 1
+    roc_year = str(taiwan_today().year - 1911)
+    assert submission.completed_at_roc.startswith(roc_year + "/")
+    assert submission.completed_at.year - 1911 == int(roc_year)
+    todos = p.officer_todos(officer)
+    assert len(todos) == 1 and todos[0].national_id == "A12345****"
+    rows = p.proofing_query(officer, date_from="101/01/01", date_to=taiwan_today(), proofed=True, processed=False)
+    assert [r.name for r in rows] == ["王小明"]
+    assert rows[0].proofed_on_roc is not None
+    corrections = p.submission_corrections(officer, submission.id)
+    done = p.process_correction(officer, corrections[0].id, approve=True)
+    assert done.status == "approved" and done.processed_at is not None
+    assert p.officer_todos(officer) == []
+
+    # The next notice goes to the corrected address.
+    today = taiwan_today()
+    roc_year = today.year - 1911
+    p.issue_award_order(
+        officer,
+        ecpa.NewAwardOrder(
+            national_id="A123456789",
+            approving_agency="臺北市政府勞動局",
+            approved_on=today,
+            document_number=f"北市勞人字第{roc_year}6000001號",
+            reason="協助校對作業",
+            legal_basis="公務人員考績法第12條",
+            kind="嘉獎",
+        ),
+    )
+    assert embedded.deliver()[-1].to == "hsiaoming.wang@mail.taipei.gov.tw"
+
+    employees = p.agency_employees(officer)
+    assert {e.name for e in employees} >= {"王小明", "陳美玲"}
+    trail = p.audit_trail(me, limit=50)
+    # The officer changed my record: the trail says who, with masked IDs.
+    assert any("陳美玲" in (e.actor or "") for e in trail)
+    assert all("A123456789" not in repr(e) for e in trail)
+
+    stats = p.outbox_stats()
+    assert stats.pending == 0 and stats.sent >= 5
+    p.logout(me)
+    with pytest.raises(ecpa.AuthError) as gone:
+        p.unviewed_award_orders(me)
+    assert gone.value.name == "session_invalid"
+
+
+def test_certificate_login_binds_at_first_and_then_goes_straight_in(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pki = ecpa.TestPki()
+    portal = ecpa.Portal(str(tmp_path / "ecpa.db"), trust=pki.trust())
+    portal.import_directory_csv((DATA / "directory.csv").read_bytes())
+    key = pki.issue_citizen("王小明", "0000000056780001", "6789")
+    assert key.id_last_four == "6789"
+    with pytest.raises(ecpa.AuthError) as unbound:
+        portal.login_certificate(key)
+    assert unbound.value.name == "certificate_not_bound"
+    bound = portal.login_certificate(key, identify="A123456789")
+    assert bound.info.level == "certificate"
+    later = portal.login_certificate(key)
+    portal.add_my_application(later, "A1")
+    assert portal.open_application(later, "A1").usable
+
+    # The two steps by hand, and a replay of the same answer.
+    challenge = portal.begin_certificate_login()
+    signature = key.sign(challenge.to_sign.encode())
+    portal.complete_certificate_login(challenge.challenge_id, key.certificate, signature)
+    with pytest.raises(ecpa.AuthError) as replay:
+        portal.complete_certificate_login(challenge.challenge_id, key.certificate, signature)
+    assert replay.value.name == "challenge_replayed"
+
+    # A certificate of another PKI does not chain to the portal's anchors.
+    stranger = ecpa.TestPki().issue_citizen("王小明", "0000000056780001", "6789")
+    with pytest.raises(ecpa.PkiError) as unknown:
+        portal.login_certificate(stranger, identify="A123456789")
+    assert unknown.value.name == "unknown_issuer"
+
+    # A software certificate rebuilt from DER + PKCS#8 must match its key.
+    with pytest.raises(ecpa.PkiError):
+        ecpa.SoftwareCertificate(key.certificate, b"not a key")
+
+
+def test_maintenance_window_suspends_registration(embedded: Embedded) -> None:
+    now = datetime.datetime.now(datetime.timezone.utc)
+    window = embedded.portal.announce_maintenance(now - datetime.timedelta(minutes=1), now + datetime.timedelta(hours=1))
+    assert window.announcement_zh
+    assert [w.id for w in embedded.portal.maintenance_windows()] == [window.id]
+    with pytest.raises(ecpa.RegistrationError) as e:
+        embedded.register(WANG)
+    assert e.value.code == 6001 and "暫停註冊服務" in e.value.message_zh
+
+
+def test_doctor_reports_every_row_in_both_languages(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    anchors = tmp_path / "anchors"
+    anchors.mkdir()
+    (anchors / "root.der").write_bytes(ecpa.TestPki().root)
+    report = ecpa.doctor(anchors=str(anchors), pkcs11_module="/nonexistent/libhicos.so", timeout=2.0)
+    ids = [row.id for row in report.rows]
+    assert "pkcs11.module" in ids and len(ids) == len(set(ids))
+    for row in report.rows:
+        assert row.status in {"ok", "warn", "fail"}
+        assert row.title_zh and row.title_en and row.expected_en
+    module = next(r for r in report.rows if r.id == "pkcs11.module")
+    assert module.status == "fail" and module.fix_en
+    assert report.failed
