@@ -459,6 +459,29 @@ error_codes! {
     TlsFailed = 9553, "tls_failed",
         "TLS 憑證或金鑰無法使用", "The TLS certificate or key cannot be used";
 
+    // ---- 9800–9849 the C ABI ----
+    /// A pointer argument of a C call that must not be NULL was NULL.
+    FfiNullPointer = 9801, "ffi_null_pointer",
+        "必要的指標參數為 NULL", "A required pointer argument is NULL";
+    /// The caller's output buffer is too small (or NULL, to ask for the size): the size needed is in `out_len`.
+    FfiBufferTooSmall = 9802, "ffi_buffer_too_small",
+        "輸出緩衝區太小，所需大小已寫入 out_len", "The output buffer is too small: the size needed is in out_len";
+    /// A string passed to a C call is not valid UTF-8.
+    FfiStringInvalid = 9803, "ffi_string_invalid",
+        "字串不是有效的 UTF-8 編碼", "A string argument is not valid UTF-8";
+    /// ecpa panicked inside a C call; the panic was caught at the boundary.
+    FfiPanic = 9804, "ffi_panic",
+        "程式內部錯誤（已攔截），請回報", "ecpa panicked inside the call (caught at the boundary): please report it";
+    /// A numeric or JSON argument of a C call is out of range or malformed.
+    FfiArgumentInvalid = 9805, "ffi_argument_invalid",
+        "參數內容不正確", "An argument is out of range or malformed";
+    /// A handle is not of the kind the call expects, or was already freed.
+    FfiHandleInvalid = 9806, "ffi_handle_invalid",
+        "物件代號無效或已釋放", "The handle is of the wrong kind or was already freed";
+    /// The call needs an embedded portal (its own database), not a remote one.
+    FfiLocalPortalOnly = 9807, "ffi_local_portal_only",
+        "此操作僅適用於本機資料庫，不適用於遠端服務", "This operation needs an embedded portal (a database), not a remote one";
+
     // ---- 9900–9999 internal ----
     /// A bug in ecpa: please report it.
     Internal = 9999, "internal",
