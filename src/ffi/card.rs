@@ -216,8 +216,7 @@ pub unsafe extern "C" fn ecpa_nhi_card_json(
     })
 }
 
-/// Releases card data and wipes nothing more than memory (the data is not secret, but the
-/// handle holds a full national ID). NULL is ignored.
+/// Releases card data (it holds a full national ID: release it when done). NULL is ignored.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ecpa_nhi_card_free(card: *mut EcpaNhiCard) -> u32 {
     // SAFETY: a handle from `ecpa_nhi_card_*`, or NULL.
