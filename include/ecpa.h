@@ -516,8 +516,7 @@ uint32_t ecpa_nhi_card_json(const ecpa_nhi_card *card,
                             size_t *out_len);
 
 /**
- * Releases card data and wipes nothing more than memory (the data is not secret, but the
- * handle holds a full national ID). NULL is ignored.
+ * Releases card data (it holds a full national ID: release it when done). NULL is ignored.
  */
 uint32_t ecpa_nhi_card_free(ecpa_nhi_card *card);
 
