@@ -617,7 +617,8 @@ uint32_t ecpa_pkcs11_free(ecpa_pkcs11 *pkcs11);
  * inputs (NULL to skip or use the default): the PKCS#11 module path, the trust anchors
  * directory, the portal URL. Each probe gets `timeout_ms`. Writes whether any row failed to
  * `out_failed` (may be NULL); the call itself succeeds whether rows fail or not, so it can be
- * repeated to size the buffer.
+ * repeated to size the buffer (each run probes again: a 64 KiB buffer avoids the second run).
+ * Blocks the calling thread for up to a few times `timeout_ms`.
  */
 uint32_t ecpa_doctor_json(const char *pkcs11_module,
                           const char *anchors,
