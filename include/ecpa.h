@@ -10,7 +10,8 @@
  * - strings in are NUL-terminated UTF-8; binary data is pointer + length; nothing passed in
  *   is kept after the call returns;
  * - strings out go to the caller's buffer (buf, len, out_len): out_len receives the size
- *   needed including the NUL; a NULL or small buf returns ECPA_E_FFI_BUFFER_TOO_SMALL;
+ *   needed including the NUL; a NULL or small buf returns ECPA_E_FFI_BUFFER_TOO_SMALL
+ *   (allocate *out_len bytes and call again, looping if a live listing grew meanwhile);
  * - handles are released by their _free / _close function (NULL is ignored);
  * - an ecpa_portal may be used by many threads at once; other handles by one thread at a time;
  * - panics never cross the boundary (ECPA_E_FFI_PANIC).
@@ -336,6 +337,12 @@ enum ecpa_code {
 #define ECPA_TRIES_UNKNOWN -1
 
 /**
+ * `ecpa_doctor_report`: the table of one run of the environment check, kept so it can be read
+ * (and its size asked) without probing again.
+ */
+typedef struct ecpa_doctor_report ecpa_doctor_report;
+
+/**
  * `ecpa_file_mailer`: a mailer that writes each mail as a file in a directory (the demo's
  * and tests' stand-in for SMTP), and reads them back.
  */
@@ -611,23 +618,34 @@ uint32_t ecpa_pkcs11_login(const ecpa_pkcs11 *pkcs11,
 uint32_t ecpa_pkcs11_free(ecpa_pkcs11 *pkcs11);
 
 /**
- * Runs the environment check (`ecpa doctor`) and writes its table as JSON, the same as
- * `ecpa doctor --json`: `{"ok": no row failed, "rows": [{"id", "title": {"zh-TW", "en"},
- * "found": {...}, "expected": {...}, "status": "ok" | "warn" | "fail", "fix": {...} or null}]}`. Optional
- * inputs (NULL to skip or use the default): the PKCS#11 module path, the trust anchors
- * directory, the portal URL. Each probe gets `timeout_ms`. Writes whether any row failed to
- * `out_failed` (may be NULL); the call itself succeeds whether rows fail or not, so it can be
- * repeated to size the buffer (each run probes again: a 64 KiB buffer avoids the second run).
- * Blocks the calling thread for up to a few times `timeout_ms`.
+ * Runs the environment check (`ecpa doctor`) and writes a new report handle to `out_report`
+ * (read it with `ecpa_doctor_report_json`, release it with `ecpa_doctor_report_free`).
+ * Optional inputs (NULL to skip or use the default): the PKCS#11 module path, the trust
+ * anchors directory, the portal URL. Each probe gets `timeout_ms`; the call blocks the calling
+ * thread for up to a few times that. Writes whether any row failed to `out_failed` (may be
+ * NULL); the call itself succeeds whether rows fail or not.
  */
-uint32_t ecpa_doctor_json(const char *pkcs11_module,
-                          const char *anchors,
-                          const char *portal_url,
-                          uint32_t timeout_ms,
-                          bool *out_failed,
-                          char *buf,
-                          size_t len,
-                          size_t *out_len);
+uint32_t ecpa_doctor_run(const char *pkcs11_module,
+                         const char *anchors,
+                         const char *portal_url,
+                         uint32_t timeout_ms,
+                         bool *out_failed,
+                         ecpa_doctor_report **out_report);
+
+/**
+ * Writes a doctor report as JSON, the same as `ecpa doctor --json`: `{"ok": no row failed,
+ * "rows": [{"id", "title": {"zh-TW", "en"}, "found": {...}, "expected": {...}, "status":
+ * "ok" | "warn" | "fail", "fix": {...} or null}]}`.
+ */
+uint32_t ecpa_doctor_report_json(const ecpa_doctor_report *report,
+                                 char *buf,
+                                 size_t len,
+                                 size_t *out_len);
+
+/**
+ * Releases a doctor report. NULL is ignored.
+ */
+uint32_t ecpa_doctor_report_free(ecpa_doctor_report *report);
 
 /**
  * Writes the consent text currently shown (線上檢視訊息) in zh-TW (`ECPA_LANG_ZH_TW`) or English.

@@ -548,8 +548,10 @@ fn the_whole_flow_on_an_sqlite_file() {
         assert_eq!(done[0]["after"], "hsiaoming.wang@mail.taipei.gov.tw");
 
         // The doctor answers with its table even on a machine with no reader or module.
-        let mut failed = false;
-        let report = json(|b, l, n| ecpa_doctor_json(null(), null(), null(), 500, &mut failed, b, l, n));
+        let (mut failed, mut doctor) = (false, null_mut());
+        ok(ecpa_doctor_run(null(), null(), null(), 500, &mut failed, &mut doctor));
+        let report = json(|b, l, n| ecpa_doctor_report_json(doctor, b, l, n));
+        ok(ecpa_doctor_report_free(doctor));
         assert!(report["rows"].as_array().is_some_and(|r| !r.is_empty()));
         assert_eq!(report["ok"], !failed);
 

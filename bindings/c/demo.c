@@ -63,24 +63,25 @@ static void expect(uint32_t rc, uint32_t want, const char *what) {
 
 /*
  * A string result: EXPR is called with buf = NULL to learn the size, then with a buffer of
- * that size. EXPR must use the names `buf_`, `len_` and `&n_`. The result is malloc'd.
+ * that size (again, should the result have grown in between). EXPR must use the names `buf_`,
+ * `len_` and `&n_`. The result is malloc'd.
  */
 #define FETCH(out, expr)                                                                          \
     do {                                                                                          \
         char *buf_ = NULL;                                                                        \
         size_t len_ = 0;                                                                          \
         size_t n_ = 0;                                                                            \
-        uint32_t rc_ = (expr);                                                                    \
-        if (rc_ != ECPA_E_FFI_BUFFER_TOO_SMALL) {                                                 \
-            ok(rc_, #expr " (size)");                                                             \
+        uint32_t rc_;                                                                             \
+        while ((rc_ = (expr)) == ECPA_E_FFI_BUFFER_TOO_SMALL) {                                   \
+            free(buf_);                                                                           \
+            buf_ = malloc(n_);                                                                    \
+            if (buf_ == NULL) {                                                                   \
+                fprintf(stderr, "out of memory\n");                                               \
+                exit(1);                                                                          \
+            }                                                                                     \
+            len_ = n_;                                                                            \
         }                                                                                         \
-        buf_ = malloc(n_);                                                                        \
-        if (buf_ == NULL) {                                                                       \
-            fprintf(stderr, "out of memory\n");                                                   \
-            exit(1);                                                                              \
-        }                                                                                         \
-        len_ = n_;                                                                                \
-        ok((expr), #expr);                                                                        \
+        ok(rc_, #expr);                                                                           \
         (out) = buf_;                                                                             \
     } while (0)
 
@@ -142,6 +143,18 @@ static int flow(const char *db, const char *maildir) {
     ok(ecpa_trust_free(trust), "trust_free");
     ok(ecpa_file_mailer_new(maildir, &mailer), "file_mailer_new");
     printf("資料庫 %s，郵件目錄 %s\n", db, maildir);
+
+    step("環境檢測（ecpa doctor）");
+    {
+        ecpa_doctor_report *report = NULL;
+        bool failed = false;
+        ok(ecpa_doctor_run(NULL, NULL, NULL, 1000, &failed, &report), "doctor_run");
+        FETCH(s, ecpa_doctor_report_json(report, buf_, len_, &n_));
+        printf("%s（%zu 位元組 JSON）\n", failed ? "有檢查項目失敗（本機沒有讀卡機或憑證模組時為正常）" : "全部通過",
+               strlen(s));
+        free(s);
+        ok(ecpa_doctor_report_free(report), "doctor_report_free");
+    }
 
     step("匯入機關人員名冊（CSV）");
     ok(ecpa_portal_import_directory_csv(portal, (const uint8_t *)DIRECTORY_CSV,

@@ -468,27 +468,30 @@ pub unsafe extern "C" fn ecpa_pkcs11_free(pkcs11: *mut EcpaPkcs11) -> u32 {
 // ---------------------------------------------------------------------------------------------
 // The environment check
 
-/// Runs the environment check (`ecpa doctor`) and writes its table as JSON, the same as
-/// `ecpa doctor --json`: `{"ok": no row failed, "rows": [{"id", "title": {"zh-TW", "en"},
-/// "found": {...}, "expected": {...}, "status": "ok" | "warn" | "fail", "fix": {...} or null}]}`. Optional
-/// inputs (NULL to skip or use the default): the PKCS#11 module path, the trust anchors
-/// directory, the portal URL. Each probe gets `timeout_ms`. Writes whether any row failed to
-/// `out_failed` (may be NULL); the call itself succeeds whether rows fail or not, so it can be
-/// repeated to size the buffer (each run probes again: a 64 KiB buffer avoids the second run).
-/// Blocks the calling thread for up to a few times `timeout_ms`.
+/// `ecpa_doctor_report`: the table of one run of the environment check, kept so it can be read
+/// (and its size asked) without probing again.
+pub struct EcpaDoctorReport {
+    inner: super::Tagged<String>,
+}
+handle!(EcpaDoctorReport, String, 0x4543_5041_444f_4354);
+
+/// Runs the environment check (`ecpa doctor`) and writes a new report handle to `out_report`
+/// (read it with `ecpa_doctor_report_json`, release it with `ecpa_doctor_report_free`).
+/// Optional inputs (NULL to skip or use the default): the PKCS#11 module path, the trust
+/// anchors directory, the portal URL. Each probe gets `timeout_ms`; the call blocks the calling
+/// thread for up to a few times that. Writes whether any row failed to `out_failed` (may be
+/// NULL); the call itself succeeds whether rows fail or not.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ecpa_doctor_json(
+pub unsafe extern "C" fn ecpa_doctor_run(
     pkcs11_module: *const c_char,
     anchors: *const c_char,
     portal_url: *const c_char,
     timeout_ms: u32,
     out_failed: *mut bool,
-    buf: *mut c_char,
-    len: usize,
-    out_len: *mut usize,
+    out_report: *mut *mut EcpaDoctorReport,
 ) -> u32 {
     call(|| {
-        let o = StrOut::new(buf, len, out_len)?;
+        out(out_report, "out_report")?;
         // SAFETY: optional NUL-terminated strings per the contract.
         let (module, anchors, url) = unsafe {
             (
@@ -504,11 +507,37 @@ pub unsafe extern "C" fn ecpa_doctor_json(
             timeout: millis(timeout_ms),
         };
         let report = crate::doctor::run(&options, Arc::from(crate::doctor::pcsc_probe()));
-        // SAFETY: the buffer contract, checked by `StrOut`.
         let body = serde_json::json!({ "ok": !report.failed(), "rows": report.rows });
-        unsafe { o.json(&body) }?;
-        // SAFETY: optional output per the contract.
-        unsafe { put(out_failed, report.failed()) };
+        let text = serde_json::to_string(&body).map_err(|e| crate::Error::internal(format!("JSON: {e}")))?;
+        // SAFETY: checked non-NULL above; the other output is optional.
+        unsafe {
+            give(out_report, text);
+            put(out_failed, report.failed());
+        }
         Ok(())
     })
+}
+
+/// Writes a doctor report as JSON, the same as `ecpa doctor --json`: `{"ok": no row failed,
+/// "rows": [{"id", "title": {"zh-TW", "en"}, "found": {...}, "expected": {...}, "status":
+/// "ok" | "warn" | "fail", "fix": {...} or null}]}`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_doctor_report_json(
+    report: *const EcpaDoctorReport,
+    buf: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+) -> u32 {
+    call(|| {
+        let o = StrOut::new(buf, len, out_len)?;
+        // SAFETY: a live handle per the contract; the buffer contract checked by `StrOut`.
+        unsafe { o.write(get(report, "report")?) }
+    })
+}
+
+/// Releases a doctor report. NULL is ignored.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_doctor_report_free(report: *mut EcpaDoctorReport) -> u32 {
+    // SAFETY: a handle from `ecpa_doctor_run`, or NULL.
+    call(|| unsafe { release(report, "report") })
 }

@@ -25,7 +25,10 @@
 //!   the call returns `ECPA_E_FFI_BUFFER_TOO_SMALL`: allocate that much and call again. That is
 //!   why every call that returns a string only reads or is safe to repeat (viewing an order
 //!   signs for it once; viewing it again changes nothing); calls that change state return
-//!   only scalars and handles.
+//!   only scalars and handles, and slow probes (`ecpa_doctor_run`) return a handle to read.
+//!   A live listing (a portal other threads or processes change, the card readers) may grow
+//!   between the two calls: the second then fails the same way with the new size, so loop
+//!   until it succeeds.
 //! - **Structured results** are JSON, exactly the JSON the HTTP API returns for the same
 //!   operation (national IDs masked); each function says which type it holds.
 //! - **Handles** are opaque pointers created by `*_new` / `*_open` / a login and released by
