@@ -701,3 +701,175 @@ fn a_remote_portal_over_http() {
         ok(ecpa_portal_close(portal));
     }
 }
+
+/// The calls the demo flow does not make: a software key from PKCS#8, a password reset, a
+/// resent confirmation, an account login, a discarded correction.
+#[test]
+fn software_key_password_reset_resend_account_and_discard() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = c(&dir.path().join("ecpa.db").to_string_lossy());
+    let maildir = c(&dir.path().join("mail").to_string_lossy());
+    let pki = ecpa::pki::testpki::TestPki::new().expect("test PKI");
+    // SAFETY: live handles until freed; NUL-terminated strings; valid outputs.
+    unsafe {
+        let (mut trust, mut portal, mut mailer) = (null_mut(), null_mut(), null_mut());
+        ok(ecpa_trust_new(&mut trust));
+        ok(ecpa_trust_add_anchor(
+            trust,
+            pki.root.der().as_ptr(),
+            pki.root.der().len(),
+        ));
+        let pem =
+            der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, pki.intermediate.der()).expect("PEM");
+        ok(ecpa_trust_add_intermediate(trust, pem.as_ptr(), pem.len()));
+        ok(ecpa_portal_open_with_trust(db.as_ptr(), trust, &mut portal));
+        ok(ecpa_trust_free(trust));
+        ok(ecpa_file_mailer_new(maildir.as_ptr(), &mut mailer));
+        let csv = support::directory_csv();
+        let mut counts = EcpaImportCounts::default();
+        ok(ecpa_portal_import_directory_csv(
+            portal,
+            csv.as_ptr(),
+            csv.len(),
+            &mut counts,
+        ));
+        let deliver = || {
+            let mut sent = 0;
+            ok(ecpa_portal_deliver_outbox(portal, mailer, 100, &mut sent));
+            fetch(|b, l, n| ecpa_file_mailer_latest_link_token(mailer, b, l, n)).expect("a link")
+        };
+
+        let wang = person(Who::Wang);
+        let record = wang.card_data().to_bytes();
+        let mut card = null_mut();
+        ok(ecpa_nhi_card_from_record(record.as_ptr(), record.len(), &mut card));
+        let form = serde_json::json!({
+            "household_number": "F1234567",
+            "address": {"county": "63000", "township": "63000010", "village": "63000010001", "neighbourhood": 12},
+            "phone": "02-2720-8889", "mobile": "0912-345-678", "email": wang.reg_email,
+        })
+        .to_string();
+        let pw = c(wang.password);
+        assert_eq!(
+            ecpa_registration_start(portal, card, pw.as_ptr(), c("Other#2026").as_ptr(), c(&form).as_ptr()),
+            code(ErrorCode::PasswordMismatch)
+        );
+        ok(ecpa_registration_start(
+            portal,
+            card,
+            pw.as_ptr(),
+            pw.as_ptr(),
+            c(&form).as_ptr(),
+        ));
+        let first = deliver();
+        ok(ecpa_registration_resend(portal, card));
+        let second = deliver();
+        assert_ne!(first, second, "a fresh link");
+        ok(ecpa_registration_confirm(portal, card, c(&second).as_ptr()));
+
+        // Forgot password: the old one works until the reset is done.
+        ok(ecpa_password_reset_request(portal, card));
+        let reset = deliver();
+        let mut s = null_mut();
+        ok(ecpa_login_nhi_card(portal, card, pw.as_ptr(), null_mut(), &mut s));
+        ok(ecpa_session_free(s));
+        ok(ecpa_password_reset_complete(
+            portal,
+            card,
+            c(&reset).as_ptr(),
+            c("Ecpa#2027ok").as_ptr(),
+        ));
+        assert_eq!(
+            ecpa_password_reset_complete(portal, card, c(&reset).as_ptr(), c("Ecpa#2028ok").as_ptr()),
+            code(ErrorCode::TokenUsed)
+        );
+        let mut tries = 99;
+        let mut s: *mut EcpaSession = null_mut();
+        assert_eq!(
+            ecpa_login_nhi_card(portal, card, pw.as_ptr(), &mut tries, &mut s),
+            code(ErrorCode::RegistrationPasswordWrong)
+        );
+        assert!(s.is_null());
+        ok(ecpa_login_nhi_card(
+            portal,
+            card,
+            c("Ecpa#2027ok").as_ptr(),
+            &mut tries,
+            &mut s,
+        ));
+
+        // A proofing correction staged and discarded: completing confirms the record as it is.
+        ok(ecpa_correction_stage(
+            portal,
+            s,
+            c("current_post").as_ptr(),
+            c("email").as_ptr(),
+            c("a@b.gov.tw").as_ptr(),
+        ));
+        ok(ecpa_correction_discard(
+            portal,
+            s,
+            c("current_post").as_ptr(),
+            c("email").as_ptr(),
+        ));
+        let (mut submission, mut corrections) = (0i64, 99u32);
+        ok(ecpa_proofing_complete(portal, s, &mut submission, &mut corrections));
+        assert_eq!(corrections, 0);
+        ok(ecpa_logout(portal, s));
+        ok(ecpa_session_free(s));
+
+        // No eCPA account was set: the account login is refused like a wrong password.
+        assert_eq!(
+            ecpa_login_account(
+                portal,
+                c("wang.hsiaoming").as_ptr(),
+                c("Whatever#1").as_ptr(),
+                &mut tries,
+                &mut s
+            ),
+            code(ErrorCode::AccountPasswordWrong)
+        );
+
+        // A software key and certificate given as PKCS#8 and DER.
+        let (cert, key) = pki
+            .issue(&ecpa::pki::testpki::EndEntitySpec::citizen(
+                wang.name,
+                "0000000056780001",
+                Some(wang.id.last_four()),
+            ))
+            .expect("issued");
+        let pkcs8 = key.to_pkcs8().expect("pkcs8");
+        let mut signer = null_mut();
+        assert_eq!(
+            ecpa_signer_from_pkcs8(b"junk".as_ptr(), 4, cert.der().as_ptr(), cert.der().len(), &mut signer),
+            code(ErrorCode::PublicKeyUnsupported)
+        );
+        assert!(signer.is_null());
+        ok(ecpa_signer_from_pkcs8(
+            pkcs8.as_ptr(),
+            pkcs8.len(),
+            cert.der().as_ptr(),
+            cert.der().len(),
+            &mut signer,
+        ));
+        let subject = fetch(|b, l, n| ecpa_signer_subject(signer, b, l, n)).expect("subject");
+        assert!(subject.contains(wang.name), "{subject}");
+        ok(ecpa_login_certificate(
+            portal,
+            signer,
+            c(wang.id.reveal()).as_ptr(),
+            &mut s,
+        ));
+        assert_eq!(
+            json(|b, l, n| ecpa_session_info_json(portal, s, b, l, n))["level"],
+            "certificate"
+        );
+        ok(ecpa_logout(portal, s));
+        ok(ecpa_session_free(s));
+        ok(ecpa_signer_free(signer));
+
+        ok(ecpa_nhi_card_free(card));
+        ok(ecpa_file_mailer_free(mailer));
+        ok(ecpa_portal_close(portal));
+    }
+}
