@@ -18,7 +18,7 @@
 //! | 8000–8999 | proofing of personal data |
 //! | 9000–9499 | storage |
 //! | 9500–9799 | transport (mail, files, network) |
-//! | 9800–9899 | the C ABI |
+//! | 9800–9899 | the C ABI and the Python module (bindings) |
 //! | 9900–9999 | internal errors (bugs) |
 //!
 //! A number, once published, is never reused for another meaning: `tests/error_codes.rs`
@@ -459,11 +459,29 @@ error_codes! {
     TlsFailed = 9553, "tls_failed",
         "TLS 憑證或金鑰無法使用", "The TLS certificate or key cannot be used";
 
-    // ---- 9850–9899 the Python module ----
-    /// The operation belongs to the operator of an embedded portal (import, outbox,
+    // ---- 9800–9899 the C ABI and the Python module ----
+    /// A pointer argument of a C call that must not be NULL was NULL.
+    FfiNullPointer = 9801, "ffi_null_pointer",
+        "必要的指標參數為 NULL", "A required pointer argument is NULL";
+    /// The caller's output buffer is too small (or NULL, to ask for the size): the size needed is in `out_len`.
+    FfiBufferTooSmall = 9802, "ffi_buffer_too_small",
+        "輸出緩衝區太小，所需大小已寫入 out_len", "The output buffer is too small: the size needed is in out_len";
+    /// A string passed to a C call is not valid UTF-8.
+    FfiStringInvalid = 9803, "ffi_string_invalid",
+        "字串不是有效的 UTF-8 編碼", "A string argument is not valid UTF-8";
+    /// ecpa panicked inside a C call; the panic was caught at the boundary.
+    FfiPanic = 9804, "ffi_panic",
+        "程式內部錯誤（已攔截），請回報", "ecpa panicked inside the call (caught at the boundary): please report it";
+    /// A numeric or JSON argument of a C call is out of range or malformed.
+    FfiArgumentInvalid = 9805, "ffi_argument_invalid",
+        "參數內容不正確", "An argument is out of range or malformed";
+    /// A handle is not of the kind the call expects, or was already freed.
+    FfiHandleInvalid = 9806, "ffi_handle_invalid",
+        "物件代號無效或已釋放", "The handle is of the wrong kind or was already freed";
+    /// The call belongs to the operator of an embedded portal (directory import, outbox,
     /// maintenance, certificate trust); a remote portal (`http://…`) does not offer it.
-    PythonNeedsLocalPortal = 9850, "python_needs_local_portal",
-        "此操作僅能用於內嵌的人事服務網（本機資料庫），遠端服務不提供", "This operation needs an embedded portal (a local database); a remote portal does not offer it";
+    LocalPortalOnly = 9807, "local_portal_only",
+        "此操作僅適用於本機資料庫，不適用於遠端服務", "This operation needs an embedded portal (a database), not a remote one";
 
     // ---- 9900–9999 internal ----
     /// A bug in ecpa: please report it.

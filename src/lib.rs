@@ -74,6 +74,7 @@
 //! - [`demo`]: the end-to-end demo behind `ecpa demo`.
 //! - [`doctor`]: the environment check behind `ecpa doctor`.
 //! - `http` and `config` (feature `http`): `ecpa serve` and `RemotePortal`.
+//! - `ffi` (feature `ffi`): the C ABI behind `include/ecpa.h`.
 //! - The Python module `ecpa._ecpa` (feature `python`, built by maturin from `bindings/python`).
 #![deny(unsafe_code)]
 
@@ -83,6 +84,8 @@ pub mod config;
 pub mod demo;
 pub mod doctor;
 pub mod error;
+#[cfg(feature = "ffi")]
+pub mod ffi;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod pki;

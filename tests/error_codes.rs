@@ -128,7 +128,13 @@ const TABLE: &[(u32, &str)] = &[
     (9551, "http_timeout"),
     (9552, "http_bad_response"),
     (9553, "tls_failed"),
-    (9850, "python_needs_local_portal"),
+    (9801, "ffi_null_pointer"),
+    (9802, "ffi_buffer_too_small"),
+    (9803, "ffi_string_invalid"),
+    (9804, "ffi_panic"),
+    (9805, "ffi_argument_invalid"),
+    (9806, "ffi_handle_invalid"),
+    (9807, "local_portal_only"),
     (9999, "internal"),
 ];
 

@@ -324,7 +324,7 @@ impl PyPortal {
     fn local(&self, what: &str) -> PyResult<&LocalPortal> {
         self.local.as_deref().ok_or_else(|| {
             Error::with(
-                ErrorCode::PythonNeedsLocalPortal,
+                ErrorCode::LocalPortalOnly,
                 format!("{what} 僅能用於內嵌的人事服務網（{}）", self.location),
                 format!("{what} needs an embedded portal, not {}", self.location),
             )
@@ -358,7 +358,7 @@ impl PyPortal {
         if location.starts_with("http://") || location.starts_with("https://") {
             if trust.is_some() {
                 return Err(Error::with(
-                    ErrorCode::PythonNeedsLocalPortal,
+                    ErrorCode::LocalPortalOnly,
                     "遠端人事服務網的憑證信任由服務端設定",
                     "a remote portal's certificate trust is configured on the service",
                 )

@@ -97,7 +97,7 @@ def test_storage_transport_and_binding_failures(tmp_path: pathlib.Path) -> None:
     remote = ecpa.Portal("http://127.0.0.1:1")
     assert remote.is_remote
     raised(ecpa.TransportError, "http_unreachable", remote.consent_text)
-    raised(ecpa.BindingError, "python_needs_local_portal", lambda: remote.import_directory_csv("agency_code\n"))
+    raised(ecpa.BindingError, "local_portal_only", lambda: remote.import_directory_csv("agency_code\n"))
     raised(ecpa.TransportError, "io_failed", lambda: ecpa.FileMailer(junk / "mail"))
 
 

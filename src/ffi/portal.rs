@@ -1,0 +1,738 @@
+//! Portals, trust, the directory, the outbox and a file mailer, registration, logins and sessions.
+
+use std::ffi::c_char;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::card::{EcpaNhiCard, EcpaSigner};
+use super::{StrOut, call, get, get_mut, give, handle, invalid, out, put, release, text, tries_left};
+use crate::error::{Error, ErrorCode, Result};
+use crate::http::RemotePortal;
+use crate::http::wire::AddressWire;
+use crate::pki::{Certificate, Signer, TrustAnchor};
+use crate::portal::{
+    CertificateResponse, CertificateTrust, FileMailer, LocalPortal, LoginSignature, Portal, PortalConfig,
+    RegistrationForm, ResetDelivery, SessionToken,
+};
+use crate::types::{Email, HouseholdNumber, Password};
+
+/// A portal: embedded on its own database, or a client of a remote `ecpa serve`.
+pub(crate) enum PortalKind {
+    Local(LocalPortal),
+    Remote(RemotePortal),
+}
+
+impl PortalKind {
+    pub(crate) fn portal(&self) -> &dyn Portal {
+        match self {
+            PortalKind::Local(p) => p,
+            PortalKind::Remote(p) => p,
+        }
+    }
+
+    fn local(&self) -> Result<&LocalPortal> {
+        match self {
+            PortalKind::Local(p) => Ok(p),
+            PortalKind::Remote(_) => Err(Error::new(ErrorCode::LocalPortalOnly)),
+        }
+    }
+}
+
+/// `ecpa_portal`: the eCPA portal (人事服務網), embedded or remote. Shared freely between threads.
+pub struct EcpaPortal {
+    inner: super::Tagged<PortalKind>,
+}
+handle!(EcpaPortal, PortalKind, 0x4543_5041_504f_5254);
+
+/// `ecpa_trust`: the certificates a portal trusts for citizen-certificate login (GRCA anchors,
+/// MOICA intermediates), collected before the portal is opened.
+pub struct EcpaTrust {
+    inner: super::Tagged<TrustParts>,
+}
+handle!(EcpaTrust, TrustParts, 0x4543_5041_5452_5354);
+
+/// `ecpa_session`: a login. Holds the bearer token (wiped when released), never a password.
+pub struct EcpaSession {
+    inner: super::Tagged<SessionToken>,
+}
+handle!(EcpaSession, SessionToken, 0x4543_5041_5345_5353);
+
+/// `ecpa_file_mailer`: a mailer that writes each mail as a file in a directory (the demo's
+/// and tests' stand-in for SMTP), and reads them back.
+pub struct EcpaFileMailer {
+    inner: super::Tagged<FileMailer>,
+}
+handle!(EcpaFileMailer, FileMailer, 0x4543_5041_4d41_494c);
+
+/// Anchors and intermediates, before they become a [`CertificateTrust`].
+#[derive(Default)]
+pub(crate) struct TrustParts {
+    pub(crate) anchors: Vec<Certificate>,
+    pub(crate) intermediates: Vec<Certificate>,
+}
+
+impl TrustParts {
+    fn to_trust(&self) -> CertificateTrust {
+        CertificateTrust::new(self.anchors.iter().cloned().map(TrustAnchor::new).collect())
+            .with_intermediates(self.intermediates.iter().cloned())
+    }
+}
+
+fn open(url: &str, trust: Option<&TrustParts>) -> Result<PortalKind> {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        if trust.is_some() {
+            return Err(Error::with(
+                ErrorCode::LocalPortalOnly,
+                "遠端服務的憑證信任設定在伺服器端",
+                "a remote portal's certificate trust is configured on the server",
+            ));
+        }
+        return Ok(PortalKind::Remote(RemotePortal::new(url)?));
+    }
+    let local = if url == ":memory:" {
+        LocalPortal::in_memory()?
+    } else {
+        LocalPortal::with_store(crate::store::open_url(url)?, PortalConfig::default())?
+    };
+    Ok(PortalKind::Local(match trust {
+        Some(t) => local.with_certificate_trust(t.to_trust()),
+        None => local,
+    }))
+}
+
+/// Opens a portal. `url` (NUL-terminated UTF-8) is a SQLite file path (created if missing,
+/// also `sqlite:PATH`), `:memory:` for a throwaway database, a `postgres://` URL, or an
+/// `http://` / `https://` URL of an `ecpa serve` service. Writes a new handle to `out_portal`;
+/// release it with `ecpa_portal_close`. Citizen-certificate login is unavailable on an
+/// embedded portal opened this way (see `ecpa_portal_open_with_trust`). The handle may be
+/// used by many threads at once.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_portal_open(url: *const c_char, out_portal: *mut *mut EcpaPortal) -> u32 {
+    call(|| {
+        out(out_portal, "out_portal")?;
+        // SAFETY: `url` is a NUL-terminated string per the contract.
+        let p = open(unsafe { text(url, "url") }?, None)?;
+        // SAFETY: `out_portal` checked non-NULL above.
+        unsafe { give(out_portal, p) };
+        Ok(())
+    })
+}
+
+/// Opens an embedded portal (as `ecpa_portal_open`) that accepts citizen-certificate logins
+/// whose certificates chain to the anchors of `trust`. The trust is copied: it may be released
+/// right after. A remote URL gives `ECPA_E_FFI_LOCAL_PORTAL_ONLY` (its trust lives on the server).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_portal_open_with_trust(
+    url: *const c_char,
+    trust: *const EcpaTrust,
+    out_portal: *mut *mut EcpaPortal,
+) -> u32 {
+    call(|| {
+        out(out_portal, "out_portal")?;
+        // SAFETY: a live trust handle per the contract.
+        let trust = unsafe { get(trust, "trust") }?;
+        // SAFETY: `url` is a NUL-terminated string per the contract.
+        let p = open(unsafe { text(url, "url") }?, Some(trust))?;
+        // SAFETY: `out_portal` checked non-NULL above.
+        unsafe { give(out_portal, p) };
+        Ok(())
+    })
+}
+
+/// Closes a portal (and its database connection). NULL is ignored. No other thread may be
+/// using the handle; sessions made with it stay valid in the database until they expire.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_portal_close(portal: *mut EcpaPortal) -> u32 {
+    // SAFETY: a handle from `ecpa_portal_open*`, or NULL.
+    call(|| unsafe { release(portal, "portal") })
+}
+
+/// A new, empty trust. Add certificates with `ecpa_trust_add_anchor` /
+/// `ecpa_trust_add_intermediate`; release with `ecpa_trust_free`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_trust_new(out_trust: *mut *mut EcpaTrust) -> u32 {
+    call(|| {
+        out(out_trust, "out_trust")?;
+        // SAFETY: checked non-NULL above.
+        unsafe { give(out_trust, TrustParts::default()) };
+        Ok(())
+    })
+}
+
+unsafe fn add_certs(trust: *mut EcpaTrust, data: *const u8, len: usize, anchor: bool) -> u32 {
+    call(|| {
+        // SAFETY: a live trust handle, not shared during the call.
+        let t = unsafe { get_mut(trust, "trust") }?;
+        // SAFETY: `data` holds `len` bytes per the contract.
+        let certs = Certificate::parse_all(unsafe { super::bytes(data, len, "data") }?)?;
+        if anchor {
+            t.anchors.extend(certs);
+        } else {
+            t.intermediates.extend(certs);
+        }
+        Ok(())
+    })
+}
+
+/// Adds trust anchors (GRCA root certificates): `data` is `len` bytes of one DER certificate
+/// or PEM text holding one or more. A certificate that does not parse gives its PKI code and
+/// adds nothing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_trust_add_anchor(trust: *mut EcpaTrust, data: *const u8, len: usize) -> u32 {
+    // SAFETY: forwarded contract.
+    unsafe { add_certs(trust, data, len, true) }
+}
+
+/// Adds intermediate CA certificates (MOICA), DER or PEM as in `ecpa_trust_add_anchor`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_trust_add_intermediate(trust: *mut EcpaTrust, data: *const u8, len: usize) -> u32 {
+    // SAFETY: forwarded contract.
+    unsafe { add_certs(trust, data, len, false) }
+}
+
+/// Releases a trust. NULL is ignored.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_trust_free(trust: *mut EcpaTrust) -> u32 {
+    // SAFETY: a handle from `ecpa_trust_new` / `ecpa_test_pki_trust`, or NULL.
+    call(|| unsafe { release(trust, "trust") })
+}
+
+/// What a directory import did, as C receives it.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EcpaImportCounts {
+    /// Data lines read.
+    pub rows: usize,
+    /// Agencies created or renamed.
+    pub agencies: usize,
+    /// Employees created.
+    pub created: usize,
+    /// Employees updated.
+    pub updated: usize,
+    /// Personnel officers (人事人員) set.
+    pub officers: usize,
+}
+
+/// Imports an agency directory (機關人員名冊) from CSV: `csv` is `len` bytes of UTF-8 with the
+/// header `agency_code,agency_name,unit,national_id,name,title,email` and optionally
+/// `status,left_on,left_reason,officer` (as `ecpa demo` and the HTTP operator use). All rows or
+/// none. Writes the counts to `out_counts`. Embedded portals only.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_portal_import_directory_csv(
+    portal: *const EcpaPortal,
+    csv: *const u8,
+    len: usize,
+    out_counts: *mut EcpaImportCounts,
+) -> u32 {
+    call(|| {
+        out(out_counts, "out_counts")?;
+        // SAFETY: a live portal handle per the contract.
+        let p = unsafe { get(portal, "portal") }?.local()?;
+        // SAFETY: `csv` holds `len` bytes per the contract.
+        let r = p.import_directory_csv(unsafe { super::bytes(csv, len, "csv") }?)?;
+        let counts = EcpaImportCounts {
+            rows: r.rows,
+            agencies: r.agencies,
+            created: r.created,
+            updated: r.updated,
+            officers: r.officers,
+        };
+        // SAFETY: checked non-NULL above.
+        unsafe { put(out_counts, counts) };
+        Ok(())
+    })
+}
+
+/// A file mailer writing to directory `dir` (NUL-terminated UTF-8 path, created if missing).
+/// Release with `ecpa_file_mailer_free`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_file_mailer_new(dir: *const c_char, out_mailer: *mut *mut EcpaFileMailer) -> u32 {
+    call(|| {
+        out(out_mailer, "out_mailer")?;
+        // SAFETY: NUL-terminated string per the contract.
+        let m = FileMailer::new(PathBuf::from(unsafe { text(dir, "dir") }?))?;
+        // SAFETY: checked non-NULL above.
+        unsafe { give(out_mailer, m) };
+        Ok(())
+    })
+}
+
+/// Releases a file mailer (the mail files stay). NULL is ignored.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_file_mailer_free(mailer: *mut EcpaFileMailer) -> u32 {
+    // SAFETY: a handle from `ecpa_file_mailer_new`, or NULL.
+    call(|| unsafe { release(mailer, "mailer") })
+}
+
+/// Sends up to `limit` waiting mails of the portal's outbox (registration links, award-order
+/// notices) through `mailer`; writes how many were sent to `out_sent`. Embedded portals only.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_portal_deliver_outbox(
+    portal: *const EcpaPortal,
+    mailer: *const EcpaFileMailer,
+    limit: usize,
+    out_sent: *mut usize,
+) -> u32 {
+    call(|| {
+        out(out_sent, "out_sent")?;
+        // SAFETY: live handles per the contract.
+        let (p, m) = unsafe { (get(portal, "portal")?, get(mailer, "mailer")?) };
+        let report = p.local()?.deliver_outbox(m, limit)?;
+        // SAFETY: checked non-NULL above.
+        unsafe { put(out_sent, report.sent) };
+        Ok(())
+    })
+}
+
+/// Writes how many mails the mailer's directory holds to `out_count`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_file_mailer_count(mailer: *const EcpaFileMailer, out_count: *mut usize) -> u32 {
+    call(|| {
+        out(out_count, "out_count")?;
+        // SAFETY: a live handle per the contract.
+        let n = unsafe { get(mailer, "mailer") }?.messages()?.len();
+        // SAFETY: checked non-NULL above.
+        unsafe { put(out_count, n) };
+        Ok(())
+    })
+}
+
+#[derive(Serialize)]
+struct MailJson<'a> {
+    to: &'a str,
+    subject: &'a str,
+    body: &'a str,
+    link_token: Option<&'a str>,
+}
+
+/// Writes mail number `index` (0 = oldest; `ecpa_file_mailer_count` - 1 = newest) as JSON:
+/// `{"to": address, "subject": decoded subject, "body": plain text, "link_token": the token of
+/// the registration / reset link in it, or null}`. An index past the end gives
+/// `ECPA_E_FFI_ARGUMENT_INVALID`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_file_mailer_message_json(
+    mailer: *const EcpaFileMailer,
+    index: usize,
+    buf: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+) -> u32 {
+    call(|| {
+        let o = StrOut::new(buf, len, out_len)?;
+        // SAFETY: a live handle per the contract.
+        let all = unsafe { get(mailer, "mailer") }?.messages()?;
+        let m = all.get(index).ok_or_else(|| {
+            invalid(
+                format!("第 {index} 封郵件不存在（共 {} 封）", all.len()),
+                format!("no mail {index} (there are {})", all.len()),
+            )
+        })?;
+        let j = MailJson {
+            to: &m.to,
+            subject: &m.subject,
+            body: &m.body,
+            link_token: m.link_token(),
+        };
+        // SAFETY: the buffer contract, checked by `StrOut`.
+        unsafe { o.json(&j) }
+    })
+}
+
+/// Writes the link token of the newest mail that carries one (the link a person opens to
+/// confirm a registration or reset a password), ASCII hex. None gives
+/// `ECPA_E_FFI_ARGUMENT_INVALID`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_file_mailer_latest_link_token(
+    mailer: *const EcpaFileMailer,
+    buf: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+) -> u32 {
+    call(|| {
+        let o = StrOut::new(buf, len, out_len)?;
+        // SAFETY: a live handle per the contract.
+        let all = unsafe { get(mailer, "mailer") }?.messages()?;
+        let token = all
+            .iter()
+            .rev()
+            .find_map(|m| m.link_token().map(str::to_owned))
+            .ok_or_else(|| invalid("沒有含連結的郵件".into(), "no mail carries a link".into()))?;
+        // SAFETY: the buffer contract, checked by `StrOut`.
+        unsafe { o.write(&token) }
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registration
+
+/// The registration form's fields other than the card and the passwords.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegistrationFields {
+    household_number: String,
+    address: AddressWire,
+    phone: String,
+    mobile: String,
+    email: String,
+    #[serde(default)]
+    spare_email: Option<String>,
+}
+
+fn json_in<T: serde::de::DeserializeOwned>(s: &str, what: &'static str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| {
+        Error::with(
+            ErrorCode::RequestInvalid,
+            format!("{what} 的 JSON 內容錯誤：{e}"),
+            format!("{what} is not the expected JSON: {e}"),
+        )
+    })
+}
+
+/// Copies a password argument into wiped memory and checks the policy.
+pub(crate) unsafe fn password(p: *const c_char, what: &'static str) -> Result<Password> {
+    // SAFETY: NUL-terminated string per the contract of the calling function.
+    Password::new(unsafe { text(p, what) }?)
+}
+
+/// Starts an NHI card online registration (健保卡網路服務註冊) for the card's holder and puts
+/// the confirmation mail in the outbox. `password` and `confirmation` (6–12 characters, no
+/// space, `<`, `>`, `'`, `"`) are copied into wiped memory. `form_json` holds the rest:
+/// `{"household_number": "F1234567", "address": {"county": "63000", "township": "63000010",
+/// "village": "63000010001", "neighbourhood": 12}, "phone": "...", "mobile": "...",
+/// "email": "...", "spare_email": "..." or null}` (unknown fields are refused).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_registration_start(
+    portal: *const EcpaPortal,
+    card: *const EcpaNhiCard,
+    password: *const c_char,
+    confirmation: *const c_char,
+    form_json: *const c_char,
+) -> u32 {
+    call(|| {
+        // SAFETY: live handles and NUL-terminated strings per the contract.
+        let (p, card, pw, confirm, fields) = unsafe {
+            (
+                get(portal, "portal")?,
+                get(card, "card")?,
+                self::password(password, "password")?,
+                self::password(confirmation, "confirmation")?,
+                text(form_json, "form_json")?,
+            )
+        };
+        let f: RegistrationFields = json_in(fields, "form_json")?;
+        let form = RegistrationForm {
+            card: card.data.clone(),
+            household_number: HouseholdNumber::parse(&f.household_number)?,
+            address: crate::types::HouseholdAddress::new(
+                &f.address.county,
+                &f.address.township,
+                &f.address.village,
+                f.address.neighbourhood,
+            )?,
+            password: pw,
+            confirmation: confirm,
+            phone: f.phone,
+            mobile: f.mobile,
+            email: Email::parse(&f.email)?,
+            spare_email: f.spare_email.as_deref().map(Email::parse).transpose()?,
+        };
+        p.portal().start_nhi_registration(&form)?;
+        Ok(())
+    })
+}
+
+/// Mails a fresh confirmation link for a registration still waiting (重寄認證信).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_registration_resend(portal: *const EcpaPortal, card: *const EcpaNhiCard) -> u32 {
+    call(|| {
+        // SAFETY: live handles per the contract.
+        let (p, card) = unsafe { (get(portal, "portal")?, get(card, "card")?) };
+        p.portal().resend_confirmation(&card.data)?;
+        Ok(())
+    })
+}
+
+/// Completes a registration: `token` is the token of the mailed link (ASCII), opened with the
+/// same card inserted.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_registration_confirm(
+    portal: *const EcpaPortal,
+    card: *const EcpaNhiCard,
+    token: *const c_char,
+) -> u32 {
+    call(|| {
+        // SAFETY: live handles and a NUL-terminated string per the contract.
+        let (p, card, token) = unsafe { (get(portal, "portal")?, get(card, "card")?, text(token, "token")?) };
+        p.portal().confirm_nhi_registration(&card.data, token)
+    })
+}
+
+/// Forgot password: mails a 30-minute, single-use reset link to the registered address.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_password_reset_request(portal: *const EcpaPortal, card: *const EcpaNhiCard) -> u32 {
+    call(|| {
+        // SAFETY: live handles per the contract.
+        let (p, card) = unsafe { (get(portal, "portal")?, get(card, "card")?) };
+        p.portal()
+            .request_password_reset(&card.data, &ResetDelivery::RegisteredAddress)?;
+        Ok(())
+    })
+}
+
+/// Sets a new registration password with a reset link's `token`; `new_password` is copied
+/// into wiped memory. Until this succeeds the old password keeps working.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_password_reset_complete(
+    portal: *const EcpaPortal,
+    card: *const EcpaNhiCard,
+    token: *const c_char,
+    new_password: *const c_char,
+) -> u32 {
+    call(|| {
+        // SAFETY: live handles and NUL-terminated strings per the contract.
+        let (p, card, token, pw) = unsafe {
+            (
+                get(portal, "portal")?,
+                get(card, "card")?,
+                text(token, "token")?,
+                password(new_password, "new_password")?,
+            )
+        };
+        p.portal().complete_password_reset(&card.data, token, &pw)
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Login and sessions
+
+/// Runs a login and hands out the session, or writes the tries left of a refused password.
+unsafe fn login(
+    out_tries_left: *mut i32,
+    out_session: *mut *mut EcpaSession,
+    f: impl FnOnce() -> Result<crate::portal::Session>,
+) -> Result<()> {
+    out(out_session, "out_session")?;
+    match f() {
+        Ok(s) => {
+            // SAFETY: checked non-NULL above.
+            unsafe { give(out_session, s.token) };
+            Ok(())
+        }
+        Err(e) => {
+            if let Some(n) = tries_left(&e) {
+                // SAFETY: an optional output: NULL skipped, else writable per the contract.
+                unsafe { put(out_tries_left, n) };
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Logs in with the NHI card and its registered password (copied into wiped memory). Writes a
+/// new session to `out_session` (release with `ecpa_session_free`; log out with
+/// `ecpa_logout`). On `ECPA_E_REGISTRATION_PASSWORD_WRONG` writes the wrong passwords still
+/// allowed before logins are suspended to `out_tries_left` (may be NULL); on other outcomes
+/// leaves it alone. The four errors of the guide each have their code:
+/// `ECPA_E_NHI_CARD_NOT_REGISTERED`, `ECPA_E_REGISTRATION_PASSWORD_WRONG`,
+/// `ECPA_E_ACCOUNT_NOT_FOUND`, `ECPA_E_ACCOUNT_DISABLED`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_login_nhi_card(
+    portal: *const EcpaPortal,
+    card: *const EcpaNhiCard,
+    password: *const c_char,
+    out_tries_left: *mut i32,
+    out_session: *mut *mut EcpaSession,
+) -> u32 {
+    call(|| {
+        // SAFETY: live handles and a NUL-terminated string per the contract.
+        let (p, card, pw) = unsafe {
+            (
+                get(portal, "portal")?,
+                get(card, "card")?,
+                self::password(password, "password")?,
+            )
+        };
+        // SAFETY: output pointers per the contract.
+        unsafe {
+            login(out_tries_left, out_session, || {
+                p.portal().login_nhi_card(&card.data, &pw)
+            })
+        }
+    })
+}
+
+/// Logs in with the citizen digital certificate (自然人憑證): asks the portal for a challenge,
+/// has `signer` (a card logged in with its PIN, or a software key) sign it, and sends the
+/// signature with the certificate. On the first login of a certificate pass the eCPA account
+/// name or national ID in `identify` (its last four digits must match the certificate's);
+/// later logins pass NULL. Writes a new session to `out_session`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_login_certificate(
+    portal: *const EcpaPortal,
+    signer: *const EcpaSigner,
+    identify: *const c_char,
+    out_session: *mut *mut EcpaSession,
+) -> u32 {
+    call(|| {
+        // SAFETY: live handles and an optional NUL-terminated string per the contract.
+        let (p, s, identify) = unsafe {
+            (
+                get(portal, "portal")?,
+                get(signer, "signer")?,
+                super::opt_text(identify, "identify")?,
+            )
+        };
+        let p = p.portal();
+        // SAFETY: output pointer per the contract.
+        unsafe {
+            login(std::ptr::null_mut(), out_session, || {
+                let c = p.begin_certificate_login()?;
+                let response = CertificateResponse {
+                    challenge_id: c.challenge_id.clone(),
+                    certificate: s.certificate.der().to_vec(),
+                    signature: LoginSignature::RawPkcs1(s.signer.sign(c.to_sign.as_bytes())?),
+                    identify: identify.map(str::to_owned),
+                };
+                p.complete_certificate_login(&response)
+            })
+        }
+    })
+}
+
+/// Logs in with an eCPA account name and password (the lowest assurance level). Tries left
+/// as in `ecpa_login_nhi_card`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_login_account(
+    portal: *const EcpaPortal,
+    account: *const c_char,
+    password: *const c_char,
+    out_tries_left: *mut i32,
+    out_session: *mut *mut EcpaSession,
+) -> u32 {
+    call(|| {
+        // SAFETY: a live handle and NUL-terminated strings per the contract.
+        let (p, account, pw) = unsafe {
+            (
+                get(portal, "portal")?,
+                text(account, "account")?,
+                self::password(password, "password")?,
+            )
+        };
+        // SAFETY: output pointers per the contract.
+        unsafe { login(out_tries_left, out_session, || p.portal().login_account(account, &pw)) }
+    })
+}
+
+/// A session from a bearer token kept elsewhere (e.g. by a web front end): no check is made
+/// until it is used. Release with `ecpa_session_free`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_session_from_token(token: *const c_char, out_session: *mut *mut EcpaSession) -> u32 {
+    call(|| {
+        out(out_session, "out_session")?;
+        // SAFETY: NUL-terminated string per the contract.
+        let t = SessionToken::new(unsafe { text(token, "token") }?);
+        // SAFETY: checked non-NULL above.
+        unsafe { give(out_session, t) };
+        Ok(())
+    })
+}
+
+/// Writes the session's bearer token (ASCII). Whoever holds it acts as the person: keep it
+/// as secret as a password.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_session_token(
+    session: *const EcpaSession,
+    buf: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+) -> u32 {
+    call(|| {
+        let o = StrOut::new(buf, len, out_len)?;
+        // SAFETY: a live handle per the contract; the buffer contract checked by `StrOut`.
+        unsafe { o.write(get(session, "session")?.expose()) }
+    })
+}
+
+/// Writes who the session belongs to as JSON, the HTTP API's `SessionInfo`:
+/// `{"name", "national_id" (masked), "agency_code", "agency_name", "method"
+/// ("nhi_card" | "certificate" | "account"), "level", "officer", "expires_at", ...}`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_session_info_json(
+    portal: *const EcpaPortal,
+    session: *const EcpaSession,
+    buf: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+) -> u32 {
+    call(|| {
+        let o = StrOut::new(buf, len, out_len)?;
+        // SAFETY: live handles per the contract.
+        let (p, s) = unsafe { (get(portal, "portal")?, get(session, "session")?) };
+        let info = p.portal().session_info(s)?;
+        // SAFETY: the buffer contract, checked by `StrOut`.
+        unsafe { o.json(&info) }
+    })
+}
+
+/// Ends the session in the portal (the handle must still be released with `ecpa_session_free`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_logout(portal: *const EcpaPortal, session: *const EcpaSession) -> u32 {
+    call(|| {
+        // SAFETY: live handles per the contract.
+        let (p, s) = unsafe { (get(portal, "portal")?, get(session, "session")?) };
+        p.portal().logout(s)
+    })
+}
+
+/// Releases a session handle and wipes its token; it does not log out. NULL is ignored.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_session_free(session: *mut EcpaSession) -> u32 {
+    // SAFETY: a handle from a login or `ecpa_session_from_token`, or NULL.
+    call(|| unsafe { release(session, "session") })
+}
+
+/// Writes the application catalogue (應用系統) as JSON, the HTTP API's list of `Application`:
+/// `[{"code", "name_zh", "name_en", "usable", ...}]`, each marked usable or greyed out for
+/// this session's login.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_applications_json(
+    portal: *const EcpaPortal,
+    session: *const EcpaSession,
+    buf: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+) -> u32 {
+    call(|| {
+        let o = StrOut::new(buf, len, out_len)?;
+        // SAFETY: live handles per the contract.
+        let (p, s) = unsafe { (get(portal, "portal")?, get(session, "session")?) };
+        let apps = p.portal().applications(s)?;
+        // SAFETY: the buffer contract, checked by `StrOut`.
+        unsafe { o.json(&apps) }
+    })
+}
+
+/// Adds application `code` (e.g. `B5`, the proofing site) to "my applications" and opens it:
+/// fails with `ECPA_E_ASSURANCE_TOO_LOW` when the login is not strong enough for it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_application_open(
+    portal: *const EcpaPortal,
+    session: *const EcpaSession,
+    code: *const c_char,
+) -> u32 {
+    call(|| {
+        // SAFETY: live handles and a NUL-terminated string per the contract.
+        let (p, s, code) = unsafe { (get(portal, "portal")?, get(session, "session")?, text(code, "code")?) };
+        let p = p.portal();
+        p.add_my_application(s, code)?;
+        p.open_application(s, code)?;
+        Ok(())
+    })
+}
+
+/// The signer and its certificate, shared by the card module.
+pub(crate) struct SignerParts {
+    pub(crate) signer: Box<dyn Signer>,
+    pub(crate) certificate: Certificate,
+}
