@@ -886,7 +886,7 @@ uint32_t ecpa_portal_open(const char *url, ecpa_portal **out_portal);
 /**
  * Opens an embedded portal (as `ecpa_portal_open`) that accepts citizen-certificate logins
  * whose certificates chain to the anchors of `trust`. The trust is copied: it may be released
- * right after. A remote URL gives `ECPA_E_FFI_LOCAL_PORTAL_ONLY` (its trust lives on the server).
+ * right after. A remote URL gives `ECPA_E_LOCAL_PORTAL_ONLY` (its trust lives on the server).
  */
 uint32_t ecpa_portal_open_with_trust(const char *url,
                                      const ecpa_trust *trust,

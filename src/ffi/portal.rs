@@ -121,7 +121,7 @@ pub unsafe extern "C" fn ecpa_portal_open(url: *const c_char, out_portal: *mut *
 
 /// Opens an embedded portal (as `ecpa_portal_open`) that accepts citizen-certificate logins
 /// whose certificates chain to the anchors of `trust`. The trust is copied: it may be released
-/// right after. A remote URL gives `ECPA_E_FFI_LOCAL_PORTAL_ONLY` (its trust lives on the server).
+/// right after. A remote URL gives `ECPA_E_LOCAL_PORTAL_ONLY` (its trust lives on the server).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ecpa_portal_open_with_trust(
     url: *const c_char,
