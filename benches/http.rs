@@ -47,6 +47,10 @@ use ecpa::types::{
     PersonName, RocDate, Sex,
 };
 
+/// The allocator of the `ecpa` command, so the server here is the one `ecpa serve` runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const AGENCY_CODE: &str = "379130000C";
 const AGENCY_NAME: &str = "臺北市政府勞動局";
 const PASSWORD: &str = "Bench#2026ok";
