@@ -188,7 +188,10 @@ fn request_schemas() -> Map<String, Value> {
                 ("kind", kinds),
                 ("count", json!({ "type": "integer", "minimum": 0, "maximum": 255 })),
                 ("special", s("boolean")),
-                ("rating_year", s("integer")),
+                (
+                    "rating_year",
+                    json!({ "type": "integer", "description": "考績年度, ROC year (113 = 2024)" }),
+                ),
             ],
         ),
     );

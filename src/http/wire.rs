@@ -434,7 +434,7 @@ pub struct AwardOrderWire {
     /// 專案 (not offset against punishments).
     #[serde(default)]
     pub special: bool,
-    /// 考績年度 (Gregorian).
+    /// 考績年度, as a ROC year (113 for 2024).
     pub rating_year: i32,
 }
 
