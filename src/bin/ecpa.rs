@@ -783,45 +783,10 @@ fn card_list(out: Output, timeout: f64) -> Result<u8, Failure> {
     Ok(0)
 }
 
-#[derive(Serialize)]
-struct CardReadResult {
-    reader: String,
-    card_number: String,
-    name: String,
-    name_raw: String,
-    name_lossy: bool,
-    national_id: String,
-    birth_date: String,
-    birth_date_iso: String,
-    sex: &'static str,
-    issue_date: String,
-    issue_date_iso: String,
-}
-
 fn card_read(out: Output, reader: Option<&str>, reveal: bool, wait: f64) -> Result<u8, Failure> {
     let reading = ecpa::card::read_nhi_card(reader, seconds(wait)?)?;
     let d = &reading.data;
-    let r = CardReadResult {
-        reader: reading.reader.clone(),
-        card_number: if reveal {
-            d.card_number.to_string()
-        } else {
-            d.card_number.masked()
-        },
-        name: d.name.text.clone(),
-        name_raw: hex::encode_upper(&d.name.raw),
-        name_lossy: d.name.lossy,
-        national_id: if reveal {
-            d.national_id.reveal().to_owned()
-        } else {
-            d.national_id.masked()
-        },
-        birth_date: d.birth_date.to_slash(),
-        birth_date_iso: d.birth_date.to_iso(),
-        sex: d.sex.as_str(),
-        issue_date: d.issue_date.to_slash(),
-        issue_date_iso: d.issue_date.to_iso(),
-    };
+    let r = ecpa::card::NhiCardView::of(Some(&reading.reader), d, reveal);
     let mut stdout = std::io::stdout().lock();
     if out.json {
         let _ = writeln!(stdout, "{}", serde_json::to_string(&r).unwrap_or_default());
@@ -846,7 +811,7 @@ fn card_read(out: Output, reader: Option<&str>, reveal: bool, wait: f64) -> Resu
         r.name.clone()
     };
     let rows = [
-        (l("讀卡機", "reader"), r.reader.clone()),
+        (l("讀卡機", "reader"), reading.reader.clone()),
         (l("卡號", "card number"), r.card_number.clone()),
         (l("姓名", "name"), name),
         (l("身分證號", "national ID"), r.national_id.clone()),

@@ -30,7 +30,7 @@ use serde::Serialize;
 use crate::error::{Error, ErrorCode, Result};
 
 pub use detect::CardKind;
-pub use nhi::{login_nhi_card, read_nhi, read_nhi_card};
+pub use nhi::{NhiCardView, login_nhi_card, read_nhi, read_nhi_card};
 #[cfg(feature = "card")]
 pub use pcsc_backend::{CardEvent, PcscCard, PcscContext, Slot};
 #[cfg(feature = "card")]

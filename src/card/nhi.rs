@@ -92,3 +92,59 @@ pub fn login_nhi_card<P: Portal + ?Sized>(
     let card = read_nhi(reader, timeout)?;
     portal.login_nhi_card(&card, password)
 }
+
+/// An NHI card's data as it is shown (`ecpa card read --json`, the C ABI's
+/// `ecpa_nhi_card_json`): the card number and national ID masked unless revealed, dates in the
+/// ROC form with their ISO twin, the name's Big5 bytes beside the decoded text.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NhiCardView {
+    /// The reader it was read in; `None` for data not read from a reader.
+    pub reader: Option<String>,
+    /// 卡號, masked unless revealed.
+    pub card_number: String,
+    /// 姓名 as decoded.
+    pub name: String,
+    /// The name's Big5 bytes on the card, upper-case hex.
+    pub name_raw: String,
+    /// Whether some of the name's bytes could not be decoded.
+    pub name_lossy: bool,
+    /// 身分證號, masked (`A12345****`) unless revealed.
+    pub national_id: String,
+    /// 出生日期, ROC `yyy/mm/dd`.
+    pub birth_date: String,
+    /// The same date, ISO.
+    pub birth_date_iso: String,
+    /// `male` or `female`.
+    pub sex: &'static str,
+    /// 發卡日期, ROC `yyy/mm/dd`.
+    pub issue_date: String,
+    /// The same date, ISO.
+    pub issue_date_iso: String,
+}
+
+impl NhiCardView {
+    /// The view of `data`, read in `reader` if any; identifiers in full only when `reveal`.
+    pub fn of(reader: Option<&str>, data: &NhiCardData, reveal: bool) -> Self {
+        NhiCardView {
+            reader: reader.map(str::to_owned),
+            card_number: if reveal {
+                data.card_number.to_string()
+            } else {
+                data.card_number.masked()
+            },
+            name: data.name.text.clone(),
+            name_raw: hex::encode_upper(&data.name.raw),
+            name_lossy: data.name.lossy,
+            national_id: if reveal {
+                data.national_id.reveal().to_owned()
+            } else {
+                data.national_id.masked()
+            },
+            birth_date: data.birth_date.to_slash(),
+            birth_date_iso: data.birth_date.to_iso(),
+            sex: data.sex.as_str(),
+            issue_date: data.issue_date.to_slash(),
+            issue_date_iso: data.issue_date.to_iso(),
+        }
+    }
+}

@@ -6,8 +6,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
-
 use super::portal::{EcpaTrust, SignerParts, TrustParts};
 use super::{
     ECPA_SEX_FEMALE, ECPA_SEX_MALE, ECPA_TRIES_UNKNOWN, StrOut, call, get, give, handle, invalid, opt_text, out, put,
@@ -157,21 +155,6 @@ pub unsafe extern "C" fn ecpa_nhi_card_read(
     })
 }
 
-#[derive(Serialize)]
-struct CardJson {
-    reader: Option<String>,
-    card_number: String,
-    name: String,
-    name_raw: String,
-    name_lossy: bool,
-    national_id: String,
-    birth_date: String,
-    birth_date_iso: String,
-    sex: &'static str,
-    issue_date: String,
-    issue_date_iso: String,
-}
-
 /// Writes the card's data as JSON, the same fields `ecpa card read --json` prints:
 /// `{"reader" (null when not read from a reader), "card_number", "name", "name_raw" (Big5,
 /// hex), "name_lossy", "national_id", "birth_date" (ROC `yyy/mm/dd`), "birth_date_iso", "sex"
@@ -189,28 +172,7 @@ pub unsafe extern "C" fn ecpa_nhi_card_json(
         let o = StrOut::new(buf, len, out_len)?;
         // SAFETY: a live handle per the contract.
         let c = unsafe { get(card, "card") }?;
-        let d = &c.data;
-        let j = CardJson {
-            reader: c.reader.clone(),
-            card_number: if reveal {
-                d.card_number.to_string()
-            } else {
-                d.card_number.masked()
-            },
-            name: d.name.text.clone(),
-            name_raw: hex::encode_upper(&d.name.raw),
-            name_lossy: d.name.lossy,
-            national_id: if reveal {
-                d.national_id.reveal().to_owned()
-            } else {
-                d.national_id.masked()
-            },
-            birth_date: d.birth_date.to_slash(),
-            birth_date_iso: d.birth_date.to_iso(),
-            sex: d.sex.as_str(),
-            issue_date: d.issue_date.to_slash(),
-            issue_date_iso: d.issue_date.to_iso(),
-        };
+        let j = crate::card::NhiCardView::of(c.reader.as_deref(), &c.data, reveal);
         // SAFETY: the buffer contract, checked by `StrOut`.
         unsafe { o.json(&j) }
     })
