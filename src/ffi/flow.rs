@@ -15,7 +15,7 @@ unsafe fn ps<'a>(portal: *const EcpaPortal, session: *const EcpaSession) -> Resu
 }
 
 /// Runs a read-only call for a session and writes its result as JSON.
-unsafe fn json_call<T: serde::Serialize>(
+pub(super) unsafe fn json_call<T: serde::Serialize>(
     portal: *const EcpaPortal,
     session: *const EcpaSession,
     buf: *mut c_char,

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::card::{EcpaNhiCard, EcpaSigner};
+use super::flow::json_call;
 use super::{StrOut, call, get, get_mut, give, handle, invalid, out, put, release, text, tries_left};
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::RemotePortal;
@@ -665,14 +666,8 @@ pub unsafe extern "C" fn ecpa_session_info_json(
     len: usize,
     out_len: *mut usize,
 ) -> u32 {
-    call(|| {
-        let o = StrOut::new(buf, len, out_len)?;
-        // SAFETY: live handles per the contract.
-        let (p, s) = unsafe { (get(portal, "portal")?, get(session, "session")?) };
-        let info = p.portal().session_info(s)?;
-        // SAFETY: the buffer contract, checked by `StrOut`.
-        unsafe { o.json(&info) }
-    })
+    // SAFETY: forwarded contract.
+    unsafe { json_call(portal, session, buf, len, out_len, |p, s| p.session_info(s)) }
 }
 
 /// Ends the session in the portal (the handle must still be released with `ecpa_session_free`).
@@ -703,14 +698,8 @@ pub unsafe extern "C" fn ecpa_applications_json(
     len: usize,
     out_len: *mut usize,
 ) -> u32 {
-    call(|| {
-        let o = StrOut::new(buf, len, out_len)?;
-        // SAFETY: live handles per the contract.
-        let (p, s) = unsafe { (get(portal, "portal")?, get(session, "session")?) };
-        let apps = p.portal().applications(s)?;
-        // SAFETY: the buffer contract, checked by `StrOut`.
-        unsafe { o.json(&apps) }
-    })
+    // SAFETY: forwarded contract.
+    unsafe { json_call(portal, session, buf, len, out_len, |p, s| p.applications(s)) }
 }
 
 /// Adds application `code` (e.g. `B5`, the proofing site) to "my applications" and opens it:
