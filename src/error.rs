@@ -170,7 +170,7 @@ error_codes! {
         "卡片交換紀錄格式錯誤或與實際指令不符", "A card transcript is malformed or does not match the commands sent";
     /// This build of ecpa has no smart-card support (built without the `card` feature).
     CardSupportMissing = 2090, "card_support_missing",
-        "此版本的 ecpa 未包含讀卡功能（未啟用 card 功能）", "This build of ecpa has no smart-card support (built without the `card` feature)";
+        "此版本的 ecpa 未包含讀卡功能（未啟用 card 功能）：請以 --features card 重新建置（須安裝 libpcsclite-dev）", "This build of ecpa has no smart-card support: rebuild it with `--features card`, which needs libpcsclite-dev";
 
     // ---- 2100–2199 citizen card over PKCS#11 ----
     /// The PKCS#11 module file (HiCOS or another vendor's) is not where the configuration says.

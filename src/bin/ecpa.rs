@@ -395,10 +395,17 @@ fn doctor(
                 let _ = writeln!(stdout, "    {}{}", lang.pick("處理：", "fix:      "), fix.get(lang));
             }
         }
+        let attention = report.attention();
         let summary = if report.failed() {
-            lang.pick("有未通過的項目。", "Some checks failed.")
+            lang.pick("有未通過的項目。", "Some checks failed.").to_owned()
+        } else if attention > 0 {
+            lang.pick(
+                &format!("沒有失敗的項目，但有 {attention} 項需要注意或未能檢查。"),
+                &format!("No check failed, but {attention} rows need attention or could not be checked."),
+            )
+            .to_owned()
         } else {
-            lang.pick("所有項目皆通過。", "All checks passed.")
+            lang.pick("所有項目皆通過。", "All checks passed.").to_owned()
         };
         let _ = writeln!(stdout, "{summary}");
     }

@@ -151,6 +151,12 @@ impl Report {
         self.rows.iter().any(|r| r.status == Status::Fail)
     }
 
+    /// How many rows are not ok but did not fail: warnings, and rows that could not be checked.
+    /// A report with any is not "all checks passed".
+    pub fn attention(&self) -> usize {
+        self.rows.iter().filter(|r| r.status == Status::Warn).count()
+    }
+
     /// The row with this id.
     pub fn row(&self, id: &str) -> Option<&Row> {
         self.rows.iter().find(|r| r.id == id)
@@ -302,6 +308,14 @@ fn pcscd_socket_hint() -> Bilingual {
     }
 }
 
+/// The fix for a build without the `card` feature: PC/SC and PKCS#11 cannot be checked at all.
+fn rebuild_with_cards() -> Bilingual {
+    Bilingual::new(
+        "此版本的 ecpa 未含讀卡功能：請以 `cargo install --features card`（或 `cargo build --release --features card`）重新建置，須先安裝 libpcsclite-dev 與 pkgconf",
+        "this ecpa was built without card support: rebuild with `--features card` (`cargo install --features card` or `cargo build --release --features card`), which needs libpcsclite-dev and pkgconf",
+    )
+}
+
 fn pcsc_rows(options: &DoctorOptions, probe: Arc<dyn ReaderProbe>, rows: &mut Vec<Row>) {
     let t = |zh: &str, en: &str| Bilingual::new(zh, en);
     let service_title = t("PC/SC 讀卡機服務", "PC/SC smart-card service");
@@ -318,23 +332,13 @@ fn pcsc_rows(options: &DoctorOptions, probe: Arc<dyn ReaderProbe>, rows: &mut Ve
     let readers = match readers {
         Ok(r) => r,
         Err(e) => {
-            let (status, fix) = if e.code() == ErrorCode::CardSupportMissing {
-                let (zh, en) = pcsc_fix_service();
-                let daemon = pcscd_socket_hint();
-                (
-                    Status::Warn,
-                    Bilingual::new(
-                        format!("請使用含 PC/SC 支援的 ecpa 版本（card 功能）{}；{zh}", daemon.zh),
-                        format!(
-                            "use a build of ecpa with PC/SC support (the card feature){}; {en}",
-                            daemon.en
-                        ),
-                    ),
-                )
+            let fix = if e.code() == ErrorCode::CardSupportMissing {
+                rebuild_with_cards()
             } else {
                 let (zh, en) = pcsc_fix_service();
-                (Status::Fail, Bilingual::new(zh, en))
+                Bilingual::new(zh, en)
             };
+            let status = Status::Fail;
             let found = found_error(&e);
             rows.push(Row {
                 fix: Some(fix),
@@ -670,17 +674,29 @@ fn pkcs11_rows(options: &DoctorOptions, rows: &mut Vec<Row>) {
 
 #[cfg(not(feature = "card"))]
 fn pkcs11_rows(_options: &DoctorOptions, rows: &mut Vec<Row>) {
-    for id in ["pkcs11.module", "pkcs11.token", "pkcs11.certificate"] {
-        rows.push(
-            row(
-                id,
-                Bilingual::new("自然人憑證 PKCS#11", "citizen card PKCS#11"),
-                Bilingual::new("此版本未含 PKCS#11 支援", "this build has no PKCS#11 support"),
-                Bilingual::new("含 card 功能的 ecpa", "ecpa built with the card feature"),
-                Status::Warn,
-            )
-            .fix("使用含 card 功能的 ecpa", "use a build of ecpa with the card feature"),
-        );
+    let t = |zh: &str, en: &str| Bilingual::new(zh, en);
+    let missing = found_error(&Error::new(ErrorCode::CardSupportMissing));
+    rows.push(Row {
+        fix: Some(rebuild_with_cards()),
+        ..row(
+            "pkcs11.module",
+            t("自然人憑證 PKCS#11 模組", "citizen card PKCS#11 module"),
+            missing.clone(),
+            t("含 card 功能的 ecpa 與可載入的 PKCS#11 模組", "ecpa with the card feature and a loadable PKCS#11 module"),
+            Status::Fail,
+        )
+    });
+    for (id, title) in [
+        ("pkcs11.token", t("憑證卡（token）", "card token")),
+        ("pkcs11.certificate", t("簽章用憑證及效期", "signing certificate and its validity")),
+    ] {
+        rows.push(row(
+            id,
+            title,
+            Bilingual::new(format!("未檢查：{}", missing.zh), format!("not checked: {}", missing.en)),
+            t("需先載入 PKCS#11 模組", "needs the PKCS#11 module"),
+            Status::Warn,
+        ));
     }
 }
 
@@ -1165,15 +1181,21 @@ mod tests {
     }
 
     #[test]
-    fn a_build_without_pcsc_warns_and_a_dead_service_fails() {
+    fn a_build_without_pcsc_fails_with_the_rebuild_and_a_dead_service_fails() {
         let report = run(&options(), Arc::new(NoPcsc));
         let service = report.row("pcsc.service").expect("row");
-        assert_eq!(service.status, Status::Warn);
+        assert_eq!(service.status, Status::Fail);
         assert!(
             service.found.en.contains("no smart-card support"),
             "{:?}",
             service.found
         );
+        let fix = service.fix.as_ref().expect("fix");
+        assert!(fix.en.contains("--features card") && fix.en.contains("libpcsclite-dev"), "{fix:?}");
+        assert!(report.failed());
+        // The rows behind it were not checked: they are never counted as passed.
+        assert_eq!(status(&report, "pcsc.readers"), Status::Warn);
+        assert!(report.attention() >= 3);
         let dead = Arc::new(Scripted {
             readers: Err(ErrorCode::IoFailed),
             nhi: Err(ErrorCode::IoFailed),
@@ -1200,6 +1222,16 @@ mod tests {
         assert_eq!(status(&report, "anchors"), Status::Warn);
         assert_eq!(status(&report, "clock"), Status::Ok);
         assert!(report.row("portal").is_none(), "only when a portal is given");
+    }
+
+    #[cfg(not(feature = "card"))]
+    #[test]
+    fn a_build_without_cards_fails_the_module_row_with_the_rebuild() {
+        let report = run(&options(), Arc::new(NoPcsc));
+        let module = report.row("pkcs11.module").expect("row");
+        assert_eq!(module.status, Status::Fail);
+        assert!(module.fix.as_ref().expect("fix").en.contains("--features card"));
+        assert_eq!(status(&report, "pkcs11.token"), Status::Warn);
     }
 
     #[test]

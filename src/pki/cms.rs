@@ -12,6 +12,14 @@
 //!
 //! [`verify_raw_pkcs1`] checks the bare PKCS#1 v1.5 SHA-256 signature the HiPKI local sign
 //! server returns.
+//!
+//! Why not the `cms` crate: its `SignedDataBuilder` signs through RustCrypto's
+//! `signature::Signer` with a key it can hold, while ours signs through [`Signer`], whose key may
+//! sit on a card behind one PKCS#11 `C_Sign` per login, and its decoder re-encodes the carried
+//! certificates that the login path takes as bytes from the cache. Writing the one SignedData
+//! shape we make (and reading the ones we verify) is small here; `tests/cms.rs` has `openssl cms
+//! -verify` read what we write, and feeds the reader malformed inputs. So the crate is not a
+//! dependency.
 
 use der::asn1::ObjectIdentifier as Oid;
 use der::{Decode, Tag, Tagged};
