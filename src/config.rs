@@ -27,6 +27,17 @@
 //!
 //! [portal]
 //! portal_url = "https://ecpa.example.gov.tw"
+//!
+//! [trust]                    # certificate logins (自然人憑證); without anchors they are off
+//! anchors = ["/etc/ecpa/grca"]               # GRCA root certificates: files or directories
+//! intermediates = ["/etc/ecpa/moica"]        # MOICA G2, G3
+//! crls = ["/var/lib/ecpa/crls"]              # CRL files (PEM or DER), re-read at each refresh
+//! crl_urls = ["http://moica.nat.gov.tw/repository/MOICA/CRL2/complete.crl"]
+//! crl_refresh_minutes = 60
+//! policy = "2.16.886.101.0.3.3"              # or "any"
+//!
+//! [log]
+//! format = "json"            # or "text" (the default)
 //! ```
 //!
 //! The store and the mailer each come from one function ([`open_store`], [`open_mailer`]), so a
@@ -59,6 +70,116 @@ pub struct Config {
     pub smtp: Option<SmtpConfig>,
     /// The engine's settings (sessions, lockouts, links).
     pub portal: PortalSettings,
+    /// What certificate logins trust: anchors, intermediates, CRLs and the policy.
+    pub trust: TrustConfig,
+    /// What the service logs, and how.
+    pub log: LogConfig,
+}
+
+/// The class-3 policy of the government PKI (政府憑證總管理中心), required of login certificates
+/// unless `[trust] policy` says otherwise.
+pub const DEFAULT_POLICY: &str = "2.16.886.101.0.3.3";
+
+/// `[trust]`: what a citizen-certificate login is validated against. None of it is built in:
+/// GRCA G1 and G2 share a name, so an operator names the anchors they trust as files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrustConfig {
+    /// Trust anchors (GRCA roots): PEM or DER files, or directories of them. Empty: certificate
+    /// logins are off (`certificate_login_unavailable`).
+    pub anchors: Vec<PathBuf>,
+    /// Intermediate CAs (MOICA): files or directories.
+    pub intermediates: Vec<PathBuf>,
+    /// CRL files or directories (PEM or DER), read at start and again at each refresh.
+    pub crls: Vec<PathBuf>,
+    /// CRLs fetched over HTTP at start and every `crl_refresh_minutes`. One that fails to
+    /// refresh is kept until its nextUpdate; after that, logins that need it fail `crl_stale`.
+    pub crl_urls: Vec<String>,
+    /// Minutes between refreshes (fractions allowed).
+    pub crl_refresh_minutes: f64,
+    /// The certificate policy OID a login path must carry, or `any`.
+    pub policy: String,
+}
+
+impl Default for TrustConfig {
+    fn default() -> Self {
+        TrustConfig {
+            anchors: Vec::new(),
+            intermediates: Vec::new(),
+            crls: Vec::new(),
+            crl_urls: Vec::new(),
+            crl_refresh_minutes: 60.0,
+            policy: DEFAULT_POLICY.into(),
+        }
+    }
+}
+
+impl TrustConfig {
+    /// Whether certificate logins are configured at all.
+    pub fn enabled(&self) -> bool {
+        !self.anchors.is_empty()
+    }
+
+    /// The policy the path must carry (`None` for `any`).
+    pub fn policy_oid(&self) -> Result<Option<der::asn1::ObjectIdentifier>> {
+        match self.policy.trim() {
+            "any" => Ok(None),
+            oid => oid.parse().map(Some).map_err(|_| {
+                invalid(
+                    format!("trust.policy「{oid}」不是 OID（例如 {DEFAULT_POLICY}）或 any"),
+                    format!("trust.policy \"{oid}\" is not an OID (e.g. {DEFAULT_POLICY}) or any"),
+                )
+            }),
+        }
+    }
+
+    fn check(&self) -> Result<()> {
+        self.policy_oid()?;
+        if !(self.crl_refresh_minutes.is_finite() && self.crl_refresh_minutes > 0.0) {
+            return Err(invalid(
+                "trust.crl_refresh_minutes 應大於 0",
+                "trust.crl_refresh_minutes must be positive",
+            ));
+        }
+        let names_more = !(self.intermediates.is_empty() && self.crls.is_empty() && self.crl_urls.is_empty());
+        if names_more && !self.enabled() {
+            return Err(invalid(
+                "trust 區段設定了中繼憑證或廢止清冊，卻沒有信任錨（anchors）",
+                "[trust] names intermediates or CRLs but no anchors",
+            ));
+        }
+        for url in &self.crl_urls {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(invalid(
+                    format!("trust.crl_urls 的「{url}」不是 http:// 或 https:// 網址"),
+                    format!("trust.crl_urls: \"{url}\" is not an http:// or https:// URL"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `[log]`: the service's log lines, on standard error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` (one readable line each) or `json` (one object per line, for a log collector).
+    pub format: String,
+    /// What is logged, as a `tracing` filter: `info` (the default), `warn`, `ecpa=debug`, …
+    pub level: String,
+    /// One line per request (method, route, status, latency, request id).
+    pub requests: bool,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: "text".into(),
+            level: "info".into(),
+            requests: true,
+        }
+    }
 }
 
 /// `[server]`: where and how the service listens.
@@ -280,14 +401,88 @@ pub const ENV_KEYS: &[&str] = &[
     "portal.mail_from",
     "portal.argon2_memory_kib",
     "portal.argon2_iterations",
+    "trust.anchors",
+    "trust.intermediates",
+    "trust.crls",
+    "trust.crl_urls",
+    "trust.crl_refresh_minutes",
+    "trust.policy",
+    "log.format",
+    "log.level",
+    "log.requests",
 ];
 
 /// The settings of [`ENV_KEYS`] that are lists: their variable holds comma-separated items.
-const LIST_KEYS: &[&str] = &["server.trusted_proxies"];
+const LIST_KEYS: &[&str] = &[
+    "server.trusted_proxies",
+    "trust.anchors",
+    "trust.intermediates",
+    "trust.crls",
+    "trust.crl_urls",
+];
+
+/// Where a setting's effective value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// Nothing set it.
+    Default,
+    /// The configuration file.
+    File,
+    /// An `ECPA_*` environment variable.
+    Env,
+    /// The command line (`--db`, `--listen`).
+    Flag,
+}
+
+/// One setting as `ecpa config check` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Setting {
+    /// `section.key`.
+    pub key: String,
+    /// The effective value, as TOML; secrets masked.
+    pub value: String,
+    /// Where it came from.
+    pub source: Source,
+}
 
 /// The environment variable for a `section.key` path.
 pub fn env_name(path: &str) -> String {
     format!("ECPA_{}", path.replace('.', "_").to_uppercase())
+}
+
+fn read_file(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| {
+        invalid(
+            format!("無法讀取設定檔 {}：{e}", path.display()),
+            format!("cannot read {}: {e}", path.display()),
+        )
+    })
+}
+
+/// A URL with the password of its `user:password@` part masked, for printing.
+pub fn mask_url_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => match rest[..at].split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:********{}", &rest[at..]),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// The value at a `section.key` path of a table.
+fn lookup<'a>(table: &'a toml::Table, path: &str) -> Option<&'a toml::Value> {
+    let mut parts = path.split('.');
+    let mut value = table.get(parts.next()?)?;
+    for part in parts {
+        value = value.as_table()?.get(part)?;
+    }
+    Some(value)
 }
 
 fn invalid(zh: impl Into<String>, en: impl Into<String>) -> Error {
@@ -297,29 +492,43 @@ fn invalid(zh: impl Into<String>, en: impl Into<String>) -> Error {
 impl Config {
     /// Reads `file` if given (its absence is an error), then applies the process environment.
     pub fn load(file: Option<&Path>) -> Result<Config> {
-        let text = match file {
-            Some(path) => std::fs::read_to_string(path).map_err(|e| {
-                invalid(
-                    format!("無法讀取設定檔 {}：{e}", path.display()),
-                    format!("cannot read {}: {e}", path.display()),
-                )
-            })?,
-            None => String::new(),
-        };
-        Self::from_parts(&text, |name| std::env::var(name).ok())
+        Self::load_with_sources(file).map(|(config, _)| config)
     }
 
     /// The configuration from TOML text and an environment lookup (tests pass their own).
     pub fn from_parts(toml_text: &str, env: impl Fn(&str) -> Option<String>) -> Result<Config> {
+        Self::with_sources(toml_text, env).map(|(config, _)| config)
+    }
+
+    /// [`Config::load`], with every setting's effective value and where it came from.
+    pub fn load_with_sources(file: Option<&Path>) -> Result<(Config, Vec<Setting>)> {
+        let text = match file {
+            Some(path) => read_file(path)?,
+            None => String::new(),
+        };
+        Self::with_sources(&text, |name| std::env::var(name).ok())
+    }
+
+    /// [`Config::from_parts`], with the settings' sources.
+    pub fn with_sources(toml_text: &str, env: impl Fn(&str) -> Option<String>) -> Result<(Config, Vec<Setting>)> {
         let mut table: toml::Table = toml::from_str(toml_text).map_err(|e| {
             invalid(
                 format!("設定檔 TOML 格式錯誤：{e}"),
                 format!("the TOML does not parse: {e}"),
             )
         })?;
-        for path in ENV_KEYS {
+        let mut sources: Vec<(&str, Source)> = ENV_KEYS
+            .iter()
+            .map(|path| {
+                let in_file = lookup(&table, path).is_some();
+                (*path, if in_file { Source::File } else { Source::Default })
+            })
+            .collect();
+        for (path, source) in &mut sources {
+            let path: &str = path;
             let Some(raw) = env(&env_name(path)) else { continue };
-            let value = if LIST_KEYS.contains(path) {
+            *source = Source::Env;
+            let value = if LIST_KEYS.contains(&path) {
                 let items = raw.split(',').map(str::trim).filter(|s| !s.is_empty());
                 toml::Value::Array(items.map(|s| toml::Value::String(s.to_owned())).collect())
             } else {
@@ -350,7 +559,33 @@ impl Config {
             .try_into()
             .map_err(|e: toml::de::Error| invalid(format!("設定內容錯誤：{e}"), format!("invalid setting: {e}")))?;
         config.check()?;
-        Ok(config)
+        let settings = config.settings(&sources);
+        Ok((config, settings))
+    }
+
+    /// Every setting's effective value, in [`ENV_KEYS`] order.
+    fn settings(&self, sources: &[(&str, Source)]) -> Vec<Setting> {
+        let mut shown = toml::Table::try_from(self).unwrap_or_default();
+        if let Some(smtp) = self.smtp.as_ref().and_then(|s| toml::Value::try_from(s).ok()) {
+            shown.insert("smtp".into(), smtp);
+        }
+        let password_set = self.smtp.as_ref().is_some_and(|s| s.password.is_some());
+        sources
+            .iter()
+            .map(|(key, source)| {
+                let value = match (*key, lookup(&shown, key)) {
+                    ("smtp.password", _) if password_set => "\"********\"".to_owned(),
+                    ("database.url", Some(v)) => format!("\"{}\"", mask_url_password(v.as_str().unwrap_or(""))),
+                    (_, Some(v)) => v.to_string(),
+                    (_, None) => "（未設定 unset）".to_owned(),
+                };
+                Setting {
+                    key: (*key).to_owned(),
+                    value,
+                    source: *source,
+                }
+            })
+            .collect()
     }
 
     fn check(&self) -> Result<()> {
@@ -382,6 +617,25 @@ impl Config {
             return Err(invalid("速率限制應大於 0", "rate limits must be positive"));
         }
         self.portal.to_portal_config()?;
+        self.trust.check()?;
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            return Err(invalid(
+                format!("log.format「{}」不支援（可用 text 或 json）", self.log.format),
+                format!("log.format \"{}\" is not supported (text or json)", self.log.format),
+            ));
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            return Err(invalid(
+                format!(
+                    "log.level「{}」不是有效的記錄層級（例如 info、warn、ecpa=debug）",
+                    self.log.level
+                ),
+                format!(
+                    "log.level \"{}\" is not a valid filter (e.g. info, warn, ecpa=debug)",
+                    self.log.level
+                ),
+            ));
+        }
         Ok(())
     }
 }
@@ -440,6 +694,54 @@ mod tests {
             Config::from_parts("", bad).unwrap_err().code(),
             ErrorCode::ConfigInvalid
         );
+    }
+
+    #[test]
+    fn sources_say_where_each_value_came_from_and_secrets_are_masked() {
+        let file = "[server]\nlisten = \"0.0.0.0:9000\"\n[database]\nurl = \"postgres://ecpa:s3cret@db/ecpa\"\n\
+                    [mail]\nkind = \"smtp\"\n[smtp]\nhost = \"mx\"\nusername = \"u\"\n";
+        let env = |k: &str| match k {
+            "ECPA_SMTP_PASSWORD" => Some("hunter2".to_owned()),
+            "ECPA_TRUST_ANCHORS" => Some("/a, /b".to_owned()),
+            _ => None,
+        };
+        let (c, settings) = Config::with_sources(file, env).unwrap();
+        assert_eq!(c.trust.anchors, [PathBuf::from("/a"), PathBuf::from("/b")]);
+        let get = |k: &str| settings.iter().find(|s| s.key == k).unwrap().clone();
+        assert_eq!(get("server.listen").source, Source::File);
+        assert_eq!(get("server.body_limit_bytes").source, Source::Default);
+        assert_eq!(get("trust.anchors").source, Source::Env);
+        assert_eq!(get("smtp.password").source, Source::Env);
+        assert_eq!(get("smtp.password").value, "\"********\"");
+        assert_eq!(get("database.url").value, "\"postgres://ecpa:********@db/ecpa\"");
+        assert_eq!(get("trust.policy").value, format!("\"{DEFAULT_POLICY}\""));
+        let all = format!("{settings:?}");
+        assert!(!all.contains("hunter2") && !all.contains("s3cret"), "{all}");
+    }
+
+    #[test]
+    fn trust_and_log_settings_are_checked() {
+        for bad in [
+            "[trust]\npolicy = \"not-an-oid\"\n",
+            "[trust]\ncrl_refresh_minutes = 0\n",
+            "[trust]\nintermediates = [\"/x\"]\n",
+            "[trust]\nanchors = [\"/a\"]\ncrl_urls = [\"ftp://x/crl\"]\n",
+            "[trust]\nanchor = [\"/a\"]\n",
+            "[log]\nformat = \"xml\"\n",
+            "[log]\nlevel = \"[[\"\n",
+        ] {
+            let e = Config::from_parts(bad, |_| None).unwrap_err();
+            assert_eq!(e.code(), ErrorCode::ConfigInvalid, "{bad}");
+        }
+        let c = Config::from_parts(
+            "[trust]\nanchors = [\"/a\"]\npolicy = \"any\"\ncrl_refresh_minutes = 0.5\n",
+            |_| None,
+        )
+        .unwrap();
+        assert_eq!(c.trust.policy_oid().unwrap(), None);
+        assert!(c.trust.enabled());
+        assert_eq!(mask_url_password("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(mask_url_password("ecpa.db"), "ecpa.db");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! error, 2 a usage or I/O error.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
@@ -102,6 +102,29 @@ enum Command {
         /// A TOML configuration file; `ECPA_*` environment variables override it.
         #[arg(long)]
         config: Option<PathBuf>,
+    },
+    /// The service's configuration.
+    #[cfg(feature = "http")]
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[cfg(feature = "http")]
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Loads the configuration exactly as `ecpa serve` would (file, then ECPA_* variables),
+    /// opens the database and the mailer, loads the trust anchors and CRLs (fetching the CRL
+    /// URLs), and prints every setting's effective value and where it came from, secrets
+    /// masked. Exit 1 on any problem.
+    Check {
+        /// A TOML configuration file.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The database URL, over the file and the environment (as `ecpa serve --db`).
+        #[arg(long)]
+        db: Option<String>,
     },
 }
 
@@ -253,6 +276,10 @@ fn main() -> ExitCode {
         } => crl_check(out, &crl, &serials, issuer.as_deref(), allow_stale, at.as_deref()),
         #[cfg(feature = "http")]
         Command::Serve { db, listen, config } => serve(out, db, listen, config),
+        #[cfg(feature = "http")]
+        Command::Config {
+            command: ConfigCommand::Check { config, db },
+        } => config_check(out, config, db),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -282,6 +309,7 @@ fn serve(out: Output, db: Option<String>, listen: Option<String>, config: Option
     if let Some(listen) = listen {
         config.server.listen = listen;
     }
+    let database = ecpa::config::mask_url_password(&config.database.url);
     ecpa::http::serve(&config, |server| {
         let url = server.url();
         let mut stdout = std::io::stdout().lock();
@@ -289,21 +317,179 @@ fn serve(out: Output, db: Option<String>, listen: Option<String>, config: Option
             let _ = writeln!(
                 stdout,
                 "{}",
-                serde_json::json!({ "listening": url, "database": config.database.url })
+                serde_json::json!({ "listening": url, "database": database })
             );
         } else {
             let _ = writeln!(
                 stdout,
                 "{}",
                 out.lang.pick(
-                    &format!("ecpa serve 服務中：{url}（資料庫 {}）", config.database.url),
-                    &format!("ecpa serve listening on {url} (database {})", config.database.url),
+                    &format!("ecpa serve 服務中：{url}（資料庫 {database}）"),
+                    &format!("ecpa serve listening on {url} (database {database})"),
                 )
             );
         }
         let _ = stdout.flush();
     })?;
     Ok(0)
+}
+
+/// One line of `ecpa config check` beyond the settings: a part it opened or loaded.
+#[cfg(feature = "http")]
+#[derive(Serialize)]
+struct ConfigFinding {
+    id: String,
+    ok: bool,
+    detail: String,
+}
+
+#[cfg(feature = "http")]
+fn config_check(out: Output, config: Option<PathBuf>, db: Option<String>) -> Result<u8, Failure> {
+    use ecpa::config::{Config, Setting, Source};
+    let lang = out.lang;
+    let (mut config, mut settings) = Config::load_with_sources(config.as_deref())?;
+    if let Some(db) = db {
+        config.database.url = db;
+        if let Some(s) = settings.iter_mut().find(|s| s.key == "database.url") {
+            *s = Setting {
+                key: s.key.clone(),
+                value: format!("\"{}\"", ecpa::config::mask_url_password(&config.database.url)),
+                source: Source::Flag,
+            };
+        }
+    }
+    let failed = |e: &Error| format!("{}: {}", e.code(), e.message(lang));
+    let mut findings = Vec::new();
+    let database = ecpa::config::mask_url_password(&config.database.url);
+    let kind = ecpa::http::server::database_kind(&config.database.url);
+    let sqlite_file = PathBuf::from(config.database.url.trim().trim_start_matches("sqlite:"));
+    // A check opens what exists; it does not create a database where none is yet.
+    let not_yet = kind == "sqlite" && !sqlite_file.exists();
+    let opened = (!not_yet).then(|| ecpa::config::open_store(&config.database.url));
+    findings.push(match opened {
+        None => {
+            let parent = sqlite_file.parent().filter(|p| !p.as_os_str().is_empty());
+            let ok = parent.is_none_or(Path::is_dir);
+            ConfigFinding {
+                id: "database".into(),
+                ok,
+                detail: if ok {
+                    lang.pick(
+                        &format!("{database}：尚不存在，ecpa serve 或 ecpa migrate 會建立"),
+                        &format!("{database}: does not exist yet; ecpa serve or ecpa migrate creates it"),
+                    )
+                    .to_owned()
+                } else {
+                    lang.pick(
+                        &format!("{database}：所在資料夾不存在"),
+                        &format!("{database}: its folder does not exist"),
+                    )
+                    .to_owned()
+                },
+            }
+        }
+        Some(Ok(_)) => ConfigFinding {
+            id: "database".into(),
+            ok: true,
+            detail: format!("{kind} ({database})"),
+        },
+        Some(Err(e)) => ConfigFinding {
+            id: "database".into(),
+            ok: false,
+            detail: format!("{database}: {}", failed(&e)),
+        },
+    });
+    findings.push(match ecpa::config::open_mailer(&config) {
+        Ok(_) => ConfigFinding {
+            id: "mail".into(),
+            ok: true,
+            detail: config.mail.kind.clone(),
+        },
+        Err(e) => ConfigFinding {
+            id: "mail".into(),
+            ok: false,
+            detail: failed(&e),
+        },
+    });
+    match ecpa::http::server::load_trust(&config.trust) {
+        Ok(None) => findings.push(ConfigFinding {
+            id: "trust".into(),
+            ok: true,
+            detail: lang
+                .pick(
+                    "未設定信任錨：自然人憑證登入關閉",
+                    "no anchors: certificate logins are off",
+                )
+                .into(),
+        }),
+        Ok(Some((_, feed))) => {
+            let status = feed.status(time::OffsetDateTime::now_utc());
+            findings.push(ConfigFinding {
+                id: "trust".into(),
+                ok: true,
+                detail: format!(
+                    "{} anchors, {} intermediates, policy {}",
+                    status.anchors, status.intermediates, status.policy
+                ),
+            });
+            for c in &status.crls {
+                let next = c.next_update.map(|n| n.to_string()).unwrap_or_default();
+                let detail = match (&c.last_error, c.fresh) {
+                    (Some(e), _) => format!("{}: {e}", c.source),
+                    (None, true) => format!(
+                        "{} — {} ({} entries, next update {next})",
+                        c.source, c.issuer, c.entries
+                    ),
+                    (None, false) => format!("{} — {}: stale since {next}", c.source, c.issuer),
+                };
+                findings.push(ConfigFinding {
+                    id: "trust.crl".into(),
+                    ok: c.fresh && c.last_error.is_none(),
+                    detail,
+                });
+            }
+        }
+        Err(e) => findings.push(ConfigFinding {
+            id: "trust".into(),
+            ok: false,
+            detail: failed(&e),
+        }),
+    }
+    let ok = findings.iter().all(|f| f.ok);
+    let mut stdout = std::io::stdout().lock();
+    if out.json {
+        let body = serde_json::json!({ "ok": ok, "settings": settings, "checks": findings });
+        let _ = writeln!(stdout, "{body}");
+    } else {
+        for s in &settings {
+            let source = match s.source {
+                Source::Default => lang.pick("預設", "default"),
+                Source::File => lang.pick("設定檔", "file"),
+                Source::Env => lang.pick("環境變數", "environment"),
+                Source::Flag => lang.pick("命令列", "command line"),
+            };
+            let _ = writeln!(stdout, "{} = {}    ({source})", s.key, s.value);
+        }
+        let _ = writeln!(stdout);
+        for f in &findings {
+            let mark = if f.ok {
+                lang.pick("正常", "ok")
+            } else {
+                lang.pick("失敗", "FAIL")
+            };
+            let _ = writeln!(stdout, "[{mark}] {}: {}", f.id, f.detail);
+        }
+        let _ = writeln!(
+            stdout,
+            "{}",
+            if ok {
+                lang.pick("設定可用。", "The configuration is usable.")
+            } else {
+                lang.pick("設定有問題，請依上列處理。", "The configuration has problems (above).")
+            }
+        );
+    }
+    Ok(if ok { 0 } else { 1 })
 }
 
 fn demo(out: Output, db: Option<PathBuf>) -> Result<u8, Failure> {

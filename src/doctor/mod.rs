@@ -333,7 +333,8 @@ fn pcsc_rows(options: &DoctorOptions, probe: Arc<dyn ReaderProbe>, rows: &mut Ve
         Ok(r) => r,
         Err(e) => {
             let fix = if e.code() == ErrorCode::CardSupportMissing {
-                rebuild_with_cards()
+                let (rebuild, daemon) = (rebuild_with_cards(), pcscd_socket_hint());
+                Bilingual::new(rebuild.zh + &daemon.zh, rebuild.en + &daemon.en)
             } else {
                 let (zh, en) = pcsc_fix_service();
                 Bilingual::new(zh, en)
@@ -682,18 +683,27 @@ fn pkcs11_rows(_options: &DoctorOptions, rows: &mut Vec<Row>) {
             "pkcs11.module",
             t("自然人憑證 PKCS#11 模組", "citizen card PKCS#11 module"),
             missing.clone(),
-            t("含 card 功能的 ecpa 與可載入的 PKCS#11 模組", "ecpa with the card feature and a loadable PKCS#11 module"),
+            t(
+                "含 card 功能的 ecpa 與可載入的 PKCS#11 模組",
+                "ecpa with the card feature and a loadable PKCS#11 module",
+            ),
             Status::Fail,
         )
     });
     for (id, title) in [
         ("pkcs11.token", t("憑證卡（token）", "card token")),
-        ("pkcs11.certificate", t("簽章用憑證及效期", "signing certificate and its validity")),
+        (
+            "pkcs11.certificate",
+            t("簽章用憑證及效期", "signing certificate and its validity"),
+        ),
     ] {
         rows.push(row(
             id,
             title,
-            Bilingual::new(format!("未檢查：{}", missing.zh), format!("not checked: {}", missing.en)),
+            Bilingual::new(
+                format!("未檢查：{}", missing.zh),
+                format!("not checked: {}", missing.en),
+            ),
             t("需先載入 PKCS#11 模組", "needs the PKCS#11 module"),
             Status::Warn,
         ));
@@ -1191,7 +1201,10 @@ mod tests {
             service.found
         );
         let fix = service.fix.as_ref().expect("fix");
-        assert!(fix.en.contains("--features card") && fix.en.contains("libpcsclite-dev"), "{fix:?}");
+        assert!(
+            fix.en.contains("--features card") && fix.en.contains("libpcsclite-dev"),
+            "{fix:?}"
+        );
         assert!(report.failed());
         // The rows behind it were not checked: they are never counted as passed.
         assert_eq!(status(&report, "pcsc.readers"), Status::Warn);

@@ -7,7 +7,8 @@
 pub mod client;
 pub mod openapi;
 pub mod server;
+pub mod trust;
 pub mod wire;
 
 pub use client::{RemotePortal, RemotePortalBuilder};
-pub use server::{ENDPOINTS, RunningServer, serve, start, status_of};
+pub use server::{ENDPOINTS, RunningServer, ServiceOptions, serve, start, start_with, status_of};

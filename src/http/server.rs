@@ -131,6 +131,14 @@ impl IntoResponse for ApiError {
             _ => None,
         });
         let mut response = (status, Json(&body)).into_response();
+        if status.is_server_error() {
+            // The request log names the cause of every 5xx (English message, code).
+            response.extensions_mut().insert(ServerErrorCause(format!(
+                "{}: {}",
+                self.error.code(),
+                self.error.message(crate::types::Lang::En)
+            )));
+        }
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if let Some(secs) = body.retry_after {
@@ -143,6 +151,10 @@ impl IntoResponse for ApiError {
 }
 
 type ApiResult<T> = std::result::Result<T, ApiError>;
+
+/// Why a request answered 5xx, carried from the handler to the request log.
+#[derive(Debug, Clone)]
+struct ServerErrorCause(String);
 
 // ---------------------------------------------------------------------------------------------
 // State, limits, metrics
@@ -191,6 +203,71 @@ struct HttpMetrics {
     by_class: [AtomicU64; 6],
     micros_total: AtomicU64,
     in_flight: AtomicU64,
+    /// Latency histograms by matched route, then method.
+    routes: std::sync::RwLock<RouteHistograms>,
+}
+
+/// Latency histograms by route pattern, each with one per method.
+type RouteHistograms = HashMap<String, Vec<(Method, Arc<Histogram>)>>;
+
+/// Upper bounds of the latency histogram's buckets, in seconds (Prometheus `le`).
+const LATENCY_BUCKETS: [f64; 13] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// A latency histogram: counts per bucket (not cumulative; summed when shown), the sum and count.
+#[derive(Debug, Default)]
+struct Histogram {
+    buckets: [AtomicU64; LATENCY_BUCKETS.len()],
+    micros: AtomicU64,
+    count: AtomicU64,
+}
+
+impl Histogram {
+    fn observe(&self, elapsed: Duration) {
+        let secs = elapsed.as_secs_f64();
+        if let Some(i) = LATENCY_BUCKETS.iter().position(|le| secs <= *le) {
+            self.buckets[i].fetch_add(1, Ordering::Relaxed);
+        }
+        self.micros.fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
+        self.count.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl HttpMetrics {
+    /// The histogram of `method route`, made on first use (routes are the router's patterns, so
+    /// there are few).
+    fn histogram(&self, method: &Method, route: &str) -> Arc<Histogram> {
+        let find = |routes: &RouteHistograms| {
+            routes
+                .get(route)
+                .and_then(|by_method| by_method.iter().find(|(m, _)| m == method))
+                .map(|(_, h)| h.clone())
+        };
+        if let Some(h) = find(&self.routes.read().unwrap_or_else(|p| p.into_inner())) {
+            return h;
+        }
+        let mut routes = self.routes.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(h) = find(&routes) {
+            return h;
+        }
+        let h = Arc::new(Histogram::default());
+        routes
+            .entry(route.to_owned())
+            .or_default()
+            .push((method.clone(), h.clone()));
+        h
+    }
+}
+
+/// What the service adds around the engine: the trust feed behind certificate logins (for
+/// `/readyz` and `/metrics`) and the request log.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceOptions {
+    /// The `[trust]` section, loaded; `None` when certificate logins are off.
+    pub trust: Option<Arc<super::trust::TrustFeed>>,
+    /// One log line per request.
+    pub log_requests: bool,
 }
 
 /// What every handler shares.
@@ -202,6 +279,7 @@ pub struct AppState {
     secure_cookies: bool,
     trusted_proxies: Vec<IpAddr>,
     metrics: HttpMetrics,
+    options: ServiceOptions,
 }
 
 impl std::fmt::Debug for AppState {
@@ -213,6 +291,11 @@ impl std::fmt::Debug for AppState {
 impl AppState {
     /// The state for a portal served with these settings.
     pub fn new(portal: Arc<LocalPortal>, server: &ServerConfig) -> Self {
+        Self::with_options(portal, server, ServiceOptions::default())
+    }
+
+    /// [`AppState::new`], with the trust feed and the request log.
+    pub fn with_options(portal: Arc<LocalPortal>, server: &ServerConfig, options: ServiceOptions) -> Self {
         let r = &server.rate_limit;
         AppState {
             portal,
@@ -222,6 +305,7 @@ impl AppState {
             secure_cookies: server.secure_cookies.unwrap_or(server.tls_cert.is_some()),
             trusted_proxies: server.trusted_proxies.clone(),
             metrics: HttpMetrics::default(),
+            options,
         }
     }
 }
@@ -1105,9 +1189,61 @@ async fn ping() -> Json<serde_json::Value> {
     Json(serde_json::json!({}))
 }
 
+/// Whether the database takes a write within a short time (half the request limit, at most
+/// 2 s), so the probes answer with their own body rather than the request time-out.
+async fn probe_writable(st: &AppState) -> ApiResult<()> {
+    let limit = (st.timeout / 2).min(Duration::from_secs(2));
+    match tokio::time::timeout(limit, run(st, |p| p.check_writable())).await {
+        Ok(result) => result,
+        Err(_) => Err(Error::with(
+            ErrorCode::StorageBusy,
+            format!("資料庫於 {} 毫秒內無法寫入", limit.as_millis()),
+            format!("the database took no write within {} ms", limit.as_millis()),
+        )
+        .into()),
+    }
+}
+
+/// Liveness: the database can be written (a stuck, locked or read-only database fails it).
 async fn healthz(State(st): St) -> ApiResult<Json<serde_json::Value>> {
-    run(&st, |p| p.maintenance_windows()).await?;
+    probe_writable(&st).await?;
     Ok(Json(serde_json::json!({ "status": "ok" })))
+}
+
+/// Readiness: the database can be written, and how certificate logins stand (trust loaded, each
+/// CRL current or not). A stale CRL makes the answer `degraded`, not a failure: NHI-card and
+/// account logins still work, so a load balancer should keep sending traffic.
+async fn readyz(State(st): St) -> Response {
+    let database = probe_writable(&st).await;
+    let trust = st
+        .options
+        .trust
+        .as_ref()
+        .map(|feed| feed.status(time::OffsetDateTime::now_utc()));
+    let certificate_login = match &trust {
+        None => "off",
+        Some(t) if t.fresh => "ok",
+        Some(_) => "degraded",
+    };
+    let (status, code) = match (&database, certificate_login) {
+        (Err(_), _) => ("unavailable", StatusCode::SERVICE_UNAVAILABLE),
+        (Ok(()), "degraded") => ("degraded", StatusCode::OK),
+        (Ok(()), _) => ("ok", StatusCode::OK),
+    };
+    let body = serde_json::json!({
+        "status": status,
+        "database": match &database {
+            Ok(()) => "ok".to_owned(),
+            Err(e) => format!("{}: {}", e.error.code(), e.error.message(crate::types::Lang::En)),
+        },
+        "certificate_login": certificate_login,
+        "trust": trust,
+    });
+    let mut response = (code, Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 async fn metrics(State(st): St) -> ApiResult<Response> {
@@ -1159,6 +1295,64 @@ async fn metrics(State(st): St) -> ApiResult<Response> {
         "Time spent answering requests.",
         format!("{:.6}", m.micros_total.load(Ordering::Relaxed) as f64 / 1e6),
     );
+    if let Some(feed) = &st.options.trust {
+        let status = feed.status(time::OffsetDateTime::now_utc());
+        out.push_str("# HELP ecpa_crl_fresh Whether a CRL is current (1) or stale or missing (0).\n");
+        out.push_str("# TYPE ecpa_crl_fresh gauge\n");
+        for c in &status.crls {
+            let labels = format!("issuer=\"{}\",source=\"{}\"", label(&c.issuer), label(&c.source));
+            out.push_str(&format!("ecpa_crl_fresh{{{labels}}} {}\n", u8::from(c.fresh)));
+        }
+        out.push_str("# HELP ecpa_crl_next_update_timestamp_seconds A CRL's nextUpdate (Unix time).\n");
+        out.push_str("# TYPE ecpa_crl_next_update_timestamp_seconds gauge\n");
+        for c in &status.crls {
+            if let Some(next) = c.next_update {
+                let labels = format!("issuer=\"{}\",source=\"{}\"", label(&c.issuer), label(&c.source));
+                let at = next.offset_date_time().unix_timestamp();
+                out.push_str(&format!("ecpa_crl_next_update_timestamp_seconds{{{labels}}} {at}\n"));
+            }
+        }
+        out.push_str("# HELP ecpa_crl_refresh_failures_total CRL refreshes that failed, by source.\n");
+        out.push_str("# TYPE ecpa_crl_refresh_failures_total counter\n");
+        let mut seen = std::collections::HashSet::new();
+        for c in status.crls.iter().filter(|c| seen.insert(c.source.clone())) {
+            out.push_str(&format!(
+                "ecpa_crl_refresh_failures_total{{source=\"{}\"}} {}\n",
+                label(&c.source),
+                c.failures
+            ));
+        }
+    }
+    out.push_str("# HELP ecpa_http_request_duration_seconds Request latency, by method and matched route.\n");
+    out.push_str("# TYPE ecpa_http_request_duration_seconds histogram\n");
+    {
+        let routes = m.routes.read().unwrap_or_else(|p| p.into_inner());
+        let mut names: Vec<&String> = routes.keys().collect();
+        names.sort();
+        for route in names {
+            for (method, h) in &routes[route] {
+                let labels = format!("method=\"{method}\",route=\"{}\"", label(route));
+                let mut cumulative = 0;
+                for (le, n) in LATENCY_BUCKETS.iter().zip(&h.buckets) {
+                    cumulative += n.load(Ordering::Relaxed);
+                    out.push_str(&format!(
+                        "ecpa_http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {cumulative}\n"
+                    ));
+                }
+                let count = h.count.load(Ordering::Relaxed);
+                out.push_str(&format!(
+                    "ecpa_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {count}\n"
+                ));
+                out.push_str(&format!(
+                    "ecpa_http_request_duration_seconds_sum{{{labels}}} {:.6}\n",
+                    h.micros.load(Ordering::Relaxed) as f64 / 1e6
+                ));
+                out.push_str(&format!(
+                    "ecpa_http_request_duration_seconds_count{{{labels}}} {count}\n"
+                ));
+            }
+        }
+    }
     out.push_str("# HELP ecpa_http_requests_total Requests answered, by status class.\n");
     out.push_str("# TYPE ecpa_http_requests_total counter\n");
     for (i, class) in ["1xx", "2xx", "3xx", "4xx", "5xx", "other"].iter().enumerate() {
@@ -1170,6 +1364,11 @@ async fn metrics(State(st): St) -> ApiResult<Response> {
         out,
     )
         .into_response())
+}
+
+/// A Prometheus label value: backslash, quote and newline escaped.
+fn label(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 async fn openapi() -> Response {
@@ -1235,12 +1434,42 @@ async fn limit_registration(
     }
 }
 
-/// The time limit and the request counters.
+/// The request id: the client's `X-Request-Id` when it is a short plain token (so a request
+/// can be followed through a proxy's logs), else one of ours.
+fn request_id(headers: &HeaderMap) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    static PREFIX: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    let given = headers.get("x-request-id").and_then(|v| v.to_str().ok()).filter(|v| {
+        (1..=64).contains(&v.len())
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    });
+    match given {
+        Some(id) => id.to_owned(),
+        None => {
+            let prefix = *PREFIX.get_or_init(|| {
+                let mut b = [0u8; 4];
+                let _ = getrandom::fill(&mut b);
+                u32::from_le_bytes(b)
+            });
+            format!("{prefix:08x}{:08x}", NEXT.fetch_add(1, Ordering::Relaxed))
+        }
+    }
+}
+
+/// The time limit, the request counters and latency histograms, and the request log: method,
+/// matched route (never the path itself, which may carry tokens), status, latency, request id.
 async fn observe(State(st): St, req: Request, next: Next) -> Response {
     let m = &st.metrics;
     m.in_flight.fetch_add(1, Ordering::Relaxed);
     let started = Instant::now();
-    let response = match tokio::time::timeout(st.timeout, next.run(req)).await {
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_owned());
+    let id = request_id(req.headers());
+    let mut response = match tokio::time::timeout(st.timeout, next.run(req)).await {
         Ok(r) => r,
         Err(_) => ApiError::from(Error::with(
             ErrorCode::HttpTimeout,
@@ -1249,14 +1478,41 @@ async fn observe(State(st): St, req: Request, next: Next) -> Response {
         ))
         .into_response(),
     };
+    let elapsed = started.elapsed();
     m.in_flight.fetch_sub(1, Ordering::Relaxed);
-    m.micros_total
-        .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
-    let class = match response.status().as_u16() / 100 {
+    m.micros_total.fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
+    let status = response.status();
+    let class = match status.as_u16() / 100 {
         c @ 1..=5 => usize::from(c - 1),
         _ => 5,
     };
     m.by_class[class].fetch_add(1, Ordering::Relaxed);
+    let route = route.as_deref().unwrap_or("(unmatched)");
+    m.histogram(&method, route).observe(elapsed);
+    let latency_us = elapsed.as_micros() as u64;
+    match response.extensions().get::<ServerErrorCause>() {
+        // A fault of the service or what it depends on: the operator needs the cause.
+        Some(ServerErrorCause(cause)) if !matches!(status.as_u16(), 501 | 503) => tracing::error!(
+            target: "ecpa::request",
+            request_id = %id, method = %method, route = %route, status = status.as_u16(), latency_us, cause = %cause,
+            "request failed"
+        ),
+        // Not configured, busy or in maintenance: worth seeing, not an alarm.
+        Some(ServerErrorCause(cause)) => tracing::warn!(
+            target: "ecpa::request",
+            request_id = %id, method = %method, route = %route, status = status.as_u16(), latency_us, cause = %cause,
+            "request refused"
+        ),
+        None if st.options.log_requests => tracing::info!(
+            target: "ecpa::request",
+            request_id = %id, method = %method, route = %route, status = status.as_u16(), latency_us,
+            "request"
+        ),
+        None => {}
+    }
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", v);
+    }
     response
 }
 
@@ -1324,6 +1580,7 @@ pub fn router(state: Arc<AppState>, body_limit: usize) -> Router {
         .route("/api/v1/ping", get(ping))
         .route("/api/v1/openapi.json", get(openapi))
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/metrics", get(metrics));
     Router::new()
         .merge(login)
@@ -1417,6 +1674,11 @@ impl Drop for RunningServer {
 /// Starts serving `portal` with `server`'s settings on its own runtime thread; returns once
 /// the socket is listening (so `server.listen` may use port 0).
 pub fn start(portal: Arc<LocalPortal>, server: &ServerConfig) -> Result<RunningServer> {
+    start_with(portal, server, ServiceOptions::default())
+}
+
+/// [`start`], with the trust feed and the request log.
+pub fn start_with(portal: Arc<LocalPortal>, server: &ServerConfig, options: ServiceOptions) -> Result<RunningServer> {
     let listener = std::net::TcpListener::bind(server.listen.as_str()).map_err(|e| {
         Error::with(
             ErrorCode::ConfigInvalid,
@@ -1432,7 +1694,7 @@ pub fn start(portal: Arc<LocalPortal>, server: &ServerConfig) -> Result<RunningS
     };
     let is_tls = tls.is_some();
     let header_timeout_ms = server.header_timeout_ms;
-    let state = Arc::new(AppState::new(portal, server));
+    let state = Arc::new(AppState::with_options(portal, server, options));
     let app = router(state, server.body_limit_bytes);
     let handle = axum_server::Handle::new();
     let h = handle.clone();
@@ -1509,10 +1771,7 @@ pub fn outbox_worker(
             let full = match portal.deliver_outbox(mailer.as_ref(), batch) {
                 Ok(report) => report.sent + report.failed >= batch,
                 Err(e) => {
-                    eprintln!(
-                        "{}: outbox: {e}",
-                        crate::types::RocDateTime::from(time::OffsetDateTime::now_utc())
-                    );
+                    tracing::error!(error = %e.code(), reason = %e.message(crate::types::Lang::En), "outbox delivery failed");
                     false
                 }
             };
@@ -1523,12 +1782,72 @@ pub fn outbox_worker(
     })
 }
 
-/// `ecpa serve`: the portal of `config` (store, mailer, engine settings) served until SIGINT or
-/// SIGTERM; the outbox worker runs beside it. `on_listening` is told the address first.
+/// Sends the `tracing` events of this process to standard error as `[log]` says: readable
+/// lines or one JSON object per line. Once per process; later calls change nothing.
+pub fn init_logging(log: &crate::config::LogConfig) -> Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_new(&log.level).map_err(|e| {
+        Error::with(
+            ErrorCode::ConfigInvalid,
+            format!("log.level 設定錯誤：{e}"),
+            format!("log.level: {e}"),
+        )
+    })?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false);
+    // An embedding program may have set its own subscriber: that one stays.
+    let _ = if log.format == "json" {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.try_init()
+    };
+    Ok(())
+}
+
+/// The kind of database a URL names, for logs (never the URL itself: it may hold a password).
+pub fn database_kind(url: &str) -> &'static str {
+    let url = url.trim();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        "postgresql"
+    } else if matches!(url, ":memory:" | "sqlite::memory:") {
+        "sqlite (memory)"
+    } else {
+        "sqlite"
+    }
+}
+
+/// Loads `[trust]` and its CRLs (fetching the CRL URLs once): the trust to give the engine and
+/// the feed that keeps the CRLs current, or `None` when no anchors are configured.
+pub fn load_trust(
+    config: &crate::config::TrustConfig,
+) -> Result<Option<(crate::portal::CertificateTrust, Arc<super::trust::TrustFeed>)>> {
+    let Some((trust, feed)) = super::trust::TrustFeed::load(config)? else {
+        return Ok(None);
+    };
+    if feed.has_crls() {
+        feed.refresh(&trust);
+    }
+    Ok(Some((trust, Arc::new(feed))))
+}
+
+/// `ecpa serve`: the portal of `config` (store, mailer, engine settings, trust) served until
+/// SIGINT or SIGTERM; the outbox worker and the CRL refresher run beside it. `on_listening` is
+/// told the address first.
 pub fn serve(config: &Config, on_listening: impl FnOnce(&RunningServer)) -> Result<()> {
+    init_logging(&config.log)?;
     let store = open_store(&config.database.url)?;
     let mailer = open_mailer(config)?;
-    let portal = Arc::new(LocalPortal::with_store(store, config.portal.to_portal_config()?)?);
+    let mut portal = LocalPortal::with_store(store, config.portal.to_portal_config()?)?;
+    let trust = load_trust(&config.trust)?;
+    let feed = match trust {
+        Some((trust, feed)) => {
+            portal = portal.with_certificate_trust(trust);
+            Some(feed)
+        }
+        None => None,
+    };
+    let portal = Arc::new(portal);
     let stop = Arc::new(AtomicBool::new(false));
     let worker = outbox_worker(
         portal.clone(),
@@ -1537,10 +1856,50 @@ pub fn serve(config: &Config, on_listening: impl FnOnce(&RunningServer)) -> Resu
         config.mail.batch,
         stop.clone(),
     );
-    let server = start(portal, &config.server)?;
+    let refresher = match &feed {
+        Some(feed) if feed.has_crls() => Some(feed.clone().spawn_refresher(portal.clone(), stop.clone())?),
+        _ => None,
+    };
+    let options = ServiceOptions {
+        trust: feed.clone(),
+        log_requests: config.log.requests,
+    };
+    let server = start_with(portal, &config.server, options)?;
+    let now = time::OffsetDateTime::now_utc();
+    let trust_summary = match &feed {
+        None => "off (no [trust] anchors: certificate logins answer certificate_login_unavailable)".to_owned(),
+        Some(feed) => {
+            let t = feed.status(now);
+            format!(
+                "{} anchors, {} intermediates, policy {}, {} CRLs{}",
+                t.anchors,
+                t.intermediates,
+                t.policy,
+                t.crls.iter().filter(|c| c.this_update.is_some()).count(),
+                if t.crls.is_empty() {
+                    " (revocation not checked)"
+                } else if t.fresh {
+                    " (all current)"
+                } else {
+                    " (some stale or missing: see /readyz)"
+                }
+            )
+        }
+    };
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        listen = %server.url(),
+        database = %database_kind(&config.database.url),
+        trust = %trust_summary,
+        "ecpa serve started"
+    );
     on_listening(&server);
     let result = server.wait();
     stop.store(true, Ordering::Relaxed);
     let _ = worker.join();
+    if let Some(r) = refresher {
+        let _ = r.join();
+    }
+    tracing::info!("ecpa serve stopped");
     result
 }

@@ -51,6 +51,9 @@ pub const PATH_CACHE_CAPACITY: usize = 100_000;
 pub struct CertificateTrust {
     validator: Validator,
     policy: Option<Oid>,
+    /// Whether a login must be checked against CRLs: with CRL sources configured, an empty set
+    /// (none fetched yet) refuses logins instead of skipping revocation.
+    revocation_required: bool,
     /// The CRLs, with a generation that [`CertificateTrust::set_crls`] advances.
     crls: RwLock<(u64, Arc<Vec<Crl>>)>,
     cache: Mutex<PathCache>,
@@ -93,6 +96,7 @@ impl CertificateTrust {
         CertificateTrust {
             validator: Validator::new(anchors),
             policy: ValidationOptions::login(OffsetDateTime::UNIX_EPOCH).required_policy,
+            revocation_required: false,
             crls: RwLock::new((0, Arc::new(Vec::new()))),
             cache: Mutex::new(PathCache::default()),
         }
@@ -109,6 +113,13 @@ impl CertificateTrust {
     pub fn with_policy(mut self, policy: Option<Oid>) -> Self {
         self.policy = policy;
         self.clear_cache();
+        self
+    }
+
+    /// Refuses logins with `crl_missing` while no CRL is set, instead of validating without
+    /// revocation: for a portal whose CRLs come from elsewhere and may not have arrived yet.
+    pub fn with_revocation_required(mut self, required: bool) -> Self {
+        self.revocation_required = required;
         self
     }
 
@@ -162,6 +173,13 @@ impl CertificateTrust {
     /// Validates a login certificate at `at`: path, policy, digitalSignature, revocation.
     pub fn validate(&self, cert: &Certificate, at: OffsetDateTime) -> Result<ValidatedPath> {
         let (generation, crls) = self.crls.read().unwrap_or_else(|p| p.into_inner()).clone();
+        if self.revocation_required && crls.is_empty() {
+            return Err(Error::with(
+                ErrorCode::CrlMissing,
+                "尚未取得廢止清冊，無法確認憑證是否已廢止",
+                "no CRL has been loaded yet, so revocation cannot be checked",
+            ));
+        }
         let hit = {
             let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
             if cache.at_generation(generation) {

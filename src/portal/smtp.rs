@@ -22,14 +22,14 @@ use lettre::address::{Address, Envelope};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{SmtpTransport, Transport};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::notify::{Mailer, OutgoingMail};
 use crate::error::{Error, ErrorCode, Result};
 
 /// How the connection to the SMTP server is protected.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SmtpSecurity {
     /// Plain SMTP: only for a relay on loopback or a private network.
@@ -95,7 +95,7 @@ fn default_timeout_secs() -> u64 {
 /// username = "ecpa-notice"
 /// password = "…"
 /// ```
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpConfig {
     /// The server's host name (also the name its TLS certificate must carry).
@@ -109,8 +109,8 @@ pub struct SmtpConfig {
     /// The user name, when the server wants a login.
     #[serde(default)]
     pub username: Option<String>,
-    /// The password for `username`.
-    #[serde(default)]
+    /// The password for `username`; never written back out.
+    #[serde(default, skip_serializing)]
     pub password: Option<SmtpPassword>,
     /// The envelope sender (`MAIL FROM`, where bounces go); by default the address of the
     /// mail's `From` header (the portal's `mail_from`).

@@ -53,6 +53,20 @@ impl LocalPortal {
             })
         })
     }
+
+    /// Whether the database takes a write now: what `/healthz` asks. The write is real but
+    /// harmless (it drops login challenges that expired over a day ago, as each new challenge
+    /// does), so a database that is read-only, locked or gone fails it.
+    pub fn check_writable(&self) -> Result<()> {
+        let day_ago = millis(self.now() - Duration::days(1));
+        self.store.write(|tx| {
+            tx.execute(
+                "DELETE FROM login_challenges WHERE expires_at < ?",
+                &[Value::Int(day_ago)],
+            )
+            .map(drop)
+        })
+    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@
 #[cfg(feature = "http")]
 pub mod http;
 pub mod pg;
+#[cfg(feature = "http")]
+pub mod serve;
 pub mod smtp;
 pub mod tls;
 
