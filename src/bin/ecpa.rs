@@ -1,8 +1,8 @@
 //! The `ecpa` command: the eCPA award-order flow from a terminal.
 //!
-//! The forms of the subcommands are a contract (see ARCHITECTURE.md): other tools drive the
-//! project through them. Human output is zh-TW unless `--lang en`; `--json` prints
-//! machine-readable output on stdout. Exit codes: 0 success, 1 a negative answer or a domain
+//! The forms of the subcommands are a contract (the table in README.md, "The command"): other
+//! tools drive the project through them. Human output is zh-TW unless `--lang en`; `--json`
+//! prints machine-readable output on stdout. Exit codes: 0 success, 1 a negative answer or a domain
 //! error, 2 a usage or I/O error.
 
 use std::io::Write;

@@ -1785,6 +1785,11 @@ pub fn outbox_worker(
 /// Sends the `tracing` events of this process to standard error as `[log]` says: readable
 /// lines or one JSON object per line. Once per process; later calls change nothing.
 pub fn init_logging(log: &crate::config::LogConfig) -> Result<()> {
+    init_logging_to(log, Box::new(std::io::stderr()))
+}
+
+/// [`init_logging`] into another writer (a file; the benchmark's log).
+pub fn init_logging_to(log: &crate::config::LogConfig, out: Box<dyn std::io::Write + Send>) -> Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_new(&log.level).map_err(|e| {
         Error::with(
             ErrorCode::ConfigInvalid,
@@ -1794,7 +1799,7 @@ pub fn init_logging(log: &crate::config::LogConfig) -> Result<()> {
     })?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(Mutex::new(out))
         .with_ansi(false);
     // An embedding program may have set its own subscriber: that one stays.
     let _ = if log.format == "json" {
