@@ -146,7 +146,7 @@ fn card(n: usize) -> NhiCardData {
         name: PersonName::new(&name(n)).expect("a valid name"),
         national_id: id,
         birth_date: RocDate::new(75, 3, 15).expect("a date"),
-        sex: if n % 2 == 0 { Sex::Male } else { Sex::Female },
+        sex: if n.is_multiple_of(2) { Sex::Male } else { Sex::Female },
         issue_date: RocDate::new(110, 6, 1).expect("a date"),
     };
     SoftNhiCard::new(&data).read().expect("the software card reads back")
@@ -630,7 +630,7 @@ fn median(calls: &Calls, samples: usize) -> Option<Duration> {
     }
     per_iter.sort_by(f64::total_cmp);
     let mid = per_iter.len() / 2;
-    let m = if per_iter.len() % 2 == 0 {
+    let m = if per_iter.len().is_multiple_of(2) {
         (per_iter[mid - 1] + per_iter[mid]) / 2.0
     } else {
         per_iter[mid]
@@ -813,7 +813,7 @@ fn thousands(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);

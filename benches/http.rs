@@ -96,7 +96,7 @@ fn card(n: usize) -> NhiCardData {
         name: PersonName::new(&format!("員工{n:06}")).expect("name"),
         national_id: national_id(n),
         birth_date: RocDate::new(75, 3, 15).expect("date"),
-        sex: if n % 2 == 0 { Sex::Male } else { Sex::Female },
+        sex: if n.is_multiple_of(2) { Sex::Male } else { Sex::Female },
         issue_date: RocDate::new(110, 6, 1).expect("date"),
     };
     SoftNhiCard::new(&data).read().expect("card reads")
@@ -276,10 +276,10 @@ impl Conn {
             if line == "\r\n" || line.is_empty() {
                 break;
             }
-            if let Some((k, v)) = line.split_once(':') {
-                if k.eq_ignore_ascii_case("content-length") {
-                    len = v.trim().parse().unwrap_or(0);
-                }
+            if let Some((k, v)) = line.split_once(':')
+                && k.eq_ignore_ascii_case("content-length")
+            {
+                len = v.trim().parse().unwrap_or(0);
             }
         }
         let mut buf = vec![0; len];

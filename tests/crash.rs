@@ -52,7 +52,7 @@ fn batch_of(size: usize, run: u32, iteration: u32) -> Vec<NewAwardOrder> {
     (0..size)
         .map(|i| {
             let who = RECIPIENTS[i % RECIPIENTS.len()];
-            let kind = if (i / RECIPIENTS.len()) % 2 == 0 {
+            let kind = if (i / RECIPIENTS.len()).is_multiple_of(2) {
                 AwardKind::Commendation
             } else {
                 AwardKind::Reprimand
@@ -461,14 +461,14 @@ struct TrapTx<'a, 'b> {
 impl TrapTx<'_, '_> {
     fn check(&self, sql: &str) -> ecpa::Result<()> {
         let mut trap = self.trap.lock().expect("lock");
-        if let Some((pattern, nth)) = trap.as_mut() {
-            if sql.contains(pattern.as_str()) {
-                if *nth <= 1 {
-                    *trap = None;
-                    return Err(ecpa::Error::new(ErrorCode::StorageFailure));
-                }
-                *nth -= 1;
+        if let Some((pattern, nth)) = trap.as_mut()
+            && sql.contains(pattern.as_str())
+        {
+            if *nth <= 1 {
+                *trap = None;
+                return Err(ecpa::Error::new(ErrorCode::StorageFailure));
             }
+            *nth -= 1;
         }
         Ok(())
     }

@@ -127,7 +127,7 @@ proptest! {
         let result = NationalId::parse(&mutated);
         let shape_ok = pos != 1 || matches!(b'0' + new_digit, b'1' | b'2' | b'8' | b'9');
         let delta = u32::from(old.abs_diff(b'0' + new_digit));
-        let invisible = (WEIGHTS[pos] * delta) % 10 == 0;
+        let invisible = (WEIGHTS[pos] * delta).is_multiple_of(10);
         if !shape_ok {
             prop_assert_eq!(result.err().map(|e| e.code()), Some(ErrorCode::NationalIdInvalid));
         } else if invisible {

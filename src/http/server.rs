@@ -141,10 +141,10 @@ impl IntoResponse for ApiError {
         }
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if let Some(secs) = body.retry_after {
-            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-                headers.insert(header::RETRY_AFTER, v);
-            }
+        if let Some(secs) = body.retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            headers.insert(header::RETRY_AFTER, v);
         }
         response
     }

@@ -67,7 +67,8 @@ pub fn serial(seed: u64, i: usize) -> [u8; 16] {
 /// skipping the unused 7 and removeFromCRL.
 pub fn reason(spec: &CrlSpec, i: usize) -> Option<u8> {
     const CODES: [u8; 7] = [1, 2, 3, 4, 5, 6, 9];
-    (spec.reason_every != 0 && i % spec.reason_every == 0).then(|| CODES[(i / spec.reason_every) % CODES.len()])
+    (spec.reason_every != 0 && i.is_multiple_of(spec.reason_every))
+        .then(|| CODES[(i / spec.reason_every) % CODES.len()])
 }
 
 /// Entry `i`'s revocationDate: up to about a year before thisUpdate.

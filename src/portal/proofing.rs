@@ -717,11 +717,10 @@ pub(crate) fn query(p: &LocalPortal, token: &SessionToken, q: &ProofingQuery) ->
             if q.proofed.is_some_and(|want| want != proofed) {
                 continue;
             }
-            if let Some(want) = q.processed {
-                if !proofed || (row.pending == 0) != want {
+            if let Some(want) = q.processed
+                && (!proofed || (row.pending == 0) != want) {
                     continue;
                 }
-            }
             out.push(row);
         }
         Ok(out)
