@@ -548,3 +548,48 @@ fn healthz_fails_while_the_database_cannot_be_written() {
     let healthy = wait_for(Duration::from_secs(15), || (c.get("/healthz").0 == 200).then_some(()));
     assert!(healthy.is_some(), "healthz recovers once the lock is gone");
 }
+
+#[test]
+fn refreshing_the_crls_does_not_hold_up_logins_in_flight() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let files = pki_files(dir.path(), Who::Wang);
+    let now = OffsetDateTime::now_utc();
+    let moica_crl = dir.path().join("moica.crl");
+    std::fs::write(
+        &moica_crl,
+        files
+            .pki
+            .crl(&[], now - time::Duration::minutes(1), now + time::Duration::days(1))
+            .expect("CRL"),
+    )
+    .expect("write");
+    let config = ecpa::config::TrustConfig {
+        anchors: vec![files.root.clone()],
+        intermediates: vec![files.intermediate.clone()],
+        crls: vec![files.root_crl.clone(), moica_crl],
+        ..Default::default()
+    };
+    let (trust, feed) = ecpa::http::server::load_trust(&config)
+        .expect("loads")
+        .expect("configured");
+    let trust = std::sync::Arc::new(trust);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let refreshes = std::thread::scope(|s| {
+        let refresher = s.spawn(|| {
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                assert!(feed.refresh(&trust).failed.is_empty());
+                n += 1;
+            }
+            n
+        });
+        for _ in 0..300 {
+            trust
+                .validate(&files.cert, OffsetDateTime::now_utc())
+                .expect("every validation during refreshes succeeds");
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        refresher.join().expect("refresher")
+    });
+    assert!(refreshes > 0);
+}
