@@ -573,23 +573,25 @@ fn refreshing_the_crls_does_not_hold_up_logins_in_flight() {
         .expect("loads")
         .expect("configured");
     let trust = std::sync::Arc::new(trust);
+    let refreshes = std::sync::atomic::AtomicUsize::new(0);
     let stop = std::sync::atomic::AtomicBool::new(false);
-    let refreshes = std::thread::scope(|s| {
-        let refresher = s.spawn(|| {
-            let mut n = 0;
+    let validations = std::thread::scope(|s| {
+        s.spawn(|| {
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 assert!(feed.refresh(&trust).failed.is_empty());
-                n += 1;
+                refreshes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
-            n
         });
-        for _ in 0..300 {
+        // Validate on while at least 20 refreshes swap the CRL set underneath.
+        let mut n = 0;
+        while n < 300 || refreshes.load(std::sync::atomic::Ordering::Relaxed) < 20 {
             trust
                 .validate(&files.cert, OffsetDateTime::now_utc())
                 .expect("every validation during refreshes succeeds");
+            n += 1;
         }
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        refresher.join().expect("refresher")
+        n
     });
-    assert!(refreshes > 0);
+    assert!(validations >= 300);
 }

@@ -1782,14 +1782,22 @@ pub fn outbox_worker(
     })
 }
 
+/// Keeps the log writer's thread running; dropping it writes out what is still queued.
+#[derive(Debug)]
+pub struct LogGuard {
+    _writer: Option<tracing_appender::non_blocking::WorkerGuard>,
+}
+
 /// Sends the `tracing` events of this process to standard error as `[log]` says: readable
-/// lines or one JSON object per line. Once per process; later calls change nothing.
-pub fn init_logging(log: &crate::config::LogConfig) -> Result<()> {
+/// lines or one JSON object per line. Once per process; later calls change nothing. Lines are
+/// queued to a writer thread (a request formats its line, it never waits on the write); when the
+/// queue is full, requests wait rather than lines being lost.
+pub fn init_logging(log: &crate::config::LogConfig) -> Result<LogGuard> {
     init_logging_to(log, Box::new(std::io::stderr()))
 }
 
 /// [`init_logging`] into another writer (a file; the benchmark's log).
-pub fn init_logging_to(log: &crate::config::LogConfig, out: Box<dyn std::io::Write + Send>) -> Result<()> {
+pub fn init_logging_to(log: &crate::config::LogConfig, out: Box<dyn std::io::Write + Send>) -> Result<LogGuard> {
     let filter = tracing_subscriber::EnvFilter::try_new(&log.level).map_err(|e| {
         Error::with(
             ErrorCode::ConfigInvalid,
@@ -1797,17 +1805,23 @@ pub fn init_logging_to(log: &crate::config::LogConfig, out: Box<dyn std::io::Wri
             format!("log.level: {e}"),
         )
     })?;
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("ecpa-log")
+        .finish(out);
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(Mutex::new(out))
+        .with_writer(writer)
         .with_ansi(false);
     // An embedding program may have set its own subscriber: that one stays.
-    let _ = if log.format == "json" {
+    let installed = if log.format == "json" {
         builder.json().flatten_event(true).try_init()
     } else {
         builder.try_init()
     };
-    Ok(())
+    Ok(LogGuard {
+        _writer: installed.is_ok().then_some(guard),
+    })
 }
 
 /// The kind of database a URL names, for logs (never the URL itself: it may hold a password).
@@ -1840,7 +1854,7 @@ pub fn load_trust(
 /// SIGINT or SIGTERM; the outbox worker and the CRL refresher run beside it. `on_listening` is
 /// told the address first.
 pub fn serve(config: &Config, on_listening: impl FnOnce(&RunningServer)) -> Result<()> {
-    init_logging(&config.log)?;
+    let _log = init_logging(&config.log)?;
     let store = open_store(&config.database.url)?;
     let mailer = open_mailer(config)?;
     let mut portal = LocalPortal::with_store(store, config.portal.to_portal_config()?)?;
