@@ -1808,7 +1808,9 @@ pub fn init_logging_to(log: &crate::config::LogConfig, out: Box<dyn std::io::Wri
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
         .thread_name("ecpa-log")
-        .finish(out);
+        // The writer thread flushes whenever its queue runs dry, so a busy service writes its
+        // lines in batches and a quiet one at once.
+        .finish(std::io::BufWriter::new(out));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
