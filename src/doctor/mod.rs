@@ -289,25 +289,6 @@ fn pcsc_fix_service() -> (String, String) {
     }
 }
 
-/// On Linux, whether pcscd's socket is there: a hint even when this build cannot talk PC/SC.
-fn pcscd_socket_hint() -> Bilingual {
-    const SOCKET: &str = "/run/pcscd/pcscd.comm";
-    if !cfg!(target_os = "linux") {
-        return Bilingual::same("");
-    }
-    if Path::new(SOCKET).exists() {
-        Bilingual::new(
-            format!("（pcscd 執行中：{SOCKET}）"),
-            format!(" (pcscd is running: {SOCKET})"),
-        )
-    } else {
-        Bilingual::new(
-            format!("（pcscd 未執行：沒有 {SOCKET}）"),
-            format!(" (pcscd is not running: no {SOCKET})"),
-        )
-    }
-}
-
 /// The fix for a build without the `card` feature: PC/SC and PKCS#11 cannot be checked at all.
 fn rebuild_with_cards() -> Bilingual {
     Bilingual::new(
@@ -682,18 +663,27 @@ fn pkcs11_rows(_options: &DoctorOptions, rows: &mut Vec<Row>) {
             "pkcs11.module",
             t("自然人憑證 PKCS#11 模組", "citizen card PKCS#11 module"),
             missing.clone(),
-            t("含 card 功能的 ecpa 與可載入的 PKCS#11 模組", "ecpa with the card feature and a loadable PKCS#11 module"),
+            t(
+                "含 card 功能的 ecpa 與可載入的 PKCS#11 模組",
+                "ecpa with the card feature and a loadable PKCS#11 module",
+            ),
             Status::Fail,
         )
     });
     for (id, title) in [
         ("pkcs11.token", t("憑證卡（token）", "card token")),
-        ("pkcs11.certificate", t("簽章用憑證及效期", "signing certificate and its validity")),
+        (
+            "pkcs11.certificate",
+            t("簽章用憑證及效期", "signing certificate and its validity"),
+        ),
     ] {
         rows.push(row(
             id,
             title,
-            Bilingual::new(format!("未檢查：{}", missing.zh), format!("not checked: {}", missing.en)),
+            Bilingual::new(
+                format!("未檢查：{}", missing.zh),
+                format!("not checked: {}", missing.en),
+            ),
             t("需先載入 PKCS#11 模組", "needs the PKCS#11 module"),
             Status::Warn,
         ));
@@ -1191,7 +1181,10 @@ mod tests {
             service.found
         );
         let fix = service.fix.as_ref().expect("fix");
-        assert!(fix.en.contains("--features card") && fix.en.contains("libpcsclite-dev"), "{fix:?}");
+        assert!(
+            fix.en.contains("--features card") && fix.en.contains("libpcsclite-dev"),
+            "{fix:?}"
+        );
         assert!(report.failed());
         // The rows behind it were not checked: they are never counted as passed.
         assert_eq!(status(&report, "pcsc.readers"), Status::Warn);
