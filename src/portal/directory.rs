@@ -367,6 +367,18 @@ impl LocalPortal {
 
     /// Imports agencies, units, employees and officers from CSV (see the module documentation).
     pub fn import_directory_csv(&self, input: impl Read) -> Result<DirectoryImport> {
+        self.import_directory(input, None)
+    }
+
+    /// [`LocalPortal::import_directory_csv`] for an operator: the audit row of the import names
+    /// them (`ecpa directory import --operator NAME`, else their login on the machine), since
+    /// the import changes many people's personal data at once.
+    pub fn import_directory_csv_as(&self, input: impl Read, operator: &str) -> Result<DirectoryImport> {
+        let operator = super::audit::operator_name(operator)?;
+        self.import_directory(input, Some(&operator))
+    }
+
+    fn import_directory(&self, input: impl Read, operator: Option<&str>) -> Result<DirectoryImport> {
         let rows = read_csv(input)?;
         let now = millis(self.now());
         self.store.write(|tx| {
@@ -399,8 +411,14 @@ impl LocalPortal {
                     None => {}
                 }
             }
-            let detail = format!("{} rows", report.rows);
-            super::audit::record(tx, now, None, "directory.import", None, None, Some(&detail))?;
+            let detail = format!(
+                "{} rows, {} created, {} updated, {} agencies, {} officers",
+                report.rows, report.created, report.updated, report.agencies, report.officers
+            );
+            match operator {
+                Some(name) => super::audit::record_operator(tx, now, name, "directory.import", None, Some(&detail))?,
+                None => super::audit::record(tx, now, None, "directory.import", None, None, Some(&detail))?,
+            }
             Ok(report)
         })
     }
