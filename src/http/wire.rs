@@ -826,3 +826,38 @@ impl ErrorBody {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::error::{LineError, Text};
+    use crate::types::Lang;
+
+    #[test]
+    fn every_bad_line_and_a_maintenance_reason_cross_the_wire() {
+        let lines = Error::CsvLines {
+            lines: (2..30)
+                .map(|line| LineError {
+                    line,
+                    code: ErrorCode::NationalIdChecksum,
+                    message: Text::new("檢查碼錯誤", "bad check digit"),
+                })
+                .collect(),
+        };
+        let body: ErrorBody = serde_json::from_str(&serde_json::to_string(&ErrorBody::of(&lines)).unwrap()).unwrap();
+        let back = body.to_error();
+        assert_eq!(back.line_errors(), lines.line_errors());
+        assert_eq!(back.message(Lang::En), lines.message(Lang::En));
+
+        let from = time::macros::datetime!(2026-03-01 08:00 +8);
+        let window = Error::RegistrationMaintenance {
+            from,
+            to: from + time::Duration::hours(4),
+            reason: Some("配合戶政系統維護".into()),
+        };
+        let back = ErrorBody::of(&window).to_error();
+        assert_eq!(back.message(Lang::ZhTw), window.message(Lang::ZhTw));
+        assert!(matches!(back, Error::RegistrationMaintenance { reason: Some(r), .. } if r == "配合戶政系統維護"));
+    }
+}
