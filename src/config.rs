@@ -318,6 +318,9 @@ pub struct PortalSettings {
     pub argon2_memory_kib: u32,
     /// argon2id passes.
     pub argon2_iterations: u32,
+    /// Years the audit trail is kept before `ecpa purge` deletes a row: five by default, as
+    /// practice under Taiwan's Personal Data Protection Act (個人資料保護法) expects.
+    pub audit_retention_years: u32,
 }
 
 impl Default for PortalSettings {
@@ -333,6 +336,7 @@ impl Default for PortalSettings {
             mail_from: d.mail_from,
             argon2_memory_kib: d.argon2_memory_kib,
             argon2_iterations: d.argon2_iterations,
+            audit_retention_years: 5,
         }
     }
 }
@@ -350,6 +354,12 @@ impl PortalSettings {
                 ))
             }
         };
+        if self.audit_retention_years == 0 {
+            return Err(invalid(
+                "portal.audit_retention_years 應大於 0",
+                "portal.audit_retention_years must be positive",
+            ));
+        }
         Ok(PortalConfig {
             session_idle: Duration::minutes(positive("session_idle_minutes", self.session_idle_minutes)?),
             session_absolute: Duration::minutes(positive("session_absolute_minutes", self.session_absolute_minutes)?),
@@ -410,6 +420,7 @@ pub const ENV_KEYS: &[&str] = &[
     "log.format",
     "log.level",
     "log.requests",
+    "portal.audit_retention_years",
 ];
 
 /// The settings of [`ENV_KEYS`] that are lists: their variable holds comma-separated items.
@@ -677,6 +688,14 @@ mod tests {
         assert_eq!(c, Config::default());
         assert_eq!(c.database.url, "ecpa.db");
         assert_eq!(c.mail.kind, "file");
+        assert_eq!(c.portal.audit_retention_years, 5);
+        let env = |k: &str| (k == "ECPA_PORTAL_AUDIT_RETENTION_YEARS").then(|| "7".to_owned());
+        assert_eq!(Config::from_parts("", env).unwrap().portal.audit_retention_years, 7);
+        let zero = "[portal]\naudit_retention_years = 0\n";
+        assert_eq!(
+            Config::from_parts(zero, |_| None).unwrap_err().code(),
+            ErrorCode::ConfigInvalid
+        );
     }
 
     #[test]

@@ -572,6 +572,16 @@ pub enum Error {
         from: OffsetDateTime,
         /// End of the window.
         to: OffsetDateTime,
+        /// Why, as the operator announced it (e.g. 「配合戶政系統維護」); `None` for a plain
+        /// 「配合系統維護」.
+        reason: Option<String>,
+    },
+    /// A CSV file has bad lines: every one of them, so the person who prepared the file can fix
+    /// them all in one pass instead of one per attempt. The code is [`ErrorCode::CsvInvalid`].
+    #[error("{}", display(self))]
+    CsvLines {
+        /// Each bad line with its number, in file order.
+        lines: Vec<LineError>,
     },
     /// The application needs a stronger login than the session has.
     #[error("{}", display(self))]
@@ -600,6 +610,30 @@ pub enum Error {
     },
 }
 
+/// One bad line of a CSV file: its number and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineError {
+    /// The line number in the file (the header is line 1).
+    pub line: u64,
+    /// The code of the line's failure (e.g. [`ErrorCode::NationalIdChecksum`]).
+    pub code: ErrorCode,
+    /// The full message of the line's failure, without the line number.
+    pub message: Text,
+}
+
+impl LineError {
+    /// The line and its message in one language, as the command prints it: `第 3 行：…`.
+    pub fn describe(&self, lang: Lang) -> String {
+        match lang {
+            Lang::ZhTw => format!("第 {} 行：{}", self.line, self.message.get(lang)),
+            Lang::En => format!("line {}: {}", self.line, self.message.get(lang)),
+        }
+    }
+}
+
+/// How many bad lines a CSV error's one-line message spells out; [`Error::line_errors`] has all.
+const LINES_IN_MESSAGE: usize = 20;
+
 fn display(e: &Error) -> String {
     format!("{}: {} / {}", e.code(), e.message(Lang::ZhTw), e.message(Lang::En))
 }
@@ -625,6 +659,7 @@ impl Error {
             Error::RegistrationPasswordWrong { .. } => ErrorCode::RegistrationPasswordWrong,
             Error::LoginLocked { .. } => ErrorCode::LoginLocked,
             Error::RegistrationMaintenance { .. } => ErrorCode::RegistrationMaintenance,
+            Error::CsvLines { .. } => ErrorCode::CsvInvalid,
             Error::AssuranceTooLow { .. } => ErrorCode::AssuranceTooLow,
             Error::PinIncorrect { .. } => ErrorCode::PinIncorrect,
         }
@@ -659,18 +694,34 @@ impl Error {
                     format!("{base}: try again in {minutes} minutes ({})", until.to_iso())
                 }
             }
-            Error::RegistrationMaintenance { from, to } => {
+            Error::RegistrationMaintenance { from, to, reason } => {
                 let (from, to) = (RocDateTime::from(*from), RocDateTime::from(*to));
                 if zh {
-                    format!(
-                        "配合系統維護，本系統於{}至{}將暫停註冊服務，敬請見諒。",
-                        from.to_zh_hour(),
-                        to.to_zh_hour()
-                    )
+                    maintenance_notice(from, to, reason.as_deref())
                 } else {
-                    format!("{base} from {} to {}", from.to_iso(), to.to_iso())
+                    match reason {
+                        Some(r) => format!("{base} from {} to {} ({r})", from.to_iso(), to.to_iso()),
+                        None => format!("{base} from {} to {}", from.to_iso(), to.to_iso()),
+                    }
                 }
             }
+            Error::CsvLines { lines } => match lines.as_slice() {
+                [one] => {
+                    if zh {
+                        format!("{base}：{}", one.describe(lang))
+                    } else {
+                        format!("{base}: {}", one.describe(lang))
+                    }
+                }
+                all => {
+                    let shown: Vec<String> = all.iter().take(LINES_IN_MESSAGE).map(|l| l.describe(lang)).collect();
+                    if zh {
+                        format!("{base}：共 {} 行錯誤：{}", all.len(), shown.join("；"))
+                    } else {
+                        format!("{base}: {} bad lines: {}", all.len(), shown.join("; "))
+                    }
+                }
+            },
             Error::AssuranceTooLow { required, actual } => {
                 if zh {
                     format!("{base}（需要{}，目前為{}）", required.label(lang), actual.label(lang))
@@ -706,6 +757,14 @@ impl Error {
         }
     }
 
+    /// Every bad line of a CSV error ([`Error::CsvLines`]); empty for any other error.
+    pub fn line_errors(&self) -> &[LineError] {
+        match self {
+            Error::CsvLines { lines } => lines,
+            _ => &[],
+        }
+    }
+
     /// The detail of a [`Error::Failed`], if it has one.
     pub fn detail(&self) -> Option<&Text> {
         match self {
@@ -727,6 +786,18 @@ impl Error {
         let what = what.into();
         Error::with(ErrorCode::Internal, what.clone(), what)
     }
+}
+
+/// The registration service's maintenance notice, as the NHI site words it:
+/// 「配合戶政系統維護，本系統於107年10月5日20時至…將暫停註冊服務，敬請見諒。」. The reason is the
+/// operator's (default 「配合系統維護」).
+pub fn maintenance_notice(from: RocDateTime, to: RocDateTime, reason: Option<&str>) -> String {
+    format!(
+        "{}，本系統於{}至{}將暫停註冊服務，敬請見諒。",
+        reason.unwrap_or("配合系統維護"),
+        from.to_zh_hour(),
+        to.to_zh_hour()
+    )
 }
 
 impl From<ErrorCode> for Error {

@@ -321,6 +321,47 @@ impl NewPassword for HttpFixture {
 }
 
 #[test]
+fn announcements_and_a_maintenance_reason_reach_the_client() {
+    let h = HttpFixture::new();
+    let now = h.fx.clock_now();
+    assert!(h.remote.announcements().expect("none yet").is_empty());
+    let a =
+        h.fx.portal
+            .add_announcement("系統公告", "本週六停機", Some(now + Duration::days(1)))
+            .expect("announced");
+    h.fx.portal
+        .add_announcement("舊公告", "已截止", Some(now + Duration::minutes(1)))
+        .expect("announced");
+    h.fx.clock.advance(Duration::minutes(2));
+    assert_eq!(h.remote.announcements().expect("listed"), vec![a]);
+    // Public: no session needed.
+    let resp = reqwest::blocking::get(format!("{}/api/v1/announcements", h.url())).expect("sent");
+    assert_eq!(resp.status().as_u16(), 200);
+
+    let now = h.fx.clock_now();
+    h.fx.portal
+        .announce_maintenance_for(
+            now - Duration::hours(1),
+            now + Duration::hours(2),
+            Some("配合戶政系統維護"),
+        )
+        .expect("announced");
+    assert_eq!(
+        h.remote.maintenance_windows().expect("windows")[0].reason.as_deref(),
+        Some("配合戶政系統維護")
+    );
+    let e = expect_code(
+        h.remote.start_nhi_registration(&h.fx.form(Who::Lin)),
+        ErrorCode::RegistrationMaintenance,
+    );
+    assert!(matches!(&e, Error::RegistrationMaintenance { reason: Some(r), .. } if r == "配合戶政系統維護"));
+    assert!(
+        e.message(ecpa::types::Lang::ZhTw)
+            .starts_with("配合戶政系統維護，本系統於")
+    );
+}
+
+#[test]
 fn maintenance_window_is_503_with_retry_after_and_the_period_in_zh_tw() {
     let h = HttpFixture::new();
     h.fx.register(Who::Wang);

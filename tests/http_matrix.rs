@@ -170,6 +170,7 @@ impl World {
                 Some(json!({ "card": card, "token": "00", "new_password": "New#2026ok" })),
             ),
             "maintenance_windows" => (p("/api/v1/maintenance-windows"), None),
+            "announcements" => (p("/api/v1/announcements"), None),
             "login_nhi_card" => (
                 p("/api/v1/login/nhi-card"),
                 Some(json!({ "card": card, "password": "Ecpa#2026ok" })),

@@ -56,6 +56,7 @@ fn every_portal_operation_has_exactly_one_endpoint() {
         "request_password_reset",
         "complete_password_reset",
         "maintenance_windows",
+        "announcements",
         "login_nhi_card",
         "begin_certificate_login",
         "complete_certificate_login",

@@ -305,3 +305,46 @@ fn a_failed_statement_the_caller_ignores_is_not_reported_as_committed() {
         .expect("count");
     assert_eq!(n, 0, "nothing committed");
 }
+
+#[test]
+fn the_operator_commands_work_on_postgresql_too() {
+    let Some((url, _own)) = server() else { return };
+    let fx = pg_fixture(&url);
+    let now = fx.clock_now();
+    // Maintenance reasons, withdrawal, announcements.
+    let w = fx
+        .portal
+        .announce_maintenance_for(
+            now + time::Duration::hours(1),
+            now + time::Duration::hours(2),
+            Some("配合戶政系統維護"),
+        )
+        .expect("announced");
+    assert_eq!(fx.portal.maintenance_windows().expect("listed"), vec![w.clone()]);
+    fx.portal.remove_maintenance(w.id).expect("removed");
+    let a = fx
+        .portal
+        .add_announcement("系統公告", "本週六停機", None)
+        .expect("added");
+    assert_eq!(fx.portal.announcements().expect("current"), vec![a.clone()]);
+    fx.portal.remove_announcement(a.id).expect("removed");
+    // An import naming its operator, a session ended, then a purge.
+    fx.portal
+        .import_directory_csv_as(support::directory_csv().as_bytes(), "人事處 張三")
+        .expect("imports");
+    let s = fx.enrol(Who::Lin);
+    fx.portal.logout(&s).expect("logged out");
+    let r = fx.portal.purge(5, "ops").expect("purged");
+    assert!(r.sessions >= 1, "{r:?}");
+    assert_eq!(fx.portal.purge(5, "ops").expect("again").sessions, 0);
+    assert_eq!(
+        fx.portal.schema_version().expect("version"),
+        ecpa::store::schema::latest_version()
+    );
+    // PostgreSQL has its own backup tool.
+    let dir = tempfile::tempdir().expect("tempdir");
+    expect_code(
+        fx.portal.backup_to(&dir.path().join("x.db"), false, "ops"),
+        ErrorCode::StorageFailure,
+    );
+}

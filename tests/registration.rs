@@ -255,7 +255,7 @@ fn maintenance_window_suspends_registration_and_reset() {
         fx.portal.start_nhi_registration(&fx.form(Who::Li)),
         ErrorCode::RegistrationMaintenance,
     );
-    assert!(matches!(e, ecpa::Error::RegistrationMaintenance { from: f, to: t } if f == from && t == to));
+    assert!(matches!(e, ecpa::Error::RegistrationMaintenance { from: f, to: t, .. } if f == from && t == to));
     assert_eq!(e.message(Lang::ZhTw), announced);
     assert!(
         e.message(Lang::En).contains("2025-06-02T20:00:00+08:00"),
@@ -300,6 +300,43 @@ fn maintenance_window_suspends_registration_and_reset() {
     );
     // A window must end after it starts.
     expect_code(fx.portal.announce_maintenance(to, from), ErrorCode::DateInvalid);
+}
+
+#[test]
+fn a_maintenance_window_carries_its_reason_and_can_be_withdrawn() {
+    let fx = Fixture::new();
+    let from = time::macros::datetime!(2025-06-02 20:00 +8);
+    let to = time::macros::datetime!(2025-06-03 04:00 +8);
+    let window = fx
+        .portal
+        .announce_maintenance_for(from, to, Some("配合戶政系統維護"))
+        .expect("announced");
+    let announced = "配合戶政系統維護，本系統於114年6月2日20時至114年6月3日4時將暫停註冊服務，敬請見諒。";
+    assert_eq!(window.announcement_zh, announced);
+    assert_eq!(window.reason.as_deref(), Some("配合戶政系統維護"));
+    assert_eq!(fx.portal.maintenance_windows().expect("windows"), vec![window.clone()]);
+    fx.clock.set(time::macros::datetime!(2025-06-02 21:30 +8));
+    let e = expect_code(
+        fx.portal.start_nhi_registration(&fx.form(Who::Li)),
+        ErrorCode::RegistrationMaintenance,
+    );
+    assert_eq!(e.message(Lang::ZhTw), announced);
+    assert!(
+        e.message(Lang::En).contains("配合戶政系統維護"),
+        "{}",
+        e.message(Lang::En)
+    );
+    // Withdrawn, the window refuses nothing.
+    fx.portal.remove_maintenance(window.id).expect("removed");
+    assert!(fx.portal.maintenance_windows().expect("windows").is_empty());
+    fx.portal
+        .start_nhi_registration(&fx.form(Who::Li))
+        .expect("the window is gone");
+    expect_code(fx.portal.remove_maintenance(window.id), ErrorCode::FieldInvalid);
+    expect_code(
+        fx.portal.announce_maintenance_for(from, to, Some("")),
+        ErrorCode::FieldInvalid,
+    );
 }
 
 #[test]

@@ -109,6 +109,175 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// The staff directory (機關、單位、人員、人事人員).
+    #[cfg(feature = "http")]
+    Directory {
+        #[command(subcommand)]
+        command: DirectoryCommand,
+    },
+    /// The outbox: mail the portal has queued.
+    #[cfg(feature = "http")]
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
+    /// Brings the database's schema up to date and prints its version.
+    #[cfg(feature = "http")]
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Maintenance windows of the registration service (系統維護公告).
+    #[cfg(feature = "http")]
+    Maintenance {
+        #[command(subcommand)]
+        command: MaintenanceCommand,
+    },
+    /// The portal's announcements (公告) to everyone who opens it.
+    #[cfg(feature = "http")]
+    Announce {
+        #[command(subcommand)]
+        command: AnnounceCommand,
+    },
+    /// Copies the SQLite database, while the portal runs, into a new file (PostgreSQL: pg_dump).
+    #[cfg(feature = "http")]
+    Backup {
+        /// The file to write.
+        file: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        operator: OperatorArg,
+    },
+    /// Deletes spent and expired links, login challenges, ended sessions, and audit rows past
+    /// their retention.
+    #[cfg(feature = "http")]
+    Purge {
+        /// Years audit rows are kept (default: `[portal] audit_retention_years`, 5).
+        #[arg(long)]
+        audit_retention_years: Option<u32>,
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        operator: OperatorArg,
+    },
+}
+
+/// Where an operator command finds the portal: the database, or the configuration `ecpa serve`
+/// uses (the same file and `ECPA_*` environment), with `--db` winning.
+#[cfg(feature = "http")]
+#[derive(Args, Clone)]
+struct DbArgs {
+    /// The database: a SQLite file path or a `postgres://` URL (default: the configuration's).
+    #[arg(long)]
+    db: Option<String>,
+    /// A TOML configuration file, as for `ecpa serve`; `ECPA_*` environment variables override it.
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+/// Who the audit trail names for an operator command that touches personal data.
+#[cfg(feature = "http")]
+#[derive(Args, Clone)]
+struct OperatorArg {
+    /// The operator's name for the audit trail (default: the login name, USER or LOGNAME).
+    #[arg(long)]
+    operator: Option<String>,
+}
+
+#[cfg(feature = "http")]
+#[derive(Subcommand)]
+enum DirectoryCommand {
+    /// Loads the staff directory from CSV, all or nothing; every bad line is reported.
+    Import {
+        /// The CSV file (columns: see `ecpa::portal::directory`).
+        file: PathBuf,
+        /// The file's encoding: auto (UTF-8 if valid, else Big5), utf-8 or big5.
+        #[arg(long, default_value = "auto")]
+        encoding: String,
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        operator: OperatorArg,
+    },
+}
+
+#[cfg(feature = "http")]
+#[derive(Subcommand)]
+enum OutboxCommand {
+    /// Delivers queued mail with the configured mailer, until SIGINT or SIGTERM.
+    Deliver {
+        /// Deliver what is due now, report and exit (exit 1 if any mail failed).
+        #[arg(long)]
+        once: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[cfg(feature = "http")]
+#[derive(Subcommand)]
+enum MaintenanceCommand {
+    /// Announces a window: registration is refused from --from until --to.
+    Add {
+        /// Start: ROC (`115/03/01 08:00`, `1150301`) or ISO/RFC 3339; Taiwan time unless an offset is given.
+        #[arg(long)]
+        from: String,
+        /// End, in the same forms.
+        #[arg(long)]
+        to: String,
+        /// The reason shown in the notice, e.g. 配合戶政系統維護.
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Lists the windows that have not ended.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Withdraws a window.
+    Remove {
+        /// The window's number (from `list`).
+        id: i64,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[cfg(feature = "http")]
+#[derive(Subcommand)]
+enum AnnounceCommand {
+    /// Publishes an announcement.
+    Add {
+        /// The title.
+        #[arg(long)]
+        title: String,
+        /// The text.
+        #[arg(long)]
+        body: String,
+        /// Shown until then (ROC or ISO, Taiwan time unless an offset is given); default: until removed.
+        #[arg(long)]
+        until: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Lists every announcement, lapsed ones included.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Takes an announcement down.
+    Remove {
+        /// The announcement's number (from `list`).
+        id: i64,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[cfg(feature = "http")]
@@ -280,24 +449,89 @@ fn main() -> ExitCode {
         Command::Config {
             command: ConfigCommand::Check { config, db },
         } => config_check(out, config, db),
+        #[cfg(feature = "http")]
+        Command::Directory {
+            command:
+                DirectoryCommand::Import {
+                    file,
+                    encoding,
+                    db,
+                    operator,
+                },
+        } => ops::directory_import(out, &file, &encoding, &db, &operator),
+        #[cfg(feature = "http")]
+        Command::Outbox {
+            command: OutboxCommand::Deliver { once, db },
+        } => ops::outbox_deliver(out, once, &db),
+        #[cfg(feature = "http")]
+        Command::Migrate { db } => ops::migrate(out, &db),
+        #[cfg(feature = "http")]
+        Command::Maintenance { command } => ops::maintenance(out, command),
+        #[cfg(feature = "http")]
+        Command::Announce { command } => ops::announce(out, command),
+        #[cfg(feature = "http")]
+        Command::Backup {
+            file,
+            force,
+            db,
+            operator,
+        } => ops::backup(out, &file, force, &db, &operator),
+        #[cfg(feature = "http")]
+        Command::Purge {
+            audit_retention_years,
+            db,
+            operator,
+        } => ops::purge(out, audit_retention_years, &db, &operator),
     };
     match result {
         Ok(code) => ExitCode::from(code),
         Err(f) => {
             let e = &f.error;
+            let lines = e.line_errors();
             if out.json {
-                let body = serde_json::json!({
+                let mut body = serde_json::json!({
                     "error_code": e.code().number(),
                     "error": e.code().to_string(),
                     "message": e.message(out.lang),
                 });
+                if !lines.is_empty() {
+                    body["lines"] = lines
+                        .iter()
+                        .map(|l| {
+                            serde_json::json!({
+                                "line": l.line,
+                                "error_code": l.code.number(),
+                                "error": l.code.to_string(),
+                                "message": l.message.get(out.lang),
+                            })
+                        })
+                        .collect();
+                }
                 println!("{body}");
             }
-            eprintln!("{}: {}", e.code(), e.message(out.lang));
+            if lines.is_empty() {
+                eprintln!("{}: {}", e.code(), e.message(out.lang));
+            } else {
+                // Every bad line, one per line, so the whole file can be fixed in one pass.
+                let n = lines.len();
+                eprintln!(
+                    "{}: {}{}",
+                    e.code(),
+                    e.code().message(out.lang),
+                    out.lang.pick(&format!("：共 {n} 行錯誤"), &format!(": {n} bad lines"))
+                );
+                for l in lines {
+                    eprintln!("  {}", l.describe(out.lang));
+                }
+            }
             ExitCode::from(f.exit)
         }
     }
 }
+
+#[cfg(feature = "http")]
+#[path = "ecpa/ops.rs"]
+mod ops;
 
 #[cfg(feature = "http")]
 fn serve(out: Output, db: Option<String>, listen: Option<String>, config: Option<PathBuf>) -> Result<u8, Failure> {

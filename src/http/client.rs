@@ -310,6 +310,9 @@ impl Portal for RemotePortal {
     fn maintenance_windows(&self) -> Result<Vec<MaintenanceWindow>> {
         self.json::<_, ()>(Method::GET, "/api/v1/maintenance-windows", None, None, true)
     }
+    fn announcements(&self) -> Result<Vec<crate::portal::Announcement>> {
+        self.json::<_, ()>(Method::GET, "/api/v1/announcements", None, None, true)
+    }
 
     fn login_nhi_card(&self, card: &NhiCardData, password: &Password) -> Result<Session> {
         let body = NhiLoginWire {

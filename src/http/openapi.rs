@@ -267,6 +267,21 @@ fn error_schema() -> Value {
             "seconds_left": { "type": "integer" },
             "from": { "type": "string", "format": "date-time" },
             "to": { "type": "string", "format": "date-time" },
+            "reason": { "type": "string", "description": "why a maintenance window was announced" },
+            "lines": {
+                "type": "array",
+                "description": "every bad line of a CSV file (csv_invalid)",
+                "items": {
+                    "type": "object",
+                    "required": ["line", "code", "message_zh", "message_en"],
+                    "properties": {
+                        "line": { "type": "integer" },
+                        "code": { "type": "integer" },
+                        "message_zh": { "type": "string" },
+                        "message_en": { "type": "string" }
+                    }
+                }
+            },
             "required": { "enum": ["password", "nhi_card", "certificate"] },
             "actual": { "enum": ["password", "nhi_card", "certificate"] },
             "source": { "type": "string" },
@@ -300,6 +315,7 @@ fn response_schema(name: &str) -> Value {
 /// The response types, named after the engine's types; their fields are the engine types'
 /// serde form (IDs masked, instants RFC 3339 at +08:00, dates ISO).
 const RESPONSE_TYPES: &[&str] = &[
+    "Announcement",
     "Application",
     "AuditEntry",
     "AwardOrder",

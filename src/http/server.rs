@@ -594,6 +594,17 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "系統維護公告"
     ),
     ep!(
+        "GET",
+        "/api/v1/announcements",
+        "announcements",
+        Public,
+        None,
+        "Announcement[]",
+        true,
+        None,
+        "系統公告"
+    ),
+    ep!(
         "POST",
         "/api/v1/login/nhi-card",
         "login_nhi_card",
@@ -1025,6 +1036,10 @@ async fn complete_reset(State(st): St, Body(w): Body<ResetCompleteWire>) -> ApiR
 
 async fn maintenance_windows(State(st): St) -> J<Vec<crate::portal::MaintenanceWindow>> {
     Ok(Json(run(&st, |p| p.maintenance_windows()).await?))
+}
+
+async fn announcements(State(st): St) -> J<Vec<crate::portal::Announcement>> {
+    Ok(Json(run(&st, |p| p.announcements()).await?))
 }
 
 async fn login_nhi(State(st): St, Body(w): Body<NhiLoginWire>) -> ApiResult<Response> {
@@ -1544,6 +1559,7 @@ pub fn router(state: Arc<AppState>, body_limit: usize) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), limit_registration));
     let rest = Router::new()
         .route("/api/v1/maintenance-windows", get(maintenance_windows))
+        .route("/api/v1/announcements", get(announcements))
         .route("/api/v1/account", put(set_account))
         .route("/api/v1/session", get(session_info))
         .route("/api/v1/logout", post(logout))
@@ -1758,7 +1774,28 @@ async fn shutdown_signal() {
     }
 }
 
-/// Delivers the outbox every `poll` until `stop` is set: the service's mail worker.
+/// Delivers every mail due now, in rounds of `batch`, until a round finds fewer than `batch`
+/// or `stop` is set: one turn of the service's mail worker, and `ecpa outbox deliver --once`.
+/// Mail that fails waits for its retry time, so a round never picks it up again.
+pub fn deliver_due(
+    portal: &LocalPortal,
+    mailer: &dyn Mailer,
+    batch: usize,
+    stop: &AtomicBool,
+) -> Result<crate::portal::DeliveryReport> {
+    let mut total = crate::portal::DeliveryReport::default();
+    loop {
+        let round = portal.deliver_outbox(mailer, batch)?;
+        total.sent += round.sent;
+        total.failed += round.failed;
+        if round.sent + round.failed < batch || stop.load(Ordering::Relaxed) {
+            return Ok(total);
+        }
+    }
+}
+
+/// Delivers the outbox every `poll` until `stop` is set: the service's mail worker (and
+/// `ecpa outbox deliver` without `--once`).
 pub fn outbox_worker(
     portal: Arc<LocalPortal>,
     mailer: Box<dyn Mailer>,
@@ -1768,17 +1805,42 @@ pub fn outbox_worker(
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         while !stop.load(Ordering::Relaxed) {
-            let full = match portal.deliver_outbox(mailer.as_ref(), batch) {
-                Ok(report) => report.sent + report.failed >= batch,
-                Err(e) => {
-                    tracing::error!(error = %e.code(), reason = %e.message(crate::types::Lang::En), "outbox delivery failed");
-                    false
-                }
-            };
-            if !full {
-                std::thread::sleep(poll);
+            if let Err(e) = deliver_due(&portal, mailer.as_ref(), batch, &stop) {
+                tracing::error!(error = %e.code(), reason = %e.message(crate::types::Lang::En), "outbox delivery failed");
+            }
+            // Sleep in short steps, so a stop request is answered within a fraction of a second.
+            let until = std::time::Instant::now() + poll;
+            while !stop.load(Ordering::Relaxed) && std::time::Instant::now() < until {
+                std::thread::sleep(poll.min(Duration::from_millis(100)));
             }
         }
+    })
+}
+
+/// Blocks until the process is asked to stop (SIGINT or SIGTERM; Ctrl-C elsewhere), as
+/// `ecpa serve` stops: for other long-running commands such as `ecpa outbox deliver`. `ready`
+/// is called once the signals are caught, so a caller may announce that it is running.
+pub fn wait_for_shutdown_signal(ready: impl FnOnce()) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let mut term = signal(SignalKind::terminate())?;
+            let mut int = signal(SignalKind::interrupt())?;
+            ready();
+            tokio::select! {
+                _ = term.recv() => {},
+                _ = int.recv() => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let ctrl_c = tokio::signal::ctrl_c();
+            ready();
+            ctrl_c.await?;
+        }
+        Ok(())
     })
 }
 

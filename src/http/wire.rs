@@ -670,6 +670,12 @@ pub struct ErrorBody {
     /// End of a maintenance window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<crate::types::RocDateTime>,
+    /// Why a maintenance window was announced, as the operator wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Every bad line of a CSV file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lines: Option<Vec<LineWire>>,
     /// The assurance level an application needs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required: Option<crate::types::AssuranceLevel>,
@@ -682,6 +688,19 @@ pub struct ErrorBody {
     /// Seconds to wait before trying again (rate limits, lockouts, maintenance).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+}
+
+/// One bad line of a CSV file, in an [`ErrorBody`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineWire {
+    /// The line number.
+    pub line: u64,
+    /// The stable number of the line's failure.
+    pub code: u32,
+    /// What is wrong, Chinese.
+    pub message_zh: String,
+    /// What is wrong, English.
+    pub message_en: String,
 }
 
 impl ErrorBody {
@@ -707,9 +726,23 @@ impl ErrorBody {
                 body.until = Some((*until).into());
                 body.seconds_left = Some(*seconds_left);
             }
-            Error::RegistrationMaintenance { from, to } => {
+            Error::RegistrationMaintenance { from, to, reason } => {
                 body.from = Some((*from).into());
                 body.to = Some((*to).into());
+                body.reason = reason.clone();
+            }
+            Error::CsvLines { lines } => {
+                body.lines = Some(
+                    lines
+                        .iter()
+                        .map(|l| LineWire {
+                            line: l.line,
+                            code: l.code.number(),
+                            message_zh: l.message.zh.to_string(),
+                            message_en: l.message.en.to_string(),
+                        })
+                        .collect(),
+                );
             }
             Error::AssuranceTooLow { required, actual } => {
                 body.required = Some(*required);
@@ -760,8 +793,24 @@ impl ErrorBody {
                 (Some(from), Some(to)) => Error::RegistrationMaintenance {
                     from: from.offset_date_time(),
                     to: to.offset_date_time(),
+                    reason: self.reason.clone(),
                 },
                 _ => missing(),
+            },
+            ErrorCode::CsvInvalid if self.lines.is_some() => Error::CsvLines {
+                lines: self
+                    .lines
+                    .iter()
+                    .flatten()
+                    .map(|l| crate::error::LineError {
+                        line: l.line,
+                        code: ErrorCode::from_number(l.code).unwrap_or(ErrorCode::CsvInvalid),
+                        message: crate::error::Text::new(
+                            Cow::Owned(l.message_zh.clone()),
+                            Cow::Owned(l.message_en.clone()),
+                        ),
+                    })
+                    .collect(),
             },
             ErrorCode::AssuranceTooLow => match (self.required, self.actual) {
                 (Some(required), Some(actual)) => Error::AssuranceTooLow { required, actual },
@@ -775,5 +824,40 @@ impl ErrorBody {
                 _ => Error::new(code),
             },
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::error::{LineError, Text};
+    use crate::types::Lang;
+
+    #[test]
+    fn every_bad_line_and_a_maintenance_reason_cross_the_wire() {
+        let lines = Error::CsvLines {
+            lines: (2..30)
+                .map(|line| LineError {
+                    line,
+                    code: ErrorCode::NationalIdChecksum,
+                    message: Text::new("檢查碼錯誤", "bad check digit"),
+                })
+                .collect(),
+        };
+        let body: ErrorBody = serde_json::from_str(&serde_json::to_string(&ErrorBody::of(&lines)).unwrap()).unwrap();
+        let back = body.to_error();
+        assert_eq!(back.line_errors(), lines.line_errors());
+        assert_eq!(back.message(Lang::En), lines.message(Lang::En));
+
+        let from = time::macros::datetime!(2026-03-01 08:00 +8);
+        let window = Error::RegistrationMaintenance {
+            from,
+            to: from + time::Duration::hours(4),
+            reason: Some("配合戶政系統維護".into()),
+        };
+        let back = ErrorBody::of(&window).to_error();
+        assert_eq!(back.message(Lang::ZhTw), window.message(Lang::ZhTw));
+        assert!(matches!(back, Error::RegistrationMaintenance { reason: Some(r), .. } if r == "配合戶政系統維護"));
     }
 }

@@ -40,6 +40,35 @@ pub(crate) fn record(
     Ok(())
 }
 
+/// Appends one entry for an act of the portal's operator: someone running `ecpa` on the
+/// database (an import, a purge, a backup), who is not an employee and so cannot be an
+/// `actor`. `operator` is the name they gave (`--operator`) or their login on the machine.
+pub(crate) fn record_operator(
+    tx: &mut dyn Tx,
+    at_ms: i64,
+    operator: &str,
+    action: &str,
+    object: Option<&str>,
+    detail: Option<&str>,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO audit (at, operator, action, object, detail) VALUES (?, ?, ?, ?, ?)",
+        &[
+            Value::Int(at_ms),
+            Value::from(operator),
+            Value::from(action),
+            Value::from(object),
+            Value::from(detail),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Checks an operator's name for the audit trail: 1 to 100 characters, no control characters.
+pub(crate) fn operator_name(name: &str) -> Result<String> {
+    super::directory::text_field("操作人員 operator", name, 100)
+}
+
 /// Filters for [`Portal::audit_trail`](super::Portal::audit_trail).
 #[derive(Debug, Clone, Default)]
 pub struct AuditQuery {
@@ -60,6 +89,10 @@ pub struct AuditEntry {
     pub at: RocDateTime,
     /// Who acted (masked ID and name), if a person did.
     pub actor: Option<String>,
+    /// The operator who acted, when the act was an operator command (`ecpa directory import`,
+    /// `ecpa purge`, `ecpa backup`) rather than a person's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
     /// What they did, e.g. `award.view`, `proofing.process`.
     pub action: String,
     /// Whose data it was (masked ID and name).
@@ -93,7 +126,7 @@ pub(crate) fn trail(p: &LocalPortal, token: &SessionToken, q: &AuditQuery) -> Re
         ("a.subject = ?", Value::Int(c.employee_id))
     };
     let sql = format!(
-        "SELECT a.at, ae.national_id, ae.name, a.action, se.national_id, se.name, a.object, a.detail
+        "SELECT a.at, ae.national_id, ae.name, a.action, se.national_id, se.name, a.object, a.detail, a.operator
          FROM audit a LEFT JOIN employees ae ON ae.id = a.actor LEFT JOIN employees se ON se.id = a.subject
          WHERE {scope_sql} AND a.at >= ? AND a.at < ? AND (CAST(? AS TEXT) IS NULL OR a.action = ?)
          ORDER BY a.at DESC, a.id DESC LIMIT ?"
@@ -121,6 +154,7 @@ pub(crate) fn trail(p: &LocalPortal, token: &SessionToken, q: &AuditQuery) -> Re
                     subject: person(r.opt_text(4)?, r.opt_text(5)?)?,
                     object: r.opt_text(6)?,
                     detail: r.opt_text(7)?,
+                    operator: r.opt_text(8)?,
                 })
             })
             .collect::<Result<Vec<_>>>()?;

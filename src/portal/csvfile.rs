@@ -2,12 +2,111 @@
 //!
 //! A file has a header row naming its columns (in any order; extra columns are ignored; an
 //! Excel byte-order mark is fine). Every line is checked before anything is written, and all
-//! bad lines are reported together, each with its line number.
+//! bad lines are reported together, each with its line number ([`Error::CsvLines`]).
+//!
+//! Files come from Excel as often as from scripts, so [`decode_csv_text`] reads the two
+//! encodings an agency's files are in: UTF-8 (with or without the byte-order mark Excel writes)
+//! and Big5 as Excel on a zh-TW Windows saves "CSV" (code page 950; `encoding_rs`'s Big5 is the
+//! WHATWG superset of it, so CP950's own extensions decode too).
 
 use std::io::Read;
 
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, LineError, Result, Text};
 use crate::types::Lang;
+
+/// The text encoding of a CSV file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CsvEncoding {
+    /// UTF-8 if the bytes are valid UTF-8, otherwise Big5: a Big5 file of Chinese text is
+    /// practically never valid UTF-8, while a UTF-8 file always is.
+    #[default]
+    Auto,
+    /// UTF-8, with or without a byte-order mark.
+    Utf8,
+    /// Big5 / CP950, as Excel on zh-TW Windows saves it.
+    Big5,
+}
+
+impl std::str::FromStr for CsvEncoding {
+    type Err = Error;
+
+    /// `auto`, `utf-8` (or `utf8`), `big5` (or `cp950`), in any case.
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(CsvEncoding::Auto),
+            "utf-8" | "utf8" => Ok(CsvEncoding::Utf8),
+            "big5" | "cp950" => Ok(CsvEncoding::Big5),
+            other => Err(Error::with(
+                ErrorCode::FieldInvalid,
+                format!("編碼應為 auto、utf-8 或 big5，不是「{other}」"),
+                format!("the encoding must be auto, utf-8 or big5, not {other:?}"),
+            )),
+        }
+    }
+}
+
+/// The line (1-based) of a byte offset.
+fn line_of(bytes: &[u8], offset: usize) -> usize {
+    bytes[..offset.min(bytes.len())].iter().filter(|b| **b == b'\n').count() + 1
+}
+
+/// Where UTF-8 decoding fails: the offset of the first bad byte.
+fn utf8_error(bytes: &[u8]) -> Option<usize> {
+    std::str::from_utf8(bytes).err().map(|e| e.valid_up_to())
+}
+
+/// Decodes Big5; on a malformed sequence, the offset of its first byte.
+fn big5(bytes: &[u8]) -> std::result::Result<String, usize> {
+    use encoding_rs::DecoderResult;
+    let mut decoder = encoding_rs::BIG5.new_decoder_without_bom_handling();
+    // Big5 is two bytes per Chinese character, three in UTF-8; ASCII stays one.
+    let mut out = String::with_capacity(bytes.len() + bytes.len() / 2 + 16);
+    let mut read_total = 0;
+    loop {
+        let (result, read) = decoder.decode_to_string_without_replacement(&bytes[read_total..], &mut out, true);
+        read_total += read;
+        match result {
+            DecoderResult::InputEmpty => return Ok(out),
+            DecoderResult::OutputFull => out.reserve(bytes.len() - read_total + 16),
+            DecoderResult::Malformed(bad, extra) => {
+                return Err(read_total.saturating_sub(usize::from(bad) + usize::from(extra)));
+            }
+        }
+    }
+}
+
+fn undecodable(bytes: &[u8], what_zh: &str, what_en: &str, offset: usize) -> Error {
+    let line = line_of(bytes, offset);
+    let byte = bytes.get(offset).copied().unwrap_or(0);
+    Error::with(
+        ErrorCode::CsvInvalid,
+        format!("檔案不是 {what_zh} 編碼：第 {line} 行（位元組位置 {offset}，0x{byte:02X}）無法解讀"),
+        format!("the file is not {what_en}: line {line} (byte offset {offset}, 0x{byte:02X}) does not decode"),
+    )
+}
+
+/// Decodes a CSV file's bytes to text (see the module documentation); a UTF-8 byte-order
+/// mark is dropped. A file that does not decode is [`ErrorCode::CsvInvalid`] naming the
+/// first bad byte's offset and line.
+pub fn decode_csv_text(bytes: &[u8], encoding: CsvEncoding) -> Result<String> {
+    let bom = bytes.starts_with(b"\xEF\xBB\xBF");
+    let utf8 = |bytes: &[u8]| -> Result<String> {
+        let body = if bom { &bytes[3..] } else { bytes };
+        match std::str::from_utf8(body) {
+            Ok(s) => Ok(s.to_owned()),
+            Err(e) => {
+                let offset = e.valid_up_to() + if bom { 3 } else { 0 };
+                Err(undecodable(bytes, "UTF-8", "UTF-8", offset))
+            }
+        }
+    };
+    match encoding {
+        CsvEncoding::Utf8 => utf8(bytes),
+        CsvEncoding::Big5 => big5(bytes).map_err(|at| undecodable(bytes, "Big5", "Big5", at)),
+        CsvEncoding::Auto if bom || utf8_error(bytes).is_none() => utf8(bytes),
+        CsvEncoding::Auto => big5(bytes).map_err(|at| undecodable(bytes, "UTF-8 或 Big5", "UTF-8 or Big5", at)),
+    }
+}
 
 /// One data line, read by column name.
 pub(crate) struct Record<'a> {
@@ -38,13 +137,20 @@ impl Record<'_> {
     }
 }
 
+/// A line's failure, for [`Error::CsvLines`].
+fn bad_line(line: u64, e: &Error) -> LineError {
+    LineError {
+        line,
+        code: e.code(),
+        message: Text::new(e.message(Lang::ZhTw), e.message(Lang::En)),
+    }
+}
+
 /// An error of one line, naming it.
 pub(crate) fn line_error(line: u64, e: &Error) -> Error {
-    Error::with(
-        ErrorCode::CsvInvalid,
-        format!("第 {line} 行：{}", e.message(Lang::ZhTw)),
-        format!("line {line}: {}", e.message(Lang::En)),
-    )
+    Error::CsvLines {
+        lines: vec![bad_line(line, e)],
+    }
 }
 
 fn invalid(zh: String, en: String) -> Error {
@@ -52,7 +158,7 @@ fn invalid(zh: String, en: String) -> Error {
 }
 
 /// Reads every data line with `parse`, after checking the `required` columns; returns each
-/// line's number and value, or one error listing the bad lines (the first twenty in full).
+/// line's number and value, or one error listing every bad line ([`Error::CsvLines`]).
 pub(crate) fn read<T>(
     input: impl Read,
     required: &[&str],
@@ -78,7 +184,7 @@ pub(crate) fn read<T>(
         ));
     }
     let mut rows = Vec::new();
-    let mut bad: Vec<Error> = Vec::new();
+    let mut bad: Vec<LineError> = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| invalid(e.to_string(), e.to_string()))?;
         let line = record.position().map_or(0, |p| p.line());
@@ -87,22 +193,83 @@ pub(crate) fn read<T>(
             record: &record,
         }) {
             Ok(v) => rows.push((line, v)),
-            Err(e) => bad.push(line_error(line, &e)),
+            Err(e) => bad.push(bad_line(line, &e)),
         }
     }
-    match bad.len() {
-        0 => Ok(rows),
-        1 => Err(bad.remove(0)),
-        n => {
-            let details = |lang| {
-                bad.iter()
-                    .take(20)
-                    .filter_map(move |e| e.detail().map(|d| d.get(lang).to_owned()))
-            };
-            Err(invalid(
-                format!("共 {n} 行錯誤：{}", details(Lang::ZhTw).collect::<Vec<_>>().join("；")),
-                format!("{n} bad lines: {}", details(Lang::En).collect::<Vec<_>>().join("; ")),
-            ))
-        }
+    if bad.is_empty() {
+        Ok(rows)
+    } else {
+        Err(Error::CsvLines { lines: bad })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "agency_code,name\n376470000A,王小明\n";
+
+    #[test]
+    fn utf8_with_and_without_bom() {
+        assert_eq!(decode_csv_text(TEXT.as_bytes(), CsvEncoding::Auto).unwrap(), TEXT);
+        let with_bom = [b"\xEF\xBB\xBF".as_slice(), TEXT.as_bytes()].concat();
+        assert_eq!(decode_csv_text(&with_bom, CsvEncoding::Auto).unwrap(), TEXT);
+        assert_eq!(decode_csv_text(&with_bom, CsvEncoding::Utf8).unwrap(), TEXT);
+    }
+
+    #[test]
+    fn big5_as_excel_saves_it() {
+        let (bytes, _, lossy) = encoding_rs::BIG5.encode(TEXT);
+        assert!(!lossy);
+        assert!(std::str::from_utf8(&bytes).is_err(), "Big5 Chinese is not UTF-8");
+        assert_eq!(decode_csv_text(&bytes, CsvEncoding::Auto).unwrap(), TEXT);
+        assert_eq!(decode_csv_text(&bytes, CsvEncoding::Big5).unwrap(), TEXT);
+        // Forced UTF-8 names the first byte that is not.
+        let e = decode_csv_text(&bytes, CsvEncoding::Utf8).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::CsvInvalid);
+        let offset = TEXT.find('王').unwrap();
+        assert!(
+            e.message(Lang::En).contains(&format!("line 2 (byte offset {offset},")),
+            "{}",
+            e.message(Lang::En)
+        );
+    }
+
+    #[test]
+    fn neither_encoding_names_the_first_bad_byte() {
+        // 0xFF is a lead byte in neither UTF-8 nor Big5.
+        let bytes = b"agency_code,name\nA,B\nC,\xFF\xFF\n";
+        let e = decode_csv_text(bytes, CsvEncoding::Auto).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::CsvInvalid);
+        let en = e.message(Lang::En);
+        assert!(en.contains("line 3 (byte offset 23, 0xFF)"), "{en}");
+        assert!(e.message(Lang::ZhTw).contains("第 3 行"));
+        assert!(decode_csv_text(bytes, CsvEncoding::Big5).is_err());
+    }
+
+    #[test]
+    fn encodings_by_name() {
+        assert_eq!("UTF-8".parse::<CsvEncoding>().unwrap(), CsvEncoding::Utf8);
+        assert_eq!("big5".parse::<CsvEncoding>().unwrap(), CsvEncoding::Big5);
+        assert_eq!("auto".parse::<CsvEncoding>().unwrap(), CsvEncoding::Auto);
+        assert!("latin1".parse::<CsvEncoding>().is_err());
+    }
+
+    #[test]
+    fn every_bad_line_is_kept() {
+        let text: String = std::iter::once("a\n".to_owned())
+            .chain((0..30).map(|i| format!("{i}\n")))
+            .collect();
+        let e = read(text.as_bytes(), &["a"], |_| -> Result<()> {
+            Err(Error::new(ErrorCode::FieldInvalid))
+        })
+        .unwrap_err();
+        let lines = e.line_errors();
+        assert_eq!(lines.len(), 30);
+        assert_eq!(lines[0].line, 2);
+        assert_eq!(lines[29].line, 31);
+        assert_eq!(lines[29].code, ErrorCode::FieldInvalid);
+        assert!(e.message(Lang::En).contains("30 bad lines"));
     }
 }

@@ -12,6 +12,7 @@
 //! column, roles are left as they are). The whole file is one transaction: every
 //! error is reported with its line, and nothing is written unless every line is good.
 
+use std::collections::HashMap;
 use std::io::Read;
 
 use serde::{Deserialize, Serialize};
@@ -22,7 +23,7 @@ use super::csvfile::{self, Record};
 use super::env::millis;
 use super::proofing::{ProofingCategory, seed_current_post};
 use crate::error::{Error, ErrorCode, Result};
-use crate::store::{StoreExt, Tx, Value};
+use crate::store::{Dialect, StoreExt, Tx, Value};
 use crate::types::{AgencyCode, Email, NationalId, RocDate};
 
 /// Whether a person is serving or has left office; only current employees may log in.
@@ -105,46 +106,115 @@ pub(crate) fn text_field(name: &'static str, value: &str, max: usize) -> Result<
     Ok(v.to_owned())
 }
 
-pub(crate) fn upsert_agency(tx: &mut dyn Tx, code: &AgencyCode, name: &str) -> Result<bool> {
+/// The SQLite page cache a directory import may use, in SQLite's notation (negative: KiB).
+const IMPORT_CACHE_KIB: i64 = -64 * 1024;
+
+/// What one directory transaction has looked up or written already, so a bulk import asks the
+/// database once per agency and unit, and once for all existing employees, instead of once per
+/// line for each (a 100,000-person import spent most of its time on those repeated lookups).
+#[derive(Debug, Default)]
+pub(crate) struct Known {
+    /// Agencies and their names as this transaction has them.
+    agencies: HashMap<String, String>,
+    /// Unit numbers by agency code and unit name.
+    units: HashMap<(String, String), i64>,
+    /// Employee numbers by national ID; `None`: each is looked up when needed.
+    employees: Option<HashMap<String, i64>>,
+}
+
+impl Known {
+    /// For a bulk import: every employee's number read up front, in one query.
+    fn with_all_employees(tx: &mut dyn Tx) -> Result<Self> {
+        let mut employees = HashMap::new();
+        for r in tx.query("SELECT national_id, id FROM employees", &[])? {
+            employees.insert(r.text(0)?, r.int(1)?);
+        }
+        Ok(Known {
+            employees: Some(employees),
+            ..Known::default()
+        })
+    }
+
+    /// The agency's name, if the agency exists.
+    fn agency_name(&mut self, tx: &mut dyn Tx, code: &AgencyCode) -> Result<Option<String>> {
+        if let Some(name) = self.agencies.get(code.as_str()) {
+            return Ok(Some(name.clone()));
+        }
+        let row = tx.query_opt(
+            "SELECT name FROM agencies WHERE code = ?",
+            &[Value::from(code.as_str())],
+        )?;
+        let name = row.map(|r| r.text(0)).transpose()?;
+        if let Some(n) = &name {
+            self.agencies.insert(code.as_str().to_owned(), n.clone());
+        }
+        Ok(name)
+    }
+
+    /// The employee's number, if they are in the directory.
+    fn employee(&self, tx: &mut dyn Tx, national_id: &NationalId) -> Result<Option<i64>> {
+        match &self.employees {
+            Some(map) => Ok(map.get(national_id.reveal()).copied()),
+            None => tx
+                .query_opt(
+                    "SELECT id FROM employees WHERE national_id = ?",
+                    &[Value::from(national_id.reveal())],
+                )?
+                .map(|r| r.int(0))
+                .transpose(),
+        }
+    }
+}
+
+/// Creates an agency or renames it; returns whether anything changed.
+pub(crate) fn upsert_agency(tx: &mut dyn Tx, known: &mut Known, code: &AgencyCode, name: &str) -> Result<bool> {
     let name = text_field("機關名稱 agency name", name, 100)?;
+    if known.agencies.get(code.as_str()) == Some(&name) {
+        return Ok(false);
+    }
     let n = tx.execute(
         "INSERT INTO agencies (code, name) VALUES (?, ?)
          ON CONFLICT (code) DO UPDATE SET name = excluded.name WHERE agencies.name <> excluded.name",
-        &[Value::from(code.as_str()), Value::from(name)],
+        &[Value::from(code.as_str()), Value::from(&name)],
     )?;
+    known.agencies.insert(code.as_str().to_owned(), name);
     Ok(n > 0)
 }
 
-fn unit_id(tx: &mut dyn Tx, agency: &AgencyCode, unit: &str) -> Result<i64> {
+fn unit_id(tx: &mut dyn Tx, known: &mut Known, agency: &AgencyCode, unit: &str) -> Result<i64> {
     let unit = text_field("單位 unit", unit, 100)?;
+    let key = (agency.as_str().to_owned(), unit);
+    if let Some(id) = known.units.get(&key) {
+        return Ok(*id);
+    }
     tx.execute(
         "INSERT INTO units (agency_code, name) VALUES (?, ?) ON CONFLICT (agency_code, name) DO NOTHING",
-        &[Value::from(agency.as_str()), Value::from(&unit)],
+        &[Value::from(agency.as_str()), Value::from(&key.1)],
     )?;
-    tx.query_int(
+    let id = tx.query_int(
         "SELECT id FROM units WHERE agency_code = ? AND name = ?",
-        &[Value::from(agency.as_str()), Value::from(&unit)],
-    )
+        &[Value::from(agency.as_str()), Value::from(&key.1)],
+    )?;
+    known.units.insert(key, id);
+    Ok(id)
 }
 
 /// Creates or updates an employee; returns (id, created).
-pub(crate) fn upsert_employee(tx: &mut dyn Tx, e: &NewEmployee, now_ms: i64) -> Result<(i64, bool)> {
+pub(crate) fn upsert_employee(tx: &mut dyn Tx, known: &mut Known, e: &NewEmployee, now_ms: i64) -> Result<(i64, bool)> {
     let name = text_field("姓名 name", &e.name, 40)?;
     let title = text_field("職稱 title", &e.title, 60)?;
-    if tx
-        .query_opt(
-            "SELECT 1 FROM agencies WHERE code = ?",
-            &[Value::from(e.agency.as_str())],
-        )?
-        .is_none()
-    {
+    let Some(agency_name) = known.agency_name(tx, &e.agency)? else {
         return Err(Error::with(
             ErrorCode::AgencyNotFound,
             e.agency.as_str().to_owned(),
             e.agency.as_str().to_owned(),
         ));
-    }
-    let unit = e.unit.as_deref().map(|u| unit_id(tx, &e.agency, u)).transpose()?;
+    };
+    let unit = e
+        .unit
+        .as_deref()
+        .map(|u| unit_id(tx, known, &e.agency, u))
+        .transpose()?;
     let (status, left_on, left_reason) = match &e.status {
         EmployeeStatus::Current => ("current", None, None),
         EmployeeStatus::Left { on, reason } => (
@@ -153,10 +223,7 @@ pub(crate) fn upsert_employee(tx: &mut dyn Tx, e: &NewEmployee, now_ms: i64) -> 
             Some(text_field("卸職原因 reason", reason, 100)?),
         ),
     };
-    let existing = tx.query_opt(
-        "SELECT id FROM employees WHERE national_id = ?",
-        &[Value::from(e.national_id.reveal())],
-    )?;
+    let existing = known.employee(tx, &e.national_id)?;
     let email = e.email.as_ref().map(Email::as_str);
     // The same nine columns, set on a new row or an existing one.
     let fields = [
@@ -171,8 +238,7 @@ pub(crate) fn upsert_employee(tx: &mut dyn Tx, e: &NewEmployee, now_ms: i64) -> 
         Value::Int(now_ms),
     ];
     let (id, created) = match existing {
-        Some(row) => {
-            let id = row.int(0)?;
+        Some(id) => {
             let params: Vec<Value<'_>> = fields.into_iter().chain([Value::Int(id)]).collect();
             tx.execute(
                 "UPDATE employees SET name = ?, agency_code = ?, unit_id = ?, title = ?, email = ?, status = ?,
@@ -191,16 +257,21 @@ pub(crate) fn upsert_employee(tx: &mut dyn Tx, e: &NewEmployee, now_ms: i64) -> 
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 &params,
             )?;
+            if let Some(map) = known.employees.as_mut() {
+                map.insert(e.national_id.reveal().to_owned(), id);
+            }
             (id, true)
         }
     };
     // A person leaving office is no longer anyone's officer, and an officer's role is tied to
-    // the agency they serve in.
-    tx.execute(
-        "DELETE FROM officers WHERE employee_id = ? AND (agency_code <> ? OR ? <> 'current')",
-        &[Value::Int(id), Value::from(e.agency.as_str()), Value::from(status)],
-    )?;
-    seed_current_post(tx, id, &e.agency, e.unit.as_deref())?;
+    // the agency they serve in. (Someone just created has no role yet.)
+    if !created {
+        tx.execute(
+            "DELETE FROM officers WHERE employee_id = ? AND (agency_code <> ? OR ? <> 'current')",
+            &[Value::Int(id), Value::from(e.agency.as_str()), Value::from(status)],
+        )?;
+    }
+    seed_current_post(tx, id, &agency_name, e.unit.as_deref())?;
     Ok((id, created))
 }
 
@@ -297,7 +368,7 @@ impl LocalPortal {
     pub fn add_agency(&self, code: &AgencyCode, name: &str) -> Result<()> {
         let now = millis(self.now());
         self.store.write(|tx| {
-            upsert_agency(tx, code, name)?;
+            upsert_agency(tx, &mut Known::default(), code, name)?;
             super::audit::record(tx, now, None, "directory.agency", None, Some(code.as_str()), None)
         })
     }
@@ -306,7 +377,7 @@ impl LocalPortal {
     pub fn add_employee(&self, employee: &NewEmployee) -> Result<bool> {
         let now = millis(self.now());
         self.store.write(|tx| {
-            let (id, created) = upsert_employee(tx, employee, now)?;
+            let (id, created) = upsert_employee(tx, &mut Known::default(), employee, now)?;
             super::audit::record(tx, now, None, "directory.employee", Some(id), None, None)?;
             Ok(created)
         })
@@ -367,19 +438,44 @@ impl LocalPortal {
 
     /// Imports agencies, units, employees and officers from CSV (see the module documentation).
     pub fn import_directory_csv(&self, input: impl Read) -> Result<DirectoryImport> {
+        self.import_directory(input, None)
+    }
+
+    /// [`LocalPortal::import_directory_csv`] for an operator: the audit row of the import names
+    /// them (`ecpa directory import --operator NAME`, else their login on the machine), since
+    /// the import changes many people's personal data at once.
+    pub fn import_directory_csv_as(&self, input: impl Read, operator: &str) -> Result<DirectoryImport> {
+        let operator = super::audit::operator_name(operator)?;
+        self.import_directory(input, Some(&operator))
+    }
+
+    fn import_directory(&self, input: impl Read, operator: Option<&str>) -> Result<DirectoryImport> {
         let rows = read_csv(input)?;
         let now = millis(self.now());
+        let sqlite = self.store.dialect() == Dialect::Sqlite;
         self.store.write(|tx| {
             let mut report = DirectoryImport {
                 rows: rows.len(),
                 ..Default::default()
             };
+            // One transaction writes every person's rows: with SQLite's default 2 MiB page cache a
+            // large file's changed pages spilled to the log and were read back, which doubled the
+            // time of a 100,000-person import. The connection gets room for them during the import
+            // and its own size back after it (changed pages stay until the commit either way).
+            let cache = if sqlite {
+                let before = tx.query_int("PRAGMA cache_size", &[])?;
+                tx.execute(&format!("PRAGMA cache_size = {IMPORT_CACHE_KIB}"), &[])?;
+                Some(before)
+            } else {
+                None
+            };
+            let mut known = Known::with_all_employees(tx)?;
             for r in &rows {
                 let with_line = |e: Error| csvfile::line_error(r.line, &e);
-                if upsert_agency(tx, &r.agency, &r.agency_name).map_err(with_line)? {
+                if upsert_agency(tx, &mut known, &r.agency, &r.agency_name).map_err(with_line)? {
                     report.agencies += 1;
                 }
-                let (_, created) = upsert_employee(tx, &r.employee, now).map_err(with_line)?;
+                let (id, created) = upsert_employee(tx, &mut known, &r.employee, now).map_err(with_line)?;
                 if created {
                     report.created += 1;
                 } else {
@@ -390,17 +486,25 @@ impl LocalPortal {
                         set_officer(tx, &r.employee.national_id).map_err(with_line)?;
                         report.officers += 1;
                     }
-                    Some(false) => {
-                        tx.execute(
-                            "DELETE FROM officers WHERE employee_id = (SELECT id FROM employees WHERE national_id = ?)",
-                            &[Value::from(r.employee.national_id.reveal())],
-                        )?;
+                    // Someone just created has no role to remove.
+                    Some(false) if !created => {
+                        tx.execute("DELETE FROM officers WHERE employee_id = ?", &[Value::Int(id)])?;
                     }
+                    Some(false) => {}
                     None => {}
                 }
             }
-            let detail = format!("{} rows", report.rows);
-            super::audit::record(tx, now, None, "directory.import", None, None, Some(&detail))?;
+            let detail = format!(
+                "{} rows, {} created, {} updated, {} agencies, {} officers",
+                report.rows, report.created, report.updated, report.agencies, report.officers
+            );
+            match operator {
+                Some(name) => super::audit::record_operator(tx, now, name, "directory.import", None, Some(&detail))?,
+                None => super::audit::record(tx, now, None, "directory.import", None, None, Some(&detail))?,
+            }
+            if let Some(before) = cache {
+                tx.execute(&format!("PRAGMA cache_size = {before}"), &[])?;
+            }
             Ok(report)
         })
     }

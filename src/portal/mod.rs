@@ -7,8 +7,9 @@
 //! data, personnel officers (人事人員) only their own agency's.
 //!
 //! Operator tasks that belong to whoever runs the database (importing the directory,
-//! announcing maintenance, delivering the outbox) are inherent methods of [`LocalPortal`]
-//! rather than part of [`Portal`].
+//! announcing maintenance and news, delivering the outbox, purging, backups) are inherent
+//! methods of [`LocalPortal`] rather than part of [`Portal`]; what they announce is read
+//! through [`Portal`], since every visitor sees it.
 
 pub mod apps;
 pub mod audit;
@@ -16,10 +17,11 @@ pub mod auth;
 pub mod awards;
 pub mod certlogin;
 pub mod consent;
-mod csvfile;
+pub mod csvfile;
 pub mod directory;
 pub mod env;
 pub mod notify;
+pub mod operator;
 pub mod proofing;
 pub mod registration;
 pub mod smtp;
@@ -43,9 +45,11 @@ pub use awards::{
 };
 pub use certlogin::{CertificateChallenge, CertificateResponse, CertificateTrust, LoginSignature};
 pub use consent::{ConsentRecord, ConsentText};
+pub use csvfile::{CsvEncoding, decode_csv_text};
 pub use directory::{DirectoryImport, EmployeeStatus, EmployeeSummary, NewEmployee};
 pub use env::{Clock, ManualClock, OsRandomness, Randomness, SystemClock};
 pub use notify::{DeliveryReport, FileMailer, Mailer, OutboxStats, OutgoingMail, ReceivedMail};
+pub use operator::{Announcement, PurgeReport};
 pub use proofing::{
     CorrectionDecision, CorrectionStatus, FieldValue, PersonalRecord, ProofingCategory, ProofingCorrection,
     ProofingQuery, ProofingQueryRow, ProofingSubmission, RecordCategory, StagedCorrection, TodoItem,
@@ -187,6 +191,8 @@ pub trait Portal: Send + Sync {
     fn complete_password_reset(&self, card: &NhiCardData, token: &str, new_password: &Password) -> Result<()>;
     /// Announced maintenance windows that have not ended yet.
     fn maintenance_windows(&self) -> Result<Vec<MaintenanceWindow>>;
+    /// The operator's announcements (公告) in force, newest first: what the portal shows everyone.
+    fn announcements(&self) -> Result<Vec<Announcement>>;
 
     // ---- login and sessions ----
 
@@ -298,6 +304,9 @@ impl Portal for LocalPortal {
     }
     fn maintenance_windows(&self) -> Result<Vec<MaintenanceWindow>> {
         registration::windows(self)
+    }
+    fn announcements(&self) -> Result<Vec<Announcement>> {
+        operator::current(self)
     }
 
     fn login_nhi_card(&self, card: &NhiCardData, password: &Password) -> Result<Session> {

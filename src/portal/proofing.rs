@@ -281,32 +281,41 @@ pub(crate) fn write_field(
     Ok(())
 }
 
-/// Fills the current-post agency and unit fields from the directory where they are still empty.
+/// Fills the current-post agency and unit fields from the directory where they are still empty,
+/// in one statement (the directory import runs it for every person).
 pub(crate) fn seed_current_post(
     tx: &mut dyn Tx,
     employee_id: i64,
-    agency: &AgencyCode,
+    agency_name: &str,
     unit: Option<&str>,
 ) -> Result<()> {
-    let agency_name = tx.query_opt(
-        "SELECT name FROM agencies WHERE code = ?",
-        &[Value::from(agency.as_str())],
-    )?;
-    let agency_name = agency_name.map(|r| r.text(0)).transpose()?;
-    for (key, value) in [
-        ("occupying_agency", agency_name.as_deref()),
-        ("serving_agency", agency_name.as_deref()),
-        ("occupying_unit", unit),
-        ("serving_unit", unit),
-    ] {
-        if let Some(v) = value {
-            tx.execute(
-                "INSERT INTO record_fields (employee_id, category, field, value) VALUES (?, 'current_post', ?, ?)
-                 ON CONFLICT (employee_id, category, field) DO NOTHING",
-                &[Value::Int(employee_id), Value::from(key), Value::from(v)],
-            )?;
-        }
-    }
+    let id = Value::Int(employee_id);
+    let sql_agency = "INSERT INTO record_fields (employee_id, category, field, value)
+         VALUES (?, 'current_post', 'occupying_agency', ?), (?, 'current_post', 'serving_agency', ?)
+         ON CONFLICT (employee_id, category, field) DO NOTHING";
+    let sql_unit = "INSERT INTO record_fields (employee_id, category, field, value)
+         VALUES (?, 'current_post', 'occupying_agency', ?), (?, 'current_post', 'serving_agency', ?),
+                (?, 'current_post', 'occupying_unit', ?), (?, 'current_post', 'serving_unit', ?)
+         ON CONFLICT (employee_id, category, field) DO NOTHING";
+    match unit {
+        None => tx.execute(
+            sql_agency,
+            &[id.clone(), Value::from(agency_name), id, Value::from(agency_name)],
+        )?,
+        Some(u) => tx.execute(
+            sql_unit,
+            &[
+                id.clone(),
+                Value::from(agency_name),
+                id.clone(),
+                Value::from(agency_name),
+                id.clone(),
+                Value::from(u),
+                id,
+                Value::from(u),
+            ],
+        )?,
+    };
     Ok(())
 }
 

@@ -88,28 +88,34 @@ pub struct MaintenanceWindow {
     pub from: RocDateTime,
     /// End.
     pub to: RocDateTime,
+    /// Why, as the operator announced it (e.g. 「配合戶政系統維護」); `None`: plain maintenance.
+    #[serde(default)]
+    pub reason: Option<String>,
     /// The announcement, as the site shows it.
     pub announcement_zh: String,
 }
 
-fn announcement(from: RocDateTime, to: RocDateTime) -> String {
-    format!(
-        "配合系統維護，本系統於{}至{}將暫停註冊服務，敬請見諒。",
-        from.to_zh_hour(),
-        to.to_zh_hour()
-    )
+fn window(id: i64, from: RocDateTime, to: RocDateTime, reason: Option<String>) -> MaintenanceWindow {
+    MaintenanceWindow {
+        id,
+        from,
+        to,
+        announcement_zh: crate::error::maintenance_notice(from, to, reason.as_deref()),
+        reason,
+    }
 }
 
 /// Refuses during a maintenance window.
 fn check_maintenance(tx: &mut dyn Tx, now: OffsetDateTime) -> Result<()> {
     let row = tx.query_opt(
-        "SELECT starts_at, ends_at FROM maintenance_windows WHERE starts_at <= ? AND ends_at > ? ORDER BY starts_at LIMIT 1",
+        "SELECT starts_at, ends_at, reason FROM maintenance_windows WHERE starts_at <= ? AND ends_at > ? ORDER BY starts_at LIMIT 1",
         &[Value::Int(millis(now)), Value::Int(millis(now))],
     )?;
     if let Some(r) = row {
         return Err(Error::RegistrationMaintenance {
             from: from_millis(r.int(0)?)?,
             to: from_millis(r.int(1)?)?,
+            reason: r.opt_text(2)?,
         });
     }
     Ok(())
@@ -416,6 +422,17 @@ pub(crate) fn complete_reset(p: &LocalPortal, card: &NhiCardData, token: &str, n
 impl LocalPortal {
     /// Announces a maintenance window: registration is refused from `from` until `to`.
     pub fn announce_maintenance(&self, from: OffsetDateTime, to: OffsetDateTime) -> Result<MaintenanceWindow> {
+        self.announce_maintenance_for(from, to, None)
+    }
+
+    /// Announces a maintenance window with its reason, which the registration service's notice
+    /// and its refusal show instead of the plain 「配合系統維護」: e.g. 「配合戶政系統維護」.
+    pub fn announce_maintenance_for(
+        &self,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        reason: Option<&str>,
+    ) -> Result<MaintenanceWindow> {
         if to <= from {
             return Err(Error::with(
                 ErrorCode::DateInvalid,
@@ -423,19 +440,41 @@ impl LocalPortal {
                 "the window must end after it starts",
             ));
         }
+        let reason = reason
+            .map(|r| super::directory::text_field("維護原因 reason", r, 100))
+            .transpose()?;
         let id = self.store.write(|tx| {
             tx.insert(
-                "INSERT INTO maintenance_windows (starts_at, ends_at) VALUES (?, ?)",
-                &[Value::Int(millis(from)), Value::Int(millis(to))],
+                "INSERT INTO maintenance_windows (starts_at, ends_at, reason) VALUES (?, ?, ?)",
+                &[
+                    Value::Int(millis(from)),
+                    Value::Int(millis(to)),
+                    Value::from(reason.as_deref()),
+                ],
             )
         })?;
-        let (from, to) = (RocDateTime::from(from), RocDateTime::from(to));
-        Ok(MaintenanceWindow {
+        // As stored (to the millisecond), so the answer equals what the list reads back.
+        Ok(window(
             id,
-            from,
-            to,
-            announcement_zh: announcement(from, to),
-        })
+            from_millis(millis(from))?.into(),
+            from_millis(millis(to))?.into(),
+            reason,
+        ))
+    }
+
+    /// Withdraws an announced maintenance window (announced by mistake, or called off).
+    pub fn remove_maintenance(&self, id: i64) -> Result<()> {
+        let n = self
+            .store
+            .write(|tx| tx.execute("DELETE FROM maintenance_windows WHERE id = ?", &[Value::Int(id)]))?;
+        if n == 0 {
+            return Err(Error::with(
+                ErrorCode::FieldInvalid,
+                format!("查無編號 {id} 的維護時段"),
+                format!("there is no maintenance window {id}"),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -443,21 +482,17 @@ pub(crate) fn windows(p: &LocalPortal) -> Result<Vec<MaintenanceWindow>> {
     let now = millis(p.now());
     p.store.read(|tx| {
         tx.query(
-            "SELECT id, starts_at, ends_at FROM maintenance_windows WHERE ends_at > ? ORDER BY starts_at",
+            "SELECT id, starts_at, ends_at, reason FROM maintenance_windows WHERE ends_at > ? ORDER BY starts_at",
             &[Value::Int(now)],
         )?
         .iter()
         .map(|r| {
-            let (from, to) = (
-                RocDateTime::from(from_millis(r.int(1)?)?),
-                RocDateTime::from(from_millis(r.int(2)?)?),
-            );
-            Ok(MaintenanceWindow {
-                id: r.int(0)?,
-                from,
-                to,
-                announcement_zh: announcement(from, to),
-            })
+            Ok(window(
+                r.int(0)?,
+                from_millis(r.int(1)?)?.into(),
+                from_millis(r.int(2)?)?.into(),
+                r.opt_text(3)?,
+            ))
         })
         .collect()
     })

@@ -222,6 +222,19 @@ pub trait Store: Send + Sync {
     fn read_tx(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
     /// Runs `f` in a read-write transaction: committed if `f` returns `Ok`, rolled back otherwise.
     fn write_tx(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
+
+    /// Writes a consistent copy of the whole database, taken while the portal keeps running, to
+    /// the file `dest`; an existing file is replaced only if `replace`. The copy appears whole
+    /// or not at all. This is the embedded backend's backup (`ecpa backup`); a database server
+    /// has its own tools, so the default refuses (PostgreSQL: `pg_dump`).
+    fn backup_to(&self, dest: &std::path::Path, replace: bool) -> Result<()> {
+        let _ = (dest, replace);
+        Err(Error::with(
+            ErrorCode::StorageFailure,
+            "此資料庫不支援線上備份，請使用資料庫本身的工具（PostgreSQL：pg_dump）",
+            "this database has no online backup here: use its own tools (PostgreSQL: pg_dump)",
+        ))
+    }
 }
 
 /// Typed helpers over [`Store`], so callers get their value out of a transaction.

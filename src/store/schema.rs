@@ -39,7 +39,29 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "challenge expiry index",
         sql: V3,
     },
+    Migration {
+        version: 4,
+        name: "operator commands: maintenance reasons, announcements, operators in the audit trail",
+        sql: V4,
+    },
 ];
+
+/// What `ecpa maintenance`, `ecpa announce` and the other operator commands need: the reason of a
+/// maintenance window (shown in the registration service's notice), the operator's announcements,
+/// and the name of the operator behind an audit row (operators are not employees, so `actor`
+/// cannot name them).
+const V4: &str = r#"
+ALTER TABLE maintenance_windows ADD COLUMN reason TEXT;
+ALTER TABLE audit ADD COLUMN operator TEXT;
+CREATE TABLE announcements (
+    id {id},
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at {int} NOT NULL,
+    until_at {int},
+    created_by TEXT
+);
+"#;
 
 /// Every challenge issued prunes the expired ones: without this index that was a scan of the
 /// whole table, growing with every login of the last day.
@@ -283,6 +305,17 @@ pub fn render(sql: &str, dialect: Dialect) -> String {
 /// The newest schema version this build knows.
 pub fn latest_version() -> i64 {
     MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+/// The version the database is at (0 for a new one), without migrating it.
+pub fn current_version(store: &dyn Store) -> Result<i64> {
+    store.write(|tx| {
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+            &[],
+        )?;
+        tx.query_int("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])
+    })
 }
 
 /// Brings the database to the newest schema; returns the version it is at.

@@ -199,6 +199,59 @@ impl Store for SqliteStore {
         let _turn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         self.run("BEGIN IMMEDIATE", f)
     }
+
+    fn backup_to(&self, dest: &Path, replace: bool) -> Result<()> {
+        // SQLite's online backup into a temporary file beside `dest`, renamed into place: a
+        // reader of `dest` never sees half a copy, and a failure leaves nothing behind.
+        let dir = match dest.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let tmp = tempfile::Builder::new()
+            .prefix(".ecpa-backup-")
+            .tempfile_in(dir)
+            .map_err(Error::from)?;
+        let conn = self.take()?;
+        let copied = copy_database(&conn, tmp.path());
+        self.give_back(conn);
+        copied?;
+        let persisted = if replace {
+            tmp.persist(dest).map(drop)
+        } else {
+            tmp.persist_noclobber(dest).map(drop)
+        };
+        persisted.map_err(|e| Error::from(e.error))
+    }
+}
+
+/// Copies the whole database of `conn` into the (empty) file `to` in one step, so the copy is
+/// one consistent snapshot: in WAL mode the writers carry on meanwhile. The copy is switched to
+/// a rollback journal, so it is one self-contained file.
+fn copy_database(conn: &Connection, to: &Path) -> Result<()> {
+    use rusqlite::backup::{Backup, StepResult};
+    let mut dst = Connection::open(to).map_err(sql_error)?;
+    {
+        let backup = Backup::new(conn, &mut dst).map_err(sql_error)?;
+        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        loop {
+            match backup.step(-1).map_err(sql_error)? {
+                StepResult::Done => break,
+                StepResult::More | StepResult::Busy | StepResult::Locked if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                _ => {
+                    return Err(Error::with(
+                        ErrorCode::StorageBusy,
+                        "備份時資料庫持續忙碌",
+                        "the database stayed busy during the backup",
+                    ));
+                }
+            }
+        }
+    }
+    dst.execute_batch("PRAGMA journal_mode = DELETE;").map_err(sql_error)?;
+    dst.close().map_err(|(_, e)| sql_error(e))?;
+    Ok(())
 }
 
 struct SqliteTx<'c> {

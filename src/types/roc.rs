@@ -346,6 +346,69 @@ impl RocDateTime {
     }
 }
 
+/// A wall-clock time `HH:MM`, `HH:MM:SS` or `HHMM`.
+fn clock_time(s: &str) -> Option<time::Time> {
+    let (h, m, sec) = if s.contains(':') {
+        let mut parts = s.split(':');
+        let h = parts.next()?;
+        let m = parts.next()?;
+        let sec = parts.next().unwrap_or("0");
+        if parts.next().is_some() {
+            return None;
+        }
+        (digits(h, 2)?, digits(m, 2)?, digits(sec, 2)?)
+    } else if s.len() == 4 {
+        (digits(s.get(0..2)?, 2)?, digits(s.get(2..4)?, 2)?, 0)
+    } else {
+        return None;
+    };
+    time::Time::from_hms(u8::try_from(h).ok()?, u8::try_from(m).ok()?, u8::try_from(sec).ok()?).ok()
+}
+
+impl RocDateTime {
+    /// Reads an instant as an operator types it on the command line: an ROC date in any of
+    /// [`RocDate::parse`]'s forms with an optional time (`115/03/01 08:00`, `1150301 0800`,
+    /// `1150301`, which is midnight), or ISO (`2026-03-01`, `2026-03-01 08:00`,
+    /// `2026-03-01T08:00:00`, or RFC 3339 with its own offset). Without an offset the time is
+    /// Taiwan's (+08:00), since that is the clock the announcements are read by.
+    pub fn parse(s: &str) -> Result<RocDateTime> {
+        let s = s.trim();
+        let unreadable = || {
+            invalid(
+                format!("無法解讀時間「{s}」：請寫成 115/03/01 08:00、1150301 或 2026-03-01T08:00+08:00"),
+                format!("cannot read the time {s:?}: write 115/03/01 08:00, 1150301 or 2026-03-01T08:00+08:00"),
+            )
+        };
+        if let Ok(t) = OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339) {
+            return Ok(RocDateTime::from(t));
+        }
+        let iso = s.len() >= 10 && s.as_bytes()[4] == b'-';
+        let (day, clock) = if iso {
+            match s.split_once(['T', ' ']) {
+                Some((d, t)) => (d, Some(t.trim())),
+                None => (s, None),
+            }
+        } else {
+            match s.split_once(char::is_whitespace) {
+                Some((d, t)) => (d, Some(t.trim())),
+                None => (s, None),
+            }
+        };
+        let date = if iso {
+            RocDate::parse_iso(day)?
+        } else {
+            RocDate::parse(day)?
+        };
+        let at = match clock {
+            None => time::Time::MIDNIGHT,
+            Some(t) => clock_time(t).ok_or_else(unreadable)?,
+        };
+        Ok(RocDateTime::from(
+            date.to_gregorian().with_time(at).assume_offset(TAIWAN),
+        ))
+    }
+}
+
 impl fmt::Display for RocDateTime {
     /// The slash form, `108/04/03 14:05`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -376,6 +439,40 @@ mod tests {
     use time::macros::{date, datetime};
 
     use super::*;
+
+    #[test]
+    fn operator_times_in_roc_or_iso_forms() {
+        let eight = datetime!(2026-03-01 08:00 +8);
+        for s in [
+            "115/03/01 08:00",
+            "115/3/1 08:00:00",
+            "1150301 0800",
+            "2026-03-01T08:00",
+            "2026-03-01 08:00",
+            "2026-03-01T08:00:00+08:00",
+            "2026-03-01T00:00:00Z",
+        ] {
+            assert_eq!(RocDateTime::parse(s).unwrap().offset_date_time(), eight, "{s}");
+        }
+        let midnight = datetime!(2026-03-01 00:00 +8);
+        for s in ["1150301", "115/03/01", "2026-03-01", "民國115年3月1日"] {
+            assert_eq!(RocDateTime::parse(s).unwrap().offset_date_time(), midnight, "{s}");
+        }
+        for bad in [
+            "",
+            "115/02/30 08:00",
+            "115/03/01 25:00",
+            "1150301 8",
+            "2026-13-01",
+            "tomorrow",
+        ] {
+            assert_eq!(
+                RocDateTime::parse(bad).unwrap_err().code(),
+                ErrorCode::DateInvalid,
+                "{bad}"
+            );
+        }
+    }
 
     fn code_of(r: Result<RocDate>) -> Option<ErrorCode> {
         r.err().map(|e| e.code())
