@@ -284,20 +284,22 @@ fn serve(out: Output, db: Option<String>, listen: Option<String>, config: Option
     }
     ecpa::http::serve(&config, |server| {
         let url = server.url();
+        // Never the database password, which a postgres:// URL may hold.
+        let database = config.database.redacted_url();
         let mut stdout = std::io::stdout().lock();
         if out.json {
             let _ = writeln!(
                 stdout,
                 "{}",
-                serde_json::json!({ "listening": url, "database": config.database.url })
+                serde_json::json!({ "listening": url, "database": database })
             );
         } else {
             let _ = writeln!(
                 stdout,
                 "{}",
                 out.lang.pick(
-                    &format!("ecpa serve 服務中：{url}（資料庫 {}）", config.database.url),
-                    &format!("ecpa serve listening on {url} (database {})", config.database.url),
+                    &format!("ecpa serve 服務中：{url}（資料庫 {database}）"),
+                    &format!("ecpa serve listening on {url} (database {database})"),
                 )
             );
         }

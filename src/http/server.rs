@@ -33,7 +33,7 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use super::wire::*;
-use crate::config::{Config, ServerConfig, open_mailer, open_store};
+use crate::config::{Config, ServerConfig, open_database, open_mailer};
 use crate::error::{Error, ErrorCode, Result};
 use crate::portal::{LocalPortal, Mailer, Portal, ProofingCategory, SessionToken};
 
@@ -1526,7 +1526,7 @@ pub fn outbox_worker(
 /// `ecpa serve`: the portal of `config` (store, mailer, engine settings) served until SIGINT or
 /// SIGTERM; the outbox worker runs beside it. `on_listening` is told the address first.
 pub fn serve(config: &Config, on_listening: impl FnOnce(&RunningServer)) -> Result<()> {
-    let store = open_store(&config.database.url)?;
+    let store = open_database(&config.database)?;
     let mailer = open_mailer(config)?;
     let portal = Arc::new(LocalPortal::with_store(store, config.portal.to_portal_config()?)?);
     let stop = Arc::new(AtomicBool::new(false));

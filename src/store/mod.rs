@@ -9,6 +9,7 @@
 //! use); [`postgres::PostgresStore`] is the shared one, for several service processes on one
 //! database. [`open_url`] picks one from a URL.
 
+mod pgtls;
 pub mod postgres;
 pub mod schema;
 pub mod sqlite;
@@ -17,7 +18,7 @@ use std::borrow::Cow;
 
 use crate::error::{Error, ErrorCode, Result};
 
-pub use postgres::PostgresStore;
+pub use postgres::{PostgresOptions, PostgresStore, SslMode};
 pub use sqlite::SqliteStore;
 
 /// Opens the store a URL names: `postgres://…` or `postgresql://…` is PostgreSQL (see
@@ -25,8 +26,22 @@ pub use sqlite::SqliteStore;
 /// file. The schema is brought up to date by the portal that uses the store (PostgreSQL also
 /// migrates on connect, under a lock, so that processes starting together do it once).
 pub fn open_url(url: &str) -> Result<Box<dyn Store>> {
+    open_url_with(url, &PostgresOptions::default())
+}
+
+/// [`open_url`] with PostgreSQL's connection settings (TLS, CA file, pool size), as the
+/// configuration's `[database]` section gives them. TLS settings with an SQLite file are
+/// refused rather than ignored: whoever wrote them expected a network connection to protect.
+pub fn open_url_with(url: &str, options: &PostgresOptions) -> Result<Box<dyn Store>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(Box::new(PostgresStore::connect(url)?));
+        return Ok(Box::new(PostgresStore::connect_with(url, options)?));
+    }
+    if matches!(options.sslmode, Some(SslMode::Require | SslMode::VerifyFull)) || options.ca_file.is_some() {
+        return Err(Error::with(
+            ErrorCode::ConfigInvalid,
+            "sslmode 與 ca_file 僅適用於 PostgreSQL，SQLite 資料庫檔案不經網路連線",
+            "sslmode and ca_file apply to PostgreSQL only: an SQLite file is not reached over a network",
+        ));
     }
     let path = url
         .strip_prefix("sqlite://")
