@@ -531,8 +531,9 @@ fn a_bulk_issuance_failing_midway_leaves_nothing() {
     let officer = fx.enrol(Who::OfficerA);
     fx.ready(Who::Wang);
     fx.ready(Who::Lin);
-    // More orders than one multi-row statement takes (ecpa::store::BATCH_ROWS), so the
-    // failure below strikes between statements of one transaction.
+    // More orders than one multi-row statement takes (ecpa::store::BATCH_ROWS, where the
+    // backend writes several rows per statement), so the failure below strikes between
+    // statements of one transaction whichever way they are written.
     let orders: Vec<_> = (0..1_200)
         .map(|i| {
             order(
@@ -556,8 +557,8 @@ fn a_bulk_issuance_failing_midway_leaves_nothing() {
     );
     assert_eq!(state(&fx), before);
 
-    // The storage fails at the second statement of notices, after 1,000 orders and the first
-    // 500 notices were written.
+    // The storage fails at the second statement writing notices, after orders and notices
+    // were written.
     let (faulty, portal) = faulty_portal(&fx);
     faulty.arm("INSERT INTO outbox", 2);
     expect_code(portal.issue_award_orders(&officer, &orders), ErrorCode::StorageFailure);

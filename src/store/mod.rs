@@ -7,7 +7,9 @@
 //! process leaves either all of it or none of it. The schema and its versioned migrations are in
 //! [`schema`]; [`sqlite::SqliteStore`] is the embedded backend (a file, or memory for throwaway
 //! use); [`postgres::PostgresStore`] is the shared one, for several service processes on one
-//! database. [`open_url`] picks one from a URL.
+//! database. [`open_url`] picks one from a URL, [`open_url_with`] with PostgreSQL's connection
+//! settings. Bulk writes (the directory import; bulk issuance on PostgreSQL) put many rows in
+//! one statement ([`BATCH_ROWS`], see [`for_batches`] and [`values_rows`]).
 
 mod pgtls;
 pub mod postgres;
