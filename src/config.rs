@@ -16,6 +16,9 @@
 //!
 //! [database]
 //! url = "postgres://ecpa@db.example.gov.tw/ecpa"   # or a SQLite file
+//! sslmode = "verify-full"          # "disable" (the default), "require" or "verify-full"
+//! ca_file = "/etc/ecpa/db-ca.pem"  # the CA that signed the database server's certificate
+//! pool_size = 8                    # PostgreSQL connections per process
 //!
 //! [mail]
 //! kind = "smtp"              # or "file": a maildir in `dir`
@@ -40,8 +43,19 @@
 //! format = "json"            # or "text" (the default)
 //! ```
 //!
-//! The store and the mailer each come from one function ([`open_store`], [`open_mailer`]), so a
-//! new backend is wired in one place.
+//! `[database]`: `url` is a SQLite file or a `postgres://` URL (its password, if it has one,
+//! is never printed: see [`DatabaseConfig::redacted_url`]; `ECPA_DATABASE_URL` keeps it out of
+//! the file). For PostgreSQL, `sslmode` is how the connections are protected: `disable` (plain,
+//! for loopback or a private network; the default), `require` (always TLS; the server's
+//! certificate is checked against `ca_file` if one is given, and not at all otherwise) or
+//! `verify-full` (always TLS, the certificate's chain to `ca_file` and the URL's host name
+//! checked; `ca_file` is required). `ca_file` is a PEM file of the CA certificates. Both may also
+//! be given libpq-style in the URL (`?sslmode=verify-full&sslrootcert=PATH`); the file and the
+//! environment win over the URL. `pool_size` caps the PostgreSQL connections each process keeps
+//! (default [`POOL_SIZE`]). See [`crate::store::postgres`] for what each mode checks.
+//!
+//! The store and the mailer each come from one function ([`open_database`], [`open_mailer`]), so
+//! a new backend is wired in one place.
 
 use std::path::{Path, PathBuf};
 
@@ -52,7 +66,8 @@ use crate::error::{Error, ErrorCode, Result};
 #[cfg(test)]
 use crate::portal::SmtpPassword;
 use crate::portal::{FileMailer, Mailer, PortalConfig, SmtpConfig, SmtpMailer};
-use crate::store::{SqliteStore, Store};
+use crate::store::postgres::POOL_SIZE;
+use crate::store::{PostgresOptions, SqliteStore, SslMode, Store};
 
 /// The whole configuration.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -256,19 +271,84 @@ impl Default for RateLimitConfig {
     }
 }
 
-/// `[database]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `[database]`: which database, and for PostgreSQL how to reach it (see the module
+/// documentation). `Debug` shows the URL without its password.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseConfig {
     /// A SQLite file path (`ecpa.db`, `sqlite:/var/lib/ecpa.db`, `sqlite::memory:`) or a
     /// `postgres://` URL.
     pub url: String,
+    /// TLS to PostgreSQL: `disable`, `require` or `verify-full`; unset, the URL's `sslmode`
+    /// (libpq's query parameter), else `disable`.
+    pub sslmode: Option<SslMode>,
+    /// The CA certificates (PEM) that signed the PostgreSQL server's certificate; unset, the
+    /// URL's `sslrootcert`.
+    pub ca_file: Option<PathBuf>,
+    /// PostgreSQL connections each process keeps at most.
+    pub pool_size: usize,
 }
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        DatabaseConfig { url: "ecpa.db".into() }
+        DatabaseConfig {
+            url: "ecpa.db".into(),
+            sslmode: None,
+            ca_file: None,
+            pool_size: POOL_SIZE,
+        }
     }
+}
+
+impl std::fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("url", &self.redacted_url())
+            .field("sslmode", &self.sslmode)
+            .field("ca_file", &self.ca_file)
+            .field("pool_size", &self.pool_size)
+            .finish()
+    }
+}
+
+impl DatabaseConfig {
+    /// The URL as it may be printed (`ecpa serve`'s start-up line, logs): a password in it
+    /// (`postgres://user:secret@host/db`, `?password=…`, `password=…`) replaced by `***`.
+    pub fn redacted_url(&self) -> String {
+        redact_url(&self.url)
+    }
+
+    /// The PostgreSQL connection settings of this section.
+    pub fn postgres_options(&self) -> PostgresOptions {
+        PostgresOptions {
+            sslmode: self.sslmode,
+            ca_file: self.ca_file.clone(),
+            pool_size: self.pool_size,
+        }
+    }
+}
+
+/// A database URL with any password in it replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    let mut out = url.to_owned();
+    // The user-info part of `scheme://user:password@host`.
+    if let Some(start) = out.find("://").map(|i| i + 3) {
+        let end = out[start..].find(['/', '?']).map_or(out.len(), |i| start + i);
+        if let Some(at) = out[start..end].rfind('@').map(|i| start + i)
+            && let Some(colon) = out[start..at].find(':').map(|i| start + i)
+        {
+            out.replace_range(colon + 1..at, "***");
+        }
+    }
+    // `password=…` as a query parameter or a key=value word.
+    let mut from = 0;
+    while let Some(i) = out[from..].find("password=").map(|i| from + i) {
+        let value = i + "password=".len();
+        let end = out[value..].find(['&', ' ']).map_or(out.len(), |j| value + j);
+        out.replace_range(value..end, "***");
+        from = value + 3;
+    }
+    out
 }
 
 /// `[mail]`: where the outbox is delivered.
@@ -392,6 +472,9 @@ pub const ENV_KEYS: &[&str] = &[
     "server.rate_limit.registration_burst",
     "server.trusted_proxies",
     "database.url",
+    "database.sslmode",
+    "database.ca_file",
+    "database.pool_size",
     "mail.kind",
     "mail.dir",
     "mail.poll_ms",
@@ -469,21 +552,6 @@ fn read_file(path: &Path) -> Result<String> {
             format!("cannot read {}: {e}", path.display()),
         )
     })
-}
-
-/// A URL with the password of its `user:password@` part masked, for printing.
-pub fn mask_url_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => match rest[..at].split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:********{}", &rest[at..]),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
-    }
 }
 
 /// The value at a `section.key` path of a table.
@@ -586,7 +654,7 @@ impl Config {
             .map(|(key, source)| {
                 let value = match (*key, lookup(&shown, key)) {
                     ("smtp.password", _) if password_set => "\"********\"".to_owned(),
-                    ("database.url", Some(v)) => format!("\"{}\"", mask_url_password(v.as_str().unwrap_or(""))),
+                    ("database.url", Some(v)) => format!("\"{}\"", redact_url(v.as_str().unwrap_or(""))),
                     (_, Some(v)) => v.to_string(),
                     (_, None) => "（未設定 unset）".to_owned(),
                 };
@@ -627,6 +695,12 @@ impl Config {
         {
             return Err(invalid("速率限制應大於 0", "rate limits must be positive"));
         }
+        if self.database.pool_size == 0 {
+            return Err(invalid(
+                "database.pool_size 應大於 0",
+                "database.pool_size must be positive",
+            ));
+        }
         self.portal.to_portal_config()?;
         self.trust.check()?;
         if !matches!(self.log.format.as_str(), "text" | "json") {
@@ -651,12 +725,22 @@ impl Config {
     }
 }
 
-/// Opens the store a database URL names. This build has SQLite; a `postgres://` URL is
-/// refused with a typed error until the PostgreSQL backend is compiled in.
+/// Opens the store a bare database URL names, with the default connection settings (TLS only
+/// if the URL's `sslmode` asks for it): for the faces that take a URL alone (the C ABI, Python,
+/// `--db`). The service opens its store with [`open_database`].
 pub fn open_store(db: &str) -> Result<Box<dyn Store>> {
-    match db.trim() {
+    open_database(&DatabaseConfig {
+        url: db.to_owned(),
+        ..DatabaseConfig::default()
+    })
+}
+
+/// Opens the store the whole `[database]` section names: the URL, and for PostgreSQL its TLS
+/// mode, CA file and pool size.
+pub fn open_database(database: &DatabaseConfig) -> Result<Box<dyn Store>> {
+    match database.url.trim() {
         ":memory:" | "sqlite::memory:" => Ok(Box::new(SqliteStore::in_memory()?)),
-        url => crate::store::open_url(url),
+        url => crate::store::open_url_with(url, &database.postgres_options()),
     }
 }
 
@@ -732,7 +816,7 @@ mod tests {
         assert_eq!(get("trust.anchors").source, Source::Env);
         assert_eq!(get("smtp.password").source, Source::Env);
         assert_eq!(get("smtp.password").value, "\"********\"");
-        assert_eq!(get("database.url").value, "\"postgres://ecpa:********@db/ecpa\"");
+        assert_eq!(get("database.url").value, "\"postgres://ecpa:***@db/ecpa\"");
         assert_eq!(get("trust.policy").value, format!("\"{DEFAULT_POLICY}\""));
         let all = format!("{settings:?}");
         assert!(!all.contains("hunter2") && !all.contains("s3cret"), "{all}");
@@ -759,8 +843,6 @@ mod tests {
         .unwrap();
         assert_eq!(c.trust.policy_oid().unwrap(), None);
         assert!(c.trust.enabled());
-        assert_eq!(mask_url_password("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(mask_url_password("ecpa.db"), "ecpa.db");
     }
 
     #[test]
@@ -796,6 +878,101 @@ mod tests {
         }
         let e = Config::from_parts("", |k| (k == "ECPA_MAIL_BATCH").then(|| "many".to_owned())).unwrap_err();
         assert_eq!(e.code(), ErrorCode::ConfigInvalid);
+    }
+
+    #[test]
+    fn database_tls_and_pool_from_the_file_or_the_environment() {
+        let file = "[database]\nurl = \"postgres://ecpa:s3cret@db.example.gov.tw/ecpa?sslmode=require\"\nsslmode = \"verify-full\"\nca_file = \"/etc/ecpa/db-ca.pem\"\npool_size = 4\n";
+        let c = Config::from_parts(file, |_| None).unwrap();
+        assert_eq!(c.database.sslmode, Some(SslMode::VerifyFull));
+        assert_eq!(c.database.ca_file.as_deref(), Some(Path::new("/etc/ecpa/db-ca.pem")));
+        assert_eq!(c.database.pool_size, 4);
+        let env = |k: &str| match k {
+            "ECPA_DATABASE_SSLMODE" => Some("require".to_owned()),
+            "ECPA_DATABASE_CA_FILE" => Some("/run/ca.pem".to_owned()),
+            "ECPA_DATABASE_POOL_SIZE" => Some("16".to_owned()),
+            _ => None,
+        };
+        let c = Config::from_parts(file, env).unwrap();
+        assert_eq!(c.database.sslmode, Some(SslMode::Require));
+        assert_eq!(c.database.ca_file.as_deref(), Some(Path::new("/run/ca.pem")));
+        assert_eq!(c.database.pool_size, 16);
+        assert_eq!(Config::default().database.pool_size, POOL_SIZE);
+        assert_eq!(Config::default().database.sslmode, None);
+        for bad in [
+            "[database]\nsslmode = \"prefer\"\n",
+            "[database]\nsslmode = \"verify-ca\"\n",
+            "[database]\npool_size = 0\n",
+        ] {
+            assert_eq!(
+                Config::from_parts(bad, |_| None).unwrap_err().code(),
+                ErrorCode::ConfigInvalid,
+                "{bad}"
+            );
+        }
+        // The password never shows: not in Debug, not in the printable URL.
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert_eq!(
+            c.database.redacted_url(),
+            "postgres://ecpa:***@db.example.gov.tw/ecpa?sslmode=require"
+        );
+        assert_eq!(
+            redact_url("postgres://u@h/db?password=pw&sslmode=disable"),
+            "postgres://u@h/db?password=***&sslmode=disable"
+        );
+        assert_eq!(
+            redact_url("host=h password=pw dbname=d"),
+            "host=h password=*** dbname=d"
+        );
+        assert_eq!(redact_url("/var/lib/ecpa.db"), "/var/lib/ecpa.db");
+    }
+
+    #[test]
+    fn tls_settings_are_refused_for_sqlite_and_checked_for_postgres() {
+        let dir = tempfile::tempdir().unwrap();
+        let sqlite = |sslmode, ca_file| DatabaseConfig {
+            url: format!("sqlite:{}", dir.path().join("t.db").display()),
+            sslmode,
+            ca_file,
+            ..DatabaseConfig::default()
+        };
+        assert!(open_database(&sqlite(Some(SslMode::Disable), None)).is_ok());
+        for (mode, ca) in [(Some(SslMode::Require), None), (None, Some(PathBuf::from("ca.pem")))] {
+            let e = open_database(&sqlite(mode, ca)).err().unwrap();
+            assert_eq!(e.code(), ErrorCode::ConfigInvalid);
+        }
+        // verify-full without a CA, and an unreadable CA file, are refused before connecting.
+        let pg = |sslmode, ca_file| DatabaseConfig {
+            url: "postgres://u@127.0.0.1:1/ecpa".into(),
+            sslmode,
+            ca_file,
+            ..DatabaseConfig::default()
+        };
+        let e = open_database(&pg(Some(SslMode::VerifyFull), None)).err().unwrap();
+        assert_eq!(e.code(), ErrorCode::ConfigInvalid);
+        let missing = dir.path().join("missing.pem");
+        let e = open_database(&pg(Some(SslMode::Require), Some(missing))).err().unwrap();
+        assert_eq!(e.code(), ErrorCode::ConfigInvalid);
+        assert!(e.message(crate::types::Lang::ZhTw).contains("CA 憑證檔"), "{e}");
+        let not_pem = dir.path().join("not.pem");
+        std::fs::write(&not_pem, "hello").unwrap();
+        let e = open_database(&pg(Some(SslMode::Require), Some(not_pem))).err().unwrap();
+        assert_eq!(e.code(), ErrorCode::ConfigInvalid);
+        // The URL's own sslmode, libpq's words, is read; a bad one is the URL's error.
+        let e = open_store("postgres://u@127.0.0.1:1/ecpa?sslmode=verify-full")
+            .err()
+            .unwrap();
+        assert_eq!(e.code(), ErrorCode::ConfigInvalid, "verify-full needs a CA: {e}");
+        let e = open_store("postgres://u@127.0.0.1:1/ecpa?sslmode=prefer")
+            .err()
+            .unwrap();
+        assert_eq!(e.code(), ErrorCode::StorageUrlInvalid);
+        // Nobody listens on port 1: TLS or not, that is "unavailable".
+        let e = open_store("postgres://u@127.0.0.1:1/ecpa?sslmode=require")
+            .err()
+            .unwrap();
+        assert_eq!(e.code(), ErrorCode::StorageUnavailable);
     }
 
     #[test]

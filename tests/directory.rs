@@ -320,3 +320,121 @@ fn the_officer_column_sets_and_removes_the_role() {
     fx.portal.import_directory_csv(no_column.as_bytes()).expect("imports");
     assert!(fx.portal.session_info(&s).expect("info").officer);
 }
+
+/// The directory as rows that do not depend on numbering: agencies, units, each employee with
+/// their unit's name, officers and current-post record fields by national ID.
+fn directory_state(fx: &Fixture) -> Vec<Vec<String>> {
+    let text = |sql: &str| -> Vec<String> {
+        fx.rows(sql, &[])
+            .iter()
+            .map(|r| {
+                (0..r.0.len())
+                    .map(|i| r.opt_text(i).ok().flatten().unwrap_or_else(|| format!("{:?}", r.0[i])))
+                    .collect::<Vec<_>>()
+                    .join("|")
+            })
+            .collect()
+    };
+    vec![
+        text("SELECT code, name FROM agencies ORDER BY code"),
+        text("SELECT agency_code, name FROM units ORDER BY agency_code, name"),
+        text(
+            "SELECT e.national_id, e.name, e.agency_code, u.name, e.title, e.email, e.status, e.left_on, e.left_reason
+             FROM employees e LEFT JOIN units u ON u.id = e.unit_id ORDER BY e.national_id",
+        ),
+        text(
+            "SELECT e.national_id, o.agency_code FROM officers o JOIN employees e ON e.id = o.employee_id
+             ORDER BY e.national_id",
+        ),
+        text(
+            "SELECT e.national_id, f.category, f.field, f.value FROM record_fields f JOIN employees e ON e.id = f.employee_id
+             ORDER BY e.national_id, f.category, f.field",
+        ),
+    ]
+}
+
+#[test]
+fn a_file_imports_exactly_as_its_lines_one_by_one() {
+    // Lines that depend on each other: a person twice (moving agency, then leaving office), an
+    // agency renamed and renamed back, officers set, moved away and removed, units new and old,
+    // people already in the fixture's directory.
+    let (a, b) = (support::AGENCY_A, support::AGENCY_B);
+    let (new1, new2, new3) = (
+        make_id('K', "12345678"),
+        make_id('K', "22345678"),
+        make_id('K', "12340000"),
+    );
+    let wang = person(Who::Wang).id.reveal().to_owned();
+    let officer_a = person(Who::OfficerA).id.reveal().to_owned();
+    let line = |agency: &str, agency_name: &str, unit: &str, id: &str, status: &str, officer: &str| {
+        let (left_on, reason) = if status == "卸職" {
+            ("114/01/31", "辭職")
+        } else {
+            ("", "")
+        };
+        format!(
+            "{agency},{agency_name},{unit},{id},姓名{},科員,,{status},{left_on},{reason},{officer}\n",
+            &id[6..]
+        )
+    };
+    let lines = [
+        line(a, "臺北市政府勞動局", "新單位", &new1, "在職", "Y"),
+        line(a, "臺北市勞動局", " 勞動檢查處 ", &new2, "在職", ""),
+        line(b, "臺北市政府", "秘書處", &new1, "在職", ""),
+        line(a, "臺北市政府勞動局", "", &wang, "在職", "Y"),
+        line(a, "臺北市政府勞動局", "人事室", &officer_a, "在職", ""),
+        line(b, "臺北市政府", "新單位", &new3, "在職", "Y"),
+        line(b, "臺北市政府", "", &new3, "卸職", ""),
+        line(a, "臺北市政府勞動局", "勞動檢查處", &wang, "在職", "Y"),
+        line(b, "臺北市政府", "", &new1, "卸職", ""),
+    ];
+    let whole = Fixture::new();
+    let report = whole
+        .portal
+        .import_directory_csv(format!("{HEADER}{}", lines.concat()).as_bytes())
+        .expect("the file imports");
+
+    let one_by_one = Fixture::new();
+    let mut sum = DirectoryImport::default();
+    for l in &lines {
+        let r = one_by_one
+            .portal
+            .import_directory_csv(format!("{HEADER}{l}").as_bytes())
+            .unwrap_or_else(|e| panic!("{l}: {e}"));
+        sum.rows += r.rows;
+        sum.agencies += r.agencies;
+        sum.created += r.created;
+        sum.updated += r.updated;
+        sum.officers += r.officers;
+    }
+    assert_eq!(report, sum);
+    assert_eq!(
+        report,
+        DirectoryImport {
+            rows: 9,
+            agencies: 2,
+            created: 3,
+            updated: 6,
+            officers: 4,
+        }
+    );
+    assert_eq!(directory_state(&whole), directory_state(&one_by_one));
+    let state = directory_state(&whole);
+    assert!(
+        state[3].iter().any(|o| o.starts_with(&wang)),
+        "Wang is an officer: {:?}",
+        state[3]
+    );
+    assert!(!state[3].iter().any(|o| o.starts_with(&officer_a)), "{:?}", state[3]);
+    assert!(
+        !state[3].iter().any(|o| o.starts_with(&new1) || o.starts_with(&new3)),
+        "{:?}",
+        state[3]
+    );
+    // One audit entry for the file.
+    assert_eq!(
+        whole.sql_int("SELECT count(*) FROM audit WHERE action = 'directory.import'"),
+        2,
+        "the fixture's import and this one"
+    );
+}

@@ -543,9 +543,10 @@ fn serve(out: Output, db: Option<String>, listen: Option<String>, config: Option
     if let Some(listen) = listen {
         config.server.listen = listen;
     }
-    let database = ecpa::config::mask_url_password(&config.database.url);
     ecpa::http::serve(&config, |server| {
         let url = server.url();
+        // Never the database password, which a postgres:// URL may hold.
+        let database = config.database.redacted_url();
         let mut stdout = std::io::stdout().lock();
         if out.json {
             let _ = writeln!(
@@ -587,19 +588,19 @@ fn config_check(out: Output, config: Option<PathBuf>, db: Option<String>) -> Res
         if let Some(s) = settings.iter_mut().find(|s| s.key == "database.url") {
             *s = Setting {
                 key: s.key.clone(),
-                value: format!("\"{}\"", ecpa::config::mask_url_password(&config.database.url)),
+                value: format!("\"{}\"", config.database.redacted_url()),
                 source: Source::Flag,
             };
         }
     }
     let failed = |e: &Error| format!("{}: {}", e.code(), e.message(lang));
     let mut findings = Vec::new();
-    let database = ecpa::config::mask_url_password(&config.database.url);
+    let database = config.database.redacted_url();
     let kind = ecpa::http::server::database_kind(&config.database.url);
     let sqlite_file = PathBuf::from(config.database.url.trim().trim_start_matches("sqlite:"));
     // A check opens what exists; it does not create a database where none is yet.
     let not_yet = kind == "sqlite" && !sqlite_file.exists();
-    let opened = (!not_yet).then(|| ecpa::config::open_store(&config.database.url));
+    let opened = (!not_yet).then(|| ecpa::config::open_database(&config.database));
     findings.push(match opened {
         None => {
             let parent = sqlite_file.parent().filter(|p| !p.as_os_str().is_empty());

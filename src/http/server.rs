@@ -33,7 +33,7 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use super::wire::*;
-use crate::config::{Config, ServerConfig, open_mailer, open_store};
+use crate::config::{Config, ServerConfig, open_database, open_mailer};
 use crate::error::{Error, ErrorCode, Result};
 use crate::portal::{LocalPortal, Mailer, Portal, ProofingCategory, SessionToken};
 
@@ -1919,7 +1919,7 @@ pub fn load_trust(
 /// told the address first.
 pub fn serve(config: &Config, on_listening: impl FnOnce(&RunningServer)) -> Result<()> {
     let _log = init_logging(&config.log)?;
-    let store = open_store(&config.database.url)?;
+    let store = open_database(&config.database)?;
     let mailer = open_mailer(config)?;
     let mut portal = LocalPortal::with_store(store, config.portal.to_portal_config()?)?;
     let trust = load_trust(&config.trust)?;

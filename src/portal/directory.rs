@@ -12,7 +12,7 @@
 //! column, roles are left as they are). The whole file is one transaction: every
 //! error is reported with its line, and nothing is written unless every line is good.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 
 use serde::{Deserialize, Serialize};
@@ -23,7 +23,7 @@ use super::csvfile::{self, Record};
 use super::env::millis;
 use super::proofing::{ProofingCategory, seed_current_post};
 use crate::error::{Error, ErrorCode, Result};
-use crate::store::{Dialect, StoreExt, Tx, Value};
+use crate::store::{Dialect, Row, StoreExt, Tx, Value, for_batches, values_rows};
 use crate::types::{AgencyCode, Email, NationalId, RocDate};
 
 /// Whether a person is serving or has left office; only current employees may log in.
@@ -106,115 +106,47 @@ pub(crate) fn text_field(name: &'static str, value: &str, max: usize) -> Result<
     Ok(v.to_owned())
 }
 
-/// The SQLite page cache a directory import may use, in SQLite's notation (negative: KiB).
-const IMPORT_CACHE_KIB: i64 = -64 * 1024;
-
-/// What one directory transaction has looked up or written already, so a bulk import asks the
-/// database once per agency and unit, and once for all existing employees, instead of once per
-/// line for each (a 100,000-person import spent most of its time on those repeated lookups).
-#[derive(Debug, Default)]
-pub(crate) struct Known {
-    /// Agencies and their names as this transaction has them.
-    agencies: HashMap<String, String>,
-    /// Unit numbers by agency code and unit name.
-    units: HashMap<(String, String), i64>,
-    /// Employee numbers by national ID; `None`: each is looked up when needed.
-    employees: Option<HashMap<String, i64>>,
-}
-
-impl Known {
-    /// For a bulk import: every employee's number read up front, in one query.
-    fn with_all_employees(tx: &mut dyn Tx) -> Result<Self> {
-        let mut employees = HashMap::new();
-        for r in tx.query("SELECT national_id, id FROM employees", &[])? {
-            employees.insert(r.text(0)?, r.int(1)?);
-        }
-        Ok(Known {
-            employees: Some(employees),
-            ..Known::default()
-        })
-    }
-
-    /// The agency's name, if the agency exists.
-    fn agency_name(&mut self, tx: &mut dyn Tx, code: &AgencyCode) -> Result<Option<String>> {
-        if let Some(name) = self.agencies.get(code.as_str()) {
-            return Ok(Some(name.clone()));
-        }
-        let row = tx.query_opt(
-            "SELECT name FROM agencies WHERE code = ?",
-            &[Value::from(code.as_str())],
-        )?;
-        let name = row.map(|r| r.text(0)).transpose()?;
-        if let Some(n) = &name {
-            self.agencies.insert(code.as_str().to_owned(), n.clone());
-        }
-        Ok(name)
-    }
-
-    /// The employee's number, if they are in the directory.
-    fn employee(&self, tx: &mut dyn Tx, national_id: &NationalId) -> Result<Option<i64>> {
-        match &self.employees {
-            Some(map) => Ok(map.get(national_id.reveal()).copied()),
-            None => tx
-                .query_opt(
-                    "SELECT id FROM employees WHERE national_id = ?",
-                    &[Value::from(national_id.reveal())],
-                )?
-                .map(|r| r.int(0))
-                .transpose(),
-        }
-    }
-}
-
-/// Creates an agency or renames it; returns whether anything changed.
-pub(crate) fn upsert_agency(tx: &mut dyn Tx, known: &mut Known, code: &AgencyCode, name: &str) -> Result<bool> {
+pub(crate) fn upsert_agency(tx: &mut dyn Tx, code: &AgencyCode, name: &str) -> Result<bool> {
     let name = text_field("機關名稱 agency name", name, 100)?;
-    if known.agencies.get(code.as_str()) == Some(&name) {
-        return Ok(false);
-    }
     let n = tx.execute(
         "INSERT INTO agencies (code, name) VALUES (?, ?)
          ON CONFLICT (code) DO UPDATE SET name = excluded.name WHERE agencies.name <> excluded.name",
-        &[Value::from(code.as_str()), Value::from(&name)],
+        &[Value::from(code.as_str()), Value::from(name)],
     )?;
-    known.agencies.insert(code.as_str().to_owned(), name);
     Ok(n > 0)
 }
 
-fn unit_id(tx: &mut dyn Tx, known: &mut Known, agency: &AgencyCode, unit: &str) -> Result<i64> {
+fn unit_id(tx: &mut dyn Tx, agency: &AgencyCode, unit: &str) -> Result<i64> {
     let unit = text_field("單位 unit", unit, 100)?;
-    let key = (agency.as_str().to_owned(), unit);
-    if let Some(id) = known.units.get(&key) {
-        return Ok(*id);
-    }
     tx.execute(
         "INSERT INTO units (agency_code, name) VALUES (?, ?) ON CONFLICT (agency_code, name) DO NOTHING",
-        &[Value::from(agency.as_str()), Value::from(&key.1)],
+        &[Value::from(agency.as_str()), Value::from(&unit)],
     )?;
-    let id = tx.query_int(
+    tx.query_int(
         "SELECT id FROM units WHERE agency_code = ? AND name = ?",
-        &[Value::from(agency.as_str()), Value::from(&key.1)],
-    )?;
-    known.units.insert(key, id);
-    Ok(id)
+        &[Value::from(agency.as_str()), Value::from(&unit)],
+    )
 }
 
 /// Creates or updates an employee; returns (id, created).
-pub(crate) fn upsert_employee(tx: &mut dyn Tx, known: &mut Known, e: &NewEmployee, now_ms: i64) -> Result<(i64, bool)> {
+pub(crate) fn upsert_employee(tx: &mut dyn Tx, e: &NewEmployee, now_ms: i64) -> Result<(i64, bool)> {
     let name = text_field("姓名 name", &e.name, 40)?;
     let title = text_field("職稱 title", &e.title, 60)?;
-    let Some(agency_name) = known.agency_name(tx, &e.agency)? else {
-        return Err(Error::with(
-            ErrorCode::AgencyNotFound,
-            e.agency.as_str().to_owned(),
-            e.agency.as_str().to_owned(),
-        ));
-    };
-    let unit = e
-        .unit
-        .as_deref()
-        .map(|u| unit_id(tx, known, &e.agency, u))
-        .transpose()?;
+    let agency_name = tx
+        .query_opt(
+            "SELECT name FROM agencies WHERE code = ?",
+            &[Value::from(e.agency.as_str())],
+        )?
+        .map(|r| r.text(0))
+        .transpose()?
+        .ok_or_else(|| {
+            Error::with(
+                ErrorCode::AgencyNotFound,
+                e.agency.as_str().to_owned(),
+                e.agency.as_str().to_owned(),
+            )
+        })?;
+    let unit = e.unit.as_deref().map(|u| unit_id(tx, &e.agency, u)).transpose()?;
     let (status, left_on, left_reason) = match &e.status {
         EmployeeStatus::Current => ("current", None, None),
         EmployeeStatus::Left { on, reason } => (
@@ -223,7 +155,10 @@ pub(crate) fn upsert_employee(tx: &mut dyn Tx, known: &mut Known, e: &NewEmploye
             Some(text_field("卸職原因 reason", reason, 100)?),
         ),
     };
-    let existing = known.employee(tx, &e.national_id)?;
+    let existing = tx.query_opt(
+        "SELECT id FROM employees WHERE national_id = ?",
+        &[Value::from(e.national_id.reveal())],
+    )?;
     let email = e.email.as_ref().map(Email::as_str);
     // The same nine columns, set on a new row or an existing one.
     let fields = [
@@ -238,7 +173,8 @@ pub(crate) fn upsert_employee(tx: &mut dyn Tx, known: &mut Known, e: &NewEmploye
         Value::Int(now_ms),
     ];
     let (id, created) = match existing {
-        Some(id) => {
+        Some(row) => {
+            let id = row.int(0)?;
             let params: Vec<Value<'_>> = fields.into_iter().chain([Value::Int(id)]).collect();
             tx.execute(
                 "UPDATE employees SET name = ?, agency_code = ?, unit_id = ?, title = ?, email = ?, status = ?,
@@ -257,20 +193,15 @@ pub(crate) fn upsert_employee(tx: &mut dyn Tx, known: &mut Known, e: &NewEmploye
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 &params,
             )?;
-            if let Some(map) = known.employees.as_mut() {
-                map.insert(e.national_id.reveal().to_owned(), id);
-            }
             (id, true)
         }
     };
     // A person leaving office is no longer anyone's officer, and an officer's role is tied to
-    // the agency they serve in. (Someone just created has no role yet.)
-    if !created {
-        tx.execute(
-            "DELETE FROM officers WHERE employee_id = ? AND (agency_code <> ? OR ? <> 'current')",
-            &[Value::Int(id), Value::from(e.agency.as_str()), Value::from(status)],
-        )?;
-    }
+    // the agency they serve in.
+    tx.execute(
+        "DELETE FROM officers WHERE employee_id = ? AND (agency_code <> ? OR ? <> 'current')",
+        &[Value::Int(id), Value::from(e.agency.as_str()), Value::from(status)],
+    )?;
     seed_current_post(tx, id, &agency_name, e.unit.as_deref())?;
     Ok((id, created))
 }
@@ -368,7 +299,7 @@ impl LocalPortal {
     pub fn add_agency(&self, code: &AgencyCode, name: &str) -> Result<()> {
         let now = millis(self.now());
         self.store.write(|tx| {
-            upsert_agency(tx, &mut Known::default(), code, name)?;
+            upsert_agency(tx, code, name)?;
             super::audit::record(tx, now, None, "directory.agency", None, Some(code.as_str()), None)
         })
     }
@@ -377,7 +308,7 @@ impl LocalPortal {
     pub fn add_employee(&self, employee: &NewEmployee) -> Result<bool> {
         let now = millis(self.now());
         self.store.write(|tx| {
-            let (id, created) = upsert_employee(tx, &mut Known::default(), employee, now)?;
+            let (id, created) = upsert_employee(tx, employee, now)?;
             super::audit::record(tx, now, None, "directory.employee", Some(id), None, None)?;
             Ok(created)
         })
@@ -437,6 +368,13 @@ impl LocalPortal {
     }
 
     /// Imports agencies, units, employees and officers from CSV (see the module documentation).
+    ///
+    /// Every line is checked before anything is written (the first bad line is the error, as
+    /// if the lines were written one by one); then each table is written with multi-row
+    /// statements ([`BATCH_ROWS`](crate::store::BATCH_ROWS) rows each), the outcome exactly that of the lines applied
+    /// one after the other: a later line about the same person or agency wins, a person's
+    /// officer role follows every line about them, and each `current_post` field keeps the
+    /// first value a line gave it.
     pub fn import_directory_csv(&self, input: impl Read) -> Result<DirectoryImport> {
         self.import_directory(input, None)
     }
@@ -451,13 +389,24 @@ impl LocalPortal {
 
     fn import_directory(&self, input: impl Read, operator: Option<&str>) -> Result<DirectoryImport> {
         let rows = read_csv(input)?;
+        // Every bad line is reported, not only the first.
+        let mut checked = Vec::with_capacity(rows.len());
+        let mut bad = Vec::new();
+        for r in &rows {
+            match check_row(r) {
+                Ok(c) => checked.push(c),
+                Err(e) => match csvfile::line_error(r.line, &e) {
+                    Error::CsvLines { lines } => bad.extend(lines),
+                    other => return Err(other),
+                },
+            }
+        }
+        if !bad.is_empty() {
+            return Err(Error::CsvLines { lines: bad });
+        }
         let now = millis(self.now());
         let sqlite = self.store.dialect() == Dialect::Sqlite;
         self.store.write(|tx| {
-            let mut report = DirectoryImport {
-                rows: rows.len(),
-                ..Default::default()
-            };
             // One transaction writes every person's rows: with SQLite's default 2 MiB page cache a
             // large file's changed pages spilled to the log and were read back, which doubled the
             // time of a 100,000-person import. The connection gets room for them during the import
@@ -469,31 +418,7 @@ impl LocalPortal {
             } else {
                 None
             };
-            let mut known = Known::with_all_employees(tx)?;
-            for r in &rows {
-                let with_line = |e: Error| csvfile::line_error(r.line, &e);
-                if upsert_agency(tx, &mut known, &r.agency, &r.agency_name).map_err(with_line)? {
-                    report.agencies += 1;
-                }
-                let (id, created) = upsert_employee(tx, &mut known, &r.employee, now).map_err(with_line)?;
-                if created {
-                    report.created += 1;
-                } else {
-                    report.updated += 1;
-                }
-                match r.officer {
-                    Some(true) => {
-                        set_officer(tx, &r.employee.national_id).map_err(with_line)?;
-                        report.officers += 1;
-                    }
-                    // Someone just created has no role to remove.
-                    Some(false) if !created => {
-                        tx.execute("DELETE FROM officers WHERE employee_id = ?", &[Value::Int(id)])?;
-                    }
-                    Some(false) => {}
-                    None => {}
-                }
-            }
+            let report = import_rows(tx, &checked, now)?;
             let detail = format!(
                 "{} rows, {} created, {} updated, {} agencies, {} officers",
                 report.rows, report.created, report.updated, report.agencies, report.officers
@@ -508,6 +433,312 @@ impl LocalPortal {
             Ok(report)
         })
     }
+}
+
+/// The SQLite page cache a directory import may use, in SQLite's notation (negative: KiB).
+const IMPORT_CACHE_KIB: i64 = -64 * 1024;
+
+/// One CSV line with its fields checked as [`upsert_agency`], [`upsert_employee`] and
+/// [`set_officer`] check them, in their order.
+struct CheckedRow<'a> {
+    agency: &'a str,
+    agency_name: String,
+    national_id: &'a str,
+    name: String,
+    /// The unit's name as stored (trimmed).
+    unit: Option<String>,
+    /// The unit as the line gave it, for the `current_post` record fields.
+    unit_given: Option<&'a str>,
+    title: String,
+    email: Option<&'a str>,
+    status: &'static str,
+    left_on: Option<String>,
+    left_reason: Option<String>,
+    officer: Option<bool>,
+}
+
+fn check_row(r: &CsvRow) -> Result<CheckedRow<'_>> {
+    let e = &r.employee;
+    let agency_name = text_field("機關名稱 agency name", &r.agency_name, 100)?;
+    let name = text_field("姓名 name", &e.name, 40)?;
+    let title = text_field("職稱 title", &e.title, 60)?;
+    let unit = e.unit.as_deref().map(|u| text_field("單位 unit", u, 100)).transpose()?;
+    let (status, left_on, left_reason) = match &e.status {
+        EmployeeStatus::Current => ("current", None, None),
+        EmployeeStatus::Left { on, reason } => (
+            "left",
+            Some(on.to_iso()),
+            Some(text_field("卸職原因 reason", reason, 100)?),
+        ),
+    };
+    if r.officer == Some(true) && status != "current" {
+        return Err(Error::new(ErrorCode::AccountDisabled));
+    }
+    Ok(CheckedRow {
+        agency: r.agency.as_str(),
+        agency_name,
+        national_id: e.national_id.reveal(),
+        name,
+        unit,
+        unit_given: e.unit.as_deref(),
+        title,
+        email: e.email.as_ref().map(Email::as_str),
+        status,
+        left_on,
+        left_reason,
+        officer: r.officer,
+    })
+}
+
+/// `?, ?, ?`: the placeholders of an `IN` list of `n` values.
+fn in_list(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+/// Runs `sql` (with `{}` where the `IN` list goes) for `keys`, a batch at a time, and collects
+/// its rows.
+fn query_in(tx: &mut dyn Tx, sql: &str, keys: &[Value<'_>]) -> Result<Vec<Row>> {
+    let mut out = Vec::new();
+    for_batches(keys, |chunk| {
+        out.extend(tx.query(&sql.replace("{}", &in_list(chunk.len())), chunk)?);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Runs a multi-row statement (`{}` where the `VALUES` rows go) over `rows` of `width` values
+/// each, a batch at a time; returns the rows of its `RETURNING` clause, if it has one.
+fn insert_rows(tx: &mut dyn Tx, sql: &str, width: usize, rows: &[Vec<Value<'_>>]) -> Result<Vec<Row>> {
+    let mut out = Vec::new();
+    for_batches(rows, |chunk| {
+        let sql = sql.replace("{}", &values_rows(chunk.len(), width));
+        let params: Vec<Value<'_>> = chunk.iter().flatten().cloned().collect();
+        if sql.contains("RETURNING") {
+            out.extend(tx.query(&sql, &params)?);
+        } else {
+            tx.execute(&sql, &params)?;
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// The distinct items of `items` in the order they first appear.
+fn first_seen<K: Eq + std::hash::Hash + Clone>(items: impl IntoIterator<Item = K>) -> Vec<K> {
+    let mut seen = HashSet::new();
+    items.into_iter().filter(|k| seen.insert(k.clone())).collect()
+}
+
+/// Writes checked lines as [`upsert_agency`], [`upsert_employee`], [`set_officer`] and the
+/// officer removal would have one by one, with a few multi-row statements per table.
+fn import_rows(tx: &mut dyn Tx, rows: &[CheckedRow<'_>], now_ms: i64) -> Result<DirectoryImport> {
+    let mut report = DirectoryImport {
+        rows: rows.len(),
+        ..Default::default()
+    };
+
+    // Agencies: a line counts when it creates its agency or changes its name; the last name wins.
+    let codes = first_seen(rows.iter().map(|r| r.agency));
+    let code_values: Vec<Value<'_>> = codes.iter().map(|c| Value::from(*c)).collect();
+    let mut names: HashMap<String, String> = HashMap::new();
+    for r in query_in(tx, "SELECT code, name FROM agencies WHERE code IN ({})", &code_values)? {
+        names.insert(r.text(0)?, r.text(1)?);
+    }
+    for r in rows {
+        if names.get(r.agency) != Some(&r.agency_name) {
+            report.agencies += 1;
+            names.insert(r.agency.to_owned(), r.agency_name.clone());
+        }
+    }
+    let agencies: Vec<Vec<Value<'_>>> = codes
+        .iter()
+        .map(|c| vec![Value::from(*c), Value::from(names.get(*c).cloned())])
+        .collect();
+    insert_rows(
+        tx,
+        "INSERT INTO agencies (code, name) VALUES {}
+         ON CONFLICT (code) DO UPDATE SET name = excluded.name WHERE agencies.name <> excluded.name",
+        2,
+        &agencies,
+    )?;
+
+    // Units, then their numbers.
+    let units = first_seen(rows.iter().filter_map(|r| r.unit.as_deref().map(|u| (r.agency, u))));
+    let unit_rows: Vec<Vec<Value<'_>>> = units
+        .iter()
+        .map(|(a, u)| vec![Value::from(*a), Value::from(*u)])
+        .collect();
+    insert_rows(
+        tx,
+        "INSERT INTO units (agency_code, name) VALUES {} ON CONFLICT (agency_code, name) DO NOTHING",
+        2,
+        &unit_rows,
+    )?;
+    let unit_agencies: Vec<Value<'_>> = first_seen(units.iter().map(|(a, _)| *a))
+        .into_iter()
+        .map(Value::from)
+        .collect();
+    let mut unit_ids: HashMap<(String, String), i64> = HashMap::new();
+    for r in query_in(
+        tx,
+        "SELECT id, agency_code, name FROM units WHERE agency_code IN ({})",
+        &unit_agencies,
+    )? {
+        unit_ids.insert((r.text(1)?, r.text(2)?), r.int(0)?);
+    }
+
+    // Employees: who is there already (and their officer role), then each person's last line.
+    let people = first_seen(rows.iter().map(|r| r.national_id));
+    let id_values: Vec<Value<'_>> = people.iter().map(|n| Value::from(*n)).collect();
+    let mut existing: HashMap<String, i64> = HashMap::new();
+    for r in query_in(
+        tx,
+        "SELECT id, national_id FROM employees WHERE national_id IN ({})",
+        &id_values,
+    )? {
+        existing.insert(r.text(1)?, r.int(0)?);
+    }
+    let known: Vec<Value<'_>> = existing.values().map(|id| Value::Int(*id)).collect();
+    let mut was_officer: HashMap<i64, String> = HashMap::new();
+    for r in query_in(
+        tx,
+        "SELECT employee_id, agency_code FROM officers WHERE employee_id IN ({})",
+        &known,
+    )? {
+        was_officer.insert(r.int(0)?, r.text(1)?);
+    }
+    let mut last: HashMap<&str, &CheckedRow<'_>> = HashMap::new();
+    let mut seen: HashSet<&str> = HashSet::new();
+    for r in rows {
+        if existing.contains_key(r.national_id) || !seen.insert(r.national_id) {
+            report.updated += 1;
+        } else {
+            report.created += 1;
+        }
+        last.insert(r.national_id, r);
+    }
+    let mut employee_rows = Vec::with_capacity(people.len());
+    for n in &people {
+        let r = *last
+            .get(n)
+            .ok_or_else(|| Error::internal("a person of the file has no line"))?;
+        let unit = match &r.unit {
+            Some(u) => {
+                let id = unit_ids.get(&(r.agency.to_owned(), u.clone()));
+                Some(*id.ok_or_else(|| Error::internal(format!("unit {u} of {} not stored", r.agency)))?)
+            }
+            None => None,
+        };
+        employee_rows.push(vec![
+            Value::from(r.national_id),
+            Value::from(r.name.as_str()),
+            Value::from(r.agency),
+            Value::from(unit),
+            Value::from(r.title.as_str()),
+            Value::from(r.email),
+            Value::from(r.status),
+            Value::from(r.left_on.as_deref()),
+            Value::from(r.left_reason.as_deref()),
+            Value::Int(now_ms),
+        ]);
+    }
+    let mut ids: HashMap<String, i64> = HashMap::with_capacity(people.len());
+    for r in insert_rows(
+        tx,
+        "INSERT INTO employees (national_id, name, agency_code, unit_id, title, email, status, left_on, left_reason, updated_at)
+         VALUES {}
+         ON CONFLICT (national_id) DO UPDATE SET name = excluded.name, agency_code = excluded.agency_code,
+             unit_id = excluded.unit_id, title = excluded.title, email = excluded.email, status = excluded.status,
+             left_on = excluded.left_on, left_reason = excluded.left_reason, updated_at = excluded.updated_at
+         RETURNING id, national_id",
+        10,
+        &employee_rows,
+    )? {
+        ids.insert(r.text(1)?, r.int(0)?);
+    }
+    let id_of = |n: &str| {
+        ids.get(n)
+            .copied()
+            .ok_or_else(|| Error::internal(format!("employee {} not stored", n.len())))
+    };
+
+    // Officer roles, line by line in memory: a line moving the person to another agency or out
+    // of office ends the role; `officer` sets or removes it.
+    let mut officer: HashMap<&str, Option<&str>> = HashMap::new();
+    for r in rows {
+        let now = officer.entry(r.national_id).or_insert_with(|| {
+            existing
+                .get(r.national_id)
+                .and_then(|id| was_officer.get(id))
+                .map(String::as_str)
+        });
+        if now.is_some_and(|a| a != r.agency || r.status != "current") {
+            *now = None;
+        }
+        match r.officer {
+            Some(true) => {
+                *now = Some(r.agency);
+                report.officers += 1;
+            }
+            Some(false) => *now = None,
+            None => {}
+        }
+    }
+    let mut removed = Vec::new();
+    let mut set = Vec::new();
+    for n in &people {
+        let id = id_of(n)?;
+        let before = was_officer.get(&id).map(String::as_str);
+        match officer.get(n).copied().flatten() {
+            None if before.is_some() => removed.push(Value::Int(id)),
+            Some(agency) if before != Some(agency) => set.push(vec![Value::Int(id), Value::from(agency)]),
+            _ => {}
+        }
+    }
+    for_batches(&removed, |chunk| {
+        let sql = format!("DELETE FROM officers WHERE employee_id IN ({})", in_list(chunk.len()));
+        tx.execute(&sql, chunk).map(drop)
+    })?;
+    insert_rows(
+        tx,
+        "INSERT INTO officers (employee_id, agency_code) VALUES {}
+         ON CONFLICT (employee_id) DO UPDATE SET agency_code = excluded.agency_code",
+        2,
+        &set,
+    )?;
+
+    // The current post of each person's record: the first value a line gives each field, where
+    // the record has none yet (see `seed_current_post`).
+    let mut fields: Vec<Vec<Value<'_>>> = Vec::new();
+    let mut seeded: HashSet<(i64, &str)> = HashSet::new();
+    for r in rows {
+        let id = id_of(r.national_id)?;
+        for (key, value) in [
+            ("occupying_agency", Some(r.agency_name.as_str())),
+            ("serving_agency", Some(r.agency_name.as_str())),
+            ("occupying_unit", r.unit_given),
+            ("serving_unit", r.unit_given),
+        ] {
+            if let Some(v) = value
+                && seeded.insert((id, key))
+            {
+                fields.push(vec![
+                    Value::Int(id),
+                    Value::from("current_post"),
+                    Value::from(key),
+                    Value::from(v),
+                ]);
+            }
+        }
+    }
+    insert_rows(
+        tx,
+        "INSERT INTO record_fields (employee_id, category, field, value) VALUES {}
+         ON CONFLICT (employee_id, category, field) DO NOTHING",
+        4,
+        &fields,
+    )?;
+    Ok(report)
 }
 
 pub(crate) fn agency_employees(p: &LocalPortal, token: &SessionToken) -> Result<Vec<EmployeeSummary>> {

@@ -21,7 +21,7 @@ use time::Duration;
 use super::LocalPortal;
 use super::env::{from_millis, millis};
 use crate::error::{Error, ErrorCode, Result};
-use crate::store::{StoreExt, Tx, Value};
+use crate::store::{BATCH_ROWS, StoreExt, Tx, Value, for_batches, values_rows};
 use crate::types::RocDateTime;
 
 /// How long a worker holds a claimed mail before another may try it.
@@ -50,6 +50,65 @@ pub(crate) fn enqueue(
             Value::Int(now_ms),
         ],
     )
+}
+
+/// Mails queued many at a time, [`BATCH_ROWS`] rows per statement, numbered in the order
+/// they were added. Full batches are written as they fill ([`OutboxBatch::write_full`]), so a
+/// bulk operation holds at most one batch of mails in memory; [`OutboxBatch::finish`] writes
+/// the rest. Each row is what [`enqueue`] writes.
+#[derive(Default)]
+pub(crate) struct OutboxBatch {
+    rows: Vec<[Value<'static>; 7]>,
+}
+
+impl OutboxBatch {
+    /// Adds a mail due now, about `ref_id`.
+    pub(crate) fn push(
+        &mut self,
+        now_ms: i64,
+        to: &str,
+        subject: String,
+        body: String,
+        kind: &'static str,
+        ref_id: i64,
+    ) {
+        self.rows.push([
+            Value::Int(now_ms),
+            Value::from(to.to_owned()),
+            Value::from(subject),
+            Value::from(body),
+            Value::from(kind),
+            Value::Int(ref_id),
+            Value::Int(now_ms),
+        ]);
+    }
+
+    /// Writes the full batches queued so far.
+    pub(crate) fn write_full(&mut self, tx: &mut dyn Tx) -> Result<()> {
+        let full = self.rows.len() / BATCH_ROWS * BATCH_ROWS;
+        if full > 0 {
+            let rows: Vec<_> = self.rows.drain(..full).collect();
+            write_mails(tx, &rows)?;
+        }
+        Ok(())
+    }
+
+    /// Writes everything still queued.
+    pub(crate) fn finish(mut self, tx: &mut dyn Tx) -> Result<()> {
+        let rows = std::mem::take(&mut self.rows);
+        write_mails(tx, &rows)
+    }
+}
+
+fn write_mails(tx: &mut dyn Tx, rows: &[[Value<'static>; 7]]) -> Result<()> {
+    for_batches(rows, |chunk| {
+        let sql = format!(
+            "INSERT INTO outbox (created_at, to_addr, subject, body, kind, ref_id, next_attempt_at) VALUES {}",
+            values_rows(chunk.len(), 7)
+        );
+        let params: Vec<Value<'_>> = chunk.iter().flat_map(|r| r.iter().cloned()).collect();
+        tx.execute(&sql, &params).map(drop)
+    })
 }
 
 /// A mail ready to send.

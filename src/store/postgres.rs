@@ -15,7 +15,8 @@
 //! gets [`ErrorCode::StorageBusy`]. This is why [`Store::write_tx`] may call its closure more
 //! than once: the engine's closures only touch the database and their own locals.
 //!
-//! **Connections.** A small pool ([`POOL_SIZE`] by default) opened on demand. A pooled
+//! **Connections.** A small pool ([`POOL_SIZE`] by default, `pool_size` in the configuration)
+//! opened on demand. A pooled
 //! connection that turns out dead when its transaction starts (the server restarted) is
 //! dropped and a fresh one opened, so the store reconnects by itself. A connection lost in the
 //! middle of a transaction fails that transaction with [`ErrorCode::StorageUnavailable`]: the
@@ -23,10 +24,23 @@
 //! (if the loss hit the `COMMIT` itself, the outcome is unknown to us; the engine's guarded,
 //! idempotent operations make a repeat safe).
 //!
-//! **TLS.** Connections are made without TLS (`NoTls`): the service is meant to reach its
-//! database over loopback or a private network. Where the network is not private, put the
-//! database behind a TLS tunnel; a `sslmode=require` URL is refused by the driver rather than
-//! silently downgraded.
+//! **TLS.** Set by `sslmode` (in the configuration's `[database]` section, or libpq-style in
+//! the URL's query string, `?sslmode=verify-full&sslrootcert=/etc/ecpa/db-ca.pem`; the
+//! configuration wins) and carried by rustls with aws-lc-rs (see `pgtls.rs`):
+//!
+//! | `sslmode` | the connection | the server's certificate |
+//! |---|---|---|
+//! | `disable` (default) | plain, as for loopback or a private network | — |
+//! | `require` | encrypted, never plain | not checked; with a CA file (`ca_file`, or `sslrootcert` in the URL), its chain to that CA, as libpq does |
+//! | `verify-full` | encrypted | its chain to the CA of `ca_file` (required) and the host name of the URL |
+//!
+//! The CA file is PEM, one or more certificates. A handshake the server refuses or a
+//! certificate that fails its check is [`ErrorCode::StorageUnavailable`] with the reason in both
+//! languages; an unknown `sslmode`, a missing or unreadable CA file is
+//! [`ErrorCode::ConfigInvalid`]. Logins with SCRAM are bound to the TLS session
+//! (`tls-server-end-point`), so a relay holding some other certificate cannot pass them on.
+//! `sslmode = "prefer"` (TLS if the server offers it, plain otherwise) is refused: anyone on the
+//! path could make it plain.
 //!
 //! **SQL.** The engine writes `?` placeholders; they become `$1`, `$2`, … here, skipping string
 //! literals, quoted identifiers and comments. Integers are bound to whatever integer, boolean
@@ -36,14 +50,19 @@
 use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::fmt;
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::BytesMut;
 use postgres::error::SqlState;
 use postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 use postgres::{Client, Config, NoTls, Statement};
+use rustls::RootCertStore;
 
+use serde::{Deserialize, Serialize};
+
+use super::pgtls::{RustlsConnector, ServerCheck, TlsFailure};
 use super::{Dialect, Row, Store, Tx, Value, schema};
 use crate::error::{Error, ErrorCode, Result};
 
@@ -59,9 +78,72 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The advisory-lock key under which one process at a time migrates the schema ("ecpa" in ASCII).
 const MIGRATION_LOCK: i64 = 0x6563_7061;
 
+/// How the connections to the server are protected; see the module documentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SslMode {
+    /// No TLS: loopback or a private network.
+    Disable,
+    /// TLS always; the certificate is checked against the CA file only if one is given.
+    Require,
+    /// TLS always, the certificate's chain to the CA file and its host name checked.
+    VerifyFull,
+}
+
+impl SslMode {
+    /// Reads libpq's names (`disable`, `require`, `verify-full`); the others are refused, since
+    /// `prefer` and `allow` may end up plain and `verify-ca` is `require` with a CA file here.
+    pub fn parse(s: &str) -> Result<SslMode> {
+        match s.trim() {
+            "disable" => Ok(SslMode::Disable),
+            "require" => Ok(SslMode::Require),
+            "verify-full" => Ok(SslMode::VerifyFull),
+            other => Err(Error::with(
+                ErrorCode::ConfigInvalid,
+                format!("不支援的 sslmode「{other}」（可用 disable、require、verify-full）"),
+                format!("sslmode {other:?} is not supported (disable, require or verify-full)"),
+            )),
+        }
+    }
+
+    /// The name as libpq and the configuration write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SslMode::Disable => "disable",
+            SslMode::Require => "require",
+            SslMode::VerifyFull => "verify-full",
+        }
+    }
+}
+
+/// The connection settings beside the URL (the configuration's `[database]` section).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostgresOptions {
+    /// TLS; `None` takes the URL's `sslmode`, else [`SslMode::Disable`].
+    pub sslmode: Option<SslMode>,
+    /// The CA that signed the server's certificate (PEM); `None` takes the URL's `sslrootcert`.
+    pub ca_file: Option<PathBuf>,
+    /// Connections kept at most.
+    pub pool_size: usize,
+}
+
+impl Default for PostgresOptions {
+    fn default() -> Self {
+        PostgresOptions {
+            sslmode: None,
+            ca_file: None,
+            pool_size: POOL_SIZE,
+        }
+    }
+}
+
 /// A PostgreSQL database shared by any number of processes.
 pub struct PostgresStore {
     config: Config,
+    /// `None`: plain connections.
+    tls: Option<RustlsConnector>,
+    /// What [`PostgresStore::tls`] checks, for the error messages and `Debug`.
+    sslmode: SslMode,
     max: usize,
     pool: Mutex<Pool>,
     freed: Condvar,
@@ -86,19 +168,34 @@ impl fmt::Debug for PostgresStore {
             .field("ports", &self.config.get_ports())
             .field("dbname", &self.config.get_dbname())
             .field("user", &self.config.get_user())
+            .field("sslmode", &self.sslmode)
             .finish_non_exhaustive()
     }
 }
 
 impl PostgresStore {
     /// Connects to the database at `url` (`postgres://user:password@host:port/dbname`, or the
-    /// `key=value` form) and brings its schema up to date, one process at a time.
+    /// `key=value` form) and brings its schema up to date, one process at a time. TLS as the
+    /// URL's `sslmode` and `sslrootcert` say (plain without them).
     pub fn connect(url: &str) -> Result<Self> {
-        Self::connect_with_pool(url, POOL_SIZE)
+        Self::connect_with(url, &PostgresOptions::default())
     }
 
     /// [`PostgresStore::connect`] with at most `pool_size` connections (at least one).
     pub fn connect_with_pool(url: &str, pool_size: usize) -> Result<Self> {
+        Self::connect_with(
+            url,
+            &PostgresOptions {
+                pool_size,
+                ..PostgresOptions::default()
+            },
+        )
+    }
+
+    /// [`PostgresStore::connect`] with the settings of the configuration's `[database]`
+    /// section: TLS (over the URL's), the CA file, the pool size.
+    pub fn connect_with(url: &str, options: &PostgresOptions) -> Result<Self> {
+        let (url, url_tls) = split_tls_params(url)?;
         let mut config: Config = url.parse().map_err(|e| {
             Error::with(
                 ErrorCode::StorageUrlInvalid,
@@ -112,9 +209,42 @@ impl PostgresStore {
         if config.get_application_name().is_none() {
             config.application_name("ecpa");
         }
+        let sslmode = options.sslmode.or(url_tls.sslmode).unwrap_or(SslMode::Disable);
+        let ca_file = options.ca_file.clone().or(url_tls.ca_file);
+        let tls = match sslmode {
+            SslMode::Disable => {
+                config.ssl_mode(postgres::config::SslMode::Disable);
+                None
+            }
+            SslMode::Require | SslMode::VerifyFull => {
+                config.ssl_mode(postgres::config::SslMode::Require);
+                let roots = ca_file.as_deref().map(load_ca).transpose()?;
+                let check = match (sslmode, roots) {
+                    (SslMode::VerifyFull, None) => {
+                        return Err(Error::with(
+                            ErrorCode::ConfigInvalid,
+                            "sslmode = verify-full 須以 ca_file 指定簽發資料庫伺服器憑證的 CA",
+                            "sslmode = verify-full needs ca_file: the CA that signed the database server's certificate",
+                        ));
+                    }
+                    (SslMode::VerifyFull, Some(roots)) => ServerCheck::ChainAndName(roots),
+                    (_, Some(roots)) => ServerCheck::Chain(roots),
+                    (_, None) => ServerCheck::None,
+                };
+                Some(RustlsConnector::new(check).map_err(|e| {
+                    Error::with(
+                        ErrorCode::ConfigInvalid,
+                        format!("無法建立資料庫 TLS 設定：{e}"),
+                        format!("cannot set up TLS to the database: {e}"),
+                    )
+                })?)
+            }
+        };
         let store = PostgresStore {
             config,
-            max: pool_size.max(1),
+            tls,
+            sslmode,
+            max: options.pool_size.max(1),
             pool: Mutex::new(Pool {
                 idle: Vec::new(),
                 open: 0,
@@ -145,11 +275,58 @@ impl PostgresStore {
     }
 
     fn connect_one(&self) -> Result<Conn> {
-        let client = self.config.connect(NoTls).map_err(pg_error)?;
+        let client = match &self.tls {
+            Some(tls) => self.config.connect(tls.clone()),
+            None => self.config.connect(NoTls),
+        };
+        let client = client.map_err(|e| self.connect_error(e))?;
         Ok(Conn {
             client,
             statements: HashMap::new(),
         })
+    }
+
+    /// A connection that could not be opened: the server is unreachable, refused us (no
+    /// `pg_hba.conf` line for this address, user and encryption; a wrong password), or the TLS
+    /// handshake failed. All of it is "unavailable"; a TLS failure says so in both languages.
+    fn connect_error(&self, e: postgres::Error) -> Error {
+        // The driver says "error performing TLS handshake" and keeps the reason as the source:
+        // ours ([`TlsFailure`], rustls's words) or its own ("server does not support TLS").
+        let tls = e.to_string().starts_with("error performing TLS handshake").then(|| {
+            e.source().map_or_else(
+                || "TLS".to_owned(),
+                |s| match s.downcast_ref::<TlsFailure>() {
+                    Some(f) => f.0.clone(),
+                    None => s.to_string(),
+                },
+            )
+        });
+        match tls {
+            Some(why) => {
+                let host = self.host_label();
+                let mode = self.sslmode.as_str();
+                Error::with(
+                    ErrorCode::StorageUnavailable,
+                    format!("與資料庫伺服器 {host} 建立 TLS 加密連線失敗（sslmode = {mode}）：{why}"),
+                    format!("TLS to the database server {host} failed (sslmode = {mode}): {why}"),
+                )
+            }
+            None => Error::storage(ErrorCode::StorageUnavailable, PgFailure(e)),
+        }
+    }
+
+    /// Where the database is, for messages: host and port, never the user or password.
+    fn host_label(&self) -> String {
+        let host = match self.config.get_hosts().first() {
+            Some(postgres::config::Host::Tcp(h)) => h.clone(),
+            #[cfg(unix)]
+            Some(postgres::config::Host::Unix(p)) => p.display().to_string(),
+            None => "localhost".to_owned(),
+        };
+        match self.config.get_ports().first() {
+            Some(port) => format!("{host}:{port}"),
+            None => host,
+        }
     }
 
     fn lock_pool(&self) -> MutexGuard<'_, Pool> {
@@ -276,6 +453,124 @@ impl PostgresStore {
             }
         }
     }
+}
+
+/// The TLS settings a URL carries in libpq's words.
+#[derive(Debug, Default)]
+struct UrlTls {
+    sslmode: Option<SslMode>,
+    ca_file: Option<PathBuf>,
+}
+
+/// Takes `sslmode` and `sslrootcert` out of a URL's query string (`postgres://…?sslmode=…`) or
+/// a `key=value` connection string, since the driver knows neither `verify-full` nor
+/// `sslrootcert`; the rest is left for the driver.
+fn split_tls_params(url: &str) -> Result<(String, UrlTls)> {
+    let mut tls = UrlTls::default();
+    let mut take = |key: &str, value: &str| -> Result<bool> {
+        match key {
+            "sslmode" => tls.sslmode = Some(SslMode::parse(value).map_err(url_error)?),
+            "sslrootcert" => tls.ca_file = Some(PathBuf::from(value)),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    };
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let Some((base, query)) = url.split_once('?') else {
+            return Ok((url.to_owned(), tls));
+        };
+        let mut kept = Vec::new();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            if !take(key, &percent_decode(value)?)? {
+                kept.push(pair);
+            }
+        }
+        let url = if kept.is_empty() {
+            base.to_owned()
+        } else {
+            format!("{base}?{}", kept.join("&"))
+        };
+        return Ok((url, tls));
+    }
+    // `host=… sslmode=…`: whole unquoted words only; a quoted value is the driver's to read.
+    let mut kept = Vec::new();
+    for word in url.split_whitespace() {
+        let taken = match word.split_once('=') {
+            Some((key, value)) if !value.starts_with('\'') => take(key.trim(), value)?,
+            _ => false,
+        };
+        if !taken {
+            kept.push(word);
+        }
+    }
+    Ok((kept.join(" "), tls))
+}
+
+/// `%XX` escapes of a URL query value (a CA file's path may hold any byte).
+fn percent_decode(s: &str) -> Result<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok());
+            let Some(b) = hex else {
+                return Err(url_error(Error::with(
+                    ErrorCode::StorageUrlInvalid,
+                    "% 後應有兩位十六進位數字",
+                    "% must be followed by two hex digits",
+                )));
+            };
+            out.push(b);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| {
+        Error::with(
+            ErrorCode::StorageUrlInvalid,
+            "連線字串的參數不是 UTF-8",
+            "a URL parameter is not UTF-8",
+        )
+    })
+}
+
+/// An error in the URL's TLS parameters is the URL's.
+fn url_error(e: Error) -> Error {
+    let d = e.detail().cloned().unwrap_or_else(|| crate::error::Text::new("", ""));
+    Error::with(
+        ErrorCode::StorageUrlInvalid,
+        format!("PostgreSQL 連線字串錯誤：{}", d.zh),
+        format!("bad PostgreSQL URL: {}", d.en),
+    )
+}
+
+/// The CA certificates of a PEM file, for checking the server's certificate.
+fn load_ca(path: &Path) -> Result<Arc<RootCertStore>> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let bad = |zh: String, en: String| Error::with(ErrorCode::ConfigInvalid, zh, en);
+    let shown = path.display();
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+        .and_then(|certs| certs.collect())
+        .map_err(|e| {
+            bad(
+                format!("無法讀取資料庫 CA 憑證檔 {shown}：{e}"),
+                format!("cannot read the database CA file {shown}: {e}"),
+            )
+        })?;
+    let mut roots = RootCertStore::empty();
+    let (added, _ignored) = roots.add_parsable_certificates(certs);
+    if added == 0 {
+        return Err(bad(
+            format!("資料庫 CA 憑證檔 {shown} 中沒有可用的憑證（應為 PEM）"),
+            format!("the database CA file {shown} holds no usable certificate (PEM expected)"),
+        ));
+    }
+    Ok(Arc::new(roots))
 }
 
 /// A failed transaction and what kind of failure it was.
@@ -666,6 +961,29 @@ mod tests {
                 d >= Duration::from_millis(base) && d < Duration::from_millis(2 * base),
                 "{attempt}: {d:?}"
             );
+        }
+    }
+
+    #[test]
+    fn tls_parameters_come_out_of_the_url() {
+        let (url, tls) = split_tls_params(
+            "postgres://u:p@db:5432/ecpa?application_name=x&sslmode=verify-full&sslrootcert=/etc/a%20b.pem",
+        )
+        .expect("reads");
+        assert_eq!(url, "postgres://u:p@db:5432/ecpa?application_name=x");
+        assert_eq!(tls.sslmode, Some(SslMode::VerifyFull));
+        assert_eq!(tls.ca_file.as_deref(), Some(Path::new("/etc/a b.pem")));
+        let (url, tls) = split_tls_params("postgres://u@db/ecpa?sslmode=disable").expect("reads");
+        assert_eq!(url, "postgres://u@db/ecpa");
+        assert_eq!(tls.sslmode, Some(SslMode::Disable));
+        let (url, tls) = split_tls_params("host=db user=u sslmode=require dbname=ecpa").expect("reads");
+        assert_eq!(url, "host=db user=u dbname=ecpa");
+        assert_eq!(tls.sslmode, Some(SslMode::Require));
+        let (url, tls) = split_tls_params("postgres://u@db/ecpa").expect("reads");
+        assert_eq!((url.as_str(), tls.sslmode), ("postgres://u@db/ecpa", None));
+        for bad in ["postgres://u@db/e?sslmode=prefer", "postgres://u@db/e?sslrootcert=%zz"] {
+            let e = split_tls_params(bad).expect_err(bad);
+            assert_eq!(e.code(), ErrorCode::StorageUrlInvalid, "{bad}");
         }
     }
 

@@ -98,11 +98,20 @@ pub struct PgServer {
     user: Option<String>,
     port: u16,
     pid: Option<u32>,
+    /// Server options beside the port, socket and address (e.g. `-c ssl=on`).
+    extra: String,
 }
 
 impl PgServer {
     /// Starts one, or `None` (with a message) where PostgreSQL is not installed.
     pub fn start() -> Option<PgServer> {
+        PgServer::start_with(|_| String::new())
+    }
+
+    /// Starts one whose data folder `configure` prepares after `initdb` (certificates,
+    /// `pg_hba.conf`); it returns more server options (`-c ssl=on …`). What it writes there is
+    /// handed to the server's user, who must own its key file.
+    pub fn start_with(configure: impl FnOnce(&Path) -> String) -> Option<PgServer> {
         let Some(bin) = bin_dir() else {
             eprintln!("SKIPPED: PostgreSQL is not installed (scripts/test installs it)");
             return None;
@@ -141,6 +150,7 @@ impl PgServer {
             user,
             port,
             pid: None,
+            extra: String::new(),
         };
         let data = server.data();
         server.run(
@@ -158,6 +168,16 @@ impl PgServer {
                 "--no-sync",
             ],
         );
+        server.extra = configure(&data);
+        if let Some(u) = &server.user {
+            let ok = Command::new("chown")
+                .arg("-R")
+                .arg(u)
+                .arg(&data)
+                .status()
+                .expect("chown runs");
+            assert!(ok.success(), "chown -R {u}");
+        }
         server.start_again();
         Some(server)
     }
@@ -191,9 +211,10 @@ impl PgServer {
         let log = self.dir.path().join("log");
         let sock = self.dir.path().to_path_buf();
         let opts = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off {}",
             self.port,
-            sock.display()
+            sock.display(),
+            self.extra
         );
         self.run(
             "pg_ctl",
@@ -222,6 +243,21 @@ impl PgServer {
     /// The admin URL (database `postgres`).
     pub fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A `key=value` connection string over its Unix socket (which `pg_hba.conf`'s `local`
+    /// lines govern), for setting up what TCP connections may not.
+    pub fn socket_url(&self) -> String {
+        format!(
+            "host={} port={} user=postgres dbname=postgres",
+            self.dir.path().display(),
+            self.port
+        )
     }
 }
 

@@ -34,7 +34,7 @@ fn config(db: &DbArgs) -> Result<Config, Failure> {
 /// The one place the command opens a store. A database that cannot be opened or reached is an
 /// I/O failure (exit 2), except one written by a newer ecpa, which is a negative answer.
 fn open_store(config: &Config) -> Result<Box<dyn Store>, Failure> {
-    ecpa::config::open_store(&config.database.url).map_err(opening)
+    ecpa::config::open_database(&config.database).map_err(opening)
 }
 
 fn opening(error: Error) -> Failure {
