@@ -544,6 +544,14 @@ fn notification_body(p: &LocalPortal, approving_agency: &str, approved_on: RocDa
 const NEW_ORDER_COLUMNS: &str = "employee_id, agency_code, approving_agency, approved_on, document_number, person_name, \
      unit_name, title, reason, legal_basis, kind, count, special, rating_year, delivery, paper_reason, issued_by, issued_at";
 
+/// One order's `INSERT`, written once (bulk issuance on SQLite runs it for every order).
+static INSERT_ONE_ORDER: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "INSERT INTO award_orders ({NEW_ORDER_COLUMNS}) VALUES {} ON CONFLICT (document_number, employee_id) DO NOTHING",
+        values_rows(1, NEW_ORDER_WIDTH)
+    )
+});
+
 /// How many [`NEW_ORDER_COLUMNS`] there are.
 const NEW_ORDER_WIDTH: usize = 18;
 
@@ -597,13 +605,7 @@ fn insert_order(
         .config
         .delivery_policy
         .decide(order.kind, order.approved_on, &person.recipient);
-    let id = tx.insert_id(
-        &format!(
-            "INSERT INTO award_orders ({NEW_ORDER_COLUMNS}) VALUES {} ON CONFLICT (document_number, employee_id) DO NOTHING",
-            values_rows(1, NEW_ORDER_WIDTH)
-        ),
-        &order_values(c, o, person, delivery, now),
-    )?;
+    let id = tx.insert_id(&INSERT_ONE_ORDER, &order_values(c, o, person, delivery, now))?;
     let Some(id) = id else {
         return Ok(None);
     };
