@@ -96,7 +96,7 @@ enum ecpa_code {
     ECPA_E_CARD_TRANSPORT_FAILED = 2013,
     /* A card transcript is malformed or does not match the commands sent 卡片交換紀錄格式錯誤或與實際指令不符 */
     ECPA_E_CARD_TRANSCRIPT_INVALID = 2020,
-    /* This build of ecpa has no smart-card support (built without the `card` feature) 此版本的 ecpa 未包含讀卡功能（未啟用 card 功能） */
+    /* This build of ecpa has no smart-card support: rebuild it with `--features card`, which needs libpcsclite-dev 此版本的 ecpa 未包含讀卡功能（未啟用 card 功能）：請以 --features card 重新建置（須安裝 libpcsclite-dev） */
     ECPA_E_CARD_SUPPORT_MISSING = 2090,
     /* The PKCS#11 module was not found: install the HiCOS card tool from the MOICA site or give the module path 找不到 PKCS#11 模組（請安裝內政部憑證管理中心的 HiCOS 卡片管理工具，或指定模組路徑） */
     ECPA_E_TOKEN_MODULE_NOT_FOUND = 2101,
