@@ -597,7 +597,7 @@ fn config_check(out: Output, config: Option<PathBuf>, db: Option<String>) -> Res
     let mut findings = Vec::new();
     let database = config.database.redacted_url();
     let kind = ecpa::http::server::database_kind(&config.database.url);
-    let sqlite_file = PathBuf::from(config.database.url.trim().trim_start_matches("sqlite:"));
+    let sqlite_file = PathBuf::from(ecpa::store::sqlite_path(config.database.url.trim()));
     // A check opens what exists; it does not create a database where none is yet.
     let not_yet = kind == "sqlite" && !sqlite_file.exists();
     let opened = (!not_yet).then(|| ecpa::config::open_database(&config.database));

@@ -1891,7 +1891,7 @@ pub fn init_logging_to(log: &crate::config::LogConfig, out: Box<dyn std::io::Wri
 /// The kind of database a URL names, for logs (never the URL itself: it may hold a password).
 pub fn database_kind(url: &str) -> &'static str {
     let url = url.trim();
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+    if crate::store::is_postgres_url(url) {
         "postgresql"
     } else if matches!(url, ":memory:" | "sqlite::memory:") {
         "sqlite (memory)"

@@ -31,11 +31,24 @@ pub fn open_url(url: &str) -> Result<Box<dyn Store>> {
     open_url_with(url, &PostgresOptions::default())
 }
 
+/// Whether a database URL names PostgreSQL (`postgres://…` or `postgresql://…`); anything else
+/// names an SQLite file. The one place that tells the two apart.
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// The file an SQLite URL names: `sqlite://PATH`, `sqlite:PATH`, or the bare path.
+pub fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
+}
+
 /// [`open_url`] with PostgreSQL's connection settings (TLS, CA file, pool size), as the
 /// configuration's `[database]` section gives them. TLS settings with an SQLite file are
 /// refused rather than ignored: whoever wrote them expected a network connection to protect.
 pub fn open_url_with(url: &str, options: &PostgresOptions) -> Result<Box<dyn Store>> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+    if is_postgres_url(url) {
         return Ok(Box::new(PostgresStore::connect_with(url, options)?));
     }
     if matches!(options.sslmode, Some(SslMode::Require | SslMode::VerifyFull)) || options.ca_file.is_some() {
@@ -45,10 +58,7 @@ pub fn open_url_with(url: &str, options: &PostgresOptions) -> Result<Box<dyn Sto
             "sslmode and ca_file apply to PostgreSQL only: an SQLite file is not reached over a network",
         ));
     }
-    let path = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .unwrap_or(url);
+    let path = sqlite_path(url);
     if path.is_empty() {
         return Err(Error::with(
             ErrorCode::StorageUrlInvalid,

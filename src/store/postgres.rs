@@ -475,7 +475,7 @@ fn split_tls_params(url: &str) -> Result<(String, UrlTls)> {
         }
         Ok(true)
     };
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+    if super::is_postgres_url(url) {
         let Some((base, query)) = url.split_once('?') else {
             return Ok((url.to_owned(), tls));
         };

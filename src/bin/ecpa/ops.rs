@@ -366,11 +366,6 @@ pub(super) fn announce(out: Output, command: AnnounceCommand) -> Result<u8, Fail
     Ok(0)
 }
 
-fn is_postgres(url: &str) -> bool {
-    let url = url.trim();
-    url.starts_with("postgres://") || url.starts_with("postgresql://")
-}
-
 pub(super) fn backup(
     out: Output,
     file: &Path,
@@ -379,7 +374,7 @@ pub(super) fn backup(
     operator: &OperatorArg,
 ) -> Result<u8, Failure> {
     let config = config(db)?;
-    if is_postgres(&config.database.url) {
+    if ecpa::store::is_postgres_url(config.database.url.trim()) {
         let f = file.display();
         return Err(usage(Error::with(
             ErrorCode::StorageFailure,
