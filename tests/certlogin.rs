@@ -65,7 +65,7 @@ fn login(
 }
 
 #[test]
-fn first_login_binds_by_the_last_four_digits_and_later_logins_go_straight_in() {
+fn first_login_binds_by_the_last_four_digits_and_the_name_and_later_logins_go_straight_in() {
     let s = setup();
     let wang = person(Who::Wang);
     let (cert, key) = card_of(&s.pki, Who::Wang);
@@ -75,9 +75,10 @@ fn first_login_binds_by_the_last_four_digits_and_later_logins_go_straight_in() {
         login(&s.portal, &cert, &key, Some(lin.id.reveal())),
         ErrorCode::BindingMismatch,
     );
+    // No such account: the same answer as a mismatch, so it does not tell who exists.
     expect_code(
         login(&s.portal, &cert, &key, Some("nobody.here")),
-        ErrorCode::AccountNotFound,
+        ErrorCode::BindingMismatch,
     );
     let session = login(&s.portal, &cert, &key, Some(wang.id.reveal())).expect("binds and logs in");
     assert_eq!(session.info.method, LoginMethod::Certificate);
@@ -324,4 +325,88 @@ fn without_trust_there_is_no_certificate_login() {
         fx.portal.begin_certificate_login(),
         ErrorCode::CertificateLoginUnavailable,
     );
+}
+
+#[test]
+fn a_strangers_certificate_with_the_same_last_four_digits_does_not_bind() {
+    // The attack: the officer's national ID is known, and so are its last four digits; any valid
+    // citizen certificate carrying them (a stranger's own card) used to open the account.
+    let s = setup();
+    let officer = person(Who::OfficerA);
+    let (cert, key) = s
+        .pki
+        .issue(&EndEntitySpec::citizen(
+            "陳冒名",
+            "0000000099990000",
+            Some(officer.id.last_four()),
+        ))
+        .expect("issued");
+    for who in [officer.id.reveal(), &officer.id.reveal().to_lowercase()] {
+        expect_code(login(&s.portal, &cert, &key, Some(who)), ErrorCode::BindingMismatch);
+    }
+    // An ID nobody has: the same answer.
+    let nobody = support::make_id('Z', "12345678");
+    expect_code(login(&s.portal, &cert, &key, Some(&nobody)), ErrorCode::BindingMismatch);
+    assert_eq!(
+        s.fx.sql_int("SELECT count(*) FROM certificate_bindings"),
+        0,
+        "nothing bound"
+    );
+    assert_eq!(
+        s.fx.sql_int("SELECT count(*) FROM sessions WHERE method = 'certificate'"),
+        0
+    );
+}
+
+#[test]
+fn the_name_is_compared_as_written_not_byte_for_byte() {
+    // The directory writes 王小明; a certificate may space it or use full-width forms.
+    let s = setup();
+    let wang = person(Who::Wang);
+    let spaced = format!(
+        " {}　",
+        wang.name.chars().map(String::from).collect::<Vec<_>>().join(" ")
+    );
+    let (cert, key) = s
+        .pki
+        .issue(&EndEntitySpec::citizen(
+            spaced,
+            format!("{:0>16}", wang.id.last_four()),
+            Some(wang.id.last_four()),
+        ))
+        .expect("issued");
+    let session = login(&s.portal, &cert, &key, Some(wang.id.reveal())).expect("binds");
+    assert_eq!(session.info.national_id, wang.masked());
+}
+
+#[test]
+fn a_certificate_bound_to_one_person_does_not_bind_to_another() {
+    // Two people of one name whose IDs end in the same four digits: the certificate bound to the
+    // first (by a copy without its serialNumber key, as a renewed one might come) is not the
+    // second's.
+    let s = setup();
+    let wang = person(Who::Wang);
+    let tail = &wang.id.reveal()[6..9];
+    let twin = (0..10_000)
+        .map(|n| support::make_id('B', &format!("1{n:04}{tail}")))
+        .find(|id| id[6..] == *wang.id.last_four())
+        .expect("some ID of letter B ends in the same four digits");
+    assert_eq!(&twin[6..], wang.id.last_four());
+    s.fx.portal
+        .import_directory_csv(
+            format!(
+                "agency_code,agency_name,unit,national_id,name,title,email,status\n{},{},,{twin},{},科員,,在職\n",
+                support::AGENCY_A,
+                support::AGENCY_A_NAME,
+                wang.name
+            )
+            .as_bytes(),
+        )
+        .expect("imports");
+    let (cert, key) = card_of(&s.pki, Who::Wang);
+    login(&s.portal, &cert, &key, Some(wang.id.reveal())).expect("binds to Wang");
+    // The same subject under another key (what a renewal without the serial key would be).
+    s.fx.exec("UPDATE certificate_bindings SET binding_key = 'sha256:elsewhere'", &[]);
+    expect_code(login(&s.portal, &cert, &key, Some(&twin)), ErrorCode::BindingMismatch);
+    assert_eq!(s.fx.sql_int("SELECT count(*) FROM certificate_bindings"), 1);
 }

@@ -55,6 +55,8 @@ pub mod oids {
     pub const AD_CA_ISSUERS: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.48.2");
     /// The subject's serialNumber attribute.
     pub const SERIAL_NUMBER_ATTR: Oid = Oid::new_unwrap("2.5.4.5");
+    /// The subject's commonName attribute.
+    pub const COMMON_NAME: Oid = Oid::new_unwrap("2.5.4.3");
 }
 
 fn malformed(what: impl std::fmt::Display) -> Error {
@@ -440,6 +442,16 @@ impl Certificate {
             .iter()
             .flat_map(|rdn| rdn.as_ref().iter())
             .find(|a| a.oid == oids::SERIAL_NUMBER_ATTR)
+            .and_then(|a| string_value(&a.value))
+    }
+
+    /// The subject's commonName: on a citizen certificate, the holder's name.
+    pub fn common_name(&self) -> Option<String> {
+        self.subject_name()
+            .as_ref()
+            .iter()
+            .flat_map(|rdn| rdn.as_ref().iter())
+            .find(|a| a.oid == oids::COMMON_NAME)
             .and_then(|a| string_value(&a.value))
     }
 

@@ -31,7 +31,7 @@ use crate::pki::{
     VerifiedCms, verify_cms_with, verify_raw_pkcs1,
 };
 use crate::store::{StoreExt, Tx, Value};
-use crate::types::{NationalId, RocDateTime};
+use crate::types::{NationalId, RocDateTime, names_agree};
 
 /// How long a challenge may wait for its signature.
 pub const CHALLENGE_TTL: Duration = Duration::minutes(2);
@@ -414,6 +414,42 @@ fn binding_key(cert: &Certificate) -> String {
     }
 }
 
+/// The person a certificate not yet bound may be bound to, on its first login: the one the
+/// account name or national ID entered names, if the certificate's last four ID digits and its
+/// holder's name (CN) are theirs and it is bound to no one else. The last four digits alone are
+/// anyone's to know; the name with them makes a stranger's valid certificate fit only by
+/// accident. No such person and a mismatch are one error, so the answer does not tell which
+/// IDs and accounts exist.
+fn binding_candidate(tx: &mut dyn Tx, cert: &Certificate, who: &str) -> Result<i64> {
+    let row = match NationalId::parse(who) {
+        Ok(id) => tx.query_opt(
+            "SELECT id, national_id, name FROM employees WHERE national_id = ?",
+            &[Value::from(id.reveal())],
+        )?,
+        Err(_) => tx.query_opt(
+            "SELECT id, national_id, name FROM employees WHERE account_name = ?",
+            &[Value::from(who)],
+        )?,
+    };
+    let mismatch = || Error::new(ErrorCode::BindingMismatch);
+    let row = row.ok_or_else(mismatch)?;
+    let id = row.parsed(1, NationalId::parse)?;
+    let name = row.text(2)?;
+    let name_agrees = cert.common_name().is_some_and(|cn| names_agree(&cn, &name));
+    if cert.id_last_four() != Some(id.last_four()) || !name_agrees {
+        return Err(mismatch());
+    }
+    let employee = row.int(0)?;
+    let elsewhere = tx.query_opt(
+        "SELECT 1 FROM certificate_bindings WHERE subject = ? AND employee_id <> ?",
+        &[Value::from(cert.subject()), Value::Int(employee)],
+    )?;
+    if elsewhere.is_some() {
+        return Err(mismatch());
+    }
+    Ok(employee)
+}
+
 pub(crate) fn complete(p: &LocalPortal, response: &CertificateResponse) -> Result<Session> {
     let trust = p
         .trust
@@ -485,16 +521,7 @@ fn answer(
             None => {
                 let who = response.identify.as_deref().map(str::trim).filter(|s| !s.is_empty());
                 let who = who.ok_or_else(|| Error::new(ErrorCode::CertificateNotBound))?;
-                let row = match NationalId::parse(who) {
-                    Ok(id) => tx.query_opt("SELECT id, national_id FROM employees WHERE national_id = ?", &[Value::from(id.reveal())])?,
-                    Err(_) => tx.query_opt("SELECT id, national_id FROM employees WHERE account_name = ?", &[Value::from(who)])?,
-                };
-                let row = row.ok_or_else(|| Error::new(ErrorCode::AccountNotFound))?;
-                let id = row.parsed(1, NationalId::parse)?;
-                if cert.id_last_four() != Some(id.last_four()) {
-                    return Err(Error::new(ErrorCode::BindingMismatch));
-                }
-                let employee = row.int(0)?;
+                let employee = binding_candidate(tx, &cert, who)?;
                 tx.execute(
                     "INSERT INTO certificate_bindings (binding_key, employee_id, subject, bound_at, last_used_at) VALUES (?, ?, ?, ?, ?)",
                     &[Value::from(key.as_str()), Value::Int(employee), Value::from(cert.subject()), Value::Int(at), Value::Int(at)],

@@ -57,7 +57,7 @@ pub use email::{Email, EmailWarning};
 pub use household::{CountyCode, HouseholdAddress, HouseholdNumber, TownshipCode, VillageCode};
 pub use lang::{AssuranceLevel, Lang};
 pub use national_id::{IdKind, NationalId, Sex};
-pub use nhi::{CardNumber, NhiCardData, PersonName};
+pub use nhi::{CardNumber, NhiCardData, PersonName, names_agree};
 pub use roc::{RocDate, RocDateTime};
 pub use secret::{Password, Pin, Strength, password_strength};
 

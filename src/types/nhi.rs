@@ -129,6 +129,28 @@ impl PersonName {
     pub fn as_str(&self) -> &str {
         &self.text
     }
+
+    /// Whether this name and one written elsewhere (the directory, a certificate's CN) are the
+    /// same name: compared after NFKC (full-width letters and digits become half-width, the
+    /// ideographic space a space) with all spaces removed. A character the card could not
+    /// decode (U+FFFD) stands for any one character, since a rare character of a name is
+    /// written in the directory as itself.
+    pub fn same_as(&self, written: &str) -> bool {
+        names_agree(&self.text, written)
+    }
+}
+
+/// Whether two written forms of a person's name are the same name (see
+/// [`PersonName::same_as`]): what binds a certificate or a card to the directory's person.
+pub fn names_agree(a: &str, b: &str) -> bool {
+    use unicode_normalization::UnicodeNormalization;
+    let norm = |s: &str| -> Vec<char> { s.nfkc().filter(|c| !c.is_whitespace()).collect() };
+    let (a, b) = (norm(a), norm(b));
+    !a.is_empty()
+        && a.len() == b.len()
+        && a.iter()
+            .zip(&b)
+            .all(|(x, y)| x == y || *x == char::REPLACEMENT_CHARACTER || *y == char::REPLACEMENT_CHARACTER)
 }
 
 impl fmt::Display for PersonName {
