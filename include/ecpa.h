@@ -214,6 +214,12 @@ enum ecpa_code {
     ECPA_E_REGISTRATION_MAINTENANCE = 6001,
     /* This NHI card is already registered 此健保卡已註冊網路服務 */
     ECPA_E_ALREADY_REGISTERED = 6002,
+    /* A registration for you is waiting for its e-mail confirmation: open the mail sent to the address in your personnel record, or ask for it again 已有一筆註冊申請等待電子信箱認證，請開啟寄至人事資料電子信箱的認證信，或申請補寄認證信 */
+    ECPA_E_REGISTRATION_PENDING = 6003,
+    /* The card's data do not match your personnel record, so you cannot register online: ask your agency's personnel office 健保卡資料與人事資料不符，無法線上註冊，請洽服務機關人事單位 */
+    ECPA_E_REGISTRATION_DATA_MISMATCH = 6004,
+    /* Your personnel record holds no e-mail address, so you cannot register online: ask your agency's personnel office 人事資料未登錄您的電子郵件信箱，無法線上註冊，請洽服務機關人事單位 */
+    ECPA_E_REGISTRATION_NO_ADDRESS = 6005,
     /* The link is not valid: check that the same NHI card is inserted 連結無效，請確認已插入同一張健保卡 */
     ECPA_E_TOKEN_INVALID = 6010,
     /* The link has expired: please ask for a new one 連結已逾期，請重新申請 */

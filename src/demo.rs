@@ -240,6 +240,36 @@ fn flow(d: &Demo<'_>) -> Result<()> {
     ];
     d.step("健保卡網路服務註冊", "Register the NHI card for online services", lines);
 
+    // The attacks a registration over the network invites: a card invented around Wang's ID,
+    // name and birth date, and a stranger the directory does not know.
+    let forged = card("000066667777", "王小明", "A123456789", "0750315", Sex::Male, "1200101")?.read()?;
+    let taken = p
+        .start_nhi_registration(&registration(forged, "Attack#2026", "attacker@example.com")?)
+        .err();
+    let (told, _) = d.deliver()?;
+    let outsider = card(
+        "000012121212",
+        "路人乙",
+        "E222223335",
+        "0800101",
+        Sex::Female,
+        "1120101",
+    )?
+    .read()?;
+    let unknown = p
+        .start_nhi_registration(&registration(outsider, "Other#2026", "outsider@example.com")?)
+        .err();
+    let mut lines: Vec<String> = [&taken, &unknown].into_iter().flatten().map(|e| d.err(e)).collect();
+    lines.push(d.t(
+        &format!("本人收到通知信 {told} 封（寄至人事資料的電子信箱）"),
+        &format!("the holder was told: {told} mail (to the address in the personnel record)"),
+    ));
+    d.step(
+        "冒名註冊：以他人身分證號註冊被拒",
+        "Registering in someone else's name is refused",
+        lines,
+    );
+
     let warn = Email::parse("someone@hotmail.com")?
         .microsoft_warning()
         .map(|w| w.message(d.lang).to_owned())
@@ -301,10 +331,10 @@ fn flow(d: &Demo<'_>) -> Result<()> {
     // A registered card whose holder is in no agency, and one who has left office.
     let nobody_card = card("000055556666", "黃大華", "B123456708", "0701010", Sex::Male, "1090909")?.read()?;
     let retired_card = card("000033334444", "林志豪", "F128765439", "0600505", Sex::Male, "1050505")?.read()?;
+    // Neither can register online (the directory does not know the one, has no mailbox for the
+    // other): both registered at the NHI counter.
     for (c, pw) in [(&nobody_card, "Nobody#2026"), (&retired_card, "Retired#2026")] {
-        p.start_nhi_registration(&registration(c.clone(), pw, "someone@example.com.tw")?)?;
-        let (_, mail) = d.deliver()?;
-        p.confirm_nhi_registration(c, &token_in(&mail)?)?;
+        p.register_nhi_card_in_person(&registration(c.clone(), pw, "someone@example.com.tw")?, "demo")?;
     }
     let nobody = p.login_nhi_card(&nobody_card, &Password::new("Nobody#2026")?).err();
     let retired = p.login_nhi_card(&retired_card, &Password::new("Retired#2026")?).err();

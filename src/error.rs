@@ -357,9 +357,23 @@ error_codes! {
     /// Registration is suspended during an announced maintenance window.
     RegistrationMaintenance = 6001, "registration_maintenance",
         "系統維護中，暫停註冊服務", "Registration is suspended for maintenance";
-    /// The card is already registered (or a registration is waiting for confirmation).
+    /// The card, or the person it names, already has an active registration.
     AlreadyRegistered = 6002, "already_registered",
         "此健保卡已註冊網路服務", "This NHI card is already registered";
+    /// A registration for the person is waiting for its e-mail confirmation: a second one is
+    /// refused (it would kill the first one's link), the first one's mail can be sent again.
+    RegistrationPending = 6003, "registration_pending",
+        "已有一筆註冊申請等待電子信箱認證，請開啟寄至人事資料電子信箱的認證信，或申請補寄認證信",
+        "A registration for you is waiting for its e-mail confirmation: open the mail sent to the address in your personnel record, or ask for it again";
+    /// The card's data do not agree with the directory's record of the person (or the directory
+    /// does not know them): registering online is not possible.
+    RegistrationDataMismatch = 6004, "registration_data_mismatch",
+        "健保卡資料與人事資料不符，無法線上註冊，請洽服務機關人事單位",
+        "The card's data do not match your personnel record, so you cannot register online: ask your agency's personnel office";
+    /// The directory holds no e-mail address for the person, where the confirmation link must go.
+    RegistrationNoAddress = 6005, "registration_no_address",
+        "人事資料未登錄您的電子郵件信箱，無法線上註冊，請洽服務機關人事單位",
+        "Your personnel record holds no e-mail address, so you cannot register online: ask your agency's personnel office";
     /// The link's token is unknown or belongs to another card.
     TokenInvalid = 6010, "token_invalid",
         "連結無效，請確認已插入同一張健保卡", "The link is not valid: check that the same NHI card is inserted";

@@ -67,7 +67,14 @@ fn registration_login_errors_come_back_typed() {
         h.remote.login_nhi_card(&retired.card_data(), &retired.pw()),
         ErrorCode::AccountDisabled,
     );
-    h.register(Who::Outsider);
+    // The outsider cannot register online, with the engine's code; the NHI counter can.
+    expect_code(
+        h.remote.start_nhi_registration(&h.fx.form(Who::Outsider)),
+        ErrorCode::RegistrationDataMismatch,
+    );
+    h.fx.portal
+        .register_nhi_card_in_person(&h.fx.form(Who::Outsider), "counter")
+        .expect("registered at the counter");
     let outsider = person(Who::Outsider);
     expect_code(
         h.remote.login_nhi_card(&outsider.card_data(), &outsider.pw()),
@@ -473,4 +480,144 @@ fn transport_failures_have_their_own_codes() {
     drop(silent);
 
     expect_code(ecpa::http::RemotePortal::new("ftp://x"), ErrorCode::ConfigInvalid);
+}
+
+/// The attacks of "No one gets in with someone else's ID", replayed over HTTP: each of them
+/// worked before the registration was anchored to the directory and the binding to the name.
+mod attacks {
+    use super::*;
+    use ecpa::types::{CardNumber, NhiCardData};
+
+    /// A card invented around the victim's public data: their ID, name and birth date, a card
+    /// number of the attacker's choosing.
+    fn forged_card(victim: Who) -> NhiCardData {
+        NhiCardData {
+            card_number: CardNumber::parse("000099990001").expect("card number"),
+            ..person(victim).card_data()
+        }
+    }
+
+    #[test]
+    fn an_invented_card_with_the_victims_data_does_not_register() {
+        let h = HttpFixture::new();
+        let officer = person(Who::OfficerA);
+        let attacker = "attacker@example.com";
+        let mut form = h.fx.form(Who::OfficerA);
+        form.card = forged_card(Who::OfficerA);
+        form.email = ecpa::types::Email::parse(attacker).expect("email");
+        form.password = pw("Attack#2026");
+        form.confirmation = pw("Attack#2026");
+        let receipt = h.remote.start_nhi_registration(&form).expect("the form itself is good");
+        // The link went to the officer's official mailbox, not to the address typed.
+        assert_eq!(receipt.sent_to, "ch***@mail.taipei.gov.tw");
+        let mails = h.fx.deliver();
+        assert!(mails.iter().all(|m| m.to != attacker), "{mails:?}");
+        assert_eq!(mails.len(), 1);
+        assert_eq!(mails[0].to, officer.reg_email);
+        // Without the link, the forged card logs in to nothing.
+        expect_code(
+            h.remote.login_nhi_card(&form.card, &pw("Attack#2026")),
+            ErrorCode::NhiCardNotRegistered,
+        );
+        // And the officer's own registration is not blocked for long: theirs starts once the
+        // attacker's link has expired, the attacker's pending one gone with it.
+        h.fx.advance(h.fx.portal.config().confirmation_ttl);
+        h.register(Who::OfficerA);
+        h.login(Who::OfficerA);
+        expect_code(
+            h.remote.login_nhi_card(&form.card, &pw("Attack#2026")),
+            ErrorCode::NhiCardNotRegistered,
+        );
+    }
+
+    #[test]
+    fn a_stranger_cannot_replace_a_waiting_registration() {
+        let h = HttpFixture::new();
+        let wang = person(Who::Wang);
+        h.remote
+            .start_nhi_registration(&h.fx.form(Who::Wang))
+            .expect("Wang starts");
+        let link = h.fx.link_to(&wang.reg_email);
+        let mut form = h.fx.form(Who::Wang);
+        form.card = forged_card(Who::Wang);
+        form.email = ecpa::types::Email::parse("attacker@example.com").expect("email");
+        expect_code(h.remote.start_nhi_registration(&form), ErrorCode::RegistrationPending);
+        // Wang hears of it, and Wang's link still works.
+        let told = h.fx.deliver();
+        assert_eq!(told.len(), 1, "{told:?}");
+        assert_eq!(told[0].to, wang.reg_email);
+        h.remote
+            .confirm_nhi_registration(&wang.card_data(), &link)
+            .expect("Wang's link still works");
+        h.login(Who::Wang);
+        // Once registered, a second registration is refused as well.
+        expect_code(h.remote.start_nhi_registration(&form), ErrorCode::AlreadyRegistered);
+    }
+
+    #[test]
+    fn a_card_whose_name_or_birth_date_differs_from_the_directory_is_refused() {
+        let h = HttpFixture::new();
+        h.fx.portal
+            .import_directory_csv(
+                format!(
+                    "agency_code,agency_name,unit,national_id,name,title,email,status,birth_date\n\
+                     {},{},勞動檢查處,{},王小明,科員,{},在職,075/03/15\n",
+                    support::AGENCY_A,
+                    support::AGENCY_A_NAME,
+                    person(Who::Wang).id.reveal(),
+                    person(Who::Wang).reg_email
+                )
+                .as_bytes(),
+            )
+            .expect("the directory learns Wang's birth date");
+        for change in [0, 1] {
+            let mut form = h.fx.form(Who::Wang);
+            match change {
+                0 => form.card.name = ecpa::types::PersonName::new("王大明").expect("name"),
+                _ => form.card.birth_date = ecpa::types::RocDate::parse("075/03/16").expect("date"),
+            }
+            expect_code(
+                h.remote.start_nhi_registration(&form),
+                ErrorCode::RegistrationDataMismatch,
+            );
+        }
+        // Nobody was told anything or sent a link.
+        assert!(h.fx.deliver().is_empty());
+        // The right data registers.
+        h.register(Who::Wang);
+    }
+
+    #[test]
+    fn a_strangers_certificate_with_an_officers_last_four_digits_does_not_bind() {
+        let h = HttpFixture::new();
+        let r = &h.remote;
+        let officer = person(Who::OfficerA);
+        let (cert, key) = h
+            .pki
+            .issue(&EndEntitySpec::citizen(
+                "陳冒名",
+                "0000000099990001",
+                Some(officer.id.last_four()),
+            ))
+            .expect("a stranger's own valid certificate");
+        let answer = |identify: &str| {
+            let c = r.begin_certificate_login().expect("challenge");
+            CertificateResponse {
+                challenge_id: c.challenge_id.clone(),
+                certificate: cert.der().to_vec(),
+                signature: LoginSignature::RawPkcs1(key.sign(c.to_sign.as_bytes()).expect("signs")),
+                identify: Some(identify.to_owned()),
+            }
+        };
+        expect_code(
+            r.complete_certificate_login(&answer(officer.id.reveal())),
+            ErrorCode::BindingMismatch,
+        );
+        // An ID that exists and one that does not get the same answer.
+        expect_code(
+            r.complete_certificate_login(&answer(&support::make_id('Z', "12345678"))),
+            ErrorCode::BindingMismatch,
+        );
+        assert_eq!(h.fx.sql_int("SELECT count(*) FROM certificate_bindings"), 0);
+    }
 }

@@ -152,8 +152,10 @@ impl World {
         match operation {
             "start_nhi_registration" => (
                 p("/api/v1/registrations"),
+                // Someone the directory does not know: the same answer whoever asks (a form that
+                // could succeed would succeed once, then be pending).
                 Some(json!(ecpa::http::wire::RegistrationWire::from(
-                    &self.h.fx.form(Who::Li)
+                    &self.h.fx.form(Who::Outsider)
                 ))),
             ),
             "resend_confirmation" => (p("/api/v1/registrations/resend"), Some(json!({ "card": card }))),
@@ -587,8 +589,9 @@ fn logins_and_registrations_are_rate_limited_per_address() {
                 .as_u16()
         })
         .collect();
-    // A registration still waiting for confirmation may be started again (a new link).
-    assert_eq!(codes, [200, 200, 429]);
+    // A registration still waiting for its confirmation is not started again (409), and the
+    // third try is over the limit.
+    assert_eq!(codes, [200, 409, 429]);
     for _ in 0..10 {
         let r = http
             .get(format!("{}/api/v1/consent/text", h.url()))

@@ -24,16 +24,24 @@ fn the_four_login_errors_are_distinct_and_worded_as_the_guide() {
     assert_eq!(not_registered.message(Lang::ZhTw), "您尚未註冊健保卡網路服務");
     // Started but not confirmed is still "not registered".
     fx.portal
-        .start_nhi_registration(&fx.form(Who::Outsider))
+        .start_nhi_registration(&fx.form(Who::Retired))
         .expect("starts");
     expect_code(
-        fx.portal.login_nhi_card(&outsider.card_data(), &outsider.pw()),
+        fx.portal.login_nhi_card(&retired.card_data(), &retired.pw()),
         ErrorCode::NhiCardNotRegistered,
     );
-    let token = fx.link_to(&outsider.reg_email);
+    let token = fx.link_to(&retired.reg_email);
     fx.portal
-        .confirm_nhi_registration(&outsider.card_data(), &token)
+        .confirm_nhi_registration(&retired.card_data(), &token)
         .expect("confirmed");
+    // Someone no agency employs cannot register online; the NHI counter registers them.
+    expect_code(
+        fx.portal.start_nhi_registration(&fx.form(Who::Outsider)),
+        ErrorCode::RegistrationDataMismatch,
+    );
+    fx.portal
+        .register_nhi_card_in_person(&fx.form(Who::Outsider), "counter")
+        .expect("registered at the counter");
 
     // 2. Wrong registered password.
     fx.register(Who::Wang);
@@ -52,7 +60,6 @@ fn the_four_login_errors_are_distinct_and_worded_as_the_guide() {
     assert_eq!(nobody.message(Lang::ZhTw), "驗證失敗 查無您的帳號");
 
     // 4. Left office.
-    fx.register(Who::Retired);
     let left = expect_code(
         fx.portal.login_nhi_card(&retired.card_data(), &retired.pw()),
         ErrorCode::AccountDisabled,

@@ -758,3 +758,103 @@ fn the_unit_filter_is_text_not_a_pattern() {
     assert!(q("_").is_empty(), "_ is a character, not a wildcard");
     assert!(!q("檢查").is_empty(), "a part of a unit name still matches");
 }
+
+#[test]
+fn the_current_post_follows_the_directory_until_a_correction_is_approved() {
+    let fx = Fixture::new();
+    let officer = fx.enrol(Who::OfficerA);
+    let s = fx.ready(Who::Wang);
+    let unit = |key| {
+        field(
+            &fx.portal.personal_record(&s).expect("record"),
+            ProofingCategory::CurrentPost,
+            key,
+        )
+        .value
+    };
+    assert_eq!(unit("serving_unit").as_deref(), Some("勞動檢查處"));
+    // The directory's value is the record's: proposing it again changes nothing.
+    expect_code(
+        fx.portal
+            .stage_correction(&s, ProofingCategory::CurrentPost, "serving_unit", "勞動檢查處"),
+        ErrorCode::ProofingValueUnchanged,
+    );
+    fx.portal
+        .stage_correction(&s, ProofingCategory::CurrentPost, "serving_unit", "勞動條件科")
+        .expect("staged");
+    let submission = fx.portal.complete_proofing(&s).expect("complete");
+    let c = fx
+        .portal
+        .submission_corrections(&officer, submission.id)
+        .expect("corrections");
+    assert_eq!(c[0].before.as_deref(), Some("勞動檢查處"));
+    fx.portal
+        .process_correction(&officer, c[0].id, &CorrectionDecision::Approve)
+        .expect("approved");
+
+    // The directory moves Wang to another unit: the post held follows it, the approved unit
+    // actually served stays, and the import wrote nothing into the record.
+    let p = person(Who::Wang);
+    let moved = format!(
+        "agency_code,agency_name,unit,national_id,name,title,email,status\n{},{},秘書室,{},{},{},{},在職\n",
+        support::AGENCY_A,
+        support::AGENCY_A_NAME,
+        p.id.reveal(),
+        p.name,
+        p.title,
+        p.email.unwrap_or("")
+    );
+    fx.portal.import_directory_csv(moved.as_bytes()).expect("imports");
+    assert_eq!(unit("occupying_unit").as_deref(), Some("秘書室"));
+    assert_eq!(unit("serving_unit").as_deref(), Some("勞動條件科"));
+    assert_eq!(unit("serving_agency").as_deref(), Some(support::AGENCY_A_NAME));
+    assert_eq!(
+        fx.sql_int("SELECT count(*) FROM record_fields WHERE category = 'current_post'"),
+        1,
+        "only the approved correction is the record's own"
+    );
+}
+
+#[test]
+fn migration_5_drops_copies_of_the_directory_and_keeps_corrections() {
+    // The records of schema 4, where every directory write copied the agency and unit into them:
+    // copies equal to the directory go, a differing (approved) value stays.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("ecpa.db");
+    let portal = ecpa::portal::LocalPortal::open(&db).expect("portal");
+    portal
+        .import_directory_csv(support::directory_csv().as_bytes())
+        .expect("imports");
+    drop(portal);
+    let conn = rusqlite::Connection::open(&db).expect("sqlite");
+    let wang = person(Who::Wang).id.reveal().to_owned();
+    conn.execute_batch(&format!(
+        "INSERT INTO record_fields (employee_id, category, field, value)
+         SELECT e.id, 'current_post', f.field, CASE WHEN f.field LIKE '%agency' THEN a.name ELSE u.name END
+         FROM employees e JOIN agencies a ON a.code = e.agency_code JOIN units u ON u.id = e.unit_id,
+              (SELECT 'occupying_agency' AS field UNION SELECT 'serving_agency' UNION SELECT 'occupying_unit'
+               UNION SELECT 'serving_unit') f;
+         UPDATE record_fields SET value = '勞動條件科'
+         WHERE field = 'serving_unit' AND employee_id = (SELECT id FROM employees WHERE national_id = '{wang}');"
+    ))
+    .expect("schema 4 state");
+    assert!(
+        conn.query_row("SELECT count(*) FROM record_fields", [], |r| r.get::<_, i64>(0))
+            .expect("count")
+            > 4
+    );
+    // Migration 5 as `migrate` runs it on such a database (it has no placeholders).
+    let v5 = ecpa::store::schema::MIGRATIONS
+        .iter()
+        .find(|m| m.version == 5)
+        .expect("migration 5");
+    conn.execute_batch(v5.sql).expect("migration 5 runs");
+    let left: Vec<(String, String)> = conn
+        .prepare("SELECT field, value FROM record_fields")
+        .expect("prepare")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(left, vec![("serving_unit".to_owned(), "勞動條件科".to_owned())]);
+}

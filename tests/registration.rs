@@ -9,12 +9,25 @@ use ecpa::types::{Email, HouseholdAddress, HouseholdNumber, Lang, Password};
 use support::{Fixture, Who, expect_code, person, pw};
 use time::Duration;
 
+/// The main address of Wang's registration.
+fn registered_email(fx: &Fixture) -> String {
+    fx.sql_text(
+        "SELECT email FROM nhi_registrations WHERE national_id = ?",
+        person(Who::Wang).id.reveal(),
+    )
+    .expect("registered")
+}
+
+/// Wang's official mailbox (wang.hsiaoming@mail.taipei.gov.tw) as receipts show it.
+const WANG_MASKED: &str = "wa***@mail.taipei.gov.tw";
+
 #[test]
 fn confirm_with_the_same_card_registers() {
     let fx = Fixture::new();
     let wang = person(Who::Wang);
     let receipt = fx.portal.start_nhi_registration(&fx.form(Who::Wang)).expect("starts");
-    assert_eq!(receipt.sent_to, wang.reg_email);
+    // To the official mailbox of the directory, shown masked to whoever asked.
+    assert_eq!(receipt.sent_to, WANG_MASKED);
     assert!(receipt.warnings_zh.is_empty() && receipt.warnings_en.is_empty());
     assert_eq!(
         receipt.link_expires_at.offset_date_time(),
@@ -98,7 +111,7 @@ fn resend_replaces_the_waiting_link_and_touches_nothing_used() {
     let first = fx.link_to(&wang.reg_email);
     fx.advance(Duration::minutes(5));
     let receipt = fx.portal.resend_confirmation(&wang.card_data()).expect("resent");
-    assert_eq!(receipt.sent_to, wang.reg_email);
+    assert_eq!(receipt.sent_to, WANG_MASKED);
     let second = fx.link_to(&wang.reg_email);
     assert_ne!(first, second);
     // The earlier, unused link no longer works; the new one does.
@@ -137,7 +150,9 @@ fn a_registered_card_cannot_register_again() {
 }
 
 #[test]
-fn a_waiting_registration_is_replaced_by_a_new_form() {
+fn a_waiting_registration_is_kept_until_its_link_expires() {
+    // The attack: a stranger's form for the same person used to replace the waiting one and
+    // kill its owner's link.
     let fx = Fixture::new();
     let wang = person(Who::Wang);
     fx.portal.start_nhi_registration(&fx.form(Who::Wang)).expect("starts");
@@ -146,8 +161,18 @@ fn a_waiting_registration_is_replaced_by_a_new_form() {
     form.email = Email::parse("wang.second@example.com.tw").expect("email");
     form.password = pw("Second#2026");
     form.confirmation = pw("Second#2026");
-    fx.portal.start_nhi_registration(&form).expect("starts again");
-    let new = fx.link_to("wang.second@example.com.tw");
+    expect_code(fx.portal.start_nhi_registration(&form), ErrorCode::RegistrationPending);
+    // The holder hears of it at the official mailbox, once a day however often it is tried.
+    expect_code(fx.portal.start_nhi_registration(&form), ErrorCode::RegistrationPending);
+    let told = fx.deliver();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0].to, wang.reg_email);
+    assert!(told[0].link_token().is_none());
+    // The first link still works... once its day is over, a new form may start again.
+    fx.advance(fx.portal.config().confirmation_ttl);
+    let receipt = fx.portal.start_nhi_registration(&form).expect("starts again");
+    assert_eq!(receipt.sent_to, WANG_MASKED);
+    let new = fx.link_to(&wang.reg_email);
     expect_code(
         fx.portal.confirm_nhi_registration(&wang.card_data(), &old),
         ErrorCode::TokenInvalid,
@@ -158,6 +183,8 @@ fn a_waiting_registration_is_replaced_by_a_new_form() {
     fx.portal
         .login_nhi_card(&wang.card_data(), &pw("Second#2026"))
         .expect("the second form's password");
+    // Its addresses are the registration's own now.
+    assert_eq!(registered_email(&fx), "wang.second@example.com.tw");
 }
 
 #[test]
@@ -205,7 +232,7 @@ fn microsoft_domain_warns_but_registers() {
     assert_eq!(receipt.warnings_zh.len(), 1, "{receipt:?}");
     assert!(receipt.warnings_zh[0].contains("hotmail"), "{receipt:?}");
     assert!(receipt.warnings_en[0].contains("Microsoft"), "{receipt:?}");
-    let token = fx.link_to("wang.hsiaoming@hotmail.com");
+    let token = fx.link_to(&wang.reg_email);
     fx.portal
         .confirm_nhi_registration(&wang.card_data(), &token)
         .expect("confirmed");
@@ -247,7 +274,7 @@ fn maintenance_window_suspends_registration_and_reset() {
     assert_eq!(fx.portal.maintenance_windows().expect("windows"), vec![window.clone()]);
     // Before the window the service works (a third card starts a registration).
     fx.portal
-        .start_nhi_registration(&fx.form(Who::NoMail))
+        .start_nhi_registration(&fx.form(Who::OfficerB))
         .expect("before the window");
 
     fx.clock.set(time::macros::datetime!(2025-06-02 21:30 +8));
@@ -348,7 +375,7 @@ fn reset_link_works_within_thirty_minutes_once() {
         .portal
         .request_password_reset(&wang.card_data(), &ResetDelivery::RegisteredAddress)
         .expect("requested");
-    assert_eq!(receipt.sent_to, wang.reg_email);
+    assert_eq!(receipt.sent_to, WANG_MASKED);
     assert_eq!(
         receipt.link_expires_at.offset_date_time(),
         fx.clock_now() + Duration::minutes(30)
@@ -459,13 +486,6 @@ fn reset_to_a_new_address_checks_the_household_and_changes_the_address_only_when
     let fx = Fixture::new();
     let wang = person(Who::Wang);
     fx.register(Who::Wang);
-    let registered_email = |fx: &Fixture| {
-        fx.sql_text(
-            "SELECT email FROM nhi_registrations WHERE card_number = ?",
-            wang.card_data().card_number.as_str(),
-        )
-        .expect("registered")
-    };
     let new_email = Email::parse("wang.home@example.com.tw").expect("email");
 
     // Wrong household number, then a wrong neighbourhood: refused, nothing mailed.
@@ -500,20 +520,33 @@ fn reset_to_a_new_address_checks_the_household_and_changes_the_address_only_when
         .portal
         .request_password_reset(&wang.card_data(), &delivery)
         .expect("requested");
-    assert_eq!(receipt.sent_to, new_email.as_str());
-    let token = fx.link_to(new_email.as_str());
+    // The link goes to the official mailbox, never to the address only typed here.
+    assert_eq!(receipt.sent_to, WANG_MASKED);
+    let mails = fx.deliver();
+    assert!(mails.iter().all(|m| m.to != new_email.as_str()), "{mails:?}");
+    let token = mails
+        .iter()
+        .find(|m| m.to == wang.reg_email)
+        .and_then(|m| m.link_token())
+        .expect("a link to the official mailbox")
+        .to_owned();
     // Requested, not completed: the registered address is unchanged.
     assert_eq!(registered_email(&fx), wang.reg_email);
     fx.portal
         .complete_password_reset(&wang.card_data(), &token, &pw("New#2026ok"))
         .expect("completed");
     assert_eq!(registered_email(&fx), new_email.as_str());
+    // The replaced address is told.
+    let told = fx.deliver();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0].to, wang.reg_email);
+    assert!(told[0].body.contains(&new_email.masked()), "{}", told[0].body);
     // The next ordinary reset goes to the new address.
     let receipt = fx
         .portal
         .request_password_reset(&wang.card_data(), &ResetDelivery::RegisteredAddress)
         .expect("requested");
-    assert_eq!(receipt.sent_to, new_email.as_str());
+    assert_eq!(receipt.sent_to, new_email.masked());
 }
 
 #[test]
@@ -530,11 +563,10 @@ fn an_abandoned_new_address_reset_changes_nothing() {
         .request_password_reset(&wang.card_data(), &delivery)
         .expect("requested");
     fx.advance(Duration::minutes(31));
-    let receipt = fx
-        .portal
+    fx.portal
         .request_password_reset(&wang.card_data(), &ResetDelivery::RegisteredAddress)
         .expect("requested");
-    assert_eq!(receipt.sent_to, wang.reg_email);
+    assert_eq!(registered_email(&fx), wang.reg_email);
 }
 
 #[test]
@@ -658,5 +690,9 @@ fn the_spare_address_gets_the_microsoft_warning_too() {
         .start_nhi_registration(&form)
         .expect("a warning is not an error");
     assert_eq!(receipt.warnings_en.len(), 1, "{:?}", receipt.warnings_en);
-    assert!(receipt.warnings_zh[0].contains("wang.spare@outlook.com"));
+    assert!(
+        receipt.warnings_zh[0].contains("wa***@outlook.com"),
+        "{:?}",
+        receipt.warnings_zh
+    );
 }

@@ -9,8 +9,11 @@
 //! ignored): `agency_code, agency_name, unit, national_id, name, title, email, status, left_on,
 //! left_reason, officer`. `status` is `在職`/`current` or `卸職`/`left`; `left_on` a ROC date;
 //! `officer` is `Y`/`是` for a personnel officer (any other value removes the role; without the
-//! column, roles are left as they are). The whole file is one transaction: every
-//! error is reported with its line, and nothing is written unless every line is good.
+//! column, roles are left as they are). Optional columns hold what an NHI-card registration is
+//! checked against: `birth_date` (ROC date), `household_number` (戶號) and the household
+//! address `county, township, village, neighbourhood` (all four or none); an empty cell leaves
+//! what the directory holds. The whole file is one transaction: every error is reported with
+//! its line, and nothing is written unless every line is good.
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
@@ -21,10 +24,10 @@ use super::LocalPortal;
 use super::auth::{SessionToken, caller};
 use super::csvfile::{self, Record};
 use super::env::millis;
-use super::proofing::{ProofingCategory, seed_current_post};
+use super::proofing::ProofingCategory;
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::{Dialect, Row, StoreExt, Tx, Value, for_batches, values_rows};
-use crate::types::{AgencyCode, Email, NationalId, RocDate};
+use crate::types::{AgencyCode, Email, HouseholdAddress, HouseholdNumber, NationalId, RocDate};
 
 /// Whether a person is serving or has left office; only current employees may log in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +60,35 @@ pub struct NewEmployee {
     pub email: Option<Email>,
     /// Serving or left office.
     pub status: EmployeeStatus,
+    /// Birth date, as the household register has it: an NHI-card registration's card must
+    /// agree. `None` leaves what the directory holds.
+    pub birth_date: Option<RocDate>,
+    /// 戶號 and the household address, which a registration's form must agree with. `None`
+    /// leaves what the directory holds.
+    pub household: Option<(HouseholdNumber, HouseholdAddress)>,
+}
+
+/// The columns of [`NewEmployee::birth_date`] and [`NewEmployee::household`], in the order
+/// both writers of the employees table bind them.
+const PERSONAL_COLUMNS: &str =
+    "birth_date, household_number, household_county, household_township, household_village, household_neighbourhood";
+
+impl NewEmployee {
+    /// The values of [`PERSONAL_COLUMNS`] (NULL: not given).
+    fn personal_values(&self) -> [Value<'_>; 6] {
+        let (number, address) = match &self.household {
+            Some((n, a)) => (Some(n), Some(a)),
+            None => (None, None),
+        };
+        [
+            Value::from(self.birth_date.map(|d| d.to_iso())),
+            Value::from(number.map(HouseholdNumber::as_str)),
+            Value::from(address.map(|a| a.county.as_str())),
+            Value::from(address.map(|a| a.township.as_str())),
+            Value::from(address.map(|a| a.village.as_str())),
+            Value::from(address.map(|a| i64::from(a.neighbourhood))),
+        ]
+    }
 }
 
 /// One employee as an officer sees them.
@@ -132,20 +164,19 @@ fn unit_id(tx: &mut dyn Tx, agency: &AgencyCode, unit: &str) -> Result<i64> {
 pub(crate) fn upsert_employee(tx: &mut dyn Tx, e: &NewEmployee, now_ms: i64) -> Result<(i64, bool)> {
     let name = text_field("姓名 name", &e.name, 40)?;
     let title = text_field("職稱 title", &e.title, 60)?;
-    let agency_name = tx
+    if tx
         .query_opt(
-            "SELECT name FROM agencies WHERE code = ?",
+            "SELECT 1 FROM agencies WHERE code = ?",
             &[Value::from(e.agency.as_str())],
         )?
-        .map(|r| r.text(0))
-        .transpose()?
-        .ok_or_else(|| {
-            Error::with(
-                ErrorCode::AgencyNotFound,
-                e.agency.as_str().to_owned(),
-                e.agency.as_str().to_owned(),
-            )
-        })?;
+        .is_none()
+    {
+        return Err(Error::with(
+            ErrorCode::AgencyNotFound,
+            e.agency.as_str().to_owned(),
+            e.agency.as_str().to_owned(),
+        ));
+    }
     let unit = e.unit.as_deref().map(|u| unit_id(tx, &e.agency, u)).transpose()?;
     let (status, left_on, left_reason) = match &e.status {
         EmployeeStatus::Current => ("current", None, None),
@@ -175,10 +206,17 @@ pub(crate) fn upsert_employee(tx: &mut dyn Tx, e: &NewEmployee, now_ms: i64) -> 
     let (id, created) = match existing {
         Some(row) => {
             let id = row.int(0)?;
-            let params: Vec<Value<'_>> = fields.into_iter().chain([Value::Int(id)]).collect();
+            let params: Vec<Value<'_>> = fields
+                .into_iter()
+                .chain(e.personal_values())
+                .chain([Value::Int(id)])
+                .collect();
             tx.execute(
                 "UPDATE employees SET name = ?, agency_code = ?, unit_id = ?, title = ?, email = ?, status = ?,
-                 left_on = ?, left_reason = ?, updated_at = ? WHERE id = ?",
+                 left_on = ?, left_reason = ?, updated_at = ?, birth_date = COALESCE(?, birth_date),
+                 household_number = COALESCE(?, household_number), household_county = COALESCE(?, household_county),
+                 household_township = COALESCE(?, household_township), household_village = COALESCE(?, household_village),
+                 household_neighbourhood = COALESCE(?, household_neighbourhood) WHERE id = ?",
                 &params,
             )?;
             (id, false)
@@ -187,10 +225,14 @@ pub(crate) fn upsert_employee(tx: &mut dyn Tx, e: &NewEmployee, now_ms: i64) -> 
             let params: Vec<Value<'_>> = [Value::from(e.national_id.reveal())]
                 .into_iter()
                 .chain(fields)
+                .chain(e.personal_values())
                 .collect();
             let id = tx.insert(
-                "INSERT INTO employees (national_id, name, agency_code, unit_id, title, email, status, left_on, left_reason, updated_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                &format!(
+                    "INSERT INTO employees (national_id, name, agency_code, unit_id, title, email, status, left_on, left_reason,
+                         updated_at, {PERSONAL_COLUMNS})
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                ),
                 &params,
             )?;
             (id, true)
@@ -202,7 +244,6 @@ pub(crate) fn upsert_employee(tx: &mut dyn Tx, e: &NewEmployee, now_ms: i64) -> 
         "DELETE FROM officers WHERE employee_id = ? AND (agency_code <> ? OR ? <> 'current')",
         &[Value::Int(id), Value::from(e.agency.as_str()), Value::from(status)],
     )?;
-    seed_current_post(tx, id, &agency_name, e.unit.as_deref())?;
     Ok((id, created))
 }
 
@@ -266,6 +307,25 @@ fn parse_row(r: &Record<'_>) -> Result<(AgencyCode, String, NewEmployee, Option<
         e => Some(Email::parse(e)?),
     };
     let unit = Some(get("unit")).filter(|u| !u.is_empty()).map(str::to_owned);
+    let birth_date = Some(get("birth_date"))
+        .filter(|d| !d.is_empty())
+        .map(RocDate::parse)
+        .transpose()?;
+    let household = match get("household_number") {
+        "" => None,
+        number => {
+            let neighbourhood = get("neighbourhood");
+            let neighbourhood: u16 = neighbourhood.parse().map_err(|_| {
+                Error::with(
+                    ErrorCode::FieldInvalid,
+                    format!("鄰應為 1 至 999 的數字，不是「{neighbourhood}」"),
+                    format!("neighbourhood must be a number from 1 to 999, not {neighbourhood:?}"),
+                )
+            })?;
+            let address = HouseholdAddress::new(get("county"), get("township"), get("village"), neighbourhood)?;
+            Some((HouseholdNumber::parse(number)?, address))
+        }
+    };
     let employee = NewEmployee {
         national_id: NationalId::parse(get("national_id"))?,
         name: get("name").to_owned(),
@@ -274,6 +334,8 @@ fn parse_row(r: &Record<'_>) -> Result<(AgencyCode, String, NewEmployee, Option<
         title: get("title").to_owned(),
         email,
         status,
+        birth_date,
+        household,
     };
     let officer = r.has("officer").then(|| r.yes("officer"));
     Ok((agency, get("agency_name").to_owned(), employee, officer))
@@ -372,9 +434,9 @@ impl LocalPortal {
     /// Every line is checked before anything is written (the first bad line is the error, as
     /// if the lines were written one by one); then each table is written with multi-row
     /// statements ([`BATCH_ROWS`](crate::store::BATCH_ROWS) rows each), the outcome exactly that of the lines applied
-    /// one after the other: a later line about the same person or agency wins, a person's
-    /// officer role follows every line about them, and each `current_post` field keeps the
-    /// first value a line gave it.
+    /// one after the other: a later line about the same person or agency wins, and a person's
+    /// officer role follows every line about them. The import writes nothing into people's
+    /// records: their current post is read from the directory until a correction is approved.
     pub fn import_directory_csv(&self, input: impl Read) -> Result<DirectoryImport> {
         self.import_directory(input, None)
     }
@@ -447,14 +509,14 @@ struct CheckedRow<'a> {
     name: String,
     /// The unit's name as stored (trimmed).
     unit: Option<String>,
-    /// The unit as the line gave it, for the `current_post` record fields.
-    unit_given: Option<&'a str>,
     title: String,
     email: Option<&'a str>,
     status: &'static str,
     left_on: Option<String>,
     left_reason: Option<String>,
     officer: Option<bool>,
+    /// [`NewEmployee::personal_values`].
+    personal: [Value<'a>; 6],
 }
 
 fn check_row(r: &CsvRow) -> Result<CheckedRow<'_>> {
@@ -480,13 +542,13 @@ fn check_row(r: &CsvRow) -> Result<CheckedRow<'_>> {
         national_id: e.national_id.reveal(),
         name,
         unit,
-        unit_given: e.unit.as_deref(),
         title,
         email: e.email.as_ref().map(Email::as_str),
         status,
         left_on,
         left_reason,
         officer: r.officer,
+        personal: e.personal_values(),
     })
 }
 
@@ -608,6 +670,8 @@ fn import_rows(tx: &mut dyn Tx, rows: &[CheckedRow<'_>], now_ms: i64) -> Result<
         was_officer.insert(r.int(0)?, r.text(1)?);
     }
     let mut last: HashMap<&str, &CheckedRow<'_>> = HashMap::new();
+    // Birth date and household: a line without them keeps what an earlier line gave.
+    let mut personal: HashMap<&str, [Option<&Value<'_>>; 6]> = HashMap::new();
     let mut seen: HashSet<&str> = HashSet::new();
     for r in rows {
         if existing.contains_key(r.national_id) || !seen.insert(r.national_id) {
@@ -616,6 +680,14 @@ fn import_rows(tx: &mut dyn Tx, rows: &[CheckedRow<'_>], now_ms: i64) -> Result<
             report.created += 1;
         }
         last.insert(r.national_id, r);
+        if r.personal.iter().any(|v| !matches!(v, Value::Null)) {
+            let given = personal.entry(r.national_id).or_insert([None; 6]);
+            for (g, v) in given.iter_mut().zip(&r.personal) {
+                if !matches!(v, Value::Null) {
+                    *g = Some(v);
+                }
+            }
+        }
     }
     let mut employee_rows = Vec::with_capacity(people.len());
     for n in &people {
@@ -629,7 +701,7 @@ fn import_rows(tx: &mut dyn Tx, rows: &[CheckedRow<'_>], now_ms: i64) -> Result<
             }
             None => None,
         };
-        employee_rows.push(vec![
+        let mut row = vec![
             Value::from(r.national_id),
             Value::from(r.name.as_str()),
             Value::from(r.agency),
@@ -640,20 +712,28 @@ fn import_rows(tx: &mut dyn Tx, rows: &[CheckedRow<'_>], now_ms: i64) -> Result<
             Value::from(r.left_on.as_deref()),
             Value::from(r.left_reason.as_deref()),
             Value::Int(now_ms),
-        ]);
+        ];
+        let given = personal.get(n).copied().unwrap_or([None; 6]);
+        row.extend(given.into_iter().map(|v| v.cloned().unwrap_or(Value::Null)));
+        employee_rows.push(row);
     }
     let mut ids: HashMap<String, i64> = HashMap::with_capacity(people.len());
-    for r in insert_rows(
-        tx,
-        "INSERT INTO employees (national_id, name, agency_code, unit_id, title, email, status, left_on, left_reason, updated_at)
-         VALUES {}
+    let upsert = format!(
+        "INSERT INTO employees (national_id, name, agency_code, unit_id, title, email, status, left_on, left_reason,
+             updated_at, {PERSONAL_COLUMNS})
+         VALUES {{}}
          ON CONFLICT (national_id) DO UPDATE SET name = excluded.name, agency_code = excluded.agency_code,
              unit_id = excluded.unit_id, title = excluded.title, email = excluded.email, status = excluded.status,
-             left_on = excluded.left_on, left_reason = excluded.left_reason, updated_at = excluded.updated_at
-         RETURNING id, national_id",
-        10,
-        &employee_rows,
-    )? {
+             left_on = excluded.left_on, left_reason = excluded.left_reason, updated_at = excluded.updated_at,
+             birth_date = COALESCE(excluded.birth_date, employees.birth_date),
+             household_number = COALESCE(excluded.household_number, employees.household_number),
+             household_county = COALESCE(excluded.household_county, employees.household_county),
+             household_township = COALESCE(excluded.household_township, employees.household_township),
+             household_village = COALESCE(excluded.household_village, employees.household_village),
+             household_neighbourhood = COALESCE(excluded.household_neighbourhood, employees.household_neighbourhood)
+         RETURNING id, national_id"
+    );
+    for r in insert_rows(tx, &upsert, 16, &employee_rows)? {
         ids.insert(r.text(1)?, r.int(0)?);
     }
     let id_of = |n: &str| {
@@ -707,37 +787,6 @@ fn import_rows(tx: &mut dyn Tx, rows: &[CheckedRow<'_>], now_ms: i64) -> Result<
         &set,
     )?;
 
-    // The current post of each person's record: the first value a line gives each field, where
-    // the record has none yet (see `seed_current_post`).
-    let mut fields: Vec<Vec<Value<'_>>> = Vec::new();
-    let mut seeded: HashSet<(i64, &str)> = HashSet::new();
-    for r in rows {
-        let id = id_of(r.national_id)?;
-        for (key, value) in [
-            ("occupying_agency", Some(r.agency_name.as_str())),
-            ("serving_agency", Some(r.agency_name.as_str())),
-            ("occupying_unit", r.unit_given),
-            ("serving_unit", r.unit_given),
-        ] {
-            if let Some(v) = value
-                && seeded.insert((id, key))
-            {
-                fields.push(vec![
-                    Value::Int(id),
-                    Value::from("current_post"),
-                    Value::from(key),
-                    Value::from(v),
-                ]);
-            }
-        }
-    }
-    insert_rows(
-        tx,
-        "INSERT INTO record_fields (employee_id, category, field, value) VALUES {}
-         ON CONFLICT (employee_id, category, field) DO NOTHING",
-        4,
-        &fields,
-    )?;
     Ok(report)
 }
 

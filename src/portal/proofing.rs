@@ -232,23 +232,37 @@ fn column_of(spec: &FieldSpec) -> Option<&'static str> {
     }
 }
 
+/// Fields the record holds a value of its own for only once one is approved: until then they
+/// are the directory's (the agency and unit the person serves in), read where the directory
+/// keeps them, so a person moved by a directory import is shown at their new post and the
+/// import writes nothing into the record.
+fn directory_default(spec: &FieldSpec) -> Option<&'static str> {
+    match (spec.category, spec.key) {
+        (ProofingCategory::CurrentPost, "occupying_agency" | "serving_agency") => {
+            Some("SELECT a.name FROM employees e JOIN agencies a ON a.code = e.agency_code WHERE e.id = ?")
+        }
+        (ProofingCategory::CurrentPost, "occupying_unit" | "serving_unit") => {
+            Some("SELECT u.name FROM employees e JOIN units u ON u.id = e.unit_id WHERE e.id = ?")
+        }
+        _ => None,
+    }
+}
+
 fn read_field(tx: &mut dyn Tx, employee_id: i64, spec: &FieldSpec) -> Result<Option<String>> {
+    let id = Value::Int(employee_id);
     if let Some(col) = column_of(spec) {
-        let row = tx.query_opt(
-            &format!("SELECT {col} FROM employees WHERE id = ?"),
-            &[Value::Int(employee_id)],
-        )?;
+        let row = tx.query_opt(&format!("SELECT {col} FROM employees WHERE id = ?"), &[id])?;
         return row.map(|r| r.opt_text(0)).transpose().map(Option::flatten);
     }
     let row = tx.query_opt(
         "SELECT value FROM record_fields WHERE employee_id = ? AND category = ? AND field = ?",
-        &[
-            Value::Int(employee_id),
-            Value::from(spec.category.as_str()),
-            Value::from(spec.key),
-        ],
+        &[id.clone(), Value::from(spec.category.as_str()), Value::from(spec.key)],
     )?;
-    row.map(|r| r.text(0)).transpose()
+    match (row, directory_default(spec)) {
+        (Some(r), _) => r.text(0).map(Some),
+        (None, Some(sql)) => tx.query_opt(sql, &[id])?.map(|r| r.text(0)).transpose(),
+        (None, None) => Ok(None),
+    }
 }
 
 /// Sets a field of the record (checked): used by approvals and by the system of record.
@@ -278,44 +292,6 @@ pub(crate) fn write_field(
             ],
         )?;
     }
-    Ok(())
-}
-
-/// Fills the current-post agency and unit fields from the directory where they are still empty,
-/// in one statement (the directory import runs it for every person).
-pub(crate) fn seed_current_post(
-    tx: &mut dyn Tx,
-    employee_id: i64,
-    agency_name: &str,
-    unit: Option<&str>,
-) -> Result<()> {
-    let id = Value::Int(employee_id);
-    let sql_agency = "INSERT INTO record_fields (employee_id, category, field, value)
-         VALUES (?, 'current_post', 'occupying_agency', ?), (?, 'current_post', 'serving_agency', ?)
-         ON CONFLICT (employee_id, category, field) DO NOTHING";
-    let sql_unit = "INSERT INTO record_fields (employee_id, category, field, value)
-         VALUES (?, 'current_post', 'occupying_agency', ?), (?, 'current_post', 'serving_agency', ?),
-                (?, 'current_post', 'occupying_unit', ?), (?, 'current_post', 'serving_unit', ?)
-         ON CONFLICT (employee_id, category, field) DO NOTHING";
-    match unit {
-        None => tx.execute(
-            sql_agency,
-            &[id.clone(), Value::from(agency_name), id, Value::from(agency_name)],
-        )?,
-        Some(u) => tx.execute(
-            sql_unit,
-            &[
-                id.clone(),
-                Value::from(agency_name),
-                id.clone(),
-                Value::from(agency_name),
-                id.clone(),
-                Value::from(u),
-                id,
-                Value::from(u),
-            ],
-        )?,
-    };
     Ok(())
 }
 

@@ -4,11 +4,18 @@
 //! household number (戶號), the household registration address, a password, phones and e-mail
 //! addresses. A confirmation mail carries a link; opening it with the same card inserted
 //! completes the registration. Forgot password: with the card, a reset link goes either to the
-//! registered address or, after the household data is checked again, to a new address. A reset
-//! link is valid for 30 minutes and once; the old password keeps working until the reset is
-//! done, and the new one is also the mobile app's. Stopping a registration is only possible in
-//! person, so there is no API for it. During an announced maintenance window the registration
-//! service refuses with the announced period.
+//! registered address or, after the household data is checked again, to the official mailbox,
+//! and the new address is adopted when the reset is done. A reset link is valid for 30 minutes
+//! and once; the old password keeps working until the reset is done, and the new one is also
+//! the mobile app's. During an announced maintenance window the registration service refuses
+//! with the announced period.
+//!
+//! Over a network the card's data is whatever the client sends, and a national ID, name and
+//! birth date are no secret, so a registration is anchored to the directory: it is for a person
+//! the directory knows, its card data must agree with the directory's record, and its
+//! confirmation link goes to the person's official mailbox (the directory's address), never
+//! only to an address typed into the form. One registration per person: a second one is
+//! refused while the first is active or its link still works, and the holder is told.
 //!
 //! Passwords are stored as argon2id hashes; links as SHA-256 hashes of their tokens.
 
@@ -43,7 +50,8 @@ pub struct RegistrationForm {
     pub phone: String,
     /// Mobile (used later for device authentication).
     pub mobile: String,
-    /// Main e-mail address: the confirmation link goes here.
+    /// Main e-mail address: the registration's own once confirmed (the confirmation link goes
+    /// to the official mailbox of the directory).
     pub email: Email,
     /// Spare e-mail address.
     pub spare_email: Option<Email>,
@@ -54,8 +62,9 @@ pub struct RegistrationForm {
 pub enum ResetDelivery {
     /// 寄送重設註冊密碼信: to the registered address.
     RegisteredAddress,
-    /// 修改電子郵件信箱寄送重設註冊密碼信: to a new address, which replaces the registered one
-    /// when the reset is completed. The household data must match the registration.
+    /// 修改電子郵件信箱寄送重設註冊密碼信: a new address, which replaces the registered one when
+    /// the reset is completed; the link goes to the official mailbox (a typed address proves
+    /// nothing). The household data must match the registration.
     NewAddress {
         /// The new address.
         email: Email,
@@ -69,7 +78,7 @@ pub enum ResetDelivery {
 /// What a registration step did: where the link went and until when it works.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct RegistrationReceipt {
-    /// The address the link was sent to.
+    /// The address the link was sent to, masked (`wa***@mail.taipei.gov.tw`).
     pub sent_to: String,
     /// When the link stops working.
     pub link_expires_at: RocDateTime,
@@ -135,8 +144,9 @@ fn check_phone(name: &'static str, value: &str) -> Result<String> {
     Ok(v.to_owned())
 }
 
-/// What a registration step tells the person: where the link went, until when, and the
-/// Microsoft-domain warning for each address that needs it.
+/// What a registration step tells the person: where the link went (masked: whoever asked may
+/// not be the owner), until when, and the Microsoft-domain warning for each address that needs
+/// it.
 fn receipt<'a>(
     sent_to: &'a Email,
     expires: OffsetDateTime,
@@ -147,17 +157,97 @@ fn receipt<'a>(
         .filter_map(|e| e.microsoft_warning().map(|w| (e, w)))
         .map(|(e, w)| {
             (
-                format!("{}：{}", e.as_str(), w.message(crate::types::Lang::ZhTw)),
-                format!("{}: {}", e.as_str(), w.message(crate::types::Lang::En)),
+                format!("{}：{}", e.masked(), w.message(crate::types::Lang::ZhTw)),
+                format!("{}: {}", e.masked(), w.message(crate::types::Lang::En)),
             )
         })
         .unzip();
     RegistrationReceipt {
-        sent_to: sent_to.as_str().into(),
+        sent_to: sent_to.masked(),
         link_expires_at: expires.into(),
         warnings_zh,
         warnings_en,
     }
+}
+
+/// The directory's person a card names, as far as a registration needs them.
+struct OnFile {
+    /// Their official mailbox: where confirmation links and notices go.
+    email: Option<Email>,
+}
+
+/// The person the card names, if the directory knows them and the card (and the form's
+/// household data, when given) agree with what it holds: the name always, the birth date and
+/// household where the directory has them. One error for "unknown" and "does not agree", so
+/// the answer does not tell which IDs exist.
+fn person_on_file(
+    tx: &mut dyn Tx,
+    card: &NhiCardData,
+    household: Option<(&HouseholdNumber, &HouseholdAddress)>,
+) -> Result<OnFile> {
+    let mismatch = || Error::new(ErrorCode::RegistrationDataMismatch);
+    let row = tx
+        .query_opt(
+            "SELECT 0, name, email, birth_date, household_number, household_county, household_township,
+                    household_village, household_neighbourhood
+             FROM employees WHERE national_id = ?",
+            &[Value::from(card.national_id.reveal())],
+        )?
+        .ok_or_else(mismatch)?;
+    // A value the directory does not hold is not checked; one it holds must be the same.
+    let same = |held: Option<String>, given: &str| held.is_none_or(|h| h == given);
+    let mut agrees = card.name.same_as(&row.text(1)?) && same(row.opt_text(3)?, &card.birth_date.to_iso());
+    if let Some((number, address)) = household {
+        agrees = agrees
+            && same(row.opt_text(4)?, number.as_str())
+            && same(row.opt_text(5)?, address.county.as_str())
+            && same(row.opt_text(6)?, address.township.as_str())
+            && same(row.opt_text(7)?, address.village.as_str())
+            && row.opt_int(8)?.is_none_or(|n| n == i64::from(address.neighbourhood));
+    }
+    if !agrees {
+        return Err(mismatch());
+    }
+    Ok(OnFile {
+        email: row.opt_text(2)?.map(|e| Email::parse(&e)).transpose()?,
+    })
+}
+
+impl OnFile {
+    /// The official mailbox, without which no link can be sent.
+    fn mailbox(&self) -> Result<&Email> {
+        self.email
+            .as_ref()
+            .ok_or_else(|| Error::new(ErrorCode::RegistrationNoAddress))
+    }
+}
+
+/// Tells a person at their official mailbox that someone asked to register their ID again (a
+/// second registration is refused): at most one such mail a day, so the refusals cannot be
+/// used to flood their mailbox.
+fn notify_refused_registration(tx: &mut dyn Tx, now: OffsetDateTime, to: &Email) -> Result<()> {
+    let recent = tx.query_opt(
+        "SELECT 1 FROM outbox WHERE kind = 'registration_refused' AND to_addr = ? AND created_at > ?",
+        &[Value::from(to.as_str()), Value::Int(millis(now - Duration::days(1)))],
+    )?;
+    if recent.is_some() {
+        return Ok(());
+    }
+    let body = "您好：\n\n有人以您的身分證號申請健保卡網路服務註冊，因您已有註冊（或註冊申請等待認證）而未受理。\n\
+        若是您本人，請使用原註冊或補寄認證信；若不是您，您的註冊不受影響，如有疑慮請洽服務機關人事單位。\n\n\
+        ----\nHello,\n\nSomeone asked to register your ID for the NHI card online services; it was refused because \
+        you already have a registration (or one waiting for its confirmation).\nIf it was you, use that registration \
+        or ask for its mail again; if not, your registration is unaffected: ask your personnel office if in doubt.\n";
+    enqueue(
+        tx,
+        millis(now),
+        to.as_str(),
+        "健保卡網路服務註冊申請未受理通知 A registration in your name was refused",
+        body,
+        "registration_refused",
+        None,
+    )?;
+    Ok(())
 }
 
 /// Records a registration event in the audit trail, against the employee the card belongs to
@@ -204,20 +294,33 @@ fn issue_token(
     Ok((token, expires))
 }
 
-fn confirmation_mail(p: &LocalPortal, tx: &mut dyn Tx, to: &str, token: &str, expires: OffsetDateTime) -> Result<()> {
+/// The confirmation mail, to the person's official mailbox. It shows the addresses the form
+/// gave (masked), so an owner who did not ask for this can tell, and says not to open the link
+/// then.
+fn confirmation_mail(
+    p: &LocalPortal,
+    tx: &mut dyn Tx,
+    to: &Email,
+    given: &[&Email],
+    token: &str,
+    expires: OffsetDateTime,
+) -> Result<()> {
     let url = format!("{}/nhi/confirm?token={token}", p.config.portal_url);
     let until = RocDateTime::from(expires);
+    let given = given.iter().map(|e| e.masked()).collect::<Vec<_>>().join(", ");
     let body = format!(
         "您好：\n\n請在插入同一張健保卡的狀態下開啟以下連結，完成健保卡網路服務註冊（{} 前有效）：\n{url}\n\n\
-         若您沒有申請註冊，請忽略本信。\n\n----\nHello,\n\nWith the same NHI card inserted, open this link to \
-         complete the registration for online services (valid until {}):\n{url}\n\nIf you did not ask for this, ignore this mail.\n",
+         申請表填寫的電子信箱：{given}\n若您沒有申請註冊，請勿開啟連結，並洽服務機關人事單位。\n\n----\nHello,\n\n\
+         With the same NHI card inserted, open this link to complete the registration for online services (valid \
+         until {}):\n{url}\n\nE-mail addresses given in the form: {given}\nIf you did not ask for this, do not open \
+         the link, and tell your personnel office.\n",
         until.to_zh(),
         until.to_iso()
     );
     enqueue(
         tx,
         millis(p.now()),
-        to,
+        to.as_str(),
         "健保卡網路服務註冊認證信 NHI card registration",
         &body,
         "registration_confirm",
@@ -226,87 +329,150 @@ fn confirmation_mail(p: &LocalPortal, tx: &mut dyn Tx, to: &str, token: &str, ex
     Ok(())
 }
 
-pub(crate) fn start(p: &LocalPortal, form: &RegistrationForm) -> Result<RegistrationReceipt> {
+/// Removes the pending registrations of the card's person and of the card, with their links.
+fn drop_pending(tx: &mut dyn Tx, card: &NhiCardData) -> Result<()> {
+    let keys = [
+        Value::from(card.national_id.reveal()),
+        Value::from(card.card_number.as_str()),
+    ];
+    tx.execute(
+        "DELETE FROM registration_tokens WHERE card_number IN
+             (SELECT card_number FROM nhi_registrations WHERE (national_id = ? OR card_number = ?) AND status = 'pending')",
+        &keys,
+    )?;
+    tx.execute(
+        "DELETE FROM nhi_registrations WHERE (national_id = ? OR card_number = ?) AND status = 'pending'",
+        &keys,
+    )?;
+    Ok(())
+}
+
+/// Writes a registration from its (checked) form: pending, or active from `confirmed`.
+fn insert_registration(
+    tx: &mut dyn Tx,
+    form: &RegistrationForm,
+    hash: &str,
+    now: OffsetDateTime,
+    confirmed: Option<OffsetDateTime>,
+) -> Result<()> {
+    let phone = check_phone("電話 phone", &form.phone)?;
+    let mobile = check_phone("行動電話 mobile", &form.mobile)?;
+    let card = &form.card;
+    tx.execute(
+        "INSERT INTO nhi_registrations (card_number, national_id, name, household_number, county, township, village,
+             neighbourhood, phone, mobile, email, spare_email, password_hash, status, created_at, confirmed_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        &[
+            Value::from(card.card_number.as_str()),
+            Value::from(card.national_id.reveal()),
+            Value::from(card.name.as_str()),
+            Value::from(form.household_number.as_str()),
+            Value::from(form.address.county.as_str()),
+            Value::from(form.address.township.as_str()),
+            Value::from(form.address.village.as_str()),
+            Value::Int(i64::from(form.address.neighbourhood)),
+            Value::from(&phone),
+            Value::from(&mobile),
+            Value::from(form.email.as_str()),
+            Value::from(form.spare_email.as_ref().map(Email::as_str)),
+            Value::from(hash),
+            Value::from(if confirmed.is_some() { "active" } else { "pending" }),
+            Value::Int(millis(now)),
+            Value::from(confirmed.map(millis)),
+        ],
+    )?;
+    Ok(())
+}
+
+/// The form's own checks, before anything is looked up: the password twice, the phones.
+fn check_form(p: &LocalPortal, form: &RegistrationForm) -> Result<String> {
     if form.password.expose() != form.confirmation.expose() {
         return Err(Error::new(ErrorCode::PasswordMismatch));
     }
-    let phone = check_phone("電話 phone", &form.phone)?;
-    let mobile = check_phone("行動電話 mobile", &form.mobile)?;
-    let hash = hash_password(p, &form.password)?;
+    check_phone("電話 phone", &form.phone)?;
+    check_phone("行動電話 mobile", &form.mobile)?;
+    hash_password(p, &form.password)
+}
+
+pub(crate) fn start(p: &LocalPortal, form: &RegistrationForm) -> Result<RegistrationReceipt> {
+    let hash = check_form(p, form)?;
     let card = &form.card;
     let card_no = card.card_number.as_str();
     let now = p.now();
-    let expires = p.store.write(|tx| {
+    // A refusal that tells the holder is committed with its mail, then returned.
+    let outcome = p.store.write(|tx| {
         check_maintenance(tx, now)?;
-        let existing = tx.query_opt(
-            "SELECT status FROM nhi_registrations WHERE card_number = ?",
-            &[Value::from(card_no)],
-        )?;
-        if let Some(r) = existing {
-            if r.text(0)? == "active" {
-                return Err(Error::new(ErrorCode::AlreadyRegistered));
-            }
-            // A registration still waiting for its confirmation is replaced by the new form.
-            tx.execute(
-                "DELETE FROM registration_tokens WHERE card_number = ?",
-                &[Value::from(card_no)],
-            )?;
-            tx.execute(
-                "DELETE FROM nhi_registrations WHERE card_number = ?",
-                &[Value::from(card_no)],
-            )?;
-        }
-        tx.execute(
-            "INSERT INTO nhi_registrations (card_number, national_id, name, household_number, county, township, village,
-                 neighbourhood, phone, mobile, email, spare_email, password_hash, status, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+        let person = person_on_file(tx, card, Some((&form.household_number, &form.address)))?;
+        let mailbox = person.mailbox()?.clone();
+        // One registration per person and per card: an active one, or a pending one whose link
+        // still works, is not replaced (that would kill its owner's link); the holder is told.
+        let mut live = None;
+        for r in tx.query(
+            "SELECT r.status, EXISTS (SELECT 1 FROM registration_tokens t WHERE t.card_number = r.card_number
+                 AND t.purpose = 'confirm' AND t.used_at IS NULL AND t.expires_at > ?)
+             FROM nhi_registrations r WHERE r.national_id = ? OR r.card_number = ?",
             &[
-                Value::from(card_no),
-                Value::from(card.national_id.reveal()),
-                Value::from(card.name.as_str()),
-                Value::from(form.household_number.as_str()),
-                Value::from(form.address.county.as_str()),
-                Value::from(form.address.township.as_str()),
-                Value::from(form.address.village.as_str()),
-                Value::Int(i64::from(form.address.neighbourhood)),
-                Value::from(&phone),
-                Value::from(&mobile),
-                Value::from(form.email.as_str()),
-                Value::from(form.spare_email.as_ref().map(Email::as_str)),
-                Value::from(&hash),
                 Value::Int(millis(now)),
+                Value::from(card.national_id.reveal()),
+                Value::from(card_no),
             ],
-        )?;
+        )? {
+            match (r.text(0)?.as_str(), r.bool(1)?) {
+                ("active", _) => live = Some(ErrorCode::AlreadyRegistered),
+                ("pending", true) if live.is_none() => live = Some(ErrorCode::RegistrationPending),
+                _ => {}
+            }
+        }
+        if let Some(code) = live {
+            notify_refused_registration(tx, now, &mailbox)?;
+            audit_card(tx, now, card, "registration.refused")?;
+            return Ok(Err(Error::new(code)));
+        }
+        // What is left are pending registrations whose links have expired: of no use to anyone.
+        drop_pending(tx, card)?;
+        insert_registration(tx, form, &hash, now, None)?;
         let (token, expires) = issue_token(p, tx, card_no, "confirm", None, p.config.confirmation_ttl)?;
-        confirmation_mail(p, tx, form.email.as_str(), &token, expires)?;
+        let given: Vec<&Email> = std::iter::once(&form.email).chain(&form.spare_email).collect();
+        confirmation_mail(p, tx, &mailbox, &given, &token, expires)?;
         audit_card(tx, now, card, "registration.start")?;
-        Ok(expires)
+        Ok(Ok((mailbox, expires)))
     })?;
-    Ok(receipt(&form.email, expires, &form.spare_email))
+    let (mailbox, expires) = outcome?;
+    Ok(receipt(
+        &mailbox,
+        expires,
+        std::iter::once(&form.email).chain(&form.spare_email),
+    ))
 }
 
 pub(crate) fn resend(p: &LocalPortal, card: &NhiCardData) -> Result<RegistrationReceipt> {
     let card_no = card.card_number.as_str();
     let now = p.now();
-    let (email, expires) = p.store.write(|tx| {
+    let (mailbox, expires) = p.store.write(|tx| {
         check_maintenance(tx, now)?;
         let row = tx
             .query_opt(
-                "SELECT status, email, national_id FROM nhi_registrations WHERE card_number = ?",
+                "SELECT status, email, spare_email, national_id FROM nhi_registrations WHERE card_number = ?",
                 &[Value::from(card_no)],
             )?
-            .filter(|r| r.text(2).is_ok_and(|id| id == card.national_id.reveal()))
+            .filter(|r| r.text(3).is_ok_and(|id| id == card.national_id.reveal()))
             .ok_or_else(|| Error::new(ErrorCode::NhiCardNotRegistered))?;
         if row.text(0)? == "active" {
             return Err(Error::new(ErrorCode::AlreadyRegistered));
         }
-        let email = row.text(1)?;
+        // Again to the official mailbox, whatever the form said.
+        let mailbox = person_on_file(tx, card, None)?.mailbox()?.clone();
+        let given = [Some(row.text(1)?), row.opt_text(2)?]
+            .into_iter()
+            .flatten()
+            .map(|e| Email::parse(&e))
+            .collect::<Result<Vec<_>>>()?;
         let (token, expires) = issue_token(p, tx, card_no, "confirm", None, p.config.confirmation_ttl)?;
-        confirmation_mail(p, tx, &email, &token, expires)?;
+        confirmation_mail(p, tx, &mailbox, &given.iter().collect::<Vec<_>>(), &token, expires)?;
         audit_card(tx, now, card, "registration.resend")?;
-        Ok((email, expires))
+        Ok((mailbox, expires))
     })?;
-    Ok(receipt(&Email::parse(&email)?, expires, None))
+    Ok(receipt(&mailbox, expires, None))
 }
 
 /// A token of `purpose` for this card: checked, not yet spent. Returns its new e-mail, if any.
@@ -374,8 +540,9 @@ pub(crate) fn request_reset(
             )?
             .filter(|r| r.text(6).is_ok_and(|id| id == card.national_id.reveal()))
             .ok_or_else(|| Error::new(ErrorCode::NhiCardNotRegistered))?;
+        let registered = Email::parse(&reg.text(0)?)?;
         let (to, new_email) = match delivery {
-            ResetDelivery::RegisteredAddress => (reg.text(0)?, None),
+            ResetDelivery::RegisteredAddress => (registered, None),
             ResetDelivery::NewAddress { email, household_number, address } => {
                 let matches = reg.text(1)? == household_number.as_str()
                     && reg.text(2)? == address.county.as_str()
@@ -385,7 +552,11 @@ pub(crate) fn request_reset(
                 if !matches {
                     return Err(Error::new(ErrorCode::HouseholdMismatch));
                 }
-                (email.as_str().to_owned(), Some(email.as_str()))
+                // Never to the address only typed here: to the official mailbox (or, for a
+                // person the directory has none for, the registration's confirmed one); the new
+                // address is adopted when the reset is done.
+                let on_file = person_on_file(tx, card, None)?.email.unwrap_or(registered);
+                (on_file, Some(email.as_str()))
             }
         };
         let (token, expires) = issue_token(p, tx, card_no, "reset", new_email, RESET_LINK_TTL)?;
@@ -396,11 +567,11 @@ pub(crate) fn request_reset(
              open this link within 30 minutes to reset your registration password (it works once):\n{url}\n\n\
              Your old password keeps working until the reset is done. If you did not ask for this, ignore this mail.\n"
         );
-        enqueue(tx, millis(now), &to, "健保卡網路服務重設註冊密碼信 NHI registration password reset", &body, "registration_reset", None)?;
+        enqueue(tx, millis(now), to.as_str(), "健保卡網路服務重設註冊密碼信 NHI registration password reset", &body, "registration_reset", None)?;
         audit_card(tx, now, card, "registration.reset_request")?;
         Ok((to, expires))
     })?;
-    Ok(receipt(&Email::parse(&to)?, expires, None))
+    Ok(receipt(&to, expires, None))
 }
 
 pub(crate) fn complete_reset(p: &LocalPortal, card: &NhiCardData, token: &str, new_password: &Password) -> Result<()> {
@@ -410,16 +581,84 @@ pub(crate) fn complete_reset(p: &LocalPortal, card: &NhiCardData, token: &str, n
         check_maintenance(tx, now)?;
         let new_email = take_token(tx, now, card, token, "reset")?;
         audit_card(tx, now, card, "registration.reset")?;
+        let old_email = tx.query_opt(
+            "SELECT email FROM nhi_registrations WHERE card_number = ?",
+            &[Value::from(card.card_number.as_str())],
+        )?;
         tx.execute(
             "UPDATE nhi_registrations SET password_hash = ?, email = COALESCE(?, email), failed_attempts = 0, locked_until = NULL
              WHERE card_number = ?",
             &[Value::from(&hash), Value::from(new_email.as_deref()), Value::from(card.card_number.as_str())],
         )?;
+        // Whoever held the old password is out: the person's other NHI-card sessions end.
+        tx.execute(
+            "UPDATE sessions SET ended_at = ? WHERE method = 'nhi_card' AND ended_at IS NULL
+                 AND employee_id = (SELECT id FROM employees WHERE national_id = ?)",
+            &[Value::Int(millis(now)), Value::from(card.national_id.reveal())],
+        )?;
+        // The address that was replaced hears of it, in case the change was not its owner's.
+        if let (Some(new), Some(old)) = (new_email.as_deref(), old_email.map(|r| r.text(0)).transpose()?)
+            && new != old
+        {
+            let shown = Email::parse(new)?.masked();
+            let body = format!(
+                "您好：\n\n您的健保卡網路服務註冊密碼已重設，註冊電子信箱已變更為 {shown}，往後通知將寄至新信箱。\n\
+                 若不是您本人所為，請洽服務機關人事單位。\n\n----\nHello,\n\nThe password of your NHI card \
+                 registration was reset and its e-mail address changed to {shown}; mail goes there from now on.\n\
+                 If this was not you, tell your personnel office.\n"
+            );
+            enqueue(
+                tx,
+                millis(now),
+                &old,
+                "健保卡網路服務註冊電子信箱變更通知 Your registration's e-mail address changed",
+                &body,
+                "registration_address_changed",
+                None,
+            )?;
+        }
         Ok(())
     })
 }
 
 impl LocalPortal {
+    /// Registers an NHI card at a counter (臨櫃), as the NHI service does for whoever cannot
+    /// register online (a person the directory has no mailbox for, or does not know): the clerk
+    /// has seen the person with their card and household booklet, which is what the directory
+    /// and the mailbox stand in for online, so the registration is active at once, without a
+    /// link. An active registration of the person or card is not replaced, and the audit row
+    /// names the operator. Whether the person may then log in is the directory's to say, as for
+    /// every login.
+    pub fn register_nhi_card_in_person(&self, form: &RegistrationForm, operator: &str) -> Result<()> {
+        let operator = super::audit::operator_name(operator)?;
+        let hash = check_form(self, form)?;
+        let card = &form.card;
+        let now = self.now();
+        self.store.write(|tx| {
+            let active = tx.query_opt(
+                "SELECT 1 FROM nhi_registrations WHERE (national_id = ? OR card_number = ?) AND status = 'active'",
+                &[
+                    Value::from(card.national_id.reveal()),
+                    Value::from(card.card_number.as_str()),
+                ],
+            )?;
+            if active.is_some() {
+                return Err(Error::new(ErrorCode::AlreadyRegistered));
+            }
+            drop_pending(tx, card)?;
+            insert_registration(tx, form, &hash, now, Some(now))?;
+            let object = format!("nhi_card:{}", card.card_number.masked());
+            super::audit::record_operator(
+                tx,
+                millis(now),
+                &operator,
+                "registration.in_person",
+                Some(&object),
+                None,
+            )
+        })
+    }
+
     /// Announces a maintenance window: registration is refused from `from` until `to`.
     pub fn announce_maintenance(&self, from: OffsetDateTime, to: OffsetDateTime) -> Result<MaintenanceWindow> {
         self.announce_maintenance_for(from, to, None)

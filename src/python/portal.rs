@@ -447,7 +447,8 @@ impl PyPortal {
 
     // ---- NHI card online registration ----
 
-    /// Starts a registration (健保卡網路服務註冊); the confirmation link goes by mail.
+    /// Starts a registration (健保卡網路服務註冊); the confirmation link goes by mail to the
+    /// person's official mailbox (the directory's).
     #[pyo3(signature = (card, *, household_number, county, township, village, neighbourhood, password, confirmation, phone, mobile, email, spare_email = None))]
     #[allow(clippy::too_many_arguments)]
     fn start_nhi_registration(
@@ -466,19 +467,53 @@ impl PyPortal {
         email: &str,
         spare_email: Option<&str>,
     ) -> PyResult<RegistrationReceipt> {
-        let form = RegistrationForm {
-            card: card.get().data.clone(),
-            household_number: HouseholdNumber::parse(household_number)?,
-            address: address(county, township, village, neighbourhood)?,
-            password: self::password(password)?,
-            confirmation: self::password(confirmation)?,
+        let form = registration_form(
+            card,
+            household_number,
+            (county, township, village, neighbourhood),
+            (password, confirmation),
             phone,
             mobile,
-            email: Email::parse(email)?,
-            spare_email: spare_email.map(Email::parse).transpose()?,
-        };
+            (email, spare_email),
+        )?;
         let receipt = self.run(py, |p| p.start_nhi_registration(&form))?;
         RegistrationReceipt::new(py, &receipt)
+    }
+
+    /// Registers a card at the NHI counter (臨櫃), active at once: for whoever cannot register
+    /// online (no mailbox in the directory, or not in it). Embedded portals only; the audit trail
+    /// names `operator`.
+    #[pyo3(signature = (card, *, operator, household_number, county, township, village, neighbourhood, password, confirmation, phone, mobile, email, spare_email = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn register_nhi_card_in_person(
+        &self,
+        py: Python<'_>,
+        card: &Bound<'_, NhiCard>,
+        operator: &str,
+        household_number: &str,
+        county: &str,
+        township: &str,
+        village: &str,
+        neighbourhood: u16,
+        password: &str,
+        confirmation: &str,
+        phone: String,
+        mobile: String,
+        email: &str,
+        spare_email: Option<&str>,
+    ) -> PyResult<()> {
+        let form = registration_form(
+            card,
+            household_number,
+            (county, township, village, neighbourhood),
+            (password, confirmation),
+            phone,
+            mobile,
+            (email, spare_email),
+        )?;
+        let local = self.local("register_nhi_card_in_person")?;
+        py.detach(|| local.register_nhi_card_in_person(&form, operator))?;
+        Ok(())
     }
 
     /// Mails a fresh confirmation link (重寄認證信).
@@ -931,6 +966,29 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(read_orders_csv, m)?)?;
     m.add_function(wrap_pyfunction!(doctor, m)?)?;
     Ok(())
+}
+
+/// The registration form from the keyword arguments both registration methods take.
+fn registration_form(
+    card: &Bound<'_, NhiCard>,
+    household_number: &str,
+    (county, township, village, neighbourhood): (&str, &str, &str, u16),
+    (password, confirmation): (&str, &str),
+    phone: String,
+    mobile: String,
+    (email, spare_email): (&str, Option<&str>),
+) -> PyResult<RegistrationForm> {
+    Ok(RegistrationForm {
+        card: card.get().data.clone(),
+        household_number: HouseholdNumber::parse(household_number)?,
+        address: address(county, township, village, neighbourhood)?,
+        password: self::password(password)?,
+        confirmation: self::password(confirmation)?,
+        phone,
+        mobile,
+        email: Email::parse(email)?,
+        spare_email: spare_email.map(Email::parse).transpose()?,
+    })
 }
 
 #[cfg(test)]

@@ -44,7 +44,40 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "operator commands: maintenance reasons, announcements, operators in the audit trail",
         sql: V4,
     },
+    Migration {
+        version: 5,
+        name: "current-post agency and unit read from the directory",
+        sql: V5,
+    },
+    Migration {
+        version: 6,
+        name: "NHI-card registrations checked against the directory",
+        sql: V6,
+    },
 ];
+
+/// An NHI-card registration is for a person the directory knows, checked against what it
+/// holds of them (birth date, household), one per person: looked up by national ID.
+const V6: &str = r#"
+ALTER TABLE employees ADD COLUMN birth_date TEXT;
+ALTER TABLE employees ADD COLUMN household_number TEXT;
+ALTER TABLE employees ADD COLUMN household_county TEXT;
+ALTER TABLE employees ADD COLUMN household_township TEXT;
+ALTER TABLE employees ADD COLUMN household_village TEXT;
+ALTER TABLE employees ADD COLUMN household_neighbourhood {int};
+CREATE INDEX nhi_registrations_national_id ON nhi_registrations (national_id);
+"#;
+
+/// The agency and unit of a person's current post are the directory's until a correction of
+/// them is approved; they used to be copied into the record at every directory write, where
+/// they then stayed when the person moved. The copies still equal to the directory go (a
+/// differing value is an approved correction and stays).
+const V5: &str = r#"
+DELETE FROM record_fields WHERE category = 'current_post' AND field IN ('occupying_agency', 'serving_agency')
+    AND value = (SELECT a.name FROM employees e JOIN agencies a ON a.code = e.agency_code WHERE e.id = record_fields.employee_id);
+DELETE FROM record_fields WHERE category = 'current_post' AND field IN ('occupying_unit', 'serving_unit')
+    AND value = (SELECT u.name FROM employees e JOIN units u ON u.id = e.unit_id WHERE e.id = record_fields.employee_id);
+"#;
 
 /// What `ecpa maintenance`, `ecpa announce` and the other operator commands need: the reason of a
 /// maintenance window (shown in the registration service's notice), the operator's announcements,

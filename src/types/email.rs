@@ -89,6 +89,15 @@ impl Email {
         &self.text
     }
 
+    /// The address as a page or a receipt may show it to whoever asked: the first two
+    /// characters of the mailbox, then `***`, then the domain (`wa***@mail.taipei.gov.tw`).
+    /// Enough for the owner to recognise it, not to hand a stranger someone's mailbox.
+    pub fn masked(&self) -> String {
+        let local = self.text.get(..self.at).unwrap_or("");
+        let shown: String = local.chars().take(2).collect();
+        format!("{shown}***@{}", self.domain())
+    }
+
     /// The part after `@`, lower-cased.
     pub fn domain(&self) -> &str {
         self.text.get(self.at + 1..).unwrap_or("")
@@ -166,6 +175,8 @@ mod tests {
         assert_eq!(e.as_str(), "Chen.Wei+award@mail.taipei.gov.tw");
         assert_eq!(e.domain(), "mail.taipei.gov.tw");
         assert_eq!(e.to_string(), "Chen.Wei+award@mail.taipei.gov.tw");
+        assert_eq!(e.masked(), "Ch***@mail.taipei.gov.tw");
+        assert_eq!(Email::parse("a@b.co").unwrap().masked(), "a***@b.co");
         for ok in [
             "a@b.co",
             "user@gov.taipei",

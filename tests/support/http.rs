@@ -73,7 +73,7 @@ impl HttpFixture {
         self.remote
             .start_nhi_registration(&self.fx.form(who))
             .unwrap_or_else(|e| panic!("{who:?} registers: {e}"));
-        let token = self.fx.link_to(&p.reg_email);
+        let token = self.fx.link_to(&self.fx.mailbox_of(who));
         self.remote
             .confirm_nhi_registration(&p.card_data(), &token)
             .unwrap_or_else(|e| panic!("{who:?} confirms: {e}"));

@@ -26,7 +26,7 @@ def test_version_is_the_crates() -> None:
 def test_registration_password_reset_and_the_four_login_errors(embedded: Embedded) -> None:
     p = embedded.portal
     receipt = p.start_nhi_registration(WANG.card, **register_form(WANG))  # type: ignore[arg-type]
-    assert receipt.sent_to == WANG.email
+    assert receipt.sent_to == "wa***@mail.taipei.gov.tw"  # the official mailbox, masked
     assert isinstance(receipt.link_expires_at, datetime.datetime)
     assert receipt.link_expires_at.utcoffset() == datetime.timedelta(hours=8)
     mail = embedded.deliver()[-1]
@@ -42,8 +42,12 @@ def test_registration_password_reset_and_the_four_login_errors(embedded: Embedde
         p.complete_password_reset(WANG.card, reset, "Ecpa#2028ok")
     assert used.value.name == "token_used"
 
-    embedded.register(NOBODY)
-    embedded.register(LIN)
+    # Neither can register online (not in the directory; no mailbox in it): the NHI counter can.
+    for who in (NOBODY, LIN):
+        with pytest.raises(ecpa.RegistrationError) as refused:
+            p.start_nhi_registration(who.card, **register_form(who))  # type: ignore[arg-type]
+        assert refused.value.name in ("registration_data_mismatch", "registration_no_address")
+        p.register_nhi_card_in_person(who.card, operator="counter", **register_form(who))  # type: ignore[arg-type]
     expected = [
         (STRANGER, "Whatever1", 5001, "您尚未註冊健保卡網路服務"),
         (WANG, "Wrong#2026", 5002, "註冊密碼輸入錯誤"),

@@ -272,6 +272,23 @@ class Portal:
         email: str,
         spare_email: str | None = None,
     ) -> RegistrationReceipt: ...
+    def register_nhi_card_in_person(
+        self,
+        card: NhiCard,
+        *,
+        operator: str,
+        household_number: str,
+        county: str,
+        township: str,
+        village: str,
+        neighbourhood: int,
+        password: str,
+        confirmation: str,
+        phone: str,
+        mobile: str,
+        email: str,
+        spare_email: str | None = None,
+    ) -> None: ...
     def resend_confirmation(self, card: NhiCard) -> RegistrationReceipt: ...
     def confirm_nhi_registration(self, card: NhiCard, token: str) -> None: ...
     def request_password_reset(
