@@ -435,24 +435,24 @@ impl Certificate {
         hex::encode_upper(self.serial())
     }
 
-    /// The subject's serialNumber attribute (MOICA: 16 characters), if any.
-    pub fn subject_serial_number(&self) -> Option<String> {
+    /// The first subject attribute of a type, as text.
+    fn subject_attribute(&self, oid: Oid) -> Option<String> {
         self.subject_name()
             .as_ref()
             .iter()
             .flat_map(|rdn| rdn.as_ref().iter())
-            .find(|a| a.oid == oids::SERIAL_NUMBER_ATTR)
+            .find(|a| a.oid == oid)
             .and_then(|a| string_value(&a.value))
+    }
+
+    /// The subject's serialNumber attribute (MOICA: 16 characters), if any.
+    pub fn subject_serial_number(&self) -> Option<String> {
+        self.subject_attribute(oids::SERIAL_NUMBER_ATTR)
     }
 
     /// The subject's commonName: on a citizen certificate, the holder's name.
     pub fn common_name(&self) -> Option<String> {
-        self.subject_name()
-            .as_ref()
-            .iter()
-            .flat_map(|rdn| rdn.as_ref().iter())
-            .find(|a| a.oid == oids::COMMON_NAME)
-            .and_then(|a| string_value(&a.value))
+        self.subject_attribute(oids::COMMON_NAME)
     }
 
     /// The last four digits of the holder's national ID (2.16.886.1.100.2.51), if present.

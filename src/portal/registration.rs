@@ -188,7 +188,7 @@ fn person_on_file(
     let mismatch = || Error::new(ErrorCode::RegistrationDataMismatch);
     let row = tx
         .query_opt(
-            "SELECT 0, name, email, birth_date, household_number, household_county, household_township,
+            "SELECT name, email, birth_date, household_number, household_county, household_township,
                     household_village, household_neighbourhood
              FROM employees WHERE national_id = ?",
             &[Value::from(card.national_id.reveal())],
@@ -196,20 +196,20 @@ fn person_on_file(
         .ok_or_else(mismatch)?;
     // A value the directory does not hold is not checked; one it holds must be the same.
     let same = |held: Option<String>, given: &str| held.is_none_or(|h| h == given);
-    let mut agrees = card.name.same_as(&row.text(1)?) && same(row.opt_text(3)?, &card.birth_date.to_iso());
+    let mut agrees = card.name.same_as(&row.text(0)?) && same(row.opt_text(2)?, &card.birth_date.to_iso());
     if let Some((number, address)) = household {
         agrees = agrees
-            && same(row.opt_text(4)?, number.as_str())
-            && same(row.opt_text(5)?, address.county.as_str())
-            && same(row.opt_text(6)?, address.township.as_str())
-            && same(row.opt_text(7)?, address.village.as_str())
-            && row.opt_int(8)?.is_none_or(|n| n == i64::from(address.neighbourhood));
+            && same(row.opt_text(3)?, number.as_str())
+            && same(row.opt_text(4)?, address.county.as_str())
+            && same(row.opt_text(5)?, address.township.as_str())
+            && same(row.opt_text(6)?, address.village.as_str())
+            && row.opt_int(7)?.is_none_or(|n| n == i64::from(address.neighbourhood));
     }
     if !agrees {
         return Err(mismatch());
     }
     Ok(OnFile {
-        email: row.opt_text(2)?.map(|e| Email::parse(&e)).transpose()?,
+        email: row.opt_text(1)?.map(|e| Email::parse(&e)).transpose()?,
     })
 }
 
