@@ -157,9 +157,25 @@ fn b5_functions_refuse_an_account_password_session() {
             .process_correction(&s, 1, &ecpa::portal::CorrectionDecision::Approve)
             .map(drop),
     );
+    // The officer functions outside B5 too: the agency's people and its audit trail.
+    too_low(fx.portal.agency_employees(&s).map(drop));
+    too_low(fx.portal.audit_trail(&s, &AuditQuery::default()).map(drop));
     // The same person with the NHI card can.
     fx.portal.personal_record(&card).expect("record");
     fx.portal.open_application(&card, "B5").expect("opens");
-    // The account session still works where the password level suffices.
-    fx.portal.audit_trail(&s, &AuditQuery::default()).expect("audit trail");
+    fx.portal.agency_employees(&card).expect("the agency's people");
+    fx.portal
+        .audit_trail(&card, &AuditQuery::default())
+        .expect("audit trail");
+    // An employee's own trail needs no more than a password.
+    let wang = fx.enrol(Who::Wang);
+    fx.portal
+        .set_account(&wang, "wang", &pw("Acct#2026ok"))
+        .expect("account");
+    let low = fx
+        .portal
+        .login_account("wang", &pw("Acct#2026ok"))
+        .expect("login")
+        .token;
+    fx.portal.audit_trail(&low, &AuditQuery::default()).expect("own trail");
 }

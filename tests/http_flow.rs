@@ -588,6 +588,27 @@ mod attacks {
     }
 
     #[test]
+    fn an_officer_at_password_level_lists_no_one() {
+        let h = HttpFixture::new();
+        h.register(Who::OfficerA);
+        let card = h.login(Who::OfficerA);
+        h.remote
+            .set_account(&card, "chen.officer", &pw("Acct#2026ok"))
+            .expect("account");
+        let low = h
+            .remote
+            .login_account("chen.officer", &pw("Acct#2026ok"))
+            .expect("account login")
+            .token;
+        expect_code(h.remote.agency_employees(&low), ErrorCode::AssuranceTooLow);
+        expect_code(
+            h.remote.audit_trail(&low, &AuditQuery::default()),
+            ErrorCode::AssuranceTooLow,
+        );
+        h.remote.agency_employees(&card).expect("with the NHI card");
+    }
+
+    #[test]
     fn a_strangers_certificate_with_an_officers_last_four_digits_does_not_bind() {
         let h = HttpFixture::new();
         let r = &h.remote;

@@ -291,6 +291,7 @@ fn expected(operation: &str, access: Access, role: Role) -> Want {
             | "submission_corrections"
             | "process_correction"
             | "open_application"
+            | "agency_employees"
     );
     if role == LowAssurance && behind_b5 {
         return TOO_LOW;

@@ -72,9 +72,14 @@ pub(crate) fn read_for<T>(
     mut f: impl FnMut(&mut dyn Tx, &Caller) -> Result<T>,
 ) -> Result<T> {
     read_as(p, token, |tx, c| {
-        require_level(c, one(tx, c, code)?.required_level)?;
+        require_app_level(tx, c, code)?;
         f(tx, c)
     })
+}
+
+/// Refuses unless the caller's login reaches the level the application `code` requires.
+pub(crate) fn require_app_level(tx: &mut dyn Tx, c: &Caller, code: &str) -> Result<()> {
+    require_level(c, one(tx, c, code)?.required_level)
 }
 
 pub(crate) fn catalogue(p: &LocalPortal, token: &SessionToken, mine_only: bool) -> Result<Vec<Application>> {

@@ -133,6 +133,10 @@ pub(crate) fn trail(p: &LocalPortal, token: &SessionToken, q: &AuditQuery) -> Re
     );
     let action = q.action.as_deref();
     p.store.write(|tx| {
+        // The agency's trail is an officer function: the proofing site's level, as the others.
+        if c.officer {
+            super::apps::require_app_level(tx, &c, super::apps::PROOFING_SITE)?;
+        }
         let rows = tx.query(
             &sql,
             &[

@@ -21,7 +21,7 @@ use std::io::Read;
 use serde::{Deserialize, Serialize};
 
 use super::LocalPortal;
-use super::auth::{SessionToken, caller};
+use super::auth::SessionToken;
 use super::csvfile::{self, Record};
 use super::env::millis;
 use super::proofing::ProofingCategory;
@@ -791,7 +791,9 @@ fn import_rows(tx: &mut dyn Tx, rows: &[CheckedRow<'_>], now_ms: i64) -> Result<
 }
 
 pub(crate) fn agency_employees(p: &LocalPortal, token: &SessionToken) -> Result<Vec<EmployeeSummary>> {
-    let c = caller(p, token)?;
+    // An agency's people are an officer's to see at the level of every other officer function
+    // (the proofing site's), not with an account password.
+    let c = super::apps::caller_for(p, token, super::apps::PROOFING_SITE)?;
     let agency = c.officer_agency()?.to_owned();
     let now = millis(p.now());
     p.store.write(|tx| {
