@@ -401,6 +401,9 @@ pub struct PortalSettings {
     /// Years the audit trail is kept before `ecpa purge` deletes a row: five by default, as
     /// practice under Taiwan's Personal Data Protection Act (個人資料保護法) expects.
     pub audit_retention_years: u32,
+    /// Lets an officer issue award orders to themself and decide on their own corrections
+    /// (an agency of one officer); off by default, and marked in the audit trail when used.
+    pub allow_self_approval: bool,
 }
 
 impl Default for PortalSettings {
@@ -417,6 +420,7 @@ impl Default for PortalSettings {
             argon2_memory_kib: d.argon2_memory_kib,
             argon2_iterations: d.argon2_iterations,
             audit_retention_years: 5,
+            allow_self_approval: d.allow_self_approval,
         }
     }
 }
@@ -450,6 +454,7 @@ impl PortalSettings {
             mail_from: self.mail_from.clone(),
             argon2_memory_kib: self.argon2_memory_kib,
             argon2_iterations: self.argon2_iterations,
+            allow_self_approval: self.allow_self_approval,
             ..PortalConfig::default()
         })
     }
@@ -504,6 +509,7 @@ pub const ENV_KEYS: &[&str] = &[
     "log.level",
     "log.requests",
     "portal.audit_retention_years",
+    "portal.allow_self_approval",
 ];
 
 /// The settings of [`ENV_KEYS`] that are lists: their variable holds comma-separated items.

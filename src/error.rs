@@ -342,6 +342,13 @@ error_codes! {
     RateLimited = 5047, "rate_limited",
         "操作過於頻繁，請稍後再試", "Too many attempts from this address: try again shortly";
 
+    /// A personnel officer may not issue an award order to themself or process their own
+    /// proofing correction (separation of duties; `[portal] allow_self_approval` for an agency
+    /// of one officer).
+    SelfApprovalRefused = 5048, "self_approval_refused",
+        "人事人員不可對自己發布獎懲令或核定自己的校對更正，請由機關其他人事人員辦理",
+        "A personnel officer may not issue award orders to themself or decide on their own corrections: another officer of the agency must";
+
     // ---- 5500–5999 directory ----
     /// No agency has this code.
     AgencyNotFound = 5501, "agency_not_found",

@@ -609,6 +609,28 @@ mod attacks {
     }
 
     #[test]
+    fn an_officer_cannot_award_themself() {
+        let h = HttpFixture::new();
+        let officer = h.ready(Who::OfficerA);
+        let to_self = order(
+            Who::OfficerA,
+            "114/05/02",
+            "北市勞人字第1146000911號",
+            AwardKind::MajorMerit,
+            1,
+        );
+        expect_code(
+            h.remote.issue_award_order(&officer, &to_self),
+            ErrorCode::SelfApprovalRefused,
+        );
+        expect_code(
+            h.remote.issue_award_orders(&officer, std::slice::from_ref(&to_self)),
+            ErrorCode::SelfApprovalRefused,
+        );
+        assert_eq!(h.fx.sql_int("SELECT count(*) FROM award_orders"), 0);
+    }
+
+    #[test]
     fn a_strangers_certificate_with_an_officers_last_four_digits_does_not_bind() {
         let h = HttpFixture::new();
         let r = &h.remote;

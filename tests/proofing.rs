@@ -858,3 +858,74 @@ fn migration_5_drops_copies_of_the_directory_and_keeps_corrections() {
         .expect("rows");
     assert_eq!(left, vec![("serving_unit".to_owned(), "勞動條件科".to_owned())]);
 }
+
+#[test]
+fn an_officer_neither_awards_nor_approves_themself_unless_the_portal_allows_it() {
+    let attempt = |fx: &Fixture| {
+        let officer = fx.ready(Who::OfficerA);
+        let to_self = fx.portal.issue_award_order(
+            &officer,
+            &order(
+                Who::OfficerA,
+                "114/05/02",
+                "北市勞人字第1146000901號",
+                AwardKind::MajorMerit,
+                1,
+            ),
+        );
+        let in_bulk = fx.portal.issue_award_orders(
+            &officer,
+            &[
+                order(
+                    Who::Wang,
+                    "114/05/02",
+                    "北市勞人字第1146000902號",
+                    AwardKind::Commendation,
+                    1,
+                ),
+                order(
+                    Who::OfficerA,
+                    "114/05/02",
+                    "北市勞人字第1146000903號",
+                    AwardKind::Commendation,
+                    1,
+                ),
+            ],
+        );
+        fx.portal
+            .stage_correction(&officer, ProofingCategory::CurrentPost, "office_phone", "02-2720-0001")
+            .expect("staged");
+        let submission = fx.portal.complete_proofing(&officer).expect("complete");
+        let c = fx
+            .portal
+            .submission_corrections(&officer, submission.id)
+            .expect("corrections");
+        let decided = fx
+            .portal
+            .process_correction(&officer, c[0].id, &CorrectionDecision::Approve);
+        (to_self.map(drop), in_bulk.map(drop), decided.map(drop))
+    };
+
+    // By default: refused, and nothing of it written.
+    let fx = Fixture::new();
+    let (one, bulk, decided) = attempt(&fx);
+    expect_code(one, ErrorCode::SelfApprovalRefused);
+    expect_code(bulk, ErrorCode::SelfApprovalRefused);
+    expect_code(decided, ErrorCode::SelfApprovalRefused);
+    assert_eq!(count(&fx, "award_orders"), 0, "the bulk batch is all or nothing");
+    assert_eq!(count(&fx, "proofing_corrections WHERE status = 'pending'"), 1);
+
+    // An agency of one officer: allowed, and each act marked in the audit trail.
+    let fx = Fixture::with_config(ecpa::portal::PortalConfig {
+        allow_self_approval: true,
+        ..support::fast_config()
+    });
+    let (one, bulk, decided) = attempt(&fx);
+    one.expect("issued to themself");
+    bulk.expect("bulk, one to themself");
+    decided.expect("approved their own correction");
+    assert_eq!(
+        fx.sql_int("SELECT count(*) FROM audit WHERE detail LIKE '%self-approval%'"),
+        3
+    );
+}

@@ -53,7 +53,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         C::ConfigInvalid => StatusCode::INTERNAL_SERVER_ERROR,
         C::LoginLocked => StatusCode::LOCKED,
         C::AccountNameTaken => StatusCode::CONFLICT,
-        C::AssuranceTooLow | C::AccessDenied | C::NotPersonnelOfficer | C::CsrfRejected => StatusCode::FORBIDDEN,
+        C::AssuranceTooLow | C::AccessDenied | C::NotPersonnelOfficer | C::CsrfRejected | C::SelfApprovalRefused => {
+            StatusCode::FORBIDDEN
+        }
         C::ApplicationUnknown => StatusCode::NOT_FOUND,
         C::ApplicationNotAdded => StatusCode::CONFLICT,
         C::CertificateLoginUnavailable => StatusCode::NOT_IMPLEMENTED,

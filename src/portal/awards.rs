@@ -698,6 +698,22 @@ fn not_in_agency(order: &NewAwardOrder) -> Error {
     )
 }
 
+/// The audit detail of an act an officer did for themself, as `allow_self_approval` lets them.
+pub(crate) const SELF_APPROVAL: &str = "self-approval (portal.allow_self_approval)";
+
+/// Whether the officer `c` acts on their own behalf for `subject`: refused unless the portal
+/// allows it, in which case the act is marked in the audit trail.
+pub(crate) fn self_approval(p: &LocalPortal, c: &Caller, subject: i64) -> Result<bool> {
+    if subject != c.employee_id {
+        return Ok(false);
+    }
+    if p.config.allow_self_approval {
+        Ok(true)
+    } else {
+        Err(Error::new(ErrorCode::SelfApprovalRefused))
+    }
+}
+
 pub(crate) fn issue_one(p: &LocalPortal, token: &SessionToken, order: &NewAwardOrder) -> Result<AwardOrder> {
     let c = caller_for(p, token, PROOFING_SITE)?;
     c.officer_agency()?;
@@ -715,6 +731,7 @@ pub(crate) fn issue_one(p: &LocalPortal, token: &SessionToken, order: &NewAwardO
             )?
             .ok_or_else(|| not_in_agency(order))?;
         let person = person_from(&row)?;
+        let own = self_approval(p, &c, person.id)?;
         let (id, _) = insert_order(p, tx, &c, &checked, &person, now)?.ok_or_else(|| duplicate(order, None))?;
         super::audit::record(
             tx,
@@ -723,7 +740,7 @@ pub(crate) fn issue_one(p: &LocalPortal, token: &SessionToken, order: &NewAwardO
             "award.issue",
             Some(person.id),
             Some(&format!("award_order:{id}")),
-            None,
+            own.then_some(SELF_APPROVAL),
         )?;
         load_order(tx, id)
     })
@@ -777,11 +794,19 @@ pub(crate) fn issue_many(p: &LocalPortal, token: &SessionToken, orders: &[NewAwa
         let mut resolved: Vec<(&CheckedOrder<'_>, &Person)> = Vec::with_capacity(checked.len());
         let mut keys: HashSet<(&str, i64)> = HashSet::with_capacity(checked.len());
         let mut stop = None;
+        let mut own = 0;
         for (i, o) in checked.iter().enumerate() {
             let Some(person) = people.get(o.order.national_id.reveal()) else {
                 stop = Some(not_in_agency(o.order));
                 break;
             };
+            match self_approval(p, &c, person.id) {
+                Ok(mine) => own += usize::from(mine),
+                Err(e) => {
+                    stop = Some(e);
+                    break;
+                }
+            }
             if !keys.insert((o.order.document_number.as_str(), person.id)) {
                 stop = Some(duplicate(o.order, Some(i)));
                 break;
@@ -818,7 +843,10 @@ pub(crate) fn issue_many(p: &LocalPortal, token: &SessionToken, orders: &[NewAwa
             }
         }
         report.issued = report.orders.len();
-        let detail = format!("{} orders", report.issued);
+        let detail = match own {
+            0 => format!("{} orders", report.issued),
+            n => format!("{} orders, {n} to the officer: {SELF_APPROVAL}", report.issued),
+        };
         super::audit::record(
             tx,
             now,

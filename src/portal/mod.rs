@@ -81,6 +81,10 @@ pub struct PortalConfig {
     pub argon2_memory_kib: u32,
     /// argon2id passes.
     pub argon2_iterations: u32,
+    /// Whether an officer may issue award orders to themself and decide on their own proofing
+    /// corrections: off (separation of duties) unless the agency has a single officer; each such
+    /// act is marked in the audit trail.
+    pub allow_self_approval: bool,
 }
 
 impl Default for PortalConfig {
@@ -97,6 +101,7 @@ impl Default for PortalConfig {
             // OWASP's first argon2id recommendation: 19 MiB, two passes, one lane.
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
+            allow_self_approval: false,
         }
     }
 }

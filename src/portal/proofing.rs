@@ -825,6 +825,7 @@ pub(crate) fn process(
         }
         let current = correction_from(&row)?;
         let employee = row.int(12)?;
+        let own = super::awards::self_approval(p, &c, employee)?;
         // The status guard makes a second, racing decision change nothing.
         let changed = tx.execute(
             "UPDATE proofing_corrections SET status = ?, processed_by = ?, processed_at = ?, reject_reason = ?
@@ -861,7 +862,10 @@ pub(crate) fn process(
             "proofing.process",
             Some(employee),
             Some(&object),
-            Some(status.as_str()),
+            Some(&match own {
+                false => status.as_str().to_owned(),
+                true => format!("{}, {}", status.as_str(), super::awards::SELF_APPROVAL),
+            }),
         )?;
         let row = tx
             .query_opt(
