@@ -631,6 +631,35 @@ mod attacks {
     }
 
     #[test]
+    fn no_answer_is_cached_sniffed_or_referred() {
+        let h = HttpFixture::new();
+        let wang = h.ready(Who::Wang);
+        let http = reqwest::blocking::Client::new();
+        let get = |path: &str, token: Option<&str>| {
+            let mut r = http.get(format!("{}{path}", h.url()));
+            if let Some(t) = token {
+                r = r.bearer_auth(t);
+            }
+            r.send().expect("answered")
+        };
+        for r in [
+            get("/api/v1/consent/text", None),
+            get("/api/v1/award-orders/unviewed", Some(wang.expose())),
+            get("/api/v1/personal-record", Some(wang.expose())),
+            get("/api/v1/session", Some("not-a-session")),
+            get("/api/v1/no-such-thing", None),
+            get("/healthz", None),
+        ] {
+            let headers = r.headers();
+            assert_eq!(headers["cache-control"], "no-store", "{}", r.url());
+            assert_eq!(headers["x-content-type-options"], "nosniff", "{}", r.url());
+            assert_eq!(headers["referrer-policy"], "no-referrer", "{}", r.url());
+            // Plain HTTP: no HSTS (that is the TLS test's).
+            assert!(!headers.contains_key("strict-transport-security"));
+        }
+    }
+
+    #[test]
     fn a_strangers_certificate_with_an_officers_last_four_digits_does_not_bind() {
         let h = HttpFixture::new();
         let r = &h.remote;

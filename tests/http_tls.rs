@@ -41,6 +41,8 @@ fn https_with_a_private_certificate() {
         .json(&serde_json::json!({ "card": ecpa::http::wire::CardWire::from(&p.card_data()), "password": p.password }))
         .send()
         .expect("login");
+    // Browsers are told to come back over HTTPS only.
+    assert_eq!(r.headers()["strict-transport-security"], "max-age=31536000");
     assert!(
         r.headers()
             .get_all("set-cookie")

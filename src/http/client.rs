@@ -297,7 +297,7 @@ impl Portal for RemotePortal {
         let body = ResetCompleteWire {
             card: CardWire::from(card),
             token: token.to_owned(),
-            new_password: new_password.expose().to_owned(),
+            new_password: new_password.expose().into(),
         };
         self.unit(
             Method::POST,
@@ -317,7 +317,7 @@ impl Portal for RemotePortal {
     fn login_nhi_card(&self, card: &NhiCardData, password: &Password) -> Result<Session> {
         let body = NhiLoginWire {
             card: CardWire::from(card),
-            password: password.expose().to_owned(),
+            password: password.expose().into(),
         };
         self.session("/api/v1/login/nhi-card", &body)
     }
@@ -330,14 +330,14 @@ impl Portal for RemotePortal {
     fn login_account(&self, account: &str, password: &Password) -> Result<Session> {
         let body = AccountWire {
             account: account.to_owned(),
-            password: password.expose().to_owned(),
+            password: password.expose().into(),
         };
         self.session("/api/v1/login/account", &body)
     }
     fn set_account(&self, session: &SessionToken, account: &str, password: &Password) -> Result<()> {
         let body = AccountWire {
             account: account.to_owned(),
-            password: password.expose().to_owned(),
+            password: password.expose().into(),
         };
         self.unit(Method::PUT, "/api/v1/account", Some(session), Some(&body), false)
     }

@@ -1032,7 +1032,7 @@ async fn request_reset(State(st): St, Body(w): Body<ResetRequestWire>) -> J<crat
 
 async fn complete_reset(State(st): St, Body(w): Body<ResetCompleteWire>) -> ApiResult<StatusCode> {
     let card = w.card.to_card()?;
-    let pw = crate::types::Password::new(w.new_password.as_str())?;
+    let pw = crate::types::Password::new(w.new_password.expose())?;
     run(&st, move |p| p.complete_password_reset(&card, &w.token, &pw)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -1047,7 +1047,7 @@ async fn announcements(State(st): St) -> J<Vec<crate::portal::Announcement>> {
 
 async fn login_nhi(State(st): St, Body(w): Body<NhiLoginWire>) -> ApiResult<Response> {
     let card = w.card.to_card()?;
-    let pw = crate::types::Password::new(w.password.as_str())?;
+    let pw = crate::types::Password::new(w.password.expose())?;
     let session = run(&st, move |p| p.login_nhi_card(&card, &pw)).await?;
     Ok(session_response(&st, session))
 }
@@ -1063,13 +1063,13 @@ async fn complete_cert(State(st): St, Body(w): Body<CertificateLoginWire>) -> Ap
 }
 
 async fn login_account(State(st): St, Body(w): Body<AccountWire>) -> ApiResult<Response> {
-    let pw = crate::types::Password::new(w.password.as_str())?;
+    let pw = crate::types::Password::new(w.password.expose())?;
     let session = run(&st, move |p| p.login_account(&w.account, &pw)).await?;
     Ok(session_response(&st, session))
 }
 
 async fn set_account(State(st): St, Auth(s): Auth, Body(w): Body<AccountWire>) -> ApiResult<StatusCode> {
-    let pw = crate::types::Password::new(w.password.as_str())?;
+    let pw = crate::types::Password::new(w.password.expose())?;
     run(&st, move |p| p.set_account(&s, &w.account, &pw)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -1532,7 +1532,26 @@ async fn observe(State(st): St, req: Request, next: Next) -> Response {
     if let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", v);
     }
+    protect(response.headers_mut(), st.secure_cookies);
     response
+}
+
+/// The headers every answer carries: nothing of the API is cached (most answers hold someone's
+/// personal data, and a shared computer's browser cache is where it would leak), no content is
+/// sniffed into another type, no address leaks as a referrer, and under TLS browsers are told
+/// to come back only over HTTPS.
+fn protect(headers: &mut axum::http::HeaderMap, tls: bool) {
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    if tls {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
 }
 
 /// Closes HTTP/1 connections that take longer than `limit` to send a request's headers.

@@ -25,6 +25,64 @@ use crate::types::{
     PersonName, RocDate, Sex,
 };
 
+/// A password as it crosses the wire: the plain string in JSON, a zeroizing buffer in memory,
+/// `***` in `Debug` (a logged request body shows no password).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct WireSecret(zeroize::Zeroizing<String>);
+
+impl WireSecret {
+    /// The secret itself, for the engine's own checked type.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for WireSecret {
+    fn from(s: &str) -> Self {
+        WireSecret(zeroize::Zeroizing::new(s.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for WireSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl Serialize for WireSecret {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for WireSecret {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        String::deserialize(deserializer).map(|s| WireSecret(zeroize::Zeroizing::new(s)))
+    }
+}
+
+/// A national ID as it crosses the wire: the full ID in JSON (the engine needs it), masked in
+/// `Debug` (`A12345****`), so a logged request body shows no one's ID.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct WireId(pub String);
+
+impl WireId {
+    /// The ID as sent.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for WireId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match NationalId::parse(&self.0) {
+            Ok(id) => write!(f, "{:?}", id.masked()),
+            Err(_) => f.write_str("\"(not an ID)\""),
+        }
+    }
+}
+
 /// A date as JSON carries it: ISO `2019-04-03`, or any ROC form (`108/04/03`, `1080403`).
 pub fn parse_date(s: &str) -> Result<RocDate> {
     if s.contains('-') {
@@ -64,7 +122,7 @@ pub struct CardWire {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_big5: Option<String>,
     /// 身分證號或居留證號, in full.
-    pub national_id: String,
+    pub national_id: WireId,
     /// 出生日期.
     pub birth_date: String,
     /// 性別.
@@ -79,7 +137,7 @@ impl From<&NhiCardData> for CardWire {
             card_number: c.card_number.as_str().to_owned(),
             name: c.name.text.clone(),
             name_big5: Some(hex::encode(&c.name.raw)),
-            national_id: c.national_id.reveal().to_owned(),
+            national_id: WireId(c.national_id.reveal().to_owned()),
             birth_date: c.birth_date.to_iso(),
             sex: c.sex,
             issue_date: c.issue_date.to_iso(),
@@ -112,7 +170,7 @@ impl CardWire {
         Ok(NhiCardData {
             card_number: crate::types::CardNumber::parse(&self.card_number)?,
             name,
-            national_id: NationalId::parse(&self.national_id)?,
+            national_id: NationalId::parse(self.national_id.as_str())?,
             birth_date: parse_date(&self.birth_date)?,
             sex: self.sex,
             issue_date: parse_date(&self.issue_date)?,
@@ -162,9 +220,9 @@ pub struct RegistrationWire {
     /// 戶籍地址.
     pub address: AddressWire,
     /// 密碼.
-    pub password: String,
+    pub password: WireSecret,
     /// 確認密碼.
-    pub confirmation: String,
+    pub confirmation: WireSecret,
     /// 電話.
     pub phone: String,
     /// 行動電話.
@@ -182,8 +240,8 @@ impl From<&RegistrationForm> for RegistrationWire {
             card: CardWire::from(&f.card),
             household_number: f.household_number.as_str().to_owned(),
             address: AddressWire::from(&f.address),
-            password: f.password.expose().to_owned(),
-            confirmation: f.confirmation.expose().to_owned(),
+            password: f.password.expose().into(),
+            confirmation: f.confirmation.expose().into(),
             phone: f.phone.clone(),
             mobile: f.mobile.clone(),
             email: f.email.as_str().to_owned(),
@@ -199,8 +257,8 @@ impl RegistrationWire {
             card: self.card.to_card()?,
             household_number: HouseholdNumber::parse(&self.household_number)?,
             address: self.address.to_address()?,
-            password: Password::new(self.password.as_str())?,
-            confirmation: Password::new(self.confirmation.as_str())?,
+            password: Password::new(self.password.expose())?,
+            confirmation: Password::new(self.confirmation.expose())?,
             phone: self.phone.clone(),
             mobile: self.mobile.clone(),
             email: Email::parse(&self.email)?,
@@ -301,7 +359,7 @@ pub struct ResetCompleteWire {
     /// The token from the mailed link.
     pub token: String,
     /// The new password.
-    pub new_password: String,
+    pub new_password: WireSecret,
 }
 
 /// `POST /login/nhi-card`.
@@ -311,7 +369,7 @@ pub struct NhiLoginWire {
     /// The card.
     pub card: CardWire,
     /// The registered password.
-    pub password: String,
+    pub password: WireSecret,
 }
 
 /// `POST /login/account` and `PUT /account`.
@@ -321,7 +379,7 @@ pub struct AccountWire {
     /// The eCPA account name.
     pub account: String,
     /// Its password.
-    pub password: String,
+    pub password: WireSecret,
 }
 
 /// How a certificate login's signature is packed.
@@ -416,7 +474,7 @@ pub struct ConsentWire {
 #[serde(deny_unknown_fields)]
 pub struct AwardOrderWire {
     /// The person's national ID, in full.
-    pub national_id: String,
+    pub national_id: WireId,
     /// 核定機關.
     pub approving_agency: String,
     /// 核定日期.
@@ -441,7 +499,7 @@ pub struct AwardOrderWire {
 impl From<&NewAwardOrder> for AwardOrderWire {
     fn from(o: &NewAwardOrder) -> Self {
         AwardOrderWire {
-            national_id: o.national_id.reveal().to_owned(),
+            national_id: WireId(o.national_id.reveal().to_owned()),
             approving_agency: o.approving_agency.clone(),
             approved_on: o.approved_on.to_iso(),
             document_number: o.document_number.as_str().to_owned(),
@@ -459,7 +517,7 @@ impl AwardOrderWire {
     /// The engine's order.
     pub fn to_order(&self) -> Result<NewAwardOrder> {
         Ok(NewAwardOrder {
-            national_id: NationalId::parse(&self.national_id)?,
+            national_id: NationalId::parse(self.national_id.as_str())?,
             approving_agency: self.approving_agency.clone(),
             approved_on: parse_date(&self.approved_on)?,
             document_number: DocumentNumber::parse(&self.document_number)?,
@@ -833,6 +891,28 @@ mod tests {
     use super::*;
     use crate::error::{LineError, Text};
     use crate::types::Lang;
+
+    #[test]
+    fn bodies_print_no_password_and_no_full_id() {
+        let body: NhiLoginWire = serde_json::from_value(serde_json::json!({
+            "card": {
+                "card_number": "000011112222", "name": "王小明", "national_id": "A123456789",
+                "birth_date": "075/03/15", "sex": "male", "issue_date": "110/06/01"
+            },
+            "password": "Ecpa#2026ok"
+        }))
+        .unwrap();
+        let printed = format!("{body:?}");
+        assert!(
+            !printed.contains("Ecpa#2026ok") && !printed.contains("A123456789"),
+            "{printed}"
+        );
+        assert!(printed.contains("A12345****"), "{printed}");
+        // The JSON still carries both, for the engine.
+        let json = serde_json::to_string(&body).unwrap();
+        assert!(json.contains("Ecpa#2026ok") && json.contains("A123456789"));
+        assert_eq!(body.password.expose(), "Ecpa#2026ok");
+    }
 
     #[test]
     fn every_bad_line_and_a_maintenance_reason_cross_the_wire() {
