@@ -762,15 +762,20 @@ pub struct LineWire {
 }
 
 impl ErrorBody {
-    /// The body of an engine error.
+    /// The body of an engine error. A storage error says what failed, not the database's own
+    /// words (table names, SQL, the file's path): those are for the server's log.
     pub fn of(e: &Error) -> Self {
         use crate::types::Lang;
         let code = e.code();
+        let message = |lang| match e {
+            Error::Storage { .. } => code.message(lang).to_owned(),
+            _ => e.message(lang),
+        };
         let mut body = ErrorBody {
             code: code.number(),
             name: code.name().to_owned(),
-            message_zh: e.message(Lang::ZhTw),
-            message_en: e.message(Lang::En),
+            message_zh: message(Lang::ZhTw),
+            message_en: message(Lang::En),
             ..ErrorBody::default()
         };
         match e {
@@ -891,6 +896,26 @@ mod tests {
     use super::*;
     use crate::error::{LineError, Text};
     use crate::types::Lang;
+
+    #[test]
+    fn a_storage_error_body_carries_no_database_text() {
+        let e = Error::storage(
+            ErrorCode::StorageFailure,
+            "UNIQUE constraint failed: employees.national_id in /var/lib/ecpa/ecpa.db",
+        );
+        assert!(
+            e.message(Lang::En).contains("employees.national_id"),
+            "the log keeps it"
+        );
+        let body = ErrorBody::of(&e);
+        assert_eq!(body.name, "storage_failure");
+        for m in [&body.message_zh, &body.message_en] {
+            assert!(
+                !m.contains("employees") && !m.contains("/var/lib") && !m.is_empty(),
+                "{m}"
+            );
+        }
+    }
 
     #[test]
     fn bodies_print_no_password_and_no_full_id() {
