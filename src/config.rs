@@ -214,6 +214,11 @@ pub struct ServerConfig {
     /// Longest a client may take to send a request's headers; a connection that trickles them
     /// (or idles before its next request) is closed, so slow clients cannot hold every socket.
     pub header_timeout_ms: u64,
+    /// Longest a connection may stay open without a byte either way (a client that connects and
+    /// says nothing, or keeps an idle connection): then it is closed.
+    pub idle_timeout_ms: u64,
+    /// Most connections one client address may hold open at a time; more are refused at once.
+    pub max_connections_per_address: usize,
     /// Whether session cookies carry `Secure`; by default, exactly when TLS is on.
     pub secure_cookies: Option<bool>,
     /// Async worker threads; by default one per core.
@@ -236,6 +241,8 @@ impl Default for ServerConfig {
             body_limit_bytes: 256 * 1024,
             request_timeout_ms: 30_000,
             header_timeout_ms: 10_000,
+            idle_timeout_ms: 60_000,
+            max_connections_per_address: 256,
             secure_cookies: None,
             worker_threads: None,
             rate_limit: RateLimitConfig::default(),
@@ -469,6 +476,8 @@ pub const ENV_KEYS: &[&str] = &[
     "server.body_limit_bytes",
     "server.request_timeout_ms",
     "server.header_timeout_ms",
+    "server.idle_timeout_ms",
+    "server.max_connections_per_address",
     "server.secure_cookies",
     "server.worker_threads",
     "server.rate_limit.login_per_minute",
@@ -688,12 +697,14 @@ impl Config {
         }
         if self.server.request_timeout_ms == 0
             || self.server.header_timeout_ms == 0
+            || self.server.idle_timeout_ms == 0
+            || self.server.max_connections_per_address == 0
             || self.mail.poll_ms == 0
             || self.mail.batch == 0
         {
             return Err(invalid(
-                "request_timeout_ms、header_timeout_ms、poll_ms、batch 應大於 0",
-                "request_timeout_ms, header_timeout_ms, poll_ms and batch must be positive",
+                "request_timeout_ms、header_timeout_ms、idle_timeout_ms、max_connections_per_address、poll_ms、batch 應大於 0",
+                "request_timeout_ms, header_timeout_ms, idle_timeout_ms, max_connections_per_address, poll_ms and batch must be positive",
             ));
         }
         let r = &self.server.rate_limit;

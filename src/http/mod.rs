@@ -5,6 +5,7 @@
 //! and errors. The API is versioned under `/api/v1`; its OpenAPI document is [`openapi`].
 
 pub mod client;
+pub mod conn;
 pub mod openapi;
 pub mod server;
 pub mod trust;

@@ -1554,7 +1554,9 @@ fn protect(headers: &mut axum::http::HeaderMap, tls: bool) {
     }
 }
 
-/// Closes HTTP/1 connections that take longer than `limit` to send a request's headers.
+/// Closes connections that take longer than `limit` to send a request's headers. The servers
+/// speak HTTP/1 only: TLS offers nothing else (ALPN `http/1.1`), and plaintext HTTP/2 (h2c)
+/// had no header timeout at all.
 fn limit_header_time(
     builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
     limit: Duration,
@@ -1733,6 +1735,10 @@ pub fn start_with(portal: Arc<LocalPortal>, server: &ServerConfig, options: Serv
     };
     let is_tls = tls.is_some();
     let header_timeout_ms = server.header_timeout_ms;
+    let guard = super::conn::ConnectionGuard::new(
+        Duration::from_millis(server.idle_timeout_ms),
+        server.max_connections_per_address,
+    );
     let state = Arc::new(AppState::with_options(portal, server, options));
     let app = router(state, server.body_limit_bytes);
     let handle = axum_server::Handle::new();
@@ -1754,12 +1760,13 @@ pub fn start_with(portal: Arc<LocalPortal>, server: &ServerConfig, options: Serv
             let header_timeout = Duration::from_millis(header_timeout_ms);
             match tls {
                 Some(tls) => {
-                    let mut s = axum_server::from_tcp_rustls(listener, tls)?;
+                    let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls).acceptor(guard);
+                    let mut s = axum_server::from_tcp(listener)?.acceptor(acceptor).http1_only();
                     limit_header_time(s.http_builder(), header_timeout);
                     s.handle(h).serve(make).await
                 }
                 None => {
-                    let mut s = axum_server::from_tcp(listener)?;
+                    let mut s = axum_server::from_tcp(listener)?.acceptor(guard).http1_only();
                     limit_header_time(s.http_builder(), header_timeout);
                     s.handle(h).serve(make).await
                 }
