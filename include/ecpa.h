@@ -206,6 +206,8 @@ enum ecpa_code {
     ECPA_E_RATE_LIMITED = 5047,
     /* A personnel officer may not issue award orders to themself or decide on their own corrections: another officer of the agency must 人事人員不可對自己發布獎懲令或核定自己的校對更正，請由機關其他人事人員辦理 */
     ECPA_E_SELF_APPROVAL_REFUSED = 5048,
+    /* Too many logins at once: please try again in a moment 登入人數眾多，請稍後再試 */
+    ECPA_E_LOGIN_BUSY = 5049,
     /* There is no agency with this code 查無此機關 */
     ECPA_E_AGENCY_NOT_FOUND = 5501,
     /* There is no employee with this ID 查無此人員 */

@@ -349,6 +349,10 @@ error_codes! {
         "人事人員不可對自己發布獎懲令或核定自己的校對更正，請由機關其他人事人員辦理",
         "A personnel officer may not issue award orders to themself or decide on their own corrections: another officer of the agency must";
 
+    /// Every password-hash slot is busy and stayed busy for the short wait: try again in a moment.
+    LoginBusy = 5049, "login_busy",
+        "登入人數眾多，請稍後再試", "Too many logins at once: please try again in a moment";
+
     // ---- 5500–5999 directory ----
     /// No agency has this code.
     AgencyNotFound = 5501, "agency_not_found",

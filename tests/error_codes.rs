@@ -95,6 +95,7 @@ const TABLE: &[(u32, &str)] = &[
     (5046, "csrf_rejected"),
     (5047, "rate_limited"),
     (5048, "self_approval_refused"),
+    (5049, "login_busy"),
     (5501, "agency_not_found"),
     (5502, "employee_not_found"),
     (5503, "employee_not_in_agency"),

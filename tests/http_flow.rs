@@ -660,6 +660,60 @@ mod attacks {
     }
 
     #[test]
+    fn logins_beyond_the_hash_slots_are_turned_away_not_queued_for_ever() {
+        // One hash at a time, no waiting, hashes slow enough to overlap: of logins sent at once,
+        // some are answered 503 login_busy with Retry-After, and none is a 500.
+        let config = ecpa::portal::PortalConfig {
+            max_concurrent_hashes: 1,
+            hash_queue_wait: Duration::ZERO,
+            argon2_memory_kib: 16 * 1024,
+            argon2_iterations: 2,
+            ..support::fast_config()
+        };
+        let h = HttpFixture::with(config, support::http::test_server_config());
+        h.register(Who::Wang);
+        let body = serde_json::json!({
+            "card": ecpa::http::wire::CardWire::from(&person(Who::Wang).card_data()),
+            "password": person(Who::Wang).password,
+        });
+        let url = format!("{}/api/v1/login/nhi-card", h.url());
+        let answers: Vec<(u16, Option<String>)> = std::thread::scope(|s| {
+            // No more than the wrong-password limit: guesses beyond it in flight together are
+            // not checked at all (the reservation that keeps parallel guessing in check).
+            let calls: Vec<_> = (0..5)
+                .map(|_| {
+                    s.spawn(|| {
+                        let r = reqwest::blocking::Client::new()
+                            .post(&url)
+                            .json(&body)
+                            .send()
+                            .expect("answered");
+                        let retry = r
+                            .headers()
+                            .get("retry-after")
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_owned);
+                        (r.status().as_u16(), retry)
+                    })
+                })
+                .collect();
+            calls.into_iter().map(|c| c.join().expect("thread")).collect()
+        });
+        assert!(answers.iter().any(|(s, _)| *s == 200), "{answers:?}");
+        let busy: Vec<_> = answers.iter().filter(|(s, _)| *s == 503).collect();
+        assert!(!busy.is_empty(), "{answers:?}");
+        assert!(busy.iter().all(|(_, r)| r.as_deref() == Some("1")), "{answers:?}");
+        assert!(answers.iter().all(|(s, _)| matches!(s, 200 | 503)), "{answers:?}");
+        // Being turned away cost no tries: five wrong guesses are still needed for a lockout.
+        let e = expect_code(
+            h.remote
+                .login_nhi_card(&person(Who::Wang).card_data(), &pw("Wrong#2026")),
+            ErrorCode::RegistrationPasswordWrong,
+        );
+        assert!(matches!(e, Error::RegistrationPasswordWrong { tries_left: 4 }), "{e:?}");
+    }
+
+    #[test]
     fn a_strangers_certificate_with_an_officers_last_four_digits_does_not_bind() {
         let h = HttpFixture::new();
         let r = &h.remote;

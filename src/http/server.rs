@@ -71,7 +71,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         C::ConsentTextOutdated | C::ConsentFinal | C::ConsentNotGiven => StatusCode::CONFLICT,
         C::AwardOrderNotFound | C::CorrectionNotFound => StatusCode::NOT_FOUND,
         C::AwardOrderDuplicate | C::CorrectionAlreadyProcessed => StatusCode::CONFLICT,
-        C::StorageBusy => StatusCode::SERVICE_UNAVAILABLE,
+        C::StorageBusy | C::LoginBusy => StatusCode::SERVICE_UNAVAILABLE,
         C::MailFailed | C::HttpUnreachable | C::HttpBadResponse => StatusCode::BAD_GATEWAY,
         C::HttpTimeout => StatusCode::SERVICE_UNAVAILABLE,
         // Domain values that fail validation (IDs, dates, codes, passwords, fields, PINs).
@@ -128,7 +128,7 @@ impl IntoResponse for ApiError {
             Error::LoginLocked { seconds_left, .. } => Some((*seconds_left).max(1)),
             Error::RegistrationMaintenance { .. } => Some(60),
             Error::Failed {
-                code: ErrorCode::StorageBusy | ErrorCode::HttpTimeout,
+                code: ErrorCode::StorageBusy | ErrorCode::HttpTimeout | ErrorCode::LoginBusy,
                 ..
             } => Some(1),
             _ => None,

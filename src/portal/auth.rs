@@ -301,7 +301,15 @@ pub(crate) fn login_nhi_card(p: &LocalPortal, card: &NhiCardData, password: &Pas
     )?;
     // The slow hash runs outside any transaction: no lock is held while it works. A guess
     // beyond the limit (others were in flight) is not checked at all.
-    if attempt > i64::from(p.config.max_password_failures) || !verify_password(&reg.text(2)?, password)? {
+    let right = attempt <= i64::from(p.config.max_password_failures)
+        && verify_unless_busy(
+            p,
+            &reg.text(2)?,
+            password,
+            "UPDATE nhi_registrations SET failed_attempts = failed_attempts - 1 WHERE card_number = ? AND failed_attempts > 0",
+            Value::from(card_no.as_str()),
+        )?;
+    if !right {
         return Err(wrong_password(
             p,
             attempt,
@@ -325,6 +333,26 @@ pub(crate) fn login_nhi_card(p: &LocalPortal, card: &NhiCardData, password: &Pas
         let employee = employee_of(tx, &card.national_id)?;
         open_session(p, tx, employee, LoginMethod::NhiCard)
     })
+}
+
+/// Checks a reserved guess; a guess turned away because every hash slot is busy was never
+/// checked, so its reservation is given back (`release_sql`) before the refusal: a busy server
+/// must not lock anyone out.
+fn verify_unless_busy(
+    p: &LocalPortal,
+    stored: &str,
+    password: &Password,
+    release_sql: &str,
+    key: Value<'_>,
+) -> Result<bool> {
+    match verify_password(p, stored, password) {
+        Err(e) if e.code() == ErrorCode::LoginBusy => {
+            p.store
+                .write(|tx| tx.execute(release_sql, std::slice::from_ref(&key)))?;
+            Err(e)
+        }
+        other => other,
+    }
 }
 
 /// Counts a password guess before it is checked: refuses while a lockout lasts, otherwise
@@ -397,7 +425,15 @@ pub(crate) fn login_account(p: &LocalPortal, account: &str, password: &Password)
         "UPDATE employees SET account_failed = account_failed + 1 WHERE id = ? RETURNING account_failed",
         Value::Int(id),
     )?;
-    if attempt > i64::from(p.config.max_password_failures) || !verify_password(&hash, password)? {
+    let right = attempt <= i64::from(p.config.max_password_failures)
+        && verify_unless_busy(
+            p,
+            &hash,
+            password,
+            "UPDATE employees SET account_failed = account_failed - 1 WHERE id = ? AND account_failed > 0",
+            Value::Int(id),
+        )?;
+    if !right {
         return Err(wrong_password(
             p,
             attempt,
@@ -510,6 +546,57 @@ pub(crate) fn require_level(c: &Caller, required: AssuranceLevel) -> Result<()> 
     Ok(())
 }
 
+/// At most a few password hashes at once. Each argon2id run holds its memory cost (19 MiB by
+/// default) for its whole run: 400 logins at once took a server to 1.6 GB. Hashes beyond the
+/// slots wait in line for a short while, then the login is refused `E5049 login_busy` (503,
+/// `Retry-After`), which costs the client a retry and the server nothing.
+#[derive(Debug)]
+pub(crate) struct HashGate {
+    free: std::sync::Mutex<usize>,
+    freed: std::sync::Condvar,
+    wait: std::time::Duration,
+}
+
+impl HashGate {
+    /// A gate of `slots` hashes at once (at least one), a hash waiting at most `wait`.
+    pub(crate) fn new(slots: usize, wait: std::time::Duration) -> Self {
+        HashGate {
+            free: std::sync::Mutex::new(slots.max(1)),
+            freed: std::sync::Condvar::new(),
+            wait,
+        }
+    }
+
+    /// Runs `f` in a slot, waiting for one if none is free.
+    fn run<T>(&self, f: impl FnOnce() -> T) -> Result<T> {
+        let deadline = std::time::Instant::now() + self.wait;
+        let mut free = self.free.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        while *free == 0 {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(Error::new(ErrorCode::LoginBusy));
+            }
+            free = self
+                .freed
+                .wait_timeout(free, left)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
+        }
+        *free -= 1;
+        drop(free);
+        // Given back even if `f` panics.
+        struct Slot<'a>(&'a HashGate);
+        impl Drop for Slot<'_> {
+            fn drop(&mut self) {
+                *self.0.free.lock().unwrap_or_else(std::sync::PoisonError::into_inner) += 1;
+                self.0.freed.notify_one();
+            }
+        }
+        let _slot = Slot(self);
+        Ok(f())
+    }
+}
+
 fn argon2(p: &LocalPortal) -> Result<Argon2<'static>> {
     let params = Params::new(p.config.argon2_memory_kib, p.config.argon2_iterations, 1, None)
         .map_err(|e| Error::internal(format!("argon2 parameters: {e}")))?;
@@ -520,16 +607,78 @@ fn argon2(p: &LocalPortal) -> Result<Argon2<'static>> {
 pub(crate) fn hash_password(p: &LocalPortal, password: &Password) -> Result<String> {
     let mut salt = [0u8; 16];
     p.rng.fill(&mut salt)?;
-    let hash = argon2(p)?
-        .hash_password_with_salt(password.expose().as_bytes(), &salt)
-        .map_err(|e| Error::internal(format!("argon2: {e}")))?;
-    Ok(hash.to_string())
+    let argon2 = argon2(p)?;
+    p.hashes.run(|| {
+        argon2
+            .hash_password_with_salt(password.expose().as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| Error::internal(format!("argon2: {e}")))
+    })?
 }
 
 /// Whether a password matches a stored hash (whatever parameters it was made with).
-pub(crate) fn verify_password(stored: &str, password: &Password) -> Result<bool> {
+pub(crate) fn verify_password(p: &LocalPortal, stored: &str, password: &Password) -> Result<bool> {
     let parsed = PasswordHash::new(stored).map_err(|_| crate::store::corrupt("password hash does not parse"))?;
-    Ok(Argon2::default()
-        .verify_password(password.expose().as_bytes(), &parsed)
-        .is_ok())
+    p.hashes.run(|| {
+        Argon2::default()
+            .verify_password(password.expose().as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Barrier};
+    use std::time::Duration;
+
+    #[test]
+    fn the_hash_gate_lets_in_its_slots_and_refuses_the_rest_after_the_wait() {
+        let gate = Arc::new(HashGate::new(2, Duration::from_millis(100)));
+        let inside = Arc::new(Barrier::new(3));
+        let release = Arc::new(Barrier::new(3));
+        let holders: Vec<_> = (0..2)
+            .map(|_| {
+                let (gate, inside, release) = (gate.clone(), inside.clone(), release.clone());
+                std::thread::spawn(move || {
+                    gate.run(|| {
+                        inside.wait();
+                        release.wait();
+                    })
+                    .unwrap();
+                })
+            })
+            .collect();
+        inside.wait();
+        // Both slots taken: a third waits its 100 ms, then is refused.
+        let started = std::time::Instant::now();
+        let e = gate.run(|| ()).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::LoginBusy);
+        assert!(started.elapsed() >= Duration::from_millis(100));
+        release.wait();
+        for h in holders {
+            h.join().unwrap();
+        }
+        // Slots given back: in at once, and a panic inside gives its slot back too.
+        gate.run(|| ()).unwrap();
+        let g = gate.clone();
+        assert!(
+            std::thread::spawn(move || g.run(|| panic!("inside a hash")))
+                .join()
+                .is_err()
+        );
+        gate.run(|| ()).unwrap();
+        gate.run(|| ()).unwrap();
+    }
+
+    #[test]
+    fn a_waiting_hash_gets_the_slot_another_gives_back() {
+        let gate = Arc::new(HashGate::new(1, Duration::from_secs(5)));
+        let g = gate.clone();
+        let holder = std::thread::spawn(move || g.run(|| std::thread::sleep(Duration::from_millis(50))).unwrap());
+        std::thread::sleep(Duration::from_millis(10));
+        gate.run(|| ()).expect("waits its turn, well inside the wait");
+        holder.join().unwrap();
+    }
 }

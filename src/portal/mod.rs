@@ -85,6 +85,11 @@ pub struct PortalConfig {
     /// corrections: off (separation of duties) unless the agency has a single officer; each such
     /// act is marked in the audit trail.
     pub allow_self_approval: bool,
+    /// Password hashes (argon2id, `argon2_memory_kib` each) run at once: by default one per
+    /// core, which bounds the memory logins take however many arrive together.
+    pub max_concurrent_hashes: usize,
+    /// How long a login waits for a hash slot before it is refused `E5049 login_busy`.
+    pub hash_queue_wait: Duration,
 }
 
 impl Default for PortalConfig {
@@ -102,6 +107,8 @@ impl Default for PortalConfig {
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
             allow_self_approval: false,
+            max_concurrent_hashes: std::thread::available_parallelism().map_or(2, usize::from),
+            hash_queue_wait: Duration::seconds(2),
         }
     }
 }
@@ -113,6 +120,8 @@ pub struct LocalPortal {
     pub(crate) rng: Arc<dyn Randomness>,
     pub(crate) config: PortalConfig,
     pub(crate) trust: Option<Arc<CertificateTrust>>,
+    /// The password hashes running at once (see [`auth::HashGate`]).
+    pub(crate) hashes: Box<auth::HashGate>,
 }
 
 impl std::fmt::Debug for LocalPortal {
@@ -151,6 +160,10 @@ impl LocalPortal {
             store,
             clock,
             rng,
+            hashes: Box::new(auth::HashGate::new(
+                config.max_concurrent_hashes,
+                config.hash_queue_wait.unsigned_abs(),
+            )),
             config,
             trust: None,
         })
