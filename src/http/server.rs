@@ -1740,6 +1740,9 @@ pub fn start_with(portal: Arc<LocalPortal>, server: &ServerConfig, options: Serv
         server.max_connections_per_address,
     );
     let state = Arc::new(AppState::with_options(portal, server, options));
+    // Dropped last, on the server's own thread once its runtime is gone: a PostgreSQL pool's
+    // connections block on a runtime of their own when dropped, which panics inside another.
+    let last = state.clone();
     let app = router(state, server.body_limit_bytes);
     let handle = axum_server::Handle::new();
     let h = handle.clone();
@@ -1750,7 +1753,7 @@ pub fn start_with(portal: Arc<LocalPortal>, server: &ServerConfig, options: Serv
     }
     let rt = rt.build()?;
     let thread = std::thread::Builder::new().name("ecpa-serve".into()).spawn(move || {
-        rt.block_on(async move {
+        let served = rt.block_on(async move {
             let make = app.into_make_service_with_connect_info::<SocketAddr>();
             let stop = h.clone();
             tokio::spawn(async move {
@@ -1771,7 +1774,10 @@ pub fn start_with(portal: Arc<LocalPortal>, server: &ServerConfig, options: Serv
                     s.handle(h).serve(make).await
                 }
             }
-        })
+        });
+        drop(rt);
+        drop(last);
+        served
     })?;
     Ok(RunningServer {
         addr,
