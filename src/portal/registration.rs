@@ -347,16 +347,21 @@ fn drop_pending(tx: &mut dyn Tx, card: &NhiCardData) -> Result<()> {
     Ok(())
 }
 
-/// Writes a registration from its (checked) form: pending, or active from `confirmed`.
+/// What [`check_form`] made of a form: the password's hash and the phones as stored.
+struct CheckedForm {
+    hash: String,
+    phone: String,
+    mobile: String,
+}
+
+/// Writes a registration from its checked form: pending, or active from `confirmed`.
 fn insert_registration(
     tx: &mut dyn Tx,
     form: &RegistrationForm,
-    hash: &str,
+    checked: &CheckedForm,
     now: OffsetDateTime,
     confirmed: Option<OffsetDateTime>,
 ) -> Result<()> {
-    let phone = check_phone("電話 phone", &form.phone)?;
-    let mobile = check_phone("行動電話 mobile", &form.mobile)?;
     let card = &form.card;
     tx.execute(
         "INSERT INTO nhi_registrations (card_number, national_id, name, household_number, county, township, village,
@@ -371,11 +376,11 @@ fn insert_registration(
             Value::from(form.address.township.as_str()),
             Value::from(form.address.village.as_str()),
             Value::Int(i64::from(form.address.neighbourhood)),
-            Value::from(&phone),
-            Value::from(&mobile),
+            Value::from(&checked.phone),
+            Value::from(&checked.mobile),
             Value::from(form.email.as_str()),
             Value::from(form.spare_email.as_ref().map(Email::as_str)),
-            Value::from(hash),
+            Value::from(&checked.hash),
             Value::from(if confirmed.is_some() { "active" } else { "pending" }),
             Value::Int(millis(now)),
             Value::from(confirmed.map(millis)),
@@ -385,17 +390,21 @@ fn insert_registration(
 }
 
 /// The form's own checks, before anything is looked up: the password twice, the phones.
-fn check_form(p: &LocalPortal, form: &RegistrationForm) -> Result<String> {
+fn check_form(p: &LocalPortal, form: &RegistrationForm) -> Result<CheckedForm> {
     if form.password.expose() != form.confirmation.expose() {
         return Err(Error::new(ErrorCode::PasswordMismatch));
     }
-    check_phone("電話 phone", &form.phone)?;
-    check_phone("行動電話 mobile", &form.mobile)?;
-    hash_password(p, &form.password)
+    let phone = check_phone("電話 phone", &form.phone)?;
+    let mobile = check_phone("行動電話 mobile", &form.mobile)?;
+    Ok(CheckedForm {
+        hash: hash_password(p, &form.password)?,
+        phone,
+        mobile,
+    })
 }
 
 pub(crate) fn start(p: &LocalPortal, form: &RegistrationForm) -> Result<RegistrationReceipt> {
-    let hash = check_form(p, form)?;
+    let checked = check_form(p, form)?;
     let card = &form.card;
     let card_no = card.card_number.as_str();
     let now = p.now();
@@ -430,7 +439,7 @@ pub(crate) fn start(p: &LocalPortal, form: &RegistrationForm) -> Result<Registra
         }
         // What is left are pending registrations whose links have expired: of no use to anyone.
         drop_pending(tx, card)?;
-        insert_registration(tx, form, &hash, now, None)?;
+        insert_registration(tx, form, &checked, now, None)?;
         let (token, expires) = issue_token(p, tx, card_no, "confirm", None, p.config.confirmation_ttl)?;
         let given: Vec<&Email> = std::iter::once(&form.email).chain(&form.spare_email).collect();
         confirmation_mail(p, tx, &mailbox, &given, &token, expires)?;
@@ -631,7 +640,7 @@ impl LocalPortal {
     /// every login.
     pub fn register_nhi_card_in_person(&self, form: &RegistrationForm, operator: &str) -> Result<()> {
         let operator = super::audit::operator_name(operator)?;
-        let hash = check_form(self, form)?;
+        let checked = check_form(self, form)?;
         let card = &form.card;
         let now = self.now();
         self.store.write(|tx| {
@@ -646,7 +655,7 @@ impl LocalPortal {
                 return Err(Error::new(ErrorCode::AlreadyRegistered));
             }
             drop_pending(tx, card)?;
-            insert_registration(tx, form, &hash, now, Some(now))?;
+            insert_registration(tx, form, &checked, now, Some(now))?;
             let object = format!("nhi_card:{}", card.card_number.masked());
             super::audit::record_operator(
                 tx,
