@@ -73,6 +73,16 @@ pub struct NewEmployee {
 const PERSONAL_COLUMNS: &str =
     "birth_date, household_number, household_county, household_township, household_village, household_neighbourhood";
 
+/// `column = COALESCE(given, column)` for each of [`PERSONAL_COLUMNS`]: a value not given
+/// leaves the one held. `given` names where the new value is, with `{}` for the column.
+fn keep_unless_given(given: &str) -> String {
+    PERSONAL_COLUMNS
+        .split(", ")
+        .map(|c| format!("{c} = COALESCE({}, employees.{c})", given.replace("{}", c)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl NewEmployee {
     /// The values of [`PERSONAL_COLUMNS`] (NULL: not given).
     fn personal_values(&self) -> [Value<'_>; 6] {
@@ -212,11 +222,11 @@ pub(crate) fn upsert_employee(tx: &mut dyn Tx, e: &NewEmployee, now_ms: i64) -> 
                 .chain([Value::Int(id)])
                 .collect();
             tx.execute(
-                "UPDATE employees SET name = ?, agency_code = ?, unit_id = ?, title = ?, email = ?, status = ?,
-                 left_on = ?, left_reason = ?, updated_at = ?, birth_date = COALESCE(?, birth_date),
-                 household_number = COALESCE(?, household_number), household_county = COALESCE(?, household_county),
-                 household_township = COALESCE(?, household_township), household_village = COALESCE(?, household_village),
-                 household_neighbourhood = COALESCE(?, household_neighbourhood) WHERE id = ?",
+                &format!(
+                    "UPDATE employees SET name = ?, agency_code = ?, unit_id = ?, title = ?, email = ?, status = ?,
+                     left_on = ?, left_reason = ?, updated_at = ?, {} WHERE id = ?",
+                    keep_unless_given("?")
+                ),
                 &params,
             )?;
             (id, false)
@@ -725,13 +735,9 @@ fn import_rows(tx: &mut dyn Tx, rows: &[CheckedRow<'_>], now_ms: i64) -> Result<
          ON CONFLICT (national_id) DO UPDATE SET name = excluded.name, agency_code = excluded.agency_code,
              unit_id = excluded.unit_id, title = excluded.title, email = excluded.email, status = excluded.status,
              left_on = excluded.left_on, left_reason = excluded.left_reason, updated_at = excluded.updated_at,
-             birth_date = COALESCE(excluded.birth_date, employees.birth_date),
-             household_number = COALESCE(excluded.household_number, employees.household_number),
-             household_county = COALESCE(excluded.household_county, employees.household_county),
-             household_township = COALESCE(excluded.household_township, employees.household_township),
-             household_village = COALESCE(excluded.household_village, employees.household_village),
-             household_neighbourhood = COALESCE(excluded.household_neighbourhood, employees.household_neighbourhood)
-         RETURNING id, national_id"
+             {}
+         RETURNING id, national_id",
+        keep_unless_given("excluded.{}")
     );
     for r in insert_rows(tx, &upsert, 16, &employee_rows)? {
         ids.insert(r.text(1)?, r.int(0)?);
