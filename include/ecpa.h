@@ -208,6 +208,12 @@ enum ecpa_code {
     ECPA_E_SELF_APPROVAL_REFUSED = 5048,
     /* Too many logins at once: please try again in a moment 登入人數眾多，請稍後再試 */
     ECPA_E_LOGIN_BUSY = 5049,
+    /* Too many wrong passwords were tried today: reset the password by mail (forgot password) before logging in again 今日密碼錯誤次數已達上限，請使用「忘記密碼」重設註冊密碼後再登入 */
+    ECPA_E_LOGIN_HELD = 5050,
+    /* The NHI card's answer could not be verified: read the card again and retry 健保卡驗證失敗，無法確認讀卡機中的健保卡，請重新讀卡後再試 */
+    ECPA_E_CARD_POSSESSION_UNVERIFIED = 5051,
+    /* Officer functions need a citizen certificate login or an NHI card login with the card verified 人事人員功能須以自然人憑證或經驗證之健保卡登入 */
+    ECPA_E_OFFICER_LOGIN_TOO_WEAK = 5052,
     /* There is no agency with this code 查無此機關 */
     ECPA_E_AGENCY_NOT_FOUND = 5501,
     /* There is no employee with this ID 查無此人員 */

@@ -230,6 +230,40 @@ pub struct ServerConfig {
     /// from anyone else that header is ignored, so a client cannot choose its own address.
     /// In the environment: comma-separated.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The bearer token `/metrics` asks for (its counters tell how busy the portal is and how
+    /// many people use it). Without one, `/metrics` answers loopback clients only (a collector
+    /// on the same host).
+    #[serde(skip_serializing)]
+    pub metrics_token: Option<Secret>,
+}
+
+/// A secret setting: wiped from memory when dropped, never shown by `Debug` or in the
+/// settings `ecpa config check` prints.
+#[derive(Clone, PartialEq)]
+pub struct Secret(zeroize::Zeroizing<String>);
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        String::deserialize(d).map(Secret::new)
+    }
+}
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(secret: impl Into<String>) -> Self {
+        Secret(zeroize::Zeroizing::new(secret.into()))
+    }
+
+    /// The secret itself, to compare with what a client sent.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
 }
 
 impl Default for ServerConfig {
@@ -247,6 +281,7 @@ impl Default for ServerConfig {
             worker_threads: None,
             rate_limit: RateLimitConfig::default(),
             trusted_proxies: Vec::new(),
+            metrics_token: None,
         }
     }
 }
@@ -393,8 +428,11 @@ pub struct PortalSettings {
     pub session_absolute_minutes: i64,
     /// Wrong passwords in a row before logins are suspended.
     pub max_password_failures: u32,
-    /// Minutes logins stay suspended.
+    /// Minutes logins from a network stay suspended (doubling with each suspension in a row).
     pub lockout_minutes: i64,
+    /// Wrong passwords per card or account in a day, from everywhere, before only a reset by
+    /// mail opens it.
+    pub max_daily_failures: u32,
     /// Hours a registration link stays valid.
     pub confirmation_ttl_hours: i64,
     /// The portal's address, for links in mail.
@@ -411,6 +449,9 @@ pub struct PortalSettings {
     /// Lets an officer issue award orders to themself and decide on their own corrections
     /// (an agency of one officer); off by default, and marked in the audit trail when used.
     pub allow_self_approval: bool,
+    /// Officer functions only with the citizen certificate or a verified NHI card (off by
+    /// default: the guides have officers use B5 with the NHI card).
+    pub officer_requires_verified_card: bool,
 }
 
 impl Default for PortalSettings {
@@ -421,6 +462,7 @@ impl Default for PortalSettings {
             session_absolute_minutes: d.session_absolute.whole_minutes(),
             max_password_failures: d.max_password_failures,
             lockout_minutes: d.lockout.whole_minutes(),
+            max_daily_failures: d.max_daily_failures,
             confirmation_ttl_hours: d.confirmation_ttl.whole_hours(),
             portal_url: d.portal_url,
             mail_from: d.mail_from,
@@ -428,6 +470,7 @@ impl Default for PortalSettings {
             argon2_iterations: d.argon2_iterations,
             audit_retention_years: 5,
             allow_self_approval: d.allow_self_approval,
+            officer_requires_verified_card: d.officer_requires_verified_card,
         }
     }
 }
@@ -456,12 +499,14 @@ impl PortalSettings {
             session_absolute: Duration::minutes(positive("session_absolute_minutes", self.session_absolute_minutes)?),
             max_password_failures: self.max_password_failures.max(1),
             lockout: Duration::minutes(positive("lockout_minutes", self.lockout_minutes)?),
+            max_daily_failures: self.max_daily_failures.max(self.max_password_failures).max(1),
             confirmation_ttl: Duration::hours(positive("confirmation_ttl_hours", self.confirmation_ttl_hours)?),
             portal_url: self.portal_url.clone(),
             mail_from: self.mail_from.clone(),
             argon2_memory_kib: self.argon2_memory_kib,
             argon2_iterations: self.argon2_iterations,
             allow_self_approval: self.allow_self_approval,
+            officer_requires_verified_card: self.officer_requires_verified_card,
             ..PortalConfig::default()
         })
     }
@@ -485,6 +530,7 @@ pub const ENV_KEYS: &[&str] = &[
     "server.rate_limit.registration_per_minute",
     "server.rate_limit.registration_burst",
     "server.trusted_proxies",
+    "server.metrics_token",
     "database.url",
     "database.sslmode",
     "database.ca_file",
@@ -503,6 +549,7 @@ pub const ENV_KEYS: &[&str] = &[
     "portal.session_absolute_minutes",
     "portal.max_password_failures",
     "portal.lockout_minutes",
+    "portal.max_daily_failures",
     "portal.confirmation_ttl_hours",
     "portal.portal_url",
     "portal.mail_from",
@@ -518,6 +565,7 @@ pub const ENV_KEYS: &[&str] = &[
     "log.level",
     "log.requests",
     "portal.audit_retention_years",
+    "portal.officer_requires_verified_card",
     "portal.allow_self_approval",
 ];
 
@@ -664,11 +712,13 @@ impl Config {
             shown.insert("smtp".into(), smtp);
         }
         let password_set = self.smtp.as_ref().is_some_and(|s| s.password.is_some());
+        let token_set = self.server.metrics_token.is_some();
         sources
             .iter()
             .map(|(key, source)| {
                 let value = match (*key, lookup(&shown, key)) {
                     ("smtp.password", _) if password_set => "\"********\"".to_owned(),
+                    ("server.metrics_token", _) if token_set => "\"********\"".to_owned(),
                     ("database.url", Some(v)) => format!("\"{}\"", redact_url(v.as_str().unwrap_or(""))),
                     (_, Some(v)) => v.to_string(),
                     (_, None) => "（未設定 unset）".to_owned(),

@@ -352,6 +352,22 @@ error_codes! {
     /// Every password-hash slot is busy and stayed busy for the short wait: try again in a moment.
     LoginBusy = 5049, "login_busy",
         "登入人數眾多，請稍後再試", "Too many logins at once: please try again in a moment";
+    /// So many wrong passwords were tried on this card or account today, from wherever, that
+    /// only a password reset by mail (for an account: setting it again after a card login)
+    /// opens it again.
+    LoginHeld = 5050, "login_held",
+        "今日密碼錯誤次數已達上限，請使用「忘記密碼」重設註冊密碼後再登入",
+        "Too many wrong passwords were tried today: reset the password by mail (forgot password) before logging in again";
+    /// The card's answer to the page's random (`H_Sign`) was checked and is not the card's:
+    /// whoever sent it knows the card's data, not the card.
+    CardPossessionUnverified = 5051, "card_possession_unverified",
+        "健保卡驗證失敗，無法確認讀卡機中的健保卡，請重新讀卡後再試",
+        "The NHI card's answer could not be verified: read the card again and retry";
+    /// This portal requires officer functions to be used with the citizen certificate or an
+    /// NHI card whose possession was verified (`[portal] officer_requires_verified_card`).
+    OfficerLoginTooWeak = 5052, "officer_login_too_weak",
+        "人事人員功能須以自然人憑證或經驗證之健保卡登入",
+        "Officer functions need a citizen certificate login or an NHI card login with the card verified";
 
     // ---- 5500–5999 directory ----
     /// No agency has this code.

@@ -631,6 +631,45 @@ mod attacks {
     }
 
     #[test]
+    fn a_stranger_guessing_from_elsewhere_cannot_lock_the_owner_out() {
+        let h = HttpFixture::new();
+        h.register(Who::Wang);
+        let wang = person(Who::Wang);
+        let url = format!("{}/api/v1/login/nhi-card", h.url());
+        // The stranger sends from another loopback address: another network to the server.
+        let stranger = reqwest::blocking::Client::builder()
+            .local_address("127.0.0.9".parse::<std::net::IpAddr>().expect("address"))
+            .build()
+            .expect("client");
+        let guess = |password: &str| {
+            let body = serde_json::json!({
+                "card": ecpa::http::wire::CardWire::from(&wang.card_data()),
+                "password": password,
+            });
+            let r = stranger.post(&url).json(&body).send().expect("answered");
+            let status = r.status().as_u16();
+            let body: serde_json::Value = r.json().expect("json");
+            (status, body["name"].as_str().unwrap_or_default().to_owned())
+        };
+        for _ in 1..5 {
+            assert_eq!(guess("Wrong#2026"), (401, "registration_password_wrong".to_owned()));
+        }
+        assert_eq!(guess("Wrong#2026"), (423, "login_locked".to_owned()));
+        // Shut to the stranger even with the right password…
+        assert_eq!(guess(wang.password), (423, "login_locked".to_owned()));
+        // …while the owner, from their own address, logs in as always.
+        h.login(Who::Wang);
+        // And the owner is told, once, at the registration's address.
+        let warned: Vec<_> =
+            h.fx.deliver()
+                .into_iter()
+                .filter(|m| m.subject.contains("登入密碼錯誤警示"))
+                .collect();
+        assert_eq!(warned.len(), 1);
+        assert_eq!(warned[0].to, wang.reg_email);
+    }
+
+    #[test]
     fn no_answer_is_cached_sniffed_or_referred() {
         let h = HttpFixture::new();
         let wang = h.ready(Who::Wang);
@@ -679,7 +718,8 @@ mod attacks {
         let url = format!("{}/api/v1/login/nhi-card", h.url());
         let answers: Vec<(u16, Option<String>)> = std::thread::scope(|s| {
             // No more than the wrong-password limit: guesses beyond it in flight together are
-            // not checked at all (the reservation that keeps parallel guessing in check).
+            // turned away busy too (the reservation that keeps parallel guessing in check),
+            // which would not tell the hash slots' refusals apart.
             let calls: Vec<_> = (0..5)
                 .map(|_| {
                     s.spawn(|| {
@@ -745,5 +785,114 @@ mod attacks {
             ErrorCode::BindingMismatch,
         );
         assert_eq!(h.fx.sql_int("SELECT count(*) FROM certificate_bindings"), 0);
+    }
+
+    /// A client that sends from another loopback address: another network to the server.
+    fn client_from(address: &str) -> reqwest::blocking::Client {
+        reqwest::blocking::Client::builder()
+            .local_address(address.parse::<std::net::IpAddr>().expect("address"))
+            .build()
+            .expect("client")
+    }
+
+    #[test]
+    fn a_certificate_challenge_answers_only_for_the_network_it_was_issued_to() {
+        let h = HttpFixture::new();
+        let wang = person(Who::Wang);
+        let (cert, key) = h
+            .pki
+            .issue(&EndEntitySpec::citizen(
+                wang.name,
+                format!("{:0>16}", wang.id.last_four()),
+                Some(wang.id.last_four()),
+            ))
+            .expect("certificate");
+        let c = h.remote.begin_certificate_login().expect("challenge");
+        let response = CertificateResponse {
+            challenge_id: c.challenge_id.clone(),
+            certificate: cert.der().to_vec(),
+            signature: LoginSignature::RawPkcs1(key.sign(c.to_sign.as_bytes()).expect("signs")),
+            identify: Some(wang.id.reveal().to_owned()),
+        };
+        // The id leaked (a proxy's log): from elsewhere it is no challenge at all.
+        let r = client_from("127.0.0.9")
+            .post(format!("{}/api/v1/login/certificate", h.url()))
+            .json(&ecpa::http::wire::CertificateLoginWire::from(&response))
+            .send()
+            .expect("answered");
+        assert_eq!(r.status().as_u16(), 401);
+        let body: serde_json::Value = r.json().expect("json");
+        assert_eq!(body["name"], "challenge_unknown");
+        // The client it was issued to still answers it.
+        let s = h.remote.complete_certificate_login(&response).expect("login");
+        assert_eq!(s.info.level, AssuranceLevel::Certificate);
+        assert!(s.info.card_verified);
+    }
+
+    #[test]
+    fn csrf_tokens_are_keyed_in_the_store_and_good_at_every_server_on_it() {
+        let h = HttpFixture::new();
+        h.ready(Who::Wang);
+        let wang = person(Who::Wang);
+        let http = reqwest::blocking::Client::new();
+        let login: serde_json::Value = http
+            .post(format!("{}/api/v1/login/nhi-card", h.url()))
+            .json(&serde_json::json!({
+                "card": ecpa::http::wire::CardWire::from(&wang.card_data()),
+                "password": wang.password,
+            }))
+            .send()
+            .expect("login")
+            .json()
+            .expect("json");
+        let token = login["token"].as_str().expect("token");
+        let csrf = login["csrf_token"].as_str().expect("csrf");
+        // A second `ecpa serve` process on the same database.
+        let second = ecpa::http::start(
+            std::sync::Arc::new(h.fx.reopen(support::fast_config())),
+            &support::http::test_server_config(),
+        )
+        .expect("second server");
+        let r = http
+            .post(format!("{}/api/v1/consent", second.url()))
+            .header("cookie", format!("ecpa_session={token}"))
+            .header("x-csrf-token", csrf)
+            .json(&serde_json::json!({ "version": h.remote.consent_text().expect("text").version }))
+            .send()
+            .expect("sent");
+        assert_eq!(r.status().as_u16(), 200, "{:?}", r.text());
+        assert_eq!(h.fx.sql_int("SELECT count(*) FROM server_keys"), 1);
+    }
+
+    #[test]
+    fn metrics_answer_this_host_or_the_bearer_of_the_token_only() {
+        // No token: a client on this host reads them, one a proxy reports from afar does not.
+        let mut server = support::http::test_server_config();
+        server.trusted_proxies = vec!["127.0.0.1".parse().expect("address")];
+        let h = HttpFixture::with(support::fast_config(), server);
+        let get = |headers: &[(&str, &str)]| {
+            let mut r = reqwest::blocking::Client::new().get(format!("{}/metrics", h.url()));
+            for (k, v) in headers {
+                r = r.header(*k, *v);
+            }
+            r.send().expect("answered").status().as_u16()
+        };
+        assert_eq!(get(&[]), 200);
+        assert_eq!(get(&[("x-forwarded-for", "203.0.113.5")]), 403);
+
+        // A token: only its bearer, wherever they are.
+        let mut server = support::http::test_server_config();
+        server.metrics_token = Some(ecpa::config::Secret::new("scrape-2026-secret"));
+        let h = HttpFixture::with(support::fast_config(), server);
+        let get = |auth: Option<&str>| {
+            let mut r = reqwest::blocking::Client::new().get(format!("{}/metrics", h.url()));
+            if let Some(a) = auth {
+                r = r.bearer_auth(a);
+            }
+            r.send().expect("answered").status().as_u16()
+        };
+        assert_eq!(get(None), 403);
+        assert_eq!(get(Some("scrape-2026-wrong")), 403);
+        assert_eq!(get(Some("scrape-2026-secret")), 200);
     }
 }

@@ -428,17 +428,44 @@ fn cookie_sessions_need_the_csrf_token_and_bearer_does_not() {
         .iter()
         .map(|v| v.to_str().expect("ascii").to_owned())
         .collect();
+    // Secure cookies carry the `__Host-` prefix: this host only, HTTPS only, no subdomain
+    // may set them (so none can plant one).
     let session_cookie = cookies
         .iter()
-        .find(|c| c.starts_with("ecpa_session="))
+        .find(|c| c.starts_with("__Host-ecpa_session="))
         .expect("session cookie");
-    for flag in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/api/v1"] {
+    for flag in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/;"] {
         assert!(session_cookie.contains(flag), "{session_cookie} lacks {flag}");
     }
+    assert!(!session_cookie.contains("Domain"), "{session_cookie}");
+    let csrf_cookie = cookies
+        .iter()
+        .find(|c| c.starts_with("__Host-ecpa_csrf="))
+        .expect("CSRF cookie");
+    assert!(
+        csrf_cookie.contains("Secure") && csrf_cookie.contains("Path=/;"),
+        "{csrf_cookie}"
+    );
     let body: Value = resp.json().expect("json");
     let token = body["token"].as_str().expect("token").to_owned();
     let csrf = body["csrf_token"].as_str().expect("csrf").to_owned();
-    let cookie = format!("ecpa_session={token}");
+    let cookie = format!("__Host-ecpa_session={token}");
+    // The prefix is the name: the unprefixed cookie is not a session here.
+    let r = http
+        .get(format!("{}/api/v1/session", h.url()))
+        .header("cookie", format!("ecpa_session={token}"))
+        .send()
+        .expect("sent");
+    assert_eq!(r.status().as_u16(), 401);
+    // What the token used to be, a hash anyone can compute from the session token, is no token:
+    // it is keyed now, with a key only the servers have.
+    let unkeyed = {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(b"ecpa-csrf\0");
+        h.update(token.as_bytes());
+        hex::encode(h.finalize())
+    };
     let consent = json!({ "version": h.remote.consent_text().expect("text").version });
 
     // Reads with the cookie alone are fine.
@@ -449,11 +476,7 @@ fn cookie_sessions_need_the_csrf_token_and_bearer_does_not() {
         .expect("sent");
     assert_eq!(r.status().as_u16(), 200);
     // Changes without the token, or with a wrong one, are refused: 403 csrf_rejected.
-    for header in [
-        None,
-        Some("0".repeat(64)),
-        Some(ecpa::http::server::csrf_token("another-session")),
-    ] {
+    for header in [None, Some("0".repeat(64)), Some(unkeyed)] {
         let mut req = http
             .post(format!("{}/api/v1/consent", h.url()))
             .header("cookie", &cookie)
@@ -496,7 +519,7 @@ fn cookie_sessions_need_the_csrf_token_and_bearer_does_not() {
         r.headers()
             .get_all("set-cookie")
             .iter()
-            .any(|v| v.to_str().unwrap_or("").contains("ecpa_session=;"))
+            .any(|v| v.to_str().unwrap_or("").contains("__Host-ecpa_session=;"))
     );
 }
 

@@ -402,9 +402,10 @@ fn wrong_passwords_racing_are_all_counted() {
     let (ok, codes) = support::outcomes(&results);
     assert_eq!(ok, 0);
     assert!(
-        codes
-            .iter()
-            .all(|c| matches!(c, ErrorCode::RegistrationPasswordWrong | ErrorCode::LoginLocked)),
+        codes.iter().all(|c| matches!(
+            c,
+            ErrorCode::RegistrationPasswordWrong | ErrorCode::LoginLocked | ErrorCode::LoginBusy
+        )),
         "{codes:?}"
     );
     // Parallel guesses get no more tries than one after another: at most max − 1 are told
@@ -445,17 +446,326 @@ fn a_guess_past_the_limit_is_not_checked_even_if_right() {
     let fx = Fixture::new();
     let wang = person(Who::Wang);
     fx.register(Who::Wang);
-    // As if `max` other guesses were being checked at this moment.
+    // As if `max` other guesses from this network were being checked at this moment.
     let max = fx.portal.config().max_password_failures;
-    fx.exec(
-        "UPDATE nhi_registrations SET failed_attempts = ? WHERE card_number = ?",
-        &[
-            ecpa::store::Value::from(max),
-            ecpa::store::Value::from(wang.card_data().card_number.as_str()),
-        ],
+    let until = fx.clock_now() + Duration::seconds(60);
+    for _ in 0..max {
+        fx.exec(
+            "INSERT INTO login_reservations (subject, network, expires_at) VALUES (?, 'local', ?)",
+            &[
+                ecpa::store::Value::from(format!("card:{}", wang.card_data().card_number.as_str())),
+                ecpa::store::Value::Int(until.unix_timestamp() * 1000),
+            ],
+        );
+    }
+    // Turned away unchecked and uncounted: busy, not locked.
+    expect_code(
+        fx.portal.login_nhi_card(&wang.card_data(), &wang.pw()),
+        ErrorCode::LoginBusy,
+    );
+    // Reservations left by a process that died mid-check lapse by themselves.
+    fx.advance(Duration::seconds(60));
+    fx.login(Who::Wang);
+    assert_eq!(support::count(&fx, "login_reservations"), 0);
+}
+
+#[test]
+fn right_guesses_racing_never_lock_the_card() {
+    let fx = Fixture::new();
+    let wang = person(Who::Wang);
+    fx.register(Who::Wang);
+    let card = wang.card_data();
+    let max = fx.portal.config().max_password_failures as usize;
+    let results = support::race(4 * max, |_| fx.portal.login_nhi_card(&card, &wang.pw()));
+    let (ok, codes) = support::outcomes(&results);
+    assert!(ok >= 1, "{codes:?}");
+    assert!(codes.iter().all(|c| *c == ErrorCode::LoginBusy), "{codes:?}");
+    // Nothing was counted: five wrong guesses are still needed for a lockout.
+    let e = expect_code(
+        fx.portal.login_nhi_card(&card, &pw("Wrong#2026")),
+        ErrorCode::RegistrationPasswordWrong,
+    );
+    assert!(
+        matches!(e, ecpa::Error::RegistrationPasswordWrong { tries_left: 4 }),
+        "{e:?}"
+    );
+    fx.login(Who::Wang);
+}
+
+// ---- guesses from elsewhere: counted per card and per source network ----
+
+fn ip(s: &str) -> Option<std::net::IpAddr> {
+    Some(s.parse().expect("an address"))
+}
+
+/// An NHI-card login from an address, with no proof of possession.
+trait FromNetwork {
+    fn login_nhi_card_from(
+        &self,
+        card: &ecpa::types::NhiCardData,
+        password: &ecpa::types::Password,
+        from: Option<std::net::IpAddr>,
+    ) -> ecpa::Result<ecpa::portal::Session>;
+}
+
+impl FromNetwork for ecpa::portal::LocalPortal {
+    fn login_nhi_card_from(
+        &self,
+        card: &ecpa::types::NhiCardData,
+        password: &ecpa::types::Password,
+        from: Option<std::net::IpAddr>,
+    ) -> ecpa::Result<ecpa::portal::Session> {
+        self.login_nhi_card_with(card, password, &ecpa::portal::LoginContext { from, possession: None })
+    }
+}
+
+/// Sends wrong guesses for Wang's card from `from` until that network is locked out.
+fn lock_out(fx: &Fixture, from: &str) {
+    let card = person(Who::Wang).card_data();
+    for _ in 1..fx.portal.config().max_password_failures {
+        expect_code(
+            fx.portal.login_nhi_card_from(&card, &pw("Wrong#2026"), ip(from)),
+            ErrorCode::RegistrationPasswordWrong,
+        );
+    }
+    expect_code(
+        fx.portal.login_nhi_card_from(&card, &pw("Wrong#2026"), ip(from)),
+        ErrorCode::LoginLocked,
+    );
+}
+
+#[test]
+fn a_guesser_elsewhere_cannot_keep_the_owner_out() {
+    let fx = Fixture::new();
+    let wang = person(Who::Wang);
+    fx.register(Who::Wang);
+    lock_out(&fx, "203.0.113.9");
+    // The guesser's network is shut, even with the right password…
+    expect_code(
+        fx.portal
+            .login_nhi_card_from(&wang.card_data(), &wang.pw(), ip("203.0.113.9")),
+        ErrorCode::LoginLocked,
+    );
+    // …while the owner, from their own network, gets in, and a success there does not clear
+    // the guesser's record.
+    fx.portal
+        .login_nhi_card_from(&wang.card_data(), &wang.pw(), ip("198.51.100.20"))
+        .expect("the owner gets in");
+    expect_code(
+        fx.portal
+            .login_nhi_card_from(&wang.card_data(), &wang.pw(), ip("203.0.113.9")),
+        ErrorCode::LoginLocked,
+    );
+    // A caller in this process (C, Python) is one network of its own.
+    fx.login(Who::Wang);
+    // The owner hears of it at the registration's address, once.
+    let warned: Vec<_> = fx
+        .deliver()
+        .into_iter()
+        .filter(|m| m.subject.contains("登入密碼錯誤警示"))
+        .collect();
+    assert_eq!(warned.len(), 1);
+    assert_eq!(warned[0].to, wang.reg_email);
+    assert!(!warned[0].body.contains(wang.id.reveal()), "{}", warned[0].body);
+}
+
+#[test]
+fn an_ipv6_host_is_one_network_however_many_addresses_it_uses() {
+    let fx = Fixture::new();
+    let wang = person(Who::Wang);
+    fx.register(Who::Wang);
+    let max = fx.portal.config().max_password_failures;
+    for i in 1..max {
+        expect_code(
+            fx.portal.login_nhi_card_from(
+                &wang.card_data(),
+                &pw("Wrong#2026"),
+                ip(&format!("2001:db8:7:9::{i:x}")),
+            ),
+            ErrorCode::RegistrationPasswordWrong,
+        );
+    }
+    expect_code(
+        fx.portal
+            .login_nhi_card_from(&wang.card_data(), &pw("Wrong#2026"), ip("2001:db8:7:9:ffff::1")),
+        ErrorCode::LoginLocked,
+    );
+    // The next /64 is another network.
+    fx.portal
+        .login_nhi_card_from(&wang.card_data(), &wang.pw(), ip("2001:db8:7:a::1"))
+        .expect("another network");
+}
+
+#[test]
+fn each_lockout_in_a_row_lasts_twice_as_long() {
+    let fx = Fixture::new();
+    fx.register(Who::Wang);
+    let card = person(Who::Wang).card_data();
+    let mut expected = fx.portal.config().lockout;
+    for _ in 0..3 {
+        lock_out(&fx, "203.0.113.9");
+        let e = expect_code(
+            fx.portal
+                .login_nhi_card_from(&card, &pw("Wrong#2026"), ip("203.0.113.9")),
+            ErrorCode::LoginLocked,
+        );
+        let ecpa::Error::LoginLocked { seconds_left, .. } = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(seconds_left, expected.whole_seconds() as u64);
+        fx.advance(expected);
+        expected *= 2;
+    }
+    // A day without guesses from there, and the count starts from nothing again.
+    fx.advance(Duration::days(1));
+    lock_out(&fx, "203.0.113.9");
+    let e = expect_code(
+        fx.portal
+            .login_nhi_card_from(&card, &pw("Wrong#2026"), ip("203.0.113.9")),
+        ErrorCode::LoginLocked,
+    );
+    assert!(matches!(e, ecpa::Error::LoginLocked { seconds_left: 900, .. }), "{e:?}");
+}
+
+#[test]
+fn a_day_of_guessing_from_everywhere_holds_the_card_until_a_reset_by_mail() {
+    let fx = Fixture::new();
+    let wang = person(Who::Wang);
+    fx.register(Who::Wang);
+    let ceiling = fx.portal.config().max_daily_failures;
+    let max = fx.portal.config().max_password_failures;
+    let mut sent = 0;
+    let mut last = None;
+    'networks: for net in 1.. {
+        for _ in 0..max {
+            last = Some(fx.portal.login_nhi_card_from(
+                &wang.card_data(),
+                &pw("Wrong#2026"),
+                ip(&format!("203.0.{net}.1")),
+            ));
+            sent += 1;
+            if sent == ceiling {
+                break 'networks;
+            }
+        }
+    }
+    let held = expect_code(last.expect("guessed"), ErrorCode::LoginHeld);
+    assert!(held.message(Lang::ZhTw).contains("忘記密碼"), "{held}");
+    // Now no network gets in, the owner's included, not even with the right password.
+    expect_code(
+        fx.portal
+            .login_nhi_card_from(&wang.card_data(), &wang.pw(), ip("198.51.100.20")),
+        ErrorCode::LoginHeld,
     );
     expect_code(
         fx.portal.login_nhi_card(&wang.card_data(), &wang.pw()),
+        ErrorCode::LoginHeld,
+    );
+    // One warning however many networks were locked out on the way.
+    let warned = fx
+        .deliver()
+        .into_iter()
+        .filter(|m| m.subject.contains("登入密碼錯誤警示"))
+        .count();
+    assert_eq!(warned, 1);
+    // The reset by mail opens it again, with every count cleared.
+    fx.portal
+        .request_password_reset(&wang.card_data(), &ecpa::portal::ResetDelivery::RegisteredAddress)
+        .expect("reset asked");
+    let token = fx.link_to(&wang.reg_email);
+    fx.portal
+        .complete_password_reset(&wang.card_data(), &token, &pw("Newer#2026x"))
+        .expect("reset");
+    fx.portal
+        .login_nhi_card_from(&wang.card_data(), &pw("Newer#2026x"), ip("203.0.1.1"))
+        .expect("open again");
+}
+
+#[test]
+fn the_counts_are_shared_by_every_process_on_the_database() {
+    let fx = Fixture::new();
+    let wang = person(Who::Wang);
+    fx.register(Who::Wang);
+    let other = fx.reopen(support::fast_config());
+    let max = fx.portal.config().max_password_failures;
+    for i in 1..max {
+        let by = if i % 2 == 0 { &fx.portal } else { &other };
+        expect_code(
+            by.login_nhi_card_from(&wang.card_data(), &pw("Wrong#2026"), ip("203.0.113.9")),
+            ErrorCode::RegistrationPasswordWrong,
+        );
+    }
+    expect_code(
+        other.login_nhi_card_from(&wang.card_data(), &pw("Wrong#2026"), ip("203.0.113.9")),
         ErrorCode::LoginLocked,
     );
+    expect_code(
+        fx.portal
+            .login_nhi_card_from(&wang.card_data(), &wang.pw(), ip("203.0.113.9")),
+        ErrorCode::LoginLocked,
+    );
+}
+
+#[test]
+fn account_guesses_are_counted_per_network_too() {
+    let fx = Fixture::new();
+    let s = fx.enrol(Who::Wang);
+    fx.portal
+        .set_account(&s, "wang", &pw("Acct#2026ok"))
+        .expect("account set");
+    for _ in 0..fx.portal.config().max_password_failures {
+        let _ = fx
+            .portal
+            .login_account_from("wang", &pw("Wrong#2026"), ip("203.0.113.9"));
+    }
+    expect_code(
+        fx.portal
+            .login_account_from("wang", &pw("Acct#2026ok"), ip("203.0.113.9")),
+        ErrorCode::LoginLocked,
+    );
+    fx.portal
+        .login_account_from("wang", &pw("Acct#2026ok"), ip("198.51.100.20"))
+        .expect("the owner gets in");
+    // Unknown names answer as a wrong password does, and lock nothing.
+    for _ in 0..10 {
+        expect_code(
+            fx.portal
+                .login_account_from("nobody", &pw("Wrong#2026"), ip("203.0.113.9")),
+            ErrorCode::AccountPasswordWrong,
+        );
+    }
+}
+
+#[test]
+fn household_guesses_in_a_reset_count_as_wrong_passwords() {
+    let fx = Fixture::new();
+    let wang = person(Who::Wang);
+    fx.register(Who::Wang);
+    let wrong = ecpa::portal::ResetDelivery::NewAddress {
+        email: ecpa::types::Email::parse("thief@example.net").expect("e-mail"),
+        household_number: ecpa::types::HouseholdNumber::parse("Z9999999").expect("number"),
+        address: support::household_address(),
+    };
+    let max = fx.portal.config().max_password_failures;
+    for _ in 1..max {
+        expect_code(
+            fx.portal
+                .request_password_reset_from(&wang.card_data(), &wrong, ip("203.0.113.9")),
+            ErrorCode::HouseholdMismatch,
+        );
+    }
+    expect_code(
+        fx.portal
+            .request_password_reset_from(&wang.card_data(), &wrong, ip("203.0.113.9")),
+        ErrorCode::LoginLocked,
+    );
+    // And the guessed-at card's password logins from there are shut with it.
+    expect_code(
+        fx.portal
+            .login_nhi_card_from(&wang.card_data(), &wang.pw(), ip("203.0.113.9")),
+        ErrorCode::LoginLocked,
+    );
+    fx.portal
+        .login_nhi_card_from(&wang.card_data(), &wang.pw(), ip("198.51.100.20"))
+        .expect("the owner gets in");
 }

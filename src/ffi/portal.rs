@@ -20,14 +20,15 @@ use crate::types::{Email, HouseholdNumber, Password};
 
 /// A portal: embedded on its own database, or a client of a remote `ecpa serve`.
 pub(crate) enum PortalKind {
-    Local(LocalPortal),
+    /// Boxed: the engine is several times the client's size.
+    Local(Box<LocalPortal>),
     Remote(RemotePortal),
 }
 
 impl PortalKind {
     pub(crate) fn portal(&self) -> &dyn Portal {
         match self {
-            PortalKind::Local(p) => p,
+            PortalKind::Local(p) => p.as_ref(),
             PortalKind::Remote(p) => p,
         }
     }
@@ -96,10 +97,10 @@ fn open(url: &str, trust: Option<&TrustParts>) -> Result<PortalKind> {
     } else {
         LocalPortal::with_store(crate::store::open_url(url)?, PortalConfig::default())?
     };
-    Ok(PortalKind::Local(match trust {
+    Ok(PortalKind::Local(Box::new(match trust {
         Some(t) => local.with_certificate_trust(t.to_trust()),
         None => local,
-    }))
+    })))
 }
 
 /// Opens a portal. `url` (NUL-terminated UTF-8) is a SQLite file path (created if missing,

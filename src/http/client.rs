@@ -318,6 +318,7 @@ impl Portal for RemotePortal {
         let body = NhiLoginWire {
             card: CardWire::from(card),
             password: password.expose().into(),
+            possession: None,
         };
         self.session("/api/v1/login/nhi-card", &body)
     }

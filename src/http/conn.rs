@@ -53,8 +53,9 @@ impl<S> axum_server::accept::Accept<TcpStream, S> for ConnectionGuard {
     type Future = Ready<io::Result<(IdleStream, S)>>;
 
     fn accept(&self, stream: TcpStream, service: S) -> Self::Future {
+        // Counted per network, as the rate limits are: an IPv6 host has a whole /64.
         let ip = match stream.peer_addr() {
-            Ok(a) => a.ip(),
+            Ok(a) => crate::portal::guard::network_address(a.ip()),
             Err(e) => return ready(Err(e)),
         };
         {

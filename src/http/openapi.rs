@@ -135,7 +135,18 @@ fn request_schemas() -> Map<String, Value> {
         "NhiLoginWire".into(),
         obj(
             &["card", "password"],
-            &[("card", r("CardWire")), ("password", s("string"))],
+            &[
+                ("card", r("CardWire")),
+                ("password", s("string")),
+                ("possession", r("CardPossession")),
+            ],
+        ),
+    );
+    m.insert(
+        "CardPossession".into(),
+        obj(
+            &["random", "h_sign"],
+            &[("random", s("string")), ("h_sign", s("string"))],
         ),
     );
     m.insert(

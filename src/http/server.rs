@@ -28,9 +28,10 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use hmac::{Hmac, KeyInit, Mac};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 use super::wire::*;
 use crate::config::{Config, ServerConfig, open_database, open_mailer};
@@ -51,11 +52,14 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         C::ContentTypeInvalid => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         C::ConfigInvalid => StatusCode::INTERNAL_SERVER_ERROR,
-        C::LoginLocked => StatusCode::LOCKED,
+        C::LoginLocked | C::LoginHeld => StatusCode::LOCKED,
         C::AccountNameTaken => StatusCode::CONFLICT,
-        C::AssuranceTooLow | C::AccessDenied | C::NotPersonnelOfficer | C::CsrfRejected | C::SelfApprovalRefused => {
-            StatusCode::FORBIDDEN
-        }
+        C::AssuranceTooLow
+        | C::AccessDenied
+        | C::NotPersonnelOfficer
+        | C::CsrfRejected
+        | C::SelfApprovalRefused
+        | C::OfficerLoginTooWeak => StatusCode::FORBIDDEN,
         C::ApplicationUnknown => StatusCode::NOT_FOUND,
         C::ApplicationNotAdded => StatusCode::CONFLICT,
         C::CertificateLoginUnavailable => StatusCode::NOT_IMPLEMENTED,
@@ -180,7 +184,7 @@ impl RateLimiter {
         }
     }
 
-    /// Takes one token for `ip`, or says how many whole seconds until one is there.
+    /// Takes one token for `ip`'s network (an IPv4 address, an IPv6 /64), or says how many whole seconds until one is there.
     pub fn take(&self, ip: IpAddr, now: Instant) -> std::result::Result<(), u64> {
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         if buckets.len() > 100_000 {
@@ -188,7 +192,10 @@ impl RateLimiter {
             let (rate, burst) = (self.per_second, self.burst);
             buckets.retain(|_, (tokens, at)| *tokens + now.duration_since(*at).as_secs_f64() * rate < burst);
         }
-        let (tokens, at) = buckets.entry(ip).or_insert((self.burst, now));
+        // One bucket per network: an IPv6 host has a whole /64 to send from.
+        let (tokens, at) = buckets
+            .entry(crate::portal::guard::network_address(ip))
+            .or_insert((self.burst, now));
         let refilled = (*tokens + now.duration_since(*at).as_secs_f64() * self.per_second).min(self.burst);
         *at = now;
         if refilled >= 1.0 {
@@ -276,6 +283,9 @@ pub struct ServiceOptions {
 /// What every handler shares.
 pub struct AppState {
     portal: Arc<LocalPortal>,
+    /// The key of the CSRF tokens' HMAC, from the store.
+    csrf_key: zeroize::Zeroizing<[u8; 32]>,
+    metrics_token: Option<crate::config::Secret>,
     login_limit: RateLimiter,
     registration_limit: RateLimiter,
     timeout: Duration,
@@ -293,22 +303,55 @@ impl std::fmt::Debug for AppState {
 
 impl AppState {
     /// The state for a portal served with these settings.
-    pub fn new(portal: Arc<LocalPortal>, server: &ServerConfig) -> Self {
+    pub fn new(portal: Arc<LocalPortal>, server: &ServerConfig) -> Result<Self> {
         Self::with_options(portal, server, ServiceOptions::default())
     }
 
     /// [`AppState::new`], with the trust feed and the request log.
-    pub fn with_options(portal: Arc<LocalPortal>, server: &ServerConfig, options: ServiceOptions) -> Self {
+    pub fn with_options(portal: Arc<LocalPortal>, server: &ServerConfig, options: ServiceOptions) -> Result<Self> {
         let r = &server.rate_limit;
-        AppState {
+        let csrf_key = portal.server_key("csrf")?;
+        Ok(AppState {
+            csrf_key,
             portal,
             login_limit: RateLimiter::new(r.login_per_minute, r.login_burst),
             registration_limit: RateLimiter::new(r.registration_per_minute, r.registration_burst),
             timeout: Duration::from_millis(server.request_timeout_ms),
             secure_cookies: server.secure_cookies.unwrap_or(server.tls_cert.is_some()),
             trusted_proxies: server.trusted_proxies.clone(),
+            metrics_token: server.metrics_token.clone(),
             metrics: HttpMetrics::default(),
             options,
+        })
+    }
+
+    /// The CSRF token of a session: an HMAC of the session token under the key every process
+    /// on the database shares ([`LocalPortal::server_key`]), so it needs no storage, any
+    /// `ecpa serve` in front of the database accepts it, and no one without the key can make
+    /// one for a cookie they planted.
+    pub fn csrf_token(&self, session: &str) -> String {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(self.csrf_key.as_ref())
+            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+        mac.update(session.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// The session cookie's name: with the `__Host-` prefix when cookies are secure, so the
+    /// browser keeps it to this host, over HTTPS, for every path, and no subdomain can set it.
+    fn session_cookie(&self) -> &'static str {
+        if self.secure_cookies {
+            "__Host-ecpa_session"
+        } else {
+            "ecpa_session"
+        }
+    }
+
+    /// The CSRF cookie's name, prefixed as [`AppState::session_cookie`] is.
+    fn csrf_cookie(&self) -> &'static str {
+        if self.secure_cookies {
+            "__Host-ecpa_csrf"
+        } else {
+            "ecpa_csrf"
         }
     }
 }
@@ -410,18 +453,7 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for P<T> {
     }
 }
 
-const SESSION_COOKIE: &str = "ecpa_session";
-const CSRF_COOKIE: &str = "ecpa_csrf";
 const CSRF_HEADER: &str = "x-csrf-token";
-
-/// The CSRF token of a session: derived from the session token, so it needs no storage and a
-/// planted cookie cannot carry a matching one.
-pub fn csrf_token(session: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(b"ecpa-csrf\0");
-    h.update(session.as_bytes());
-    hex::encode(h.finalize())
-}
 
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
@@ -438,14 +470,32 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The client's address as guesses and rate limits count it ([`client_ip`]): the peer's, or
+/// the one a trusted proxy reports.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub IpAddr);
+
+impl FromRequestParts<Arc<AppState>> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &Arc<AppState>) -> ApiResult<Self> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(a)| a.ip())
+            .ok_or_else(|| Error::internal("the server was started without the peer's address"))?;
+        Ok(ClientIp(client_ip(peer, &parts.headers, &st.trusted_proxies)))
+    }
+}
+
 /// The caller's session: a bearer token, or the session cookie with CSRF protection.
 #[derive(Debug)]
 pub struct Auth(pub SessionToken);
 
-impl<S: Send + Sync> FromRequestParts<S> for Auth {
+impl FromRequestParts<Arc<AppState>> for Auth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> ApiResult<Self> {
+    async fn from_request_parts(parts: &mut Parts, st: &Arc<AppState>) -> ApiResult<Self> {
         if let Some(v) = parts.headers.get(header::AUTHORIZATION) {
             let token = v
                 .to_str()
@@ -456,7 +506,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Auth {
                 .ok_or(ErrorCode::SessionInvalid)?;
             return Ok(Auth(SessionToken::new(token)));
         }
-        let token = cookie(&parts.headers, SESSION_COOKIE)
+        let token = cookie(&parts.headers, st.session_cookie())
             .filter(|t| !t.is_empty())
             .ok_or(ErrorCode::SessionInvalid)?;
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
@@ -466,7 +516,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Auth {
                 .get(CSRF_HEADER)
                 .map(HeaderValue::as_bytes)
                 .unwrap_or_default();
-            if !same(sent, csrf_token(token).as_bytes()) {
+            if !same(sent, st.csrf_token(token).as_bytes()) {
                 return Err(ErrorCode::CsrfRejected.into());
             }
         }
@@ -968,11 +1018,10 @@ type J<T> = ApiResult<Json<T>>;
 
 fn session_response(st: &AppState, session: crate::portal::Session) -> Response {
     let token = session.token.expose().to_owned();
-    let csrf = csrf_token(&token);
+    let csrf = st.csrf_token(&token);
     let max_age = (session.info.expires_at.offset_date_time() - st.portal.now())
         .whole_seconds()
         .max(0);
-    let secure = if st.secure_cookies { "; Secure" } else { "" };
     let body = SessionWire {
         token: token.clone(),
         csrf_token: csrf.clone(),
@@ -981,28 +1030,33 @@ fn session_response(st: &AppState, session: crate::portal::Session) -> Response 
     let mut response = Json(body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    set_cookies(st, headers, &token, &csrf, max_age);
+    response
+}
+
+/// The session and CSRF cookies (empty with `max_age` 0 to clear them). Both for the whole
+/// host (`Path=/`, as the `__Host-` prefix requires); only the CSRF one is readable by scripts.
+fn set_cookies(st: &AppState, headers: &mut HeaderMap, session: &str, csrf: &str, max_age: i64) {
+    let secure = if st.secure_cookies { "; Secure" } else { "" };
     for c in [
-        format!("{SESSION_COOKIE}={token}; Path=/api/v1; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"),
-        format!("{CSRF_COOKIE}={csrf}; Path=/; SameSite=Strict; Max-Age={max_age}{secure}"),
+        format!(
+            "{}={session}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}",
+            st.session_cookie()
+        ),
+        format!(
+            "{}={csrf}; Path=/; SameSite=Strict; Max-Age={max_age}{secure}",
+            st.csrf_cookie()
+        ),
     ] {
         if let Ok(v) = HeaderValue::from_str(&c) {
             headers.append(header::SET_COOKIE, v);
         }
     }
-    response
 }
 
 fn clear_cookies(st: &AppState) -> Response {
-    let secure = if st.secure_cookies { "; Secure" } else { "" };
     let mut response = StatusCode::NO_CONTENT.into_response();
-    for c in [
-        format!("{SESSION_COOKIE}=; Path=/api/v1; HttpOnly; SameSite=Strict; Max-Age=0{secure}"),
-        format!("{CSRF_COOKIE}=; Path=/; SameSite=Strict; Max-Age=0{secure}"),
-    ] {
-        if let Ok(v) = HeaderValue::from_str(&c) {
-            response.headers_mut().append(header::SET_COOKIE, v);
-        }
-    }
+    set_cookies(st, response.headers_mut(), "", "", 0);
     response
 }
 
@@ -1022,11 +1076,15 @@ async fn confirm_registration(State(st): St, Body(w): Body<CardToken>) -> ApiRes
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn request_reset(State(st): St, Body(w): Body<ResetRequestWire>) -> J<crate::portal::RegistrationReceipt> {
+async fn request_reset(
+    State(st): St,
+    ClientIp(ip): ClientIp,
+    Body(w): Body<ResetRequestWire>,
+) -> J<crate::portal::RegistrationReceipt> {
     let card = w.card.to_card()?;
     let delivery = w.to_delivery()?;
     Ok(Json(
-        run(&st, move |p| p.request_password_reset(&card, &delivery)).await?,
+        run(&st, move |p| p.request_password_reset_from(&card, &delivery, Some(ip))).await?,
     ))
 }
 
@@ -1045,26 +1103,34 @@ async fn announcements(State(st): St) -> J<Vec<crate::portal::Announcement>> {
     Ok(Json(run(&st, |p| p.announcements()).await?))
 }
 
-async fn login_nhi(State(st): St, Body(w): Body<NhiLoginWire>) -> ApiResult<Response> {
+async fn login_nhi(State(st): St, ClientIp(ip): ClientIp, Body(w): Body<NhiLoginWire>) -> ApiResult<Response> {
     let card = w.card.to_card()?;
     let pw = crate::types::Password::new(w.password.expose())?;
-    let session = run(&st, move |p| p.login_nhi_card(&card, &pw)).await?;
+    let ctx = crate::portal::LoginContext {
+        from: Some(ip),
+        possession: w.possession,
+    };
+    let session = run(&st, move |p| p.login_nhi_card_with(&card, &pw, &ctx)).await?;
     Ok(session_response(&st, session))
 }
 
-async fn begin_cert(State(st): St) -> J<crate::portal::CertificateChallenge> {
-    Ok(Json(run(&st, |p| p.begin_certificate_login()).await?))
+async fn begin_cert(State(st): St, ClientIp(ip): ClientIp) -> J<crate::portal::CertificateChallenge> {
+    Ok(Json(run(&st, move |p| p.begin_certificate_login_from(Some(ip))).await?))
 }
 
-async fn complete_cert(State(st): St, Body(w): Body<CertificateLoginWire>) -> ApiResult<Response> {
+async fn complete_cert(
+    State(st): St,
+    ClientIp(ip): ClientIp,
+    Body(w): Body<CertificateLoginWire>,
+) -> ApiResult<Response> {
     let response = w.to_response()?;
-    let session = run(&st, move |p| p.complete_certificate_login(&response)).await?;
+    let session = run(&st, move |p| p.complete_certificate_login_from(&response, Some(ip))).await?;
     Ok(session_response(&st, session))
 }
 
-async fn login_account(State(st): St, Body(w): Body<AccountWire>) -> ApiResult<Response> {
+async fn login_account(State(st): St, ClientIp(ip): ClientIp, Body(w): Body<AccountWire>) -> ApiResult<Response> {
     let pw = crate::types::Password::new(w.password.expose())?;
-    let session = run(&st, move |p| p.login_account(&w.account, &pw)).await?;
+    let session = run(&st, move |p| p.login_account_from(&w.account, &pw, Some(ip))).await?;
     Ok(session_response(&st, session))
 }
 
@@ -1264,7 +1330,26 @@ async fn readyz(State(st): St) -> Response {
     response
 }
 
-async fn metrics(State(st): St) -> ApiResult<Response> {
+/// Who may read `/metrics`: the bearer of `[server] metrics_token`, or, when none is set, a
+/// client on this host.
+fn may_read_metrics(st: &AppState, client: IpAddr, headers: &HeaderMap) -> bool {
+    match &st.metrics_token {
+        Some(token) => {
+            let sent = headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .unwrap_or_default();
+            same(sent.trim().as_bytes(), token.expose().as_bytes())
+        }
+        None => client.is_loopback(),
+    }
+}
+
+async fn metrics(State(st): St, ClientIp(client): ClientIp, headers: HeaderMap) -> ApiResult<Response> {
+    if !may_read_metrics(&st, client, &headers) {
+        return Err(ErrorCode::AccessDenied.into());
+    }
     let (counters, outbox) = run(&st, |p| Ok((p.portal_counters()?, p.outbox_stats()?))).await?;
     let m = &st.metrics;
     let mut out = String::new();
@@ -1739,7 +1824,7 @@ pub fn start_with(portal: Arc<LocalPortal>, server: &ServerConfig, options: Serv
         Duration::from_millis(server.idle_timeout_ms),
         server.max_connections_per_address,
     );
-    let state = Arc::new(AppState::with_options(portal, server, options));
+    let state = Arc::new(AppState::with_options(portal, server, options)?);
     // Dropped last, on the server's own thread once its runtime is gone: a PostgreSQL pool's
     // connections block on a runtime of their own when dropped, which panics inside another.
     let last = state.clone();

@@ -370,6 +370,10 @@ pub struct NhiLoginWire {
     pub card: CardWire,
     /// The registered password.
     pub password: WireSecret,
+    /// The card's answer to the page's random (`H_Sign`), when the page has one: checked by the
+    /// portal's NHI-card verifier, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub possession: Option<crate::portal::CardPossession>,
 }
 
 /// `POST /login/account` and `PUT /account`.

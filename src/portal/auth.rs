@@ -18,8 +18,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
+use std::net::IpAddr;
+
 use super::LocalPortal;
 use super::env::{from_millis, millis, new_token, token_hash};
+use super::guard::{Failure, Guard, Subject};
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::{StoreExt, Tx, Value};
 use crate::types::{AssuranceLevel, NationalId, NhiCardData, Password, RocDateTime};
@@ -114,6 +117,11 @@ pub struct SessionInfo {
     pub level: AssuranceLevel,
     /// Whether the person is a personnel officer (人事人員) of their agency.
     pub officer: bool,
+    /// Whether the login proved the card was in the reader: always for the certificate (the
+    /// card signed), for an NHI card only when its `H_Sign` was verified
+    /// ([`NhiCardVerifier`](super::NhiCardVerifier)), never for an account.
+    #[serde(default)]
+    pub card_verified: bool,
     /// When the session ends at the latest.
     pub expires_at: RocDateTime,
 }
@@ -126,15 +134,23 @@ pub(crate) struct Caller {
     pub level: AssuranceLevel,
     pub method: LoginMethod,
     pub officer: bool,
+    /// Whether the login proved the card was in the reader.
+    pub card_verified: bool,
+    /// An officer whose login this portal does not accept for officer functions
+    /// (`officer_requires_verified_card`, an NHI card not verified).
+    pub officer_login_too_weak: bool,
 }
 
 impl Caller {
-    /// The caller's agency, if they are one of its personnel officers.
+    /// The caller's agency, if they are one of its personnel officers (logged in strongly
+    /// enough for this portal).
     pub fn officer_agency(&self) -> Result<&str> {
-        if self.officer {
-            Ok(&self.agency_code)
-        } else {
+        if !self.officer {
             Err(Error::new(ErrorCode::NotPersonnelOfficer))
+        } else if self.officer_login_too_weak {
+            Err(Error::new(ErrorCode::OfficerLoginTooWeak))
+        } else {
+            Ok(&self.agency_code)
         }
     }
 }
@@ -174,7 +190,7 @@ pub(crate) fn read_as<T>(
 fn resolve(p: &LocalPortal, tx: &mut dyn Tx, hash: &str, now: i64) -> Result<(Caller, i64)> {
     let row = tx.query_opt(
         "SELECT s.employee_id, s.level, s.method, s.last_seen_at, s.expires_at, s.ended_at,
-                e.agency_code, e.status, o.agency_code
+                e.agency_code, e.status, o.agency_code, s.card_verified
          FROM sessions s JOIN employees e ON e.id = s.employee_id
          LEFT JOIN officers o ON o.employee_id = e.id AND o.agency_code = e.agency_code
          WHERE s.token_hash = ?",
@@ -192,19 +208,32 @@ fn resolve(p: &LocalPortal, tx: &mut dyn Tx, hash: &str, now: i64) -> Result<(Ca
     if row.text(7)? != "current" {
         return Err(Error::new(ErrorCode::AccountDisabled));
     }
+    let method = LoginMethod::parse(&row.text(2)?)?;
+    let verified = row.int(9)? != 0;
     let caller = Caller {
         employee_id: row.int(0)?,
         level: row.parsed(1, |s| s.parse())?,
-        method: LoginMethod::parse(&row.text(2)?)?,
+        method,
         agency_code: row.text(6)?,
         officer: row.opt_text(8)?.is_some(),
+        card_verified: verified,
+        officer_login_too_weak: p.config.officer_requires_verified_card
+            && method != LoginMethod::Certificate
+            && !verified,
     };
     Ok((caller, last_seen))
 }
 
 /// Opens a session for an employee who has just proved who they are: every login ends here,
 /// so this is where only current employees are let in (the last two login errors).
-pub(crate) fn open_session(p: &LocalPortal, tx: &mut dyn Tx, employee_id: i64, method: LoginMethod) -> Result<Session> {
+/// `card_verified`: whether the login proved the card was in the reader.
+pub(crate) fn open_session(
+    p: &LocalPortal,
+    tx: &mut dyn Tx,
+    employee_id: i64,
+    method: LoginMethod,
+    card_verified: bool,
+) -> Result<Session> {
     let status = tx.query_opt("SELECT status FROM employees WHERE id = ?", &[Value::Int(employee_id)])?;
     match status.map(|r| r.text(0)).transpose()?.as_deref() {
         Some("current") => {}
@@ -215,8 +244,8 @@ pub(crate) fn open_session(p: &LocalPortal, tx: &mut dyn Tx, employee_id: i64, m
     let now = p.now();
     let expires = now + p.config.session_absolute;
     tx.execute(
-        "INSERT INTO sessions (token_hash, employee_id, level, method, created_at, last_seen_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO sessions (token_hash, employee_id, level, method, created_at, last_seen_at, expires_at, card_verified)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         &[
             Value::from(token_hash(&token)),
             Value::Int(employee_id),
@@ -225,8 +254,15 @@ pub(crate) fn open_session(p: &LocalPortal, tx: &mut dyn Tx, employee_id: i64, m
             Value::Int(millis(now)),
             Value::Int(millis(now)),
             Value::Int(millis(expires)),
+            Value::from(card_verified),
         ],
     )?;
+    // The trail says how, and for a card whether it was proved to be there.
+    let how = match (method, card_verified) {
+        (LoginMethod::NhiCard, true) => "nhi_card card_verified",
+        (LoginMethod::NhiCard, false) => "nhi_card card_unverified",
+        (m, _) => m.as_str(),
+    };
     super::audit::record(
         tx,
         millis(now),
@@ -234,9 +270,9 @@ pub(crate) fn open_session(p: &LocalPortal, tx: &mut dyn Tx, employee_id: i64, m
         "login",
         Some(employee_id),
         None,
-        Some(method.as_str()),
+        Some(how),
     )?;
-    let info = session_info_of(tx, employee_id, method, expires)?;
+    let info = session_info_of(tx, employee_id, method, card_verified, expires)?;
     Ok(Session {
         token: SessionToken::new(token),
         info,
@@ -247,6 +283,7 @@ fn session_info_of(
     tx: &mut dyn Tx,
     employee_id: i64,
     method: LoginMethod,
+    card_verified: bool,
     expires: OffsetDateTime,
 ) -> Result<SessionInfo> {
     let row = tx
@@ -266,6 +303,7 @@ fn session_info_of(
         method,
         level: method.level(),
         officer: row.opt_int(4)?.is_some(),
+        card_verified,
         expires_at: expires.into(),
     })
 }
@@ -280,8 +318,25 @@ fn employee_of(tx: &mut dyn Tx, id: &NationalId) -> Result<i64> {
     .int(0)
 }
 
+/// Where a login comes from and what it proves beyond the password.
+#[derive(Debug, Clone, Default)]
+pub struct LoginContext {
+    /// The client's address, which wrong passwords are counted against (per IPv4 address, per
+    /// IPv6 /64): the HTTP service passes the peer's, or the one a trusted proxy reports.
+    /// `None` (a caller in this process: C, Python) counts as one local network.
+    pub from: Option<IpAddr>,
+    /// For an NHI-card login, the card's answer to the page's random, for the portal's
+    /// [`NhiCardVerifier`](super::NhiCardVerifier).
+    pub possession: Option<super::CardPossession>,
+}
+
 /// NHI card + registered password: see the module documentation for the order of checks.
-pub(crate) fn login_nhi_card(p: &LocalPortal, card: &NhiCardData, password: &Password) -> Result<Session> {
+pub(crate) fn login_nhi_card(
+    p: &LocalPortal,
+    card: &NhiCardData,
+    password: &Password,
+    ctx: &LoginContext,
+) -> Result<Session> {
     let card_no = card.card_number.as_str().to_owned();
     let reg = p.store.read(|tx| {
         tx.query_opt(
@@ -291,118 +346,69 @@ pub(crate) fn login_nhi_card(p: &LocalPortal, card: &NhiCardData, password: &Pas
     })?;
     let reg = match reg {
         Some(r) if r.text(1)? == "active" && r.text(0)? == card.national_id.reveal() => r,
-        _ => return Err(Error::new(ErrorCode::NhiCardNotRegistered)),
+        _ => {
+            // The same work as a wrong password: one hash, so an unknown card takes as long.
+            let _ = hash_password(p, password);
+            return Err(Error::new(ErrorCode::NhiCardNotRegistered));
+        }
     };
-    let attempt = reserve_attempt(
+    let guard = Guard::new(p, Subject::Card(&card_no), ctx.from);
+    // With the right password, the card's answer: a forged or replayed one means the sender
+    // knows the password and the card's data, not the card, and costs them a try.
+    let verified = checked_login(
         p,
-        "SELECT locked_until FROM nhi_registrations WHERE card_number = ?",
-        "UPDATE nhi_registrations SET failed_attempts = failed_attempts + 1 WHERE card_number = ? RETURNING failed_attempts",
-        Value::from(card_no.as_str()),
+        &guard,
+        &reg.text(2)?,
+        password,
+        |tries_left| Error::RegistrationPasswordWrong { tries_left },
+        || super::possession::check(p, card, ctx.possession.as_ref()),
     )?;
-    // The slow hash runs outside any transaction: no lock is held while it works. A guess
-    // beyond the limit (others were in flight) is not checked at all.
-    let right = attempt <= i64::from(p.config.max_password_failures)
-        && verify_unless_busy(
-            p,
-            &reg.text(2)?,
-            password,
-            "UPDATE nhi_registrations SET failed_attempts = failed_attempts - 1 WHERE card_number = ? AND failed_attempts > 0",
-            Value::from(card_no.as_str()),
-        )?;
-    if !right {
-        return Err(wrong_password(
-            p,
-            attempt,
-            |tx, until| {
-                tx.execute(
-                    "UPDATE nhi_registrations SET locked_until = ?, failed_attempts = 0 WHERE card_number = ?",
-                    &[Value::Int(until), Value::from(card_no.as_str())],
-                )
-            },
-            |tries_left| Error::RegistrationPasswordWrong { tries_left },
-        )?);
-    }
-    // The right password starts the count again, whatever the checks below decide.
-    p.store.write(|tx| {
-        tx.execute(
-            "UPDATE nhi_registrations SET failed_attempts = 0, locked_until = NULL WHERE card_number = ?",
-            &[Value::from(card_no.as_str())],
-        )
-    })?;
     p.store.write(|tx| {
         let employee = employee_of(tx, &card.national_id)?;
-        open_session(p, tx, employee, LoginMethod::NhiCard)
+        open_session(p, tx, employee, LoginMethod::NhiCard, verified)
     })
 }
 
-/// Checks a reserved guess; a guess turned away because every hash slot is busy was never
-/// checked, so its reservation is given back (`release_sql`) before the refusal: a busy server
-/// must not lock anyone out.
-fn verify_unless_busy(
+/// Checks a password under the subject's guard: reserved first (so guesses in parallel are not
+/// checked past the limits), hashed outside any transaction, then counted. With the right
+/// password, `then` checks what else the login needs; its `CardPossessionUnverified` counts as
+/// a wrong guess. A guess turned away because every hash slot stayed busy was never checked,
+/// so its reservation is given back: a busy server must not lock anyone out.
+fn checked_login<T>(
     p: &LocalPortal,
+    guard: &Guard<'_>,
     stored: &str,
     password: &Password,
-    release_sql: &str,
-    key: Value<'_>,
-) -> Result<bool> {
-    match verify_password(p, stored, password) {
-        Err(e) if e.code() == ErrorCode::LoginBusy => {
-            p.store
-                .write(|tx| tx.execute(release_sql, std::slice::from_ref(&key)))?;
-            Err(e)
-        }
-        other => other,
-    }
-}
-
-/// Counts a password guess before it is checked: refuses while a lockout lasts, otherwise
-/// returns the guess's number in the current run of failures. Counting first, under the write
-/// lock, is what keeps guesses sent in parallel from getting more tries than guesses sent one
-/// after another.
-fn reserve_attempt(p: &LocalPortal, locked_sql: &str, count_sql: &str, key: Value<'_>) -> Result<i64> {
-    p.store.write(|tx| {
-        let locked = tx.query_opt(locked_sql, std::slice::from_ref(&key))?;
-        check_lock(p, locked.map(|r| r.opt_int(0)).transpose()?.flatten())?;
-        tx.query_int(count_sql, std::slice::from_ref(&key))
-    })
-}
-
-/// Refuses a login while a lockout lasts, saying how long is left.
-fn check_lock(p: &LocalPortal, locked_until: Option<i64>) -> Result<()> {
-    if let Some(until) = locked_until {
-        let now = millis(p.now());
-        if until > now {
-            let until_t = from_millis(until)?;
-            return Err(Error::LoginLocked {
-                until: until_t,
-                seconds_left: ((until - now) as u64).div_ceil(1000),
-            });
-        }
-    }
-    Ok(())
-}
-
-/// After the `failed`-th wrong password in a row: either the tries left, or a fresh lockout.
-fn wrong_password(
-    p: &LocalPortal,
-    failed: i64,
-    mut lock: impl FnMut(&mut dyn Tx, i64) -> Result<u64>,
     wrong: impl FnOnce(u32) -> Error,
-) -> Result<Error> {
-    let max = i64::from(p.config.max_password_failures);
-    if failed < max {
-        return Ok(wrong((max - failed) as u32));
-    }
-    let until = p.now() + p.config.lockout;
-    p.store.write(|tx| lock(tx, millis(until)))?;
-    Ok(Error::LoginLocked {
-        until,
-        seconds_left: p.config.lockout.whole_seconds().max(0) as u64,
+    then: impl FnOnce() -> Result<T>,
+) -> Result<T> {
+    let reservation = guard.reserve()?;
+    let checked = verify_password(p, stored, password).and_then(|right| right.then(then).transpose());
+    let refused = match checked {
+        Ok(Some(value)) => {
+            p.store.write(|tx| guard.succeeded(tx, &reservation))?;
+            return Ok(value);
+        }
+        Ok(None) => None,
+        Err(e) if e.code() == ErrorCode::CardPossessionUnverified => Some(e),
+        Err(e) => {
+            guard.release(reservation)?;
+            return Err(e);
+        }
+    };
+    Err(match p.store.write(|tx| guard.failed(tx, Some(&reservation)))? {
+        Failure::TriesLeft(n) => refused.unwrap_or_else(|| wrong(n)),
+        Failure::Shut(e) => e,
     })
 }
 
-/// eCPA account name + password.
-pub(crate) fn login_account(p: &LocalPortal, account: &str, password: &Password) -> Result<Session> {
+/// eCPA account name + password, from `from` (as for [`login_nhi_card`]).
+pub(crate) fn login_account(
+    p: &LocalPortal,
+    account: &str,
+    password: &Password,
+    from: Option<IpAddr>,
+) -> Result<Session> {
     let account = account.trim().to_owned();
     let row = p.store.read(|tx| {
         tx.query_opt(
@@ -410,49 +416,21 @@ pub(crate) fn login_account(p: &LocalPortal, account: &str, password: &Password)
             &[Value::from(account.as_str())],
         )
     })?;
-    let Some(row) = row else {
+    let Some((id, Some(hash))) = row.map(|r| Ok::<_, Error>((r.int(0)?, r.opt_text(1)?))).transpose()? else {
         // Spend the same time as a real check, so timing does not tell which names exist.
         let _ = hash_password(p, password);
         return Err(Error::new(ErrorCode::AccountPasswordWrong));
     };
-    let id = row.int(0)?;
-    let hash = row
-        .opt_text(1)?
-        .ok_or_else(|| Error::new(ErrorCode::AccountPasswordWrong))?;
-    let attempt = reserve_attempt(
+    let guard = Guard::new(p, Subject::Account(id), from);
+    checked_login(
         p,
-        "SELECT account_locked_until FROM employees WHERE id = ?",
-        "UPDATE employees SET account_failed = account_failed + 1 WHERE id = ? RETURNING account_failed",
-        Value::Int(id),
+        &guard,
+        &hash,
+        password,
+        |_| Error::new(ErrorCode::AccountPasswordWrong),
+        || Ok(()),
     )?;
-    let right = attempt <= i64::from(p.config.max_password_failures)
-        && verify_unless_busy(
-            p,
-            &hash,
-            password,
-            "UPDATE employees SET account_failed = account_failed - 1 WHERE id = ? AND account_failed > 0",
-            Value::Int(id),
-        )?;
-    if !right {
-        return Err(wrong_password(
-            p,
-            attempt,
-            |tx, until| {
-                tx.execute(
-                    "UPDATE employees SET account_locked_until = ?, account_failed = 0 WHERE id = ?",
-                    &[Value::Int(until), Value::Int(id)],
-                )
-            },
-            |_| Error::new(ErrorCode::AccountPasswordWrong),
-        )?);
-    }
-    p.store.write(|tx| {
-        tx.execute(
-            "UPDATE employees SET account_failed = 0, account_locked_until = NULL WHERE id = ?",
-            &[Value::Int(id)],
-        )
-    })?;
-    p.store.write(|tx| open_session(p, tx, id, LoginMethod::Account))
+    p.store.write(|tx| open_session(p, tx, id, LoginMethod::Account, false))
 }
 
 /// Sets the caller's eCPA account name and password.
@@ -480,9 +458,10 @@ pub(crate) fn set_account(p: &LocalPortal, token: &SessionToken, account: &str, 
         if taken.is_some() {
             return Err(Error::new(ErrorCode::AccountNameTaken));
         }
+        // Its owner has set it: whatever guessing held or locked the old one is over.
+        super::guard::clear(tx, Subject::Account(c.employee_id))?;
         tx.execute(
-            "UPDATE employees SET account_name = ?, account_password_hash = ?, account_failed = 0,
-             account_locked_until = NULL, updated_at = ? WHERE id = ?",
+            "UPDATE employees SET account_name = ?, account_password_hash = ?, updated_at = ? WHERE id = ?",
             &[
                 Value::from(account),
                 Value::from(&hash),
@@ -511,7 +490,7 @@ pub(crate) fn session_info(p: &LocalPortal, token: &SessionToken) -> Result<Sess
             "SELECT expires_at FROM sessions WHERE token_hash = ?",
             &[Value::from(&hash)],
         )?;
-        session_info_of(tx, c.employee_id, c.method, from_millis(expires)?)
+        session_info_of(tx, c.employee_id, c.method, c.card_verified, from_millis(expires)?)
     })
 }
 

@@ -1,8 +1,9 @@
 //! Citizen-certificate login (自然人憑證登入): the strongest assurance level.
 //!
 //! 1. [`begin`] hands out a challenge: random, single-use, valid for two minutes. Its id is a
-//!    secret only the caller who asked receives, which binds the challenge to that caller
-//!    (the HTTP service ties it to the pre-login session as well).
+//!    secret only the caller who asked receives, which binds the challenge to that caller;
+//!    it is also tied to the caller's network (an IPv4 address, an IPv6 /64, as the HTTP
+//!    service sees it), so an id that leaks (a proxy's log) is of no use from elsewhere.
 //! 2. The card signs the challenge text with the signing certificate's key (the HiPKI local
 //!    sign server returns a raw PKCS#1 v1.5 signature; a CMS SignedData is accepted too).
 //! 3. [`complete`] spends the challenge first (a replay finds it used), then checks the
@@ -16,6 +17,7 @@
 //!    renewed, or by the certificate's fingerprint when there is none.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, RwLock};
 
 use der::asn1::ObjectIdentifier as Oid;
@@ -25,6 +27,7 @@ use time::{Duration, OffsetDateTime};
 use super::LocalPortal;
 use super::auth::{LoginMethod, Session, open_session};
 use super::env::{millis, new_token, token_hash};
+use super::guard::network_of;
 use crate::error::{Error, ErrorCode, Result};
 use crate::pki::{
     ALL_REASONS, Certificate, Crl, Hash, KeyUsages, Purpose, TrustAnchor, ValidatedPath, ValidationOptions, Validator,
@@ -336,7 +339,9 @@ pub struct CertificateResponse {
     pub identify: Option<String>,
 }
 
-pub(crate) fn begin(p: &LocalPortal) -> Result<CertificateChallenge> {
+/// A fresh challenge for the client at `from` (`None`: a caller in this process), which alone
+/// may answer it.
+pub(crate) fn begin(p: &LocalPortal, from: Option<IpAddr>) -> Result<CertificateChallenge> {
     if p.trust.is_none() {
         return Err(Error::new(ErrorCode::CertificateLoginUnavailable));
     }
@@ -351,12 +356,13 @@ pub(crate) fn begin(p: &LocalPortal) -> Result<CertificateChallenge> {
             &[Value::Int(millis(now - Duration::days(1)))],
         )?;
         tx.execute(
-            "INSERT INTO login_challenges (id_hash, nonce, created_at, expires_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO login_challenges (id_hash, nonce, created_at, expires_at, network) VALUES (?, ?, ?, ?, ?)",
             &[
                 Value::from(token_hash(&id)),
                 Value::from(nonce.as_str()),
                 Value::Int(millis(now)),
                 Value::Int(millis(expires)),
+                Value::from(network_of(from)),
             ],
         )
     })?;
@@ -371,17 +377,22 @@ fn challenge_text(nonce: &str) -> String {
     format!("ecpa-login:{nonce}")
 }
 
-/// The text a challenge asked to sign, if it can still be answered. A challenge is spent by
-/// the transaction that opens the session, or by [`spend`] when the answer is refused.
-fn challenge(p: &LocalPortal, hash: &str, now: i64) -> Result<String> {
+/// The text a challenge asked to sign, if it can still be answered, by the client at `from`:
+/// one issued to another network is unknown to this one. A challenge is spent by the
+/// transaction that opens the session, or by [`spend`] when the answer is refused.
+fn challenge(p: &LocalPortal, hash: &str, now: i64, from: Option<IpAddr>) -> Result<String> {
     let row = p
         .store
         .read(|tx| {
             tx.query_opt(
-                "SELECT nonce, expires_at, used_at FROM login_challenges WHERE id_hash = ?",
+                "SELECT nonce, expires_at, used_at, network FROM login_challenges WHERE id_hash = ?",
                 &[Value::from(hash)],
             )
         })?
+        .filter(|r| {
+            r.opt_text(3)
+                .is_ok_and(|n| n.unwrap_or_else(|| "local".into()) == network_of(from))
+        })
         .ok_or_else(|| Error::new(ErrorCode::ChallengeUnknown))?;
     if row.opt_int(2)?.is_some() {
         return Err(Error::new(ErrorCode::ChallengeReplayed));
@@ -450,14 +461,15 @@ fn binding_candidate(tx: &mut dyn Tx, cert: &Certificate, who: &str) -> Result<i
     Ok(employee)
 }
 
-pub(crate) fn complete(p: &LocalPortal, response: &CertificateResponse) -> Result<Session> {
+/// Answers a challenge issued to the client at `from`.
+pub(crate) fn complete(p: &LocalPortal, response: &CertificateResponse, from: Option<IpAddr>) -> Result<Session> {
     let trust = p
         .trust
         .as_ref()
         .ok_or_else(|| Error::new(ErrorCode::CertificateLoginUnavailable))?;
     let now = p.now();
     let hash = token_hash(response.challenge_id.trim());
-    let result = answer(p, trust, response, &hash, now);
+    let result = answer(p, trust, response, &hash, now, from);
     // Whatever the outcome, the challenge is spent: on success by the session's own transaction.
     if let Err(e) = &result
         && !matches!(e.code(), ErrorCode::ChallengeUnknown | ErrorCode::ChallengeReplayed)
@@ -475,8 +487,9 @@ fn answer(
     response: &CertificateResponse,
     hash: &str,
     now: OffsetDateTime,
+    from: Option<IpAddr>,
 ) -> Result<Session> {
-    let signed = challenge(p, hash, millis(now))?;
+    let signed = challenge(p, hash, millis(now), from)?;
     let cert = match &response.signature {
         LoginSignature::RawPkcs1(sig) => {
             let cert = trust.certificate(&response.certificate)?;
@@ -534,6 +547,6 @@ fn answer(
             "UPDATE certificate_bindings SET last_used_at = ? WHERE binding_key = ?",
             &[Value::Int(at), Value::from(key.as_str())],
         )?;
-        open_session(p, tx, employee, LoginMethod::Certificate)
+        open_session(p, tx, employee, LoginMethod::Certificate, true)
     })
 }

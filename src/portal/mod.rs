@@ -20,8 +20,10 @@ pub mod consent;
 pub mod csvfile;
 pub mod directory;
 pub mod env;
+pub mod guard;
 pub mod notify;
 pub mod operator;
+pub mod possession;
 pub mod proofing;
 pub mod registration;
 pub mod smtp;
@@ -33,12 +35,12 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
 use crate::error::Result;
-use crate::store::{SqliteStore, Store, schema};
+use crate::store::{SqliteStore, Store, StoreExt, schema};
 use crate::types::{NhiCardData, Password};
 
 pub use apps::Application;
 pub use audit::{AuditEntry, AuditQuery};
-pub use auth::{LoginMethod, Session, SessionInfo, SessionToken};
+pub use auth::{LoginContext, LoginMethod, Session, SessionInfo, SessionToken};
 pub use awards::{
     AwardKind, AwardOrder, AwardOrderSummary, BulkIssueReport, Delivery, DeliveryPolicy, NewAwardOrder, PaperReason,
     Recipient, Tally, UnsignedOrder, YearlyAwards, notification_subject, read_orders_csv, tally_year,
@@ -50,6 +52,7 @@ pub use directory::{DirectoryImport, EmployeeStatus, EmployeeSummary, NewEmploye
 pub use env::{Clock, ManualClock, OsRandomness, Randomness, SystemClock};
 pub use notify::{DeliveryReport, FileMailer, Mailer, OutboxStats, OutgoingMail, ReceivedMail};
 pub use operator::{Announcement, PurgeReport};
+pub use possession::{CardPossession, NhiCardVerifier};
 pub use proofing::{
     CorrectionDecision, CorrectionStatus, FieldValue, PersonalRecord, ProofingCategory, ProofingCorrection,
     ProofingQuery, ProofingQueryRow, ProofingSubmission, RecordCategory, StagedCorrection, TodoItem,
@@ -65,10 +68,15 @@ pub struct PortalConfig {
     pub session_idle: Duration,
     /// A session ends this long after login, busy or not.
     pub session_absolute: Duration,
-    /// Wrong passwords in a row (per NHI card, per eCPA account) before logins are suspended.
+    /// Wrong passwords in a row, per NHI card or eCPA account and source network, before logins
+    /// from that network are suspended.
     pub max_password_failures: u32,
-    /// How long logins stay suspended after too many wrong passwords.
+    /// How long logins from one network stay suspended after too many wrong passwords from
+    /// it; each further suspension in a row lasts twice as long, up to a day.
     pub lockout: Duration,
+    /// Wrong passwords per card or account in 24 hours, from all networks together, after
+    /// which only a password reset by mail opens it.
+    pub max_daily_failures: u32,
     /// How long a registration confirmation link stays valid.
     pub confirmation_ttl: Duration,
     /// The portal's address, for links in mail.
@@ -81,6 +89,10 @@ pub struct PortalConfig {
     pub argon2_memory_kib: u32,
     /// argon2id passes.
     pub argon2_iterations: u32,
+    /// Whether officer functions need the citizen certificate or an NHI card whose possession
+    /// was verified ([`possession`]); off by default, as the guides have officers use B5 with
+    /// the NHI card.
+    pub officer_requires_verified_card: bool,
     /// Whether an officer may issue award orders to themself and decide on their own proofing
     /// corrections: off (separation of duties) unless the agency has a single officer; each such
     /// act is marked in the audit trail.
@@ -99,6 +111,7 @@ impl Default for PortalConfig {
             session_absolute: Duration::hours(8),
             max_password_failures: 5,
             lockout: Duration::minutes(15),
+            max_daily_failures: 50,
             confirmation_ttl: Duration::hours(24),
             portal_url: "http://127.0.0.1:8080".into(),
             mail_from: "人事服務網 eCPA <noreply@ecpa.localhost>".into(),
@@ -107,6 +120,7 @@ impl Default for PortalConfig {
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
             allow_self_approval: false,
+            officer_requires_verified_card: false,
             max_concurrent_hashes: std::thread::available_parallelism().map_or(2, usize::from),
             hash_queue_wait: Duration::seconds(2),
         }
@@ -122,6 +136,8 @@ pub struct LocalPortal {
     pub(crate) trust: Option<Arc<CertificateTrust>>,
     /// The password hashes running at once (see [`auth::HashGate`]).
     pub(crate) hashes: Box<auth::HashGate>,
+    /// Checks NHI cards' answers to a random ([`possession`]); none by default.
+    pub(crate) verifier: Option<Arc<dyn NhiCardVerifier>>,
 }
 
 impl std::fmt::Debug for LocalPortal {
@@ -166,7 +182,15 @@ impl LocalPortal {
             )),
             config,
             trust: None,
+            verifier: None,
         })
+    }
+
+    /// Checks NHI-card logins' proof of possession with `verifier` (NHI's SAM service, or what
+    /// an agency has in its place); without one every NHI-card session is unverified.
+    pub fn with_nhi_card_verifier(mut self, verifier: Arc<dyn NhiCardVerifier>) -> Self {
+        self.verifier = Some(verifier);
+        self
     }
 
     /// Enables citizen-certificate login with this trust (anchors, intermediates, CRLs).
@@ -187,6 +211,81 @@ impl LocalPortal {
 
     pub(crate) fn now(&self) -> OffsetDateTime {
         self.clock.now()
+    }
+
+    /// [`Portal::login_nhi_card`] with where it comes from and the card's proof of possession:
+    /// wrong passwords are counted per card and per source network ([`guard`]), so a guesser
+    /// elsewhere cannot lock the owner out. The HTTP service passes the peer's (or trusted
+    /// proxy's) address; the trait's method counts as one local network, unverified.
+    pub fn login_nhi_card_with(&self, card: &NhiCardData, password: &Password, ctx: &LoginContext) -> Result<Session> {
+        auth::login_nhi_card(self, card, password, ctx)
+    }
+
+    /// The secret key `name` that every process on this database shares, made on first use:
+    /// the HTTP service signs its CSRF tokens with one, so a token one `ecpa serve` gave is good
+    /// at every other in front of the same database, and a planted cookie cannot carry one.
+    pub fn server_key(&self, name: &str) -> Result<zeroize::Zeroizing<[u8; 32]>> {
+        let mut fresh = zeroize::Zeroizing::new([0u8; 32]);
+        self.rng.fill(fresh.as_mut())?;
+        let hex_key = self.store.write(|tx| {
+            tx.execute(
+                "INSERT INTO server_keys (name, key_hex, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
+                &[
+                    crate::store::Value::from(name),
+                    crate::store::Value::from(hex::encode(fresh.as_ref())),
+                    crate::store::Value::Int(env::millis(self.now())),
+                ],
+            )?;
+            tx.query_opt(
+                "SELECT key_hex FROM server_keys WHERE name = ?",
+                &[crate::store::Value::from(name)],
+            )?
+            .ok_or_else(|| crate::store::corrupt("a server key vanished as it was made"))?
+            .text(0)
+            .map(zeroize::Zeroizing::new)
+        })?;
+        let mut key = zeroize::Zeroizing::new([0u8; 32]);
+        hex::decode_to_slice(hex_key.as_bytes(), key.as_mut())
+            .map_err(|_| crate::store::corrupt("a server key is not 32 hex bytes"))?;
+        Ok(key)
+    }
+
+    /// [`Portal::begin_certificate_login`] for the client at `from`, which alone may answer it
+    /// ([`LocalPortal::complete_certificate_login_from`]).
+    pub fn begin_certificate_login_from(&self, from: Option<std::net::IpAddr>) -> Result<CertificateChallenge> {
+        certlogin::begin(self, from)
+    }
+
+    /// [`Portal::complete_certificate_login`] by the client at `from`: a challenge issued to
+    /// another network is unknown here.
+    pub fn complete_certificate_login_from(
+        &self,
+        response: &CertificateResponse,
+        from: Option<std::net::IpAddr>,
+    ) -> Result<Session> {
+        certlogin::complete(self, response, from)
+    }
+
+    /// [`Portal::login_account`] for a client at `from`, counted as
+    /// [`LocalPortal::login_nhi_card_with`] is.
+    pub fn login_account_from(
+        &self,
+        account: &str,
+        password: &Password,
+        from: Option<std::net::IpAddr>,
+    ) -> Result<Session> {
+        auth::login_account(self, account, password, from)
+    }
+
+    /// [`Portal::request_password_reset`] for a client at `from`: wrong household data counts
+    /// as a wrong password does.
+    pub fn request_password_reset_from(
+        &self,
+        card: &NhiCardData,
+        delivery: &ResetDelivery,
+        from: Option<std::net::IpAddr>,
+    ) -> Result<RegistrationReceipt> {
+        registration::request_reset(self, card, delivery, from)
     }
 }
 
@@ -315,7 +414,7 @@ impl Portal for LocalPortal {
         registration::confirm(self, card, token)
     }
     fn request_password_reset(&self, card: &NhiCardData, delivery: &ResetDelivery) -> Result<RegistrationReceipt> {
-        registration::request_reset(self, card, delivery)
+        registration::request_reset(self, card, delivery, None)
     }
     fn complete_password_reset(&self, card: &NhiCardData, token: &str, new_password: &Password) -> Result<()> {
         registration::complete_reset(self, card, token, new_password)
@@ -328,16 +427,16 @@ impl Portal for LocalPortal {
     }
 
     fn login_nhi_card(&self, card: &NhiCardData, password: &Password) -> Result<Session> {
-        auth::login_nhi_card(self, card, password)
+        auth::login_nhi_card(self, card, password, &LoginContext::default())
     }
     fn begin_certificate_login(&self) -> Result<CertificateChallenge> {
-        certlogin::begin(self)
+        certlogin::begin(self, None)
     }
     fn complete_certificate_login(&self, response: &CertificateResponse) -> Result<Session> {
-        certlogin::complete(self, response)
+        certlogin::complete(self, response, None)
     }
     fn login_account(&self, account: &str, password: &Password) -> Result<Session> {
-        auth::login_account(self, account, password)
+        auth::login_account(self, account, password, None)
     }
     fn set_account(&self, session: &SessionToken, account: &str, password: &Password) -> Result<()> {
         auth::set_account(self, session, account, password)

@@ -25,6 +25,7 @@ use time::{Duration, OffsetDateTime};
 use super::LocalPortal;
 use super::auth::hash_password;
 use super::env::{from_millis, millis, new_token, token_hash};
+use super::guard::{Failure, Guard, Subject};
 use super::notify::enqueue;
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::{StoreExt, Tx, Value};
@@ -536,10 +537,14 @@ pub(crate) fn request_reset(
     p: &LocalPortal,
     card: &NhiCardData,
     delivery: &ResetDelivery,
+    from: Option<std::net::IpAddr>,
 ) -> Result<RegistrationReceipt> {
     let card_no = card.card_number.as_str();
     let now = p.now();
-    let (to, expires) = p.store.write(|tx| {
+    // Household data is a thing to guess, like a password: wrong answers count on the card's
+    // guard, per network, and a network that keeps guessing is shut out.
+    let guard = Guard::new(p, Subject::Card(card_no), from);
+    let outcome = p.store.write(|tx| {
         check_maintenance(tx, now)?;
         let reg = tx
             .query_opt(
@@ -553,13 +558,18 @@ pub(crate) fn request_reset(
         let (to, new_email) = match delivery {
             ResetDelivery::RegisteredAddress => (registered, None),
             ResetDelivery::NewAddress { email, household_number, address } => {
+                guard.check(tx)?;
                 let matches = reg.text(1)? == household_number.as_str()
                     && reg.text(2)? == address.county.as_str()
                     && reg.text(3)? == address.township.as_str()
                     && reg.text(4)? == address.village.as_str()
                     && reg.int(5)? == i64::from(address.neighbourhood);
                 if !matches {
-                    return Err(Error::new(ErrorCode::HouseholdMismatch));
+                    // Counted in this transaction, which must commit for the count to hold.
+                    return Ok(Err(match guard.failed(tx, None)? {
+                        Failure::TriesLeft(_) => Error::new(ErrorCode::HouseholdMismatch),
+                        Failure::Shut(e) => e,
+                    }));
                 }
                 // Never to the address only typed here: to the official mailbox (or, for a
                 // person the directory has none for, the registration's confirmed one); the new
@@ -578,8 +588,9 @@ pub(crate) fn request_reset(
         );
         enqueue(tx, millis(now), to.as_str(), "健保卡網路服務重設註冊密碼信 NHI registration password reset", &body, "registration_reset", None)?;
         audit_card(tx, now, card, "registration.reset_request")?;
-        Ok((to, expires))
+        Ok(Ok((to, expires)))
     })?;
+    let (to, expires) = outcome?;
     Ok(receipt(&to, expires, None))
 }
 
@@ -595,10 +606,15 @@ pub(crate) fn complete_reset(p: &LocalPortal, card: &NhiCardData, token: &str, n
             &[Value::from(card.card_number.as_str())],
         )?;
         tx.execute(
-            "UPDATE nhi_registrations SET password_hash = ?, email = COALESCE(?, email), failed_attempts = 0, locked_until = NULL
-             WHERE card_number = ?",
-            &[Value::from(&hash), Value::from(new_email.as_deref()), Value::from(card.card_number.as_str())],
+            "UPDATE nhi_registrations SET password_hash = ?, email = COALESCE(?, email) WHERE card_number = ?",
+            &[
+                Value::from(&hash),
+                Value::from(new_email.as_deref()),
+                Value::from(card.card_number.as_str()),
+            ],
         )?;
+        // The reset is what opens a card held for guessing, and every count starts again.
+        super::guard::clear(tx, Subject::Card(card.card_number.as_str()))?;
         // Whoever held the old password is out: the person's other NHI-card sessions end.
         tx.execute(
             "UPDATE sessions SET ended_at = ? WHERE method = 'nhi_card' AND ended_at IS NULL

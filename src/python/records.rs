@@ -71,6 +71,8 @@ record! {
         /// `password`, `nhi_card` or `certificate`.
         level: String,
         officer: bool,
+        /// Whether the login proved the card was in the reader.
+        card_verified: bool,
         expires_at: Py<PyAny>,
         expires_at_roc: String,
     }
@@ -86,6 +88,7 @@ impl SessionInfo {
             method: i.method.as_str().to_owned(),
             level: i.level.as_str().to_owned(),
             officer: i.officer,
+            card_verified: i.card_verified,
             expires_at: datetime(py, i.expires_at)?,
             expires_at_roc: i.expires_at.to_slash(),
         })

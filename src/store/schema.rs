@@ -54,7 +54,58 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "NHI-card registrations checked against the directory",
         sql: V6,
     },
+    Migration {
+        version: 7,
+        name: "password guesses counted per card and per source network; card possession",
+        sql: V7,
+    },
 ];
+
+/// Wrong passwords are counted per subject (card, account) and source network, with a daily
+/// ceiling per subject and guesses reserved while they are checked (see `portal::guard`);
+/// the per-card and per-account counters they replace go. Sessions record whether the card
+/// was proved to be in the reader, and the randoms of NHI cards' answers are single-use
+/// (`portal::possession`). A certificate challenge belongs to the network it was issued to.
+/// Secret keys every process on the database shares (the CSRF tokens' HMAC key) are kept.
+const V7: &str = r#"
+CREATE TABLE login_guards (
+    subject TEXT NOT NULL,
+    network TEXT NOT NULL,
+    failures {int} NOT NULL,
+    lockouts {int} NOT NULL,
+    locked_until {int},
+    updated_at {int} NOT NULL,
+    PRIMARY KEY (subject, network)
+);
+CREATE TABLE login_ceilings (
+    subject TEXT PRIMARY KEY,
+    window_started_at {int} NOT NULL,
+    failures {int} NOT NULL,
+    held_at {int}
+);
+CREATE TABLE login_reservations (
+    id {id},
+    subject TEXT NOT NULL,
+    network TEXT NOT NULL,
+    expires_at {int} NOT NULL
+);
+CREATE INDEX login_reservations_subject ON login_reservations (subject, network);
+ALTER TABLE nhi_registrations DROP COLUMN failed_attempts;
+ALTER TABLE nhi_registrations DROP COLUMN locked_until;
+ALTER TABLE employees DROP COLUMN account_failed;
+ALTER TABLE employees DROP COLUMN account_locked_until;
+ALTER TABLE sessions ADD COLUMN card_verified {int} NOT NULL DEFAULT 0;
+ALTER TABLE login_challenges ADD COLUMN network TEXT;
+CREATE TABLE server_keys (
+    name TEXT PRIMARY KEY,
+    key_hex TEXT NOT NULL,
+    created_at {int} NOT NULL
+);
+CREATE TABLE card_randoms (
+    random_hash TEXT PRIMARY KEY,
+    seen_at {int} NOT NULL
+);
+"#;
 
 /// An NHI-card registration is for a person the directory knows, checked against what it
 /// holds of them (birth date, household), one per person: looked up by national ID.
