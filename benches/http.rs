@@ -348,10 +348,12 @@ fn load(name: &'static str, addr: SocketAddr, connections: usize, seconds: f64, 
 }
 
 /// `n` certificate-login answers (request bodies), each over its own fresh challenge, signed on
-/// two threads.
+/// two threads. The challenges are issued to the loopback address the bench's connections come
+/// from, as the server would issue them (a challenge answers only for its client's network).
 fn signed_challenges(portal: &LocalPortal, certs: &[(Certificate, SoftwareKey)], n: usize) -> Vec<String> {
+    let client = Some(std::net::IpAddr::from([127, 0, 0, 1]));
     let challenges: Vec<_> = (0..n)
-        .map(|_| portal.begin_certificate_login().expect("challenge"))
+        .map(|_| portal.begin_certificate_login_from(client).expect("challenge"))
         .collect();
     let sign = |part: &[ecpa::portal::CertificateChallenge], offset: usize| -> Vec<String> {
         part.iter()

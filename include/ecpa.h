@@ -1010,6 +1010,19 @@ uint32_t ecpa_registration_start(const ecpa_portal *portal,
                                  const char *form_json);
 
 /**
+ * Registers an NHI card at a counter (臨櫃) for a person who cannot register online (no
+ * mailbox in the directory, or not in it): active at once, no link. The arguments are those of
+ * `ecpa_registration_start`, and `operator` (NUL-terminated UTF-8) is the clerk's name for the
+ * audit trail. An embedded portal only (`E9807 local_portal_only` for a remote one).
+ */
+uint32_t ecpa_registration_in_person(const ecpa_portal *portal,
+                                     const ecpa_nhi_card *card,
+                                     const char *password,
+                                     const char *confirmation,
+                                     const char *form_json,
+                                     const char *operator_);
+
+/**
  * Mails a fresh confirmation link for a registration still waiting (重寄認證信).
  */
 uint32_t ecpa_registration_resend(const ecpa_portal *portal, const ecpa_nhi_card *card);

@@ -873,3 +873,69 @@ fn software_key_password_reset_resend_account_and_discard() {
         ok(ecpa_portal_close(portal));
     }
 }
+
+/// A person without a mailbox in the directory cannot register online; the counter registers
+/// them from C, and the registration works at once.
+#[test]
+fn a_counter_registration_from_c() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = c(&dir.path().join("ecpa.db").to_string_lossy());
+    // SAFETY: every handle below is live until freed at the end; every string is NUL-terminated.
+    unsafe {
+        let mut portal = null_mut();
+        ok(ecpa_portal_open(db.as_ptr(), &mut portal));
+        let csv = support::directory_csv();
+        let mut counts = EcpaImportCounts::default();
+        ok(ecpa_portal_import_directory_csv(
+            portal,
+            csv.as_ptr(),
+            csv.len(),
+            &mut counts,
+        ));
+        let p = person(Who::NoMail);
+        let mut card = null_mut();
+        let record = p.card_data().to_bytes();
+        ok(ecpa_nhi_card_from_record(record.as_ptr(), record.len(), &mut card));
+        let form = c(&serde_json::json!({
+            "household_number": "F1234567",
+            "address": {"county": "63000", "township": "63000010", "village": "63000010001", "neighbourhood": 12},
+            "phone": "02-2720-8889", "mobile": "0912-345-678", "email": p.reg_email,
+        })
+        .to_string());
+        let pw = c(p.password);
+        assert_eq!(
+            ecpa_registration_start(portal, card, pw.as_ptr(), pw.as_ptr(), form.as_ptr()),
+            code(ErrorCode::RegistrationNoAddress)
+        );
+        // The clerk's name is required: NULL is refused, nothing registered.
+        assert_eq!(
+            ecpa_registration_in_person(portal, card, pw.as_ptr(), pw.as_ptr(), form.as_ptr(), null()),
+            code(ErrorCode::FfiNullPointer)
+        );
+        ok(ecpa_registration_in_person(
+            portal,
+            card,
+            pw.as_ptr(),
+            pw.as_ptr(),
+            form.as_ptr(),
+            c("counter.chen").as_ptr(),
+        ));
+        let mut s = null_mut();
+        ok(ecpa_login_nhi_card(portal, card, pw.as_ptr(), null_mut(), &mut s));
+        ok(ecpa_session_free(s));
+        // Twice is refused: the registration is active.
+        assert_eq!(
+            ecpa_registration_in_person(
+                portal,
+                card,
+                pw.as_ptr(),
+                pw.as_ptr(),
+                form.as_ptr(),
+                c("counter.chen").as_ptr()
+            ),
+            code(ErrorCode::AlreadyRegistered)
+        );
+        ok(ecpa_nhi_card_free(card));
+        ok(ecpa_portal_close(portal));
+    }
+}

@@ -88,6 +88,8 @@ fn every_portal_operation_has_exactly_one_endpoint() {
         "process_correction",
         "agency_employees",
         "audit_trail",
+        "stop_nhi_registration",
+        "remove_certificate_binding",
     ]
     .into_iter()
     .collect();

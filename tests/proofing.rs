@@ -929,3 +929,27 @@ fn an_officer_neither_awards_nor_approves_themself_unless_the_portal_allows_it()
         3
     );
 }
+
+#[test]
+fn proofing_complete_with_nothing_staged_counts_once_a_day_and_creates_nothing_more() {
+    let fx = Fixture::new();
+    let s = fx.ready(Who::Wang);
+    let first = fx.portal.complete_proofing(&s).expect("complete");
+    assert_eq!(first.corrections, 0);
+    // Pressed again (a double click, a script): the same submission, nothing new.
+    for _ in 0..5 {
+        let again = fx.portal.complete_proofing(&s).expect("complete again");
+        assert_eq!(again.id, first.id);
+    }
+    assert_eq!(fx.sql_int("SELECT count(*) FROM proofing_submissions"), 1);
+    assert_eq!(fx.sql_int("SELECT count(*) FROM todos"), 0);
+    assert_eq!(
+        fx.sql_int("SELECT count(*) FROM audit WHERE action = 'proofing.complete'"),
+        1
+    );
+    // The next day it is a new day's proofing.
+    fx.advance(time::Duration::days(1));
+    let s = fx.login(Who::Wang);
+    let next = fx.portal.complete_proofing(&s).expect("next day");
+    assert_ne!(next.id, first.id);
+}

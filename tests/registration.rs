@@ -696,3 +696,53 @@ fn the_spare_address_gets_the_microsoft_warning_too() {
         receipt.warnings_zh
     );
 }
+
+#[test]
+fn changing_the_registration_email_needs_the_link_sent_to_the_address_on_file() {
+    let fx = Fixture::new();
+    fx.register(Who::Wang);
+    let wang = person(Who::Wang);
+    let card = wang.card_data();
+    let mailbox = fx.mailbox_of(Who::Wang);
+    let typed = Email::parse("wang.new@example.net").expect("e-mail");
+
+    // A wrong password is a counted guess, and sends nothing.
+    let e = expect_code(
+        fx.portal.request_email_change(&card, &pw("Wrong#2026"), &typed, None),
+        ErrorCode::RegistrationPasswordWrong,
+    );
+    assert!(
+        matches!(e, ecpa::Error::RegistrationPasswordWrong { tries_left: 4 }),
+        "{e:?}"
+    );
+    assert!(fx.deliver().is_empty());
+
+    let receipt = fx
+        .portal
+        .request_email_change(&card, &wang.pw(), &typed, None)
+        .expect("asked");
+    assert_eq!(receipt.sent_to, Email::parse(&mailbox).expect("mailbox").masked());
+    let mails = fx.deliver();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(mails[0].to, mailbox, "never only to the address typed");
+    assert!(mails[0].body.contains(&typed.masked()), "{}", mails[0].body);
+    let token = mails[0].link_token().expect("link").to_owned();
+    // Still the old address until the link is opened, and only with the same card.
+    let other = person(Who::Lin).card_data();
+    expect_code(fx.portal.complete_email_change(&other, &token), ErrorCode::TokenInvalid);
+    fx.portal.complete_email_change(&card, &token).expect("changed");
+    expect_code(fx.portal.complete_email_change(&card, &token), ErrorCode::TokenUsed);
+    assert_eq!(
+        fx.sql_text(
+            "SELECT email FROM nhi_registrations WHERE card_number = ?",
+            card.card_number.as_str()
+        )
+        .as_deref(),
+        Some(typed.as_str())
+    );
+    // The old address hears of it, with the new one masked.
+    let told = fx.deliver();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0].to, wang.reg_email);
+    assert!(told[0].body.contains(&typed.masked()) && !told[0].body.contains(typed.as_str()));
+}

@@ -139,6 +139,20 @@ enum Command {
         #[command(subcommand)]
         command: AnnounceCommand,
     },
+    /// A lost or stolen NHI card: stops the person's NHI-card registrations (健保卡註冊停用),
+    /// ends their NHI-card sessions and tells them by mail.
+    #[cfg(feature = "http")]
+    Registration {
+        #[command(subcommand)]
+        command: RegistrationCommand,
+    },
+    /// A lost citizen certificate card: removes the person's certificate bindings, ends their
+    /// certificate sessions and tells them by mail.
+    #[cfg(feature = "http")]
+    Certificate {
+        #[command(subcommand)]
+        command: CertificateCommand,
+    },
     /// Copies the SQLite database, while the portal runs, into a new file (PostgreSQL: pg_dump).
     #[cfg(feature = "http")]
     Backup {
@@ -247,6 +261,34 @@ enum MaintenanceCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+}
+
+/// `ecpa registration …`.
+#[cfg(feature = "http")]
+#[derive(Subcommand)]
+enum RegistrationCommand {
+    /// Stops the person's NHI-card registrations.
+    Stop(PersonArgs),
+}
+
+/// `ecpa certificate …`.
+#[cfg(feature = "http")]
+#[derive(Subcommand)]
+enum CertificateCommand {
+    /// Removes the person's certificate bindings.
+    Unbind(PersonArgs),
+}
+
+/// The person whose lost card's access an operator command stops.
+#[cfg(feature = "http")]
+#[derive(Args)]
+struct PersonArgs {
+    /// The person's national ID.
+    national_id: String,
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(flatten)]
+    operator: OperatorArg,
 }
 
 #[cfg(feature = "http")]
@@ -476,6 +518,14 @@ fn main() -> ExitCode {
             db,
             operator,
         } => ops::backup(out, &file, force, &db, &operator),
+        #[cfg(feature = "http")]
+        Command::Registration {
+            command: RegistrationCommand::Stop(person),
+        } => ops::revoke(out, &person, ops::Revoke::NhiRegistration),
+        #[cfg(feature = "http")]
+        Command::Certificate {
+            command: CertificateCommand::Unbind(person),
+        } => ops::revoke(out, &person, ops::Revoke::CertificateBinding),
         #[cfg(feature = "http")]
         Command::Purge {
             audit_retention_years,

@@ -413,34 +413,78 @@ pub unsafe extern "C" fn ecpa_registration_start(
 ) -> u32 {
     call(|| {
         // SAFETY: live handles and NUL-terminated strings per the contract.
-        let (p, card, pw, confirm, fields) = unsafe {
+        let (p, form) = unsafe {
             (
                 get(portal, "portal")?,
-                get(card, "card")?,
-                self::password(password, "password")?,
-                self::password(confirmation, "confirmation")?,
-                text(form_json, "form_json")?,
+                registration_form(card, password, confirmation, form_json)?,
             )
-        };
-        let f: RegistrationFields = json_in(fields, "form_json")?;
-        let form = RegistrationForm {
-            card: card.data.clone(),
-            household_number: HouseholdNumber::parse(&f.household_number)?,
-            address: crate::types::HouseholdAddress::new(
-                &f.address.county,
-                &f.address.township,
-                &f.address.village,
-                f.address.neighbourhood,
-            )?,
-            password: pw,
-            confirmation: confirm,
-            phone: f.phone,
-            mobile: f.mobile,
-            email: Email::parse(&f.email)?,
-            spare_email: f.spare_email.as_deref().map(Email::parse).transpose()?,
         };
         p.portal().start_nhi_registration(&form)?;
         Ok(())
+    })
+}
+
+/// Registers an NHI card at a counter (臨櫃) for a person who cannot register online (no
+/// mailbox in the directory, or not in it): active at once, no link. The arguments are those of
+/// `ecpa_registration_start`, and `operator` (NUL-terminated UTF-8) is the clerk's name for the
+/// audit trail. An embedded portal only (`E9807 local_portal_only` for a remote one).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_registration_in_person(
+    portal: *const EcpaPortal,
+    card: *const EcpaNhiCard,
+    password: *const c_char,
+    confirmation: *const c_char,
+    form_json: *const c_char,
+    operator: *const c_char,
+) -> u32 {
+    call(|| {
+        // SAFETY: live handles and NUL-terminated strings per the contract.
+        let (p, form, operator) = unsafe {
+            (
+                get(portal, "portal")?,
+                registration_form(card, password, confirmation, form_json)?,
+                text(operator, "operator")?,
+            )
+        };
+        p.local()?.register_nhi_card_in_person(&form, operator)
+    })
+}
+
+/// The registration form from the arguments of `ecpa_registration_start`.
+///
+/// # Safety
+/// `card` a live handle, the rest NUL-terminated strings, per the calling function's contract.
+unsafe fn registration_form(
+    card: *const EcpaNhiCard,
+    password: *const c_char,
+    confirmation: *const c_char,
+    form_json: *const c_char,
+) -> Result<RegistrationForm> {
+    // SAFETY: per this function's contract.
+    let (card, pw, confirm, fields) = unsafe {
+        (
+            get(card, "card")?,
+            self::password(password, "password")?,
+            self::password(confirmation, "confirmation")?,
+            text(form_json, "form_json")?,
+        )
+    };
+    let f: RegistrationFields = json_in(fields, "form_json")?;
+    Ok(RegistrationForm {
+        card: card.data.clone(),
+        household_number: HouseholdNumber::parse(&f.household_number)?,
+        address: crate::types::HouseholdAddress::new(
+            &f.address.county,
+            &f.address.township,
+            &f.address.village,
+            f.address.neighbourhood,
+        )?,
+        password: pw,
+        confirmation: confirm,
+        phone: f.phone,
+        mobile: f.mobile,
+        email: Email::parse(&f.email)?,
+        spare_email: f.spare_email.as_deref().map(Email::parse).transpose()?,
     })
 }
 

@@ -20,13 +20,13 @@ use serde::de::DeserializeOwned;
 use super::wire::*;
 use crate::error::{Error, ErrorCode, Result};
 use crate::portal::{
-    Application, AuditEntry, AuditQuery, AwardOrder, AwardOrderSummary, BulkIssueReport, CertificateChallenge,
-    CertificateResponse, ConsentRecord, ConsentText, CorrectionDecision, EmployeeSummary, MaintenanceWindow,
-    NewAwardOrder, PersonalRecord, Portal, ProofingCategory, ProofingCorrection, ProofingQuery, ProofingQueryRow,
-    ProofingSubmission, RegistrationForm, RegistrationReceipt, ResetDelivery, Session, SessionInfo, SessionToken,
-    StagedCorrection, TodoItem, UnsignedOrder, YearlyAwards,
+    AccessRevoked, Application, AuditEntry, AuditQuery, AwardOrder, AwardOrderSummary, BulkIssueReport,
+    CertificateChallenge, CertificateResponse, ConsentRecord, ConsentText, CorrectionDecision, EmployeeSummary,
+    MaintenanceWindow, NewAwardOrder, PersonalRecord, Portal, ProofingCategory, ProofingCorrection, ProofingQuery,
+    ProofingQueryRow, ProofingSubmission, RegistrationForm, RegistrationReceipt, ResetDelivery, Session, SessionInfo,
+    SessionToken, StagedCorrection, TodoItem, UnsignedOrder, YearlyAwards,
 };
-use crate::types::{NhiCardData, Password};
+use crate::types::{NationalId, NhiCardData, Password};
 
 /// Settings of a [`RemotePortal`].
 #[derive(Debug, Clone)]
@@ -476,6 +476,21 @@ impl Portal for RemotePortal {
     fn audit_trail(&self, session: &SessionToken, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
         let body = AuditQueryWire::from(query);
         self.json(Method::POST, "/api/v1/audit", Some(session), Some(&body), true)
+    }
+
+    fn stop_nhi_registration(&self, session: &SessionToken, national_id: &NationalId) -> Result<AccessRevoked> {
+        let body = PersonWire {
+            national_id: WireId(national_id.reveal().to_owned()),
+        };
+        let path = "/api/v1/agency/nhi-registrations/stop";
+        self.json(Method::POST, path, Some(session), Some(&body), false)
+    }
+    fn remove_certificate_binding(&self, session: &SessionToken, national_id: &NationalId) -> Result<AccessRevoked> {
+        let body = PersonWire {
+            national_id: WireId(national_id.reveal().to_owned()),
+        };
+        let path = "/api/v1/agency/certificate-bindings/remove";
+        self.json(Method::POST, path, Some(session), Some(&body), false)
     }
 }
 

@@ -143,6 +143,10 @@ fn request_schemas() -> Map<String, Value> {
         ),
     );
     m.insert(
+        "PersonWire".into(),
+        obj(&["national_id"], &[("national_id", s("string"))]),
+    );
+    m.insert(
         "CardPossession".into(),
         obj(
             &["random", "h_sign"],
@@ -326,6 +330,7 @@ fn response_schema(name: &str) -> Value {
 /// The response types, named after the engine's types; their fields are the engine types'
 /// serde form (IDs masked, instants RFC 3339 at +08:00, dates ISO).
 const RESPONSE_TYPES: &[&str] = &[
+    "AccessRevoked",
     "Announcement",
     "Application",
     "AuditEntry",

@@ -989,6 +989,28 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ),
     ep!(
         "POST",
+        "/api/v1/agency/nhi-registrations/stop",
+        "stop_nhi_registration",
+        Officer,
+        Some("PersonWire"),
+        "AccessRevoked",
+        true,
+        None,
+        "停用健保卡註冊（遺失）"
+    ),
+    ep!(
+        "POST",
+        "/api/v1/agency/certificate-bindings/remove",
+        "remove_certificate_binding",
+        Officer,
+        Some("PersonWire"),
+        "AccessRevoked",
+        true,
+        None,
+        "移除自然人憑證綁定（遺失）"
+    ),
+    ep!(
+        "POST",
         "/api/v1/audit",
         "audit_trail",
         Session,
@@ -1258,6 +1280,24 @@ async fn process_correction(
 ) -> J<crate::portal::ProofingCorrection> {
     let d = w.to_decision();
     Ok(Json(run(&st, move |p| p.process_correction(&s, id, &d)).await?))
+}
+
+async fn stop_nhi_registration(
+    State(st): St,
+    Auth(s): Auth,
+    Body(w): Body<PersonWire>,
+) -> J<crate::portal::AccessRevoked> {
+    let id = w.to_id()?;
+    Ok(Json(run(&st, move |p| p.stop_nhi_registration(&s, &id)).await?))
+}
+
+async fn remove_certificate_binding(
+    State(st): St,
+    Auth(s): Auth,
+    Body(w): Body<PersonWire>,
+) -> J<crate::portal::AccessRevoked> {
+    let id = w.to_id()?;
+    Ok(Json(run(&st, move |p| p.remove_certificate_binding(&s, &id)).await?))
 }
 
 async fn agency_employees(State(st): St, Auth(s): Auth) -> J<Vec<crate::portal::EmployeeSummary>> {
@@ -1702,6 +1742,11 @@ pub fn router(state: Arc<AppState>, body_limit: usize) -> Router {
         )
         .route("/api/v1/proofing/corrections/{id}/process", post(process_correction))
         .route("/api/v1/agency/employees", get(agency_employees))
+        .route("/api/v1/agency/nhi-registrations/stop", post(stop_nhi_registration))
+        .route(
+            "/api/v1/agency/certificate-bindings/remove",
+            post(remove_certificate_binding),
+        )
         .route("/api/v1/audit", post(audit))
         .route("/api/v1/ping", get(ping))
         .route("/api/v1/openapi.json", get(openapi))

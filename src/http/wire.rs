@@ -362,6 +362,22 @@ pub struct ResetCompleteWire {
     pub new_password: WireSecret,
 }
 
+/// `POST /agency/nhi-registrations/stop` and `POST /agency/certificate-bindings/remove`: the
+/// person, by national ID (in the body, never in a path a log could keep).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonWire {
+    /// The person's national ID.
+    pub national_id: WireId,
+}
+
+impl PersonWire {
+    /// The ID, checked.
+    pub fn to_id(&self) -> Result<NationalId> {
+        NationalId::parse(self.national_id.as_str())
+    }
+}
+
 /// `POST /login/nhi-card`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

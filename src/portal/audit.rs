@@ -42,21 +42,26 @@ pub(crate) fn record(
 
 /// Appends one entry for an act of the portal's operator: someone running `ecpa` on the
 /// database (an import, a purge, a backup), who is not an employee and so cannot be an
-/// `actor`. `operator` is the name they gave (`--operator`) or their login on the machine.
+/// `actor`. `operator` is the name they gave (`--operator`) or their login on the machine;
+/// `subject`, the employee whose data the act touched, if one did.
 pub(crate) fn record_operator(
     tx: &mut dyn Tx,
     at_ms: i64,
     operator: &str,
     action: &str,
+    subject: Option<i64>,
     object: Option<&str>,
     detail: Option<&str>,
 ) -> Result<()> {
     tx.execute(
-        "INSERT INTO audit (at, operator, action, object, detail) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO audit (at, operator, action, subject, agency_code, object, detail)
+         VALUES (?, ?, ?, ?, (SELECT agency_code FROM employees WHERE id = ?), ?, ?)",
         &[
             Value::Int(at_ms),
             Value::from(operator),
             Value::from(action),
+            Value::from(subject),
+            Value::from(subject),
             Value::from(object),
             Value::from(detail),
         ],

@@ -374,7 +374,7 @@ pub(crate) fn login_nhi_card(
 /// password, `then` checks what else the login needs; its `CardPossessionUnverified` counts as
 /// a wrong guess. A guess turned away because every hash slot stayed busy was never checked,
 /// so its reservation is given back: a busy server must not lock anyone out.
-fn checked_login<T>(
+pub(crate) fn checked_login<T>(
     p: &LocalPortal,
     guard: &Guard<'_>,
     stored: &str,

@@ -496,7 +496,9 @@ impl LocalPortal {
                 report.rows, report.created, report.updated, report.agencies, report.officers
             );
             match operator {
-                Some(name) => super::audit::record_operator(tx, now, name, "directory.import", None, Some(&detail))?,
+                Some(name) => {
+                    super::audit::record_operator(tx, now, name, "directory.import", None, None, Some(&detail))?
+                }
                 None => super::audit::record(tx, now, None, "directory.import", None, None, Some(&detail))?,
             }
             if let Some(before) = cache {

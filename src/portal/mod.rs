@@ -26,6 +26,7 @@ pub mod operator;
 pub mod possession;
 pub mod proofing;
 pub mod registration;
+pub mod revoke;
 pub mod smtp;
 pub mod stats;
 
@@ -36,7 +37,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::error::Result;
 use crate::store::{SqliteStore, Store, StoreExt, schema};
-use crate::types::{NhiCardData, Password};
+use crate::types::{NationalId, NhiCardData, Password};
 
 pub use apps::Application;
 pub use audit::{AuditEntry, AuditQuery};
@@ -58,6 +59,7 @@ pub use proofing::{
     ProofingQuery, ProofingQueryRow, ProofingSubmission, RecordCategory, StagedCorrection, TodoItem,
 };
 pub use registration::{MaintenanceWindow, RegistrationForm, RegistrationReceipt, ResetDelivery};
+pub use revoke::AccessRevoked;
 pub use smtp::{SmtpConfig, SmtpMailer, SmtpPassword, SmtpSecurity};
 pub use stats::PortalCounters;
 
@@ -250,6 +252,42 @@ impl LocalPortal {
         Ok(key)
     }
 
+    /// 基本資料異動, the e-mail address: with the card and its registered password, asks to
+    /// move the registration to `new_email`. The confirmation link goes to the address on file
+    /// (the official mailbox), never to the address typed; see
+    /// [`LocalPortal::complete_email_change`].
+    pub fn request_email_change(
+        &self,
+        card: &NhiCardData,
+        password: &Password,
+        new_email: &crate::types::Email,
+        from: Option<std::net::IpAddr>,
+    ) -> Result<RegistrationReceipt> {
+        registration::request_email_change(self, card, password, new_email, from)
+    }
+
+    /// Opens an e-mail change's link (with the same card): the registration takes the new
+    /// address, and the old one is told.
+    pub fn complete_email_change(&self, card: &NhiCardData, token: &str) -> Result<()> {
+        registration::complete_email_change(self, card, token)
+    }
+
+    /// [`Portal::stop_nhi_registration`] by the portal's operator (`ecpa registration stop`),
+    /// for a person of any agency, in the audit trail under `operator`.
+    pub fn stop_nhi_registration_as_operator(&self, national_id: &NationalId, operator: &str) -> Result<AccessRevoked> {
+        revoke::stop_registration(self, revoke::Remover::Operator(operator), national_id)
+    }
+
+    /// [`Portal::remove_certificate_binding`] by the portal's operator (`ecpa certificate
+    /// unbind`), in the audit trail under `operator`.
+    pub fn remove_certificate_binding_as_operator(
+        &self,
+        national_id: &NationalId,
+        operator: &str,
+    ) -> Result<AccessRevoked> {
+        revoke::remove_bindings(self, revoke::Remover::Operator(operator), national_id)
+    }
+
     /// [`Portal::begin_certificate_login`] for the client at `from`, which alone may answer it
     /// ([`LocalPortal::complete_certificate_login_from`]).
     pub fn begin_certificate_login_from(&self, from: Option<std::net::IpAddr>) -> Result<CertificateChallenge> {
@@ -401,6 +439,16 @@ pub trait Portal: Send + Sync {
     fn agency_employees(&self, session: &SessionToken) -> Result<Vec<EmployeeSummary>>;
     /// The audit trail: an employee sees who read or changed their data; an officer, their agency's.
     fn audit_trail(&self, session: &SessionToken, query: &AuditQuery) -> Result<Vec<AuditEntry>>;
+
+    // ---- a lost card ----
+
+    /// A personnel officer stops the NHI-card registrations of a person of their agency (a lost
+    /// or stolen card): their sessions with it end and they are told by mail ([`revoke`]).
+    fn stop_nhi_registration(&self, session: &SessionToken, national_id: &NationalId) -> Result<AccessRevoked>;
+    /// A personnel officer removes the citizen-certificate bindings of a person of their agency:
+    /// their certificate sessions end, they are told, and their next certificate login binds
+    /// afresh.
+    fn remove_certificate_binding(&self, session: &SessionToken, national_id: &NationalId) -> Result<AccessRevoked>;
 }
 
 impl Portal for LocalPortal {
@@ -534,5 +582,12 @@ impl Portal for LocalPortal {
     }
     fn audit_trail(&self, session: &SessionToken, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
         audit::trail(self, session, query)
+    }
+
+    fn stop_nhi_registration(&self, session: &SessionToken, national_id: &NationalId) -> Result<AccessRevoked> {
+        revoke::stop_registration(self, revoke::Remover::Officer(session), national_id)
+    }
+    fn remove_certificate_binding(&self, session: &SessionToken, national_id: &NationalId) -> Result<AccessRevoked> {
+        revoke::remove_bindings(self, revoke::Remover::Officer(session), national_id)
     }
 }

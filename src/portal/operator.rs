@@ -203,7 +203,7 @@ impl LocalPortal {
                 report.audit_rows,
                 audit_retention_years
             );
-            record_operator(tx, now, &operator, "operator.purge", None, Some(&detail))?;
+            record_operator(tx, now, &operator, "operator.purge", None, None, Some(&detail))?;
             Ok(report)
         })
     }
@@ -217,7 +217,7 @@ impl LocalPortal {
         let now = millis(self.now());
         let object = format!("file:{}", dest.display());
         self.store
-            .write(|tx| record_operator(tx, now, &operator, "operator.backup", Some(&object), None))
+            .write(|tx| record_operator(tx, now, &operator, "operator.backup", None, Some(&object), None))
     }
 
     /// The schema version the database is at (the portal migrates it when it opens).

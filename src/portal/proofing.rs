@@ -607,6 +607,23 @@ pub(crate) fn complete(p: &LocalPortal, token: &SessionToken) -> Result<Proofing
             &[Value::Int(c.employee_id)],
         )?;
         let n = drafts.len() as i64;
+        // Pressing 校對完成 with nothing staged says "my record is right", which is what makes
+        // the proofing count as done: recorded once a day. Pressing it again that day (a
+        // double click, a script) creates nothing: the same submission comes back.
+        if n == 0
+            && let Some(r) = tx.query_opt(
+                "SELECT id, completed_at FROM proofing_submissions
+                 WHERE employee_id = ? AND agency_code = ? AND completed_on = ? AND corrections = 0
+                 ORDER BY id DESC LIMIT 1",
+                &[Value::Int(c.employee_id), Value::from(c.agency_code.as_str()), Value::from(today.as_str())],
+            )?
+        {
+            return Ok(ProofingSubmission {
+                id: r.int(0)?,
+                completed_at: super::env::from_millis(r.int(1)?)?.into(),
+                corrections: 0,
+            });
+        }
         let id = tx.insert(
             "INSERT INTO proofing_submissions (employee_id, agency_code, completed_at, completed_on, corrections, pending)
              VALUES (?, ?, ?, ?, ?, ?)",

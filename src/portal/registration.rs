@@ -621,28 +621,134 @@ pub(crate) fn complete_reset(p: &LocalPortal, card: &NhiCardData, token: &str, n
                  AND employee_id = (SELECT id FROM employees WHERE national_id = ?)",
             &[Value::Int(millis(now)), Value::from(card.national_id.reveal())],
         )?;
-        // The address that was replaced hears of it, in case the change was not its owner's.
-        if let (Some(new), Some(old)) = (new_email.as_deref(), old_email.map(|r| r.text(0)).transpose()?)
-            && new != old
-        {
-            let shown = Email::parse(new)?.masked();
-            let body = format!(
-                "您好：\n\n您的健保卡網路服務註冊密碼已重設，註冊電子信箱已變更為 {shown}，往後通知將寄至新信箱。\n\
-                 若不是您本人所為，請洽服務機關人事單位。\n\n----\nHello,\n\nThe password of your NHI card \
-                 registration was reset and its e-mail address changed to {shown}; mail goes there from now on.\n\
-                 If this was not you, tell your personnel office.\n"
-            );
-            enqueue(
-                tx,
-                millis(now),
-                &old,
-                "健保卡網路服務註冊電子信箱變更通知 Your registration's e-mail address changed",
-                &body,
-                "registration_address_changed",
-                None,
-            )?;
+        if let (Some(new), Some(old)) = (new_email.as_deref(), old_email.map(|r| r.text(0)).transpose()?) {
+            tell_replaced_address(tx, now, &old, new, "註冊密碼已重設，", "'s password was reset and its")?;
         }
         Ok(())
+    })
+}
+
+/// Tells the address a registration used to have that it was replaced by `new` (masked), in
+/// case the change was not its owner's. `zh`/`en` say what else happened.
+fn tell_replaced_address(tx: &mut dyn Tx, now: OffsetDateTime, old: &str, new: &str, zh: &str, en: &str) -> Result<()> {
+    if new == old {
+        return Ok(());
+    }
+    let shown = Email::parse(new)?.masked();
+    let body = format!(
+        "您好：\n\n您的健保卡網路服務{zh}註冊電子信箱已變更為 {shown}，往後通知將寄至新信箱。\n\
+         若不是您本人所為，請洽服務機關人事單位。\n\n----\nHello,\n\nYour NHI card registration{en} \
+         e-mail address changed to {shown}; mail goes there from now on.\n\
+         If this was not you, tell your personnel office.\n"
+    );
+    enqueue(
+        tx,
+        millis(now),
+        old,
+        "健保卡網路服務註冊電子信箱變更通知 Your registration's e-mail address changed",
+        &body,
+        "registration_address_changed",
+        None,
+    )?;
+    Ok(())
+}
+
+/// 基本資料異動, the e-mail part: with the card and its password, a new address for the
+/// registration. As for a reset, the link goes to the address on file (the official mailbox,
+/// or the registration's confirmed address for a person the directory has none for), never to
+/// the address typed; the new one is adopted when the link is opened, and the old one is told.
+pub(crate) fn request_email_change(
+    p: &LocalPortal,
+    card: &NhiCardData,
+    password: &Password,
+    new_email: &Email,
+    from: Option<std::net::IpAddr>,
+) -> Result<RegistrationReceipt> {
+    let card_no = card.card_number.as_str();
+    let now = p.now();
+    let stored = p
+        .store
+        .read(|tx| {
+            tx.query_opt(
+                "SELECT password_hash FROM nhi_registrations WHERE card_number = ? AND national_id = ? AND status = 'active'",
+                &[Value::from(card_no), Value::from(card.national_id.reveal())],
+            )
+        })?
+        .ok_or_else(|| Error::new(ErrorCode::NhiCardNotRegistered))?
+        .text(0)?;
+    // The password is a guess like any other: counted per card and network.
+    let guard = Guard::new(p, Subject::Card(card_no), from);
+    super::auth::checked_login(
+        p,
+        &guard,
+        &stored,
+        password,
+        |tries_left| Error::RegistrationPasswordWrong { tries_left },
+        || Ok(()),
+    )?;
+    let (to, expires) = p.store.write(|tx| {
+        check_maintenance(tx, now)?;
+        let current = tx
+            .query_opt(
+                "SELECT email FROM nhi_registrations WHERE card_number = ? AND status = 'active'",
+                &[Value::from(card_no)],
+            )?
+            .ok_or_else(|| Error::new(ErrorCode::NhiCardNotRegistered))?
+            .text(0)?;
+        let to = match person_on_file(tx, card, None)?.email {
+            Some(mailbox) => mailbox,
+            None => Email::parse(&current)?,
+        };
+        let (token, expires) = issue_token(p, tx, card_no, "email_change", Some(new_email.as_str()), RESET_LINK_TTL)?;
+        let url = format!("{}/nhi/email?token={token}", p.config.portal_url);
+        let shown = new_email.masked();
+        let body = format!(
+            "您好：\n\n有人以您的健保卡與註冊密碼申請將健保卡網路服務的註冊電子信箱變更為 {shown}。\n\
+             若是您本人，請在插入同一張健保卡的狀態下，於 30 分鐘內開啟以下連結完成變更（僅能使用一次）：\n{url}\n\n\
+             若不是您，請勿開啟連結，並建議立即變更註冊密碼。\n\n----\nHello,\n\nSomeone with your NHI card and its \
+             password asked to change your registration's e-mail address to {shown}.\nIf it was you, open this link \
+             within 30 minutes with the same card inserted (it works once):\n{url}\n\nIf not, do not open it, and \
+             change your registration password now.\n"
+        );
+        enqueue(
+            tx,
+            millis(now),
+            to.as_str(),
+            "健保卡網路服務註冊電子信箱變更確認信 Confirm your new registration e-mail address",
+            &body,
+            "registration_email_change",
+            None,
+        )?;
+        audit_card(tx, now, card, "registration.email_change_request")?;
+        Ok((to, expires))
+    })?;
+    Ok(receipt(&to, expires, None))
+}
+
+/// Opens an e-mail change's link: the registration takes the new address, and the old one is
+/// told.
+pub(crate) fn complete_email_change(p: &LocalPortal, card: &NhiCardData, token: &str) -> Result<()> {
+    let now = p.now();
+    p.store.write(|tx| {
+        check_maintenance(tx, now)?;
+        let new = take_token(tx, now, card, token, "email_change")?
+            .ok_or_else(|| crate::store::corrupt("an e-mail change link without its address"))?;
+        let old = tx
+            .query_opt(
+                "SELECT email FROM nhi_registrations WHERE card_number = ? AND national_id = ? AND status = 'active'",
+                &[
+                    Value::from(card.card_number.as_str()),
+                    Value::from(card.national_id.reveal()),
+                ],
+            )?
+            .ok_or_else(|| Error::new(ErrorCode::TokenInvalid))?
+            .text(0)?;
+        tx.execute(
+            "UPDATE nhi_registrations SET email = ? WHERE card_number = ?",
+            &[Value::from(new.as_str()), Value::from(card.card_number.as_str())],
+        )?;
+        audit_card(tx, now, card, "registration.email_change")?;
+        tell_replaced_address(tx, now, &old, &new, "", "'s")
     })
 }
 
@@ -678,6 +784,7 @@ impl LocalPortal {
                 millis(now),
                 &operator,
                 "registration.in_person",
+                None,
                 Some(&object),
                 None,
             )

@@ -14,8 +14,8 @@ use time::OffsetDateTime;
 
 use super::cards::{CertificateTrust, CitizenCardKey, NhiCard, SigningKey, SoftwareCertificate, seconds};
 use super::records::{
-    ApplicationEntry, AuditRecord, AwardOrder, AwardOrderSummary, BulkIssueReport, ConsentRecord, ConsentText,
-    DeliveryReport, DirectoryImport, DoctorReport, EmployeeSummary, Mail, MaintenanceWindow, OutboxStats,
+    AccessRevoked, ApplicationEntry, AuditRecord, AwardOrder, AwardOrderSummary, BulkIssueReport, ConsentRecord,
+    ConsentText, DeliveryReport, DirectoryImport, DoctorReport, EmployeeSummary, Mail, MaintenanceWindow, OutboxStats,
     PersonalRecord, ProofingCorrection, ProofingQueryRow, ProofingSubmission, RegistrationReceipt, SessionInfo,
     StagedCorrection, TodoItem, UnsignedOrder, YearlyAwards,
 };
@@ -931,6 +931,29 @@ impl PyPortal {
             .iter()
             .map(Into::into)
             .collect())
+    }
+
+    /// A personnel officer stops the NHI-card registrations of a person of their agency (a lost
+    /// card); the person's sessions with it end and they are told by mail.
+    fn stop_nhi_registration(
+        &self,
+        py: Python<'_>,
+        session: &Bound<'_, Session>,
+        national_id: &str,
+    ) -> PyResult<AccessRevoked> {
+        let (token, id) = (token_of(session), NationalId::parse(national_id)?);
+        Ok((&self.run(py, |p| p.stop_nhi_registration(&token, &id))?).into())
+    }
+
+    /// A personnel officer removes the citizen-certificate bindings of a person of their agency.
+    fn remove_certificate_binding(
+        &self,
+        py: Python<'_>,
+        session: &Bound<'_, Session>,
+        national_id: &str,
+    ) -> PyResult<AccessRevoked> {
+        let (token, id) = (token_of(session), NationalId::parse(national_id)?);
+        Ok((&self.run(py, |p| p.remove_certificate_binding(&token, &id))?).into())
     }
 
     /// The audit trail: who read or changed the caller's (or, for an officer, the agency's) data.

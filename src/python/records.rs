@@ -690,6 +690,27 @@ impl From<&RsEmployee> for EmployeeSummary {
 }
 
 record! {
+    /// What stopping a lost card's access did.
+    AccessRevoked {
+        /// Registrations or certificate bindings removed (0: there were none).
+        removed: u32,
+        sessions_ended: u32,
+        /// Where the person was told, masked.
+        notified: Vec<String>,
+    }
+}
+
+impl From<&crate::portal::AccessRevoked> for AccessRevoked {
+    fn from(r: &crate::portal::AccessRevoked) -> Self {
+        AccessRevoked {
+            removed: r.removed,
+            sessions_ended: r.sessions_ended,
+            notified: r.notified.clone(),
+        }
+    }
+}
+
+record! {
     /// One entry of the audit trail (people by masked ID and name).
     AuditRecord {
         at: Py<PyAny>,
@@ -884,6 +905,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ProofingQueryRow>()?;
     m.add_class::<TodoItem>()?;
     m.add_class::<EmployeeSummary>()?;
+    m.add_class::<AccessRevoked>()?;
     m.add_class::<AuditRecord>()?;
     m.add_class::<DirectoryImport>()?;
     m.add_class::<DeliveryReport>()?;

@@ -173,10 +173,22 @@ def test_the_whole_flow_from_consent_to_processing(embedded: Embedded) -> None:
 
     stats = p.outbox_stats()
     assert stats.pending == 0 and stats.sent >= 5
+
     p.logout(me)
     with pytest.raises(ecpa.AuthError) as gone:
         p.unviewed_award_orders(me)
     assert gone.value.name == "session_invalid"
+
+    # A lost card: the officer stops my registration, and the card logs in to nothing.
+    with pytest.raises(ecpa.InvalidInputError):
+        p.stop_nhi_registration(officer, "A12345678")
+    stopped = p.stop_nhi_registration(officer, "A123456789")
+    assert stopped.removed == 1
+    assert stopped.notified and all("@" in n and "*" in n for n in stopped.notified)
+    with pytest.raises(ecpa.AuthError) as unregistered:
+        p.login_nhi_card(WANG.card, WANG.password)
+    assert unregistered.value.name == "nhi_card_not_registered"
+    assert p.remove_certificate_binding(officer, "A123456789").removed == 0
 
 
 def test_certificate_login_binds_at_first_and_then_goes_straight_in(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ use ecpa::store::Store;
 use ecpa::types::{Lang, RocDateTime};
 use ecpa::{Error, ErrorCode};
 
-use super::{AnnounceCommand, DbArgs, Failure, MaintenanceCommand, OperatorArg, Output, usage};
+use super::{AnnounceCommand, DbArgs, Failure, MaintenanceCommand, OperatorArg, Output, PersonArgs, usage};
 
 /// Lines between two progress reports of a directory import.
 const PROGRESS_EVERY: u64 = 10_000;
@@ -362,6 +362,59 @@ pub(super) fn announce(out: Output, command: AnnounceCommand) -> Result<u8, Fail
             open_portal(&config(&db)?)?.remove_announcement(id)?;
             removed(out, id, "公告", "announcement");
         }
+    }
+    Ok(0)
+}
+
+/// What an operator stops for a lost card.
+pub(super) enum Revoke {
+    /// `ecpa registration stop`.
+    NhiRegistration,
+    /// `ecpa certificate unbind`.
+    CertificateBinding,
+}
+
+pub(super) fn revoke(out: Output, person: &PersonArgs, what: Revoke) -> Result<u8, Failure> {
+    let id = ecpa::types::NationalId::parse(&person.national_id).map_err(usage)?;
+    let portal = open_portal(&config(&person.db)?)?;
+    let operator = operator_name(&person.operator);
+    let (done, zh, en) = match what {
+        Revoke::NhiRegistration => (
+            portal.stop_nhi_registration_as_operator(&id, &operator)?,
+            "健保卡註冊",
+            "NHI card registration(s)",
+        ),
+        Revoke::CertificateBinding => (
+            portal.remove_certificate_binding_as_operator(&id, &operator)?,
+            "自然人憑證綁定",
+            "certificate binding(s)",
+        ),
+    };
+    if out.json {
+        print_json(&done);
+    } else if done.removed == 0 {
+        say(
+            &format!("{} 沒有{zh}，未變更", id.masked()),
+            &format!("{} has no {en}: nothing changed", id.masked()),
+            out.lang,
+        );
+    } else {
+        let to = done.notified.join(", ");
+        say(
+            &format!(
+                "已停用 {} 的{zh} {} 筆，結束登入 {} 個，已通知 {to}",
+                id.masked(),
+                done.removed,
+                done.sessions_ended
+            ),
+            &format!(
+                "Stopped {} {en} of {}, ended {} session(s), told {to}",
+                done.removed,
+                id.masked(),
+                done.sessions_ended
+            ),
+            out.lang,
+        );
     }
     Ok(0)
 }

@@ -19,6 +19,7 @@ from ._ecpa import __version__ as __version__
 from ._ecpa import _bench_rust_id_check as _bench_rust_id_check  # noqa: F401
 
 __all__ = [
+    "AccessRevoked",
     "ApplicationEntry",
     "AuditRecord",
     "AuthError",
