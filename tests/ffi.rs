@@ -290,6 +290,16 @@ fn null_handles_wrong_handles_and_failed_constructors_leave_outputs_alone() {
     }
 }
 
+/// The `form_json` of `ecpa_registration_start` for `who` (the fixture's household data).
+fn form_json(who: Who) -> String {
+    serde_json::json!({
+        "household_number": "F1234567",
+        "address": {"county": "63000", "township": "63000010", "village": "63000010001", "neighbourhood": 12},
+        "phone": "02-2720-8889", "mobile": "0912-345-678", "email": person(who).reg_email,
+    })
+    .to_string()
+}
+
 /// Registration, logins, certificate login, consent, award orders, proofing: the demo's flow.
 #[test]
 fn the_whole_flow_on_an_sqlite_file() {
@@ -322,19 +332,13 @@ fn the_whole_flow_on_an_sqlite_file() {
             card
         };
         let register = |who: Who, card: *const EcpaNhiCard| {
-            let p = person(who);
-            let form = serde_json::json!({
-                "household_number": "F1234567",
-                "address": {"county": "63000", "township": "63000010", "village": "63000010001", "neighbourhood": 12},
-                "phone": "02-2720-8889", "mobile": "0912-345-678", "email": p.reg_email,
-            });
-            let pw = c(p.password);
+            let pw = c(person(who).password);
             ok(ecpa_registration_start(
                 portal,
                 card,
                 pw.as_ptr(),
                 pw.as_ptr(),
-                c(&form.to_string()).as_ptr(),
+                c(&form_json(who)).as_ptr(),
             ));
             let mut sent = 0;
             ok(ecpa_portal_deliver_outbox(portal, mailer, 100, &mut sent));
@@ -743,12 +747,7 @@ fn software_key_password_reset_resend_account_and_discard() {
         let record = wang.card_data().to_bytes();
         let mut card = null_mut();
         ok(ecpa_nhi_card_from_record(record.as_ptr(), record.len(), &mut card));
-        let form = serde_json::json!({
-            "household_number": "F1234567",
-            "address": {"county": "63000", "township": "63000010", "village": "63000010001", "neighbourhood": 12},
-            "phone": "02-2720-8889", "mobile": "0912-345-678", "email": wang.reg_email,
-        })
-        .to_string();
+        let form = form_json(Who::Wang);
         let pw = c(wang.password);
         assert_eq!(
             ecpa_registration_start(portal, card, pw.as_ptr(), c("Other#2026").as_ptr(), c(&form).as_ptr()),
@@ -896,12 +895,7 @@ fn a_counter_registration_from_c() {
         let mut card = null_mut();
         let record = p.card_data().to_bytes();
         ok(ecpa_nhi_card_from_record(record.as_ptr(), record.len(), &mut card));
-        let form = c(&serde_json::json!({
-            "household_number": "F1234567",
-            "address": {"county": "63000", "township": "63000010", "village": "63000010001", "neighbourhood": 12},
-            "phone": "02-2720-8889", "mobile": "0912-345-678", "email": p.reg_email,
-        })
-        .to_string());
+        let form = c(&form_json(Who::NoMail));
         let pw = c(p.password);
         assert_eq!(
             ecpa_registration_start(portal, card, pw.as_ptr(), pw.as_ptr(), form.as_ptr()),

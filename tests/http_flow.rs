@@ -7,11 +7,10 @@ mod support;
 
 use ecpa::ErrorCode;
 use ecpa::error::Error;
-use ecpa::pki::Signer;
 use ecpa::pki::testpki::EndEntitySpec;
 use ecpa::portal::{
-    AuditQuery, AwardKind, CertificateResponse, CorrectionDecision, CorrectionStatus, Delivery, LoginMethod,
-    LoginSignature, Portal, ProofingCategory, ProofingQuery, ResetDelivery,
+    AuditQuery, AwardKind, CorrectionDecision, CorrectionStatus, Delivery, LoginMethod, Portal, ProofingCategory,
+    ProofingQuery, ResetDelivery,
 };
 use ecpa::types::AssuranceLevel;
 use support::http::HttpFixture;
@@ -258,23 +257,8 @@ fn certificate_login_and_password_reset_over_http() {
     let wang = person(Who::Wang);
     h.register(Who::Wang);
 
-    let (cert, key) = h
-        .pki
-        .issue(&EndEntitySpec::citizen(
-            wang.name,
-            format!("{:0>16}", wang.id.last_four()),
-            Some(wang.id.last_four()),
-        ))
-        .expect("certificate");
-    let answer = |identify: Option<&str>| {
-        let c = r.begin_certificate_login().expect("challenge");
-        CertificateResponse {
-            challenge_id: c.challenge_id.clone(),
-            certificate: cert.der().to_vec(),
-            signature: LoginSignature::RawPkcs1(key.sign(c.to_sign.as_bytes()).expect("signs")),
-            identify: identify.map(str::to_owned),
-        }
-    };
+    let (cert, key) = h.citizen_certificate(Who::Wang);
+    let answer = |identify: Option<&str>| h.certificate_answer(&cert, &key, identify);
     expect_code(
         r.complete_certificate_login(&answer(None)),
         ErrorCode::CertificateNotBound,
@@ -766,15 +750,7 @@ mod attacks {
                 Some(officer.id.last_four()),
             ))
             .expect("a stranger's own valid certificate");
-        let answer = |identify: &str| {
-            let c = r.begin_certificate_login().expect("challenge");
-            CertificateResponse {
-                challenge_id: c.challenge_id.clone(),
-                certificate: cert.der().to_vec(),
-                signature: LoginSignature::RawPkcs1(key.sign(c.to_sign.as_bytes()).expect("signs")),
-                identify: Some(identify.to_owned()),
-            }
-        };
+        let answer = |identify: &str| h.certificate_answer(&cert, &key, Some(identify));
         expect_code(
             r.complete_certificate_login(&answer(officer.id.reveal())),
             ErrorCode::BindingMismatch,
@@ -799,21 +775,8 @@ mod attacks {
     fn a_certificate_challenge_answers_only_for_the_network_it_was_issued_to() {
         let h = HttpFixture::new();
         let wang = person(Who::Wang);
-        let (cert, key) = h
-            .pki
-            .issue(&EndEntitySpec::citizen(
-                wang.name,
-                format!("{:0>16}", wang.id.last_four()),
-                Some(wang.id.last_four()),
-            ))
-            .expect("certificate");
-        let c = h.remote.begin_certificate_login().expect("challenge");
-        let response = CertificateResponse {
-            challenge_id: c.challenge_id.clone(),
-            certificate: cert.der().to_vec(),
-            signature: LoginSignature::RawPkcs1(key.sign(c.to_sign.as_bytes()).expect("signs")),
-            identify: Some(wang.id.reveal().to_owned()),
-        };
+        let (cert, key) = h.citizen_certificate(Who::Wang);
+        let response = h.certificate_answer(&cert, &key, Some(wang.id.reveal()));
         // The id leaked (a proxy's log): from elsewhere it is no challenge at all.
         let r = client_from("127.0.0.9")
             .post(format!("{}/api/v1/login/certificate", h.url()))

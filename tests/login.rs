@@ -498,40 +498,28 @@ fn ip(s: &str) -> Option<std::net::IpAddr> {
     Some(s.parse().expect("an address"))
 }
 
-/// An NHI-card login from an address, with no proof of possession.
-trait FromNetwork {
-    fn login_nhi_card_from(
-        &self,
-        card: &ecpa::types::NhiCardData,
-        password: &ecpa::types::Password,
-        from: Option<std::net::IpAddr>,
-    ) -> ecpa::Result<ecpa::portal::Session>;
-}
-
-impl FromNetwork for ecpa::portal::LocalPortal {
-    fn login_nhi_card_from(
-        &self,
-        card: &ecpa::types::NhiCardData,
-        password: &ecpa::types::Password,
-        from: Option<std::net::IpAddr>,
-    ) -> ecpa::Result<ecpa::portal::Session> {
-        self.login_nhi_card_with(card, password, &ecpa::portal::LoginContext { from, possession: None })
-    }
+/// Wang's card with `password`, on portal `p`, from the address `from`.
+fn wang_at(
+    p: &ecpa::portal::LocalPortal,
+    password: &ecpa::types::Password,
+    from: &str,
+) -> ecpa::Result<ecpa::portal::Session> {
+    let ctx = ecpa::portal::LoginContext {
+        from: ip(from),
+        possession: None,
+    };
+    p.login_nhi_card_with(&person(Who::Wang).card_data(), password, &ctx)
 }
 
 /// Sends wrong guesses for Wang's card from `from` until that network is locked out.
 fn lock_out(fx: &Fixture, from: &str) {
-    let card = person(Who::Wang).card_data();
     for _ in 1..fx.portal.config().max_password_failures {
         expect_code(
-            fx.portal.login_nhi_card_from(&card, &pw("Wrong#2026"), ip(from)),
+            wang_at(&fx.portal, &pw("Wrong#2026"), from),
             ErrorCode::RegistrationPasswordWrong,
         );
     }
-    expect_code(
-        fx.portal.login_nhi_card_from(&card, &pw("Wrong#2026"), ip(from)),
-        ErrorCode::LoginLocked,
-    );
+    expect_code(wang_at(&fx.portal, &pw("Wrong#2026"), from), ErrorCode::LoginLocked);
 }
 
 #[test]
@@ -541,21 +529,11 @@ fn a_guesser_elsewhere_cannot_keep_the_owner_out() {
     fx.register(Who::Wang);
     lock_out(&fx, "203.0.113.9");
     // The guesser's network is shut, even with the right password…
-    expect_code(
-        fx.portal
-            .login_nhi_card_from(&wang.card_data(), &wang.pw(), ip("203.0.113.9")),
-        ErrorCode::LoginLocked,
-    );
+    expect_code(wang_at(&fx.portal, &wang.pw(), "203.0.113.9"), ErrorCode::LoginLocked);
     // …while the owner, from their own network, gets in, and a success there does not clear
     // the guesser's record.
-    fx.portal
-        .login_nhi_card_from(&wang.card_data(), &wang.pw(), ip("198.51.100.20"))
-        .expect("the owner gets in");
-    expect_code(
-        fx.portal
-            .login_nhi_card_from(&wang.card_data(), &wang.pw(), ip("203.0.113.9")),
-        ErrorCode::LoginLocked,
-    );
+    wang_at(&fx.portal, &wang.pw(), "198.51.100.20").expect("the owner gets in");
+    expect_code(wang_at(&fx.portal, &wang.pw(), "203.0.113.9"), ErrorCode::LoginLocked);
     // A caller in this process (C, Python) is one network of its own.
     fx.login(Who::Wang);
     // The owner hears of it at the registration's address, once.
@@ -577,36 +555,27 @@ fn an_ipv6_host_is_one_network_however_many_addresses_it_uses() {
     let max = fx.portal.config().max_password_failures;
     for i in 1..max {
         expect_code(
-            fx.portal.login_nhi_card_from(
-                &wang.card_data(),
-                &pw("Wrong#2026"),
-                ip(&format!("2001:db8:7:9::{i:x}")),
-            ),
+            wang_at(&fx.portal, &pw("Wrong#2026"), &format!("2001:db8:7:9::{i:x}")),
             ErrorCode::RegistrationPasswordWrong,
         );
     }
     expect_code(
-        fx.portal
-            .login_nhi_card_from(&wang.card_data(), &pw("Wrong#2026"), ip("2001:db8:7:9:ffff::1")),
+        wang_at(&fx.portal, &pw("Wrong#2026"), "2001:db8:7:9:ffff::1"),
         ErrorCode::LoginLocked,
     );
     // The next /64 is another network.
-    fx.portal
-        .login_nhi_card_from(&wang.card_data(), &wang.pw(), ip("2001:db8:7:a::1"))
-        .expect("another network");
+    wang_at(&fx.portal, &wang.pw(), "2001:db8:7:a::1").expect("another network");
 }
 
 #[test]
 fn each_lockout_in_a_row_lasts_twice_as_long() {
     let fx = Fixture::new();
     fx.register(Who::Wang);
-    let card = person(Who::Wang).card_data();
     let mut expected = fx.portal.config().lockout;
     for _ in 0..3 {
         lock_out(&fx, "203.0.113.9");
         let e = expect_code(
-            fx.portal
-                .login_nhi_card_from(&card, &pw("Wrong#2026"), ip("203.0.113.9")),
+            wang_at(&fx.portal, &pw("Wrong#2026"), "203.0.113.9"),
             ErrorCode::LoginLocked,
         );
         let ecpa::Error::LoginLocked { seconds_left, .. } = e else {
@@ -620,8 +589,7 @@ fn each_lockout_in_a_row_lasts_twice_as_long() {
     fx.advance(Duration::days(1));
     lock_out(&fx, "203.0.113.9");
     let e = expect_code(
-        fx.portal
-            .login_nhi_card_from(&card, &pw("Wrong#2026"), ip("203.0.113.9")),
+        wang_at(&fx.portal, &pw("Wrong#2026"), "203.0.113.9"),
         ErrorCode::LoginLocked,
     );
     assert!(matches!(e, ecpa::Error::LoginLocked { seconds_left: 900, .. }), "{e:?}");
@@ -638,11 +606,7 @@ fn a_day_of_guessing_from_everywhere_holds_the_card_until_a_reset_by_mail() {
     let mut last = None;
     'networks: for net in 1.. {
         for _ in 0..max {
-            last = Some(fx.portal.login_nhi_card_from(
-                &wang.card_data(),
-                &pw("Wrong#2026"),
-                ip(&format!("203.0.{net}.1")),
-            ));
+            last = Some(wang_at(&fx.portal, &pw("Wrong#2026"), &format!("203.0.{net}.1")));
             sent += 1;
             if sent == ceiling {
                 break 'networks;
@@ -652,11 +616,7 @@ fn a_day_of_guessing_from_everywhere_holds_the_card_until_a_reset_by_mail() {
     let held = expect_code(last.expect("guessed"), ErrorCode::LoginHeld);
     assert!(held.message(Lang::ZhTw).contains("忘記密碼"), "{held}");
     // Now no network gets in, the owner's included, not even with the right password.
-    expect_code(
-        fx.portal
-            .login_nhi_card_from(&wang.card_data(), &wang.pw(), ip("198.51.100.20")),
-        ErrorCode::LoginHeld,
-    );
+    expect_code(wang_at(&fx.portal, &wang.pw(), "198.51.100.20"), ErrorCode::LoginHeld);
     expect_code(
         fx.portal.login_nhi_card(&wang.card_data(), &wang.pw()),
         ErrorCode::LoginHeld,
@@ -676,9 +636,7 @@ fn a_day_of_guessing_from_everywhere_holds_the_card_until_a_reset_by_mail() {
     fx.portal
         .complete_password_reset(&wang.card_data(), &token, &pw("Newer#2026x"))
         .expect("reset");
-    fx.portal
-        .login_nhi_card_from(&wang.card_data(), &pw("Newer#2026x"), ip("203.0.1.1"))
-        .expect("open again");
+    wang_at(&fx.portal, &pw("Newer#2026x"), "203.0.1.1").expect("open again");
 }
 
 #[test]
@@ -691,19 +649,15 @@ fn the_counts_are_shared_by_every_process_on_the_database() {
     for i in 1..max {
         let by = if i % 2 == 0 { &fx.portal } else { &other };
         expect_code(
-            by.login_nhi_card_from(&wang.card_data(), &pw("Wrong#2026"), ip("203.0.113.9")),
+            wang_at(by, &pw("Wrong#2026"), "203.0.113.9"),
             ErrorCode::RegistrationPasswordWrong,
         );
     }
     expect_code(
-        other.login_nhi_card_from(&wang.card_data(), &pw("Wrong#2026"), ip("203.0.113.9")),
+        wang_at(&other, &pw("Wrong#2026"), "203.0.113.9"),
         ErrorCode::LoginLocked,
     );
-    expect_code(
-        fx.portal
-            .login_nhi_card_from(&wang.card_data(), &wang.pw(), ip("203.0.113.9")),
-        ErrorCode::LoginLocked,
-    );
+    expect_code(wang_at(&fx.portal, &wang.pw(), "203.0.113.9"), ErrorCode::LoginLocked);
 }
 
 #[test]
@@ -760,12 +714,6 @@ fn household_guesses_in_a_reset_count_as_wrong_passwords() {
         ErrorCode::LoginLocked,
     );
     // And the guessed-at card's password logins from there are shut with it.
-    expect_code(
-        fx.portal
-            .login_nhi_card_from(&wang.card_data(), &wang.pw(), ip("203.0.113.9")),
-        ErrorCode::LoginLocked,
-    );
-    fx.portal
-        .login_nhi_card_from(&wang.card_data(), &wang.pw(), ip("198.51.100.20"))
-        .expect("the owner gets in");
+    expect_code(wang_at(&fx.portal, &wang.pw(), "203.0.113.9"), ErrorCode::LoginLocked);
+    wang_at(&fx.portal, &wang.pw(), "198.51.100.20").expect("the owner gets in");
 }

@@ -7,9 +7,7 @@
 mod support;
 
 use ecpa::ErrorCode;
-use ecpa::pki::Signer;
-use ecpa::pki::testpki::EndEntitySpec;
-use ecpa::portal::{CertificateResponse, LoginSignature, Portal};
+use ecpa::portal::Portal;
 use support::http::HttpFixture;
 use support::{Fixture, Who, expect_code, person};
 
@@ -98,23 +96,8 @@ fn an_officer_removes_a_certificate_binding_over_http() {
     let h = HttpFixture::new();
     let r = &h.remote;
     let wang = person(Who::Wang);
-    let (cert, key) = h
-        .pki
-        .issue(&EndEntitySpec::citizen(
-            wang.name,
-            format!("{:0>16}", wang.id.last_four()),
-            Some(wang.id.last_four()),
-        ))
-        .expect("certificate");
-    let answer = |identify: Option<&str>| {
-        let c = r.begin_certificate_login().expect("challenge");
-        CertificateResponse {
-            challenge_id: c.challenge_id.clone(),
-            certificate: cert.der().to_vec(),
-            signature: LoginSignature::RawPkcs1(key.sign(c.to_sign.as_bytes()).expect("signs")),
-            identify: identify.map(str::to_owned),
-        }
-    };
+    let (cert, key) = h.citizen_certificate(Who::Wang);
+    let answer = |identify: Option<&str>| h.certificate_answer(&cert, &key, identify);
     let session = r
         .complete_certificate_login(&answer(Some(wang.id.reveal())))
         .expect("bound");

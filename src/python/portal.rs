@@ -320,6 +320,18 @@ impl PyPortal {
         Ok(py.detach(|| f(self.engine.as_ref()))?)
     }
 
+    /// A lost card's removal for the officer's `session` and the person `national_id`.
+    fn revoke(
+        &self,
+        py: Python<'_>,
+        session: &Bound<'_, Session>,
+        national_id: &str,
+        f: impl FnOnce(&dyn RsPortal, &SessionToken, &NationalId) -> crate::Result<crate::portal::AccessRevoked> + Send,
+    ) -> PyResult<AccessRevoked> {
+        let (token, id) = (token_of(session), NationalId::parse(national_id)?);
+        Ok((&self.run(py, |p| f(p, &token, &id))?).into())
+    }
+
     /// The embedded portal, for the operator's extras a remote portal does not offer.
     fn local(&self, what: &str) -> PyResult<&LocalPortal> {
         self.local.as_deref().ok_or_else(|| {
@@ -941,8 +953,7 @@ impl PyPortal {
         session: &Bound<'_, Session>,
         national_id: &str,
     ) -> PyResult<AccessRevoked> {
-        let (token, id) = (token_of(session), NationalId::parse(national_id)?);
-        Ok((&self.run(py, |p| p.stop_nhi_registration(&token, &id))?).into())
+        self.revoke(py, session, national_id, |p, s, id| p.stop_nhi_registration(s, id))
     }
 
     /// A personnel officer removes the citizen-certificate bindings of a person of their agency.
@@ -952,8 +963,7 @@ impl PyPortal {
         session: &Bound<'_, Session>,
         national_id: &str,
     ) -> PyResult<AccessRevoked> {
-        let (token, id) = (token_of(session), NationalId::parse(national_id)?);
-        Ok((&self.run(py, |p| p.remove_certificate_binding(&token, &id))?).into())
+        self.revoke(py, session, national_id, |p, s, id| p.remove_certificate_binding(s, id))
     }
 
     /// The audit trail: who read or changed the caller's (or, for an officer, the agency's) data.

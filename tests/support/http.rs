@@ -5,9 +5,11 @@ use std::sync::Arc;
 
 use ecpa::config::ServerConfig;
 use ecpa::http::{RemotePortal, RunningServer};
-use ecpa::pki::TrustAnchor;
-use ecpa::pki::testpki::TestPki;
-use ecpa::portal::{CertificateTrust, LocalPortal, Portal, PortalConfig, SessionToken};
+use ecpa::pki::testpki::{EndEntitySpec, TestPki};
+use ecpa::pki::{Certificate, Signer, SoftwareKey, TrustAnchor};
+use ecpa::portal::{
+    CertificateResponse, CertificateTrust, LocalPortal, LoginSignature, Portal, PortalConfig, SessionToken,
+};
 
 use super::{Fixture, Who, fast_config, open_portal_url, person};
 
@@ -100,5 +102,35 @@ impl HttpFixture {
     /// The server's base URL.
     pub fn url(&self) -> String {
         self.server.url()
+    }
+
+    /// A citizen certificate of the fixture's PKI in `who`'s name and last four ID digits,
+    /// with its key: what their own card holds.
+    pub fn citizen_certificate(&self, who: Who) -> (Certificate, SoftwareKey) {
+        let p = person(who);
+        self.pki
+            .issue(&EndEntitySpec::citizen(
+                p.name,
+                format!("{:0>16}", p.id.last_four()),
+                Some(p.id.last_four()),
+            ))
+            .expect("certificate")
+    }
+
+    /// A fresh challenge from the server, signed with `key` as the card would: the answer to
+    /// send, naming `identify` for a first login.
+    pub fn certificate_answer(
+        &self,
+        cert: &Certificate,
+        key: &SoftwareKey,
+        identify: Option<&str>,
+    ) -> CertificateResponse {
+        let c = self.remote.begin_certificate_login().expect("challenge");
+        CertificateResponse {
+            challenge_id: c.challenge_id.clone(),
+            certificate: cert.der().to_vec(),
+            signature: LoginSignature::RawPkcs1(key.sign(c.to_sign.as_bytes()).expect("signs")),
+            identify: identify.map(str::to_owned),
+        }
     }
 }
