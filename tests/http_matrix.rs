@@ -238,6 +238,16 @@ impl World {
             ),
             "agency_employees" => (p("/api/v1/agency/employees"), None),
             "audit_trail" => (p("/api/v1/audit"), Some(json!({}))),
+            // Huang of agency A, who has neither a card registered nor a certificate bound here:
+            // the officer's removal finds nothing, and no role's own session is touched.
+            "stop_nhi_registration" => (
+                p("/api/v1/agency/nhi-registrations/stop"),
+                Some(json!({ "national_id": person(Who::NoMail).id.reveal() })),
+            ),
+            "remove_certificate_binding" => (
+                p("/api/v1/agency/certificate-bindings/remove"),
+                Some(json!({ "national_id": person(Who::NoMail).id.reveal() })),
+            ),
             "ping" => (p("/api/v1/ping"), None),
             other => panic!("no request for {other}: add it to the matrix"),
         }
@@ -292,6 +302,8 @@ fn expected(operation: &str, access: Access, role: Role) -> Want {
             | "process_correction"
             | "open_application"
             | "agency_employees"
+            | "stop_nhi_registration"
+            | "remove_certificate_binding"
     );
     if role == LowAssurance && behind_b5 {
         return TOO_LOW;
@@ -310,6 +322,9 @@ fn expected(operation: &str, access: Access, role: Role) -> Want {
         ("issue_award_order" | "issue_award_orders", OfficerOther) => Want::Err(403, "employee_not_in_agency"),
         ("proofing_query", OfficerOther) => Want::Err(403, "access_denied"),
         ("submission_corrections" | "process_correction", OfficerOther) => Want::Err(404, "correction_not_found"),
+        ("stop_nhi_registration" | "remove_certificate_binding", OfficerOther) => {
+            Want::Err(403, "employee_not_in_agency")
+        }
         _ => Want::Ok,
     }
 }
