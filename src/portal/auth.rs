@@ -5,7 +5,8 @@
 //! registration is active, and the password registered for that card number matches; then the
 //! card's national ID must belong to a current employee. The four failures of the guide are
 //! four distinct errors, in that order. Wrong passwords are counted per card (and per eCPA
-//! account) and suspend logins for a while once they reach the limit.
+//! account) and per source network, and shut that network out for a while once they reach the
+//! limit ([`super::guard`]); an unknown card costs the same one hash as a wrong password.
 //!
 //! Certificate login ([`super::certlogin`]) verifies the certificate and maps it to an employee,
 //! then calls [`open_session`] with [`LoginMethod::Certificate`], like the other logins.
