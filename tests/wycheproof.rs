@@ -66,3 +66,42 @@ fn rsa_pkcs1_4096_sha256() {
     assert!(bad.is_empty(), "{bad:#?}");
     eprintln!("{n} vectors checked");
 }
+
+/// A missing suite is a skip on a clone without `../shared`, and a failure where the suites are
+/// required (`ECPA_REQUIRE_VECTORS=1`, as CI runs): this binary runs one of its own vector tests
+/// again, pointed at a folder that does not exist.
+#[test]
+fn a_missing_suite_is_skipped_unless_required() {
+    if std::env::var_os("ECPA_VECTORS_PROBE").is_some() {
+        return;
+    }
+    let run = |require: &str| {
+        std::process::Command::new(std::env::current_exe().expect("this test binary"))
+            .args(["--exact", "rsa_pkcs1_2048_sha256", "--test-threads=1", "--nocapture"])
+            .env("ECPA_VECTORS", "/nonexistent/ecpa-vectors")
+            .env("ECPA_REQUIRE_VECTORS", require)
+            .env("ECPA_VECTORS_PROBE", "1")
+            .output()
+            .expect("the test binary runs")
+    };
+    let said = |o: &std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    let skipped = run("0");
+    assert!(skipped.status.success(), "{}", said(&skipped));
+    assert!(said(&skipped).contains("SKIPPED"), "{}", said(&skipped));
+    let required = run("1");
+    assert!(
+        !required.status.success(),
+        "a missing suite passed with ECPA_REQUIRE_VECTORS=1"
+    );
+    assert!(
+        said(&required).contains("ECPA_REQUIRE_VECTORS=1 requires"),
+        "{}",
+        said(&required)
+    );
+}

@@ -1,21 +1,31 @@
 //! Where the external conformance suites are: `ECPA_VECTORS`, or `../shared/vectors` beside
 //! the project. They are read in place, never copied into the project.
+//!
+//! A clone without them still runs every other test: a missing suite is skipped with a message.
+//! With `ECPA_REQUIRE_VECTORS=1` (which `.ci/run` sets, where the suites are always beside the
+//! project) a missing suite fails its tests instead, so conformance cannot pass by accident.
 
 use std::path::PathBuf;
 
-/// The vectors folder, or `None` (with a message saying the tests are skipped) when absent.
+/// The vectors folder, or `None` (with a message saying the tests are skipped) when absent;
+/// a panic when absent and `ECPA_REQUIRE_VECTORS=1`.
 pub fn dir(suite: &str) -> Option<PathBuf> {
     let base = std::env::var_os("ECPA_VECTORS")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors"));
     let dir = base.join(suite);
     if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: {} not found (set ECPA_VECTORS to the shared vectors folder)",
-            dir.display()
-        );
-        None
+        return Some(dir);
     }
+    assert!(
+        std::env::var("ECPA_REQUIRE_VECTORS").as_deref() != Ok("1"),
+        "{} not found, and ECPA_REQUIRE_VECTORS=1 requires the conformance suites \
+         (set ECPA_VECTORS to the shared vectors folder)",
+        dir.display()
+    );
+    eprintln!(
+        "SKIPPED: {} not found (set ECPA_VECTORS to the shared vectors folder)",
+        dir.display()
+    );
+    None
 }
