@@ -297,9 +297,11 @@ fn login_with_the_card(b: &Bench) {
     fx.register(Who::Wang);
     let wang = person(Who::Wang);
     let card = b.insert(0, NhiApplet::new(wang.card_data().to_bytes().to_vec()));
-    let session = ecpa::card::login_nhi_card(&fx.portal, Some(&b.readers[0]), WAIT, &wang.pw()).expect("logs in");
+    let session = ecpa::portal::card_login::login_with_reader(&fx.portal, Some(&b.readers[0]), WAIT, &wang.pw())
+        .expect("logs in");
     assert_eq!(session.info.method, LoginMethod::NhiCard);
-    let wrong = ecpa::card::login_nhi_card(&fx.portal, Some(&b.readers[0]), WAIT, &support::pw("Wrong#2026x"));
+    let wrong =
+        ecpa::portal::card_login::login_with_reader(&fx.portal, Some(&b.readers[0]), WAIT, &support::pw("Wrong#2026x"));
     assert_eq!(
         wrong.err().map(|e| e.code()),
         Some(ErrorCode::RegistrationPasswordWrong)

@@ -162,9 +162,10 @@ fn nhi_card_login_reads_the_card_then_checks_the_password() {
             ],
         })
     };
-    let session = nhi::login_nhi_card_with(&fx.portal, &mut card_transcript(), &wang.pw()).expect("logs in");
+    let session =
+        ecpa::portal::card_login::login_over(&fx.portal, &mut card_transcript(), &wang.pw()).expect("logs in");
     assert_eq!(session.info.method, LoginMethod::NhiCard);
-    let wrong = nhi::login_nhi_card_with(&fx.portal, &mut card_transcript(), &support::pw("Wrong#2026x"));
+    let wrong = ecpa::portal::card_login::login_over(&fx.portal, &mut card_transcript(), &support::pw("Wrong#2026x"));
     assert_eq!(
         wrong.err().map(|e| e.code()),
         Some(ErrorCode::RegistrationPasswordWrong)

@@ -5,7 +5,8 @@
 //! - [`Transport`]: the small trait card logic runs over; the PC/SC backend ([`PcscContext`],
 //!   [`PcscCard`], feature `card`) and the recording and replay transports ([`replay`]).
 //! - [`detect`]: which card is in a reader ([`CardKind`]).
-//! - [`nhi`]: reading the NHI card's basic data, and the NHI-card login over it.
+//! - [`nhi`]: reading the NHI card's basic data (the login with it is the engine's,
+//!   [`crate::portal::card_login`]: this layer knows nothing of the portal).
 //! - [`SoftNhiCard`]: a software NHI card for the demo and tests, needing no hardware.
 //!
 //! Without the `card` feature the crate has no PC/SC dependency; [`list_readers`] and
@@ -30,7 +31,7 @@ use serde::Serialize;
 use crate::error::{Error, ErrorCode, Result};
 
 pub use detect::CardKind;
-pub use nhi::{NhiCardView, login_nhi_card, read_nhi, read_nhi_card};
+pub use nhi::{NhiCardView, read_nhi, read_nhi_card};
 #[cfg(feature = "card")]
 pub use pcsc_backend::{CardEvent, PcscCard, PcscContext, Slot};
 #[cfg(feature = "card")]

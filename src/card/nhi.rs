@@ -3,13 +3,13 @@
 //! ROC dates from their own fields, the ID validated).
 //!
 //! The NHI card signs nothing for its holder: an NHI-card login is "this card is present and
-//! read" plus the password registered for its number ([`Portal::login_nhi_card`]).
+//! read" plus the password registered for its number; the engine's
+//! [`card_login`](crate::portal::card_login) does it with the card.
 
 use std::time::Duration;
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::portal::{Portal, Session};
-use crate::types::{NhiCardData, Password};
+use crate::types::NhiCardData;
 
 use super::NhiReading;
 use super::apdu::{Command, StatusWord, transmit};
@@ -50,17 +50,6 @@ pub fn read_basic_data(transport: &mut dyn Transport) -> Result<NhiCardData> {
     NhiCardData::parse(&data)
 }
 
-/// NHI-card login with the card behind `transport`: read it, then log in with its data and the
-/// registered password.
-pub fn login_nhi_card_with<P: Portal + ?Sized>(
-    portal: &P,
-    transport: &mut dyn Transport,
-    password: &Password,
-) -> Result<Session> {
-    let card = read_basic_data(transport)?;
-    portal.login_nhi_card(&card, password)
-}
-
 /// Reads the NHI card in `reader` (or, without a name, in whichever reader holds one), waiting
 /// up to `timeout` for a card to be inserted. Without the `card` feature this is
 /// [`ErrorCode::CardSupportMissing`].
@@ -79,18 +68,6 @@ pub fn read_nhi_card(reader: Option<&str>, timeout: Duration) -> Result<NhiReadi
         let _ = (reader, timeout);
         Err(Error::new(ErrorCode::CardSupportMissing))
     }
-}
-
-/// The engine's NHI-card login over PC/SC: reads the card ([`read_nhi`]) and calls
-/// [`Portal::login_nhi_card`] with it and the registered password.
-pub fn login_nhi_card<P: Portal + ?Sized>(
-    portal: &P,
-    reader: Option<&str>,
-    timeout: Duration,
-    password: &Password,
-) -> Result<Session> {
-    let card = read_nhi(reader, timeout)?;
-    portal.login_nhi_card(&card, password)
 }
 
 /// An NHI card's data as it is shown (`ecpa card read --json`, the C ABI's

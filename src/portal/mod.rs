@@ -15,6 +15,7 @@ pub mod apps;
 pub mod audit;
 pub mod auth;
 pub mod awards;
+pub mod card_login;
 pub mod certlogin;
 pub mod consent;
 pub mod csvfile;
