@@ -50,11 +50,6 @@ fn line_of(bytes: &[u8], offset: usize) -> usize {
     bytes[..offset.min(bytes.len())].iter().filter(|b| **b == b'\n').count() + 1
 }
 
-/// Where UTF-8 decoding fails: the offset of the first bad byte.
-fn utf8_error(bytes: &[u8]) -> Option<usize> {
-    std::str::from_utf8(bytes).err().map(|e| e.valid_up_to())
-}
-
 /// Decodes Big5; on a malformed sequence, the offset of its first byte.
 fn big5(bytes: &[u8]) -> std::result::Result<String, usize> {
     use encoding_rs::DecoderResult;
@@ -103,22 +98,25 @@ pub fn decode_csv_text(bytes: &[u8], encoding: CsvEncoding) -> Result<String> {
     match encoding {
         CsvEncoding::Utf8 => utf8(bytes),
         CsvEncoding::Big5 => big5(bytes).map_err(|at| undecodable(bytes, "Big5", "Big5", at)),
-        CsvEncoding::Auto if bom || utf8_error(bytes).is_none() => utf8(bytes),
-        CsvEncoding::Auto => big5(bytes).map_err(|at| undecodable(bytes, "UTF-8 或 Big5", "UTF-8 or Big5", at)),
+        CsvEncoding::Auto if bom => utf8(bytes),
+        CsvEncoding::Auto => match std::str::from_utf8(bytes) {
+            Ok(text) => Ok(text.to_owned()),
+            Err(_) => big5(bytes).map_err(|at| undecodable(bytes, "UTF-8 或 Big5", "UTF-8 or Big5", at)),
+        },
     }
 }
 
 /// One data line, read by column name.
 pub(crate) struct Record<'a> {
-    headers: &'a csv::StringRecord,
+    /// The header row's names, without Excel's byte-order mark: found once per file, since
+    /// every line looks its columns up by name (a dozen lookups a line).
+    headers: &'a [&'a str],
     record: &'a csv::StringRecord,
 }
 
 impl Record<'_> {
     fn column(&self, name: &str) -> Option<usize> {
-        self.headers
-            .iter()
-            .position(|h| h.trim_start_matches('\u{feff}') == name)
+        self.headers.iter().position(|h| *h == name)
     }
 
     /// Whether the file has this column.
@@ -168,10 +166,11 @@ pub(crate) fn read<T>(
         .trim(csv::Trim::All)
         .flexible(true)
         .from_reader(input);
-    let headers = reader
+    let header_row = reader
         .headers()
         .map_err(|e| invalid(format!("標題列錯誤：{e}"), format!("header: {e}")))?
         .clone();
+    let headers: Vec<&str> = header_row.iter().map(|h| h.trim_start_matches('\u{feff}')).collect();
     let probe = csv::StringRecord::new();
     let columns = Record {
         headers: &headers,
