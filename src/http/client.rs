@@ -15,8 +15,8 @@ use std::time::Duration;
 use reqwest::Method;
 use reqwest::blocking::{Client, RequestBuilder};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 
+use super::api::{self as op, Operation, PathParams, is_none};
 use super::wire::*;
 use crate::error::{Error, ErrorCode, Result};
 use crate::portal::{
@@ -223,16 +223,23 @@ impl RemotePortal {
         Err(last)
     }
 
-    fn json<T: DeserializeOwned, B: Serialize>(
+    /// Calls operation `O` as its declaration says (method, path, retries), with its path
+    /// parameters and body; returns its answer.
+    fn call<O: Operation>(
         &self,
-        method: Method,
-        path: &str,
         session: Option<&SessionToken>,
-        body: Option<&B>,
-        idempotent: bool,
-    ) -> Result<T> {
-        let bytes = self.send(method, path, session, body, idempotent)?;
-        serde_json::from_slice(&bytes).map_err(|e| {
+        params: O::Params,
+        body: O::Request,
+    ) -> Result<O::Response> {
+        let e = O::ENDPOINT;
+        let method = Method::from_bytes(e.method.as_bytes())
+            .map_err(|_| Error::internal(format!("{} is not an HTTP method", e.method)))?;
+        let path = fill(e.path, &params.segments());
+        let body = (!is_none::<O::Request>()).then_some(&body);
+        let bytes = self.send(method, &path, session, body, e.idempotent)?;
+        // A 204 has no body to decode; `()` is JSON's `null`.
+        let bytes: &[u8] = if is_none::<O::Response>() { b"null" } else { &bytes };
+        serde_json::from_slice(bytes).map_err(|e| {
             Error::with(
                 ErrorCode::HttpBadResponse,
                 format!("回應內容無法解讀：{e}"),
@@ -241,23 +248,9 @@ impl RemotePortal {
         })
     }
 
-    fn get<T: DeserializeOwned>(&self, path: &str, session: &SessionToken) -> Result<T> {
-        self.json::<T, ()>(Method::GET, path, Some(session), None, true)
-    }
-
-    fn unit<B: Serialize>(
-        &self,
-        method: Method,
-        path: &str,
-        session: Option<&SessionToken>,
-        body: Option<&B>,
-        idempotent: bool,
-    ) -> Result<()> {
-        self.send(method, path, session, body, idempotent).map(|_| ())
-    }
-
-    fn session(&self, path: &str, body: &impl Serialize) -> Result<Session> {
-        let w: SessionWire = self.json(Method::POST, path, None, Some(body), false)?;
+    /// [`RemotePortal::call`] of a login: the session it opened.
+    fn login<O: Operation<Params = (), Response = SessionWire>>(&self, body: O::Request) -> Result<Session> {
+        let w = self.call::<O>(None, (), body)?;
         Ok(Session {
             token: SessionToken::new(w.token),
             info: w.info,
@@ -266,32 +259,44 @@ impl RemotePortal {
 
     /// `GET /api/v1/ping`: whether the service answers (the benchmarks' empty endpoint).
     pub fn ping(&self) -> Result<()> {
-        self.send::<()>(Method::GET, "/api/v1/ping", None, None, true)
-            .map(|_| ())
+        self.call::<op::Ping>(None, (), ()).map(drop)
     }
+}
+
+/// A declared path with its `{name}`s replaced by `segments`, each percent-encoded.
+fn fill(template: &str, segments: &[String]) -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut values = segments.iter();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let close = rest[open..].find('}').map_or(rest.len(), |c| open + c + 1);
+        out.push_str(&values.next().map(|v| segment(v)).unwrap_or_default());
+        rest = &rest[close..];
+    }
+    out.push_str(rest);
+    out
 }
 
 impl Portal for RemotePortal {
     fn start_nhi_registration(&self, form: &RegistrationForm) -> Result<RegistrationReceipt> {
-        let body = RegistrationWire::from(form);
-        self.json(Method::POST, "/api/v1/registrations", None, Some(&body), false)
+        self.call::<op::StartNhiRegistration>(None, (), RegistrationWire::from(form))
     }
     fn resend_confirmation(&self, card: &NhiCardData) -> Result<RegistrationReceipt> {
         let body = CardOnly {
             card: CardWire::from(card),
         };
-        self.json(Method::POST, "/api/v1/registrations/resend", None, Some(&body), false)
+        self.call::<op::ResendConfirmation>(None, (), body)
     }
     fn confirm_nhi_registration(&self, card: &NhiCardData, token: &str) -> Result<()> {
         let body = CardToken {
             card: CardWire::from(card),
             token: token.to_owned(),
         };
-        self.unit(Method::POST, "/api/v1/registrations/confirm", None, Some(&body), false)
+        self.call::<op::ConfirmNhiRegistration>(None, (), body)
     }
     fn request_password_reset(&self, card: &NhiCardData, delivery: &ResetDelivery) -> Result<RegistrationReceipt> {
-        let body = ResetRequestWire::new(card, delivery);
-        self.json(Method::POST, "/api/v1/password-resets", None, Some(&body), false)
+        self.call::<op::RequestPasswordReset>(None, (), ResetRequestWire::new(card, delivery))
     }
     fn complete_password_reset(&self, card: &NhiCardData, token: &str, new_password: &Password) -> Result<()> {
         let body = ResetCompleteWire {
@@ -299,125 +304,102 @@ impl Portal for RemotePortal {
             token: token.to_owned(),
             new_password: new_password.expose().into(),
         };
-        self.unit(
-            Method::POST,
-            "/api/v1/password-resets/complete",
-            None,
-            Some(&body),
-            false,
-        )
+        self.call::<op::CompletePasswordReset>(None, (), body)
     }
     fn maintenance_windows(&self) -> Result<Vec<MaintenanceWindow>> {
-        self.json::<_, ()>(Method::GET, "/api/v1/maintenance-windows", None, None, true)
+        self.call::<op::MaintenanceWindows>(None, (), ())
     }
     fn announcements(&self) -> Result<Vec<crate::portal::Announcement>> {
-        self.json::<_, ()>(Method::GET, "/api/v1/announcements", None, None, true)
+        self.call::<op::Announcements>(None, (), ())
     }
 
     fn login_nhi_card(&self, card: &NhiCardData, password: &Password) -> Result<Session> {
-        let body = NhiLoginWire {
+        self.login::<op::LoginNhiCard>(NhiLoginWire {
             card: CardWire::from(card),
             password: password.expose().into(),
             possession: None,
-        };
-        self.session("/api/v1/login/nhi-card", &body)
+        })
     }
     fn begin_certificate_login(&self) -> Result<CertificateChallenge> {
-        self.json::<_, ()>(Method::POST, "/api/v1/login/certificate/challenge", None, None, false)
+        self.call::<op::BeginCertificateLogin>(None, (), ())
     }
     fn complete_certificate_login(&self, response: &CertificateResponse) -> Result<Session> {
-        self.session("/api/v1/login/certificate", &CertificateLoginWire::from(response))
+        self.login::<op::CompleteCertificateLogin>(CertificateLoginWire::from(response))
     }
     fn login_account(&self, account: &str, password: &Password) -> Result<Session> {
-        let body = AccountWire {
+        self.login::<op::LoginAccount>(AccountWire {
             account: account.to_owned(),
             password: password.expose().into(),
-        };
-        self.session("/api/v1/login/account", &body)
+        })
     }
     fn set_account(&self, session: &SessionToken, account: &str, password: &Password) -> Result<()> {
         let body = AccountWire {
             account: account.to_owned(),
             password: password.expose().into(),
         };
-        self.unit(Method::PUT, "/api/v1/account", Some(session), Some(&body), false)
+        self.call::<op::SetAccount>(Some(session), (), body)
     }
     fn session_info(&self, session: &SessionToken) -> Result<SessionInfo> {
-        self.get("/api/v1/session", session)
+        self.call::<op::GetSessionInfo>(Some(session), (), ())
     }
     fn logout(&self, session: &SessionToken) -> Result<()> {
-        self.unit::<()>(Method::POST, "/api/v1/logout", Some(session), None, true)
+        self.call::<op::Logout>(Some(session), (), ())
     }
 
     fn applications(&self, session: &SessionToken) -> Result<Vec<Application>> {
-        self.get("/api/v1/applications", session)
+        self.call::<op::Applications>(Some(session), (), ())
     }
     fn add_my_application(&self, session: &SessionToken, code: &str) -> Result<()> {
         let body = AppCode { code: code.to_owned() };
-        self.unit(
-            Method::POST,
-            "/api/v1/my-applications",
-            Some(session),
-            Some(&body),
-            true,
-        )
+        self.call::<op::AddMyApplication>(Some(session), (), body)
     }
     fn my_applications(&self, session: &SessionToken) -> Result<Vec<Application>> {
-        self.get("/api/v1/my-applications", session)
+        self.call::<op::MyApplications>(Some(session), (), ())
     }
     fn open_application(&self, session: &SessionToken, code: &str) -> Result<Application> {
-        let path = format!("/api/v1/applications/{}/open", segment(code));
-        self.json::<_, ()>(Method::POST, &path, Some(session), None, true)
+        self.call::<op::OpenApplication>(Some(session), code.to_owned(), ())
     }
 
     fn consent_text(&self) -> Result<ConsentText> {
-        self.json::<_, ()>(Method::GET, "/api/v1/consent/text", None, None, true)
+        self.call::<op::GetConsentText>(None, (), ())
     }
     fn consent_status(&self, session: &SessionToken) -> Result<Option<ConsentRecord>> {
-        self.get("/api/v1/consent", session)
+        self.call::<op::ConsentStatus>(Some(session), (), ())
     }
     fn give_consent(&self, session: &SessionToken, version: &str) -> Result<ConsentRecord> {
         let body = ConsentWire {
             version: version.to_owned(),
         };
-        self.json(Method::POST, "/api/v1/consent", Some(session), Some(&body), true)
+        self.call::<op::GiveConsent>(Some(session), (), body)
     }
     fn withdraw_consent(&self, session: &SessionToken) -> Result<()> {
-        self.unit::<()>(Method::DELETE, "/api/v1/consent", Some(session), None, false)
+        self.call::<op::WithdrawConsent>(Some(session), (), ())
     }
 
     fn issue_award_order(&self, session: &SessionToken, order: &NewAwardOrder) -> Result<AwardOrder> {
-        let body = AwardOrderWire::from(order);
-        self.json(Method::POST, "/api/v1/award-orders", Some(session), Some(&body), false)
+        self.call::<op::IssueAwardOrder>(Some(session), (), AwardOrderWire::from(order))
     }
     fn issue_award_orders(&self, session: &SessionToken, orders: &[NewAwardOrder]) -> Result<BulkIssueReport> {
         let body = BulkWire {
             orders: orders.iter().map(AwardOrderWire::from).collect(),
         };
-        self.json(
-            Method::POST,
-            "/api/v1/award-orders/bulk",
-            Some(session),
-            Some(&body),
-            false,
-        )
+        self.call::<op::IssueAwardOrders>(Some(session), (), body)
     }
     fn unviewed_award_orders(&self, session: &SessionToken) -> Result<Vec<AwardOrderSummary>> {
-        self.get("/api/v1/award-orders/unviewed", session)
+        self.call::<op::UnviewedAwardOrders>(Some(session), (), ())
     }
     fn view_award_order(&self, session: &SessionToken, order_id: i64) -> Result<AwardOrder> {
-        let path = format!("/api/v1/award-orders/{order_id}/view");
-        self.json::<_, ()>(Method::POST, &path, Some(session), None, true)
+        self.call::<op::ViewAwardOrder>(Some(session), order_id, ())
     }
     fn award_history(&self, session: &SessionToken) -> Result<Vec<YearlyAwards>> {
-        self.get("/api/v1/award-orders/history", session)
+        self.call::<op::AwardHistory>(Some(session), (), ())
     }
     fn unsigned_award_orders(&self, session: &SessionToken) -> Result<Vec<UnsignedOrder>> {
-        self.get("/api/v1/award-orders/unsigned", session)
+        self.call::<op::UnsignedAwardOrders>(Some(session), (), ())
     }
 
     fn personal_record(&self, session: &SessionToken) -> Result<PersonalRecord> {
-        self.get("/api/v1/personal-record", session)
+        self.call::<op::GetPersonalRecord>(Some(session), (), ())
     }
     fn stage_correction(
         &self,
@@ -431,33 +413,23 @@ impl Portal for RemotePortal {
             field: field.to_owned(),
             new_value: new_value.to_owned(),
         };
-        self.json(
-            Method::PUT,
-            "/api/v1/proofing/corrections",
-            Some(session),
-            Some(&body),
-            true,
-        )
+        self.call::<op::StageCorrection>(Some(session), (), body)
     }
     fn discard_correction(&self, session: &SessionToken, category: ProofingCategory, field: &str) -> Result<()> {
-        let path = format!("/api/v1/proofing/corrections/{}/{}", category.as_str(), segment(field));
-        self.unit::<()>(Method::DELETE, &path, Some(session), None, true)
+        let params = (category.as_str().to_owned(), field.to_owned());
+        self.call::<op::DiscardCorrection>(Some(session), params, ())
     }
     fn complete_proofing(&self, session: &SessionToken) -> Result<ProofingSubmission> {
-        self.json::<_, ()>(Method::POST, "/api/v1/proofing/complete", Some(session), None, false)
+        self.call::<op::CompleteProofing>(Some(session), (), ())
     }
     fn proofing_query(&self, session: &SessionToken, query: &ProofingQuery) -> Result<Vec<ProofingQueryRow>> {
-        let body = ProofingQueryWire::from(query);
-        self.json(Method::POST, "/api/v1/proofing/query", Some(session), Some(&body), true)
+        self.call::<op::QueryProofing>(Some(session), (), ProofingQueryWire::from(query))
     }
     fn officer_todos(&self, session: &SessionToken) -> Result<Vec<TodoItem>> {
-        self.get("/api/v1/proofing/todos", session)
+        self.call::<op::OfficerTodos>(Some(session), (), ())
     }
     fn submission_corrections(&self, session: &SessionToken, submission_id: i64) -> Result<Vec<ProofingCorrection>> {
-        self.get(
-            &format!("/api/v1/proofing/submissions/{submission_id}/corrections"),
-            session,
-        )
+        self.call::<op::SubmissionCorrections>(Some(session), submission_id, ())
     }
     fn process_correction(
         &self,
@@ -465,32 +437,21 @@ impl Portal for RemotePortal {
         correction_id: i64,
         decision: &CorrectionDecision,
     ) -> Result<ProofingCorrection> {
-        let path = format!("/api/v1/proofing/corrections/{correction_id}/process");
-        let body = DecisionWire::from(decision);
-        self.json(Method::POST, &path, Some(session), Some(&body), false)
+        self.call::<op::ProcessCorrection>(Some(session), correction_id, DecisionWire::from(decision))
     }
 
     fn agency_employees(&self, session: &SessionToken) -> Result<Vec<EmployeeSummary>> {
-        self.get("/api/v1/agency/employees", session)
+        self.call::<op::AgencyEmployees>(Some(session), (), ())
     }
     fn audit_trail(&self, session: &SessionToken, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
-        let body = AuditQueryWire::from(query);
-        self.json(Method::POST, "/api/v1/audit", Some(session), Some(&body), true)
+        self.call::<op::AuditTrail>(Some(session), (), AuditQueryWire::from(query))
     }
 
     fn stop_nhi_registration(&self, session: &SessionToken, national_id: &NationalId) -> Result<AccessRevoked> {
-        let body = PersonWire {
-            national_id: WireId(national_id.reveal().to_owned()),
-        };
-        let path = "/api/v1/agency/nhi-registrations/stop";
-        self.json(Method::POST, path, Some(session), Some(&body), false)
+        self.call::<op::StopNhiRegistration>(Some(session), (), PersonWire::of(national_id))
     }
     fn remove_certificate_binding(&self, session: &SessionToken, national_id: &NationalId) -> Result<AccessRevoked> {
-        let body = PersonWire {
-            national_id: WireId(national_id.reveal().to_owned()),
-        };
-        let path = "/api/v1/agency/certificate-bindings/remove";
-        self.json(Method::POST, path, Some(session), Some(&body), false)
+        self.call::<op::RemoveCertificateBinding>(Some(session), (), PersonWire::of(national_id))
     }
 }
 
@@ -503,5 +464,16 @@ mod tests {
         assert_eq!(segment("B5"), "B5");
         assert_eq!(segment("a/b c"), "a%2Fb%20c");
         assert_eq!(segment("郵"), "%E9%83%B5");
+    }
+
+    #[test]
+    fn paths_are_filled_in_order() {
+        let two = ["personal".to_owned(), "電話/分機".to_owned()];
+        assert_eq!(
+            fill("/a/{category}/{field}", &two),
+            "/a/personal/%E9%9B%BB%E8%A9%B1%2F%E5%88%86%E6%A9%9F"
+        );
+        assert_eq!(fill("/b/{id}/view", &["7".to_owned()]), "/b/7/view");
+        assert_eq!(fill("/c", &[]), "/c");
     }
 }

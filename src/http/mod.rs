@@ -4,6 +4,7 @@
 //! axum, tokio and reqwest types stay inside this module; callers see the crate's own types
 //! and errors. The API is versioned under `/api/v1`; its OpenAPI document is [`openapi`].
 
+pub mod api;
 pub mod client;
 pub mod conn;
 pub mod openapi;

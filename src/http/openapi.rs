@@ -306,17 +306,21 @@ fn error_schema() -> Value {
 }
 
 fn response_schema(name: &str) -> Value {
-    let (base, array, or_null) = match name.strip_suffix("[]") {
-        Some(b) => (b, true, false),
-        None => match name.strip_suffix("|null") {
-            Some(b) => (b, false, true),
-            None => (name, false, false),
-        },
+    let inner = |prefix: &str| {
+        name.replace(' ', "")
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_suffix('>'))
+            .map(str::to_owned)
     };
-    let one = if base == "{}" {
+    let (base, array, or_null) = match (inner("Vec<"), inner("Option<")) {
+        (Some(b), _) => (b, true, false),
+        (None, Some(b)) => (b, false, true),
+        (None, None) => (name.to_owned(), false, false),
+    };
+    let one = if base == "Empty" {
         json!({ "type": "object" })
     } else {
-        r(base)
+        r(&base)
     };
     if array {
         json!({ "type": "array", "items": one })
@@ -413,7 +417,7 @@ pub fn document() -> Value {
         if e.access == Access::Public {
             op.insert("security".into(), json!([]));
         }
-        let ok = if e.response == "null" {
+        let ok = if e.response == "()" {
             json!({ "204": { "description": "done" } })
         } else {
             json!({ "200": {

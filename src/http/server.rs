@@ -23,20 +23,25 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request, State};
+use axum::handler::Handler;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use hmac::{Hmac, KeyInit, Mac};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha2::Sha256;
 
+use super::api::{
+    self, Call, CompleteCertificateLogin, Empty, LoginAccount, LoginNhiCard, Logout, Operation, Ping, Served, Visitor,
+    is_none,
+};
+pub use super::api::{Access, ENDPOINTS, Endpoint};
 use super::wire::*;
 use crate::config::{Config, ServerConfig, open_database, open_mailer};
 use crate::error::{Error, ErrorCode, Result};
-use crate::portal::{LocalPortal, Mailer, Portal, ProofingCategory, SessionToken};
+use crate::portal::{LocalPortal, Mailer, Portal, SessionToken};
 
 // ---------------------------------------------------------------------------------------------
 // Errors and statuses
@@ -525,518 +530,49 @@ impl FromRequestParts<Arc<AppState>> for Auth {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The endpoint table
-
-/// Who may call an endpoint, before the engine's own checks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Access {
-    /// Anyone (registration, login, public texts).
-    Public,
-    /// Any logged-in employee, for their own data.
-    Session,
-    /// A personnel officer, for their own agency.
-    Officer,
-}
-
-/// One endpoint of the API.
-#[derive(Debug, Clone, Copy)]
-pub struct Endpoint {
-    /// `GET`, `POST`, `PUT` or `DELETE`.
-    pub method: &'static str,
-    /// The path under the server root, with `{name}` parameters.
-    pub path: &'static str,
-    /// The [`Portal`] method it runs.
-    pub operation: &'static str,
-    /// Who may call it.
-    pub access: Access,
-    /// The request body's wire type, if any.
-    pub request: Option<&'static str>,
-    /// The response body's type (`null` for 204).
-    pub response: &'static str,
-    /// Safe to repeat: the client retries these on transport failures.
-    pub idempotent: bool,
-    /// Rate-limited per client address (`login` or `registration`).
-    pub limit: Option<&'static str>,
-    /// What it does, in Chinese.
-    pub summary_zh: &'static str,
-}
-
-macro_rules! ep {
-    ($m:literal, $p:literal, $op:literal, $acc:ident, $req:expr, $resp:literal, $idem:literal, $limit:expr, $zh:literal) => {
-        Endpoint {
-            method: $m,
-            path: $p,
-            operation: $op,
-            access: Access::$acc,
-            request: $req,
-            response: $resp,
-            idempotent: $idem,
-            limit: $limit,
-            summary_zh: $zh,
-        }
-    };
-}
-
-/// Every endpoint of `/api/v1`, one per [`Portal`] operation (plus `ping`).
-pub const ENDPOINTS: &[Endpoint] = &[
-    ep!(
-        "POST",
-        "/api/v1/registrations",
-        "start_nhi_registration",
-        Public,
-        Some("RegistrationWire"),
-        "RegistrationReceipt",
-        false,
-        Some("registration"),
-        "健保卡網路服務註冊"
-    ),
-    ep!(
-        "POST",
-        "/api/v1/registrations/resend",
-        "resend_confirmation",
-        Public,
-        Some("CardOnly"),
-        "RegistrationReceipt",
-        false,
-        Some("registration"),
-        "重寄認證信"
-    ),
-    ep!(
-        "POST",
-        "/api/v1/registrations/confirm",
-        "confirm_nhi_registration",
-        Public,
-        Some("CardToken"),
-        "null",
-        false,
-        Some("registration"),
-        "完成註冊（認證連結）"
-    ),
-    ep!(
-        "POST",
-        "/api/v1/password-resets",
-        "request_password_reset",
-        Public,
-        Some("ResetRequestWire"),
-        "RegistrationReceipt",
-        false,
-        Some("registration"),
-        "忘記密碼：寄送重設連結"
-    ),
-    ep!(
-        "POST",
-        "/api/v1/password-resets/complete",
-        "complete_password_reset",
-        Public,
-        Some("ResetCompleteWire"),
-        "null",
-        false,
-        Some("registration"),
-        "重設密碼"
-    ),
-    ep!(
-        "GET",
-        "/api/v1/maintenance-windows",
-        "maintenance_windows",
-        Public,
-        None,
-        "MaintenanceWindow[]",
-        true,
-        None,
-        "系統維護公告"
-    ),
-    ep!(
-        "GET",
-        "/api/v1/announcements",
-        "announcements",
-        Public,
-        None,
-        "Announcement[]",
-        true,
-        None,
-        "系統公告"
-    ),
-    ep!(
-        "POST",
-        "/api/v1/login/nhi-card",
-        "login_nhi_card",
-        Public,
-        Some("NhiLoginWire"),
-        "SessionWire",
-        false,
-        Some("login"),
-        "健保卡登入"
-    ),
-    ep!(
-        "POST",
-        "/api/v1/login/certificate/challenge",
-        "begin_certificate_login",
-        Public,
-        None,
-        "CertificateChallenge",
-        false,
-        Some("login"),
-        "自然人憑證登入：取得挑戰碼"
-    ),
-    ep!(
-        "POST",
-        "/api/v1/login/certificate",
-        "complete_certificate_login",
-        Public,
-        Some("CertificateLoginWire"),
-        "SessionWire",
-        false,
-        Some("login"),
-        "自然人憑證登入"
-    ),
-    ep!(
-        "POST",
-        "/api/v1/login/account",
-        "login_account",
-        Public,
-        Some("AccountWire"),
-        "SessionWire",
-        false,
-        Some("login"),
-        "帳號密碼登入"
-    ),
-    ep!(
-        "PUT",
-        "/api/v1/account",
-        "set_account",
-        Session,
-        Some("AccountWire"),
-        "null",
-        false,
-        None,
-        "設定 eCPA 帳號"
-    ),
-    ep!(
-        "GET",
-        "/api/v1/session",
-        "session_info",
-        Session,
-        None,
-        "SessionInfo",
-        true,
-        None,
-        "登入資訊"
-    ),
-    ep!(
-        "POST",
-        "/api/v1/logout",
-        "logout",
-        Session,
-        None,
-        "null",
-        true,
-        None,
-        "登出"
-    ),
-    ep!(
-        "GET",
-        "/api/v1/applications",
-        "applications",
-        Session,
-        None,
-        "Application[]",
-        true,
-        None,
-        "應用系統目錄"
-    ),
-    ep!(
-        "GET",
-        "/api/v1/my-applications",
-        "my_applications",
-        Session,
-        None,
-        "Application[]",
-        true,
-        None,
-        "我的應用系統"
-    ),
-    ep!(
-        "POST",
-        "/api/v1/my-applications",
-        "add_my_application",
-        Session,
-        Some("AppCode"),
-        "null",
-        true,
-        None,
-        "加入我的應用系統"
-    ),
-    ep!(
-        "POST",
-        "/api/v1/applications/{code}/open",
-        "open_application",
-        Session,
-        None,
-        "Application",
-        true,
-        None,
-        "開啟應用系統"
-    ),
-    ep!(
-        "GET",
-        "/api/v1/consent/text",
-        "consent_text",
-        Public,
-        None,
-        "ConsentText",
-        true,
-        None,
-        "獎令電子化同意書"
-    ),
-    ep!(
-        "GET",
-        "/api/v1/consent",
-        "consent_status",
-        Session,
-        None,
-        "ConsentRecord|null",
-        true,
-        None,
-        "同意狀態"
-    ),
-    ep!(
-        "POST",
-        "/api/v1/consent",
-        "give_consent",
-        Session,
-        Some("ConsentWire"),
-        "ConsentRecord",
-        true,
-        None,
-        "同意獎令電子化"
-    ),
-    ep!(
-        "DELETE",
-        "/api/v1/consent",
-        "withdraw_consent",
-        Session,
-        None,
-        "null",
-        false,
-        None,
-        "撤回同意（一律拒絕）"
-    ),
-    ep!(
-        "POST",
-        "/api/v1/award-orders",
-        "issue_award_order",
-        Officer,
-        Some("AwardOrderWire"),
-        "AwardOrder",
-        false,
-        None,
-        "發布獎懲令"
-    ),
-    ep!(
-        "POST",
-        "/api/v1/award-orders/bulk",
-        "issue_award_orders",
-        Officer,
-        Some("BulkWire"),
-        "BulkIssueReport",
-        false,
-        None,
-        "批次發布獎懲令"
-    ),
-    ep!(
-        "GET",
-        "/api/v1/award-orders/unviewed",
-        "unviewed_award_orders",
-        Session,
-        None,
-        "AwardOrderSummary[]",
-        true,
-        None,
-        "未檢視獎令"
-    ),
-    ep!(
-        "POST",
-        "/api/v1/award-orders/{id}/view",
-        "view_award_order",
-        Session,
-        None,
-        "AwardOrder",
-        true,
-        None,
-        "檢視並簽收獎令"
-    ),
-    ep!(
-        "GET",
-        "/api/v1/award-orders/history",
-        "award_history",
-        Session,
-        None,
-        "YearlyAwards[]",
-        true,
-        None,
-        "查詢個人歷年獎懲資料"
-    ),
-    ep!(
-        "GET",
-        "/api/v1/award-orders/unsigned",
-        "unsigned_award_orders",
-        Officer,
-        None,
-        "UnsignedOrder[]",
-        true,
-        None,
-        "未簽收獎令（人事人員）"
-    ),
-    ep!(
-        "GET",
-        "/api/v1/personal-record",
-        "personal_record",
-        Session,
-        None,
-        "PersonalRecord",
-        true,
-        None,
-        "個人資料"
-    ),
-    ep!(
-        "PUT",
-        "/api/v1/proofing/corrections",
-        "stage_correction",
-        Session,
-        Some("StageWire"),
-        "StagedCorrection",
-        true,
-        None,
-        "暫存校對修正"
-    ),
-    ep!(
-        "DELETE",
-        "/api/v1/proofing/corrections/{category}/{field}",
-        "discard_correction",
-        Session,
-        None,
-        "null",
-        true,
-        None,
-        "刪除暫存修正"
-    ),
-    ep!(
-        "POST",
-        "/api/v1/proofing/complete",
-        "complete_proofing",
-        Session,
-        None,
-        "ProofingSubmission",
-        false,
-        None,
-        "校對完成"
-    ),
-    ep!(
-        "POST",
-        "/api/v1/proofing/query",
-        "proofing_query",
-        Officer,
-        Some("ProofingQueryWire"),
-        "ProofingQueryRow[]",
-        true,
-        None,
-        "人事人員校對查詢"
-    ),
-    ep!(
-        "GET",
-        "/api/v1/proofing/todos",
-        "officer_todos",
-        Officer,
-        None,
-        "TodoItem[]",
-        true,
-        None,
-        "待辦事項"
-    ),
-    ep!(
-        "GET",
-        "/api/v1/proofing/submissions/{id}/corrections",
-        "submission_corrections",
-        Officer,
-        None,
-        "ProofingCorrection[]",
-        true,
-        None,
-        "校對修正明細"
-    ),
-    ep!(
-        "POST",
-        "/api/v1/proofing/corrections/{id}/process",
-        "process_correction",
-        Officer,
-        Some("DecisionWire"),
-        "ProofingCorrection",
-        false,
-        None,
-        "人事人員處理"
-    ),
-    ep!(
-        "GET",
-        "/api/v1/agency/employees",
-        "agency_employees",
-        Officer,
-        None,
-        "EmployeeSummary[]",
-        true,
-        None,
-        "機關人員名單"
-    ),
-    ep!(
-        "POST",
-        "/api/v1/agency/nhi-registrations/stop",
-        "stop_nhi_registration",
-        Officer,
-        Some("PersonWire"),
-        "AccessRevoked",
-        true,
-        None,
-        "停用健保卡註冊（遺失）"
-    ),
-    ep!(
-        "POST",
-        "/api/v1/agency/certificate-bindings/remove",
-        "remove_certificate_binding",
-        Officer,
-        Some("PersonWire"),
-        "AccessRevoked",
-        true,
-        None,
-        "移除自然人憑證綁定（遺失）"
-    ),
-    ep!(
-        "POST",
-        "/api/v1/audit",
-        "audit_trail",
-        Session,
-        Some("AuditQueryWire"),
-        "AuditEntry[]",
-        true,
-        None,
-        "稽核紀錄"
-    ),
-    ep!(
-        "GET",
-        "/api/v1/ping",
-        "ping",
-        Public,
-        None,
-        "{}",
-        true,
-        None,
-        "空端點（量測基準）"
-    ),
-];
-
-// ---------------------------------------------------------------------------------------------
 // Handlers
 
-type J<T> = ApiResult<Json<T>>;
+/// The handler of every [`Served`] operation: the client's address, the session (unless the
+/// operation is public), the path parameters and the body, in that order, each refused with
+/// its own typed error; then the engine call on the blocking pool, answered as JSON (or 204
+/// when the operation answers nothing).
+async fn served<O: Served>(State(st): St, req: Request) -> ApiResult<Response> {
+    let (mut parts, body) = req.into_parts();
+    let ClientIp(from) = ClientIp::from_request_parts(&mut parts, &st).await?;
+    let session = match O::ENDPOINT.access {
+        Access::Public => None,
+        Access::Session | Access::Officer => Some(Auth::from_request_parts(&mut parts, &st).await?.0),
+    };
+    let params = if O::ENDPOINT.path.contains('{') {
+        P::<O::Params>::from_request_parts(&mut parts, &st).await?.0
+    } else {
+        nothing()?
+    };
+    let body = if is_none::<O::Request>() {
+        nothing()?
+    } else {
+        Body::<O::Request>::from_request(Request::from_parts(parts, body), &st)
+            .await?
+            .0
+    };
+    let call = Call {
+        session,
+        from,
+        params,
+        body,
+    };
+    let answer = run(&st, move |p| O::call(p, call)).await?;
+    Ok(if is_none::<O::Response>() {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        Json(answer).into_response()
+    })
+}
+
+/// The value of a type that is "no parameters" or "no body", `()`: JSON `null`.
+fn nothing<T: DeserializeOwned>() -> Result<T> {
+    serde_json::from_value(serde_json::Value::Null).map_err(|e| Error::internal(format!("not a unit type: {e}")))
+}
 
 fn session_response(st: &AppState, session: crate::portal::Session) -> Response {
     let token = session.token.expose().to_owned();
@@ -1082,49 +618,6 @@ fn clear_cookies(st: &AppState) -> Response {
     response
 }
 
-async fn start_registration(State(st): St, Body(w): Body<RegistrationWire>) -> J<crate::portal::RegistrationReceipt> {
-    let form = w.to_form()?;
-    Ok(Json(run(&st, move |p| p.start_nhi_registration(&form)).await?))
-}
-
-async fn resend_confirmation(State(st): St, Body(w): Body<CardOnly>) -> J<crate::portal::RegistrationReceipt> {
-    let card = w.card.to_card()?;
-    Ok(Json(run(&st, move |p| p.resend_confirmation(&card)).await?))
-}
-
-async fn confirm_registration(State(st): St, Body(w): Body<CardToken>) -> ApiResult<StatusCode> {
-    let card = w.card.to_card()?;
-    run(&st, move |p| p.confirm_nhi_registration(&card, &w.token)).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-async fn request_reset(
-    State(st): St,
-    ClientIp(ip): ClientIp,
-    Body(w): Body<ResetRequestWire>,
-) -> J<crate::portal::RegistrationReceipt> {
-    let card = w.card.to_card()?;
-    let delivery = w.to_delivery()?;
-    Ok(Json(
-        run(&st, move |p| p.request_password_reset_from(&card, &delivery, Some(ip))).await?,
-    ))
-}
-
-async fn complete_reset(State(st): St, Body(w): Body<ResetCompleteWire>) -> ApiResult<StatusCode> {
-    let card = w.card.to_card()?;
-    let pw = crate::types::Password::new(w.new_password.expose())?;
-    run(&st, move |p| p.complete_password_reset(&card, &w.token, &pw)).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-async fn maintenance_windows(State(st): St) -> J<Vec<crate::portal::MaintenanceWindow>> {
-    Ok(Json(run(&st, |p| p.maintenance_windows()).await?))
-}
-
-async fn announcements(State(st): St) -> J<Vec<crate::portal::Announcement>> {
-    Ok(Json(run(&st, |p| p.announcements()).await?))
-}
-
 async fn login_nhi(State(st): St, ClientIp(ip): ClientIp, Body(w): Body<NhiLoginWire>) -> ApiResult<Response> {
     let card = w.card.to_card()?;
     let pw = crate::types::Password::new(w.password.expose())?;
@@ -1134,10 +627,6 @@ async fn login_nhi(State(st): St, ClientIp(ip): ClientIp, Body(w): Body<NhiLogin
     };
     let session = run(&st, move |p| p.login_nhi_card_with(&card, &pw, &ctx)).await?;
     Ok(session_response(&st, session))
-}
-
-async fn begin_cert(State(st): St, ClientIp(ip): ClientIp) -> J<crate::portal::CertificateChallenge> {
-    Ok(Json(run(&st, move |p| p.begin_certificate_login_from(Some(ip))).await?))
 }
 
 async fn complete_cert(
@@ -1156,161 +645,13 @@ async fn login_account(State(st): St, ClientIp(ip): ClientIp, Body(w): Body<Acco
     Ok(session_response(&st, session))
 }
 
-async fn set_account(State(st): St, Auth(s): Auth, Body(w): Body<AccountWire>) -> ApiResult<StatusCode> {
-    let pw = crate::types::Password::new(w.password.expose())?;
-    run(&st, move |p| p.set_account(&s, &w.account, &pw)).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-async fn session_info(State(st): St, Auth(s): Auth) -> J<crate::portal::SessionInfo> {
-    Ok(Json(run(&st, move |p| p.session_info(&s)).await?))
-}
-
 async fn logout(State(st): St, Auth(s): Auth) -> ApiResult<Response> {
     run(&st, move |p| p.logout(&s)).await?;
     Ok(clear_cookies(&st))
 }
 
-async fn applications(State(st): St, Auth(s): Auth) -> J<Vec<crate::portal::Application>> {
-    Ok(Json(run(&st, move |p| p.applications(&s)).await?))
-}
-
-async fn my_applications(State(st): St, Auth(s): Auth) -> J<Vec<crate::portal::Application>> {
-    Ok(Json(run(&st, move |p| p.my_applications(&s)).await?))
-}
-
-async fn add_my_application(State(st): St, Auth(s): Auth, Body(w): Body<AppCode>) -> ApiResult<StatusCode> {
-    run(&st, move |p| p.add_my_application(&s, &w.code)).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-async fn open_application(State(st): St, Auth(s): Auth, P(code): P<String>) -> J<crate::portal::Application> {
-    Ok(Json(run(&st, move |p| p.open_application(&s, &code)).await?))
-}
-
-async fn consent_text(State(st): St) -> J<crate::portal::ConsentText> {
-    Ok(Json(run(&st, |p| p.consent_text()).await?))
-}
-
-async fn consent_status(State(st): St, Auth(s): Auth) -> J<Option<crate::portal::ConsentRecord>> {
-    Ok(Json(run(&st, move |p| p.consent_status(&s)).await?))
-}
-
-async fn give_consent(State(st): St, Auth(s): Auth, Body(w): Body<ConsentWire>) -> J<crate::portal::ConsentRecord> {
-    Ok(Json(run(&st, move |p| p.give_consent(&s, &w.version)).await?))
-}
-
-async fn withdraw_consent(State(st): St, Auth(s): Auth) -> ApiResult<StatusCode> {
-    run(&st, move |p| p.withdraw_consent(&s)).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-async fn issue_order(State(st): St, Auth(s): Auth, Body(w): Body<AwardOrderWire>) -> J<crate::portal::AwardOrder> {
-    let order = w.to_order()?;
-    Ok(Json(run(&st, move |p| p.issue_award_order(&s, &order)).await?))
-}
-
-async fn issue_orders(State(st): St, Auth(s): Auth, Body(w): Body<BulkWire>) -> J<crate::portal::BulkIssueReport> {
-    let orders = w.to_orders()?;
-    Ok(Json(run(&st, move |p| p.issue_award_orders(&s, &orders)).await?))
-}
-
-async fn unviewed(State(st): St, Auth(s): Auth) -> J<Vec<crate::portal::AwardOrderSummary>> {
-    Ok(Json(run(&st, move |p| p.unviewed_award_orders(&s)).await?))
-}
-
-async fn view_order(State(st): St, Auth(s): Auth, P(id): P<i64>) -> J<crate::portal::AwardOrder> {
-    Ok(Json(run(&st, move |p| p.view_award_order(&s, id)).await?))
-}
-
-async fn history(State(st): St, Auth(s): Auth) -> J<Vec<crate::portal::YearlyAwards>> {
-    Ok(Json(run(&st, move |p| p.award_history(&s)).await?))
-}
-
-async fn unsigned(State(st): St, Auth(s): Auth) -> J<Vec<crate::portal::UnsignedOrder>> {
-    Ok(Json(run(&st, move |p| p.unsigned_award_orders(&s)).await?))
-}
-
-async fn personal_record(State(st): St, Auth(s): Auth) -> J<crate::portal::PersonalRecord> {
-    Ok(Json(run(&st, move |p| p.personal_record(&s)).await?))
-}
-
-async fn stage(State(st): St, Auth(s): Auth, Body(w): Body<StageWire>) -> J<crate::portal::StagedCorrection> {
-    Ok(Json(
-        run(&st, move |p| p.stage_correction(&s, w.category, &w.field, &w.new_value)).await?,
-    ))
-}
-
-async fn discard(State(st): St, Auth(s): Auth, P((category, field)): P<(String, String)>) -> ApiResult<StatusCode> {
-    let category = ProofingCategory::parse(&category)?;
-    run(&st, move |p| p.discard_correction(&s, category, &field)).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-async fn complete_proofing(State(st): St, Auth(s): Auth) -> J<crate::portal::ProofingSubmission> {
-    Ok(Json(run(&st, move |p| p.complete_proofing(&s)).await?))
-}
-
-async fn proofing_query(
-    State(st): St,
-    Auth(s): Auth,
-    Body(w): Body<ProofingQueryWire>,
-) -> J<Vec<crate::portal::ProofingQueryRow>> {
-    let q = w.to_query()?;
-    Ok(Json(run(&st, move |p| p.proofing_query(&s, &q)).await?))
-}
-
-async fn todos(State(st): St, Auth(s): Auth) -> J<Vec<crate::portal::TodoItem>> {
-    Ok(Json(run(&st, move |p| p.officer_todos(&s)).await?))
-}
-
-async fn submission_corrections(
-    State(st): St,
-    Auth(s): Auth,
-    P(id): P<i64>,
-) -> J<Vec<crate::portal::ProofingCorrection>> {
-    Ok(Json(run(&st, move |p| p.submission_corrections(&s, id)).await?))
-}
-
-async fn process_correction(
-    State(st): St,
-    Auth(s): Auth,
-    P(id): P<i64>,
-    Body(w): Body<DecisionWire>,
-) -> J<crate::portal::ProofingCorrection> {
-    let d = w.to_decision();
-    Ok(Json(run(&st, move |p| p.process_correction(&s, id, &d)).await?))
-}
-
-async fn stop_nhi_registration(
-    State(st): St,
-    Auth(s): Auth,
-    Body(w): Body<PersonWire>,
-) -> J<crate::portal::AccessRevoked> {
-    let id = w.to_id()?;
-    Ok(Json(run(&st, move |p| p.stop_nhi_registration(&s, &id)).await?))
-}
-
-async fn remove_certificate_binding(
-    State(st): St,
-    Auth(s): Auth,
-    Body(w): Body<PersonWire>,
-) -> J<crate::portal::AccessRevoked> {
-    let id = w.to_id()?;
-    Ok(Json(run(&st, move |p| p.remove_certificate_binding(&s, &id)).await?))
-}
-
-async fn agency_employees(State(st): St, Auth(s): Auth) -> J<Vec<crate::portal::EmployeeSummary>> {
-    Ok(Json(run(&st, move |p| p.agency_employees(&s)).await?))
-}
-
-async fn audit(State(st): St, Auth(s): Auth, Body(w): Body<AuditQueryWire>) -> J<Vec<crate::portal::AuditEntry>> {
-    let q = w.to_query()?;
-    Ok(Json(run(&st, move |p| p.audit_trail(&s, &q)).await?))
-}
-
-async fn ping() -> Json<serde_json::Value> {
-    Json(serde_json::json!({}))
+async fn ping() -> Json<Empty> {
+    Json(Empty {})
 }
 
 /// Whether the database takes a write within a short time (half the request limit, at most
@@ -1692,63 +1033,61 @@ fn limit_header_time(
         .header_read_timeout(limit);
 }
 
-/// The service's routes over a portal.
+/// The routes of the API, grouped by their rate limit.
+#[derive(Default)]
+struct Routes {
+    login: Router<Arc<AppState>>,
+    registration: Router<Arc<AppState>>,
+    rest: Router<Arc<AppState>>,
+}
+
+impl Routes {
+    /// Routes operation `O` to `handler`, at its declared method and path, in the group of its
+    /// rate limit.
+    fn add<O: Operation, H: Handler<T, Arc<AppState>>, T: 'static>(&mut self, handler: H) {
+        let e = O::ENDPOINT;
+        let route = match e.method {
+            "GET" => get(handler),
+            "POST" => post(handler),
+            "PUT" => put(handler),
+            "DELETE" => delete(handler),
+            other => unreachable!("{other} is not a method of the API"),
+        };
+        let group = match e.limit {
+            Some("login") => &mut self.login,
+            Some("registration") => &mut self.registration,
+            _ => &mut self.rest,
+        };
+        *group = std::mem::take(group).route(e.path, route);
+    }
+}
+
+impl Visitor for Routes {
+    fn served<O: Served>(&mut self) {
+        self.add::<O, _, _>(served::<O>);
+    }
+
+    fn special<O: Operation>(&mut self) {}
+}
+
+/// The service's routes over a portal: every declared operation ([`api`]), the OpenAPI
+/// document, the probes and the metrics.
 pub fn router(state: Arc<AppState>, body_limit: usize) -> Router {
-    let login = Router::new()
-        .route("/api/v1/login/nhi-card", post(login_nhi))
-        .route("/api/v1/login/certificate/challenge", post(begin_cert))
-        .route("/api/v1/login/certificate", post(complete_cert))
-        .route("/api/v1/login/account", post(login_account))
-        .route_layer(middleware::from_fn_with_state(state.clone(), limit_login));
-    let registration = Router::new()
-        .route("/api/v1/registrations", post(start_registration))
-        .route("/api/v1/registrations/resend", post(resend_confirmation))
-        .route("/api/v1/registrations/confirm", post(confirm_registration))
-        .route("/api/v1/password-resets", post(request_reset))
-        .route("/api/v1/password-resets/complete", post(complete_reset))
-        .route_layer(middleware::from_fn_with_state(state.clone(), limit_registration));
-    let rest = Router::new()
-        .route("/api/v1/maintenance-windows", get(maintenance_windows))
-        .route("/api/v1/announcements", get(announcements))
-        .route("/api/v1/account", put(set_account))
-        .route("/api/v1/session", get(session_info))
-        .route("/api/v1/logout", post(logout))
-        .route("/api/v1/applications", get(applications))
-        .route("/api/v1/my-applications", get(my_applications).post(add_my_application))
-        .route("/api/v1/applications/{code}/open", post(open_application))
-        .route("/api/v1/consent/text", get(consent_text))
-        .route(
-            "/api/v1/consent",
-            get(consent_status).post(give_consent).delete(withdraw_consent),
-        )
-        .route("/api/v1/award-orders", post(issue_order))
-        .route("/api/v1/award-orders/bulk", post(issue_orders))
-        .route("/api/v1/award-orders/unviewed", get(unviewed))
-        .route("/api/v1/award-orders/{id}/view", post(view_order))
-        .route("/api/v1/award-orders/history", get(history))
-        .route("/api/v1/award-orders/unsigned", get(unsigned))
-        .route("/api/v1/personal-record", get(personal_record))
-        .route("/api/v1/proofing/corrections", put(stage))
-        .route(
-            "/api/v1/proofing/corrections/{category}/{field}",
-            axum::routing::delete(discard),
-        )
-        .route("/api/v1/proofing/complete", post(complete_proofing))
-        .route("/api/v1/proofing/query", post(proofing_query))
-        .route("/api/v1/proofing/todos", get(todos))
-        .route(
-            "/api/v1/proofing/submissions/{id}/corrections",
-            get(submission_corrections),
-        )
-        .route("/api/v1/proofing/corrections/{id}/process", post(process_correction))
-        .route("/api/v1/agency/employees", get(agency_employees))
-        .route("/api/v1/agency/nhi-registrations/stop", post(stop_nhi_registration))
-        .route(
-            "/api/v1/agency/certificate-bindings/remove",
-            post(remove_certificate_binding),
-        )
-        .route("/api/v1/audit", post(audit))
-        .route("/api/v1/ping", get(ping))
+    let mut routes = Routes::default();
+    api::visit(&mut routes);
+    routes.add::<LoginNhiCard, _, _>(login_nhi);
+    routes.add::<CompleteCertificateLogin, _, _>(complete_cert);
+    routes.add::<LoginAccount, _, _>(login_account);
+    routes.add::<Logout, _, _>(logout);
+    routes.add::<Ping, _, _>(ping);
+    let Routes {
+        login,
+        registration,
+        rest,
+    } = routes;
+    let login = login.route_layer(middleware::from_fn_with_state(state.clone(), limit_login));
+    let registration = registration.route_layer(middleware::from_fn_with_state(state.clone(), limit_registration));
+    let rest = rest
         .route("/api/v1/openapi.json", get(openapi))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))

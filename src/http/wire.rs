@@ -372,6 +372,13 @@ pub struct PersonWire {
 }
 
 impl PersonWire {
+    /// The body naming a person, as the client sends it.
+    pub fn of(national_id: &NationalId) -> Self {
+        PersonWire {
+            national_id: WireId(national_id.reveal().to_owned()),
+        }
+    }
+
     /// The ID, checked.
     pub fn to_id(&self) -> Result<NationalId> {
         NationalId::parse(self.national_id.as_str())
