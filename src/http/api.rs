@@ -17,6 +17,7 @@
 use std::any::TypeId;
 use std::net::IpAddr;
 
+use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -49,7 +50,7 @@ pub struct Endpoint {
     pub method: &'static str,
     /// The path under the server root, with `{name}` parameters.
     pub path: &'static str,
-    /// The [`Portal`](crate::portal::Portal) method it runs (the OpenAPI `operationId`).
+    /// The [`Portal`] method it runs (the OpenAPI `operationId`).
     pub operation: &'static str,
     /// Who may call it.
     pub access: Access,
@@ -72,9 +73,9 @@ pub trait Operation: 'static {
     /// The path parameters, in the order of the path's `{name}`s (`()`: none).
     type Params: PathParams + DeserializeOwned + Send + 'static;
     /// The JSON request body (`()`: none).
-    type Request: Serialize + DeserializeOwned + Send + 'static;
+    type Request: Serialize + DeserializeOwned + JsonSchema + Send + 'static;
     /// The JSON response body (`()`: 204 No Content).
-    type Response: Serialize + DeserializeOwned + Send + 'static;
+    type Response: Serialize + DeserializeOwned + JsonSchema + Send + 'static;
 }
 
 /// Whether an operation's request or response type is "no body".
@@ -141,7 +142,7 @@ impl PathParams for (String, String) {
 }
 
 /// The body of `GET /api/v1/ping`: an empty object.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Empty {}
 
 /// What walks the declarations: the router (adding the generic handler for each [`Served`]

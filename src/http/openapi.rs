@@ -1,388 +1,50 @@
-//! The OpenAPI 3.1 document of `/api/v1`, generated from the endpoint table
-//! ([`ENDPOINTS`](super::server::ENDPOINTS)) and the request bodies of [`wire`](super::wire).
+//! The OpenAPI 3.1 document of `/api/v1`, generated from the operations' declarations
+//! ([`api`](super::api::visit)) and from the very serde types that cross the wire: `schemars` writes
+//! each request and response schema from its type, with the constraints the server checks
+//! (ID patterns, the three date forms, password length and characters, card and division codes,
+//! enums) and the fields' own documentation as descriptions. A client generated from it by
+//! any OpenAPI generator is typed end to end.
+//!
+//! Errors: every operation lists the statuses its declaration implies (a body can be refused
+//! with 400, 413, 415 or 422; a session operation with 401 or 403; a rate-limited one with 429;
+//! any with 500 or 503) and `default` for the rest; each status is a shared response whose
+//! description names every error code the service answers with it ([`status_of`]).
 //!
 //! The document is served at `/api/v1/openapi.json` and committed as `docs/openapi.json`; a
 //! test fails when the two differ, so a change to the API is always a visible change to the
 //! committed file (regenerate with `ECPA_BLESS=1 cargo test --all-features --test http_openapi`).
 
+use std::collections::BTreeMap;
+
+use schemars::generate::{SchemaGenerator, SchemaSettings};
 use serde_json::{Map, Value, json};
 
-use super::server::{Access, ENDPOINTS};
+use super::api::{self, Access, Operation, Served, Visitor, is_none};
+use super::server::status_of;
+use super::wire::*;
 use crate::error::ErrorCode;
+use crate::portal::{AwardKind, ProofingCategory};
+use crate::types::Sex;
 
-fn s(t: &str) -> Value {
-    json!({ "type": t })
+/// The paths, as the declarations are visited.
+struct Paths {
+    generator: SchemaGenerator,
+    paths: Map<String, Value>,
 }
 
-fn str_desc(d: &str) -> Value {
-    json!({ "type": "string", "description": d })
-}
-
-fn obj(required: &[&str], props: &[(&str, Value)]) -> Value {
-    let mut p = Map::new();
-    for (k, v) in props {
-        p.insert((*k).to_owned(), v.clone());
+impl Visitor for Paths {
+    fn served<O: Served>(&mut self) {
+        self.add::<O>();
     }
-    json!({ "type": "object", "additionalProperties": false, "required": required, "properties": p })
-}
 
-fn r(name: &str) -> Value {
-    json!({ "$ref": format!("#/components/schemas/{name}") })
-}
-
-fn nullable(v: Value) -> Value {
-    json!({ "oneOf": [v, { "type": "null" }] })
-}
-
-/// The request-body schemas, one per wire type.
-fn request_schemas() -> Map<String, Value> {
-    let date = str_desc("ISO 2019-04-03, or ROC 108/04/03 or 1080403");
-    let mut m = Map::new();
-    m.insert(
-        "CardWire".into(),
-        obj(
-            &["card_number", "name", "national_id", "birth_date", "sex", "issue_date"],
-            &[
-                ("card_number", str_desc("卡號, 12 digits")),
-                ("name", str_desc("姓名")),
-                ("name_big5", str_desc("姓名, the card's Big5 bytes in hex (optional)")),
-                ("national_id", str_desc("身分證號或居留證號, in full")),
-                ("birth_date", date.clone()),
-                ("sex", json!({ "enum": ["male", "female"] })),
-                ("issue_date", date.clone()),
-            ],
-        ),
-    );
-    m.insert(
-        "AddressWire".into(),
-        obj(
-            &["county", "township", "village", "neighbourhood"],
-            &[
-                ("county", str_desc("縣市 code, 5 digits")),
-                ("township", str_desc("鄉鎮市區 code, 8 digits")),
-                ("village", str_desc("村里 code, 11 digits")),
-                (
-                    "neighbourhood",
-                    json!({ "type": "integer", "minimum": 1, "maximum": 999 }),
-                ),
-            ],
-        ),
-    );
-    m.insert(
-        "RegistrationWire".into(),
-        obj(
-            &[
-                "card",
-                "household_number",
-                "address",
-                "password",
-                "confirmation",
-                "phone",
-                "mobile",
-                "email",
-            ],
-            &[
-                ("card", r("CardWire")),
-                ("household_number", str_desc("戶號: a letter and 7 digits")),
-                ("address", r("AddressWire")),
-                ("password", str_desc("6 to 12 characters, no space < > ' \"")),
-                ("confirmation", s("string")),
-                ("phone", s("string")),
-                ("mobile", s("string")),
-                ("email", s("string")),
-                ("spare_email", nullable(s("string"))),
-            ],
-        ),
-    );
-    m.insert("CardOnly".into(), obj(&["card"], &[("card", r("CardWire"))]));
-    m.insert(
-        "CardToken".into(),
-        obj(&["card", "token"], &[("card", r("CardWire")), ("token", s("string"))]),
-    );
-    m.insert(
-        "ResetRequestWire".into(),
-        obj(
-            &["card", "delivery"],
-            &[
-                ("card", r("CardWire")),
-                (
-                    "delivery",
-                    json!({ "oneOf": [
-                        obj(&["to"], &[("to", json!({ "const": "registered_address" }))]),
-                        obj(&["to", "email", "household_number", "address"], &[
-                            ("to", json!({ "const": "new_address" })),
-                            ("email", s("string")),
-                            ("household_number", s("string")),
-                            ("address", r("AddressWire")),
-                        ]),
-                    ] }),
-                ),
-            ],
-        ),
-    );
-    m.insert(
-        "ResetCompleteWire".into(),
-        obj(
-            &["card", "token", "new_password"],
-            &[
-                ("card", r("CardWire")),
-                ("token", s("string")),
-                ("new_password", s("string")),
-            ],
-        ),
-    );
-    m.insert(
-        "NhiLoginWire".into(),
-        obj(
-            &["card", "password"],
-            &[
-                ("card", r("CardWire")),
-                ("password", s("string")),
-                ("possession", r("CardPossession")),
-            ],
-        ),
-    );
-    m.insert(
-        "PersonWire".into(),
-        obj(&["national_id"], &[("national_id", s("string"))]),
-    );
-    m.insert(
-        "CardPossession".into(),
-        obj(
-            &["random", "h_sign"],
-            &[("random", s("string")), ("h_sign", s("string"))],
-        ),
-    );
-    m.insert(
-        "AccountWire".into(),
-        obj(
-            &["account", "password"],
-            &[("account", s("string")), ("password", s("string"))],
-        ),
-    );
-    m.insert(
-        "CertificateLoginWire".into(),
-        obj(
-            &["challenge_id", "certificate", "signature_kind", "signature"],
-            &[
-                ("challenge_id", s("string")),
-                ("certificate", str_desc("DER (or PEM text), Base64")),
-                ("signature_kind", json!({ "enum": ["raw_pkcs1", "cms"] })),
-                ("signature", str_desc("Base64")),
-                (
-                    "identify",
-                    nullable(str_desc("first login: eCPA account name or national ID")),
-                ),
-            ],
-        ),
-    );
-    m.insert("AppCode".into(), obj(&["code"], &[("code", s("string"))]));
-    m.insert("ConsentWire".into(), obj(&["version"], &[("version", s("string"))]));
-    let kinds = json!({ "enum": ["commendation", "merit", "major_merit", "reprimand", "demerit", "major_demerit"] });
-    m.insert(
-        "AwardOrderWire".into(),
-        obj(
-            &[
-                "national_id",
-                "approving_agency",
-                "approved_on",
-                "document_number",
-                "reason",
-                "legal_basis",
-                "kind",
-                "count",
-                "rating_year",
-            ],
-            &[
-                ("national_id", s("string")),
-                ("approving_agency", s("string")),
-                ("approved_on", date.clone()),
-                ("document_number", str_desc("e.g. 府人考字第1080097494號")),
-                ("reason", s("string")),
-                ("legal_basis", s("string")),
-                ("kind", kinds),
-                ("count", json!({ "type": "integer", "minimum": 0, "maximum": 255 })),
-                ("special", s("boolean")),
-                (
-                    "rating_year",
-                    json!({ "type": "integer", "description": "考績年度, ROC year (113 = 2024)" }),
-                ),
-            ],
-        ),
-    );
-    m.insert(
-        "BulkWire".into(),
-        obj(
-            &["orders"],
-            &[("orders", json!({ "type": "array", "items": r("AwardOrderWire") }))],
-        ),
-    );
-    let categories = json!({ "enum": ["basic", "current_post", "education", "examination", "training", "career", "performance", "rewards_punishments", "others"] });
-    m.insert(
-        "StageWire".into(),
-        obj(
-            &["category", "field", "new_value"],
-            &[
-                ("category", categories),
-                ("field", s("string")),
-                ("new_value", s("string")),
-            ],
-        ),
-    );
-    m.insert(
-        "ProofingQueryWire".into(),
-        obj(
-            &[],
-            &[
-                ("agency", nullable(s("string"))),
-                ("unit", nullable(s("string"))),
-                ("from", nullable(date.clone())),
-                ("to", nullable(date.clone())),
-                ("proofed", nullable(s("boolean"))),
-                ("processed", nullable(s("boolean"))),
-            ],
-        ),
-    );
-    m.insert(
-        "DecisionWire".into(),
-        json!({ "oneOf": [
-            obj(&["decision"], &[("decision", json!({ "const": "approve" }))]),
-            obj(&["decision", "reason"], &[("decision", json!({ "const": "reject" })), ("reason", s("string"))]),
-        ] }),
-    );
-    m.insert(
-        "AuditQueryWire".into(),
-        obj(
-            &[],
-            &[
-                ("from", nullable(date.clone())),
-                ("to", nullable(date)),
-                ("action", nullable(s("string"))),
-                ("limit", nullable(s("integer"))),
-            ],
-        ),
-    );
-    m
-}
-
-fn error_schema() -> Value {
-    let codes: Vec<Value> = ErrorCode::ALL.iter().map(|c| json!(c.number())).collect();
-    json!({
-        "type": "object",
-        "required": ["code", "name", "message_zh", "message_en"],
-        "properties": {
-            "code": { "type": "integer", "enum": codes },
-            "name": { "type": "string" },
-            "message_zh": { "type": "string" },
-            "message_en": { "type": "string" },
-            "detail_zh": { "type": "string" },
-            "detail_en": { "type": "string" },
-            "tries_left": { "type": "integer" },
-            "until": { "type": "string", "format": "date-time" },
-            "seconds_left": { "type": "integer" },
-            "from": { "type": "string", "format": "date-time" },
-            "to": { "type": "string", "format": "date-time" },
-            "reason": { "type": "string", "description": "why a maintenance window was announced" },
-            "lines": {
-                "type": "array",
-                "description": "every bad line of a CSV file (csv_invalid)",
-                "items": {
-                    "type": "object",
-                    "required": ["line", "code", "message_zh", "message_en"],
-                    "properties": {
-                        "line": { "type": "integer" },
-                        "code": { "type": "integer" },
-                        "message_zh": { "type": "string" },
-                        "message_en": { "type": "string" }
-                    }
-                }
-            },
-            "required": { "enum": ["password", "nhi_card", "certificate"] },
-            "actual": { "enum": ["password", "nhi_card", "certificate"] },
-            "source": { "type": "string" },
-            "retry_after": { "type": "integer" }
-        }
-    })
-}
-
-fn response_schema(name: &str) -> Value {
-    let inner = |prefix: &str| {
-        name.replace(' ', "")
-            .strip_prefix(prefix)
-            .and_then(|rest| rest.strip_suffix('>'))
-            .map(str::to_owned)
-    };
-    let (base, array, or_null) = match (inner("Vec<"), inner("Option<")) {
-        (Some(b), _) => (b, true, false),
-        (None, Some(b)) => (b, false, true),
-        (None, None) => (name.to_owned(), false, false),
-    };
-    let one = if base == "Empty" {
-        json!({ "type": "object" })
-    } else {
-        r(&base)
-    };
-    if array {
-        json!({ "type": "array", "items": one })
-    } else if or_null {
-        nullable(one)
-    } else {
-        one
+    fn special<O: Operation>(&mut self) {
+        self.add::<O>();
     }
 }
 
-/// The response types, named after the engine's types; their fields are the engine types'
-/// serde form (IDs masked, instants RFC 3339 at +08:00, dates ISO).
-const RESPONSE_TYPES: &[&str] = &[
-    "AccessRevoked",
-    "Announcement",
-    "Application",
-    "AuditEntry",
-    "AwardOrder",
-    "AwardOrderSummary",
-    "BulkIssueReport",
-    "CertificateChallenge",
-    "ConsentRecord",
-    "ConsentText",
-    "EmployeeSummary",
-    "MaintenanceWindow",
-    "PersonalRecord",
-    "ProofingCorrection",
-    "ProofingQueryRow",
-    "ProofingSubmission",
-    "RegistrationReceipt",
-    "SessionInfo",
-    "StagedCorrection",
-    "TodoItem",
-    "UnsignedOrder",
-    "YearlyAwards",
-];
-
-/// The document as a JSON value.
-pub fn document() -> Value {
-    let mut schemas = request_schemas();
-    for t in RESPONSE_TYPES {
-        schemas.insert(
-            (*t).to_owned(),
-            json!({ "type": "object", "description": format!("ecpa::portal::{t} (serde form)") }),
-        );
-    }
-    schemas.insert(
-        "SessionWire".into(),
-        json!({
-            "type": "object",
-            "required": ["token", "csrf_token", "info"],
-            "properties": {
-                "token": { "type": "string", "description": "bearer token; also the ecpa_session cookie" },
-                "csrf_token": { "type": "string", "description": "send in X-CSRF-Token with cookie sessions" },
-                "info": r("SessionInfo")
-            }
-        }),
-    );
-    schemas.insert("Error".into(), error_schema());
-
-    let mut paths = Map::new();
-    for e in ENDPOINTS {
+impl Paths {
+    fn add<O: Operation>(&mut self) {
+        let e = O::ENDPOINT;
         let mut op = Map::new();
         op.insert("operationId".into(), json!(e.operation));
         op.insert("summary".into(), json!(e.summary_zh));
@@ -401,58 +63,254 @@ pub fn document() -> Value {
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             .map(|name| {
-                let schema = if name == "id" { s("integer") } else { s("string") };
+                let schema = match name {
+                    "id" => json!({ "type": "integer", "format": "int64" }),
+                    "category" => self.generator.subschema_for::<ProofingCategory>().to_value(),
+                    _ => json!({ "type": "string" }),
+                };
                 json!({ "name": name, "in": "path", "required": true, "schema": schema })
             })
             .collect();
-        if !params.is_empty() {
+        let has_params = !params.is_empty();
+        if has_params {
             op.insert("parameters".into(), json!(params));
         }
-        if let Some(req) = e.request {
+        let has_body = !is_none::<O::Request>();
+        if has_body {
+            let mut content = json!({ "schema": self.generator.subschema_for::<O::Request>().to_value() });
+            if let Some(examples) = examples(e.operation) {
+                content["examples"] = examples;
+            }
             op.insert(
                 "requestBody".into(),
-                json!({ "required": true, "content": { "application/json": { "schema": r(req) } } }),
+                json!({ "required": true, "content": { "application/json": content } }),
             );
         }
         if e.access == Access::Public {
             op.insert("security".into(), json!([]));
         }
-        let ok = if e.response == "()" {
-            json!({ "204": { "description": "done" } })
+        let mut responses = Map::new();
+        if is_none::<O::Response>() {
+            responses.insert("204".into(), json!({ "description": "done" }));
         } else {
-            json!({ "200": {
-                "description": "ok",
-                "content": { "application/json": { "schema": response_schema(e.response) } }
-            } })
-        };
-        let mut responses = ok.as_object().cloned().unwrap_or_default();
+            let schema = self.generator.subschema_for::<O::Response>().to_value();
+            responses.insert(
+                "200".into(),
+                json!({ "description": "ok", "content": { "application/json": { "schema": schema } } }),
+            );
+        }
+        let mut statuses = vec![500, 503];
+        if has_body || has_params {
+            statuses.push(400);
+        }
+        if has_body {
+            statuses.extend([413, 415, 422]);
+        }
+        if e.access != Access::Public || e.limit == Some("login") {
+            statuses.push(401);
+        }
+        if e.access != Access::Public {
+            statuses.push(403);
+        }
+        if e.limit.is_some() {
+            statuses.push(429);
+        }
+        statuses.sort_unstable();
+        for status in statuses {
+            responses.insert(status.to_string(), error_ref(status));
+        }
         responses.insert(
             "default".into(),
             json!({
-                "description": "a typed error; the status follows the code (see ecpa::http::status_of)",
-                "content": { "application/json": { "schema": r("Error") } }
+                "description": "any other typed error; its status follows the code (see the shared responses)",
+                "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
             }),
         );
         op.insert("responses".into(), Value::Object(responses));
-        let entry = paths
+        let entry = self
+            .paths
             .entry(e.path.to_owned())
             .or_insert_with(|| Value::Object(Map::new()));
         if let Value::Object(m) = entry {
             m.insert(e.method.to_lowercase(), Value::Object(op));
         }
     }
+}
+
+fn error_ref(status: u16) -> Value {
+    json!({ "$ref": format!("#/components/responses/E{status}") })
+}
+
+/// One shared response per status the service answers errors with, naming its codes.
+fn error_responses() -> Map<String, Value> {
+    let mut by_status: BTreeMap<u16, Vec<String>> = BTreeMap::new();
+    for code in ErrorCode::ALL {
+        by_status
+            .entry(status_of(*code).as_u16())
+            .or_default()
+            .push(format!("{} {}", code.number(), code.name()));
+    }
+    // Statuses the service answers outside the table: the body limit and the rate limiter.
+    for status in [413, 429] {
+        by_status.entry(status).or_default();
+    }
+    by_status
+        .into_iter()
+        .map(|(status, codes)| {
+            let reason = axum::http::StatusCode::from_u16(status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("error");
+            let description = if codes.is_empty() {
+                reason.to_owned()
+            } else {
+                format!("{reason}: {}", codes.join(", "))
+            };
+            (
+                format!("E{status}"),
+                json!({
+                    "description": description,
+                    "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
+                }),
+            )
+        })
+        .collect()
+}
+
+/// A card as the examples show it (a valid ID and card number, made up).
+fn example_card() -> CardWire {
+    CardWire {
+        card_number: "000012345678".into(),
+        name: "王小明".into(),
+        name_big5: None,
+        national_id: WireId("A123456789".into()),
+        birth_date: "1985-03-02".into(),
+        sex: Sex::Male,
+        issue_date: "2015-06-01".into(),
+    }
+}
+
+fn example(summary: &str, value: impl serde::Serialize) -> Value {
+    json!({ "summary": summary, "value": value })
+}
+
+/// Request examples for the main calls, built from the wire types themselves so each one is
+/// a body the server takes.
+fn examples(operation: &str) -> Option<Value> {
+    let address = AddressWire {
+        county: "63000".into(),
+        township: "63000010".into(),
+        village: "63000010001".into(),
+        neighbourhood: 5,
+    };
+    let order = AwardOrderWire {
+        national_id: WireId("A123456789".into()),
+        approving_agency: "臺北市政府".into(),
+        approved_on: "108/04/03".into(),
+        document_number: "府人考字第1080097494號".into(),
+        reason: "辦理年度業務績效優良".into(),
+        legal_basis: "公務人員考績法施行細則第13條".into(),
+        kind: AwardKind::Commendation,
+        count: 2,
+        special: false,
+        rating_year: 108,
+    };
+    let value = match operation {
+        "start_nhi_registration" => example(
+            "健保卡網路服務註冊",
+            RegistrationWire {
+                card: example_card(),
+                household_number: "F1234567".into(),
+                address,
+                password: "abc123".into(),
+                confirmation: "abc123".into(),
+                phone: "02-23456789".into(),
+                mobile: "0912345678".into(),
+                email: "wang@mail.example.gov.tw".into(),
+                spare_email: None,
+            },
+        ),
+        "login_nhi_card" => example(
+            "健保卡登入",
+            NhiLoginWire {
+                card: example_card(),
+                password: "abc123".into(),
+                possession: None,
+            },
+        ),
+        "complete_certificate_login" => example(
+            "自然人憑證登入（首次登入，指明帳號）",
+            CertificateLoginWire {
+                challenge_id: "7f1c0e5a9b3d4c2e8a6f0b1d2c3e4f50".into(),
+                certificate: "MIIF…（DER, Base64）".into(),
+                signature_kind: SignatureKind::RawPkcs1,
+                signature: "kq3v…（Base64）".into(),
+                identify: Some("A123456789".into()),
+            },
+        ),
+        "login_account" => example(
+            "帳號密碼登入",
+            AccountWire {
+                account: "wang.xm".into(),
+                password: "abc123".into(),
+            },
+        ),
+        "give_consent" => example(
+            "同意獎令電子化",
+            ConsentWire {
+                version: crate::portal::consent::CURRENT_VERSION.to_owned(),
+            },
+        ),
+        "issue_award_order" => example("嘉獎二次", order),
+        "stage_correction" => example(
+            "更正現職資料的電子郵件",
+            StageWire {
+                category: ProofingCategory::CurrentPost,
+                field: "email".into(),
+                new_value: "wang.new@mail.example.gov.tw".into(),
+            },
+        ),
+        "process_correction" => example(
+            "退回，附理由",
+            DecisionWire::Reject {
+                reason: "請檢附學位證書影本".into(),
+            },
+        ),
+        _ => return None,
+    };
+    Some(json!({ "main": value }))
+}
+
+/// The document.
+pub fn document() -> Value {
+    let settings = SchemaSettings::draft2020_12().with(|s| s.definitions_path = "/components/schemas".into());
+    let mut paths = Paths {
+        generator: settings.into_generator(),
+        paths: Map::new(),
+    };
+    api::visit(&mut paths);
+    let Paths { mut generator, paths } = paths;
+    generator.subschema_for::<ErrorBody>();
+    let mut schemas = generator.take_definitions(true);
+    // The error body's `code` is one of the table's numbers.
+    let codes: Vec<Value> = ErrorCode::ALL.iter().map(|c| json!(c.number())).collect();
+    if let Some(code) = schemas.get_mut("Error").and_then(|e| e.pointer_mut("/properties/code")) {
+        code["enum"] = Value::Array(codes);
+    }
     json!({
         "openapi": "3.1.0",
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "info": {
             "title": "ecpa: 人事服務網 eCPA",
             "version": "v1",
-            "description": "The eCPA award-order flow (NHI card registration, login, consent, award orders, proofing) over HTTP. Sessions: Authorization: Bearer, or the ecpa_session cookie with X-CSRF-Token on changes."
+            "description": "The eCPA award-order flow (NHI card registration, login, consent, award orders, proofing) over HTTP. Sessions: Authorization: Bearer, or the ecpa_session cookie with X-CSRF-Token on changes. Every error is the Error body with a stable code and messages in zh-TW and English."
         },
         "servers": [{ "url": "/" }],
         "security": [{ "bearer": [] }, { "cookie": [] }],
         "paths": paths,
         "components": {
             "schemas": schemas,
+            "responses": error_responses(),
             "securitySchemes": {
                 "bearer": { "type": "http", "scheme": "bearer" },
                 "cookie": { "type": "apiKey", "in": "cookie", "name": "ecpa_session" }

@@ -61,6 +61,25 @@ impl<'de> Deserialize<'de> for WireSecret {
     }
 }
 
+/// The OpenAPI schema of a password: a string the document marks as write-only.
+impl schemars::JsonSchema for WireSecret {
+    fn schema_name() -> Cow<'static, str> {
+        "Password".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "format": "password",
+            "writeOnly": true,
+            "minLength": 6,
+            "maxLength": 12,
+            "pattern": "^[!#-&(-;=?-~]{6,12}$",
+            "description": "a password: 6 to 12 ASCII letters, digits and keyboard symbols, without a space, <, >, ' or \""
+        })
+    }
+}
+
 /// A national ID as it crosses the wire: the full ID in JSON (the engine needs it), masked in
 /// `Debug` (`A12345****`), so a logged request body shows no one's ID.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +90,23 @@ impl WireId {
     /// The ID as sent.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// The OpenAPI schema of a national ID sent in full: the letter, the sex or kind digit and
+/// eight digits (the check digit is checked by the server, `E1002`).
+impl schemars::JsonSchema for WireId {
+    fn schema_name() -> Cow<'static, str> {
+        "NationalId".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^[A-Za-z][1289A-Da-d][0-9]{8}$",
+            "description": "身分證統一編號或居留證號, in full: national ID (second character 1 or 2) or resident certificate number (8 or 9; A to D for the old form)",
+            "examples": ["A123456789"]
+        })
     }
 }
 
@@ -96,6 +132,23 @@ fn opt_date(s: &Option<String>) -> Result<Option<RocDate>> {
     s.as_deref().map(parse_date).transpose()
 }
 
+/// The schema of a day as [`parse_date`] reads it.
+fn date_text(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "string",
+        "pattern": "^([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{2,3}/[0-9]{1,2}/[0-9]{1,2}|[0-9]{6,7})$",
+        "description": "a day: ISO 2019-04-03, or ROC 108/04/03 or 1080403",
+        "examples": ["2019-04-03", "108/04/03", "1080403"]
+    })
+}
+
+/// [`date_text`], or `null` for "not given".
+fn optional_date_text(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let mut schema = date_text(generator);
+    schema.insert("type".into(), serde_json::json!(["string", "null"]));
+    schema
+}
+
 fn b64(bytes: &[u8]) -> String {
     Base64::encode_string(bytes)
 }
@@ -111,23 +164,28 @@ fn unb64(field: &'static str, s: &str) -> Result<Vec<u8>> {
 }
 
 /// The NHI card's basic data (健保卡基本資料) as read from the card.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CardWire {
     /// 卡號, twelve digits.
+    #[schemars(regex(pattern = r"^[0-9]{12}$"), example = &"000012345678")]
     pub card_number: String,
     /// 姓名 as text.
+    #[schemars(length(min = 1, max = 20), example = &"王小明")]
     pub name: String,
     /// 姓名 as the card's Big5 bytes (hex), when read from a card: keeps rare characters exact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9A-Fa-f]{2}){1,20}$"))]
     pub name_big5: Option<String>,
     /// 身分證號或居留證號, in full.
     pub national_id: WireId,
     /// 出生日期.
+    #[schemars(schema_with = "date_text")]
     pub birth_date: String,
     /// 性別.
     pub sex: Sex,
     /// 發卡日期.
+    #[schemars(schema_with = "date_text")]
     pub issue_date: String,
 }
 
@@ -179,16 +237,20 @@ impl CardWire {
 }
 
 /// A household registration address (戶籍地址) by division codes.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddressWire {
-    /// 縣市, five digits.
+    /// 縣市, by its five-digit code.
+    #[schemars(regex(pattern = r"^[0-9]{5}$"), example = &"63000")]
     pub county: String,
-    /// 鄉鎮市區, eight digits.
+    /// 鄉鎮市區, by its eight-digit code.
+    #[schemars(regex(pattern = r"^[0-9]{8}$"), example = &"63000010")]
     pub township: String,
-    /// 村里, eleven digits.
+    /// 村里, by its eleven-digit code.
+    #[schemars(regex(pattern = r"^[0-9]{11}$"), example = &"63000010001")]
     pub village: String,
     /// 鄰.
+    #[schemars(range(min = 1, max = 999))]
     pub neighbourhood: u16,
 }
 
@@ -210,12 +272,13 @@ impl AddressWire {
 }
 
 /// `POST /registration`: the NHI card online registration form.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegistrationWire {
     /// The card.
     pub card: CardWire,
-    /// 戶號.
+    /// 戶號: a letter and seven digits.
+    #[schemars(regex(pattern = r"^[A-Za-z][0-9]{7}$"), example = &"F1234567")]
     pub household_number: String,
     /// 戶籍地址.
     pub address: AddressWire,
@@ -228,9 +291,11 @@ pub struct RegistrationWire {
     /// 行動電話.
     pub mobile: String,
     /// 主要電子郵件.
+    #[schemars(email)]
     pub email: String,
     /// 備用電子郵件.
     #[serde(default)]
+    #[schemars(email)]
     pub spare_email: Option<String>,
 }
 
@@ -268,7 +333,7 @@ impl RegistrationWire {
 }
 
 /// A body with only the card: resending the confirmation mail.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CardOnly {
     /// The card.
@@ -276,7 +341,7 @@ pub struct CardOnly {
 }
 
 /// A link's token with the card that must be inserted.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CardToken {
     /// The card.
@@ -286,7 +351,7 @@ pub struct CardToken {
 }
 
 /// Where a password-reset link goes.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "to", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ResetDeliveryWire {
     /// The registered address.
@@ -294,8 +359,10 @@ pub enum ResetDeliveryWire {
     /// A new address, proved by the household data.
     NewAddress {
         /// The new address.
+        #[schemars(email)]
         email: String,
-        /// 戶號.
+        /// 戶號: a letter and seven digits.
+        #[schemars(regex(pattern = r"^[A-Za-z][0-9]{7}$"))]
         household_number: String,
         /// 戶籍地址.
         address: AddressWire,
@@ -303,7 +370,7 @@ pub enum ResetDeliveryWire {
 }
 
 /// `POST /password-reset`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetRequestWire {
     /// The card.
@@ -351,7 +418,7 @@ impl ResetRequestWire {
 }
 
 /// `POST /password-reset/complete`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetCompleteWire {
     /// The card.
@@ -364,7 +431,7 @@ pub struct ResetCompleteWire {
 
 /// `POST /agency/nhi-registrations/stop` and `POST /agency/certificate-bindings/remove`: the
 /// person, by national ID (in the body, never in a path a log could keep).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PersonWire {
     /// The person's national ID.
@@ -386,7 +453,7 @@ impl PersonWire {
 }
 
 /// `POST /login/nhi-card`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NhiLoginWire {
     /// The card.
@@ -400,7 +467,7 @@ pub struct NhiLoginWire {
 }
 
 /// `POST /login/account` and `PUT /account`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountWire {
     /// The eCPA account name.
@@ -410,7 +477,7 @@ pub struct AccountWire {
 }
 
 /// How a certificate login's signature is packed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SignatureKind {
     /// Raw PKCS#1 v1.5 over SHA-256.
@@ -420,16 +487,18 @@ pub enum SignatureKind {
 }
 
 /// `POST /login/certificate`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CertificateLoginWire {
     /// The challenge's id.
     pub challenge_id: String,
     /// The signing certificate, DER in Base64 (or PEM text in Base64).
+    #[schemars(extend("contentEncoding" = "base64"))]
     pub certificate: String,
     /// How the signature is packed.
     pub signature_kind: SignatureKind,
-    /// The signature, Base64.
+    /// The signature, Base64: of the challenge's `to_sign` bytes.
+    #[schemars(extend("contentEncoding" = "base64"))]
     pub signature: String,
     /// First login only: the eCPA account name or national ID.
     #[serde(default)]
@@ -469,7 +538,7 @@ impl CertificateLoginWire {
 }
 
 /// A successful login: the bearer token, the CSRF token for cookie use, and who logged in.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SessionWire {
     /// The bearer token (also set as the `ecpa_session` cookie).
@@ -481,7 +550,7 @@ pub struct SessionWire {
 }
 
 /// `POST /my-applications`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppCode {
     /// The application's code, e.g. `B5`.
@@ -489,7 +558,7 @@ pub struct AppCode {
 }
 
 /// `POST /consent`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsentWire {
     /// The version of the text agreed to.
@@ -497,7 +566,7 @@ pub struct ConsentWire {
 }
 
 /// One award order to issue.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AwardOrderWire {
     /// The person's national ID, in full.
@@ -505,8 +574,10 @@ pub struct AwardOrderWire {
     /// 核定機關.
     pub approving_agency: String,
     /// 核定日期.
+    #[schemars(schema_with = "date_text")]
     pub approved_on: String,
     /// 發文字號.
+    #[schemars(length(min = 1, max = 60), example = &"府人考字第1080097494號")]
     pub document_number: String,
     /// 事由.
     pub reason: String,
@@ -520,6 +591,7 @@ pub struct AwardOrderWire {
     #[serde(default)]
     pub special: bool,
     /// 考績年度, as a ROC year (113 for 2024).
+    #[schemars(range(min = 1, max = 999), example = 113)]
     pub rating_year: i32,
 }
 
@@ -559,7 +631,7 @@ impl AwardOrderWire {
 }
 
 /// `POST /award-orders/bulk`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkWire {
     /// The orders, all issued or none.
@@ -587,7 +659,7 @@ impl BulkWire {
 }
 
 /// `PUT /proofing/corrections`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StageWire {
     /// The category.
@@ -599,7 +671,7 @@ pub struct StageWire {
 }
 
 /// `POST /proofing/query`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProofingQueryWire {
     /// 機關代碼.
@@ -610,9 +682,11 @@ pub struct ProofingQueryWire {
     pub unit: Option<String>,
     /// 校對日期起.
     #[serde(default)]
+    #[schemars(schema_with = "optional_date_text")]
     pub from: Option<String>,
     /// 校對日期迄.
     #[serde(default)]
+    #[schemars(schema_with = "optional_date_text")]
     pub to: Option<String>,
     /// 已校對 / 未校對.
     #[serde(default)]
@@ -650,7 +724,7 @@ impl ProofingQueryWire {
 }
 
 /// `POST /proofing/corrections/{id}/process`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "decision", rename_all = "snake_case", deny_unknown_fields)]
 pub enum DecisionWire {
     /// Approve and apply.
@@ -682,14 +756,16 @@ impl DecisionWire {
 }
 
 /// `POST /audit`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQueryWire {
     /// From this day.
     #[serde(default)]
+    #[schemars(schema_with = "optional_date_text")]
     pub from: Option<String>,
     /// To this day.
     #[serde(default)]
+    #[schemars(schema_with = "optional_date_text")]
     pub to: Option<String>,
     /// Only this action.
     #[serde(default)]
@@ -724,7 +800,8 @@ impl AuditQueryWire {
 
 /// The typed error body every failure answers with: the crate's stable code and name, the
 /// messages in both languages, and the fields a caller acts on.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "Error")]
 pub struct ErrorBody {
     /// The stable number, e.g. 5002.
     pub code: u32,
@@ -776,7 +853,7 @@ pub struct ErrorBody {
 }
 
 /// One bad line of a CSV file, in an [`ErrorBody`].
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LineWire {
     /// The line number.
     pub line: u64,

@@ -18,6 +18,7 @@ pub const PROOFING_SITE: &str = "B5";
 
 /// One application of the catalogue, as one session sees it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 pub struct Application {
     /// Its code, e.g. `B5`.
     pub code: String,

@@ -89,6 +89,7 @@ pub struct AuditQuery {
 
 /// One audit entry, with people shown by masked ID and name.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 pub struct AuditEntry {
     /// When it happened.
     pub at: RocDateTime,

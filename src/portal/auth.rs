@@ -30,6 +30,7 @@ use crate::types::{AssuranceLevel, NationalId, NhiCardData, Password, RocDateTim
 
 /// How a session was opened; each method gives one assurance level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LoginMethod {
     /// eCPA account name and password.
@@ -103,6 +104,7 @@ pub struct Session {
 
 /// Who a session belongs to.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 pub struct SessionInfo {
     /// The person's name.
     pub name: String,
@@ -120,7 +122,7 @@ pub struct SessionInfo {
     pub officer: bool,
     /// Whether the login proved the card was in the reader: always for the certificate (the
     /// card signed), for an NHI card only when its `H_Sign` was verified
-    /// ([`NhiCardVerifier`](super::NhiCardVerifier)), never for an account.
+    /// (by the portal's `NhiCardVerifier`), never for an account.
     #[serde(default)]
     pub card_verified: bool,
     /// When the session ends at the latest.

@@ -28,6 +28,7 @@ use crate::types::{DocumentNumber, Email, Lang, NationalId, RocDate, RocDateTime
 
 /// The six kinds of reward and punishment. Three of one make one of the next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AwardKind {
     /// 嘉獎.
@@ -126,6 +127,7 @@ impl fmt::Display for AwardKind {
 
 /// Why an order goes on paper.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PaperReason {
     /// Punishments are never delivered electronically.
@@ -194,6 +196,7 @@ impl PaperReason {
 
 /// How an order reaches the person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", tag = "delivery", content = "reason")]
 pub enum Delivery {
     /// By e-mail notice and the proofing site.
@@ -395,6 +398,7 @@ pub fn read_orders_csv(input: impl std::io::Read) -> Result<Vec<NewAwardOrder>> 
 
 /// A summary line of an order: what lists show.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 pub struct AwardOrderSummary {
     /// The order's number in this portal.
     pub id: i64,
@@ -420,6 +424,7 @@ pub struct AwardOrderSummary {
 
 /// A whole order, as its person (or their officer) reads it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 pub struct AwardOrder {
     /// The summary fields.
     #[serde(flatten)]
@@ -748,6 +753,7 @@ pub(crate) fn issue_one(p: &LocalPortal, token: &SessionToken, order: &NewAwardO
 
 /// What a bulk issuance did.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 pub struct BulkIssueReport {
     /// Orders issued.
     pub issued: usize,
@@ -908,6 +914,7 @@ pub(crate) fn view(p: &LocalPortal, token: &SessionToken, id: i64) -> Result<Awa
 /// Counts on one side (rewards or punishments), in canonical form after 3:1 conversion.
 /// For rewards: 記大功, 記功, 嘉獎; for punishments: 記大過, 記過, 申誡.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 pub struct Tally {
     /// 記大功 / 記大過.
     pub major: u32,
@@ -954,6 +961,7 @@ impl Tally {
 
 /// One rating year of a person's rewards and punishments.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 pub struct YearlyAwards {
     /// 考績年度 (ROC).
     pub rating_year: i32,
@@ -1019,6 +1027,7 @@ pub(crate) fn history(p: &LocalPortal, token: &SessionToken) -> Result<Vec<Yearl
 
 /// An order its person has not signed for, as the officer's list shows it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 pub struct UnsignedOrder {
     /// The order.
     pub order: AwardOrderSummary,

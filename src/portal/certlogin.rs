@@ -306,6 +306,7 @@ fn cached_revocation(hit: &CachedPath, crls: &[Crl], at: OffsetDateTime) -> Opti
 
 /// A challenge for the card to sign.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 pub struct CertificateChallenge {
     /// The secret id to send back with the signature.
     pub challenge_id: String,

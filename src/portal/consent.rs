@@ -18,6 +18,7 @@ use crate::types::RocDateTime;
 
 /// The consent text in force, with the version a consent refers to.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 pub struct ConsentText {
     /// The version identifier stored with each consent.
     pub version: String,
@@ -41,6 +42,7 @@ pub fn current_text() -> ConsentText {
 
 /// A person's consent.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 pub struct ConsentRecord {
     /// The text version agreed to.
     pub text_version: String,

@@ -103,6 +103,7 @@ impl NewEmployee {
 
 /// One employee as an officer sees them.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 pub struct EmployeeSummary {
     /// Masked national ID.
     pub national_id: String,

@@ -23,6 +23,7 @@ use crate::types::RocDateTime;
 
 /// An operator's announcement (公告), shown to everyone who opens the portal until it lapses.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 pub struct Announcement {
     /// Its number, for `ecpa announce remove`.
     pub id: i64,

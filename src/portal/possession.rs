@@ -32,6 +32,7 @@ pub trait NhiCardVerifier: Send + Sync {
 
 /// The card's answer to the page's random, sent with an NHI-card login.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 pub struct CardPossession {
     /// The random the page gave the card component.
     pub random: String,

@@ -22,6 +22,7 @@ use crate::types::{AgencyCode, Email, Lang, NationalId, RocDate, RocDateTime};
 
 /// The nine categories of the personal record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProofingCategory {
     /// 基本資料.
@@ -297,6 +298,7 @@ pub(crate) fn write_field(
 
 /// One field as the person sees it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 pub struct FieldValue {
     /// Stable key.
     pub key: String,
@@ -314,6 +316,7 @@ pub struct FieldValue {
 
 /// One category of the record.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 pub struct RecordCategory {
     /// Which.
     pub category: ProofingCategory,
@@ -323,6 +326,7 @@ pub struct RecordCategory {
 
 /// The whole personal record, as its person proofs it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 pub struct PersonalRecord {
     /// Name.
     pub name: String,
@@ -336,6 +340,7 @@ pub struct PersonalRecord {
 
 /// A staged correction.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 pub struct StagedCorrection {
     /// Category.
     pub category: ProofingCategory,
@@ -349,6 +354,7 @@ pub struct StagedCorrection {
 
 /// What 校對完成 produced.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 pub struct ProofingSubmission {
     /// Its number.
     pub id: i64,
@@ -360,6 +366,7 @@ pub struct ProofingSubmission {
 
 /// A correction's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CorrectionStatus {
     /// Waiting for the personnel office.
@@ -391,6 +398,7 @@ impl CorrectionStatus {
 
 /// A submitted correction, as the officer processes it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 pub struct ProofingCorrection {
     /// Its number.
     pub id: i64,
@@ -449,6 +457,7 @@ pub struct ProofingQuery {
 
 /// One employee on the officer's query screen.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 pub struct ProofingQueryRow {
     /// Masked national ID.
     pub national_id: String,
@@ -469,6 +478,7 @@ pub struct ProofingQueryRow {
 
 /// An open item on the officer's to-do list.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 pub struct TodoItem {
     /// Its number.
     pub id: i64,

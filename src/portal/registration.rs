@@ -78,6 +78,7 @@ pub enum ResetDelivery {
 
 /// What a registration step did: where the link went and until when it works.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 pub struct RegistrationReceipt {
     /// The address the link was sent to, masked (`wa***@mail.taipei.gov.tw`).
     pub sent_to: String,
@@ -91,6 +92,7 @@ pub struct RegistrationReceipt {
 
 /// An announced maintenance window.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 pub struct MaintenanceWindow {
     /// Its number.
     pub id: i64,

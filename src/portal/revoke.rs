@@ -26,6 +26,7 @@ use crate::types::{Email, NationalId};
 
 /// What a stop or removal did.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 pub struct AccessRevoked {
     /// Registrations or certificate bindings removed (0: there were none, nothing was sent).
     pub removed: u32,

@@ -79,6 +79,7 @@ impl<'de> serde::Deserialize<'de> for Lang {
 ///
 /// The order is the strength: `Password < NhiCard < Certificate`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[repr(u8)]
 pub enum AssuranceLevel {

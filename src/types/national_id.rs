@@ -9,6 +9,7 @@ use super::{Lang, ascii_str};
 
 /// A person's sex as the ID and the NHI card record it; the second character of the ID encodes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Sex {
     /// 男.

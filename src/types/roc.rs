@@ -433,6 +433,40 @@ impl<'de> serde::Deserialize<'de> for RocDateTime {
     }
 }
 
+/// The OpenAPI schema of a date as JSON carries it: ISO, a `format: date` string.
+#[cfg(feature = "http")]
+impl schemars::JsonSchema for RocDate {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RocDate".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "format": "date",
+            "description": "a day as ISO 8601 (2019-04-03 for ROC 108/04/03)",
+            "examples": ["2019-04-03"]
+        })
+    }
+}
+
+/// The OpenAPI schema of an instant as JSON carries it: RFC 3339 at Taiwan's offset.
+#[cfg(feature = "http")]
+impl schemars::JsonSchema for RocDateTime {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RocDateTime".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "format": "date-time",
+            "description": "an instant as RFC 3339, written at Taiwan's offset (+08:00)",
+            "examples": ["2019-04-03T14:05:00+08:00"]
+        })
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
