@@ -1,0 +1,125 @@
+//! Errors on their way out: the HTTP status of each error code and the typed error body.
+
+use super::*;
+
+/// The HTTP status of each error code: the one table the service answers by.
+pub fn status_of(code: ErrorCode) -> StatusCode {
+    use ErrorCode as C;
+    let n = code.number();
+    match code {
+        C::RequestInvalid => StatusCode::BAD_REQUEST,
+        C::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        C::EndpointUnknown => StatusCode::NOT_FOUND,
+        C::ContentTypeInvalid => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        C::ConfigInvalid => StatusCode::INTERNAL_SERVER_ERROR,
+        C::LoginLocked | C::LoginHeld => StatusCode::LOCKED,
+        C::AccountNameTaken => StatusCode::CONFLICT,
+        C::AssuranceTooLow
+        | C::AccessDenied
+        | C::NotPersonnelOfficer
+        | C::CsrfRejected
+        | C::SelfApprovalRefused
+        | C::OfficerLoginTooWeak => StatusCode::FORBIDDEN,
+        C::ApplicationUnknown => StatusCode::NOT_FOUND,
+        C::ApplicationNotAdded => StatusCode::CONFLICT,
+        C::CertificateLoginUnavailable => StatusCode::NOT_IMPLEMENTED,
+        C::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        C::AgencyNotFound | C::EmployeeNotFound => StatusCode::NOT_FOUND,
+        C::EmployeeNotInAgency => StatusCode::FORBIDDEN,
+        C::RegistrationMaintenance => StatusCode::SERVICE_UNAVAILABLE,
+        C::AlreadyRegistered | C::RegistrationPending => StatusCode::CONFLICT,
+        C::RegistrationDataMismatch | C::RegistrationNoAddress => StatusCode::UNPROCESSABLE_ENTITY,
+        C::TokenInvalid => StatusCode::BAD_REQUEST,
+        C::TokenExpired | C::TokenUsed => StatusCode::GONE,
+        C::HouseholdMismatch => StatusCode::UNPROCESSABLE_ENTITY,
+        C::ConsentTextOutdated | C::ConsentFinal | C::ConsentNotGiven => StatusCode::CONFLICT,
+        C::AwardOrderNotFound | C::CorrectionNotFound => StatusCode::NOT_FOUND,
+        C::AwardOrderDuplicate | C::CorrectionAlreadyProcessed => StatusCode::CONFLICT,
+        C::StorageBusy | C::LoginBusy => StatusCode::SERVICE_UNAVAILABLE,
+        C::MailFailed | C::HttpUnreachable | C::HttpBadResponse => StatusCode::BAD_GATEWAY,
+        C::HttpTimeout => StatusCode::SERVICE_UNAVAILABLE,
+        // Domain values that fail validation (IDs, dates, codes, passwords, fields, PINs).
+        _ if (1000..4000).contains(&n) => StatusCode::UNPROCESSABLE_ENTITY,
+        // Certificates and signatures presented at login, and the login errors themselves.
+        _ if (4000..5100).contains(&n) => StatusCode::UNAUTHORIZED,
+        // Proofing input.
+        _ if (8000..9000).contains(&n) => StatusCode::UNPROCESSABLE_ENTITY,
+        C::AwardOrderInvalid => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// An engine error on its way out as an HTTP answer.
+#[derive(Debug)]
+pub struct ApiError {
+    pub(super) error: Error,
+    pub(super) retry_after: Option<u64>,
+}
+
+impl From<Error> for ApiError {
+    fn from(error: Error) -> Self {
+        ApiError {
+            error,
+            retry_after: None,
+        }
+    }
+}
+
+impl From<ErrorCode> for ApiError {
+    fn from(code: ErrorCode) -> Self {
+        Error::new(code).into()
+    }
+}
+
+impl ApiError {
+    pub(super) fn rate_limited(seconds: u64) -> Self {
+        ApiError {
+            error: Error::with(
+                ErrorCode::RateLimited,
+                format!("請於 {seconds} 秒後再試"),
+                format!("try again in {seconds} seconds"),
+            ),
+            retry_after: Some(seconds),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = status_of(self.error.code());
+        let mut body = ErrorBody::of(&self.error);
+        body.retry_after = self.retry_after.or(match &self.error {
+            Error::LoginLocked { seconds_left, .. } => Some((*seconds_left).max(1)),
+            Error::RegistrationMaintenance { .. } => Some(60),
+            Error::Failed {
+                code: ErrorCode::StorageBusy | ErrorCode::HttpTimeout | ErrorCode::LoginBusy,
+                ..
+            } => Some(1),
+            _ => None,
+        });
+        let mut response = (status, Json(&body)).into_response();
+        if status.is_server_error() {
+            // The request log names the cause of every 5xx (English message, code).
+            response.extensions_mut().insert(ServerErrorCause(format!(
+                "{}: {}",
+                self.error.code(),
+                self.error.message(crate::types::Lang::En)
+            )));
+        }
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(secs) = body.retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            headers.insert(header::RETRY_AFTER, v);
+        }
+        response
+    }
+}
+
+pub(super) type ApiResult<T> = std::result::Result<T, ApiError>;
+
+/// Why a request answered 5xx, carried from the handler to the request log.
+#[derive(Debug, Clone)]
+pub(super) struct ServerErrorCause(pub(super) String);
