@@ -21,8 +21,10 @@
 //! | 9800–9899 | the C ABI and the Python module (bindings) |
 //! | 9900–9999 | internal errors (bugs) |
 //!
-//! A number, once published, is never reused for another meaning: `tests/error_codes.rs`
-//! pins the whole table.
+//! Each line of the table gives a code its number, its name, the HTTP status `ecpa serve`
+//! answers it with, the Python exception class it is raised as ([`ErrorClass`]) and its
+//! messages. A number, once published, is never reused for another meaning: retired numbers
+//! stay listed in [`RETIRED`], and `tests/error_codes.rs` pins the whole table.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -35,7 +37,7 @@ use crate::types::{AssuranceLevel, Lang, RocDateTime};
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 macro_rules! error_codes {
-    ($( $(#[$meta:meta])* $variant:ident = $num:literal, $name:literal, $zh:literal, $en:literal; )*) => {
+    ($( $(#[$meta:meta])* $variant:ident = $num:literal, $name:literal, $status:literal, $class:ident, $zh:literal, $en:literal; )*) => {
         /// The stable number of each kind of failure; see the module documentation for the ranges.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[repr(u32)]
@@ -54,6 +56,16 @@ macro_rules! error_codes {
                 match self { $( ErrorCode::$variant => $name, )* }
             }
 
+            /// The HTTP status `ecpa serve` answers this failure with.
+            pub fn http_status(self) -> u16 {
+                match self { $( ErrorCode::$variant => $status, )* }
+            }
+
+            /// The Python exception class this failure is raised as.
+            pub fn class(self) -> ErrorClass {
+                match self { $( ErrorCode::$variant => ErrorClass::$class, )* }
+            }
+
             /// The general message for this code, without any detail of a particular failure.
             pub fn message(self, lang: Lang) -> &'static str {
                 match (self, lang) {
@@ -65,468 +77,566 @@ macro_rules! error_codes {
     };
 }
 
+/// The kinds of failure a caller handles alike: one Python exception class each (all
+/// subclasses of `EcpaError`), one per area of codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ErrorClass {
+    /// 1000–1999.
+    InvalidInput,
+    /// 2000–2999.
+    Card,
+    /// 3000–3999.
+    Pin,
+    /// 4000–4999.
+    Pki,
+    /// 5000–5499.
+    Auth,
+    /// 5500–5999.
+    Directory,
+    /// 6000–6999.
+    Registration,
+    /// 7000–7499.
+    Consent,
+    /// 7500–7999.
+    Award,
+    /// 8000–8999.
+    Proofing,
+    /// 9000–9499.
+    Storage,
+    /// 9500–9799.
+    Transport,
+    /// 9800–9899.
+    Binding,
+    /// 9900–9999.
+    Internal,
+}
+
+impl ErrorClass {
+    /// Every class, in the order of their codes.
+    pub const ALL: &'static [ErrorClass] = &[
+        ErrorClass::InvalidInput,
+        ErrorClass::Card,
+        ErrorClass::Pin,
+        ErrorClass::Pki,
+        ErrorClass::Auth,
+        ErrorClass::Directory,
+        ErrorClass::Registration,
+        ErrorClass::Consent,
+        ErrorClass::Award,
+        ErrorClass::Proofing,
+        ErrorClass::Storage,
+        ErrorClass::Transport,
+        ErrorClass::Binding,
+        ErrorClass::Internal,
+    ];
+
+    /// The Python class's name, e.g. `InvalidInputError`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorClass::InvalidInput => "InvalidInputError",
+            ErrorClass::Card => "CardError",
+            ErrorClass::Pin => "PinError",
+            ErrorClass::Pki => "PkiError",
+            ErrorClass::Auth => "AuthError",
+            ErrorClass::Directory => "DirectoryError",
+            ErrorClass::Registration => "RegistrationError",
+            ErrorClass::Consent => "ConsentError",
+            ErrorClass::Award => "AwardError",
+            ErrorClass::Proofing => "ProofingError",
+            ErrorClass::Storage => "StorageError",
+            ErrorClass::Transport => "TransportError",
+            ErrorClass::Binding => "BindingError",
+            ErrorClass::Internal => "InternalError",
+        }
+    }
+
+    /// The Python class's docstring.
+    pub fn doc(self) -> &'static str {
+        match self {
+            ErrorClass::InvalidInput => "Invalid input: an ID, a date, a code, a password, a CSV file (1000–1999).",
+            ErrorClass::Card => "Smart cards: readers, PC/SC, the NHI card, PKCS#11 tokens (2000–2999).",
+            ErrorClass::Pin => "PINs; `.tries_left` says how many tries are left when the card tells (3000–3999).",
+            ErrorClass::Pki => "Certificates, paths, CRLs and CMS signatures (4000–4999).",
+            ErrorClass::Auth => "Login, sessions, certificate binding and permissions (5000–5499).",
+            ErrorClass::Directory => "The directory of agencies and employees (5500–5999).",
+            ErrorClass::Registration => "NHI card online registration (6000–6999).",
+            ErrorClass::Consent => "Consent to electronic award orders (7000–7499).",
+            ErrorClass::Award => "Award orders (7500–7999).",
+            ErrorClass::Proofing => "Proofing of personal data (8000–8999).",
+            ErrorClass::Storage => "The database (9000–9499).",
+            ErrorClass::Transport => "Mail, files and the network (9500–9799).",
+            ErrorClass::Binding => "Misuse of a language binding (the C ABI, this module) (9800–9899).",
+            ErrorClass::Internal => "A bug in ecpa: please report it (9900–9999).",
+        }
+    }
+}
+
+/// Numbers once published and then retired, with the name they had: never given to another
+/// failure (`tests/error_codes.rs` checks it). None has been retired yet.
+pub const RETIRED: &[(u32, &str)] = &[];
+
 error_codes! {
     // ---- 1000–1999 domain types ----
     /// A national ID or resident certificate number is malformed.
-    NationalIdInvalid = 1001, "national_id_invalid",
+    NationalIdInvalid = 1001, "national_id_invalid", 422, InvalidInput,
         "身分證統一編號或居留證號格式錯誤", "The national ID or resident certificate number is malformed";
     /// A national ID or resident certificate number fails its check digit.
-    NationalIdChecksum = 1002, "national_id_checksum",
+    NationalIdChecksum = 1002, "national_id_checksum", 422, InvalidInput,
         "身分證統一編號或居留證號檢查碼錯誤", "The national ID or resident certificate number fails its check digit";
     /// A date (ROC or ISO) cannot be read or does not exist.
-    DateInvalid = 1010, "date_invalid",
+    DateInvalid = 1010, "date_invalid", 422, InvalidInput,
         "日期格式錯誤或日期不存在", "The date is malformed or does not exist";
     /// An agency code is malformed.
-    AgencyCodeInvalid = 1020, "agency_code_invalid",
+    AgencyCodeInvalid = 1020, "agency_code_invalid", 422, InvalidInput,
         "機關代碼格式錯誤", "The agency code is malformed";
     /// A document number (發文字號) is malformed.
-    DocumentNumberInvalid = 1021, "document_number_invalid",
+    DocumentNumberInvalid = 1021, "document_number_invalid", 422, InvalidInput,
         "發文字號格式錯誤", "The document number is malformed";
     /// An e-mail address is malformed.
-    EmailInvalid = 1030, "email_invalid",
+    EmailInvalid = 1030, "email_invalid", 422, InvalidInput,
         "電子郵件信箱格式錯誤", "The e-mail address is malformed";
     /// A registration password breaks the password policy.
-    PasswordPolicy = 1040, "password_policy",
+    PasswordPolicy = 1040, "password_policy", 422, InvalidInput,
         "密碼不符合規則：長度 6 至 12 碼，不可包含空白、<、>、'、\"", "The password breaks the policy: 6 to 12 characters, no space, <, >, ', \"";
     /// A password and its confirmation differ.
-    PasswordMismatch = 1041, "password_mismatch",
+    PasswordMismatch = 1041, "password_mismatch", 422, InvalidInput,
         "兩次輸入的密碼不一致", "The password and its confirmation differ";
     /// A household number (戶號) is malformed.
-    HouseholdNumberInvalid = 1050, "household_number_invalid",
+    HouseholdNumberInvalid = 1050, "household_number_invalid", 422, InvalidInput,
         "戶號格式錯誤：應為 1 個英文字母加 7 位數字", "The household number is malformed: one letter and seven digits";
     /// An administrative division code or neighbourhood number is malformed.
-    AdminDivisionInvalid = 1051, "admin_division_invalid",
+    AdminDivisionInvalid = 1051, "admin_division_invalid", 422, InvalidInput,
         "行政區域代碼錯誤", "The administrative division code is invalid";
     /// An NHI card number is malformed.
-    CardNumberInvalid = 1060, "card_number_invalid",
+    CardNumberInvalid = 1060, "card_number_invalid", 422, InvalidInput,
         "健保卡號格式錯誤：應為 12 位數字", "The NHI card number is malformed: twelve digits";
     /// The NHI card's basic data record is malformed.
-    CardDataInvalid = 1061, "card_data_invalid",
+    CardDataInvalid = 1061, "card_data_invalid", 422, InvalidInput,
         "健保卡基本資料格式錯誤", "The NHI card's basic data is malformed";
     /// A free-text field is empty, too long or holds forbidden characters.
-    FieldInvalid = 1070, "field_invalid",
+    FieldInvalid = 1070, "field_invalid", 422, InvalidInput,
         "欄位內容不正確", "A field is empty, too long or holds forbidden characters";
     /// A CSV file for bulk import or issuance has an error.
-    CsvInvalid = 1080, "csv_invalid",
+    CsvInvalid = 1080, "csv_invalid", 422, InvalidInput,
         "CSV 檔案內容錯誤", "The CSV file has an error";
     /// An HTTP request body is not the JSON the endpoint expects (syntax, types, unknown fields).
-    RequestInvalid = 1090, "request_invalid",
+    RequestInvalid = 1090, "request_invalid", 400, InvalidInput,
         "請求內容格式錯誤", "The request body is not valid for this endpoint";
     /// An HTTP request body is larger than the service accepts.
-    RequestTooLarge = 1091, "request_too_large",
+    RequestTooLarge = 1091, "request_too_large", 413, InvalidInput,
         "請求內容過大", "The request body is too large";
     /// No HTTP endpoint has this path and method.
-    EndpointUnknown = 1092, "endpoint_unknown",
+    EndpointUnknown = 1092, "endpoint_unknown", 404, InvalidInput,
         "查無此服務路徑", "There is no endpoint with this path and method";
     /// An HTTP request body is not declared as JSON (`Content-Type: application/json`).
-    ContentTypeInvalid = 1093, "content_type_invalid",
+    ContentTypeInvalid = 1093, "content_type_invalid", 415, InvalidInput,
         "請求內容類型應為 application/json", "The request body must be sent as application/json";
     /// The service configuration (file or environment) is invalid.
-    ConfigInvalid = 1094, "config_invalid",
+    ConfigInvalid = 1094, "config_invalid", 500, InvalidInput,
         "設定檔內容錯誤", "The configuration is invalid";
     /// The HTTP endpoint exists but not with this method.
-    MethodNotAllowed = 1095, "method_not_allowed",
+    MethodNotAllowed = 1095, "method_not_allowed", 405, InvalidInput,
         "此服務路徑不支援此請求方法", "This endpoint does not accept this method";
 
     // ---- 2000–2099 smart cards: readers, PC/SC and APDUs ----
     /// The PC/SC service (pcscd, or Windows' Smart Card service) is not running or went away.
-    PcscUnavailable = 2001, "pcsc_unavailable",
+    PcscUnavailable = 2001, "pcsc_unavailable", 422, Card,
         "智慧卡服務（PC/SC）未執行，請啟動 pcscd 或 Smart Card 服務", "The smart card service (PC/SC) is not running: start pcscd or the Smart Card service";
     /// No card reader is connected, or none has the name asked for.
-    ReaderNotFound = 2002, "reader_not_found",
+    ReaderNotFound = 2002, "reader_not_found", 422, Card,
         "找不到讀卡機，請確認讀卡機已連接", "No card reader was found: check that the reader is connected";
     /// The reader holds no card.
-    CardAbsent = 2003, "card_absent",
+    CardAbsent = 2003, "card_absent", 422, Card,
         "讀卡機中沒有卡片，請插入卡片", "There is no card in the reader: insert the card";
     /// The card was removed while it was in use.
-    CardRemoved = 2004, "card_removed",
+    CardRemoved = 2004, "card_removed", 422, Card,
         "卡片已被取出，請重新插入卡片後再試", "The card was removed: insert it again and retry";
     /// Another program reset the card while it was in use.
-    CardReset = 2005, "card_reset",
+    CardReset = 2005, "card_reset", 422, Card,
         "卡片已被其他程式重置，請再試一次", "Another program reset the card: try again";
     /// The exchange with the card was cut off (the card went away or the reader failed mid-command).
-    CardNotTransacted = 2006, "card_not_transacted",
+    CardNotTransacted = 2006, "card_not_transacted", 422, Card,
         "與卡片的傳輸中斷，請確認卡片插妥後再試", "The exchange with the card was cut off: check the card is inserted and retry";
     /// Another program holds the reader exclusively.
-    CardInUse = 2007, "card_in_use",
+    CardInUse = 2007, "card_in_use", 422, Card,
         "讀卡機正被其他程式獨占使用，請關閉該程式後再試", "Another program holds the reader exclusively: close it and retry";
     /// Waiting for a card (or for the service) took longer than allowed.
-    CardTimeout = 2008, "card_timeout",
+    CardTimeout = 2008, "card_timeout", 422, Card,
         "等候卡片逾時", "Timed out waiting for the card";
     /// The card is not the kind asked for (e.g. not an NHI card).
-    CardUnsupported = 2010, "card_unsupported",
+    CardUnsupported = 2010, "card_unsupported", 422, Card,
         "卡片種類不符，請插入健保卡", "This is not the card asked for: insert the NHI card";
     /// The card answered a command with an error status word.
-    CardStatus = 2011, "card_status",
+    CardStatus = 2011, "card_status", 422, Card,
         "卡片回應錯誤", "The card answered with an error status";
     /// A command or a response APDU is malformed (too long, too short, a runaway response chain).
-    ApduInvalid = 2012, "apdu_invalid",
+    ApduInvalid = 2012, "apdu_invalid", 422, Card,
         "卡片指令或回應格式錯誤", "A card command or response is malformed";
     /// The PC/SC layer failed in a way not listed above.
-    CardTransportFailed = 2013, "card_transport_failed",
+    CardTransportFailed = 2013, "card_transport_failed", 422, Card,
         "讀卡機通訊失敗", "Communication with the card reader failed";
     /// A transcript of card exchanges is malformed, or the replayed exchange differs from it.
-    CardTranscriptInvalid = 2020, "card_transcript_invalid",
+    CardTranscriptInvalid = 2020, "card_transcript_invalid", 422, Card,
         "卡片交換紀錄格式錯誤或與實際指令不符", "A card transcript is malformed or does not match the commands sent";
     /// This build of ecpa has no smart-card support (built without the `card` feature).
-    CardSupportMissing = 2090, "card_support_missing",
+    CardSupportMissing = 2090, "card_support_missing", 422, Card,
         "此版本的 ecpa 未包含讀卡功能（未啟用 card 功能）：請以 --features card 重新建置（須安裝 libpcsclite-dev）", "This build of ecpa has no smart-card support: rebuild it with `--features card`, which needs libpcsclite-dev";
 
     // ---- 2100–2199 citizen card over PKCS#11 ----
     /// The PKCS#11 module file (HiCOS or another vendor's) is not where the configuration says.
-    Pkcs11ModuleNotFound = 2101, "token_module_not_found",
+    Pkcs11ModuleNotFound = 2101, "token_module_not_found", 422, Card,
         "找不到 PKCS#11 模組（請安裝內政部憑證管理中心的 HiCOS 卡片管理工具，或指定模組路徑）", "The PKCS#11 module was not found: install the HiCOS card tool from the MOICA site or give the module path";
     /// The file exists but does not load or initialise as a PKCS#11 module.
-    Pkcs11ModuleLoadFailed = 2102, "token_module_load_failed",
+    Pkcs11ModuleLoadFailed = 2102, "token_module_load_failed", 422, Card,
         "PKCS#11 模組無法載入或初始化", "The PKCS#11 module could not be loaded or initialised";
     /// No token (no citizen card) is present in any slot of the module.
-    Pkcs11TokenNotPresent = 2103, "token_not_present",
+    Pkcs11TokenNotPresent = 2103, "token_not_present", 422, Card,
         "找不到憑證卡，請確認讀卡機已連接並已插入自然人憑證", "No card token found: check that the reader is connected and the citizen card inserted";
     /// The token holds no signing certificate (digitalSignature / nonRepudiation) with its private key.
-    Pkcs11SigningCertificateNotFound = 2104, "token_signing_certificate_not_found",
+    Pkcs11SigningCertificateNotFound = 2104, "token_signing_certificate_not_found", 422, Card,
         "憑證卡上找不到簽章用憑證及其私密金鑰", "The card holds no signing certificate with its private key";
     /// The token cannot sign RSA PKCS#1 v1.5 (neither CKM_SHA256_RSA_PKCS nor CKM_RSA_PKCS).
-    Pkcs11MechanismUnsupported = 2105, "token_mechanism_unsupported",
+    Pkcs11MechanismUnsupported = 2105, "token_mechanism_unsupported", 422, Card,
         "憑證卡不支援 RSA PKCS#1 v1.5 SHA-256 簽章", "The card does not support RSA PKCS#1 v1.5 SHA-256 signatures";
     /// The card was removed or the session ended while it was in use.
-    Pkcs11TokenRemoved = 2106, "token_removed",
+    Pkcs11TokenRemoved = 2106, "token_removed", 422, Card,
         "憑證卡已被移除或連線已中斷，請重新插卡後再試", "The card was removed or the session ended: insert it again and retry";
     /// Any other failure reported by the module (its CKR_ name is in the detail).
-    Pkcs11Failed = 2199, "token_module_failed",
+    Pkcs11Failed = 2199, "token_module_failed", 422, Card,
         "PKCS#11 模組回報錯誤", "The PKCS#11 module reported an error";
 
     // ---- 2900–2949 environment check (ecpa doctor) ----
     /// A probe of the environment check did not answer within its timeout.
-    DoctorProbeTimedOut = 2901, "doctor_probe_timed_out",
+    DoctorProbeTimedOut = 2901, "doctor_probe_timed_out", 422, Card,
         "環境檢測項目逾時未回應", "An environment check did not answer in time";
     /// At least one row of the environment check failed.
-    DoctorChecksFailed = 2903, "doctor_checks_failed",
+    DoctorChecksFailed = 2903, "doctor_checks_failed", 422, Card,
         "環境檢測有未通過的項目", "Some environment checks failed";
 
     // ---- 3000–3999 PINs ----
     /// A PIN is not 6 to 8 letters or digits.
-    PinFormatInvalid = 3101, "pin_format_invalid",
+    PinFormatInvalid = 3101, "pin_format_invalid", 422, Pin,
         "PIN 碼格式錯誤：應為 6 至 8 碼英文字母或數字", "The PIN must be 6 to 8 letters or digits";
     /// The card or token refused the PIN; [`Error::PinIncorrect`] says how many tries are left.
-    PinIncorrect = 3102, "pin_incorrect",
+    PinIncorrect = 3102, "pin_incorrect", 422, Pin,
         "PIN 碼錯誤", "Wrong PIN";
     /// The PIN is blocked after too many wrong tries; only the issuer can unblock it.
-    PinBlocked = 3103, "pin_blocked",
+    PinBlocked = 3103, "pin_blocked", 422, Pin,
         "PIN 碼已鎖住，請持卡至戶政事務所或以憑證卡解鎖碼解鎖", "The PIN is blocked: have it unblocked with the card's unblock code or at a household registration office";
 
     // ---- 4000–4999 PKI ----
     /// A certificate does not parse (truncated, not DER, not X.509).
-    CertificateMalformed = 4001, "certificate_malformed",
+    CertificateMalformed = 4001, "certificate_malformed", 401, Pki,
         "憑證格式錯誤", "The certificate is malformed";
     /// The signature algorithm is not one this PKI accepts.
-    SignatureAlgorithmUnsupported = 4002, "signature_algorithm_unsupported",
+    SignatureAlgorithmUnsupported = 4002, "signature_algorithm_unsupported", 401, Pki,
         "不支援的簽章演算法", "The signature algorithm is not supported";
     /// The public key type, curve or size is not accepted.
-    PublicKeyUnsupported = 4003, "public_key_unsupported",
+    PublicKeyUnsupported = 4003, "public_key_unsupported", 401, Pki,
         "不支援的公開金鑰（類型、曲線或長度）", "The public key type, curve or size is not supported";
     /// A signature does not verify.
-    SignatureInvalid = 4004, "signature_invalid",
+    SignatureInvalid = 4004, "signature_invalid", 401, Pki,
         "簽章驗證失敗", "The signature does not verify";
     /// A certificate on the path has expired.
-    CertificateExpired = 4010, "certificate_expired",
+    CertificateExpired = 4010, "certificate_expired", 401, Pki,
         "憑證已逾期", "The certificate has expired";
     /// A certificate on the path is not yet valid.
-    CertificateNotYetValid = 4011, "certificate_not_yet_valid",
+    CertificateNotYetValid = 4011, "certificate_not_yet_valid", 401, Pki,
         "憑證尚未生效", "The certificate is not yet valid";
     /// A certificate on the path has been revoked.
-    CertificateRevoked = 4012, "certificate_revoked",
+    CertificateRevoked = 4012, "certificate_revoked", 401, Pki,
         "憑證已廢止", "The certificate has been revoked";
     /// No path from the certificate to a trust anchor.
-    UnknownIssuer = 4013, "unknown_issuer",
+    UnknownIssuer = 4013, "unknown_issuer", 401, Pki,
         "找不到可信任的簽發者（無法建立至信任錨點的憑證路徑）", "No path to a trust anchor: the issuer is unknown";
     /// The path does not carry the required certificate policy.
-    PolicyNotAcceptable = 4014, "policy_not_acceptable",
+    PolicyNotAcceptable = 4014, "policy_not_acceptable", 401, Pki,
         "憑證政策不符", "The certificate policy is not acceptable";
     /// A certificate's key usage or extended key usage does not allow this use.
-    KeyUsageInvalid = 4015, "key_usage_invalid",
+    KeyUsageInvalid = 4015, "key_usage_invalid", 401, Pki,
         "憑證金鑰用途不符", "The certificate's key usage does not allow this use";
     /// The path breaks a constraint (basicConstraints, pathLen, name constraints, critical extension, names).
-    PathInvalid = 4016, "path_invalid",
+    PathInvalid = 4016, "path_invalid", 401, Pki,
         "憑證路徑不符合限制", "The certificate path breaks a constraint";
     /// The leaf does not carry the name it was expected for (a TLS peer's DNS name or IP address).
-    PeerNameMismatch = 4017, "peer_name_mismatch",
+    PeerNameMismatch = 4017, "peer_name_mismatch", 401, Pki,
         "憑證名稱與對象不符", "The certificate is not valid for the expected name";
     /// A CRL does not parse or carries what we cannot process.
-    CrlMalformed = 4020, "crl_malformed",
+    CrlMalformed = 4020, "crl_malformed", 401, Pki,
         "憑證廢止清冊格式錯誤", "The CRL is malformed";
     /// A CRL is not current (nextUpdate passed or thisUpdate in the future).
-    CrlStale = 4021, "crl_stale",
+    CrlStale = 4021, "crl_stale", 401, Pki,
         "憑證廢止清冊已過期", "The CRL is not current";
     /// A CRL's signature does not verify with its issuer's key.
-    CrlSignatureInvalid = 4022, "crl_signature_invalid",
+    CrlSignatureInvalid = 4022, "crl_signature_invalid", 401, Pki,
         "憑證廢止清冊簽章驗證失敗", "The CRL's signature does not verify";
     /// Revocation checking is on and no usable CRL covers a certificate.
-    CrlMissing = 4023, "crl_missing",
+    CrlMissing = 4023, "crl_missing", 401, Pki,
         "找不到適用的憑證廢止清冊", "No usable CRL covers the certificate";
     /// A CMS SignedData does not parse or lacks what verification needs.
-    CmsMalformed = 4030, "cms_malformed",
+    CmsMalformed = 4030, "cms_malformed", 401, Pki,
         "CMS 簽章資料格式錯誤", "The CMS signed data is malformed";
     /// The signed content's digest differs from the messageDigest attribute.
-    CmsDigestMismatch = 4031, "cms_digest_mismatch",
+    CmsDigestMismatch = 4031, "cms_digest_mismatch", 401, Pki,
         "簽章內容與訊息摘要不符", "The signed content does not match its message digest";
     /// The signer's certificate is not among those the CMS carries.
-    CmsSignerNotFound = 4032, "cms_signer_not_found",
+    CmsSignerNotFound = 4032, "cms_signer_not_found", 401, Pki,
         "找不到簽章者憑證", "The signer's certificate is not in the CMS signed data";
 
     // ---- 5000–5499 authentication ----
     /// The NHI card has not been registered for online services (or its registration is not confirmed).
-    NhiCardNotRegistered = 5001, "nhi_card_not_registered",
+    NhiCardNotRegistered = 5001, "nhi_card_not_registered", 401, Auth,
         "您尚未註冊健保卡網路服務", "This NHI card is not registered for online services";
     /// The registration password for the NHI card is wrong.
-    RegistrationPasswordWrong = 5002, "registration_password_wrong",
+    RegistrationPasswordWrong = 5002, "registration_password_wrong", 401, Auth,
         "註冊密碼輸入錯誤", "The registration password is wrong";
     /// The person is not a current employee of any agency.
-    AccountNotFound = 5003, "account_not_found",
+    AccountNotFound = 5003, "account_not_found", 401, Auth,
         "驗證失敗 查無您的帳號", "Verification failed: no account was found for you";
     /// The person's account is disabled because they have left office.
-    AccountDisabled = 5004, "account_disabled",
+    AccountDisabled = 5004, "account_disabled", 401, Auth,
         "很抱歉，該帳號已停用，可能是此帳號之人事資料為卸職狀態", "Sorry, this account is disabled: the personnel record may show that the person has left office";
     /// Too many wrong passwords: logins are refused for a while.
-    LoginLocked = 5005, "login_locked",
+    LoginLocked = 5005, "login_locked", 423, Auth,
         "密碼錯誤次數過多，暫停登入", "Too many wrong passwords: login is suspended for a while";
     /// The eCPA account name or its password is wrong.
-    AccountPasswordWrong = 5006, "account_password_wrong",
+    AccountPasswordWrong = 5006, "account_password_wrong", 401, Auth,
         "帳號或密碼錯誤", "The account name or password is wrong";
     /// The eCPA account name is already taken by someone else.
-    AccountNameTaken = 5007, "account_name_taken",
+    AccountNameTaken = 5007, "account_name_taken", 409, Auth,
         "此帳號名稱已有人使用", "This account name is already taken";
     /// The session token is unknown or the session has ended.
-    SessionInvalid = 5010, "session_invalid",
+    SessionInvalid = 5010, "session_invalid", 401, Auth,
         "登入狀態無效，請重新登入", "The session is not valid: please log in again";
     /// The session has expired.
-    SessionExpired = 5011, "session_expired",
+    SessionExpired = 5011, "session_expired", 401, Auth,
         "登入逾時，請重新登入", "The session has expired: please log in again";
     /// The application needs a stronger login than this session has.
-    AssuranceTooLow = 5020, "assurance_too_low",
+    AssuranceTooLow = 5020, "assurance_too_low", 403, Auth,
         "上述反灰的連結請使用自然人憑證登入才可使用", "This application needs a stronger login (use the citizen digital certificate)";
     /// No application has this code.
-    ApplicationUnknown = 5021, "application_unknown",
+    ApplicationUnknown = 5021, "application_unknown", 404, Auth,
         "查無此應用系統", "There is no application with this code";
     /// The application has not been added to "my applications".
-    ApplicationNotAdded = 5022, "application_not_added",
+    ApplicationNotAdded = 5022, "application_not_added", 409, Auth,
         "請先將此應用系統加入「我的應用系統」", "Add this application to \"my applications\" first";
     /// The data belongs to another person or another agency.
-    AccessDenied = 5030, "access_denied",
+    AccessDenied = 5030, "access_denied", 403, Auth,
         "您沒有權限存取此資料", "You may not access this data";
     /// The operation is for personnel officers only.
-    NotPersonnelOfficer = 5031, "not_personnel_officer",
+    NotPersonnelOfficer = 5031, "not_personnel_officer", 403, Auth,
         "僅限人事人員使用", "For personnel officers only";
 
     /// A certificate-login challenge is unknown (or was never issued to this caller).
-    ChallengeUnknown = 5040, "challenge_unknown",
+    ChallengeUnknown = 5040, "challenge_unknown", 401, Auth,
         "登入挑戰碼無效，請重新登入", "The login challenge is not valid: start the login again";
     /// A certificate-login challenge was already used: a replay.
-    ChallengeReplayed = 5041, "challenge_replayed",
+    ChallengeReplayed = 5041, "challenge_replayed", 401, Auth,
         "登入挑戰碼已使用過，請重新登入", "The login challenge was already used: start the login again";
     /// A certificate-login challenge has expired.
-    ChallengeExpired = 5042, "challenge_expired",
+    ChallengeExpired = 5042, "challenge_expired", 401, Auth,
         "登入挑戰碼已逾時，請重新登入", "The login challenge has expired: start the login again";
     /// First login with this certificate: the eCPA account or national ID is needed to bind it.
-    CertificateNotBound = 5043, "certificate_not_bound",
+    CertificateNotBound = 5043, "certificate_not_bound", 401, Auth,
         "首次使用自然人憑證登入，請輸入 eCPA 自訂帳號或身分證字號", "First login with this certificate: enter your eCPA account name or national ID";
     /// The certificate's last four ID digits do not match the person named at first login.
-    BindingMismatch = 5044, "binding_mismatch",
+    BindingMismatch = 5044, "binding_mismatch", 401, Auth,
         "憑證與您輸入的帳號或身分證字號不符", "The certificate does not belong to the account or ID entered";
     /// This portal has no trust anchors for certificate logins.
-    CertificateLoginUnavailable = 5045, "certificate_login_unavailable",
+    CertificateLoginUnavailable = 5045, "certificate_login_unavailable", 501, Auth,
         "本系統未設定憑證信任錨點，無法使用自然人憑證登入", "Certificate login is not configured on this portal (no trust anchors)";
     /// A cookie-session request that changes something lacks the matching CSRF token.
-    CsrfRejected = 5046, "csrf_rejected",
+    CsrfRejected = 5046, "csrf_rejected", 403, Auth,
         "請求來源驗證失敗，請重新整理頁面後再試", "The request's CSRF token is missing or wrong: reload the page and try again";
     /// Too many logins or registrations from this address: wait before trying again.
-    RateLimited = 5047, "rate_limited",
+    RateLimited = 5047, "rate_limited", 429, Auth,
         "操作過於頻繁，請稍後再試", "Too many attempts from this address: try again shortly";
 
     /// A personnel officer may not issue an award order to themself or process their own
     /// proofing correction (separation of duties; `[portal] allow_self_approval` for an agency
     /// of one officer).
-    SelfApprovalRefused = 5048, "self_approval_refused",
+    SelfApprovalRefused = 5048, "self_approval_refused", 403, Auth,
         "人事人員不可對自己發布獎懲令或核定自己的校對更正，請由機關其他人事人員辦理",
         "A personnel officer may not issue award orders to themself or decide on their own corrections: another officer of the agency must";
 
     /// Every password-hash slot is busy and stayed busy for the short wait: try again in a moment.
-    LoginBusy = 5049, "login_busy",
+    LoginBusy = 5049, "login_busy", 503, Auth,
         "登入人數眾多，請稍後再試", "Too many logins at once: please try again in a moment";
     /// So many wrong passwords were tried on this card or account today, from wherever, that
     /// only a password reset by mail (for an account: setting it again after a card login)
     /// opens it again.
-    LoginHeld = 5050, "login_held",
+    LoginHeld = 5050, "login_held", 423, Auth,
         "今日密碼錯誤次數已達上限，請使用「忘記密碼」重設註冊密碼後再登入",
         "Too many wrong passwords were tried today: reset the password by mail (forgot password) before logging in again";
     /// The card's answer to the page's random (`H_Sign`) was checked and is not the card's:
     /// whoever sent it knows the card's data, not the card.
-    CardPossessionUnverified = 5051, "card_possession_unverified",
+    CardPossessionUnverified = 5051, "card_possession_unverified", 401, Auth,
         "健保卡驗證失敗，無法確認讀卡機中的健保卡，請重新讀卡後再試",
         "The NHI card's answer could not be verified: read the card again and retry";
     /// This portal requires officer functions to be used with the citizen certificate or an
     /// NHI card whose possession was verified (`[portal] officer_requires_verified_card`).
-    OfficerLoginTooWeak = 5052, "officer_login_too_weak",
+    OfficerLoginTooWeak = 5052, "officer_login_too_weak", 403, Auth,
         "人事人員功能須以自然人憑證或經驗證之健保卡登入",
         "Officer functions need a citizen certificate login or an NHI card login with the card verified";
 
     // ---- 5500–5999 directory ----
     /// No agency has this code.
-    AgencyNotFound = 5501, "agency_not_found",
+    AgencyNotFound = 5501, "agency_not_found", 404, Directory,
         "查無此機關", "There is no agency with this code";
     /// No employee has this national ID.
-    EmployeeNotFound = 5502, "employee_not_found",
+    EmployeeNotFound = 5502, "employee_not_found", 404, Directory,
         "查無此人員", "There is no employee with this ID";
     /// The employee does not serve in the officer's agency.
-    EmployeeNotInAgency = 5503, "employee_not_in_agency",
+    EmployeeNotInAgency = 5503, "employee_not_in_agency", 403, Directory,
         "此人員不屬於您服務的機關", "This employee does not serve in your agency";
 
     // ---- 6000–6999 NHI card online registration ----
     /// Registration is suspended during an announced maintenance window.
-    RegistrationMaintenance = 6001, "registration_maintenance",
+    RegistrationMaintenance = 6001, "registration_maintenance", 503, Registration,
         "系統維護中，暫停註冊服務", "Registration is suspended for maintenance";
     /// The card, or the person it names, already has an active registration.
-    AlreadyRegistered = 6002, "already_registered",
+    AlreadyRegistered = 6002, "already_registered", 409, Registration,
         "此健保卡已註冊網路服務", "This NHI card is already registered";
     /// A registration for the person is waiting for its e-mail confirmation: a second one is
     /// refused (it would kill the first one's link), the first one's mail can be sent again.
-    RegistrationPending = 6003, "registration_pending",
+    RegistrationPending = 6003, "registration_pending", 409, Registration,
         "已有一筆註冊申請等待電子信箱認證，請開啟寄至人事資料電子信箱的認證信，或申請補寄認證信",
         "A registration for you is waiting for its e-mail confirmation: open the mail sent to the address in your personnel record, or ask for it again";
     /// The card's data do not agree with the directory's record of the person (or the directory
     /// does not know them): registering online is not possible.
-    RegistrationDataMismatch = 6004, "registration_data_mismatch",
+    RegistrationDataMismatch = 6004, "registration_data_mismatch", 422, Registration,
         "健保卡資料與人事資料不符，無法線上註冊，請洽服務機關人事單位",
         "The card's data do not match your personnel record, so you cannot register online: ask your agency's personnel office";
     /// The directory holds no e-mail address for the person, where the confirmation link must go.
-    RegistrationNoAddress = 6005, "registration_no_address",
+    RegistrationNoAddress = 6005, "registration_no_address", 422, Registration,
         "人事資料未登錄您的電子郵件信箱，無法線上註冊，請洽服務機關人事單位",
         "Your personnel record holds no e-mail address, so you cannot register online: ask your agency's personnel office";
     /// The link's token is unknown or belongs to another card.
-    TokenInvalid = 6010, "token_invalid",
+    TokenInvalid = 6010, "token_invalid", 400, Registration,
         "連結無效，請確認已插入同一張健保卡", "The link is not valid: check that the same NHI card is inserted";
     /// The link's token has expired.
-    TokenExpired = 6011, "token_expired",
+    TokenExpired = 6011, "token_expired", 410, Registration,
         "連結已逾期，請重新申請", "The link has expired: please ask for a new one";
     /// The link's token was already used.
-    TokenUsed = 6012, "token_used",
+    TokenUsed = 6012, "token_used", 410, Registration,
         "連結已使用過，請重新申請", "The link was already used: please ask for a new one";
     /// The household address does not match the registered one.
-    HouseholdMismatch = 6020, "household_mismatch",
+    HouseholdMismatch = 6020, "household_mismatch", 422, Registration,
         "戶號或戶籍地址與註冊資料不符", "The household number or address does not match the registration";
 
     // ---- 7000–7499 consent ----
     /// The consent text agreed to is not the current one.
-    ConsentTextOutdated = 7001, "consent_text_outdated",
+    ConsentTextOutdated = 7001, "consent_text_outdated", 409, Consent,
         "同意書版本已更新，請重新檢視訊息後再同意", "The consent text has changed: read it again before agreeing";
     /// Consent, once given, can never be withdrawn.
-    ConsentFinal = 7002, "consent_final",
+    ConsentFinal = 7002, "consent_final", 409, Consent,
         "同意採用電子化措施辦理後，不可變更為「不同意」", "Once given, consent to electronic award orders cannot be changed to \"disagree\"";
     /// There is no consent to withdraw.
-    ConsentNotGiven = 7003, "consent_not_given",
+    ConsentNotGiven = 7003, "consent_not_given", 409, Consent,
         "您尚未同意獎勵令電子化", "You have not consented to electronic award orders";
 
     // ---- 7500–7999 award orders ----
     /// No award order with this number is visible to the caller.
-    AwardOrderNotFound = 7501, "award_order_not_found",
+    AwardOrderNotFound = 7501, "award_order_not_found", 404, Award,
         "查無此獎懲令", "There is no such award order";
     /// An award order's contents are invalid.
-    AwardOrderInvalid = 7502, "award_order_invalid",
+    AwardOrderInvalid = 7502, "award_order_invalid", 422, Award,
         "獎懲令內容不正確", "The award order's contents are invalid";
     /// This document number was already issued to this person.
-    AwardOrderDuplicate = 7503, "award_order_duplicate",
+    AwardOrderDuplicate = 7503, "award_order_duplicate", 409, Award,
         "此發文字號已對同一人員發布過", "This document number was already issued to this person";
 
     // ---- 8000–8999 proofing ----
     /// The field is not one of the proofing fields of that category.
-    ProofingFieldUnknown = 8001, "proofing_field_unknown",
+    ProofingFieldUnknown = 8001, "proofing_field_unknown", 422, Proofing,
         "查無此校對欄位", "There is no such proofing field";
     /// The corrected value equals the current one.
-    ProofingValueUnchanged = 8002, "proofing_value_unchanged",
+    ProofingValueUnchanged = 8002, "proofing_value_unchanged", 422, Proofing,
         "修改後資料內容與修改前相同", "The corrected value equals the current one";
     /// No correction with this number is visible to the caller.
-    CorrectionNotFound = 8003, "correction_not_found",
+    CorrectionNotFound = 8003, "correction_not_found", 404, Proofing,
         "查無此校對修正", "There is no such correction";
     /// The correction was already approved or rejected.
-    CorrectionAlreadyProcessed = 8004, "correction_already_processed",
+    CorrectionAlreadyProcessed = 8004, "correction_already_processed", 409, Proofing,
         "此校對修正已處理", "This correction was already processed";
     /// A rejection needs a reason.
-    RejectReasonRequired = 8005, "reject_reason_required",
+    RejectReasonRequired = 8005, "reject_reason_required", 422, Proofing,
         "退回時請填寫理由", "A rejection needs a reason";
     /// The field cannot be corrected through proofing.
-    ProofingFieldReadOnly = 8006, "proofing_field_read_only",
+    ProofingFieldReadOnly = 8006, "proofing_field_read_only", 422, Proofing,
         "此欄位不開放線上校對修正", "This field cannot be corrected online";
 
     // ---- 9000–9499 storage ----
     /// The database failed.
-    StorageFailure = 9001, "storage_failure",
+    StorageFailure = 9001, "storage_failure", 500, Storage,
         "資料庫錯誤", "The database failed";
     /// The database stayed busy (locked by another process) past the timeout.
-    StorageBusy = 9002, "storage_busy",
+    StorageBusy = 9002, "storage_busy", 503, Storage,
         "資料庫忙碌中，請稍後再試", "The database is busy: try again shortly";
     /// The database was written by a newer version of ecpa.
-    SchemaTooNew = 9003, "schema_too_new",
+    SchemaTooNew = 9003, "schema_too_new", 500, Storage,
         "資料庫版本比本程式新，請更新 ecpa", "The database was written by a newer ecpa: upgrade ecpa";
     /// A stored row does not decode (the database was changed by hand or is damaged).
-    DataCorrupt = 9004, "data_corrupt",
+    DataCorrupt = 9004, "data_corrupt", 500, Storage,
         "資料庫內容毀損", "The stored data is damaged";
     /// The database server cannot be reached or the connection broke; a transaction in flight
     /// was rolled back by the server.
-    StorageUnavailable = 9005, "storage_unavailable",
+    StorageUnavailable = 9005, "storage_unavailable", 500, Storage,
         "無法連線至資料庫或連線中斷，進行中的交易未完成，請稍後再試", "The database cannot be reached or the connection broke: the transaction in flight was not completed, try again shortly";
     /// The database URL cannot be read.
-    StorageUrlInvalid = 9006, "storage_url_invalid",
+    StorageUrlInvalid = 9006, "storage_url_invalid", 500, Storage,
         "資料庫連線字串格式錯誤", "The database URL is malformed";
 
     // ---- 9500–9799 transport ----
     /// A mail could not be delivered (it stays in the outbox and is retried).
-    MailFailed = 9501, "mail_failed",
+    MailFailed = 9501, "mail_failed", 502, Transport,
         "郵件寄送失敗，稍後將重試", "The mail could not be sent: it will be retried";
     /// A file could not be read or written.
-    IoFailed = 9502, "io_failed",
+    IoFailed = 9502, "io_failed", 500, Transport,
         "檔案讀寫失敗", "A file could not be read or written";
     /// The mail settings (server, security, sender, credentials) are unusable.
-    MailConfigInvalid = 9503, "mail_config_invalid",
+    MailConfigInvalid = 9503, "mail_config_invalid", 500, Transport,
         "郵件伺服器設定錯誤", "The mail server settings are invalid";
     /// The portal service could not be reached (connection refused, name not found).
-    HttpUnreachable = 9550, "http_unreachable",
+    HttpUnreachable = 9550, "http_unreachable", 502, Transport,
         "無法連線至人事服務網服務", "The portal service cannot be reached";
     /// The portal service did not answer in time, or a request took longer than the service allows.
-    HttpTimeout = 9551, "http_timeout",
+    HttpTimeout = 9551, "http_timeout", 503, Transport,
         "人事服務網服務回應逾時", "The portal service did not answer in time";
     /// The portal service answered with something that is not its API (wrong body, unknown code).
-    HttpBadResponse = 9552, "http_bad_response",
+    HttpBadResponse = 9552, "http_bad_response", 502, Transport,
         "人事服務網服務回應格式錯誤", "The portal service's answer is not understood";
     /// The TLS certificate or key of the service cannot be loaded, or TLS failed.
-    TlsFailed = 9553, "tls_failed",
+    TlsFailed = 9553, "tls_failed", 500, Transport,
         "TLS 憑證或金鑰無法使用", "The TLS certificate or key cannot be used";
 
     // ---- 9800–9899 the C ABI and the Python module ----
     /// A pointer argument of a C call that must not be NULL was NULL.
-    FfiNullPointer = 9801, "ffi_null_pointer",
+    FfiNullPointer = 9801, "ffi_null_pointer", 500, Binding,
         "必要的指標參數為 NULL", "A required pointer argument is NULL";
     /// The caller's output buffer is too small (or NULL, to ask for the size): the size needed is in `out_len`.
-    FfiBufferTooSmall = 9802, "ffi_buffer_too_small",
+    FfiBufferTooSmall = 9802, "ffi_buffer_too_small", 500, Binding,
         "輸出緩衝區太小，所需大小已寫入 out_len", "The output buffer is too small: the size needed is in out_len";
     /// A string passed to a C call is not valid UTF-8.
-    FfiStringInvalid = 9803, "ffi_string_invalid",
+    FfiStringInvalid = 9803, "ffi_string_invalid", 500, Binding,
         "字串不是有效的 UTF-8 編碼", "A string argument is not valid UTF-8";
     /// ecpa panicked inside a C call; the panic was caught at the boundary.
-    FfiPanic = 9804, "ffi_panic",
+    FfiPanic = 9804, "ffi_panic", 500, Binding,
         "程式內部錯誤（已攔截），請回報", "ecpa panicked inside the call (caught at the boundary): please report it";
     /// A numeric or JSON argument of a C call is out of range or malformed.
-    FfiArgumentInvalid = 9805, "ffi_argument_invalid",
+    FfiArgumentInvalid = 9805, "ffi_argument_invalid", 500, Binding,
         "參數內容不正確", "An argument is out of range or malformed";
     /// A handle is not of the kind the call expects, or was already freed.
-    FfiHandleInvalid = 9806, "ffi_handle_invalid",
+    FfiHandleInvalid = 9806, "ffi_handle_invalid", 500, Binding,
         "物件代號無效或已釋放", "The handle is of the wrong kind or was already freed";
     /// The call belongs to the operator of an embedded portal (directory import, outbox,
     /// maintenance, certificate trust); a remote portal (`http://…`) does not offer it.
-    LocalPortalOnly = 9807, "local_portal_only",
+    LocalPortalOnly = 9807, "local_portal_only", 500, Binding,
         "此操作僅適用於本機資料庫，不適用於遠端服務", "This operation needs an embedded portal (a database), not a remote one";
 
     // ---- 9900–9999 internal ----
     /// A bug in ecpa: please report it.
-    Internal = 9999, "internal",
+    Internal = 9999, "internal", 500, Internal,
         "程式內部錯誤，請回報", "Internal error in ecpa: please report it";
 }
 

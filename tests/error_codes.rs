@@ -213,3 +213,39 @@ fn display_is_the_form_scripts_match() {
     assert_eq!(e.message(Lang::ZhTw), "註冊密碼輸入錯誤（尚可再試 2 次）");
     assert!(e.to_string().starts_with("E5002 registration_password_wrong: "));
 }
+
+#[test]
+fn a_retired_number_is_never_given_again_and_every_published_one_is_kept() {
+    for (number, name) in ecpa::error::RETIRED {
+        assert!(ErrorCode::from_number(*number).is_none(), "{number} {name} was retired");
+    }
+    for (number, name) in TABLE {
+        let kept = ErrorCode::from_number(*number).is_some_and(|c| c.name() == *name);
+        let retired = ecpa::error::RETIRED.contains(&(*number, *name));
+        assert!(
+            kept || retired,
+            "{number} {name} vanished without being listed as retired"
+        );
+    }
+}
+
+#[test]
+fn the_status_and_class_columns_follow_the_areas() {
+    use ecpa::error::ErrorClass;
+    // The classes ascend with the numbers: each holds one range of codes, as the module doc says.
+    for pair in ErrorCode::ALL.windows(2) {
+        assert!(pair[0].class() <= pair[1].class(), "{} before {}", pair[0], pair[1]);
+    }
+    assert_eq!(ErrorCode::PinIncorrect.class(), ErrorClass::Pin);
+    assert_eq!(ErrorCode::Pkcs11TokenRemoved.class(), ErrorClass::Card);
+    assert_eq!(ErrorCode::EmployeeNotFound.class(), ErrorClass::Directory);
+    assert_eq!(ErrorCode::HttpUnreachable.class(), ErrorClass::Transport);
+    assert_eq!(ErrorCode::Internal.class().name(), "InternalError");
+    for code in ErrorCode::ALL {
+        assert!((400..600).contains(&code.http_status()), "{code}");
+    }
+    assert_eq!(ErrorCode::LoginLocked.http_status(), 423);
+    assert_eq!(ErrorCode::RegistrationPasswordWrong.http_status(), 401);
+    assert_eq!(ErrorCode::NationalIdChecksum.http_status(), 422);
+    assert_eq!(ErrorCode::Internal.http_status(), 500);
+}

@@ -2,52 +2,10 @@
 
 use super::*;
 
-/// The HTTP status of each error code: the one table the service answers by.
+/// The HTTP status of an error code: the status column of the error table
+/// ([`ErrorCode::http_status`]).
 pub fn status_of(code: ErrorCode) -> StatusCode {
-    use ErrorCode as C;
-    let n = code.number();
-    match code {
-        C::RequestInvalid => StatusCode::BAD_REQUEST,
-        C::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        C::EndpointUnknown => StatusCode::NOT_FOUND,
-        C::ContentTypeInvalid => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-        C::ConfigInvalid => StatusCode::INTERNAL_SERVER_ERROR,
-        C::LoginLocked | C::LoginHeld => StatusCode::LOCKED,
-        C::AccountNameTaken => StatusCode::CONFLICT,
-        C::AssuranceTooLow
-        | C::AccessDenied
-        | C::NotPersonnelOfficer
-        | C::CsrfRejected
-        | C::SelfApprovalRefused
-        | C::OfficerLoginTooWeak => StatusCode::FORBIDDEN,
-        C::ApplicationUnknown => StatusCode::NOT_FOUND,
-        C::ApplicationNotAdded => StatusCode::CONFLICT,
-        C::CertificateLoginUnavailable => StatusCode::NOT_IMPLEMENTED,
-        C::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-        C::AgencyNotFound | C::EmployeeNotFound => StatusCode::NOT_FOUND,
-        C::EmployeeNotInAgency => StatusCode::FORBIDDEN,
-        C::RegistrationMaintenance => StatusCode::SERVICE_UNAVAILABLE,
-        C::AlreadyRegistered | C::RegistrationPending => StatusCode::CONFLICT,
-        C::RegistrationDataMismatch | C::RegistrationNoAddress => StatusCode::UNPROCESSABLE_ENTITY,
-        C::TokenInvalid => StatusCode::BAD_REQUEST,
-        C::TokenExpired | C::TokenUsed => StatusCode::GONE,
-        C::HouseholdMismatch => StatusCode::UNPROCESSABLE_ENTITY,
-        C::ConsentTextOutdated | C::ConsentFinal | C::ConsentNotGiven => StatusCode::CONFLICT,
-        C::AwardOrderNotFound | C::CorrectionNotFound => StatusCode::NOT_FOUND,
-        C::AwardOrderDuplicate | C::CorrectionAlreadyProcessed => StatusCode::CONFLICT,
-        C::StorageBusy | C::LoginBusy => StatusCode::SERVICE_UNAVAILABLE,
-        C::MailFailed | C::HttpUnreachable | C::HttpBadResponse => StatusCode::BAD_GATEWAY,
-        C::HttpTimeout => StatusCode::SERVICE_UNAVAILABLE,
-        // Domain values that fail validation (IDs, dates, codes, passwords, fields, PINs).
-        _ if (1000..4000).contains(&n) => StatusCode::UNPROCESSABLE_ENTITY,
-        // Certificates and signatures presented at login, and the login errors themselves.
-        _ if (4000..5100).contains(&n) => StatusCode::UNAUTHORIZED,
-        // Proofing input.
-        _ if (8000..9000).contains(&n) => StatusCode::UNPROCESSABLE_ENTITY,
-        C::AwardOrderInvalid => StatusCode::UNPROCESSABLE_ENTITY,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    }
+    StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// An engine error on its way out as an HTTP answer.
