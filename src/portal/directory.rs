@@ -601,6 +601,19 @@ fn write_rows(tx: &mut dyn Tx, sql: &str, width: usize, rows: &[Vec<Value<'_>>])
     })
 }
 
+/// The stored number of each of these national IDs that the directory holds.
+fn employee_ids(tx: &mut dyn Tx, national_ids: &[Value<'_>]) -> Result<HashMap<String, i64>> {
+    let mut ids = HashMap::with_capacity(national_ids.len());
+    for r in query_in(
+        tx,
+        "SELECT id, national_id FROM employees WHERE national_id IN ({})",
+        national_ids,
+    )? {
+        ids.insert(r.text(1)?, r.int(0)?);
+    }
+    Ok(ids)
+}
+
 /// The distinct items of `items` in the order they first appear.
 fn first_seen<K: Eq + std::hash::Hash + Clone>(items: impl IntoIterator<Item = K>) -> Vec<K> {
     let mut seen = HashSet::new();
@@ -694,14 +707,7 @@ fn import_rows<'a>(tx: &mut dyn Tx, rows: &[CheckedRow<'a>], now_ms: i64) -> Res
     // Who is there already, and their officer role. A line counts as created when it is the
     // first of a person not yet stored.
     let id_values: Vec<Value<'_>> = people.iter().map(|(r, _)| Value::from(r.national_id)).collect();
-    let mut existing: HashMap<String, i64> = HashMap::new();
-    for r in query_in(
-        tx,
-        "SELECT id, national_id FROM employees WHERE national_id IN ({})",
-        &id_values,
-    )? {
-        existing.insert(r.text(1)?, r.int(0)?);
-    }
+    let existing = employee_ids(tx, &id_values)?;
     let known: Vec<Value<'_>> = existing.values().map(|id| Value::Int(*id)).collect();
     let mut was_officer: HashMap<i64, String> = HashMap::new();
     for r in query_in(
@@ -801,14 +807,7 @@ fn import_rows<'a>(tx: &mut dyn Tx, rows: &[CheckedRow<'a>], now_ms: i64) -> Res
         .filter(|(at, _, _)| ids[*at].is_none())
         .map(|(_, n, _)| Value::from(*n))
         .collect();
-    let mut stored: HashMap<String, i64> = HashMap::with_capacity(new.len());
-    for r in query_in(
-        tx,
-        "SELECT id, national_id FROM employees WHERE national_id IN ({})",
-        &new,
-    )? {
-        stored.insert(r.text(1)?, r.int(0)?);
-    }
+    let stored = employee_ids(tx, &new)?;
     let officer_rows = set
         .iter()
         .map(|&(at, n, agency)| {
