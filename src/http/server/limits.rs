@@ -68,17 +68,23 @@ pub fn client_ip(peer: IpAddr, headers: &axum::http::HeaderMap, trusted: &[IpAdd
     client
 }
 
+/// Lets the request through if its client's bucket in `limiter` has a token; else 429 with
+/// the wait.
+async fn take_or_refuse(st: &AppState, limiter: &RateLimiter, peer: SocketAddr, req: Request, next: Next) -> Response {
+    let ip = client_ip(peer.ip(), req.headers(), &st.trusted_proxies);
+    match limiter.take(ip, Instant::now()) {
+        Ok(()) => next.run(req).await,
+        Err(wait) => ApiError::rate_limited(wait).into_response(),
+    }
+}
+
 pub(super) async fn limit_login(
     State(st): St,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     req: Request,
     next: Next,
 ) -> Response {
-    let ip = client_ip(addr.ip(), req.headers(), &st.trusted_proxies);
-    match st.login_limit.take(ip, Instant::now()) {
-        Ok(()) => next.run(req).await,
-        Err(wait) => ApiError::rate_limited(wait).into_response(),
-    }
+    take_or_refuse(&st, &st.login_limit, addr, req, next).await
 }
 
 pub(super) async fn limit_registration(
@@ -87,11 +93,7 @@ pub(super) async fn limit_registration(
     req: Request,
     next: Next,
 ) -> Response {
-    let ip = client_ip(addr.ip(), req.headers(), &st.trusted_proxies);
-    match st.registration_limit.take(ip, Instant::now()) {
-        Ok(()) => next.run(req).await,
-        Err(wait) => ApiError::rate_limited(wait).into_response(),
-    }
+    take_or_refuse(&st, &st.registration_limit, addr, req, next).await
 }
 
 /// Closes connections that take longer than `limit` to send a request's headers. The servers
