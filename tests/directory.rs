@@ -438,3 +438,106 @@ fn a_file_imports_exactly_as_its_lines_one_by_one() {
         "the fixture's import and this one"
     );
 }
+
+/// `n` people of agency A in ten units, national IDs from a serial (letter `letter`).
+fn staff(letter: char, n: usize) -> String {
+    let mut csv = String::from(HEADER);
+    for i in 0..n {
+        let id = make_id(letter, &format!("1{i:07}"));
+        csv.push_str(&row(
+            (support::AGENCY_A, &format!("第{}科", i % 10)),
+            &id,
+            "王大明",
+            "科員",
+            "",
+            "在職",
+            "",
+        ));
+    }
+    csv
+}
+
+#[test]
+fn a_bulk_load_leaves_every_index_as_it_was() {
+    // The first load of a large directory drops the employees' secondary indexes and makes
+    // them again after it (SQLite); the schema after it is the schema before it.
+    let fx = Fixture::sqlite(fast_config());
+    let indexes = || {
+        fx.rows(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'employees' ORDER BY name",
+            &[],
+        )
+        .iter()
+        .map(|r| format!("{}: {:?}", r.text(0).expect("name"), r.opt_text(1).expect("sql")))
+        .collect::<Vec<_>>()
+    };
+    let before = indexes();
+    assert!(before.iter().any(|i| i.starts_with("employees_agency:")), "{before:?}");
+    let report = fx
+        .portal
+        .import_directory_csv(staff('K', 12_000).as_bytes())
+        .expect("imports");
+    assert_eq!((report.created, report.updated), (12_000, 0));
+    assert_eq!(indexes(), before);
+    // Again, with more people than are stored: stored ones updated, new ones created.
+    let report = fx
+        .portal
+        .import_directory_csv(staff('K', 15_000).as_bytes())
+        .expect("imports");
+    assert_eq!((report.created, report.updated), (3_000, 12_000));
+    assert_eq!(indexes(), before);
+    let ok = fx.rows("PRAGMA integrity_check", &[]);
+    assert_eq!(ok[0].text(0).expect("text"), "ok");
+    // The index answers the officers' listing by agency.
+    let plan = fx.rows(
+        &format!(
+            "EXPLAIN QUERY PLAN SELECT id FROM employees WHERE agency_code = '{}'",
+            support::AGENCY_A
+        ),
+        &[],
+    );
+    assert!(
+        plan.iter()
+            .any(|r| r.text(3).is_ok_and(|d| d.contains("employees_agency"))),
+        "the listing uses the agency index"
+    );
+}
+
+#[test]
+fn personal_columns_a_line_leaves_out_are_kept() {
+    let fx = Fixture::new();
+    let id = make_id('K', "13572468");
+    let header = "agency_code,agency_name,unit,national_id,name,title,birth_date,household_number,county,township,village,neighbourhood\n";
+    let given = format!(
+        "{header}{},{},人事室,{id},林小華,科員,070/05/04,F1234567,63000,63000010,63000010001,12\n",
+        support::AGENCY_A,
+        support::AGENCY_A_NAME
+    );
+    fx.portal.import_directory_csv(given.as_bytes()).expect("imports");
+    let personal = || {
+        let r = &fx.rows(
+            "SELECT birth_date, household_number, household_county, household_township, household_village,
+                    household_neighbourhood, title FROM employees WHERE national_id = ?",
+            &[ecpa::store::Value::from(id.as_str())],
+        )[0];
+        (0..7)
+            .map(|i| r.opt_text(i).ok().flatten().unwrap_or_else(|| format!("{:?}", r.0[i])))
+            .collect::<Vec<_>>()
+            .join("|")
+    };
+    let first = personal();
+    assert!(first.starts_with("1981-05-04|F1234567|63000|"), "{first}");
+    // Without the columns, then with them empty: the title changes, the rest stays.
+    for (header, tail) in [
+        ("agency_code,agency_name,unit,national_id,name,title\n", ""),
+        (header, ",,,,,"),
+    ] {
+        let line = format!(
+            "{header}{},{},人事室,{id},林小華,專員{tail}\n",
+            support::AGENCY_A,
+            support::AGENCY_A_NAME
+        );
+        fx.portal.import_directory_csv(line.as_bytes()).expect("imports");
+        assert_eq!(personal(), first.replace("科員", "專員"));
+    }
+}

@@ -294,14 +294,13 @@ pub(crate) fn set_officer(tx: &mut dyn Tx, national_id: &NationalId) -> Result<(
 
 struct CsvRow {
     line: u64,
-    agency: AgencyCode,
     agency_name: String,
     employee: NewEmployee,
     /// `Some` when the file has an `officer` column: the role is set or removed to match.
     officer: Option<bool>,
 }
 
-fn parse_row(r: &Record<'_>) -> Result<(AgencyCode, String, NewEmployee, Option<bool>)> {
+fn parse_row(r: &Record<'_>) -> Result<(String, NewEmployee, Option<bool>)> {
     let get = |name: &str| r.get(name);
     let agency = AgencyCode::parse(get("agency_code"))?;
     let status = match get("status") {
@@ -345,7 +344,7 @@ fn parse_row(r: &Record<'_>) -> Result<(AgencyCode, String, NewEmployee, Option<
     let employee = NewEmployee {
         national_id: NationalId::parse(get("national_id"))?,
         name: get("name").to_owned(),
-        agency: agency.clone(),
+        agency,
         unit,
         title: get("title").to_owned(),
         email,
@@ -354,7 +353,7 @@ fn parse_row(r: &Record<'_>) -> Result<(AgencyCode, String, NewEmployee, Option<
         household,
     };
     let officer = r.has("officer").then(|| r.yes("officer"));
-    Ok((agency, get("agency_name").to_owned(), employee, officer))
+    Ok((get("agency_name").to_owned(), employee, officer))
 }
 
 /// Reads and checks the whole file before anything is written.
@@ -362,9 +361,8 @@ fn read_csv(input: impl Read) -> Result<Vec<CsvRow>> {
     let required = ["agency_code", "agency_name", "national_id", "name", "title"];
     Ok(csvfile::read(input, &required, parse_row)?
         .into_iter()
-        .map(|(line, (agency, agency_name, employee, officer))| CsvRow {
+        .map(|(line, (agency_name, employee, officer))| CsvRow {
             line,
-            agency,
             agency_name,
             employee,
             officer,
@@ -496,7 +494,11 @@ impl LocalPortal {
             } else {
                 None
             };
-            let report = import_rows(tx, &checked, now)?;
+            let report = if sqlite && bulk_load(tx, checked.len())? {
+                without_indexes(tx, "employees", |tx| import_rows(tx, &checked, now))?
+            } else {
+                import_rows(tx, &checked, now)?
+            };
             let detail = format!(
                 "{} rows, {} created, {} updated, {} agencies, {} officers",
                 report.rows, report.created, report.updated, report.agencies, report.officers
@@ -517,6 +519,39 @@ impl LocalPortal {
 
 /// The SQLite page cache a directory import may use, in SQLite's notation (negative: KiB).
 const IMPORT_CACHE_KIB: i64 = -64 * 1024;
+
+/// The fewest lines that make an import a bulk load (see [`bulk_load`]).
+const BULK_LOAD_LINES: usize = 10_000;
+
+/// Whether an import of `lines` lines is a bulk load: a long file into a table holding fewer
+/// people than the file has lines (the first load of a civil service, or of a large agency).
+fn bulk_load(tx: &mut dyn Tx, lines: usize) -> Result<bool> {
+    Ok(lines >= BULK_LOAD_LINES && tx.query_int("SELECT count(*) FROM employees", &[])? < lines as i64)
+}
+
+/// Runs `f` with `table`'s secondary indexes (those made by `CREATE INDEX`) dropped, and makes
+/// them again from their stored definitions after it, in the same SQLite transaction.
+///
+/// A bulk load inserted row by row lands all over an index whose order is not the file's
+/// (`employees_agency` by agency and status: a file of 100,000 people cycling through 100
+/// agencies split a page at almost every row), which doubled the time of a first import; an
+/// index made at the end sorts its keys once. The transaction holds SQLite's only write lock
+/// and readers keep their snapshot, so no one sees the table without its indexes; a failure
+/// rolls the drop back with everything else. The unique constraints stay: they check the rows.
+fn without_indexes<T>(tx: &mut dyn Tx, table: &str, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+    let indexes = tx.query(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+        &[Value::from(table)],
+    )?;
+    for index in &indexes {
+        tx.execute(&format!("DROP INDEX \"{}\"", index.text(0)?.replace('"', "\"\"")), &[])?;
+    }
+    let out = f(tx)?;
+    for index in &indexes {
+        tx.execute(&index.text(1)?, &[])?;
+    }
+    Ok(out)
+}
 
 /// One CSV line with its fields checked as [`upsert_agency`], [`upsert_employee`] and
 /// [`set_officer`] check them, in their order.
@@ -559,7 +594,7 @@ fn check_row(r: &CsvRow) -> Result<CheckedRow<'_>> {
         return Err(Error::new(ErrorCode::AccountDisabled));
     }
     Ok(CheckedRow {
-        agency: r.agency.as_str(),
+        agency: e.agency.as_str(),
         agency_name,
         national_id: e.national_id.reveal(),
         name,
@@ -706,8 +741,13 @@ fn import_rows<'a>(tx: &mut dyn Tx, rows: &[CheckedRow<'a>], now_ms: i64) -> Res
 
     // Who is there already, and their officer role. A line counts as created when it is the
     // first of a person not yet stored.
-    let id_values: Vec<Value<'_>> = people.iter().map(|(r, _)| Value::from(r.national_id)).collect();
-    let existing = employee_ids(tx, &id_values)?;
+    let existing = if tx.query_int("SELECT count(*) FROM (SELECT 1 FROM employees LIMIT 1) AS any_one", &[])? == 0 {
+        // The first load of a directory: no one to look up.
+        HashMap::new()
+    } else {
+        let id_values: Vec<Value<'_>> = people.iter().map(|(r, _)| Value::from(r.national_id)).collect();
+        employee_ids(tx, &id_values)?
+    };
     let known: Vec<Value<'_>> = existing.values().map(|id| Value::Int(*id)).collect();
     let mut was_officer: HashMap<i64, String> = HashMap::new();
     for r in query_in(
@@ -742,26 +782,50 @@ fn import_rows<'a>(tx: &mut dyn Tx, rows: &[CheckedRow<'a>], now_ms: i64) -> Res
             Value::from(r.left_reason),
             Value::Int(now_ms),
         ]);
-        row.extend(given.iter().map(|v| v.cloned().unwrap_or(Value::Null)));
+        if given.iter().any(Option::is_some) {
+            row.extend(given.iter().map(|v| v.cloned().unwrap_or(Value::Null)));
+        }
         Ok(row)
     };
-    let upsert = format!(
-        "INSERT INTO employees (national_id, name, agency_code, unit_id, title, email, status, left_on, left_reason,
-             updated_at, {PERSONAL_COLUMNS})
-         VALUES {{}}
-         ON CONFLICT (national_id) DO UPDATE SET name = excluded.name, agency_code = excluded.agency_code,
-             unit_id = excluded.unit_id, title = excluded.title, email = excluded.email, status = excluded.status,
-             left_on = excluded.left_on, left_reason = excluded.left_reason, updated_at = excluded.updated_at,
-             {}",
-        keep_unless_given("excluded.{}")
-    );
-    for_batches(&people, |chunk| {
-        let rows = chunk
-            .iter()
-            .map(|(r, given)| employee_row(r, given))
-            .collect::<Result<Vec<_>>>()?;
-        write_rows(tx, &upsert, 16, &rows)
-    })?;
+    // Those not stored yet by a plain insert (nothing to conflict with: each person is here
+    // once, and the write lock keeps others out), the others by an upsert. A person whose
+    // lines give none of the personal columns is written without them (six values fewer a
+    // row): a new one leaves them empty, a stored one keeps them.
+    let post = "national_id, name, agency_code, unit_id, title, email, status, left_on, left_reason, updated_at";
+    let post_update = "name = excluded.name, agency_code = excluded.agency_code, unit_id = excluded.unit_id,
+         title = excluded.title, email = excluded.email, status = excluded.status, left_on = excluded.left_on,
+         left_reason = excluded.left_reason, updated_at = excluded.updated_at";
+    for stored in [false, true] {
+        for personal in [false, true] {
+            let group: Vec<_> = people
+                .iter()
+                .filter(|(r, given)| {
+                    existing.contains_key(r.national_id) == stored && given.iter().any(Option::is_some) == personal
+                })
+                .collect();
+            let (columns, width) = if personal {
+                (format!("{post}, {PERSONAL_COLUMNS}"), 16)
+            } else {
+                (post.to_owned(), 10)
+            };
+            let mut sql = format!("INSERT INTO employees ({columns}) VALUES {{}}");
+            if stored {
+                sql.push_str(" ON CONFLICT (national_id) DO UPDATE SET ");
+                sql.push_str(post_update);
+                if personal {
+                    sql.push_str(", ");
+                    sql.push_str(&keep_unless_given("excluded.{}"));
+                }
+            }
+            for_batches(&group, |chunk| {
+                let rows = chunk
+                    .iter()
+                    .map(|(r, given)| employee_row(r, given))
+                    .collect::<Result<Vec<_>>>()?;
+                write_rows(tx, &sql, width, &rows)
+            })?;
+        }
+    }
 
     // Officer roles, line by line in memory: a line moving the person to another agency or out
     // of office ends the role; `officer` sets or removes it.
