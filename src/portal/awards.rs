@@ -370,28 +370,38 @@ pub fn read_orders_csv(input: impl std::io::Read) -> Result<Vec<NewAwardOrder>> 
             format!("{en} {what:?} is not a number"),
         )
     };
-    let orders = super::csvfile::read(input, &required, |r| {
-        let approved_on = RocDate::parse(r.get("approved_on"))?;
-        let count = r
-            .get("count")
-            .parse::<u8>()
-            .map_err(|_| number(r.get("count"), "次數", "count"))?;
-        let rating_year = match r.get("rating_year") {
-            "" => approved_on.roc_year(),
-            y => y.parse().map_err(|_| number(y, "考績年度", "rating year"))?,
-        };
-        Ok(NewAwardOrder {
-            national_id: NationalId::parse(r.get("national_id"))?,
-            approving_agency: r.get("approving_agency").to_owned(),
-            approved_on,
-            document_number: DocumentNumber::parse(r.get("document_number"))?,
-            reason: r.get("reason").to_owned(),
-            legal_basis: r.get("legal_basis").to_owned(),
-            kind: r.get("kind").parse()?,
-            count,
-            special: r.yes("special"),
-            rating_year,
-        })
+    super::csvfile::columns! {
+        /// The columns of an award-order file.
+        struct Columns {
+            national_id, approving_agency, approved_on, document_number, reason, legal_basis, kind, count,
+            special, rating_year,
+        }
+    }
+    let orders = super::csvfile::read(input, &required, |header| {
+        let c = Columns::of(header);
+        move |r| {
+            let approved_on = RocDate::parse(r.get(c.approved_on))?;
+            let count = r
+                .get(c.count)
+                .parse::<u8>()
+                .map_err(|_| number(r.get(c.count), "次數", "count"))?;
+            let rating_year = match r.get(c.rating_year) {
+                "" => approved_on.roc_year(),
+                y => y.parse().map_err(|_| number(y, "考績年度", "rating year"))?,
+            };
+            Ok(NewAwardOrder {
+                national_id: NationalId::parse(r.get(c.national_id))?,
+                approving_agency: r.get(c.approving_agency).to_owned(),
+                approved_on,
+                document_number: DocumentNumber::parse(r.get(c.document_number))?,
+                reason: r.get(c.reason).to_owned(),
+                legal_basis: r.get(c.legal_basis).to_owned(),
+                kind: r.get(c.kind).parse()?,
+                count,
+                special: r.yes(c.special),
+                rating_year,
+            })
+        }
     })?;
     Ok(orders.into_iter().map(|(_, o)| o).collect())
 }

@@ -106,34 +106,64 @@ pub fn decode_csv_text(bytes: &[u8], encoding: CsvEncoding) -> Result<String> {
     }
 }
 
-/// One data line, read by column name.
+/// A file's header row: where each column is, found by name once per file.
+pub(crate) struct Header<'a> {
+    /// The header row's names, without Excel's byte-order mark.
+    names: &'a [&'a str],
+}
+
+impl Header<'_> {
+    /// Where the column `name` is in this file (possibly nowhere).
+    pub fn column(&self, name: &str) -> Column {
+        Column(self.names.iter().position(|h| *h == name))
+    }
+}
+
+/// A column's place in a file, found by [`Header::column`]: a line's value is then read by
+/// position, not by comparing names on every line (a dozen values a line).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Column(Option<usize>);
+
+impl Column {
+    /// Whether the file has this column.
+    pub fn present(self) -> bool {
+        self.0.is_some()
+    }
+}
+
+/// Declares a struct of a file's columns, each field named as its column, and `of(header)`
+/// finding them all.
+macro_rules! columns {
+    ($(#[$doc:meta])* struct $name:ident { $($column:ident),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy)]
+        struct $name {
+            $($column: $crate::portal::csvfile::Column,)*
+        }
+
+        impl $name {
+            fn of(header: &$crate::portal::csvfile::Header<'_>) -> Self {
+                Self { $($column: header.column(stringify!($column)),)* }
+            }
+        }
+    };
+}
+pub(crate) use columns;
+
+/// One data line.
 pub(crate) struct Record<'a> {
-    /// The header row's names, without Excel's byte-order mark: found once per file, since
-    /// every line looks its columns up by name (a dozen lookups a line).
-    headers: &'a [&'a str],
     record: &'a csv::StringRecord,
 }
 
 impl Record<'_> {
-    fn column(&self, name: &str) -> Option<usize> {
-        self.headers
-            .iter()
-            .position(|h| h.len() == name.len() && h.as_bytes().last() == name.as_bytes().last() && *h == name)
-    }
-
-    /// Whether the file has this column.
-    pub fn has(&self, name: &str) -> bool {
-        self.column(name).is_some()
-    }
-
     /// The trimmed value of a column; empty when the column or the value is missing.
-    pub fn get(&self, name: &str) -> &str {
-        trim(self.column(name).and_then(|i| self.record.get(i)).unwrap_or(""))
+    pub fn get(&self, column: Column) -> &str {
+        trim(column.0.and_then(|i| self.record.get(i)).unwrap_or(""))
     }
 
     /// A yes/no column: `Y`, `是`, `yes` or `1` are yes.
-    pub fn yes(&self, name: &str) -> bool {
-        matches!(self.get(name), "Y" | "y" | "是" | "yes" | "1")
+    pub fn yes(&self, column: Column) -> bool {
+        matches!(self.get(column), "Y" | "y" | "是" | "yes" | "1")
     }
 }
 
@@ -169,13 +199,17 @@ fn invalid(zh: String, en: String) -> Error {
     Error::with(ErrorCode::CsvInvalid, zh, en)
 }
 
-/// Reads every data line with `parse`, after checking the `required` columns; returns each
-/// line's number and value, or one error listing every bad line ([`Error::CsvLines`]).
-pub(crate) fn read<T>(
+/// Reads every data line with the parser `parser` makes from the header row, after checking
+/// the `required` columns; returns each line's number and value, or one error listing every
+/// bad line ([`Error::CsvLines`]).
+pub(crate) fn read<T, P>(
     input: impl Read,
     required: &[&str],
-    mut parse: impl FnMut(&Record<'_>) -> Result<T>,
-) -> Result<Vec<(u64, T)>> {
+    parser: impl FnOnce(&Header<'_>) -> P,
+) -> Result<Vec<(u64, T)>>
+where
+    P: FnMut(&Record<'_>) -> Result<T>,
+{
     // Values are trimmed where they are read ([`Record::get`]): the reader's own trimming
     // copied every line once more.
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
@@ -183,21 +217,18 @@ pub(crate) fn read<T>(
         .headers()
         .map_err(|e| invalid(format!("標題列錯誤：{e}"), format!("header: {e}")))?
         .clone();
-    let headers: Vec<&str> = header_row
+    let names: Vec<&str> = header_row
         .iter()
         .map(|h| h.trim_start_matches('\u{feff}').trim())
         .collect();
-    let probe = csv::StringRecord::new();
-    let columns = Record {
-        headers: &headers,
-        record: &probe,
-    };
-    if let Some(missing) = required.iter().find(|c| !columns.has(c)) {
+    let header = Header { names: &names };
+    if let Some(missing) = required.iter().find(|c| !header.column(c).present()) {
         return Err(invalid(
             format!("缺少欄位 {missing}"),
             format!("missing column {missing}"),
         ));
     }
+    let mut parse = parser(&header);
     let mut rows = Vec::new();
     let mut bad: Vec<LineError> = Vec::new();
     // One record, read into again and again: `parse` keeps what it needs of each line.
@@ -207,10 +238,7 @@ pub(crate) fn read<T>(
         .map_err(|e| invalid(e.to_string(), e.to_string()))?
     {
         let line = record.position().map_or(0, |p| p.line());
-        match parse(&Record {
-            headers: &headers,
-            record: &record,
-        }) {
+        match parse(&Record { record: &record }) {
             Ok(v) => rows.push((line, v)),
             Err(e) => bad.push(bad_line(line, &e)),
         }
@@ -280,8 +308,8 @@ mod tests {
         let text: String = std::iter::once("a\n".to_owned())
             .chain((0..30).map(|i| format!("{i}\n")))
             .collect();
-        let e = read(text.as_bytes(), &["a"], |_| -> Result<()> {
-            Err(Error::new(ErrorCode::FieldInvalid))
+        let e = read(text.as_bytes(), &["a"], |_| {
+            |_: &Record<'_>| -> Result<()> { Err(Error::new(ErrorCode::FieldInvalid)) }
         })
         .unwrap_err();
         let lines = e.line_errors();

@@ -300,14 +300,21 @@ struct CsvRow {
     officer: Option<bool>,
 }
 
-fn parse_row(r: &Record<'_>) -> Result<(String, NewEmployee, Option<bool>)> {
-    let get = |name: &str| r.get(name);
-    let agency = AgencyCode::parse(get("agency_code"))?;
-    let status = match get("status") {
+csvfile::columns! {
+    /// The columns of a staff file.
+    struct StaffColumns {
+        agency_code, agency_name, unit, national_id, name, title, email, status, left_on, left_reason, officer,
+        birth_date, household_number, county, township, village, neighbourhood,
+    }
+}
+
+fn parse_row(c: &StaffColumns, r: &Record<'_>) -> Result<(String, NewEmployee, Option<bool>)> {
+    let agency = AgencyCode::parse(r.get(c.agency_code))?;
+    let status = match r.get(c.status) {
         "" | "在職" | "current" => EmployeeStatus::Current,
         "卸職" | "left" => EmployeeStatus::Left {
-            on: RocDate::parse(get("left_on"))?,
-            reason: get("left_reason").to_owned(),
+            on: RocDate::parse(r.get(c.left_on))?,
+            reason: r.get(c.left_reason).to_owned(),
         },
         other => {
             return Err(Error::with(
@@ -317,19 +324,19 @@ fn parse_row(r: &Record<'_>) -> Result<(String, NewEmployee, Option<bool>)> {
             ));
         }
     };
-    let email = match get("email") {
+    let email = match r.get(c.email) {
         "" => None,
         e => Some(Email::parse(e)?),
     };
-    let unit = Some(get("unit")).filter(|u| !u.is_empty()).map(str::to_owned);
-    let birth_date = Some(get("birth_date"))
+    let unit = Some(r.get(c.unit)).filter(|u| !u.is_empty()).map(str::to_owned);
+    let birth_date = Some(r.get(c.birth_date))
         .filter(|d| !d.is_empty())
         .map(RocDate::parse)
         .transpose()?;
-    let household = match get("household_number") {
+    let household = match r.get(c.household_number) {
         "" => None,
         number => {
-            let neighbourhood = get("neighbourhood");
+            let neighbourhood = r.get(c.neighbourhood);
             let neighbourhood: u16 = neighbourhood.parse().map_err(|_| {
                 Error::with(
                     ErrorCode::FieldInvalid,
@@ -337,37 +344,40 @@ fn parse_row(r: &Record<'_>) -> Result<(String, NewEmployee, Option<bool>)> {
                     format!("neighbourhood must be a number from 1 to 999, not {neighbourhood:?}"),
                 )
             })?;
-            let address = HouseholdAddress::new(get("county"), get("township"), get("village"), neighbourhood)?;
+            let address = HouseholdAddress::new(r.get(c.county), r.get(c.township), r.get(c.village), neighbourhood)?;
             Some((HouseholdNumber::parse(number)?, address))
         }
     };
     let employee = NewEmployee {
-        national_id: NationalId::parse(get("national_id"))?,
-        name: get("name").to_owned(),
+        national_id: NationalId::parse(r.get(c.national_id))?,
+        name: r.get(c.name).to_owned(),
         agency,
         unit,
-        title: get("title").to_owned(),
+        title: r.get(c.title).to_owned(),
         email,
         status,
         birth_date,
         household,
     };
-    let officer = r.has("officer").then(|| r.yes("officer"));
-    Ok((get("agency_name").to_owned(), employee, officer))
+    let officer = c.officer.present().then(|| r.yes(c.officer));
+    Ok((r.get(c.agency_name).to_owned(), employee, officer))
 }
 
 /// Reads and checks the whole file before anything is written.
 fn read_csv(input: impl Read) -> Result<Vec<CsvRow>> {
     let required = ["agency_code", "agency_name", "national_id", "name", "title"];
-    Ok(csvfile::read(input, &required, parse_row)?
-        .into_iter()
-        .map(|(line, (agency_name, employee, officer))| CsvRow {
-            line,
-            agency_name,
-            employee,
-            officer,
-        })
-        .collect())
+    Ok(csvfile::read(input, &required, |header| {
+        let columns = StaffColumns::of(header);
+        move |r| parse_row(&columns, r)
+    })?
+    .into_iter()
+    .map(|(line, (agency_name, employee, officer))| CsvRow {
+        line,
+        agency_name,
+        employee,
+        officer,
+    })
+    .collect())
 }
 
 impl LocalPortal {
