@@ -82,27 +82,30 @@ fn undecodable(bytes: &[u8], what_zh: &str, what_en: &str, offset: usize) -> Err
 
 /// Decodes a CSV file's bytes to text (see the module documentation); a UTF-8 byte-order
 /// mark is dropped. A file that does not decode is [`ErrorCode::CsvInvalid`] naming the
-/// first bad byte's offset and line.
-pub fn decode_csv_text(bytes: &[u8], encoding: CsvEncoding) -> Result<String> {
+/// first bad byte's offset and line. UTF-8 keeps the file's own buffer: a staff file is
+/// megabytes, and a copy of it was fresh memory to fault in.
+pub fn decode_csv_text(bytes: Vec<u8>, encoding: CsvEncoding) -> Result<String> {
     let bom = bytes.starts_with(b"\xEF\xBB\xBF");
-    let utf8 = |bytes: &[u8]| -> Result<String> {
-        let body = if bom { &bytes[3..] } else { bytes };
-        match std::str::from_utf8(body) {
-            Ok(s) => Ok(s.to_owned()),
-            Err(e) => {
-                let offset = e.valid_up_to() + if bom { 3 } else { 0 };
-                Err(undecodable(bytes, "UTF-8", "UTF-8", offset))
-            }
+    let without_bom = |mut text: String| {
+        if bom {
+            text.drain(..'\u{feff}'.len_utf8());
         }
+        text
     };
     match encoding {
-        CsvEncoding::Utf8 => utf8(bytes),
-        CsvEncoding::Big5 => big5(bytes).map_err(|at| undecodable(bytes, "Big5", "Big5", at)),
-        CsvEncoding::Auto if bom => utf8(bytes),
-        CsvEncoding::Auto => match std::str::from_utf8(bytes) {
-            Ok(text) => Ok(text.to_owned()),
-            Err(_) => big5(bytes).map_err(|at| undecodable(bytes, "UTF-8 或 Big5", "UTF-8 or Big5", at)),
+        CsvEncoding::Big5 => big5(&bytes).map_err(|at| undecodable(&bytes, "Big5", "Big5", at)),
+        CsvEncoding::Auto if !bom => match String::from_utf8(bytes) {
+            Ok(text) => Ok(text),
+            Err(e) => {
+                let bytes = e.into_bytes();
+                big5(&bytes).map_err(|at| undecodable(&bytes, "UTF-8 或 Big5", "UTF-8 or Big5", at))
+            }
         },
+        // The mark is valid UTF-8 (U+FEFF), so offsets count from the file's first byte.
+        CsvEncoding::Utf8 | CsvEncoding::Auto => String::from_utf8(bytes).map(without_bom).map_err(|e| {
+            let offset = e.utf8_error().valid_up_to();
+            undecodable(e.as_bytes(), "UTF-8", "UTF-8", offset)
+        }),
     }
 }
 
@@ -259,10 +262,10 @@ mod tests {
 
     #[test]
     fn utf8_with_and_without_bom() {
-        assert_eq!(decode_csv_text(TEXT.as_bytes(), CsvEncoding::Auto).unwrap(), TEXT);
+        assert_eq!(decode_csv_text(TEXT.into(), CsvEncoding::Auto).unwrap(), TEXT);
         let with_bom = [b"\xEF\xBB\xBF".as_slice(), TEXT.as_bytes()].concat();
-        assert_eq!(decode_csv_text(&with_bom, CsvEncoding::Auto).unwrap(), TEXT);
-        assert_eq!(decode_csv_text(&with_bom, CsvEncoding::Utf8).unwrap(), TEXT);
+        assert_eq!(decode_csv_text(with_bom.clone(), CsvEncoding::Auto).unwrap(), TEXT);
+        assert_eq!(decode_csv_text(with_bom, CsvEncoding::Utf8).unwrap(), TEXT);
     }
 
     #[test]
@@ -270,10 +273,10 @@ mod tests {
         let (bytes, _, lossy) = encoding_rs::BIG5.encode(TEXT);
         assert!(!lossy);
         assert!(std::str::from_utf8(&bytes).is_err(), "Big5 Chinese is not UTF-8");
-        assert_eq!(decode_csv_text(&bytes, CsvEncoding::Auto).unwrap(), TEXT);
-        assert_eq!(decode_csv_text(&bytes, CsvEncoding::Big5).unwrap(), TEXT);
+        assert_eq!(decode_csv_text(bytes.to_vec(), CsvEncoding::Auto).unwrap(), TEXT);
+        assert_eq!(decode_csv_text(bytes.to_vec(), CsvEncoding::Big5).unwrap(), TEXT);
         // Forced UTF-8 names the first byte that is not.
-        let e = decode_csv_text(&bytes, CsvEncoding::Utf8).unwrap_err();
+        let e = decode_csv_text(bytes.to_vec(), CsvEncoding::Utf8).unwrap_err();
         assert_eq!(e.code(), ErrorCode::CsvInvalid);
         let offset = TEXT.find('王').unwrap();
         assert!(
@@ -287,12 +290,12 @@ mod tests {
     fn neither_encoding_names_the_first_bad_byte() {
         // 0xFF is a lead byte in neither UTF-8 nor Big5.
         let bytes = b"agency_code,name\nA,B\nC,\xFF\xFF\n";
-        let e = decode_csv_text(bytes, CsvEncoding::Auto).unwrap_err();
+        let e = decode_csv_text(bytes.to_vec(), CsvEncoding::Auto).unwrap_err();
         assert_eq!(e.code(), ErrorCode::CsvInvalid);
         let en = e.message(Lang::En);
         assert!(en.contains("line 3 (byte offset 23, 0xFF)"), "{en}");
         assert!(e.message(Lang::ZhTw).contains("第 3 行"));
-        assert!(decode_csv_text(bytes, CsvEncoding::Big5).is_err());
+        assert!(decode_csv_text(bytes.to_vec(), CsvEncoding::Big5).is_err());
     }
 
     #[test]

@@ -580,8 +580,9 @@ struct CheckedRow<'a> {
     left_on: Option<String>,
     left_reason: Option<&'a str>,
     officer: Option<bool>,
-    /// [`NewEmployee::personal_values`].
-    personal: [Value<'a>; 6],
+    /// [`NewEmployee::personal_values`], when the line gives any (most lines give none, and a
+    /// staff file's lines are held in memory together).
+    personal: Option<Box<[Value<'a>; 6]>>,
 }
 
 fn check_row(r: &CsvRow) -> Result<CheckedRow<'_>> {
@@ -617,7 +618,9 @@ fn check_row(r: &CsvRow) -> Result<CheckedRow<'_>> {
         left_on,
         left_reason,
         officer: r.officer,
-        personal: e.personal_values(),
+        personal: Some(e.personal_values())
+            .filter(|values| values.iter().any(|v| !matches!(v, Value::Null)))
+            .map(Box::new),
     })
 }
 
@@ -744,7 +747,7 @@ fn import_rows<'a>(tx: &mut dyn Tx, rows: &[CheckedRow<'a>], now_ms: i64) -> Res
         person_of.push(at);
         let (line, given) = &mut people[at];
         *line = r;
-        for (g, v) in given.iter_mut().zip(&r.personal) {
+        for (g, v) in given.iter_mut().zip(r.personal.iter().flat_map(|p| p.iter())) {
             if !matches!(v, Value::Null) {
                 *g = Some(v);
             }

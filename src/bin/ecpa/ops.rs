@@ -125,8 +125,7 @@ pub(super) fn directory_import(
     let encoding: CsvEncoding = encoding.parse().map_err(usage)?;
     let config = config(db)?;
     let bytes = std::fs::read(file).map_err(|e| usage(e.into()))?;
-    let text = ecpa::portal::decode_csv_text(&bytes, encoding)?;
-    drop(bytes);
+    let text = ecpa::portal::decode_csv_text(bytes, encoding)?;
     let portal = open_portal(&config)?;
     let show_progress = std::io::stderr().is_terminal() || text.len() >= LARGE_FILE;
     let report = if show_progress {
