@@ -88,6 +88,7 @@ pub mod error;
 pub mod ffi;
 #[cfg(feature = "http")]
 pub mod http;
+pub mod mail;
 pub mod pki;
 pub mod portal;
 #[cfg(feature = "python")]

@@ -28,7 +28,6 @@ pub mod possession;
 pub mod proofing;
 pub mod registration;
 pub mod revoke;
-pub mod smtp;
 pub mod stats;
 
 use std::path::Path;
@@ -40,6 +39,9 @@ use crate::error::Result;
 use crate::store::{SqliteStore, Store, StoreExt, schema};
 use crate::types::{NationalId, NhiCardData, Password};
 
+pub use crate::mail::{
+    FileMailer, Mailer, OutgoingMail, ReceivedMail, SmtpConfig, SmtpMailer, SmtpPassword, SmtpSecurity,
+};
 pub use apps::Application;
 pub use audit::{AuditEntry, AuditQuery};
 pub use auth::{LoginContext, LoginMethod, Session, SessionInfo, SessionToken};
@@ -52,7 +54,7 @@ pub use consent::{ConsentRecord, ConsentText};
 pub use csvfile::{CsvEncoding, decode_csv_text};
 pub use directory::{DirectoryImport, EmployeeStatus, EmployeeSummary, NewEmployee};
 pub use env::{Clock, ManualClock, OsRandomness, Randomness, SystemClock};
-pub use notify::{DeliveryReport, FileMailer, Mailer, OutboxStats, OutgoingMail, ReceivedMail};
+pub use notify::{DeliveryReport, OutboxStats};
 pub use operator::{Announcement, PurgeReport};
 pub use possession::{CardPossession, NhiCardVerifier};
 pub use proofing::{
@@ -61,7 +63,6 @@ pub use proofing::{
 };
 pub use registration::{MaintenanceWindow, RegistrationForm, RegistrationReceipt, ResetDelivery};
 pub use revoke::AccessRevoked;
-pub use smtp::{SmtpConfig, SmtpMailer, SmtpPassword, SmtpSecurity};
 pub use stats::PortalCounters;
 
 /// Settings of a portal. The defaults are the production values.

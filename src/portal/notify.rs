@@ -1,4 +1,4 @@
-//! Notifications: the outbox and the mailers that empty it.
+//! Notifications: the outbox, and the worker that hands its mail to a mailer.
 //!
 //! Mail is never sent from inside an engine operation. The operation queues it in the outbox
 //! in its own transaction (so an order and its notice commit together), and
@@ -8,19 +8,15 @@
 //! never send the same mail at once; a worker killed between sending and marking may cause one
 //! repeat, never a loss.
 //!
-//! The embedded default is [`FileMailer`], a maildir: each mail is a complete RFC 5322 message
-//! written to `tmp/` and renamed into `new/`, so a reader never sees half a file.
+//! The mailers themselves (a maildir, SMTP) are in [`crate::mail`].
 
-use std::fs;
-use std::path::{Path, PathBuf};
-
-use lettre::message::{Mailbox, Message, header::ContentType};
 use serde::{Deserialize, Serialize};
 use time::Duration;
 
 use super::LocalPortal;
 use super::env::{from_millis, millis};
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::Result;
+use crate::mail::{Mailer, OutgoingMail};
 use crate::store::{BATCH_ROWS, StoreExt, Tx, Value, for_batches, values_rows};
 use crate::types::RocDateTime;
 
@@ -109,130 +105,6 @@ fn write_mails(tx: &mut dyn Tx, rows: &[[Value<'static>; 7]]) -> Result<()> {
         let params: Vec<Value<'_>> = chunk.iter().flat_map(|r| r.iter().cloned()).collect();
         tx.execute(&sql, &params).map(drop)
     })
-}
-
-/// A mail ready to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutgoingMail {
-    /// The outbox number: the same on every retry, so a receiver can drop repeats.
-    pub id: i64,
-    /// Sender, e.g. `人事服務網 eCPA <noreply@…>`.
-    pub from: String,
-    /// Recipient address.
-    pub to: String,
-    /// Subject.
-    pub subject: String,
-    /// Plain-text body.
-    pub body: String,
-}
-
-impl OutgoingMail {
-    /// The complete RFC 5322 message (UTF-8 headers encoded as RFC 2047, the body as lettre
-    /// chooses: quoted-printable or base64).
-    pub fn to_rfc5322(&self, domain: &str) -> Result<Vec<u8>> {
-        let bad = |what: &str, e: &dyn std::fmt::Display| {
-            Error::with(ErrorCode::MailFailed, format!("{what}：{e}"), format!("{what}: {e}"))
-        };
-        let from: Mailbox = self.from.parse().map_err(|e| bad("寄件者 sender", &e))?;
-        let to: Mailbox = self.to.parse().map_err(|e| bad("收件者 recipient", &e))?;
-        let message = Message::builder()
-            .from(from)
-            .to(to)
-            .subject(self.subject.as_str())
-            .message_id(Some(format!("<ecpa-outbox-{}@{domain}>", self.id)))
-            .header(ContentType::TEXT_PLAIN)
-            .body(self.body.clone())
-            .map_err(|e| bad("郵件 message", &e))?;
-        Ok(message.formatted())
-    }
-}
-
-/// Something that accepts mail for delivery.
-pub trait Mailer: Send + Sync {
-    /// Hands one mail over. `Ok` means the mail was accepted and will not be lost.
-    fn send(&self, mail: &OutgoingMail) -> Result<()>;
-}
-
-/// A maildir on disk: the embedded default mailer.
-#[derive(Debug, Clone)]
-pub struct FileMailer {
-    dir: PathBuf,
-}
-
-impl FileMailer {
-    /// A maildir at `dir` (created with `tmp/`, `new/` and `cur/` if missing).
-    pub fn new(dir: impl Into<PathBuf>) -> Result<Self> {
-        let dir = dir.into();
-        for sub in ["tmp", "new", "cur"] {
-            fs::create_dir_all(dir.join(sub))?;
-        }
-        Ok(FileMailer { dir })
-    }
-
-    /// The maildir's folder.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    /// Every delivered message, oldest first (by outbox number), decoded as a mail client would.
-    pub fn messages(&self) -> Result<Vec<ReceivedMail>> {
-        let mut names: Vec<PathBuf> = fs::read_dir(self.dir.join("new"))?
-            .map(|e| e.map(|e| e.path()))
-            .collect::<std::io::Result<_>>()?;
-        names.sort();
-        names.iter().map(|p| ReceivedMail::parse(&fs::read(p)?)).collect()
-    }
-}
-
-/// A mail as its recipient reads it: decoded headers and text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReceivedMail {
-    /// The recipient's address.
-    pub to: String,
-    /// The decoded subject.
-    pub subject: String,
-    /// The decoded plain-text body.
-    pub body: String,
-}
-
-impl ReceivedMail {
-    /// Decodes an RFC 5322 message.
-    pub fn parse(raw: &[u8]) -> Result<Self> {
-        let bad = || Error::with(ErrorCode::MailFailed, "無法解讀郵件", "the mail does not parse");
-        let m = mail_parser::MessageParser::default().parse(raw).ok_or_else(bad)?;
-        let to = m
-            .to()
-            .and_then(|a| a.first())
-            .and_then(|a| a.address())
-            .ok_or_else(bad)?
-            .to_owned();
-        Ok(ReceivedMail {
-            to,
-            subject: m.subject().unwrap_or_default().to_owned(),
-            body: m.body_text(0).map(|b| b.into_owned()).unwrap_or_default(),
-        })
-    }
-
-    /// The token of the first link in the body that carries one (`…?token=…`).
-    pub fn link_token(&self) -> Option<&str> {
-        let start = self.body.find("token=")? + "token=".len();
-        let rest = &self.body[start..];
-        let len = rest.find(|c: char| !c.is_ascii_hexdigit()).unwrap_or(rest.len());
-        Some(&rest[..len])
-    }
-}
-
-impl Mailer for FileMailer {
-    fn send(&self, mail: &OutgoingMail) -> Result<()> {
-        let bytes = mail.to_rfc5322("ecpa.localhost")?;
-        // Named by outbox number: a repeat after a crash overwrites instead of duplicating.
-        let name = format!("{:012}.ecpa", mail.id);
-        let tmp = self.dir.join("tmp").join(&name);
-        fs::write(&tmp, &bytes)?;
-        fs::File::open(&tmp)?.sync_all()?;
-        fs::rename(&tmp, self.dir.join("new").join(&name))?;
-        Ok(())
-    }
 }
 
 /// What one delivery round did.
@@ -355,24 +227,5 @@ mod tests {
         assert_eq!(backoff(2), Duration::minutes(2));
         assert_eq!(backoff(3), Duration::minutes(4));
         assert_eq!(backoff(30), Duration::minutes(60));
-    }
-
-    #[test]
-    fn message_encodes_chinese_subject() {
-        let m = OutgoingMail {
-            id: 7,
-            from: "人事服務網 eCPA <noreply@ecpa.localhost>".into(),
-            to: "dop-a@mail.taipei.gov.tw".into(),
-            subject: "臺北市政府108/04/03個人獎勵令通知信(非社交工程演練)".into(),
-            body: "您好".into(),
-        };
-        let raw = m.to_rfc5322("x").expect("formats");
-        let text = String::from_utf8(raw.clone()).expect("ascii headers");
-        assert!(text.contains("Subject: =?utf-8?"), "{text}");
-        assert!(text.contains("Message-ID: <ecpa-outbox-7@x>"), "{text}");
-        let read = ReceivedMail::parse(&raw).expect("parses");
-        assert_eq!(read.subject, m.subject);
-        assert_eq!(read.to, m.to);
-        assert_eq!(read.body.trim_end(), m.body);
     }
 }

@@ -1,7 +1,7 @@
 //! Real mail: an SMTP client ([`SmtpMailer`]) for the outbox, over rustls (aws-lc-rs) when the
 //! server is not on loopback.
 //!
-//! The outbox worker ([`LocalPortal::deliver_outbox`](super::LocalPortal::deliver_outbox))
+//! The outbox worker ([`LocalPortal::deliver_outbox`](crate::portal::LocalPortal::deliver_outbox))
 //! marks a mail sent only when [`Mailer::send`] returns `Ok`, and [`SmtpMailer`] returns `Ok`
 //! only once the server has answered the end of `DATA` with a 2xx: from then on the mail is the
 //! server's responsibility. Any other outcome (server down, refused, timed out, TLS failed,
@@ -25,7 +25,7 @@ use lettre::{SmtpTransport, Transport};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::notify::{Mailer, OutgoingMail};
+use super::{Mailer, OutgoingMail};
 use crate::error::{Error, ErrorCode, Result};
 
 /// How the connection to the SMTP server is protected.
