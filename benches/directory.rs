@@ -1,7 +1,7 @@
 //! `ecpa directory import` of a whole civil service's staff list (100,000 people in 100
 //! agencies), against the floor of what SQLite can do with the same rows, in the same run.
 //!
-//! Four figures, each the median of [`RUNS`] imports into a fresh SQLite file (WAL, as the
+//! Five figures, each the median of [`RUNS`] imports into a fresh SQLite file (WAL, as the
 //! portal runs it):
 //! - the library: [`decode_csv_text`] of the file's bytes and
 //!   [`LocalPortal::import_directory_csv`] (parsing and checking every line, then one
@@ -196,7 +196,7 @@ fn main() {
         .map(|r| r.expect("record").iter().map(str::to_owned).collect())
         .collect();
 
-    // Round by round, so the disk's write-back of one figure's files weighs on all four alike.
+    // Round by round, so the disk's write-back of one figure's files weighs on all of them alike.
     let mut times = [(); 5].map(|()| Vec::with_capacity(runs));
     for _ in 0..runs {
         times[0].push(library(text.as_bytes(), n));
