@@ -6,9 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::LocalPortal;
 use super::auth::{Caller, SessionToken, caller, read_as, require_level};
 use super::env::millis;
+use super::local::LocalPortal;
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::{Row, StoreExt, Tx, Value};
 use crate::types::AssuranceLevel;

@@ -7,9 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::LocalPortal;
 use super::auth::{SessionToken, caller};
 use super::env::{from_millis, millis};
+use super::local::LocalPortal;
 use crate::error::Result;
 use crate::store::{StoreExt, Tx, Value};
 use crate::types::{NationalId, RocDate, RocDateTime};

@@ -21,9 +21,9 @@ use zeroize::Zeroizing;
 
 use std::net::IpAddr;
 
-use super::LocalPortal;
 use super::env::{from_millis, millis, new_token, token_hash};
 use super::guard::{Failure, Guard, Subject};
+use super::local::LocalPortal;
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::{StoreExt, Tx, Value};
 use crate::types::{AssuranceLevel, NationalId, NhiCardData, Password, RocDateTime};

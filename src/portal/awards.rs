@@ -15,12 +15,12 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use time::{Date, Month};
 
-use super::LocalPortal;
 use super::apps::{PROOFING_SITE, caller_for, read_for};
 use super::auth::{Caller, SessionToken};
 use super::consent;
 use super::directory::text_field;
 use super::env::{from_millis, millis};
+use super::local::LocalPortal;
 use super::notify::{OutboxBatch, enqueue};
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::{Dialect, Row, StoreExt, Tx, Value, for_batches, values_rows};

@@ -24,10 +24,10 @@ use der::asn1::ObjectIdentifier as Oid;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
-use super::LocalPortal;
 use super::auth::{LoginMethod, Session, open_session};
 use super::env::{millis, new_token, token_hash};
 use super::guard::network_of;
+use super::local::LocalPortal;
 use crate::error::{Error, ErrorCode, Result};
 use crate::pki::{
     ALL_REASONS, Certificate, Crl, Hash, KeyUsages, Purpose, TrustAnchor, ValidatedPath, ValidationOptions, Validator,

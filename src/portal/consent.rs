@@ -8,10 +8,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::LocalPortal;
 use super::apps::{PROOFING_SITE, caller_for, read_for};
 use super::auth::{LoginMethod, SessionToken};
 use super::env::{from_millis, millis};
+use super::local::LocalPortal;
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::{StoreExt, Tx, Value};
 use crate::types::RocDateTime;

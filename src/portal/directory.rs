@@ -22,10 +22,10 @@ use std::io::Read;
 
 use serde::{Deserialize, Serialize};
 
-use super::LocalPortal;
 use super::auth::SessionToken;
 use super::csvfile::{self, Record};
 use super::env::millis;
+use super::local::LocalPortal;
 use super::proofing::ProofingCategory;
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::{Dialect, Row, StoreExt, Tx, Value, for_batches, values_rows};

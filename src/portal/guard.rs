@@ -27,8 +27,8 @@ use std::net::IpAddr;
 
 use time::{Duration, OffsetDateTime};
 
-use super::LocalPortal;
 use super::env::millis;
+use super::local::LocalPortal;
 use super::notify::enqueue;
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::{StoreExt, Tx, Value};

@@ -13,8 +13,8 @@
 use serde::{Deserialize, Serialize};
 use time::Duration;
 
-use super::LocalPortal;
 use super::env::{from_millis, millis};
+use super::local::LocalPortal;
 use crate::error::Result;
 use crate::mail::{Mailer, OutgoingMail};
 use crate::store::{BATCH_ROWS, StoreExt, Tx, Value, for_batches, values_rows};

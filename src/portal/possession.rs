@@ -16,8 +16,8 @@
 use serde::{Deserialize, Serialize};
 use time::Duration;
 
-use super::LocalPortal;
 use super::env::{millis, token_hash};
+use super::local::LocalPortal;
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::{StoreExt, Value};
 use crate::types::NhiCardData;

@@ -22,10 +22,10 @@
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
-use super::LocalPortal;
 use super::auth::hash_password;
 use super::env::{from_millis, millis, new_token, token_hash};
 use super::guard::{Failure, Guard, Subject};
+use super::local::LocalPortal;
 use super::notify::enqueue;
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::{StoreExt, Tx, Value};

@@ -15,10 +15,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::LocalPortal;
 use super::apps::{PROOFING_SITE, caller_for};
 use super::auth::SessionToken;
 use super::env::millis;
+use super::local::LocalPortal;
 use super::notify::enqueue;
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::{StoreExt, Tx, Value};

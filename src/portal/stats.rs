@@ -8,8 +8,8 @@
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime, Time};
 
-use super::LocalPortal;
 use super::env::millis;
+use super::local::LocalPortal;
 use crate::error::Result;
 use crate::store::{StoreExt, Value};
 

@@ -1,0 +1,284 @@
+//! [`LocalPortal`]: the engine in this process, on a [`Store`], and [`PortalConfig`], its
+//! settings. The use-case modules beside this one add their operations to it; the [`Portal`](super::Portal)
+//! trait in `mod.rs` is the contract it and the network client share.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use time::{Duration, OffsetDateTime};
+
+use super::auth::{LoginContext, Session};
+use super::awards::DeliveryPolicy;
+use super::certlogin::{CertificateChallenge, CertificateResponse, CertificateTrust};
+use super::env::{Clock, OsRandomness, Randomness, SystemClock};
+use super::possession::NhiCardVerifier;
+use super::registration::{RegistrationReceipt, ResetDelivery};
+use super::revoke::AccessRevoked;
+use super::{auth, certlogin, env, registration, revoke};
+use crate::error::Result;
+use crate::store::{SqliteStore, Store, StoreExt, schema};
+use crate::types::{NationalId, NhiCardData, Password};
+
+/// Settings of a portal. The defaults are the production values.
+#[derive(Debug, Clone)]
+pub struct PortalConfig {
+    /// A session ends after this long without a call.
+    pub session_idle: Duration,
+    /// A session ends this long after login, busy or not.
+    pub session_absolute: Duration,
+    /// Wrong passwords in a row, per NHI card or eCPA account and source network, before logins
+    /// from that network are suspended.
+    pub max_password_failures: u32,
+    /// How long logins from one network stay suspended after too many wrong passwords from
+    /// it; each further suspension in a row lasts twice as long, up to a day.
+    pub lockout: Duration,
+    /// Wrong passwords per card or account in 24 hours, from all networks together, after
+    /// which only a password reset by mail opens it.
+    pub max_daily_failures: u32,
+    /// How long a registration confirmation link stays valid.
+    pub confirmation_ttl: Duration,
+    /// The portal's address, for links in mail.
+    pub portal_url: String,
+    /// The sender of every mail.
+    pub mail_from: String,
+    /// Which award orders may be delivered electronically, and since when.
+    pub delivery_policy: DeliveryPolicy,
+    /// argon2id memory cost in KiB.
+    pub argon2_memory_kib: u32,
+    /// argon2id passes.
+    pub argon2_iterations: u32,
+    /// Whether officer functions need the citizen certificate or an NHI card whose possession
+    /// was verified ([`possession`](super::possession)); off by default, as the guides have officers use B5 with
+    /// the NHI card.
+    pub officer_requires_verified_card: bool,
+    /// Whether an officer may issue award orders to themself and decide on their own proofing
+    /// corrections: off (separation of duties) unless the agency has a single officer; each such
+    /// act is marked in the audit trail.
+    pub allow_self_approval: bool,
+    /// Password hashes (argon2id, `argon2_memory_kib` each) run at once: by default one per
+    /// core, which bounds the memory logins take however many arrive together.
+    pub max_concurrent_hashes: usize,
+    /// How long a login waits for a hash slot before it is refused `E5049 login_busy`.
+    pub hash_queue_wait: Duration,
+}
+
+impl Default for PortalConfig {
+    fn default() -> Self {
+        PortalConfig {
+            session_idle: Duration::minutes(30),
+            session_absolute: Duration::hours(8),
+            max_password_failures: 5,
+            lockout: Duration::minutes(15),
+            max_daily_failures: 50,
+            confirmation_ttl: Duration::hours(24),
+            portal_url: "http://127.0.0.1:8080".into(),
+            mail_from: "人事服務網 eCPA <noreply@ecpa.localhost>".into(),
+            delivery_policy: DeliveryPolicy::default(),
+            // OWASP's first argon2id recommendation: 19 MiB, two passes, one lane.
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+            allow_self_approval: false,
+            officer_requires_verified_card: false,
+            max_concurrent_hashes: std::thread::available_parallelism().map_or(2, usize::from),
+            hash_queue_wait: Duration::seconds(2),
+        }
+    }
+}
+
+/// The engine, running in this process on a database it owns.
+pub struct LocalPortal {
+    pub(crate) store: Box<dyn Store>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) rng: Arc<dyn Randomness>,
+    pub(crate) config: PortalConfig,
+    pub(crate) trust: Option<Arc<CertificateTrust>>,
+    /// The password hashes running at once (see [`auth::HashGate`]).
+    pub(crate) hashes: Box<auth::HashGate>,
+    /// Checks NHI cards' answers to a random ([`possession`](super::possession)); none by default.
+    pub(crate) verifier: Option<Arc<dyn NhiCardVerifier>>,
+}
+
+impl std::fmt::Debug for LocalPortal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalPortal")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalPortal {
+    /// Opens (or creates) a portal database file, bringing its schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::with_store(Box::new(SqliteStore::open(path)?), PortalConfig::default())
+    }
+
+    /// A throwaway portal in memory.
+    pub fn in_memory() -> Result<Self> {
+        Self::with_store(Box::new(SqliteStore::in_memory()?), PortalConfig::default())
+    }
+
+    /// A portal on any store, with the system clock and randomness.
+    pub fn with_store(store: Box<dyn Store>, config: PortalConfig) -> Result<Self> {
+        Self::with_parts(store, config, Arc::new(SystemClock), Arc::new(OsRandomness))
+    }
+
+    /// A portal with every part chosen by the caller (tests step a [`ManualClock`](super::ManualClock)).
+    pub fn with_parts(
+        store: Box<dyn Store>,
+        config: PortalConfig,
+        clock: Arc<dyn Clock>,
+        rng: Arc<dyn Randomness>,
+    ) -> Result<Self> {
+        schema::migrate(store.as_ref(), env::millis(clock.now()))?;
+        Ok(LocalPortal {
+            store,
+            clock,
+            rng,
+            hashes: Box::new(auth::HashGate::new(
+                config.max_concurrent_hashes,
+                config.hash_queue_wait.unsigned_abs(),
+            )),
+            config,
+            trust: None,
+            verifier: None,
+        })
+    }
+
+    /// Checks NHI-card logins' proof of possession with `verifier` (NHI's SAM service, or what
+    /// an agency has in its place); without one every NHI-card session is unverified.
+    pub fn with_nhi_card_verifier(mut self, verifier: Arc<dyn NhiCardVerifier>) -> Self {
+        self.verifier = Some(verifier);
+        self
+    }
+
+    /// Enables citizen-certificate login with this trust (anchors, intermediates, CRLs).
+    pub fn with_certificate_trust(mut self, trust: CertificateTrust) -> Self {
+        self.trust = Some(Arc::new(trust));
+        self
+    }
+
+    /// The certificate trust, to replace its CRLs when new ones are published.
+    pub fn certificate_trust(&self) -> Option<&CertificateTrust> {
+        self.trust.as_deref()
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> &PortalConfig {
+        &self.config
+    }
+
+    pub(crate) fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    /// [`Portal::login_nhi_card`](super::Portal::login_nhi_card) with where it comes from and the card's proof of possession:
+    /// wrong passwords are counted per card and per source network ([`guard`](super::guard)), so a guesser
+    /// elsewhere cannot lock the owner out. The HTTP service passes the peer's (or trusted
+    /// proxy's) address; the trait's method counts as one local network, unverified.
+    pub fn login_nhi_card_with(&self, card: &NhiCardData, password: &Password, ctx: &LoginContext) -> Result<Session> {
+        auth::login_nhi_card(self, card, password, ctx)
+    }
+
+    /// The secret key `name` that every process on this database shares, made on first use:
+    /// the HTTP service signs its CSRF tokens with one, so a token one `ecpa serve` gave is good
+    /// at every other in front of the same database, and a planted cookie cannot carry one.
+    pub fn server_key(&self, name: &str) -> Result<zeroize::Zeroizing<[u8; 32]>> {
+        let mut fresh = zeroize::Zeroizing::new([0u8; 32]);
+        self.rng.fill(fresh.as_mut())?;
+        let hex_key = self.store.write(|tx| {
+            tx.execute(
+                "INSERT INTO server_keys (name, key_hex, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
+                &[
+                    crate::store::Value::from(name),
+                    crate::store::Value::from(hex::encode(fresh.as_ref())),
+                    crate::store::Value::Int(env::millis(self.now())),
+                ],
+            )?;
+            tx.query_opt(
+                "SELECT key_hex FROM server_keys WHERE name = ?",
+                &[crate::store::Value::from(name)],
+            )?
+            .ok_or_else(|| crate::store::corrupt("a server key vanished as it was made"))?
+            .text(0)
+            .map(zeroize::Zeroizing::new)
+        })?;
+        let mut key = zeroize::Zeroizing::new([0u8; 32]);
+        hex::decode_to_slice(hex_key.as_bytes(), key.as_mut())
+            .map_err(|_| crate::store::corrupt("a server key is not 32 hex bytes"))?;
+        Ok(key)
+    }
+
+    /// 基本資料異動, the e-mail address: with the card and its registered password, asks to
+    /// move the registration to `new_email`. The confirmation link goes to the address on file
+    /// (the official mailbox), never to the address typed; see
+    /// [`LocalPortal::complete_email_change`].
+    pub fn request_email_change(
+        &self,
+        card: &NhiCardData,
+        password: &Password,
+        new_email: &crate::types::Email,
+        from: Option<std::net::IpAddr>,
+    ) -> Result<RegistrationReceipt> {
+        registration::request_email_change(self, card, password, new_email, from)
+    }
+
+    /// Opens an e-mail change's link (with the same card): the registration takes the new
+    /// address, and the old one is told.
+    pub fn complete_email_change(&self, card: &NhiCardData, token: &str) -> Result<()> {
+        registration::complete_email_change(self, card, token)
+    }
+
+    /// [`Portal::stop_nhi_registration`](super::Portal::stop_nhi_registration) by the portal's operator (`ecpa registration stop`),
+    /// for a person of any agency, in the audit trail under `operator`.
+    pub fn stop_nhi_registration_as_operator(&self, national_id: &NationalId, operator: &str) -> Result<AccessRevoked> {
+        revoke::stop_registration(self, revoke::Remover::Operator(operator), national_id)
+    }
+
+    /// [`Portal::remove_certificate_binding`](super::Portal::remove_certificate_binding) by the portal's operator (`ecpa certificate
+    /// unbind`), in the audit trail under `operator`.
+    pub fn remove_certificate_binding_as_operator(
+        &self,
+        national_id: &NationalId,
+        operator: &str,
+    ) -> Result<AccessRevoked> {
+        revoke::remove_bindings(self, revoke::Remover::Operator(operator), national_id)
+    }
+
+    /// [`Portal::begin_certificate_login`](super::Portal::begin_certificate_login) for the client at `from`, which alone may answer it
+    /// ([`LocalPortal::complete_certificate_login_from`]).
+    pub fn begin_certificate_login_from(&self, from: Option<std::net::IpAddr>) -> Result<CertificateChallenge> {
+        certlogin::begin(self, from)
+    }
+
+    /// [`Portal::complete_certificate_login`](super::Portal::complete_certificate_login) by the client at `from`: a challenge issued to
+    /// another network is unknown here.
+    pub fn complete_certificate_login_from(
+        &self,
+        response: &CertificateResponse,
+        from: Option<std::net::IpAddr>,
+    ) -> Result<Session> {
+        certlogin::complete(self, response, from)
+    }
+
+    /// [`Portal::login_account`](super::Portal::login_account) for a client at `from`, counted as
+    /// [`LocalPortal::login_nhi_card_with`] is.
+    pub fn login_account_from(
+        &self,
+        account: &str,
+        password: &Password,
+        from: Option<std::net::IpAddr>,
+    ) -> Result<Session> {
+        auth::login_account(self, account, password, from)
+    }
+
+    /// [`Portal::request_password_reset`](super::Portal::request_password_reset) for a client at `from`: wrong household data counts
+    /// as a wrong password does.
+    pub fn request_password_reset_from(
+        &self,
+        card: &NhiCardData,
+        delivery: &ResetDelivery,
+        from: Option<std::net::IpAddr>,
+    ) -> Result<RegistrationReceipt> {
+        registration::request_reset(self, card, delivery, from)
+    }
+}
