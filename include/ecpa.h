@@ -915,29 +915,6 @@ uint32_t ecpa_portal_open_with_trust(const char *url,
 uint32_t ecpa_portal_close(ecpa_portal *portal);
 
 /**
- * A new, empty trust. Add certificates with `ecpa_trust_add_anchor` /
- * `ecpa_trust_add_intermediate`; release with `ecpa_trust_free`.
- */
-uint32_t ecpa_trust_new(ecpa_trust **out_trust);
-
-/**
- * Adds trust anchors (GRCA root certificates): `data` is `len` bytes of one DER certificate
- * or PEM text holding one or more. A certificate that does not parse gives its PKI code and
- * adds nothing.
- */
-uint32_t ecpa_trust_add_anchor(ecpa_trust *trust, const uint8_t *data, size_t len);
-
-/**
- * Adds intermediate CA certificates (MOICA), DER or PEM as in `ecpa_trust_add_anchor`.
- */
-uint32_t ecpa_trust_add_intermediate(ecpa_trust *trust, const uint8_t *data, size_t len);
-
-/**
- * Releases a trust. NULL is ignored.
- */
-uint32_t ecpa_trust_free(ecpa_trust *trust);
-
-/**
  * Imports an agency directory (機關人員名冊) from CSV: `csv` is `len` bytes of UTF-8 with the
  * header `agency_code,agency_name,unit,national_id,name,title,email` and optionally
  * `status,left_on,left_reason,officer` (as `ecpa demo` and the HTTP operator use). All rows or
@@ -1137,6 +1114,29 @@ uint32_t ecpa_applications_json(const ecpa_portal *portal,
 uint32_t ecpa_application_open(const ecpa_portal *portal,
                                const ecpa_session *session,
                                const char *code);
+
+/**
+ * A new, empty trust. Add certificates with `ecpa_trust_add_anchor` /
+ * `ecpa_trust_add_intermediate`; release with `ecpa_trust_free`.
+ */
+uint32_t ecpa_trust_new(ecpa_trust **out_trust);
+
+/**
+ * Adds trust anchors (GRCA root certificates): `data` is `len` bytes of one DER certificate
+ * or PEM text holding one or more. A certificate that does not parse gives its PKI code and
+ * adds nothing.
+ */
+uint32_t ecpa_trust_add_anchor(ecpa_trust *trust, const uint8_t *data, size_t len);
+
+/**
+ * Adds intermediate CA certificates (MOICA), DER or PEM as in `ecpa_trust_add_anchor`.
+ */
+uint32_t ecpa_trust_add_intermediate(ecpa_trust *trust, const uint8_t *data, size_t len);
+
+/**
+ * Releases a trust. NULL is ignored.
+ */
+uint32_t ecpa_trust_free(ecpa_trust *trust);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::portal::{EcpaTrust, SignerParts, TrustParts};
+use super::trust::{EcpaTrust, TrustParts};
 use super::{
     ECPA_SEX_FEMALE, ECPA_SEX_MALE, ECPA_TRIES_UNKNOWN, StrOut, call, get, give, handle, invalid, opt_text, out, put,
     release, text, tries_left,
@@ -14,8 +14,14 @@ use super::{
 use crate::card::pkcs11::{Pkcs11Module, TokenInfo, resolve_module_path};
 use crate::http::wire::parse_date;
 use crate::pki::testpki::{EndEntitySpec, TestPki};
-use crate::pki::{Certificate, SoftwareKey};
+use crate::pki::{Certificate, Signer, SoftwareKey};
 use crate::types::{CardNumber, NationalId, NhiCardData, PersonName, Pin, Sex};
+
+/// What an [`EcpaSigner`] holds: the signer and its certificate.
+pub(crate) struct SignerParts {
+    pub(crate) signer: Box<dyn Signer>,
+    pub(crate) certificate: Certificate,
+}
 
 /// An NHI card's basic data, and the reader it was read in (when it was).
 pub(crate) struct CardParts {

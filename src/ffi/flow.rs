@@ -2,36 +2,11 @@
 
 use std::ffi::c_char;
 
-use super::portal::{EcpaPortal, EcpaSession};
+use super::portal::{EcpaPortal, EcpaSession, json_call, ps};
 use super::{StrOut, call, get, lang, opt_text, out, put, text};
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::wire::{AwardOrderWire, ProofingQueryWire};
-use crate::portal::{CorrectionDecision, Delivery, Portal, ProofingCategory, SessionToken, read_orders_csv};
-
-/// The portal and session of a call.
-unsafe fn ps<'a>(portal: *const EcpaPortal, session: *const EcpaSession) -> Result<(&'a dyn Portal, &'a SessionToken)> {
-    // SAFETY: live handles per the contract of the calling function.
-    unsafe { Ok((get(portal, "portal")?.portal(), get(session, "session")?)) }
-}
-
-/// Runs a read-only call for a session and writes its result as JSON.
-pub(super) unsafe fn json_call<T: serde::Serialize>(
-    portal: *const EcpaPortal,
-    session: *const EcpaSession,
-    buf: *mut c_char,
-    len: usize,
-    out_len: *mut usize,
-    f: impl FnOnce(&dyn Portal, &SessionToken) -> Result<T>,
-) -> u32 {
-    call(|| {
-        let o = StrOut::new(buf, len, out_len)?;
-        // SAFETY: forwarded contract.
-        let (p, s) = unsafe { ps(portal, session) }?;
-        let v = f(p, s)?;
-        // SAFETY: the buffer contract, checked by `StrOut`.
-        unsafe { o.json(&v) }
-    })
-}
+use crate::portal::{CorrectionDecision, Delivery, ProofingCategory, read_orders_csv};
 
 /// Writes ids into a caller's array `(ids, cap, out_count)`: `*out_count` always receives the
 /// number of ids; when `cap` is too small (or `ids` NULL) nothing is written to `ids` and the

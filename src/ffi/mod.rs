@@ -53,6 +53,7 @@
 mod card;
 mod flow;
 mod portal;
+mod trust;
 
 use std::cell::RefCell;
 use std::ffi::{CStr, c_char};
@@ -64,6 +65,7 @@ use crate::types::{IdKind, Lang, NationalId, Sex};
 pub use card::*;
 pub use flow::*;
 pub use portal::*;
+pub use trust::*;
 
 /// Success: every function returns it when it did what was asked.
 pub const ECPA_OK: u32 = 0;

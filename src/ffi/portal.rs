@@ -6,15 +6,14 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::card::{EcpaNhiCard, EcpaSigner};
-use super::flow::json_call;
-use super::{StrOut, call, get, get_mut, give, handle, invalid, out, put, release, text, tries_left};
+use super::trust::{EcpaTrust, TrustParts};
+use super::{StrOut, call, get, give, handle, invalid, out, put, release, text, tries_left};
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::RemotePortal;
 use crate::http::wire::AddressWire;
-use crate::pki::{Certificate, Signer, TrustAnchor};
 use crate::portal::{
-    CertificateResponse, CertificateTrust, FileMailer, LocalPortal, LoginSignature, Portal, PortalConfig,
-    RegistrationForm, ResetDelivery, SessionToken,
+    CertificateResponse, FileMailer, LocalPortal, LoginSignature, Portal, PortalConfig, RegistrationForm,
+    ResetDelivery, SessionToken,
 };
 use crate::types::{Email, HouseholdNumber, Password};
 
@@ -47,13 +46,6 @@ pub struct EcpaPortal {
 }
 handle!(EcpaPortal, PortalKind, 0x4543_5041_504f_5254);
 
-/// `ecpa_trust`: the certificates a portal trusts for citizen-certificate login (GRCA anchors,
-/// MOICA intermediates), collected before the portal is opened.
-pub struct EcpaTrust {
-    inner: super::Tagged<TrustParts>,
-}
-handle!(EcpaTrust, TrustParts, 0x4543_5041_5452_5354);
-
 /// `ecpa_session`: a login. Holds the bearer token (wiped when released), never a password.
 pub struct EcpaSession {
     inner: super::Tagged<SessionToken>,
@@ -66,20 +58,6 @@ pub struct EcpaFileMailer {
     inner: super::Tagged<FileMailer>,
 }
 handle!(EcpaFileMailer, FileMailer, 0x4543_5041_4d41_494c);
-
-/// Anchors and intermediates, before they become a [`CertificateTrust`].
-#[derive(Default)]
-pub(crate) struct TrustParts {
-    pub(crate) anchors: Vec<Certificate>,
-    pub(crate) intermediates: Vec<Certificate>,
-}
-
-impl TrustParts {
-    fn to_trust(&self) -> CertificateTrust {
-        CertificateTrust::new(self.anchors.iter().cloned().map(TrustAnchor::new).collect())
-            .with_intermediates(self.intermediates.iter().cloned())
-    }
-}
 
 fn open(url: &str, trust: Option<&TrustParts>) -> Result<PortalKind> {
     if url.starts_with("http://") || url.starts_with("https://") {
@@ -148,56 +126,6 @@ pub unsafe extern "C" fn ecpa_portal_open_with_trust(
 pub unsafe extern "C" fn ecpa_portal_close(portal: *mut EcpaPortal) -> u32 {
     // SAFETY: a handle from `ecpa_portal_open*`, or NULL.
     call(|| unsafe { release(portal, "portal") })
-}
-
-/// A new, empty trust. Add certificates with `ecpa_trust_add_anchor` /
-/// `ecpa_trust_add_intermediate`; release with `ecpa_trust_free`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn ecpa_trust_new(out_trust: *mut *mut EcpaTrust) -> u32 {
-    call(|| {
-        out(out_trust, "out_trust")?;
-        // SAFETY: checked non-NULL above.
-        unsafe { give(out_trust, TrustParts::default()) };
-        Ok(())
-    })
-}
-
-unsafe fn add_certs(trust: *mut EcpaTrust, data: *const u8, len: usize, anchor: bool) -> u32 {
-    call(|| {
-        // SAFETY: a live trust handle, not shared during the call.
-        let t = unsafe { get_mut(trust, "trust") }?;
-        // SAFETY: `data` holds `len` bytes per the contract.
-        let certs = Certificate::parse_all(unsafe { super::bytes(data, len, "data") }?)?;
-        if anchor {
-            t.anchors.extend(certs);
-        } else {
-            t.intermediates.extend(certs);
-        }
-        Ok(())
-    })
-}
-
-/// Adds trust anchors (GRCA root certificates): `data` is `len` bytes of one DER certificate
-/// or PEM text holding one or more. A certificate that does not parse gives its PKI code and
-/// adds nothing.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn ecpa_trust_add_anchor(trust: *mut EcpaTrust, data: *const u8, len: usize) -> u32 {
-    // SAFETY: forwarded contract.
-    unsafe { add_certs(trust, data, len, true) }
-}
-
-/// Adds intermediate CA certificates (MOICA), DER or PEM as in `ecpa_trust_add_anchor`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn ecpa_trust_add_intermediate(trust: *mut EcpaTrust, data: *const u8, len: usize) -> u32 {
-    // SAFETY: forwarded contract.
-    unsafe { add_certs(trust, data, len, false) }
-}
-
-/// Releases a trust. NULL is ignored.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn ecpa_trust_free(trust: *mut EcpaTrust) -> u32 {
-    // SAFETY: a handle from `ecpa_trust_new` / `ecpa_test_pki_trust`, or NULL.
-    call(|| unsafe { release(trust, "trust") })
 }
 
 /// What a directory import did, as C receives it.
@@ -765,8 +693,30 @@ pub unsafe extern "C" fn ecpa_application_open(
     })
 }
 
-/// The signer and its certificate, shared by the card module.
-pub(crate) struct SignerParts {
-    pub(crate) signer: Box<dyn Signer>,
-    pub(crate) certificate: Certificate,
+/// The portal and session of a call.
+pub(super) unsafe fn ps<'a>(
+    portal: *const EcpaPortal,
+    session: *const EcpaSession,
+) -> Result<(&'a dyn Portal, &'a SessionToken)> {
+    // SAFETY: live handles per the contract of the calling function.
+    unsafe { Ok((get(portal, "portal")?.portal(), get(session, "session")?)) }
+}
+
+/// Runs a read-only call for a session and writes its result as JSON.
+pub(super) unsafe fn json_call<T: serde::Serialize>(
+    portal: *const EcpaPortal,
+    session: *const EcpaSession,
+    buf: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+    f: impl FnOnce(&dyn Portal, &SessionToken) -> Result<T>,
+) -> u32 {
+    call(|| {
+        let o = StrOut::new(buf, len, out_len)?;
+        // SAFETY: forwarded contract.
+        let (p, s) = unsafe { ps(portal, session) }?;
+        let v = f(p, s)?;
+        // SAFETY: the buffer contract, checked by `StrOut`.
+        unsafe { o.json(&v) }
+    })
 }

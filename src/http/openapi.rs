@@ -8,7 +8,7 @@
 //! Errors: every operation lists the statuses its declaration implies (a body can be refused
 //! with 400, 413, 415 or 422; a session operation with 401 or 403; a rate-limited one with 429;
 //! any with 500 or 503) and `default` for the rest; each status is a shared response whose
-//! description names every error code the service answers with it ([`status_of`]).
+//! description names every error code the service answers with it ([`ErrorCode::http_status`]).
 //!
 //! The document is served at `/api/v1/openapi.json` and committed as `docs/openapi.json`; a
 //! test fails when the two differ, so a change to the API is always a visible change to the
@@ -20,7 +20,6 @@ use schemars::generate::{SchemaGenerator, SchemaSettings};
 use serde_json::{Map, Value, json};
 
 use super::api::{self, Access, Operation, Served, Visitor, is_none};
-use super::server::status_of;
 use super::wire::*;
 use crate::error::ErrorCode;
 use crate::portal::{AwardKind, ProofingCategory};
@@ -146,7 +145,7 @@ fn error_responses() -> Map<String, Value> {
     let mut by_status: BTreeMap<u16, Vec<String>> = BTreeMap::new();
     for code in ErrorCode::ALL {
         by_status
-            .entry(status_of(*code).as_u16())
+            .entry(code.http_status())
             .or_default()
             .push(format!("{} {}", code.number(), code.name()));
     }

@@ -18,12 +18,12 @@ use time::{Date, Month};
 use super::apps::{PROOFING_SITE, caller_for, read_for};
 use super::auth::{Caller, SessionToken};
 use super::consent;
-use super::directory::text_field;
 use super::env::{from_millis, millis};
 use super::local::LocalPortal;
 use super::notify::{OutboxBatch, enqueue};
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::{Dialect, Row, StoreExt, Tx, Value, for_batches, values_rows};
+use crate::types::text::text_field;
 use crate::types::{DocumentNumber, Email, Lang, NationalId, RocDate, RocDateTime};
 
 /// The six kinds of reward and punishment. Three of one make one of the next.

@@ -29,6 +29,7 @@ use super::local::LocalPortal;
 use super::proofing::ProofingCategory;
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::{Dialect, Row, StoreExt, Tx, Value, for_batches, values_rows};
+use crate::types::text::{checked_text, text_field};
 use crate::types::{AgencyCode, Email, HouseholdAddress, HouseholdNumber, NationalId, RocDate};
 
 /// Whether a person is serving or has left office; only current employees may log in.
@@ -136,24 +137,6 @@ pub struct DirectoryImport {
     pub updated: usize,
     /// Personnel officers set.
     pub officers: usize,
-}
-
-/// Checks a required free-text field: trimmed, 1 to `max` characters, no control characters.
-pub(crate) fn text_field(name: &'static str, value: &str, max: usize) -> Result<String> {
-    checked_text(name, value, max).map(str::to_owned)
-}
-
-/// [`text_field`] without the copy, for the directory import's hundred thousand lines.
-fn checked_text<'a>(name: &'static str, value: &'a str, max: usize) -> Result<&'a str> {
-    let v = value.trim();
-    if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
-        return Err(Error::with(
-            ErrorCode::FieldInvalid,
-            format!("{name} 不可空白、不可超過 {max} 字、不可含控制字元"),
-            format!("{name} must be 1 to {max} characters without control characters"),
-        ));
-    }
-    Ok(v)
 }
 
 pub(crate) fn upsert_agency(tx: &mut dyn Tx, code: &AgencyCode, name: &str) -> Result<bool> {

@@ -30,6 +30,7 @@ pub mod proofing;
 pub mod registration;
 pub mod revoke;
 pub mod stats;
+pub mod trail;
 
 use crate::error::Result;
 use crate::types::{NationalId, NhiCardData, Password};
@@ -38,7 +39,6 @@ pub use crate::mail::{
     FileMailer, Mailer, OutgoingMail, ReceivedMail, SmtpConfig, SmtpMailer, SmtpPassword, SmtpSecurity,
 };
 pub use apps::Application;
-pub use audit::{AuditEntry, AuditQuery};
 pub use auth::{LoginContext, LoginMethod, Session, SessionInfo, SessionToken};
 pub use awards::{
     AwardKind, AwardOrder, AwardOrderSummary, BulkIssueReport, Delivery, DeliveryPolicy, NewAwardOrder, PaperReason,
@@ -60,6 +60,7 @@ pub use proofing::{
 pub use registration::{MaintenanceWindow, RegistrationForm, RegistrationReceipt, ResetDelivery};
 pub use revoke::AccessRevoked;
 pub use stats::PortalCounters;
+pub use trail::{AuditEntry, AuditQuery};
 
 /// The whole flow, as one API: embedded ([`LocalPortal`]) or remote.
 ///
@@ -315,7 +316,7 @@ impl Portal for LocalPortal {
         directory::agency_employees(self, session)
     }
     fn audit_trail(&self, session: &SessionToken, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
-        audit::trail(self, session, query)
+        trail::trail(self, session, query)
     }
 
     fn stop_nhi_registration(&self, session: &SessionToken, national_id: &NationalId) -> Result<AccessRevoked> {

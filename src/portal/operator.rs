@@ -14,12 +14,12 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 use super::audit::{operator_name, record_operator};
-use super::directory::text_field;
 use super::env::{from_millis, millis};
 use super::local::LocalPortal;
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::{StoreExt, Value, schema};
 use crate::types::RocDateTime;
+use crate::types::text::text_field;
 
 /// An operator's announcement (公告), shown to everyone who opens the portal until it lapses.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

@@ -13,11 +13,11 @@ use serde::{Deserialize, Serialize};
 
 use super::apps::{PROOFING_SITE, caller_for};
 use super::auth::SessionToken;
-use super::directory::text_field;
 use super::env::{from_millis, millis};
 use super::local::LocalPortal;
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::{Row, StoreExt, Tx, Value};
+use crate::types::text::text_field;
 use crate::types::{AgencyCode, Email, Lang, NationalId, RocDate, RocDateTime};
 
 /// The nine categories of the personal record.

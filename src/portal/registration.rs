@@ -814,7 +814,7 @@ impl LocalPortal {
             ));
         }
         let reason = reason
-            .map(|r| super::directory::text_field("維護原因 reason", r, 100))
+            .map(|r| crate::types::text::text_field("維護原因 reason", r, 100))
             .transpose()?;
         let id = self.store.write(|tx| {
             tx.insert(

@@ -51,6 +51,7 @@ mod national_id;
 mod nhi;
 mod roc;
 mod secret;
+pub(crate) mod text;
 
 pub use codes::{AgencyCode, DocumentNumber};
 pub use email::{Email, EmailWarning};
