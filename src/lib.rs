@@ -81,7 +81,6 @@
 pub mod card;
 #[cfg(feature = "http")]
 pub mod config;
-pub mod demo;
 pub mod doctor;
 pub mod error;
 #[cfg(feature = "ffi")]

@@ -19,6 +19,10 @@ use ecpa::types::{Lang, NationalId};
 use ecpa::{Error, ErrorCode};
 use serde::Serialize;
 
+/// `ecpa demo`: the whole flow on the embedded default, as the README's first command runs it.
+#[path = "ecpa/demo.rs"]
+mod demo;
+
 #[derive(Parser)]
 #[command(
     name = "ecpa",
@@ -785,7 +789,7 @@ fn demo(out: Output, db: Option<PathBuf>) -> Result<u8, Failure> {
         .keep();
     let mut steps = Vec::new();
     let mut stdout = std::io::stdout().lock();
-    let summary = ecpa::demo::run(&dir, db.as_deref(), out.lang, &mut |step| {
+    let summary = demo::run(&dir, db.as_deref(), out.lang, &mut |step| {
         if out.json {
             steps.push(step.clone());
         } else {

@@ -8,16 +8,16 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::card::SoftNhiCard;
-use crate::error::{Error, ErrorCode, Result};
-use crate::pki::testpki::{EndEntitySpec, TestPki};
-use crate::pki::{Signer, TrustAnchor};
-use crate::portal::{
+use ecpa::card::SoftNhiCard;
+use ecpa::error::{Error, ErrorCode, Result};
+use ecpa::pki::testpki::{EndEntitySpec, TestPki};
+use ecpa::pki::{Signer, TrustAnchor};
+use ecpa::portal::{
     AuditQuery, AwardKind, CertificateChallenge, CertificateResponse, CertificateTrust, CorrectionDecision, FileMailer,
     LocalPortal, LoginSignature, NewAwardOrder, Portal, ProofingCategory, ProofingQuery, ReceivedMail,
     RegistrationForm, ResetDelivery,
 };
-use crate::types::{
+use ecpa::types::{
     CardNumber, DocumentNumber, Email, HouseholdAddress, HouseholdNumber, Lang, NationalId, NhiCardData, Password,
     PersonName, RocDate, Sex,
 };
@@ -480,9 +480,9 @@ fn flow(d: &Demo<'_>) -> Result<()> {
                 record.text_version,
                 record.agreed_at.to_zh(),
                 match record.login_method {
-                    crate::portal::LoginMethod::NhiCard => "健保卡",
-                    crate::portal::LoginMethod::Certificate => "自然人憑證",
-                    crate::portal::LoginMethod::Account => "帳號密碼",
+                    ecpa::portal::LoginMethod::NhiCard => "健保卡",
+                    ecpa::portal::LoginMethod::Certificate => "自然人憑證",
+                    ecpa::portal::LoginMethod::Account => "帳號密碼",
                 }
             ),
             &format!(
@@ -574,8 +574,8 @@ fn flow(d: &Demo<'_>) -> Result<()> {
     )];
     for (o, (_, delivery)) in orders.iter().zip(&bulk.orders) {
         let how = match delivery {
-            crate::portal::Delivery::Electronic => d.t("電子化", "electronic"),
-            crate::portal::Delivery::Paper(r) => format!("{}（{}）", d.t("紙本", "paper"), r.label(d.lang)),
+            ecpa::portal::Delivery::Electronic => d.t("電子化", "electronic"),
+            ecpa::portal::Delivery::Paper(r) => format!("{}（{}）", d.t("紙本", "paper"), r.label(d.lang)),
         };
         lines.push(format!(
             "{} {} {}{} → {how}",
