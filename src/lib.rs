@@ -71,7 +71,7 @@
 //! - [`portal`]: the engine.
 //! - [`card`]: smart cards: PC/SC readers and the NHI card, the citizen card over PKCS#11, and the
 //!   software NHI card of the demo.
-//! - [`demo`]: the end-to-end demo behind `ecpa demo`.
+//! - [`mail`]: the outgoing message and its mailers (a maildir, SMTP).
 //! - [`doctor`]: the environment check behind `ecpa doctor`.
 //! - `http` and `config` (feature `http`): `ecpa serve` and `RemotePortal`.
 //! - `ffi` (feature `ffi`): the C ABI behind `include/ecpa.h`.
