@@ -750,6 +750,20 @@ pub enum Error {
         /// try. `None` when it only says that some wrong tries were made.
         tries_left: Option<u32>,
     },
+    /// Something outside the crate failed (the PC/SC service, a PKCS#11 module, the file
+    /// system, an HTTP connection): the code and detail say what it means here, and the outside
+    /// error itself is the [`source`](std::error::Error::source), for a log or a caller that
+    /// walks the chain down to the system's own words.
+    #[error("{}", display(self))]
+    Caused {
+        /// What failed, as the crate names it.
+        code: ErrorCode,
+        /// What exactly, in both languages.
+        detail: Text,
+        /// The outside error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// Storage failed; the source is the backend's own error.
     #[error("{}", display(self))]
     Storage {
@@ -806,7 +820,7 @@ impl Error {
     /// The stable code of this failure.
     pub fn code(&self) -> ErrorCode {
         match self {
-            Error::Failed { code, .. } | Error::Storage { code, .. } => *code,
+            Error::Failed { code, .. } | Error::Caused { code, .. } | Error::Storage { code, .. } => *code,
             Error::RegistrationPasswordWrong { .. } => ErrorCode::RegistrationPasswordWrong,
             Error::LoginLocked { .. } => ErrorCode::LoginLocked,
             Error::RegistrationMaintenance { .. } => ErrorCode::RegistrationMaintenance,
@@ -822,7 +836,7 @@ impl Error {
         let zh = lang == Lang::ZhTw;
         match self {
             Error::Failed { detail: None, .. } => base.to_owned(),
-            Error::Failed { detail: Some(d), .. } => {
+            Error::Failed { detail: Some(d), .. } | Error::Caused { detail: d, .. } => {
                 if zh {
                     format!("{base}：{}", d.get(lang))
                 } else {
@@ -916,11 +930,40 @@ impl Error {
         }
     }
 
-    /// The detail of a [`Error::Failed`], if it has one.
+    /// The detail of a [`Error::Failed`] or an [`Error::Caused`], if it has one.
     pub fn detail(&self) -> Option<&Text> {
         match self {
             Error::Failed { detail, .. } => detail.as_ref(),
+            Error::Caused { detail, .. } => Some(detail),
             _ => None,
+        }
+    }
+
+    /// A failure caused by an outside error, which stays reachable as its source.
+    pub fn caused(
+        code: ErrorCode,
+        zh: impl Into<Cow<'static, str>>,
+        en: impl Into<Cow<'static, str>>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Error::Caused {
+            code,
+            detail: Text::new(zh, en),
+            source: source.into(),
+        }
+    }
+
+    /// This failure, with `source` (the outside error it came from) kept as its source:
+    /// [`Error::Failed`] becomes [`Error::Caused`]; a variant with fields of its own stays as it
+    /// is, since its fields are what a caller acts on.
+    pub fn because(self, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        match self {
+            Error::Failed { code, detail } => Error::Caused {
+                code,
+                detail: detail.unwrap_or_else(|| Text::new(code.message(Lang::ZhTw), code.message(Lang::En))),
+                source: source.into(),
+            },
+            other => other,
         }
     }
 
@@ -959,6 +1002,7 @@ impl From<ErrorCode> for Error {
 
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
-        Error::with(ErrorCode::IoFailed, e.to_string(), e.to_string())
+        let words = e.to_string();
+        Error::caused(ErrorCode::IoFailed, words.clone(), words, e)
     }
 }

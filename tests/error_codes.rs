@@ -249,3 +249,13 @@ fn the_status_and_class_columns_follow_the_areas() {
     assert_eq!(ErrorCode::NationalIdChecksum.http_status(), 422);
     assert_eq!(ErrorCode::Internal.http_status(), 500);
 }
+
+#[test]
+fn an_io_failure_keeps_the_system_error_as_its_source() {
+    let e = ecpa::Error::from(std::io::Error::new(std::io::ErrorKind::PermissionDenied, "no entry"));
+    assert_eq!(e.code(), ErrorCode::IoFailed);
+    assert!(e.message(ecpa::types::Lang::En).contains("no entry"));
+    let source = std::error::Error::source(&e).expect("a source");
+    let io = source.downcast_ref::<std::io::Error>().expect("the io::Error");
+    assert_eq!(io.kind(), std::io::ErrorKind::PermissionDenied);
+}

@@ -32,7 +32,7 @@ fn map_error(e: pcsc::Error) -> Error {
         _ => ErrorCode::CardTransportFailed,
     };
     let words = e.to_string();
-    Error::with(code, format!("PC/SC：{words}"), format!("PC/SC: {words}"))
+    Error::caused(code, format!("PC/SC：{words}"), format!("PC/SC: {words}"), e)
 }
 
 /// What a reader holds, as PC/SC reports it.
@@ -253,5 +253,18 @@ impl Transport for PcscCard {
 
     fn reader_name(&self) -> &str {
         &self.reader
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pcsc_failure_keeps_pcsc_lites_error_as_its_source() {
+        let e = map_error(pcsc::Error::RemovedCard);
+        assert_eq!(e.code(), ErrorCode::CardRemoved);
+        let source = std::error::Error::source(&e).expect("a source");
+        assert_eq!(source.downcast_ref::<pcsc::Error>(), Some(&pcsc::Error::RemovedCard));
     }
 }

@@ -167,13 +167,16 @@ impl TokenCertificate {
 /// Turns a module failure into the crate's error: removal and session loss get their own code,
 /// a PIN refusal is handled by the login itself, the rest keeps the CKR_ name in the detail.
 fn ck(what: &'static str) -> impl Fn(CkError) -> Error {
-    move |e| match e {
-        CkError::Pkcs11(rv, _) => rv_error(what, rv),
-        other => Error::with(
-            ErrorCode::Pkcs11Failed,
-            format!("{what}：{other}"),
-            format!("{what}: {other}"),
-        ),
+    move |e| {
+        let error = match &e {
+            CkError::Pkcs11(rv, _) => rv_error(what, *rv),
+            other => Error::with(
+                ErrorCode::Pkcs11Failed,
+                format!("{what}：{other}"),
+                format!("{what}: {other}"),
+            ),
+        };
+        error.because(e)
     }
 }
 
@@ -247,10 +250,11 @@ impl Pkcs11Module {
         }
         let load_failed = |e: CkError| {
             let shown = path.display().to_string();
-            Error::with(
+            Error::caused(
                 ErrorCode::Pkcs11ModuleLoadFailed,
                 format!("{shown}：{e}"),
                 format!("{shown}: {e}"),
+                e,
             )
         };
         let ctx = Pkcs11::new(&key).map_err(load_failed)?;
@@ -643,6 +647,27 @@ impl Signer for CardSigner {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_module_failure_keeps_the_cryptoki_error_as_its_source() {
+        let e = ck("C_Sign")(CkError::Pkcs11(
+            RvError::DeviceRemoved,
+            cryptoki::context::Function::Sign,
+        ));
+        assert_eq!(e.code(), ErrorCode::Pkcs11TokenRemoved);
+        assert!(e.message(crate::types::Lang::En).contains("C_Sign"), "{e}");
+        let source = std::error::Error::source(&e).expect("a source");
+        assert!(
+            matches!(
+                source.downcast_ref::<CkError>(),
+                Some(CkError::Pkcs11(RvError::DeviceRemoved, _))
+            ),
+            "{source:?}"
+        );
+        // A blocked PIN stays the plain code a caller acts on.
+        let blocked = ck("C_Login")(CkError::Pkcs11(RvError::PinLocked, cryptoki::context::Function::Login));
+        assert_eq!(blocked.code(), ErrorCode::PinBlocked);
+    }
 
     #[test]
     fn flags_map_to_tries_left_and_blocked() {

@@ -118,10 +118,10 @@ fn segment(s: &str) -> String {
     out
 }
 
-fn transport(e: &reqwest::Error) -> Error {
+fn transport(e: reqwest::Error) -> Error {
     // reqwest's own text is generic ("error sending request"); the cause is down the chain.
     let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
+    let mut source = std::error::Error::source(&e);
     while let Some(s) = source {
         text.push_str(": ");
         text.push_str(&s.to_string());
@@ -134,7 +134,7 @@ fn transport(e: &reqwest::Error) -> Error {
     } else {
         ErrorCode::HttpBadResponse
     };
-    Error::with(code, text.clone(), text)
+    Error::caused(code, text.clone(), text, e)
 }
 
 impl RemotePortal {
@@ -190,7 +190,7 @@ impl RemotePortal {
             let response = match r.send() {
                 Ok(resp) => resp,
                 Err(e) => {
-                    last = transport(&e);
+                    last = transport(e);
                     continue;
                 }
             };
@@ -198,7 +198,7 @@ impl RemotePortal {
             let bytes = match response.bytes() {
                 Ok(b) => b.to_vec(),
                 Err(e) => {
-                    last = transport(&e);
+                    last = transport(e);
                     continue;
                 }
             };
@@ -458,6 +458,28 @@ impl Portal for RemotePortal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_transport_failure_keeps_the_http_error_as_its_source() {
+        // A port nothing listens on: the connection is refused.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let portal = RemotePortal::builder(&format!("http://127.0.0.1:{port}"))
+            .retries(0)
+            .build()
+            .expect("client");
+        let e = portal.ping().expect_err("nothing listens");
+        assert_eq!(e.code(), ErrorCode::HttpUnreachable);
+        let source = std::error::Error::source(&e).expect("a source");
+        assert!(
+            source
+                .downcast_ref::<reqwest::Error>()
+                .is_some_and(reqwest::Error::is_connect),
+            "{source:?}"
+        );
+    }
 
     #[test]
     fn segments_are_encoded() {

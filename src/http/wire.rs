@@ -882,11 +882,11 @@ impl ErrorBody {
             message_en: message(Lang::En),
             ..ErrorBody::default()
         };
+        if let Some(d) = e.detail() {
+            body.detail_zh = Some(d.zh.to_string());
+            body.detail_en = Some(d.en.to_string());
+        }
         match e {
-            Error::Failed { detail: Some(d), .. } => {
-                body.detail_zh = Some(d.zh.to_string());
-                body.detail_en = Some(d.en.to_string());
-            }
             Error::RegistrationPasswordWrong { tries_left } => body.tries_left = Some(*tries_left),
             Error::PinIncorrect { tries_left } => body.tries_left = *tries_left,
             Error::LoginLocked { until, seconds_left } => {

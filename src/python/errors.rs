@@ -74,10 +74,7 @@ fn exception(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
     let tries = match e {
         Error::PinIncorrect { tries_left } => *tries_left,
         Error::RegistrationPasswordWrong { tries_left } => Some(*tries_left),
-        Error::Failed {
-            code: ErrorCode::PinBlocked,
-            ..
-        } => Some(0),
+        _ if e.code() == ErrorCode::PinBlocked => Some(0),
         _ => None,
     };
     if let Some(n) = tries {

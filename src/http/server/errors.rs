@@ -50,10 +50,14 @@ impl IntoResponse for ApiError {
         body.retry_after = self.retry_after.or(match &self.error {
             Error::LoginLocked { seconds_left, .. } => Some((*seconds_left).max(1)),
             Error::RegistrationMaintenance { .. } => Some(60),
-            Error::Failed {
-                code: ErrorCode::StorageBusy | ErrorCode::HttpTimeout | ErrorCode::LoginBusy,
-                ..
-            } => Some(1),
+            Error::Failed { code, .. } | Error::Caused { code, .. }
+                if matches!(
+                    code,
+                    ErrorCode::StorageBusy | ErrorCode::HttpTimeout | ErrorCode::LoginBusy
+                ) =>
+            {
+                Some(1)
+            }
             _ => None,
         });
         let mut response = (status, Json(&body)).into_response();
