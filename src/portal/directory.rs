@@ -785,8 +785,10 @@ fn import_rows<'a>(tx: &mut dyn Tx, rows: &[CheckedRow<'a>], now_ms: i64) -> Res
         }
         Ok(row)
     };
-    // Those not stored yet by a plain insert (nothing to conflict with: each person is here
-    // once, and the write lock keeps others out), the others by an upsert. A person whose
+    // Those not stored yet by a plain insert (each person is here once, and who is stored was
+    // read in this transaction: on SQLite under its one write lock; on PostgreSQL a concurrent
+    // import of the same person fails one of the two transactions whole), the others by an
+    // upsert. A person whose
     // lines give none of the personal columns is written without them (six values fewer a
     // row): a new one leaves them empty, a stored one keeps them.
     let post = "national_id, name, agency_code, unit_id, title, email, status, left_on, left_reason, updated_at";
