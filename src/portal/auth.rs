@@ -608,6 +608,27 @@ pub(crate) fn verify_password(p: &LocalPortal, stored: &str, password: &Password
     })
 }
 
+impl LocalPortal {
+    /// [`Portal::login_nhi_card`](super::Portal::login_nhi_card) with where it comes from and the card's proof of possession:
+    /// wrong passwords are counted per card and per source network ([`guard`](super::guard)), so a guesser
+    /// elsewhere cannot lock the owner out. The HTTP service passes the peer's (or trusted
+    /// proxy's) address; the trait's method counts as one local network, unverified.
+    pub fn login_nhi_card_with(&self, card: &NhiCardData, password: &Password, ctx: &LoginContext) -> Result<Session> {
+        login_nhi_card(self, card, password, ctx)
+    }
+
+    /// [`Portal::login_account`](super::Portal::login_account) for a client at `from`, counted as
+    /// [`LocalPortal::login_nhi_card_with`] is.
+    pub fn login_account_from(
+        &self,
+        account: &str,
+        password: &Password,
+        from: Option<std::net::IpAddr>,
+    ) -> Result<Session> {
+        login_account(self, account, password, from)
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

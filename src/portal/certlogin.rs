@@ -551,3 +551,21 @@ fn answer(
         open_session(p, tx, employee, LoginMethod::Certificate, true)
     })
 }
+
+impl LocalPortal {
+    /// [`Portal::begin_certificate_login`](super::Portal::begin_certificate_login) for the client at `from`, which alone may answer it
+    /// ([`LocalPortal::complete_certificate_login_from`]).
+    pub fn begin_certificate_login_from(&self, from: Option<std::net::IpAddr>) -> Result<CertificateChallenge> {
+        begin(self, from)
+    }
+
+    /// [`Portal::complete_certificate_login`](super::Portal::complete_certificate_login) by the client at `from`: a challenge issued to
+    /// another network is unknown here.
+    pub fn complete_certificate_login_from(
+        &self,
+        response: &CertificateResponse,
+        from: Option<std::net::IpAddr>,
+    ) -> Result<Session> {
+        complete(self, response, from)
+    }
+}

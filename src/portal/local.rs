@@ -7,17 +7,13 @@ use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
 
-use super::auth::{LoginContext, Session};
 use super::awards::DeliveryPolicy;
-use super::certlogin::{CertificateChallenge, CertificateResponse, CertificateTrust};
+use super::certlogin::CertificateTrust;
 use super::env::{Clock, OsRandomness, Randomness, SystemClock};
 use super::possession::NhiCardVerifier;
-use super::registration::{RegistrationReceipt, ResetDelivery};
-use super::revoke::AccessRevoked;
-use super::{auth, certlogin, env, registration, revoke};
+use super::{auth, env};
 use crate::error::Result;
 use crate::store::{SqliteStore, Store, StoreExt, schema};
-use crate::types::{NationalId, NhiCardData, Password};
 
 /// Settings of a portal. The defaults are the production values.
 #[derive(Debug, Clone)]
@@ -171,14 +167,6 @@ impl LocalPortal {
         self.clock.now()
     }
 
-    /// [`Portal::login_nhi_card`](super::Portal::login_nhi_card) with where it comes from and the card's proof of possession:
-    /// wrong passwords are counted per card and per source network ([`guard`](super::guard)), so a guesser
-    /// elsewhere cannot lock the owner out. The HTTP service passes the peer's (or trusted
-    /// proxy's) address; the trait's method counts as one local network, unverified.
-    pub fn login_nhi_card_with(&self, card: &NhiCardData, password: &Password, ctx: &LoginContext) -> Result<Session> {
-        auth::login_nhi_card(self, card, password, ctx)
-    }
-
     /// The secret key `name` that every process on this database shares, made on first use:
     /// the HTTP service signs its CSRF tokens with one, so a token one `ecpa serve` gave is good
     /// at every other in front of the same database, and a planted cookie cannot carry one.
@@ -206,79 +194,5 @@ impl LocalPortal {
         hex::decode_to_slice(hex_key.as_bytes(), key.as_mut())
             .map_err(|_| crate::store::corrupt("a server key is not 32 hex bytes"))?;
         Ok(key)
-    }
-
-    /// 基本資料異動, the e-mail address: with the card and its registered password, asks to
-    /// move the registration to `new_email`. The confirmation link goes to the address on file
-    /// (the official mailbox), never to the address typed; see
-    /// [`LocalPortal::complete_email_change`].
-    pub fn request_email_change(
-        &self,
-        card: &NhiCardData,
-        password: &Password,
-        new_email: &crate::types::Email,
-        from: Option<std::net::IpAddr>,
-    ) -> Result<RegistrationReceipt> {
-        registration::request_email_change(self, card, password, new_email, from)
-    }
-
-    /// Opens an e-mail change's link (with the same card): the registration takes the new
-    /// address, and the old one is told.
-    pub fn complete_email_change(&self, card: &NhiCardData, token: &str) -> Result<()> {
-        registration::complete_email_change(self, card, token)
-    }
-
-    /// [`Portal::stop_nhi_registration`](super::Portal::stop_nhi_registration) by the portal's operator (`ecpa registration stop`),
-    /// for a person of any agency, in the audit trail under `operator`.
-    pub fn stop_nhi_registration_as_operator(&self, national_id: &NationalId, operator: &str) -> Result<AccessRevoked> {
-        revoke::stop_registration(self, revoke::Remover::Operator(operator), national_id)
-    }
-
-    /// [`Portal::remove_certificate_binding`](super::Portal::remove_certificate_binding) by the portal's operator (`ecpa certificate
-    /// unbind`), in the audit trail under `operator`.
-    pub fn remove_certificate_binding_as_operator(
-        &self,
-        national_id: &NationalId,
-        operator: &str,
-    ) -> Result<AccessRevoked> {
-        revoke::remove_bindings(self, revoke::Remover::Operator(operator), national_id)
-    }
-
-    /// [`Portal::begin_certificate_login`](super::Portal::begin_certificate_login) for the client at `from`, which alone may answer it
-    /// ([`LocalPortal::complete_certificate_login_from`]).
-    pub fn begin_certificate_login_from(&self, from: Option<std::net::IpAddr>) -> Result<CertificateChallenge> {
-        certlogin::begin(self, from)
-    }
-
-    /// [`Portal::complete_certificate_login`](super::Portal::complete_certificate_login) by the client at `from`: a challenge issued to
-    /// another network is unknown here.
-    pub fn complete_certificate_login_from(
-        &self,
-        response: &CertificateResponse,
-        from: Option<std::net::IpAddr>,
-    ) -> Result<Session> {
-        certlogin::complete(self, response, from)
-    }
-
-    /// [`Portal::login_account`](super::Portal::login_account) for a client at `from`, counted as
-    /// [`LocalPortal::login_nhi_card_with`] is.
-    pub fn login_account_from(
-        &self,
-        account: &str,
-        password: &Password,
-        from: Option<std::net::IpAddr>,
-    ) -> Result<Session> {
-        auth::login_account(self, account, password, from)
-    }
-
-    /// [`Portal::request_password_reset`](super::Portal::request_password_reset) for a client at `from`: wrong household data counts
-    /// as a wrong password does.
-    pub fn request_password_reset_from(
-        &self,
-        card: &NhiCardData,
-        delivery: &ResetDelivery,
-        from: Option<std::net::IpAddr>,
-    ) -> Result<RegistrationReceipt> {
-        registration::request_reset(self, card, delivery, from)
     }
 }

@@ -870,3 +870,36 @@ pub(crate) fn windows(p: &LocalPortal) -> Result<Vec<MaintenanceWindow>> {
         .collect()
     })
 }
+
+impl LocalPortal {
+    /// 基本資料異動, the e-mail address: with the card and its registered password, asks to
+    /// move the registration to `new_email`. The confirmation link goes to the address on file
+    /// (the official mailbox), never to the address typed; see
+    /// [`LocalPortal::complete_email_change`].
+    pub fn request_email_change(
+        &self,
+        card: &NhiCardData,
+        password: &Password,
+        new_email: &crate::types::Email,
+        from: Option<std::net::IpAddr>,
+    ) -> Result<RegistrationReceipt> {
+        request_email_change(self, card, password, new_email, from)
+    }
+
+    /// Opens an e-mail change's link (with the same card): the registration takes the new
+    /// address, and the old one is told.
+    pub fn complete_email_change(&self, card: &NhiCardData, token: &str) -> Result<()> {
+        complete_email_change(self, card, token)
+    }
+
+    /// [`Portal::request_password_reset`](super::Portal::request_password_reset) for a client at `from`: wrong household data counts
+    /// as a wrong password does.
+    pub fn request_password_reset_from(
+        &self,
+        card: &NhiCardData,
+        delivery: &ResetDelivery,
+        from: Option<std::net::IpAddr>,
+    ) -> Result<RegistrationReceipt> {
+        request_reset(self, card, delivery, from)
+    }
+}

@@ -218,3 +218,21 @@ fn tell(tx: &mut dyn Tx, now: i64, to: &str, means: Means) -> Result<()> {
     enqueue(tx, now, to, subject, body, kind, None)?;
     Ok(())
 }
+
+impl LocalPortal {
+    /// [`Portal::stop_nhi_registration`](super::Portal::stop_nhi_registration) by the portal's operator (`ecpa registration stop`),
+    /// for a person of any agency, in the audit trail under `operator`.
+    pub fn stop_nhi_registration_as_operator(&self, national_id: &NationalId, operator: &str) -> Result<AccessRevoked> {
+        stop_registration(self, Remover::Operator(operator), national_id)
+    }
+
+    /// [`Portal::remove_certificate_binding`](super::Portal::remove_certificate_binding) by the portal's operator (`ecpa certificate
+    /// unbind`), in the audit trail under `operator`.
+    pub fn remove_certificate_binding_as_operator(
+        &self,
+        national_id: &NationalId,
+        operator: &str,
+    ) -> Result<AccessRevoked> {
+        remove_bindings(self, Remover::Operator(operator), national_id)
+    }
+}
