@@ -489,10 +489,11 @@ impl LocalPortal {
             } else {
                 None
             };
-            let report = if sqlite && bulk_load(tx, checked.len())? {
-                without_indexes(tx, "employees", |tx| import_rows(tx, &checked, now))?
+            let stored = tx.query_int("SELECT count(*) FROM employees", &[])?;
+            let report = if sqlite && bulk_load(stored, checked.len()) {
+                without_indexes(tx, "employees", |tx| import_rows(tx, &checked, stored, now))?
             } else {
-                import_rows(tx, &checked, now)?
+                import_rows(tx, &checked, stored, now)?
             };
             let detail = format!(
                 "{} rows, {} created, {} updated, {} agencies, {} officers",
@@ -518,10 +519,11 @@ const IMPORT_CACHE_KIB: i64 = -64 * 1024;
 /// The fewest lines that make an import a bulk load (see [`bulk_load`]).
 const BULK_LOAD_LINES: usize = 10_000;
 
-/// Whether an import of `lines` lines is a bulk load: a long file into a table holding fewer
-/// people than the file has lines (the first load of a civil service, or of a large agency).
-fn bulk_load(tx: &mut dyn Tx, lines: usize) -> Result<bool> {
-    Ok(lines >= BULK_LOAD_LINES && tx.query_int("SELECT count(*) FROM employees", &[])? < lines as i64)
+/// Whether an import of `lines` lines into a table of `stored` people is a bulk load: a long
+/// file into a table holding fewer people than the file has lines (the first load of a civil
+/// service, or of a large agency).
+fn bulk_load(stored: i64, lines: usize) -> bool {
+    lines >= BULK_LOAD_LINES && stored < lines as i64
 }
 
 /// Runs `f` with `table`'s secondary indexes (those made by `CREATE INDEX`) dropped, and makes
@@ -654,8 +656,9 @@ fn first_seen<K: Eq + std::hash::Hash + Clone>(items: impl IntoIterator<Item = K
 }
 
 /// Writes checked lines as [`upsert_agency`], [`upsert_employee`], [`set_officer`] and the
-/// officer removal would have one by one, with a few multi-row statements per table.
-fn import_rows<'a>(tx: &mut dyn Tx, rows: &[CheckedRow<'a>], now_ms: i64) -> Result<DirectoryImport> {
+/// officer removal would have one by one, with a few multi-row statements per table, into a
+/// table already holding `held` people.
+fn import_rows<'a>(tx: &mut dyn Tx, rows: &[CheckedRow<'a>], held: i64, now_ms: i64) -> Result<DirectoryImport> {
     let mut report = DirectoryImport {
         rows: rows.len(),
         ..Default::default()
@@ -739,7 +742,7 @@ fn import_rows<'a>(tx: &mut dyn Tx, rows: &[CheckedRow<'a>], now_ms: i64) -> Res
 
     // Who is there already, and their officer role. A line counts as created when it is the
     // first of a person not yet stored.
-    let existing = if tx.query_int("SELECT count(*) FROM (SELECT 1 FROM employees LIMIT 1) AS any_one", &[])? == 0 {
+    let existing = if held == 0 {
         // The first load of a directory: no one to look up.
         HashMap::new()
     } else {
@@ -759,50 +762,50 @@ fn import_rows<'a>(tx: &mut dyn Tx, rows: &[CheckedRow<'a>], now_ms: i64) -> Res
     report.updated = rows.len() - report.created;
 
     // Each person's values, a batch at a time (all of them at once would be 50 MB).
-    let employee_row = |r: &CheckedRow<'a>, given: &[Option<&Value<'a>>; 6]| -> Result<Vec<Value<'a>>> {
-        let unit = match r.unit {
-            Some(u) => {
-                let id = unit_ids.get(&(r.agency, u));
-                Some(*id.ok_or_else(|| Error::internal(format!("unit {u} of {} not stored", r.agency)))?)
+    let employee_row =
+        |r: &CheckedRow<'a>, given: &[Option<&Value<'a>>; 6], personal: bool| -> Result<Vec<Value<'a>>> {
+            let unit = match r.unit {
+                Some(u) => {
+                    let id = unit_ids.get(&(r.agency, u));
+                    Some(*id.ok_or_else(|| Error::internal(format!("unit {u} of {} not stored", r.agency)))?)
+                }
+                None => None,
+            };
+            let mut row = Vec::with_capacity(16);
+            row.extend([
+                Value::from(r.national_id),
+                Value::from(r.name),
+                Value::from(r.agency),
+                Value::from(unit),
+                Value::from(r.title),
+                Value::from(r.email),
+                Value::from(r.status),
+                Value::from(r.left_on.clone()),
+                Value::from(r.left_reason),
+                Value::Int(now_ms),
+            ]);
+            if personal {
+                row.extend(given.iter().map(|v| v.cloned().unwrap_or(Value::Null)));
             }
-            None => None,
+            Ok(row)
         };
-        let mut row = Vec::with_capacity(16);
-        row.extend([
-            Value::from(r.national_id),
-            Value::from(r.name),
-            Value::from(r.agency),
-            Value::from(unit),
-            Value::from(r.title),
-            Value::from(r.email),
-            Value::from(r.status),
-            Value::from(r.left_on.clone()),
-            Value::from(r.left_reason),
-            Value::Int(now_ms),
-        ]);
-        if given.iter().any(Option::is_some) {
-            row.extend(given.iter().map(|v| v.cloned().unwrap_or(Value::Null)));
-        }
-        Ok(row)
-    };
     // Those not stored yet by a plain insert (each person is here once, and who is stored was
     // read in this transaction: on SQLite under its one write lock; on PostgreSQL a concurrent
     // import of the same person fails one of the two transactions whole), the others by an
-    // upsert. A person whose
-    // lines give none of the personal columns is written without them (six values fewer a
-    // row): a new one leaves them empty, a stored one keeps them.
+    // upsert. A person whose lines give none of the personal columns is written without them
+    // (six values fewer a row): a new one leaves them empty, a stored one keeps them.
     let post = "national_id, name, agency_code, unit_id, title, email, status, left_on, left_reason, updated_at";
     let post_update = "name = excluded.name, agency_code = excluded.agency_code, unit_id = excluded.unit_id,
          title = excluded.title, email = excluded.email, status = excluded.status, left_on = excluded.left_on,
          left_reason = excluded.left_reason, updated_at = excluded.updated_at";
-    for stored in [false, true] {
-        for personal in [false, true] {
-            let group: Vec<_> = people
-                .iter()
-                .filter(|(r, given)| {
-                    existing.contains_key(r.national_id) == stored && given.iter().any(Option::is_some) == personal
-                })
-                .collect();
+    // The four groups, [stored][personal], in one pass.
+    let mut groups: [[Vec<_>; 2]; 2] = Default::default();
+    for person @ (r, given) in &people {
+        let stored = existing.contains_key(r.national_id);
+        groups[usize::from(stored)][usize::from(given.iter().any(Option::is_some))].push(person);
+    }
+    for (stored, by_personal) in [false, true].into_iter().zip(&groups) {
+        for (personal, group) in [false, true].into_iter().zip(by_personal) {
             let (columns, width) = if personal {
                 (format!("{post}, {PERSONAL_COLUMNS}"), 16)
             } else {
@@ -817,10 +820,10 @@ fn import_rows<'a>(tx: &mut dyn Tx, rows: &[CheckedRow<'a>], now_ms: i64) -> Res
                     sql.push_str(&keep_unless_given("excluded.{}"));
                 }
             }
-            for_batches(&group, |chunk| {
+            for_batches(group, |chunk| {
                 let rows = chunk
                     .iter()
-                    .map(|(r, given)| employee_row(r, given))
+                    .map(|(r, given)| employee_row(r, given, personal))
                     .collect::<Result<Vec<_>>>()?;
                 write_rows(tx, &sql, width, &rows)
             })?;
