@@ -81,6 +81,7 @@
 pub mod card;
 #[cfg(feature = "http")]
 pub mod config;
+pub(crate) mod db;
 pub mod doctor;
 pub mod error;
 #[cfg(feature = "ffi")]

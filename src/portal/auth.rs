@@ -24,6 +24,7 @@ use std::net::IpAddr;
 use super::env::{from_millis, millis, new_token, token_hash};
 use super::guard::{Failure, Guard, Subject};
 use super::local::LocalPortal;
+use crate::db::employees;
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::{StoreExt, Tx, Value};
 use crate::types::{AssuranceLevel, NationalId, NhiCardData, Password, RocDateTime};
@@ -237,9 +238,8 @@ pub(crate) fn open_session(
     method: LoginMethod,
     card_verified: bool,
 ) -> Result<Session> {
-    let status = tx.query_opt("SELECT status FROM employees WHERE id = ?", &[Value::Int(employee_id)])?;
-    match status.map(|r| r.text(0)).transpose()?.as_deref() {
-        Some("current") => {}
+    match employees::by_id(tx, employee_id)? {
+        Some(person) if person.is_current() => {}
         Some(_) => return Err(Error::new(ErrorCode::AccountDisabled)),
         None => return Err(Error::new(ErrorCode::AccountNotFound)),
     }
@@ -266,7 +266,7 @@ pub(crate) fn open_session(
         (LoginMethod::NhiCard, false) => "nhi_card card_unverified",
         (m, _) => m.as_str(),
     };
-    super::audit::record(
+    crate::db::audit::record(
         tx,
         millis(now),
         Some(employee_id),
@@ -313,12 +313,8 @@ fn session_info_of(
 
 /// The employee a national ID belongs to (the third login error when there is none).
 fn employee_of(tx: &mut dyn Tx, id: &NationalId) -> Result<i64> {
-    tx.query_opt(
-        "SELECT id FROM employees WHERE national_id = ?",
-        &[Value::from(id.reveal())],
-    )?
-    .ok_or_else(|| Error::new(ErrorCode::AccountNotFound))?
-    .int(0)
+    let person = employees::by_national_id(tx, id)?;
+    Ok(person.ok_or_else(|| Error::new(ErrorCode::AccountNotFound))?.id)
 }
 
 /// Where a login comes from and what it proves beyond the password.
@@ -413,13 +409,8 @@ pub(crate) fn login_account(
     from: Option<IpAddr>,
 ) -> Result<Session> {
     let account = account.trim().to_owned();
-    let row = p.store.read(|tx| {
-        tx.query_opt(
-            "SELECT id, account_password_hash FROM employees WHERE account_name = ?",
-            &[Value::from(account.as_str())],
-        )
-    })?;
-    let Some((id, Some(hash))) = row.map(|r| Ok::<_, Error>((r.int(0)?, r.opt_text(1)?))).transpose()? else {
+    let held = p.store.read(|tx| employees::account_password(tx, &account))?;
+    let Some((id, Some(hash))) = held else {
         // Spend the same time as a real check, so timing does not tell which names exist.
         let _ = hash_password(p, password);
         return Err(Error::new(ErrorCode::AccountPasswordWrong));
@@ -454,25 +445,14 @@ pub(crate) fn set_account(p: &LocalPortal, token: &SessionToken, account: &str, 
     let hash = hash_password(p, password)?;
     let now = millis(p.now());
     p.store.write(|tx| {
-        let taken = tx.query_opt(
-            "SELECT id FROM employees WHERE account_name = ? AND id <> ?",
-            &[Value::from(account), Value::Int(c.employee_id)],
-        )?;
-        if taken.is_some() {
+        let holder = employees::by_account(tx, account)?;
+        if holder.is_some_and(|h| h.id != c.employee_id) {
             return Err(Error::new(ErrorCode::AccountNameTaken));
         }
         // Its owner has set it: whatever guessing held or locked the old one is over.
         super::guard::clear(tx, Subject::Account(c.employee_id))?;
-        tx.execute(
-            "UPDATE employees SET account_name = ?, account_password_hash = ?, updated_at = ? WHERE id = ?",
-            &[
-                Value::from(account),
-                Value::from(&hash),
-                Value::Int(now),
-                Value::Int(c.employee_id),
-            ],
-        )?;
-        super::audit::record(
+        employees::set_account(tx, c.employee_id, account, &hash, now)?;
+        crate::db::audit::record(
             tx,
             now,
             Some(c.employee_id),

@@ -20,7 +20,7 @@ use super::auth::{Caller, SessionToken};
 use super::consent;
 use super::env::{from_millis, millis};
 use super::local::LocalPortal;
-use super::notify::{OutboxBatch, enqueue};
+use crate::db::outbox::{OutboxBatch, enqueue};
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::{Dialect, Row, StoreExt, Tx, Value, for_batches, values_rows};
 use crate::types::text::text_field;
@@ -748,7 +748,7 @@ pub(crate) fn issue_one(p: &LocalPortal, token: &SessionToken, order: &NewAwardO
         let person = person_from(&row)?;
         let own = self_approval(p, &c, person.id)?;
         let (id, _) = insert_order(p, tx, &c, &checked, &person, now)?.ok_or_else(|| duplicate(order, None))?;
-        super::audit::record(
+        crate::db::audit::record(
             tx,
             now,
             Some(c.employee_id),
@@ -863,7 +863,7 @@ pub(crate) fn issue_many(p: &LocalPortal, token: &SessionToken, orders: &[NewAwa
             0 => format!("{} orders", report.issued),
             n => format!("{} orders, {n} to the officer: {SELF_APPROVAL}", report.issued),
         };
-        super::audit::record(
+        crate::db::audit::record(
             tx,
             now,
             Some(c.employee_id),
@@ -907,7 +907,7 @@ pub(crate) fn view(p: &LocalPortal, token: &SessionToken, id: i64) -> Result<Awa
             &[Value::Int(now), Value::Int(id)],
         )?;
         if signed > 0 {
-            super::audit::record(
+            crate::db::audit::record(
                 tx,
                 now,
                 Some(c.employee_id),
@@ -1063,7 +1063,7 @@ pub(crate) fn unsigned(p: &LocalPortal, token: &SessionToken) -> Result<Vec<Unsi
             ),
             &[Value::from(agency.as_str())],
         )?;
-        super::audit::record(tx, now, Some(c.employee_id), "award.unsigned_list", None, Some(&agency), None)?;
+        crate::db::audit::record(tx, now, Some(c.employee_id), "award.unsigned_list", None, Some(&agency), None)?;
         rows.iter()
             .map(|r| {
                 let o = order_from(r)?;

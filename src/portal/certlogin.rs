@@ -28,6 +28,7 @@ use super::auth::{LoginMethod, Session, open_session};
 use super::env::{millis, new_token, token_hash};
 use super::guard::network_of;
 use super::local::LocalPortal;
+use crate::db::employees;
 use crate::error::{Error, ErrorCode, Result};
 use crate::pki::{
     ALL_REASONS, Certificate, Crl, Hash, KeyUsages, Purpose, TrustAnchor, ValidatedPath, ValidationOptions, Validator,
@@ -433,25 +434,17 @@ fn binding_key(cert: &Certificate) -> String {
 /// accident. No such person and a mismatch are one error, so the answer does not tell which
 /// IDs and accounts exist.
 fn binding_candidate(tx: &mut dyn Tx, cert: &Certificate, who: &str) -> Result<i64> {
-    let row = match NationalId::parse(who) {
-        Ok(id) => tx.query_opt(
-            "SELECT id, national_id, name FROM employees WHERE national_id = ?",
-            &[Value::from(id.reveal())],
-        )?,
-        Err(_) => tx.query_opt(
-            "SELECT id, national_id, name FROM employees WHERE account_name = ?",
-            &[Value::from(who)],
-        )?,
+    let person = match NationalId::parse(who) {
+        Ok(id) => employees::by_national_id(tx, &id)?,
+        Err(_) => employees::by_account(tx, who)?,
     };
     let mismatch = || Error::new(ErrorCode::BindingMismatch);
-    let row = row.ok_or_else(mismatch)?;
-    let id = row.parsed(1, NationalId::parse)?;
-    let name = row.text(2)?;
+    let person = person.ok_or_else(mismatch)?;
+    let (employee, id, name) = (person.id, person.national_id, person.name);
     let name_agrees = cert.common_name().is_some_and(|cn| names_agree(&cn, &name));
     if cert.id_last_four() != Some(id.last_four()) || !name_agrees {
         return Err(mismatch());
     }
-    let employee = row.int(0)?;
     let elsewhere = tx.query_opt(
         "SELECT 1 FROM certificate_bindings WHERE subject = ? AND employee_id <> ?",
         &[Value::from(cert.subject()), Value::Int(employee)],
@@ -540,7 +533,7 @@ fn answer(
                     "INSERT INTO certificate_bindings (binding_key, employee_id, subject, bound_at, last_used_at) VALUES (?, ?, ?, ?, ?)",
                     &[Value::from(key.as_str()), Value::Int(employee), Value::from(cert.subject()), Value::Int(at), Value::Int(at)],
                 )?;
-                super::audit::record(tx, at, Some(employee), "certificate.bind", Some(employee), None, None)?;
+                crate::db::audit::record(tx, at, Some(employee), "certificate.bind", Some(employee), None, None)?;
                 employee
             }
         };

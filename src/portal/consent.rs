@@ -105,7 +105,7 @@ pub(crate) fn give(p: &LocalPortal, token: &SessionToken, version: &str) -> Resu
                 Value::from(c.method.as_str()),
             ],
         )?;
-        super::audit::record(
+        crate::db::audit::record(
             tx,
             now,
             Some(c.employee_id),
@@ -124,7 +124,7 @@ pub(crate) fn withdraw(p: &LocalPortal, token: &SessionToken) -> Result<()> {
     let given = p.store.write(|tx| {
         let given = load(tx, c.employee_id)?.is_some();
         if given {
-            super::audit::record(
+            crate::db::audit::record(
                 tx,
                 now,
                 Some(c.employee_id),

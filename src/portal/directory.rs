@@ -27,6 +27,7 @@ use super::csvfile::{self, Record};
 use super::env::millis;
 use super::local::LocalPortal;
 use super::proofing::ProofingCategory;
+use crate::db::employees;
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::{Dialect, Row, StoreExt, Tx, Value, for_batches, values_rows};
 use crate::types::text::{checked_text, text_field};
@@ -187,10 +188,7 @@ pub(crate) fn upsert_employee(tx: &mut dyn Tx, e: &NewEmployee, now_ms: i64) -> 
             Some(text_field("卸職原因 reason", reason, 100)?),
         ),
     };
-    let existing = tx.query_opt(
-        "SELECT id FROM employees WHERE national_id = ?",
-        &[Value::from(e.national_id.reveal())],
-    )?;
+    let existing = employees::by_national_id(tx, &e.national_id)?.map(|p| p.id);
     let email = e.email.as_ref().map(Email::as_str);
     // The same nine columns, set on a new row or an existing one.
     let fields = [
@@ -205,8 +203,7 @@ pub(crate) fn upsert_employee(tx: &mut dyn Tx, e: &NewEmployee, now_ms: i64) -> 
         Value::Int(now_ms),
     ];
     let (id, created) = match existing {
-        Some(row) => {
-            let id = row.int(0)?;
+        Some(id) => {
             let params: Vec<Value<'_>> = fields
                 .into_iter()
                 .chain(e.personal_values())
@@ -250,29 +247,20 @@ pub(crate) fn upsert_employee(tx: &mut dyn Tx, e: &NewEmployee, now_ms: i64) -> 
 
 /// The directory's number for a national ID.
 fn employee_id(tx: &mut dyn Tx, national_id: &NationalId) -> Result<i64> {
-    tx.query_opt(
-        "SELECT id FROM employees WHERE national_id = ?",
-        &[Value::from(national_id.reveal())],
-    )?
-    .ok_or_else(|| Error::new(ErrorCode::EmployeeNotFound))?
-    .int(0)
+    let person = employees::by_national_id(tx, national_id)?;
+    Ok(person.ok_or_else(|| Error::new(ErrorCode::EmployeeNotFound))?.id)
 }
 
 /// Makes an employee a personnel officer of the agency they serve in.
 pub(crate) fn set_officer(tx: &mut dyn Tx, national_id: &NationalId) -> Result<()> {
-    let row = tx
-        .query_opt(
-            "SELECT id, agency_code, status FROM employees WHERE national_id = ?",
-            &[Value::from(national_id.reveal())],
-        )?
-        .ok_or_else(|| Error::new(ErrorCode::EmployeeNotFound))?;
-    if row.text(2)? != "current" {
+    let person = employees::by_national_id(tx, national_id)?.ok_or_else(|| Error::new(ErrorCode::EmployeeNotFound))?;
+    if !person.is_current() {
         return Err(Error::new(ErrorCode::AccountDisabled));
     }
     tx.execute(
         "INSERT INTO officers (employee_id, agency_code) VALUES (?, ?)
          ON CONFLICT (employee_id) DO UPDATE SET agency_code = excluded.agency_code",
-        &[Value::Int(row.int(0)?), Value::from(row.text(1)?)],
+        &[Value::Int(person.id), Value::from(person.agency_code)],
     )?;
     Ok(())
 }
@@ -371,7 +359,7 @@ impl LocalPortal {
         let now = millis(self.now());
         self.store.write(|tx| {
             upsert_agency(tx, code, name)?;
-            super::audit::record(tx, now, None, "directory.agency", None, Some(code.as_str()), None)
+            crate::db::audit::record(tx, now, None, "directory.agency", None, Some(code.as_str()), None)
         })
     }
 
@@ -380,7 +368,7 @@ impl LocalPortal {
         let now = millis(self.now());
         self.store.write(|tx| {
             let (id, created) = upsert_employee(tx, employee, now)?;
-            super::audit::record(tx, now, None, "directory.employee", Some(id), None, None)?;
+            crate::db::audit::record(tx, now, None, "directory.employee", Some(id), None, None)?;
             Ok(created)
         })
     }
@@ -390,7 +378,7 @@ impl LocalPortal {
         let now = millis(self.now());
         self.store.write(|tx| {
             set_officer(tx, national_id)?;
-            super::audit::record(tx, now, None, "directory.officer", None, None, None)
+            crate::db::audit::record(tx, now, None, "directory.officer", None, None, None)
         })
     }
 
@@ -410,7 +398,7 @@ impl LocalPortal {
                 ],
             )?;
             tx.execute("DELETE FROM officers WHERE employee_id = ?", &[Value::Int(id)])?;
-            super::audit::record(tx, now, None, "directory.left", Some(id), None, None)
+            crate::db::audit::record(tx, now, None, "directory.left", Some(id), None, None)
         })
     }
 
@@ -426,7 +414,7 @@ impl LocalPortal {
         self.store.write(|tx| {
             let id = employee_id(tx, national_id)?;
             super::proofing::write_field(tx, id, category, field, value)?;
-            super::audit::record(
+            crate::db::audit::record(
                 tx,
                 now,
                 None,
@@ -501,9 +489,9 @@ impl LocalPortal {
             );
             match operator {
                 Some(name) => {
-                    super::audit::record_operator(tx, now, name, "directory.import", None, None, Some(&detail))?
+                    crate::db::audit::record_operator(tx, now, name, "directory.import", None, None, Some(&detail))?
                 }
-                None => super::audit::record(tx, now, None, "directory.import", None, None, Some(&detail))?,
+                None => crate::db::audit::record(tx, now, None, "directory.import", None, None, Some(&detail))?,
             }
             if let Some(before) = cache {
                 tx.execute(&format!("PRAGMA cache_size = {before}"), &[])?;
@@ -911,7 +899,7 @@ pub(crate) fn agency_employees(p: &LocalPortal, token: &SessionToken) -> Result<
              WHERE e.agency_code = ? ORDER BY u.name, e.name",
             &[Value::from(agency.as_str())],
         )?;
-        super::audit::record(
+        crate::db::audit::record(
             tx,
             now,
             Some(c.employee_id),

@@ -89,13 +89,4 @@ pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Milliseconds since the Unix epoch, the storage form of an instant.
-pub(crate) fn millis(t: OffsetDateTime) -> i64 {
-    (t.unix_timestamp_nanos() / 1_000_000) as i64
-}
-
-/// The instant of a stored millisecond count.
-pub(crate) fn from_millis(ms: i64) -> Result<OffsetDateTime> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .map_err(|_| crate::store::corrupt(format!("timestamp {ms} out of range")))
-}
+pub(crate) use crate::db::{from_millis, millis};

@@ -29,7 +29,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::env::millis;
 use super::local::LocalPortal;
-use super::notify::enqueue;
+use crate::db::outbox::enqueue;
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::{StoreExt, Tx, Value};
 
@@ -87,7 +87,7 @@ impl Subject<'_> {
                 "SELECT email FROM nhi_registrations WHERE card_number = ?",
                 &[Value::from(number)],
             )?,
-            Subject::Account(id) => tx.query_opt("SELECT email FROM employees WHERE id = ?", &[Value::Int(id)])?,
+            Subject::Account(id) => return Ok(crate::db::employees::by_id(tx, id)?.and_then(|e| e.email)),
         };
         row.map(|r| r.opt_text(0)).transpose().map(Option::flatten)
     }

@@ -13,9 +13,10 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
-use super::audit::{operator_name, record_operator};
+use super::audit::operator_name;
 use super::env::{from_millis, millis};
 use super::local::LocalPortal;
+use crate::db::audit::record_operator;
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::{StoreExt, Value, schema};
 use crate::types::RocDateTime;

@@ -669,7 +669,7 @@ pub(crate) fn complete(p: &LocalPortal, token: &SessionToken) -> Result<Proofing
             )?;
         }
         let detail = format!("{n} corrections");
-        super::audit::record(tx, now, Some(c.employee_id), "proofing.complete", Some(c.employee_id), Some(&format!("submission:{id}")), Some(&detail))?;
+        crate::db::audit::record(tx, now, Some(c.employee_id), "proofing.complete", Some(c.employee_id), Some(&format!("submission:{id}")), Some(&detail))?;
         Ok(ProofingSubmission { id, completed_at: now_t.into(), corrections: n as u32 })
     })
 }
@@ -713,7 +713,7 @@ pub(crate) fn query(p: &LocalPortal, token: &SessionToken, q: &ProofingQuery) ->
                 Value::from(unit.as_deref()),
             ],
         )?;
-        super::audit::record(tx, now, Some(c.employee_id), "proofing.query", None, Some(&agency), None)?;
+        crate::db::audit::record(tx, now, Some(c.employee_id), "proofing.query", None, Some(&agency), None)?;
         let mut out = Vec::new();
         for r in &rows {
             let row = ProofingQueryRow {
@@ -805,7 +805,7 @@ pub(crate) fn submission_corrections(
             return Err(Error::new(ErrorCode::CorrectionNotFound));
         }
         let subject = rows[0].int(12)?;
-        super::audit::record(
+        crate::db::audit::record(
             tx,
             now,
             Some(c.employee_id),
@@ -882,7 +882,7 @@ pub(crate) fn process(
             )?;
         }
         let object = format!("correction:{correction_id}");
-        super::audit::record(
+        crate::db::audit::record(
             tx,
             now,
             Some(c.employee_id),

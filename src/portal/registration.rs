@@ -26,7 +26,8 @@ use super::auth::hash_password;
 use super::env::{from_millis, millis, new_token, token_hash};
 use super::guard::{Failure, Guard, Subject};
 use super::local::LocalPortal;
-use super::notify::enqueue;
+use crate::db::employees;
+use crate::db::outbox::enqueue;
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::{StoreExt, Tx, Value};
 use crate::types::{Email, HouseholdAddress, HouseholdNumber, NhiCardData, Password, RocDateTime};
@@ -189,30 +190,25 @@ fn person_on_file(
     household: Option<(&HouseholdNumber, &HouseholdAddress)>,
 ) -> Result<OnFile> {
     let mismatch = || Error::new(ErrorCode::RegistrationDataMismatch);
-    let row = tx
-        .query_opt(
-            "SELECT name, email, birth_date, household_number, household_county, household_township,
-                    household_village, household_neighbourhood
-             FROM employees WHERE national_id = ?",
-            &[Value::from(card.national_id.reveal())],
-        )?
-        .ok_or_else(mismatch)?;
+    let person = employees::by_national_id(tx, &card.national_id)?.ok_or_else(mismatch)?;
     // A value the directory does not hold is not checked; one it holds must be the same.
-    let same = |held: Option<String>, given: &str| held.is_none_or(|h| h == given);
-    let mut agrees = card.name.same_as(&row.text(0)?) && same(row.opt_text(2)?, &card.birth_date.to_iso());
+    let same = |held: &Option<String>, given: &str| held.as_deref().is_none_or(|h| h == given);
+    let mut agrees = card.name.same_as(&person.name) && same(&person.birth_date, &card.birth_date.to_iso());
     if let Some((number, address)) = household {
         agrees = agrees
-            && same(row.opt_text(3)?, number.as_str())
-            && same(row.opt_text(4)?, address.county.as_str())
-            && same(row.opt_text(5)?, address.township.as_str())
-            && same(row.opt_text(6)?, address.village.as_str())
-            && row.opt_int(7)?.is_none_or(|n| n == i64::from(address.neighbourhood));
+            && same(&person.household_number, number.as_str())
+            && same(&person.household_county, address.county.as_str())
+            && same(&person.household_township, address.township.as_str())
+            && same(&person.household_village, address.village.as_str())
+            && person
+                .household_neighbourhood
+                .is_none_or(|n| n == i64::from(address.neighbourhood));
     }
     if !agrees {
         return Err(mismatch());
     }
     Ok(OnFile {
-        email: row.opt_text(1)?.map(|e| Email::parse(&e)).transpose()?,
+        email: person.email.map(|e| Email::parse(&e)).transpose()?,
     })
 }
 
@@ -256,15 +252,9 @@ fn notify_refused_registration(tx: &mut dyn Tx, now: OffsetDateTime, to: &Email)
 /// Records a registration event in the audit trail, against the employee the card belongs to
 /// (if any); the card number is masked.
 fn audit_card(tx: &mut dyn Tx, now: OffsetDateTime, card: &NhiCardData, action: &str) -> Result<()> {
-    let subject = tx
-        .query_opt(
-            "SELECT id FROM employees WHERE national_id = ?",
-            &[Value::from(card.national_id.reveal())],
-        )?
-        .map(|r| r.int(0))
-        .transpose()?;
+    let subject = employees::by_national_id(tx, &card.national_id)?.map(|p| p.id);
     let object = format!("nhi_card:{}", card.card_number.masked());
-    super::audit::record(tx, millis(now), subject, action, subject, Some(&object), None)
+    crate::db::audit::record(tx, millis(now), subject, action, subject, Some(&object), None)
 }
 
 /// Creates a link token for a registration, invalidating earlier unused ones of the same purpose.
@@ -781,7 +771,7 @@ impl LocalPortal {
             drop_pending(tx, card)?;
             insert_registration(tx, form, &checked, now, Some(now))?;
             let object = format!("nhi_card:{}", card.card_number.masked());
-            super::audit::record_operator(
+            crate::db::audit::record_operator(
                 tx,
                 millis(now),
                 &operator,

@@ -19,7 +19,7 @@ use super::apps::{PROOFING_SITE, caller_for};
 use super::auth::SessionToken;
 use super::env::millis;
 use super::local::LocalPortal;
-use super::notify::enqueue;
+use crate::db::outbox::enqueue;
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::{StoreExt, Tx, Value};
 use crate::types::{Email, NationalId};
@@ -87,19 +87,15 @@ fn revoke(p: &LocalPortal, by: Remover<'_>, id: &NationalId, means: Means) -> Re
     };
     let now = millis(p.now());
     p.store.write(|tx| {
-        let person = tx
-            .query_opt(
-                "SELECT id, agency_code, email FROM employees WHERE national_id = ?",
-                &[Value::from(id.reveal())],
-            )?
+        let person = crate::db::employees::by_national_id(tx, id)?
             .ok_or_else(|| Error::with(ErrorCode::EmployeeNotFound, id.masked(), id.masked()))?;
-        let employee = person.int(0)?;
+        let employee = person.id;
         if let Some(c) = &officer
-            && person.text(1)? != c.agency_code
+            && person.agency_code != c.agency_code
         {
             return Err(Error::with(ErrorCode::EmployeeNotInAgency, id.masked(), id.masked()));
         }
-        let mut addresses: Vec<String> = person.opt_text(2)?.into_iter().collect();
+        let mut addresses: Vec<String> = person.email.into_iter().collect();
         let objects = match means {
             Means::NhiCard => remove_registrations(tx, id, &mut addresses)?,
             Means::Certificate => remove_certificate_bindings(tx, employee)?,
@@ -122,10 +118,12 @@ fn revoke(p: &LocalPortal, by: Remover<'_>, id: &NationalId, means: Means) -> Re
         for object in &objects {
             let (action, subject, object) = (means.action(), Some(employee), Some(object.as_str()));
             match by {
-                Remover::Operator(name) => super::audit::record_operator(tx, now, name, action, subject, object, None)?,
+                Remover::Operator(name) => {
+                    crate::db::audit::record_operator(tx, now, name, action, subject, object, None)?
+                }
                 Remover::Officer(_) => {
                     let actor = officer.as_ref().map(|c| c.employee_id);
-                    super::audit::record(tx, now, actor, action, subject, object, None)?;
+                    crate::db::audit::record(tx, now, actor, action, subject, object, None)?;
                 }
             }
         }

@@ -3,10 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::audit::record;
 use super::auth::{SessionToken, caller};
 use super::env::{from_millis, millis};
 use super::local::LocalPortal;
+use crate::db::audit::record;
 use crate::error::Result;
 use crate::store::{StoreExt, Value};
 use crate::types::{NationalId, RocDate, RocDateTime};

@@ -1,0 +1,189 @@
+//! The storage layer: every SQL statement the engine runs, by area, with typed rows.
+//!
+//! The engine's rules (`portal/`) say what happens; this layer says how it is kept. Each
+//! module holds the statements on one area's tables and returns rows as structs with named,
+//! typed fields, so a rule reads `person.status`, never `row.text(3)`. The layers point one
+//! way: `portal` → `db` → [`store`](crate::store) (the backends). Nothing here decides who may
+//! do what; every function runs inside the caller's transaction ([`Tx`]), so an act and
+//! everything it writes still commit together.
+//!
+//! Rows are declared with [`row!`](crate::db::row): one line per field names its type and the
+//! column expression it is read from, and the macro gives the select list ([`COLUMNS`]) and the
+//! decoder, in the same order, so the two cannot drift apart.
+//!
+//! [`COLUMNS`]: employees::Person::COLUMNS
+
+pub(crate) mod audit;
+pub(crate) mod employees;
+pub(crate) mod outbox;
+
+use time::OffsetDateTime;
+
+use crate::error::Result;
+use crate::store::{Row, Value, corrupt};
+
+/// Milliseconds since the Unix epoch, the storage form of an instant.
+pub(crate) fn millis(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// The instant of a stored millisecond count.
+pub(crate) fn from_millis(ms: i64) -> Result<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .map_err(|_| corrupt(format!("timestamp {ms} out of range")))
+}
+
+/// A type one column decodes into. A value of the wrong kind means the stored data is
+/// damaged: the error says so ([`ErrorCode::DataCorrupt`](crate::ErrorCode::DataCorrupt)).
+pub(crate) trait FromColumn: Sized {
+    /// Decodes `value`; the error text says what was expected.
+    fn from_column(value: Value<'static>) -> std::result::Result<Self, String>;
+}
+
+impl FromColumn for i64 {
+    fn from_column(value: Value<'static>) -> std::result::Result<Self, String> {
+        match value {
+            Value::Int(v) => Ok(v),
+            other => Err(format!("expected integer, found {other:?}")),
+        }
+    }
+}
+
+impl FromColumn for bool {
+    fn from_column(value: Value<'static>) -> std::result::Result<Self, String> {
+        i64::from_column(value).map(|v| v != 0)
+    }
+}
+
+impl FromColumn for String {
+    fn from_column(value: Value<'static>) -> std::result::Result<Self, String> {
+        match value {
+            Value::Text(v) => Ok(v.into_owned()),
+            other => Err(format!("expected text, found {other:?}")),
+        }
+    }
+}
+
+impl FromColumn for Vec<u8> {
+    fn from_column(value: Value<'static>) -> std::result::Result<Self, String> {
+        match value {
+            Value::Blob(v) => Ok(v.into_owned()),
+            other => Err(format!("expected bytes, found {other:?}")),
+        }
+    }
+}
+
+impl FromColumn for OffsetDateTime {
+    fn from_column(value: Value<'static>) -> std::result::Result<Self, String> {
+        let ms = i64::from_column(value)?;
+        from_millis(ms).map_err(|_| format!("timestamp {ms} out of range"))
+    }
+}
+
+impl<T: FromColumn> FromColumn for Option<T> {
+    fn from_column(value: Value<'static>) -> std::result::Result<Self, String> {
+        match value {
+            Value::Null => Ok(None),
+            v => T::from_column(v).map(Some),
+        }
+    }
+}
+
+/// Integer columns narrower than the stored 64 bits.
+macro_rules! narrow_ints {
+    ($($t:ty),+) => {$(
+        impl FromColumn for $t {
+            fn from_column(value: Value<'static>) -> std::result::Result<Self, String> {
+                let v = i64::from_column(value)?;
+                <$t>::try_from(v).map_err(|_| format!("{v} out of range for {}", stringify!($t)))
+            }
+        }
+    )+};
+}
+narrow_ints!(u8, u32, i32, u64, usize);
+
+/// Domain types stored as their text form and read back with their own parser.
+macro_rules! parsed_text {
+    ($($t:ty => $parse:path),+ $(,)?) => {$(
+        impl FromColumn for $t {
+            fn from_column(value: Value<'static>) -> std::result::Result<Self, String> {
+                let s = String::from_column(value)?;
+                $parse(&s).map_err(|e: crate::Error| e.message(crate::types::Lang::En))
+            }
+        }
+    )+};
+}
+parsed_text!(
+    crate::types::NationalId => crate::types::NationalId::parse,
+    crate::types::Email => crate::types::Email::parse,
+    crate::types::RocDate => crate::types::RocDate::parse_iso,
+    crate::types::AssuranceLevel => str::parse,
+);
+
+/// Takes the next column of a row being decoded; `field` names it in the error.
+pub(crate) fn take<T: FromColumn>(values: &mut impl Iterator<Item = Value<'static>>, field: &str) -> Result<T> {
+    let value = values
+        .next()
+        .ok_or_else(|| corrupt(format!("{field}: column missing")))?;
+    T::from_column(value).map_err(|e| corrupt(format!("{field}: {e}")))
+}
+
+/// Declares a row a query returns: a struct whose fields each name the column expression they
+/// are read from. It gains `COLUMNS`, the select list in field order, and `from_row`, which
+/// decodes a row selected with it.
+///
+/// ```ignore
+/// row! {
+///     /// A session and its holder.
+///     pub(crate) struct Holder {
+///         pub employee_id: i64 = "s.employee_id",
+///         pub ended_at: Option<i64> = "s.ended_at",
+///     }
+/// }
+/// let sql = format!("SELECT {} FROM sessions s WHERE s.token_hash = ?", Holder::COLUMNS);
+/// ```
+macro_rules! row {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident {
+            $(#[$fmeta:meta])* $fvis:vis $first:ident : $fty:ty = $fcol:literal
+            $(, $(#[$rmeta:meta])* $rvis:vis $field:ident : $ty:ty = $col:literal)* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        $vis struct $name {
+            $(#[$fmeta])* $fvis $first: $fty,
+            $($(#[$rmeta])* $rvis $field: $ty,)*
+        }
+
+        impl $name {
+            /// The select list this row is read from, in field order.
+            #[allow(dead_code)]
+            pub(crate) const COLUMNS: &'static str = concat!($fcol $(, ", ", $col)*);
+
+            /// Decodes a row selected with [`Self::COLUMNS`].
+            #[allow(dead_code)]
+            pub(crate) fn from_row(row: $crate::store::Row) -> $crate::error::Result<Self> {
+                let mut values = row.0.into_iter();
+                Ok(Self {
+                    $first: $crate::db::take(&mut values, stringify!($first))?,
+                    $($field: $crate::db::take(&mut values, stringify!($field))?,)*
+                })
+            }
+        }
+    };
+}
+pub(crate) use row;
+
+/// Decodes every row of a query into `T`.
+pub(crate) fn rows<T>(rows: Vec<Row>, decode: impl Fn(Row) -> Result<T>) -> Result<Vec<T>> {
+    rows.into_iter().map(decode).collect()
+}
+
+/// A query's single value (`SELECT id …`, `SELECT count(*) …`), if it returned a row.
+pub(crate) fn first<T: FromColumn>(rows: Vec<Row>) -> Result<Option<T>> {
+    match rows.into_iter().next() {
+        None => Ok(None),
+        Some(row) => take(&mut row.0.into_iter(), "value").map(Some),
+    }
+}
