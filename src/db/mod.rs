@@ -14,8 +14,15 @@
 //! [`COLUMNS`]: employees::Person::COLUMNS
 
 pub(crate) mod audit;
+pub(crate) mod challenges;
 pub(crate) mod employees;
+pub(crate) mod guards;
+pub(crate) mod orders;
 pub(crate) mod outbox;
+pub(crate) mod records;
+pub(crate) mod registrations;
+pub(crate) mod sessions;
+pub(crate) mod site;
 
 use time::OffsetDateTime;
 
