@@ -73,3 +73,28 @@ pub(crate) fn set_account(tx: &mut dyn Tx, id: i64, name: &str, hash: &str, now_
     )
     .map(drop)
 }
+
+crate::db::row! {
+    /// Who a session belongs to: the person, the agency they serve in, and whether they are
+    /// one of its personnel officers.
+    pub(crate) struct Serving {
+        pub name: String = "e.name",
+        pub national_id: NationalId = "e.national_id",
+        pub agency_code: String = "e.agency_code",
+        pub agency_name: String = "a.name",
+        pub officer: bool = "o.employee_id IS NOT NULL",
+    }
+}
+
+/// The person with the directory's number `id`, their agency and whether they are its officer.
+pub(crate) fn serving(tx: &mut dyn Tx, id: i64) -> Result<Option<Serving>> {
+    let sql = format!(
+        "SELECT {} FROM employees e JOIN agencies a ON a.code = e.agency_code
+         LEFT JOIN officers o ON o.employee_id = e.id AND o.agency_code = e.agency_code
+         WHERE e.id = ?",
+        Serving::COLUMNS
+    );
+    tx.query_opt(&sql, &[Value::Int(id)])?
+        .map(Serving::from_row)
+        .transpose()
+}

@@ -156,3 +156,13 @@ pub(crate) fn counts(tx: &mut dyn Tx) -> Result<Counts> {
     let row = tx.query_opt(&format!("SELECT {} FROM outbox", Counts::COLUMNS), &[])?;
     Counts::from_row(row.ok_or_else(|| crate::store::corrupt("no row from the outbox count"))?)
 }
+
+/// Whether a mail of `kind` was queued for `to` after `since_ms` (mails that must go at most
+/// once a day).
+pub(crate) fn queued_since(tx: &mut dyn Tx, kind: &str, to: &str, since_ms: i64) -> Result<bool> {
+    let row = tx.query_opt(
+        "SELECT 1 FROM outbox WHERE kind = ? AND to_addr = ? AND created_at > ?",
+        &[Value::from(kind), Value::from(to), Value::Int(since_ms)],
+    )?;
+    Ok(row.is_some())
+}

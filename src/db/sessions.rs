@@ -1,6 +1,98 @@
-//! Sessions: opened by a login, seen by every call, ended by logout, expiry or removal.
+//! Sessions: opened by a login, seen by every call, ended by logout, expiry or removal. The
+//! table keeps a token's SHA-256, never the token.
 
-#[allow(unused_imports)]
 use crate::error::Result;
-#[allow(unused_imports)]
 use crate::store::{Tx, Value};
+use crate::types::AssuranceLevel;
+
+crate::db::row! {
+    /// A session with what every call checks of its holder: whether they still serve, and
+    /// whether they are an officer of the agency they serve in now.
+    pub(crate) struct Holder {
+        pub employee_id: i64 = "s.employee_id",
+        pub level: AssuranceLevel = "s.level",
+        /// A `LoginMethod`'s stored name.
+        pub method: String = "s.method",
+        pub last_seen_at: i64 = "s.last_seen_at",
+        pub expires_at: i64 = "s.expires_at",
+        pub ended_at: Option<i64> = "s.ended_at",
+        pub agency_code: String = "e.agency_code",
+        /// The employee's `current` or `left`.
+        pub status: String = "e.status",
+        /// The agency they are an officer of, if it is the one they serve in.
+        pub officer_of: Option<String> = "o.agency_code",
+        pub card_verified: bool = "s.card_verified",
+    }
+}
+
+static BY_TOKEN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM sessions s JOIN employees e ON e.id = s.employee_id
+         LEFT JOIN officers o ON o.employee_id = e.id AND o.agency_code = e.agency_code
+         WHERE s.token_hash = ?",
+        Holder::COLUMNS
+    )
+});
+
+/// The session a token hash names, ended or not.
+pub(crate) fn by_token_hash(tx: &mut dyn Tx, hash: &str) -> Result<Option<Holder>> {
+    tx.query_opt(&BY_TOKEN, &[Value::from(hash)])?
+        .map(Holder::from_row)
+        .transpose()
+}
+
+/// Marks a session seen at `now_ms` (unless a later call already did).
+pub(crate) fn touch(tx: &mut dyn Tx, hash: &str, now_ms: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ? AND last_seen_at < ?",
+        &[Value::Int(now_ms), Value::from(hash), Value::Int(now_ms)],
+    )
+    .map(drop)
+}
+
+/// A session to open.
+pub(crate) struct NewSession<'a> {
+    pub token_hash: &'a str,
+    pub employee_id: i64,
+    pub level: AssuranceLevel,
+    /// A `LoginMethod`'s stored name.
+    pub method: &'a str,
+    pub now_ms: i64,
+    pub expires_ms: i64,
+    pub card_verified: bool,
+}
+
+/// Opens a session.
+pub(crate) fn open(tx: &mut dyn Tx, s: &NewSession<'_>) -> Result<()> {
+    tx.execute(
+        "INSERT INTO sessions (token_hash, employee_id, level, method, created_at, last_seen_at, expires_at, card_verified)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        &[
+            Value::from(s.token_hash),
+            Value::Int(s.employee_id),
+            Value::from(s.level.as_str()),
+            Value::from(s.method),
+            Value::Int(s.now_ms),
+            Value::Int(s.now_ms),
+            Value::Int(s.expires_ms),
+            Value::from(s.card_verified),
+        ],
+    )
+    .map(drop)
+}
+
+/// Ends the session a token hash names, if it is open; `false` if there was none to end.
+pub(crate) fn end(tx: &mut dyn Tx, hash: &str, now_ms: i64) -> Result<bool> {
+    let n = tx.execute(
+        "UPDATE sessions SET ended_at = ? WHERE token_hash = ? AND ended_at IS NULL",
+        &[Value::Int(now_ms), Value::from(hash)],
+    )?;
+    Ok(n > 0)
+}
+
+/// Whether a token hash names a session at all (open or ended).
+pub(crate) fn exists(tx: &mut dyn Tx, hash: &str) -> Result<bool> {
+    Ok(tx
+        .query_opt("SELECT 1 FROM sessions WHERE token_hash = ?", &[Value::from(hash)])?
+        .is_some())
+}

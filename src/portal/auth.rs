@@ -24,9 +24,9 @@ use std::net::IpAddr;
 use super::env::{from_millis, millis, new_token, token_hash};
 use super::guard::{Failure, Guard, Subject};
 use super::local::LocalPortal;
-use crate::db::employees;
+use crate::db::{employees, registrations, sessions};
 use crate::error::{Error, ErrorCode, Result};
-use crate::store::{StoreExt, Tx, Value};
+use crate::store::{StoreExt, Tx};
 use crate::types::{AssuranceLevel, NationalId, NhiCardData, Password, RocDateTime};
 
 /// How a session was opened; each method gives one assurance level.
@@ -179,12 +179,7 @@ pub(crate) fn read_as<T>(
     })?;
     // Touch the session at most once a minute: a read stays a read.
     if now - last_seen > 60_000 {
-        p.store.write(|tx| {
-            tx.execute(
-                "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ? AND last_seen_at < ?",
-                &[Value::Int(now), Value::from(&hash), Value::Int(now)],
-            )
-        })?;
+        p.store.write(|tx| sessions::touch(tx, &hash, now))?;
     }
     Ok(out)
 }
@@ -192,40 +187,30 @@ pub(crate) fn read_as<T>(
 /// The caller behind a token hash, and when the session was last seen; refuses ended, expired
 /// and idle sessions and disabled accounts.
 fn resolve(p: &LocalPortal, tx: &mut dyn Tx, hash: &str, now: i64) -> Result<(Caller, i64)> {
-    let row = tx.query_opt(
-        "SELECT s.employee_id, s.level, s.method, s.last_seen_at, s.expires_at, s.ended_at,
-                e.agency_code, e.status, o.agency_code, s.card_verified
-         FROM sessions s JOIN employees e ON e.id = s.employee_id
-         LEFT JOIN officers o ON o.employee_id = e.id AND o.agency_code = e.agency_code
-         WHERE s.token_hash = ?",
-        &[Value::from(hash)],
-    )?;
-    let row = row.ok_or_else(|| Error::new(ErrorCode::SessionInvalid))?;
-    if row.opt_int(5)?.is_some() {
+    let s = sessions::by_token_hash(tx, hash)?.ok_or_else(|| Error::new(ErrorCode::SessionInvalid))?;
+    if s.ended_at.is_some() {
         return Err(Error::new(ErrorCode::SessionInvalid));
     }
-    let last_seen = row.int(3)?;
     let idle_ms = p.config.session_idle.whole_milliseconds() as i64;
-    if now >= row.int(4)? || now - last_seen >= idle_ms {
+    if now >= s.expires_at || now - s.last_seen_at >= idle_ms {
         return Err(Error::new(ErrorCode::SessionExpired));
     }
-    if row.text(7)? != "current" {
+    if s.status != "current" {
         return Err(Error::new(ErrorCode::AccountDisabled));
     }
-    let method = LoginMethod::parse(&row.text(2)?)?;
-    let verified = row.int(9)? != 0;
+    let method = LoginMethod::parse(&s.method)?;
     let caller = Caller {
-        employee_id: row.int(0)?,
-        level: row.parsed(1, |s| s.parse())?,
+        employee_id: s.employee_id,
+        level: s.level,
         method,
-        agency_code: row.text(6)?,
-        officer: row.opt_text(8)?.is_some(),
-        card_verified: verified,
+        agency_code: s.agency_code,
+        officer: s.officer_of.is_some(),
+        card_verified: s.card_verified,
         officer_login_too_weak: p.config.officer_requires_verified_card
             && method != LoginMethod::Certificate
-            && !verified,
+            && !s.card_verified,
     };
-    Ok((caller, last_seen))
+    Ok((caller, s.last_seen_at))
 }
 
 /// Opens a session for an employee who has just proved who they are: every login ends here,
@@ -246,19 +231,17 @@ pub(crate) fn open_session(
     let token = new_token(p.rng.as_ref())?;
     let now = p.now();
     let expires = now + p.config.session_absolute;
-    tx.execute(
-        "INSERT INTO sessions (token_hash, employee_id, level, method, created_at, last_seen_at, expires_at, card_verified)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        &[
-            Value::from(token_hash(&token)),
-            Value::Int(employee_id),
-            Value::from(method.level().as_str()),
-            Value::from(method.as_str()),
-            Value::Int(millis(now)),
-            Value::Int(millis(now)),
-            Value::Int(millis(expires)),
-            Value::from(card_verified),
-        ],
+    sessions::open(
+        tx,
+        &sessions::NewSession {
+            token_hash: &token_hash(&token),
+            employee_id,
+            level: method.level(),
+            method: method.as_str(),
+            now_ms: millis(now),
+            expires_ms: millis(expires),
+            card_verified,
+        },
     )?;
     // The trail says how, and for a card whether it was proved to be there.
     let how = match (method, card_verified) {
@@ -289,23 +272,15 @@ fn session_info_of(
     card_verified: bool,
     expires: OffsetDateTime,
 ) -> Result<SessionInfo> {
-    let row = tx
-        .query_opt(
-            "SELECT e.name, e.national_id, e.agency_code, a.name, o.employee_id
-             FROM employees e JOIN agencies a ON a.code = e.agency_code
-             LEFT JOIN officers o ON o.employee_id = e.id AND o.agency_code = e.agency_code
-             WHERE e.id = ?",
-            &[Value::Int(employee_id)],
-        )?
-        .ok_or_else(|| Error::new(ErrorCode::AccountNotFound))?;
+    let who = employees::serving(tx, employee_id)?.ok_or_else(|| Error::new(ErrorCode::AccountNotFound))?;
     Ok(SessionInfo {
-        name: row.text(0)?,
-        national_id: row.parsed(1, NationalId::parse)?.masked(),
-        agency_code: row.text(2)?,
-        agency_name: row.text(3)?,
+        name: who.name,
+        national_id: who.national_id.masked(),
+        agency_code: who.agency_code,
+        agency_name: who.agency_name,
         method,
         level: method.level(),
-        officer: row.opt_int(4)?.is_some(),
+        officer: who.officer,
         card_verified,
         expires_at: expires.into(),
     })
@@ -337,14 +312,9 @@ pub(crate) fn login_nhi_card(
     ctx: &LoginContext,
 ) -> Result<Session> {
     let card_no = card.card_number.as_str().to_owned();
-    let reg = p.store.read(|tx| {
-        tx.query_opt(
-            "SELECT national_id, status, password_hash FROM nhi_registrations WHERE card_number = ?",
-            &[Value::from(card_no.as_str())],
-        )
-    })?;
+    let reg = p.store.read(|tx| registrations::login_of(tx, &card_no))?;
     let reg = match reg {
-        Some(r) if r.text(1)? == "active" && r.text(0)? == card.national_id.reveal() => r,
+        Some(r) if r.status == "active" && r.national_id == card.national_id => r,
         _ => {
             // The same work as a wrong password: one hash, so an unknown card takes as long.
             let _ = hash_password(p, password);
@@ -357,7 +327,7 @@ pub(crate) fn login_nhi_card(
     let verified = checked_login(
         p,
         &guard,
-        &reg.text(2)?,
+        &reg.password_hash,
         password,
         |tries_left| Error::RegistrationPasswordWrong { tries_left },
         || super::possession::check(p, card, ctx.possession.as_ref()),
@@ -466,14 +436,10 @@ pub(crate) fn set_account(p: &LocalPortal, token: &SessionToken, account: &str, 
 
 /// Who a session belongs to.
 pub(crate) fn session_info(p: &LocalPortal, token: &SessionToken) -> Result<SessionInfo> {
-    let c = caller(p, token)?;
     let hash = token_hash(token.expose());
-    p.store.read(|tx| {
-        let expires = tx.query_int(
-            "SELECT expires_at FROM sessions WHERE token_hash = ?",
-            &[Value::from(&hash)],
-        )?;
-        session_info_of(tx, c.employee_id, c.method, c.card_verified, from_millis(expires)?)
+    read_as(p, token, |tx, c| {
+        let s = sessions::by_token_hash(tx, &hash)?.ok_or_else(|| Error::new(ErrorCode::SessionInvalid))?;
+        session_info_of(tx, c.employee_id, c.method, c.card_verified, from_millis(s.expires_at)?)
     })
 }
 
@@ -482,15 +448,7 @@ pub(crate) fn logout(p: &LocalPortal, token: &SessionToken) -> Result<()> {
     let hash = token_hash(token.expose());
     let now = millis(p.now());
     p.store.write(|tx| {
-        let n = tx.execute(
-            "UPDATE sessions SET ended_at = ? WHERE token_hash = ? AND ended_at IS NULL",
-            &[Value::Int(now), Value::from(&hash)],
-        )?;
-        if n == 0
-            && tx
-                .query_opt("SELECT 1 FROM sessions WHERE token_hash = ?", &[Value::from(&hash)])?
-                .is_none()
-        {
+        if !sessions::end(tx, &hash, now)? && !sessions::exists(tx, &hash)? {
             return Err(Error::new(ErrorCode::SessionInvalid));
         }
         Ok(())

@@ -29,9 +29,9 @@ use time::{Duration, OffsetDateTime};
 
 use super::env::millis;
 use super::local::LocalPortal;
-use crate::db::outbox::enqueue;
+use crate::db::{employees, guards, outbox, registrations};
 use crate::error::{Error, ErrorCode, Result};
-use crate::store::{StoreExt, Tx, Value};
+use crate::store::{StoreExt, Tx};
 
 /// How long a reserved guess may take to be checked before its reservation lapses: far longer
 /// than a hash and the wait for a hash slot, far shorter than a lockout.
@@ -82,14 +82,10 @@ impl Subject<'_> {
 
     /// Where the owner is told of guessing: the registration's address, or the directory's.
     fn owner_address(self, tx: &mut dyn Tx) -> Result<Option<String>> {
-        let row = match self {
-            Subject::Card(number) => tx.query_opt(
-                "SELECT email FROM nhi_registrations WHERE card_number = ?",
-                &[Value::from(number)],
-            )?,
-            Subject::Account(id) => return Ok(crate::db::employees::by_id(tx, id)?.and_then(|e| e.email)),
-        };
-        row.map(|r| r.opt_text(0)).transpose().map(Option::flatten)
+        match self {
+            Subject::Card(number) => registrations::address_of(tx, number),
+            Subject::Account(id) => Ok(employees::by_id(tx, id)?.and_then(|e| e.email)),
+        }
     }
 }
 
@@ -130,17 +126,10 @@ impl<'a> Guard<'a> {
     /// Refuses while the subject is held or locked to this network.
     pub fn check(&self, tx: &mut dyn Tx) -> Result<()> {
         let now = millis(self.p.now());
-        if let Some(row) = tx.query_opt(
-            "SELECT held_at FROM login_ceilings WHERE subject = ?",
-            &[Value::from(self.key.as_str())],
-        )? && row.opt_int(0)?.is_some()
-        {
+        if guards::held(tx, &self.key)? {
             return Err(Error::new(ErrorCode::LoginHeld));
         }
-        if let Some(row) = tx.query_opt(
-            "SELECT locked_until FROM login_guards WHERE subject = ? AND network = ?",
-            &[Value::from(self.key.as_str()), Value::from(self.network.as_str())],
-        )? && let Some(until) = row.opt_int(0)?
+        if let Some(until) = guards::network(tx, &self.key, &self.network)?.and_then(|g| g.locked_until)
             && until > now
         {
             return Err(Error::LoginLocked {
@@ -155,30 +144,18 @@ impl<'a> Guard<'a> {
     /// guesses already being checked to reach a limit).
     pub fn reserve(&self) -> Result<Reservation> {
         let now = self.p.now();
-        let key = || Value::from(self.key.as_str());
-        let network = || Value::from(self.network.as_str());
         self.p.store.write(|tx| {
-            tx.execute(
-                "DELETE FROM login_reservations WHERE subject = ? AND expires_at <= ?",
-                &[key(), Value::Int(millis(now))],
-            )?;
+            guards::drop_lapsed_reservations(tx, &self.key, millis(now))?;
             self.check(tx)?;
             let (failures, _) = self.network_count(tx, now)?;
-            let here = tx.query_int(
-                "SELECT COUNT(*) FROM login_reservations WHERE subject = ? AND network = ?",
-                &[key(), network()],
-            )?;
-            let everywhere = tx.query_int("SELECT COUNT(*) FROM login_reservations WHERE subject = ?", &[key()])?;
+            let (here, everywhere) = guards::reservations(tx, &self.key, &self.network)?;
             let today = self.day_count(tx, now)?;
             if failures + here >= i64::from(self.p.config.max_password_failures)
                 || today + everywhere >= i64::from(self.p.config.max_daily_failures)
             {
                 return Err(Error::new(ErrorCode::LoginBusy));
             }
-            let id = tx.query_int(
-                "INSERT INTO login_reservations (subject, network, expires_at) VALUES (?, ?, ?) RETURNING id",
-                &[key(), network(), Value::Int(millis(now + RESERVATION_TTL))],
-            )?;
+            let id = guards::reserve(tx, &self.key, &self.network, millis(now + RESERVATION_TTL))?;
             Ok(Reservation(id))
         })
     }
@@ -192,15 +169,7 @@ impl<'a> Guard<'a> {
     /// the day's ceiling stay: the owner's success does not clear a guesser's record.
     pub fn succeeded(&self, tx: &mut dyn Tx, r: &Reservation) -> Result<()> {
         drop_reservation(tx, r)?;
-        tx.execute(
-            "DELETE FROM login_guards WHERE subject = ? AND network = ? AND (locked_until IS NULL OR locked_until <= ?)",
-            &[
-                Value::from(self.key.as_str()),
-                Value::from(self.network.as_str()),
-                Value::Int(millis(self.p.now())),
-            ],
-        )?;
-        Ok(())
+        guards::forget_network(tx, &self.key, &self.network, millis(self.p.now()))
     }
 
     /// Counts a wrong guess (reserved, or checked in this transaction without a reservation),
@@ -210,8 +179,6 @@ impl<'a> Guard<'a> {
             drop_reservation(tx, r)?;
         }
         let now = self.p.now();
-        let key = || Value::from(self.key.as_str());
-        let network = || Value::from(self.network.as_str());
         let (failures, lockouts) = self.network_count(tx, now)?;
         let failures = failures + 1;
         let max = i64::from(self.p.config.max_password_failures);
@@ -220,38 +187,18 @@ impl<'a> Guard<'a> {
             let factor = 1i32 << lockouts.clamp(0, 16);
             (self.p.config.lockout * factor).min(DAY)
         });
-        tx.execute(
-            "INSERT INTO login_guards (subject, network, failures, lockouts, locked_until, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-             ON CONFLICT (subject, network) DO UPDATE SET failures = excluded.failures, lockouts = excluded.lockouts,
-                 locked_until = excluded.locked_until, updated_at = excluded.updated_at",
-            &[
-                key(),
-                network(),
-                Value::Int(if locked_until.is_some() { 0 } else { failures }),
-                Value::Int(lockouts + i64::from(locked_until.is_some())),
-                Value::from(locked_until.map(|d| millis(now + d))),
-                Value::Int(millis(now)),
-            ],
-        )?;
+        let record = guards::NetworkGuard {
+            failures: if locked_until.is_some() { 0 } else { failures },
+            lockouts: lockouts + i64::from(locked_until.is_some()),
+            locked_until: locked_until.map(|d| millis(now + d)),
+            updated_at: millis(now),
+        };
+        guards::save_network(tx, &self.key, &self.network, &record)?;
         let today = self.day_count(tx, now)? + 1;
         let held = today >= i64::from(self.p.config.max_daily_failures);
-        tx.execute(
-            "INSERT INTO login_ceilings (subject, window_started_at, failures, held_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT (subject) DO UPDATE SET failures = excluded.failures, held_at = excluded.held_at,
-                 window_started_at = CASE WHEN login_ceilings.failures = 0 THEN excluded.window_started_at
-                                          ELSE login_ceilings.window_started_at END",
-            &[
-                key(),
-                Value::Int(millis(now)),
-                Value::Int(today),
-                Value::from(held.then(|| millis(now))),
-            ],
-        )?;
+        guards::save_ceiling(tx, &self.key, millis(now), today, held.then(|| millis(now)))?;
         // Forget networks that have been quiet for a day (their count would start again anyway).
-        tx.execute(
-            "DELETE FROM login_guards WHERE subject = ? AND updated_at < ? AND (locked_until IS NULL OR locked_until <= ?)",
-            &[key(), Value::Int(millis(now - DAY)), Value::Int(millis(now))],
-        )?;
+        guards::forget_quiet(tx, &self.key, millis(now - DAY), millis(now))?;
         if held {
             self.warn_owner(tx, now)?;
             return Ok(Failure::Shut(Error::new(ErrorCode::LoginHeld)));
@@ -269,30 +216,19 @@ impl<'a> Guard<'a> {
     /// This network's wrong guesses in a row and lockouts in a row; a network quiet for a day
     /// starts again from nothing.
     fn network_count(&self, tx: &mut dyn Tx, now: OffsetDateTime) -> Result<(i64, i64)> {
-        let row = tx.query_opt(
-            "SELECT failures, lockouts, updated_at FROM login_guards WHERE subject = ? AND network = ?",
-            &[Value::from(self.key.as_str()), Value::from(self.network.as_str())],
-        )?;
-        match row {
-            Some(r) if r.int(2)? > millis(now - DAY) => Ok((r.int(0)?, r.int(1)?)),
+        match guards::network(tx, &self.key, &self.network)? {
+            Some(g) if g.updated_at > millis(now - DAY) => Ok((g.failures, g.lockouts)),
             _ => Ok((0, 0)),
         }
     }
 
     /// The subject's wrong guesses, from everywhere, in the current 24-hour window.
     fn day_count(&self, tx: &mut dyn Tx, now: OffsetDateTime) -> Result<i64> {
-        let row = tx.query_opt(
-            "SELECT failures, window_started_at FROM login_ceilings WHERE subject = ?",
-            &[Value::from(self.key.as_str())],
-        )?;
-        match row {
-            Some(r) if r.int(1)? > millis(now - DAY) => r.int(0),
+        match guards::ceiling(tx, &self.key)? {
+            Some(c) if c.window_started_at > millis(now - DAY) => Ok(c.failures),
             Some(_) => {
                 // The window has passed: the next failure opens a new one.
-                tx.execute(
-                    "UPDATE login_ceilings SET failures = 0 WHERE subject = ? AND held_at IS NULL",
-                    &[Value::from(self.key.as_str())],
-                )?;
+                guards::reset_ceiling(tx, &self.key)?;
                 Ok(0)
             }
             None => Ok(0),
@@ -304,11 +240,7 @@ impl<'a> Guard<'a> {
         let Some(to) = self.subject.owner_address(tx)? else {
             return Ok(());
         };
-        let recent = tx.query_opt(
-            "SELECT 1 FROM outbox WHERE kind = 'login_guessed' AND to_addr = ? AND created_at > ?",
-            &[Value::from(to.as_str()), Value::Int(millis(now - DAY))],
-        )?;
-        if recent.is_some() {
+        if outbox::queued_since(tx, "login_guessed", &to, millis(now - DAY))? {
             return Ok(());
         }
         let what = match self.subject {
@@ -326,7 +258,7 @@ impl<'a> Guard<'a> {
             zh = what.0,
             en = what.1
         );
-        enqueue(
+        outbox::enqueue(
             tx,
             millis(now),
             &to,
@@ -342,19 +274,11 @@ impl<'a> Guard<'a> {
 /// Lifts every count and the hold of a card or account whose password has just been reset or
 /// set by its owner.
 pub(crate) fn clear(tx: &mut dyn Tx, subject: Subject<'_>) -> Result<()> {
-    let key = subject.key();
-    for table in ["login_guards", "login_ceilings", "login_reservations"] {
-        tx.execute(
-            &format!("DELETE FROM {table} WHERE subject = ?"),
-            &[Value::from(key.as_str())],
-        )?;
-    }
-    Ok(())
+    guards::clear(tx, &subject.key())
 }
 
 fn drop_reservation(tx: &mut dyn Tx, r: &Reservation) -> Result<()> {
-    tx.execute("DELETE FROM login_reservations WHERE id = ?", &[Value::Int(r.0)])?;
-    Ok(())
+    guards::drop_reservation(tx, r.0)
 }
 
 #[cfg(test)]
