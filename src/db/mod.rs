@@ -27,7 +27,7 @@ pub(crate) mod site;
 use time::OffsetDateTime;
 
 use crate::error::Result;
-use crate::store::{Row, Value, corrupt};
+use crate::store::{Row, Tx, Value, corrupt, for_batches, values_rows};
 
 /// Milliseconds since the Unix epoch, the storage form of an instant.
 pub(crate) fn millis(t: OffsetDateTime) -> i64 {
@@ -193,4 +193,41 @@ pub(crate) fn first<T: FromColumn>(rows: Vec<Row>) -> Result<Option<T>> {
         None => Ok(None),
         Some(row) => take(&mut row.0.into_iter(), "value").map(Some),
     }
+}
+
+/// `?, ?, ?`: the placeholders of an `IN` list of `n` values.
+pub(crate) fn in_list(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+/// Runs `sql` (with `{}` where the `IN` list goes) for `keys`, a batch at a time, and collects
+/// its rows.
+pub(crate) fn query_in(tx: &mut dyn Tx, sql: &str, keys: &[Value<'_>]) -> Result<Vec<Row>> {
+    let mut out = Vec::new();
+    for_batches(keys, |chunk| {
+        out.extend(tx.query(&sql.replace("{}", &in_list(chunk.len())), chunk)?);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Runs a statement with `VALUES {}` over `rows` of `width` values each, a batch of rows per
+/// statement: on PostgreSQL one network round trip per batch, on SQLite one pass through the
+/// virtual machine (measured: a third faster than a prepared one-row statement per row).
+pub(crate) fn write_rows(tx: &mut dyn Tx, sql: &str, width: usize, rows: &[Vec<Value<'_>>]) -> Result<()> {
+    for_batches(rows, |chunk| {
+        let sql = sql.replace("{}", &values_rows(chunk.len(), width));
+        let params: Vec<Value<'_>> = chunk.iter().flatten().cloned().collect();
+        tx.execute(&sql, &params).map(drop)
+    })
+}
+
+/// SQLite's page cache size of this connection, in its own notation (negative: KiB).
+pub(crate) fn sqlite_cache_size(tx: &mut dyn Tx) -> Result<i64> {
+    tx.query_int("PRAGMA cache_size", &[])
+}
+
+/// Sets SQLite's page cache size of this connection (see [`sqlite_cache_size`]).
+pub(crate) fn set_sqlite_cache_size(tx: &mut dyn Tx, size: i64) -> Result<()> {
+    tx.execute(&format!("PRAGMA cache_size = {size}"), &[]).map(drop)
 }

@@ -27,9 +27,9 @@ use super::csvfile::{self, Record};
 use super::env::millis;
 use super::local::LocalPortal;
 use super::proofing::ProofingCategory;
-use crate::db::employees;
+use crate::db::{self, employees};
 use crate::error::{Error, ErrorCode, Result};
-use crate::store::{Dialect, Row, StoreExt, Tx, Value, for_batches, values_rows};
+use crate::store::{Dialect, StoreExt, Tx, Value, for_batches};
 use crate::types::text::{checked_text, text_field};
 use crate::types::{AgencyCode, Email, HouseholdAddress, HouseholdNumber, NationalId, RocDate};
 
@@ -72,36 +72,10 @@ pub struct NewEmployee {
     pub household: Option<(HouseholdNumber, HouseholdAddress)>,
 }
 
-/// The columns of [`NewEmployee::birth_date`] and [`NewEmployee::household`], in the order
-/// both writers of the employees table bind them.
-const PERSONAL_COLUMNS: &str =
-    "birth_date, household_number, household_county, household_township, household_village, household_neighbourhood";
-
-/// `column = COALESCE(given, column)` for each of [`PERSONAL_COLUMNS`]: a value not given
-/// leaves the one held. `given` names where the new value is, with `{}` for the column.
-fn keep_unless_given(given: &str) -> String {
-    PERSONAL_COLUMNS
-        .split(", ")
-        .map(|c| format!("{c} = COALESCE({}, employees.{c})", given.replace("{}", c)))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 impl NewEmployee {
-    /// The values of [`PERSONAL_COLUMNS`] (NULL: not given).
-    fn personal_values(&self) -> [Value<'_>; 6] {
-        let (number, address) = match &self.household {
-            Some((n, a)) => (Some(n), Some(a)),
-            None => (None, None),
-        };
-        [
-            Value::from(self.birth_date.map(|d| d.to_iso())),
-            Value::from(number.map(HouseholdNumber::as_str)),
-            Value::from(address.map(|a| a.county.as_str())),
-            Value::from(address.map(|a| a.township.as_str())),
-            Value::from(address.map(|a| a.village.as_str())),
-            Value::from(address.map(|a| i64::from(a.neighbourhood))),
-        ]
+    /// The stored form of [`NewEmployee::birth_date`] and [`NewEmployee::household`].
+    fn personal_values(&self) -> employees::Personal<'_> {
+        employees::personal_values(self.birth_date, self.household.as_ref())
     }
 }
 
@@ -140,46 +114,31 @@ pub struct DirectoryImport {
     pub officers: usize,
 }
 
+/// Creates an agency or renames it; `true` if either happened.
 pub(crate) fn upsert_agency(tx: &mut dyn Tx, code: &AgencyCode, name: &str) -> Result<bool> {
     let name = text_field("機關名稱 agency name", name, 100)?;
-    let n = tx.execute(
-        "INSERT INTO agencies (code, name) VALUES (?, ?)
-         ON CONFLICT (code) DO UPDATE SET name = excluded.name WHERE agencies.name <> excluded.name",
-        &[Value::from(code.as_str()), Value::from(name)],
-    )?;
-    Ok(n > 0)
-}
-
-fn unit_id(tx: &mut dyn Tx, agency: &AgencyCode, unit: &str) -> Result<i64> {
-    let unit = text_field("單位 unit", unit, 100)?;
-    tx.execute(
-        "INSERT INTO units (agency_code, name) VALUES (?, ?) ON CONFLICT (agency_code, name) DO NOTHING",
-        &[Value::from(agency.as_str()), Value::from(&unit)],
-    )?;
-    tx.query_int(
-        "SELECT id FROM units WHERE agency_code = ? AND name = ?",
-        &[Value::from(agency.as_str()), Value::from(&unit)],
-    )
+    employees::upsert_agency(tx, code.as_str(), &name)
 }
 
 /// Creates or updates an employee; returns (id, created).
 pub(crate) fn upsert_employee(tx: &mut dyn Tx, e: &NewEmployee, now_ms: i64) -> Result<(i64, bool)> {
     let name = text_field("姓名 name", &e.name, 40)?;
     let title = text_field("職稱 title", &e.title, 60)?;
-    if tx
-        .query_opt(
-            "SELECT 1 FROM agencies WHERE code = ?",
-            &[Value::from(e.agency.as_str())],
-        )?
-        .is_none()
-    {
+    if !employees::agency_exists(tx, e.agency.as_str())? {
         return Err(Error::with(
             ErrorCode::AgencyNotFound,
             e.agency.as_str().to_owned(),
             e.agency.as_str().to_owned(),
         ));
     }
-    let unit = e.unit.as_deref().map(|u| unit_id(tx, &e.agency, u)).transpose()?;
+    let unit_id = match e.unit.as_deref() {
+        Some(u) => Some(employees::unit_id(
+            tx,
+            e.agency.as_str(),
+            &text_field("單位 unit", u, 100)?,
+        )?),
+        None => None,
+    };
     let (status, left_on, left_reason) = match &e.status {
         EmployeeStatus::Current => ("current", None, None),
         EmployeeStatus::Left { on, reason } => (
@@ -188,60 +147,27 @@ pub(crate) fn upsert_employee(tx: &mut dyn Tx, e: &NewEmployee, now_ms: i64) -> 
             Some(text_field("卸職原因 reason", reason, 100)?),
         ),
     };
-    let existing = employees::by_national_id(tx, &e.national_id)?.map(|p| p.id);
-    let email = e.email.as_ref().map(Email::as_str);
-    // The same nine columns, set on a new row or an existing one.
-    let fields = [
-        Value::from(&name),
-        Value::from(e.agency.as_str()),
-        Value::from(unit),
-        Value::from(&title),
-        Value::from(email),
-        Value::from(status),
-        Value::from(left_on),
-        Value::from(left_reason),
-        Value::Int(now_ms),
-    ];
-    let (id, created) = match existing {
-        Some(id) => {
-            let params: Vec<Value<'_>> = fields
-                .into_iter()
-                .chain(e.personal_values())
-                .chain([Value::Int(id)])
-                .collect();
-            tx.execute(
-                &format!(
-                    "UPDATE employees SET name = ?, agency_code = ?, unit_id = ?, title = ?, email = ?, status = ?,
-                     left_on = ?, left_reason = ?, updated_at = ?, {} WHERE id = ?",
-                    keep_unless_given("?")
-                ),
-                &params,
-            )?;
-            (id, false)
+    let post = employees::Post {
+        national_id: e.national_id.reveal(),
+        name: &name,
+        agency: e.agency.as_str(),
+        unit_id,
+        title: &title,
+        email: e.email.as_ref().map(Email::as_str),
+        status,
+        left_on: left_on.as_deref(),
+        left_reason: left_reason.as_deref(),
+    };
+    let (id, created) = match employees::by_national_id(tx, &e.national_id)? {
+        Some(person) => {
+            employees::update(tx, person.id, &post, e.personal_values(), now_ms)?;
+            (person.id, false)
         }
-        None => {
-            let params: Vec<Value<'_>> = [Value::from(e.national_id.reveal())]
-                .into_iter()
-                .chain(fields)
-                .chain(e.personal_values())
-                .collect();
-            let id = tx.insert(
-                &format!(
-                    "INSERT INTO employees (national_id, name, agency_code, unit_id, title, email, status, left_on, left_reason,
-                         updated_at, {PERSONAL_COLUMNS})
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                ),
-                &params,
-            )?;
-            (id, true)
-        }
+        None => (employees::insert(tx, &post, e.personal_values(), now_ms)?, true),
     };
     // A person leaving office is no longer anyone's officer, and an officer's role is tied to
     // the agency they serve in.
-    tx.execute(
-        "DELETE FROM officers WHERE employee_id = ? AND (agency_code <> ? OR ? <> 'current')",
-        &[Value::Int(id), Value::from(e.agency.as_str()), Value::from(status)],
-    )?;
+    employees::drop_officer_unless_serving(tx, id, e.agency.as_str(), status)?;
     Ok((id, created))
 }
 
@@ -257,12 +183,7 @@ pub(crate) fn set_officer(tx: &mut dyn Tx, national_id: &NationalId) -> Result<(
     if !person.is_current() {
         return Err(Error::new(ErrorCode::AccountDisabled));
     }
-    tx.execute(
-        "INSERT INTO officers (employee_id, agency_code) VALUES (?, ?)
-         ON CONFLICT (employee_id) DO UPDATE SET agency_code = excluded.agency_code",
-        &[Value::Int(person.id), Value::from(person.agency_code)],
-    )?;
-    Ok(())
+    employees::set_officer(tx, person.id, &person.agency_code)
 }
 
 struct CsvRow {
@@ -359,7 +280,7 @@ impl LocalPortal {
         let now = millis(self.now());
         self.store.write(|tx| {
             upsert_agency(tx, code, name)?;
-            crate::db::audit::record(tx, now, None, "directory.agency", None, Some(code.as_str()), None)
+            db::audit::record(tx, now, None, "directory.agency", None, Some(code.as_str()), None)
         })
     }
 
@@ -368,7 +289,7 @@ impl LocalPortal {
         let now = millis(self.now());
         self.store.write(|tx| {
             let (id, created) = upsert_employee(tx, employee, now)?;
-            crate::db::audit::record(tx, now, None, "directory.employee", Some(id), None, None)?;
+            db::audit::record(tx, now, None, "directory.employee", Some(id), None, None)?;
             Ok(created)
         })
     }
@@ -378,7 +299,7 @@ impl LocalPortal {
         let now = millis(self.now());
         self.store.write(|tx| {
             set_officer(tx, national_id)?;
-            crate::db::audit::record(tx, now, None, "directory.officer", None, None, None)
+            db::audit::record(tx, now, None, "directory.officer", None, None, None)
         })
     }
 
@@ -388,17 +309,8 @@ impl LocalPortal {
         let reason = text_field("卸職原因 reason", reason, 100)?;
         self.store.write(|tx| {
             let id = employee_id(tx, national_id)?;
-            tx.execute(
-                "UPDATE employees SET status = 'left', left_on = ?, left_reason = ?, updated_at = ? WHERE id = ?",
-                &[
-                    Value::from(on.to_iso()),
-                    Value::from(&reason),
-                    Value::Int(now),
-                    Value::Int(id),
-                ],
-            )?;
-            tx.execute("DELETE FROM officers WHERE employee_id = ?", &[Value::Int(id)])?;
-            crate::db::audit::record(tx, now, None, "directory.left", Some(id), None, None)
+            employees::mark_left(tx, id, &on.to_iso(), &reason, now)?;
+            db::audit::record(tx, now, None, "directory.left", Some(id), None, None)
         })
     }
 
@@ -414,7 +326,7 @@ impl LocalPortal {
         self.store.write(|tx| {
             let id = employee_id(tx, national_id)?;
             super::proofing::write_field(tx, id, category, field, value)?;
-            crate::db::audit::record(
+            db::audit::record(
                 tx,
                 now,
                 None,
@@ -471,15 +383,15 @@ impl LocalPortal {
             // time of a 100,000-person import. The connection gets room for them during the import
             // and its own size back after it (changed pages stay until the commit either way).
             let cache = if sqlite {
-                let before = tx.query_int("PRAGMA cache_size", &[])?;
-                tx.execute(&format!("PRAGMA cache_size = {IMPORT_CACHE_KIB}"), &[])?;
+                let before = db::sqlite_cache_size(tx)?;
+                db::set_sqlite_cache_size(tx, IMPORT_CACHE_KIB)?;
                 Some(before)
             } else {
                 None
             };
-            let stored = tx.query_int("SELECT count(*) FROM employees", &[])?;
+            let stored = employees::count(tx)?;
             let report = if sqlite && bulk_load(stored, checked.len()) {
-                without_indexes(tx, "employees", |tx| import_rows(tx, &checked, stored, now))?
+                employees::without_indexes(tx, |tx| import_rows(tx, &checked, stored, now))?
             } else {
                 import_rows(tx, &checked, stored, now)?
             };
@@ -488,13 +400,11 @@ impl LocalPortal {
                 report.rows, report.created, report.updated, report.agencies, report.officers
             );
             match operator {
-                Some(name) => {
-                    crate::db::audit::record_operator(tx, now, name, "directory.import", None, None, Some(&detail))?
-                }
-                None => crate::db::audit::record(tx, now, None, "directory.import", None, None, Some(&detail))?,
+                Some(name) => db::audit::record_operator(tx, now, name, "directory.import", None, None, Some(&detail))?,
+                None => db::audit::record(tx, now, None, "directory.import", None, None, Some(&detail))?,
             }
             if let Some(before) = cache {
-                tx.execute(&format!("PRAGMA cache_size = {before}"), &[])?;
+                db::set_sqlite_cache_size(tx, before)?;
             }
             Ok(report)
         })
@@ -514,30 +424,6 @@ fn bulk_load(stored: i64, lines: usize) -> bool {
     lines >= BULK_LOAD_LINES && stored < lines as i64
 }
 
-/// Runs `f` with `table`'s secondary indexes (those made by `CREATE INDEX`) dropped, and makes
-/// them again from their stored definitions after it, in the same SQLite transaction.
-///
-/// A bulk load inserted row by row lands all over an index whose order is not the file's
-/// (`employees_agency` by agency and status: a file of 100,000 people cycling through 100
-/// agencies split a page at almost every row), which doubled the time of a first import; an
-/// index made at the end sorts its keys once. The transaction holds SQLite's only write lock
-/// and readers keep their snapshot, so no one sees the table without its indexes; a failure
-/// rolls the drop back with everything else. The unique constraints stay: they check the rows.
-fn without_indexes<T>(tx: &mut dyn Tx, table: &str, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
-    let indexes = tx.query(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
-        &[Value::from(table)],
-    )?;
-    for index in &indexes {
-        tx.execute(&format!("DROP INDEX \"{}\"", index.text(0)?.replace('"', "\"\"")), &[])?;
-    }
-    let out = f(tx)?;
-    for index in &indexes {
-        tx.execute(&index.text(1)?, &[])?;
-    }
-    Ok(out)
-}
-
 /// One CSV line with its fields checked as [`upsert_agency`], [`upsert_employee`] and
 /// [`set_officer`] check them, in their order.
 struct CheckedRow<'a> {
@@ -555,7 +441,7 @@ struct CheckedRow<'a> {
     officer: Option<bool>,
     /// [`NewEmployee::personal_values`], when the line gives any (most lines give none, and a
     /// staff file's lines are held in memory together).
-    personal: Option<Box<[Value<'a>; 6]>>,
+    personal: Option<Box<employees::Personal<'a>>>,
 }
 
 fn check_row(r: &CsvRow) -> Result<CheckedRow<'_>> {
@@ -597,46 +483,6 @@ fn check_row(r: &CsvRow) -> Result<CheckedRow<'_>> {
     })
 }
 
-/// `?, ?, ?`: the placeholders of an `IN` list of `n` values.
-fn in_list(n: usize) -> String {
-    vec!["?"; n].join(", ")
-}
-
-/// Runs `sql` (with `{}` where the `IN` list goes) for `keys`, a batch at a time, and collects
-/// its rows.
-fn query_in(tx: &mut dyn Tx, sql: &str, keys: &[Value<'_>]) -> Result<Vec<Row>> {
-    let mut out = Vec::new();
-    for_batches(keys, |chunk| {
-        out.extend(tx.query(&sql.replace("{}", &in_list(chunk.len())), chunk)?);
-        Ok(())
-    })?;
-    Ok(out)
-}
-
-/// Runs a statement with `VALUES {}` over `rows` of `width` values each, a batch of rows per
-/// statement: on PostgreSQL one network round trip per batch, on SQLite one pass through the
-/// virtual machine (measured: a third faster than a prepared one-row statement per row).
-fn write_rows(tx: &mut dyn Tx, sql: &str, width: usize, rows: &[Vec<Value<'_>>]) -> Result<()> {
-    for_batches(rows, |chunk| {
-        let sql = sql.replace("{}", &values_rows(chunk.len(), width));
-        let params: Vec<Value<'_>> = chunk.iter().flatten().cloned().collect();
-        tx.execute(&sql, &params).map(drop)
-    })
-}
-
-/// The stored number of each of these national IDs that the directory holds.
-fn employee_ids(tx: &mut dyn Tx, national_ids: &[Value<'_>]) -> Result<HashMap<String, i64>> {
-    let mut ids = HashMap::with_capacity(national_ids.len());
-    for r in query_in(
-        tx,
-        "SELECT id, national_id FROM employees WHERE national_id IN ({})",
-        national_ids,
-    )? {
-        ids.insert(r.text(1)?, r.int(0)?);
-    }
-    Ok(ids)
-}
-
 /// The distinct items of `items` in the order they first appear.
 fn first_seen<K: Eq + std::hash::Hash + Clone>(items: impl IntoIterator<Item = K>) -> Vec<K> {
     let mut seen = HashSet::new();
@@ -654,53 +500,23 @@ fn import_rows<'a>(tx: &mut dyn Tx, rows: &[CheckedRow<'a>], held: i64, now_ms: 
 
     // Agencies: a line counts when it creates its agency or changes its name; the last name wins.
     let codes = first_seen(rows.iter().map(|r| r.agency));
-    let code_values: Vec<Value<'_>> = codes.iter().map(|c| Value::from(*c)).collect();
-    let mut names: HashMap<String, String> = HashMap::new();
-    for r in query_in(tx, "SELECT code, name FROM agencies WHERE code IN ({})", &code_values)? {
-        names.insert(r.text(0)?, r.text(1)?);
-    }
+    let mut names = employees::agency_names(tx, &codes)?;
     for r in rows {
         if names.get(r.agency).map(String::as_str) != Some(r.agency_name) {
             report.agencies += 1;
             names.insert(r.agency.to_owned(), r.agency_name.to_owned());
         }
     }
-    let agencies: Vec<Vec<Value<'_>>> = codes
+    let agencies: Vec<(&str, &str)> = codes
         .iter()
-        .map(|c| vec![Value::from(*c), Value::from(names.get(*c).cloned())])
+        .filter_map(|c| Some((*c, names.get(*c)?.as_str())))
         .collect();
-    write_rows(
-        tx,
-        "INSERT INTO agencies (code, name) VALUES {}
-         ON CONFLICT (code) DO UPDATE SET name = excluded.name WHERE agencies.name <> excluded.name",
-        2,
-        &agencies,
-    )?;
+    employees::upsert_agencies(tx, &agencies)?;
 
     // Units, then their numbers.
     let units = first_seen(rows.iter().filter_map(|r| r.unit.map(|u| (r.agency, u))));
-    let unit_rows: Vec<Vec<Value<'_>>> = units
-        .iter()
-        .map(|(a, u)| vec![Value::from(*a), Value::from(*u)])
-        .collect();
-    write_rows(
-        tx,
-        "INSERT INTO units (agency_code, name) VALUES {} ON CONFLICT (agency_code, name) DO NOTHING",
-        2,
-        &unit_rows,
-    )?;
-    let unit_agencies: Vec<Value<'_>> = first_seen(units.iter().map(|(a, _)| *a))
-        .into_iter()
-        .map(Value::from)
-        .collect();
-    let mut stored: HashMap<(String, String), i64> = HashMap::new();
-    for r in query_in(
-        tx,
-        "SELECT id, agency_code, name FROM units WHERE agency_code IN ({})",
-        &unit_agencies,
-    )? {
-        stored.insert((r.text(1)?, r.text(2)?), r.int(0)?);
-    }
+    employees::insert_units(tx, &units)?;
+    let stored = employees::unit_ids(tx, &first_seen(units.iter().map(|(a, _)| *a)))?;
     // Keyed by the file's own text, so each line's lookup allocates nothing.
     let unit_ids: HashMap<(&str, &str), i64> = units
         .iter()
@@ -734,58 +550,17 @@ fn import_rows<'a>(tx: &mut dyn Tx, rows: &[CheckedRow<'a>], held: i64, now_ms: 
         // The first load of a directory: no one to look up.
         HashMap::new()
     } else {
-        let id_values: Vec<Value<'_>> = people.iter().map(|(r, _)| Value::from(r.national_id)).collect();
-        employee_ids(tx, &id_values)?
+        employees::ids_of(tx, &people.iter().map(|(r, _)| r.national_id).collect::<Vec<_>>())?
     };
-    let known: Vec<Value<'_>> = existing.values().map(|id| Value::Int(*id)).collect();
-    let mut was_officer: HashMap<i64, String> = HashMap::new();
-    for r in query_in(
-        tx,
-        "SELECT employee_id, agency_code FROM officers WHERE employee_id IN ({})",
-        &known,
-    )? {
-        was_officer.insert(r.int(0)?, r.text(1)?);
-    }
+    let was_officer = employees::officer_agencies(tx, &existing.values().copied().collect::<Vec<_>>())?;
     report.created = people.len() - existing.len();
     report.updated = rows.len() - report.created;
 
-    // Each person's values, a batch at a time (all of them at once would be 50 MB).
-    let employee_row =
-        |r: &CheckedRow<'a>, given: &[Option<&Value<'a>>; 6], personal: bool| -> Result<Vec<Value<'a>>> {
-            let unit = match r.unit {
-                Some(u) => {
-                    let id = unit_ids.get(&(r.agency, u));
-                    Some(*id.ok_or_else(|| Error::internal(format!("unit {u} of {} not stored", r.agency)))?)
-                }
-                None => None,
-            };
-            let mut row = Vec::with_capacity(16);
-            row.extend([
-                Value::from(r.national_id),
-                Value::from(r.name),
-                Value::from(r.agency),
-                Value::from(unit),
-                Value::from(r.title),
-                Value::from(r.email),
-                Value::from(r.status),
-                Value::from(r.left_on.clone()),
-                Value::from(r.left_reason),
-                Value::Int(now_ms),
-            ]);
-            if personal {
-                row.extend(given.iter().map(|v| v.cloned().unwrap_or(Value::Null)));
-            }
-            Ok(row)
-        };
     // Those not stored yet by a plain insert (each person is here once, and who is stored was
     // read in this transaction: on SQLite under its one write lock; on PostgreSQL a concurrent
     // import of the same person fails one of the two transactions whole), the others by an
     // upsert. A person whose lines give none of the personal columns is written without them
     // (six values fewer a row): a new one leaves them empty, a stored one keeps them.
-    let post = "national_id, name, agency_code, unit_id, title, email, status, left_on, left_reason, updated_at";
-    let post_update = "name = excluded.name, agency_code = excluded.agency_code, unit_id = excluded.unit_id,
-         title = excluded.title, email = excluded.email, status = excluded.status, left_on = excluded.left_on,
-         left_reason = excluded.left_reason, updated_at = excluded.updated_at";
     // The four groups, [stored][personal], in one pass.
     let mut groups: [[Vec<_>; 2]; 2] = Default::default();
     for person @ (r, given) in &people {
@@ -794,26 +569,13 @@ fn import_rows<'a>(tx: &mut dyn Tx, rows: &[CheckedRow<'a>], held: i64, now_ms: 
     }
     for (stored, by_personal) in [false, true].into_iter().zip(&groups) {
         for (personal, group) in [false, true].into_iter().zip(by_personal) {
-            let (columns, width) = if personal {
-                (format!("{post}, {PERSONAL_COLUMNS}"), 16)
-            } else {
-                (post.to_owned(), 10)
-            };
-            let mut sql = format!("INSERT INTO employees ({columns}) VALUES {{}}");
-            if stored {
-                sql.push_str(" ON CONFLICT (national_id) DO UPDATE SET ");
-                sql.push_str(post_update);
-                if personal {
-                    sql.push_str(", ");
-                    sql.push_str(&keep_unless_given("excluded.{}"));
-                }
-            }
+            let writer = employees::StaffWriter::new(stored, personal);
             for_batches(group, |chunk| {
-                let rows = chunk
+                let posts = chunk
                     .iter()
-                    .map(|(r, given)| employee_row(r, given, personal))
+                    .map(|(r, given)| Ok((post_of(r, &unit_ids)?, *given)))
                     .collect::<Result<Vec<_>>>()?;
-                write_rows(tx, &sql, width, &rows)
+                writer.write(tx, posts.into_iter(), now_ms)
             })?;
         }
     }
@@ -847,23 +609,20 @@ fn import_rows<'a>(tx: &mut dyn Tx, rows: &[CheckedRow<'a>], held: i64, now_ms: 
     for (at, (r, _)) in people.iter().enumerate() {
         let before = ids[at].and_then(|id| was_officer.get(&id)).map(String::as_str);
         match (officer[at], ids[at]) {
-            (None, Some(id)) if before.is_some() => removed.push(Value::Int(id)),
+            (None, Some(id)) if before.is_some() => removed.push(id),
             (Some(agency), _) if before != Some(agency) => set.push((at, r.national_id, agency)),
             _ => {}
         }
     }
-    for_batches(&removed, |chunk| {
-        let sql = format!("DELETE FROM officers WHERE employee_id IN ({})", in_list(chunk.len()));
-        tx.execute(&sql, chunk).map(drop)
-    })?;
+    employees::drop_officers(tx, &removed)?;
     // The numbers of the new officers (few: one in a hundred people), now that all are stored.
-    let new: Vec<Value<'_>> = set
+    let new: Vec<&str> = set
         .iter()
         .filter(|(at, _, _)| ids[*at].is_none())
-        .map(|(_, n, _)| Value::from(*n))
+        .map(|(_, n, _)| *n)
         .collect();
-    let stored = employee_ids(tx, &new)?;
-    let officer_rows = set
+    let stored = employees::ids_of(tx, &new)?;
+    let officers = set
         .iter()
         .map(|&(at, n, agency)| {
             let id = match ids[at] {
@@ -872,18 +631,35 @@ fn import_rows<'a>(tx: &mut dyn Tx, rows: &[CheckedRow<'a>], held: i64, now_ms: 
                     .get(n)
                     .ok_or_else(|| Error::internal(format!("employee {} not stored", n.len())))?,
             };
-            Ok(vec![Value::Int(id), Value::from(agency)])
+            Ok((id, agency))
         })
         .collect::<Result<Vec<_>>>()?;
-    write_rows(
-        tx,
-        "INSERT INTO officers (employee_id, agency_code) VALUES {}
-         ON CONFLICT (employee_id) DO UPDATE SET agency_code = excluded.agency_code",
-        2,
-        &officer_rows,
-    )?;
+    employees::set_officers(tx, &officers)?;
 
     Ok(report)
+}
+
+/// A checked line's post, with its unit's number (each person's post is made a batch at a time:
+/// all of them at once would be 50 MB).
+fn post_of<'b>(r: &'b CheckedRow<'_>, unit_ids: &HashMap<(&str, &str), i64>) -> Result<employees::Post<'b>> {
+    let unit_id = match r.unit {
+        Some(u) => {
+            let id = unit_ids.get(&(r.agency, u));
+            Some(*id.ok_or_else(|| Error::internal(format!("unit {u} of {} not stored", r.agency)))?)
+        }
+        None => None,
+    };
+    Ok(employees::Post {
+        national_id: r.national_id,
+        name: r.name,
+        agency: r.agency,
+        unit_id,
+        title: r.title,
+        email: r.email,
+        status: r.status,
+        left_on: r.left_on.as_deref(),
+        left_reason: r.left_reason,
+    })
 }
 
 pub(crate) fn agency_employees(p: &LocalPortal, token: &SessionToken) -> Result<Vec<EmployeeSummary>> {
@@ -893,13 +669,8 @@ pub(crate) fn agency_employees(p: &LocalPortal, token: &SessionToken) -> Result<
     let agency = c.officer_agency()?.to_owned();
     let now = millis(p.now());
     p.store.write(|tx| {
-        let rows = tx.query(
-            "SELECT e.national_id, e.name, u.name, e.title, e.status, e.email IS NOT NULL, c.employee_id IS NOT NULL
-             FROM employees e LEFT JOIN units u ON u.id = e.unit_id LEFT JOIN consents c ON c.employee_id = e.id
-             WHERE e.agency_code = ? ORDER BY u.name, e.name",
-            &[Value::from(agency.as_str())],
-        )?;
-        crate::db::audit::record(
+        let staff = employees::staff_of(tx, &agency)?;
+        db::audit::record(
             tx,
             now,
             Some(c.employee_id),
@@ -908,18 +679,17 @@ pub(crate) fn agency_employees(p: &LocalPortal, token: &SessionToken) -> Result<
             Some(&agency),
             None,
         )?;
-        rows.iter()
-            .map(|r| {
-                Ok(EmployeeSummary {
-                    national_id: r.parsed(0, NationalId::parse)?.masked(),
-                    name: r.text(1)?,
-                    unit: r.opt_text(2)?,
-                    title: r.text(3)?,
-                    status: r.text(4)?,
-                    has_email: r.bool(5)?,
-                    consented: r.bool(6)?,
-                })
+        Ok(staff
+            .into_iter()
+            .map(|s| EmployeeSummary {
+                national_id: s.national_id.masked(),
+                name: s.name,
+                unit: s.unit,
+                title: s.title,
+                status: s.status,
+                has_email: s.has_email,
+                consented: s.consented,
             })
-            .collect()
+            .collect())
     })
 }
