@@ -156,3 +156,15 @@ pub(crate) fn counts(tx: &mut dyn Tx) -> Result<Counts> {
     let row = tx.query_opt(&format!("SELECT {} FROM outbox", Counts::COLUMNS), &[])?;
     Counts::from_row(row.ok_or_else(|| crate::store::corrupt("no row from the outbox count"))?)
 }
+
+// -- for portal/registration.rs
+
+/// Whether a refused-registration notice was queued for `to` after `since_ms` (at most one a
+/// day goes to a person).
+pub(crate) fn refused_registration_sent_since(tx: &mut dyn Tx, to: &str, since_ms: i64) -> Result<bool> {
+    let row = tx.query_opt(
+        "SELECT 1 FROM outbox WHERE kind = 'registration_refused' AND to_addr = ? AND created_at > ?",
+        &[Value::from(to), Value::Int(since_ms)],
+    )?;
+    Ok(row.is_some())
+}
