@@ -28,13 +28,13 @@ use super::auth::{LoginMethod, Session, open_session};
 use super::env::{millis, new_token, token_hash};
 use super::guard::network_of;
 use super::local::LocalPortal;
-use crate::db::employees;
+use crate::db::{challenges, employees};
 use crate::error::{Error, ErrorCode, Result};
 use crate::pki::{
     ALL_REASONS, Certificate, Crl, Hash, KeyUsages, Purpose, TrustAnchor, ValidatedPath, ValidationOptions, Validator,
     VerifiedCms, verify_cms_with, verify_raw_pkcs1,
 };
-use crate::store::{StoreExt, Tx, Value};
+use crate::store::{StoreExt, Tx};
 use crate::types::{NationalId, RocDateTime, names_agree};
 
 /// How long a challenge may wait for its signature.
@@ -353,19 +353,14 @@ pub(crate) fn begin(p: &LocalPortal, from: Option<IpAddr>) -> Result<Certificate
     let expires = now + CHALLENGE_TTL;
     p.store.write(|tx| {
         // Spent and expired challenges are of no further use.
-        tx.execute(
-            "DELETE FROM login_challenges WHERE expires_at < ?",
-            &[Value::Int(millis(now - Duration::days(1)))],
-        )?;
-        tx.execute(
-            "INSERT INTO login_challenges (id_hash, nonce, created_at, expires_at, network) VALUES (?, ?, ?, ?, ?)",
-            &[
-                Value::from(token_hash(&id)),
-                Value::from(nonce.as_str()),
-                Value::Int(millis(now)),
-                Value::Int(millis(expires)),
-                Value::from(network_of(from)),
-            ],
+        challenges::purge_challenges(tx, millis(now - Duration::days(1)))?;
+        challenges::insert_challenge(
+            tx,
+            &token_hash(&id),
+            &nonce,
+            millis(now),
+            millis(expires),
+            &network_of(from),
         )
     })?;
     Ok(CertificateChallenge {
@@ -383,40 +378,23 @@ fn challenge_text(nonce: &str) -> String {
 /// one issued to another network is unknown to this one. A challenge is spent by the
 /// transaction that opens the session, or by [`spend`] when the answer is refused.
 fn challenge(p: &LocalPortal, hash: &str, now: i64, from: Option<IpAddr>) -> Result<String> {
-    let row = p
+    let found = p
         .store
-        .read(|tx| {
-            tx.query_opt(
-                "SELECT nonce, expires_at, used_at, network FROM login_challenges WHERE id_hash = ?",
-                &[Value::from(hash)],
-            )
-        })?
-        .filter(|r| {
-            r.opt_text(3)
-                .is_ok_and(|n| n.unwrap_or_else(|| "local".into()) == network_of(from))
-        })
+        .read(|tx| challenges::challenge(tx, hash))?
+        .filter(|c| c.network.as_deref().unwrap_or("local") == network_of(from))
         .ok_or_else(|| Error::new(ErrorCode::ChallengeUnknown))?;
-    if row.opt_int(2)?.is_some() {
+    if found.used_at.is_some() {
         return Err(Error::new(ErrorCode::ChallengeReplayed));
     }
-    if row.int(1)? <= now {
+    if found.expires_at <= now {
         return Err(Error::new(ErrorCode::ChallengeExpired));
     }
-    Ok(challenge_text(&row.text(0)?))
-}
-
-/// Marks the challenge used; true if this call did (false: someone answered it first).
-fn mark_spent(tx: &mut dyn Tx, hash: &str, now: i64) -> Result<bool> {
-    let n = tx.execute(
-        "UPDATE login_challenges SET used_at = ? WHERE id_hash = ? AND used_at IS NULL",
-        &[Value::Int(now), Value::from(hash)],
-    )?;
-    Ok(n > 0)
+    Ok(challenge_text(&found.nonce))
 }
 
 /// Spends a challenge whose answer was refused, so it cannot be answered again.
 fn spend(p: &LocalPortal, hash: &str, now: i64) -> Result<()> {
-    p.store.write(|tx| mark_spent(tx, hash, now).map(drop))
+    p.store.write(|tx| challenges::mark_spent(tx, hash, now).map(drop))
 }
 
 /// The key a certificate is bound by: its holder's serialNumber attribute, else its fingerprint.
@@ -445,11 +423,7 @@ fn binding_candidate(tx: &mut dyn Tx, cert: &Certificate, who: &str) -> Result<i
     if cert.id_last_four() != Some(id.last_four()) || !name_agrees {
         return Err(mismatch());
     }
-    let elsewhere = tx.query_opt(
-        "SELECT 1 FROM certificate_bindings WHERE subject = ? AND employee_id <> ?",
-        &[Value::from(cert.subject()), Value::Int(employee)],
-    )?;
-    if elsewhere.is_some() {
+    if challenges::subject_bound_elsewhere(tx, &cert.subject(), employee)? {
         return Err(mismatch());
     }
     Ok(employee)
@@ -516,31 +490,21 @@ fn answer(
     let key = binding_key(&cert);
     let at = millis(now);
     p.store.write(|tx| {
-        if !mark_spent(tx, hash, at)? {
+        if !challenges::mark_spent(tx, hash, at)? {
             return Err(Error::new(ErrorCode::ChallengeReplayed));
         }
-        let bound = tx
-            .query_opt("SELECT employee_id FROM certificate_bindings WHERE binding_key = ?", &[Value::from(key.as_str())])?
-            .map(|r| r.int(0))
-            .transpose()?;
-        let employee = match bound {
+        let employee = match challenges::bound_employee(tx, &key)? {
             Some(id) => id,
             None => {
                 let who = response.identify.as_deref().map(str::trim).filter(|s| !s.is_empty());
                 let who = who.ok_or_else(|| Error::new(ErrorCode::CertificateNotBound))?;
                 let employee = binding_candidate(tx, &cert, who)?;
-                tx.execute(
-                    "INSERT INTO certificate_bindings (binding_key, employee_id, subject, bound_at, last_used_at) VALUES (?, ?, ?, ?, ?)",
-                    &[Value::from(key.as_str()), Value::Int(employee), Value::from(cert.subject()), Value::Int(at), Value::Int(at)],
-                )?;
+                challenges::bind(tx, &key, employee, &cert.subject(), at)?;
                 crate::db::audit::record(tx, at, Some(employee), "certificate.bind", Some(employee), None, None)?;
                 employee
             }
         };
-        tx.execute(
-            "UPDATE certificate_bindings SET last_used_at = ? WHERE binding_key = ?",
-            &[Value::Int(at), Value::from(key.as_str())],
-        )?;
+        challenges::touch_binding(tx, &key, at)?;
         open_session(p, tx, employee, LoginMethod::Certificate, true)
     })
 }

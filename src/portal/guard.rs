@@ -83,7 +83,7 @@ impl Subject<'_> {
     /// Where the owner is told of guessing: the registration's address, or the directory's.
     fn owner_address(self, tx: &mut dyn Tx) -> Result<Option<String>> {
         match self {
-            Subject::Card(number) => registrations::address_of(tx, number),
+            Subject::Card(number) => registrations::email(tx, number),
             Subject::Account(id) => Ok(employees::by_id(tx, id)?.and_then(|e| e.email)),
         }
     }

@@ -18,8 +18,9 @@ use time::Duration;
 
 use super::env::{millis, token_hash};
 use super::local::LocalPortal;
+use crate::db::challenges;
 use crate::error::{Error, ErrorCode, Result};
-use crate::store::{StoreExt, Value};
+use crate::store::StoreExt;
 use crate::types::NhiCardData;
 
 /// Answers whether an `H_Sign` is the card's own answer to a random: NHI's SAM service, or
@@ -66,15 +67,8 @@ pub(crate) fn check(p: &LocalPortal, card: &NhiCardData, proof: Option<&CardPoss
     }
     let now = millis(p.now());
     let fresh = p.store.write(|tx| {
-        tx.execute(
-            "DELETE FROM card_randoms WHERE seen_at < ?",
-            &[Value::Int(now - REMEMBER_RANDOMS.whole_milliseconds() as i64)],
-        )?;
-        let n = tx.execute(
-            "INSERT INTO card_randoms (random_hash, seen_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
-            &[Value::from(token_hash(&proof.random)), Value::Int(now)],
-        )?;
-        Ok(n == 1)
+        challenges::forget_randoms(tx, now - REMEMBER_RANDOMS.whole_milliseconds() as i64)?;
+        challenges::remember_random(tx, &token_hash(&proof.random), now)
     })?;
     if !fresh {
         return Err(refused());

@@ -26,10 +26,10 @@ use super::auth::hash_password;
 use super::env::{from_millis, millis, new_token, token_hash};
 use super::guard::{Failure, Guard, Subject};
 use super::local::LocalPortal;
-use crate::db::employees;
-use crate::db::outbox::enqueue;
+use crate::db::outbox::{self, enqueue};
+use crate::db::{employees, registrations, sessions, site};
 use crate::error::{Error, ErrorCode, Result};
-use crate::store::{StoreExt, Tx, Value};
+use crate::store::{StoreExt, Tx};
 use crate::types::{Email, HouseholdAddress, HouseholdNumber, NhiCardData, Password, RocDateTime};
 
 /// How long a password-reset link stays valid: the rule says 30 minutes.
@@ -120,15 +120,11 @@ fn window(id: i64, from: RocDateTime, to: RocDateTime, reason: Option<String>) -
 
 /// Refuses during a maintenance window.
 fn check_maintenance(tx: &mut dyn Tx, now: OffsetDateTime) -> Result<()> {
-    let row = tx.query_opt(
-        "SELECT starts_at, ends_at, reason FROM maintenance_windows WHERE starts_at <= ? AND ends_at > ? ORDER BY starts_at LIMIT 1",
-        &[Value::Int(millis(now)), Value::Int(millis(now))],
-    )?;
-    if let Some(r) = row {
+    if let Some(w) = site::maintenance_at(tx, millis(now))? {
         return Err(Error::RegistrationMaintenance {
-            from: from_millis(r.int(0)?)?,
-            to: from_millis(r.int(1)?)?,
-            reason: r.opt_text(2)?,
+            from: w.starts_at,
+            to: w.ends_at,
+            reason: w.reason,
         });
     }
     Ok(())
@@ -225,11 +221,7 @@ impl OnFile {
 /// second registration is refused): at most one such mail a day, so the refusals cannot be
 /// used to flood their mailbox.
 fn notify_refused_registration(tx: &mut dyn Tx, now: OffsetDateTime, to: &Email) -> Result<()> {
-    let recent = tx.query_opt(
-        "SELECT 1 FROM outbox WHERE kind = 'registration_refused' AND to_addr = ? AND created_at > ?",
-        &[Value::from(to.as_str()), Value::Int(millis(now - Duration::days(1)))],
-    )?;
-    if recent.is_some() {
+    if outbox::queued_since(tx, "registration_refused", to.as_str(), millis(now - Duration::days(1)))? {
         return Ok(());
     }
     let body = "您好：\n\n有人以您的身分證號申請健保卡網路服務註冊，因您已有註冊（或註冊申請等待認證）而未受理。\n\
@@ -267,22 +259,19 @@ fn issue_token(
     ttl: Duration,
 ) -> Result<(String, OffsetDateTime)> {
     let now = p.now();
-    tx.execute(
-        "UPDATE registration_tokens SET expires_at = ? WHERE card_number = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?",
-        &[Value::Int(millis(now)), Value::from(card_number), Value::from(purpose), Value::Int(millis(now))],
-    )?;
+    registrations::expire_links(tx, card_number, purpose, millis(now))?;
     let token = new_token(p.rng.as_ref())?;
     let expires = now + ttl;
-    tx.execute(
-        "INSERT INTO registration_tokens (token_hash, card_number, purpose, new_email, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-        &[
-            Value::from(token_hash(&token)),
-            Value::from(card_number),
-            Value::from(purpose),
-            Value::from(new_email),
-            Value::Int(millis(now)),
-            Value::Int(millis(expires)),
-        ],
+    registrations::insert_link(
+        tx,
+        &registrations::NewLink {
+            token_hash: &token_hash(&token),
+            card_number,
+            purpose,
+            new_email,
+            created_ms: millis(now),
+            expires_ms: millis(expires),
+        },
     )?;
     Ok((token, expires))
 }
@@ -324,20 +313,7 @@ fn confirmation_mail(
 
 /// Removes the pending registrations of the card's person and of the card, with their links.
 fn drop_pending(tx: &mut dyn Tx, card: &NhiCardData) -> Result<()> {
-    let keys = [
-        Value::from(card.national_id.reveal()),
-        Value::from(card.card_number.as_str()),
-    ];
-    tx.execute(
-        "DELETE FROM registration_tokens WHERE card_number IN
-             (SELECT card_number FROM nhi_registrations WHERE (national_id = ? OR card_number = ?) AND status = 'pending')",
-        &keys,
-    )?;
-    tx.execute(
-        "DELETE FROM nhi_registrations WHERE (national_id = ? OR card_number = ?) AND status = 'pending'",
-        &keys,
-    )?;
-    Ok(())
+    registrations::drop_pending(tx, &card.national_id, card.card_number.as_str())
 }
 
 /// What [`check_form`] made of a form: the password's hash and the phones as stored.
@@ -356,30 +332,26 @@ fn insert_registration(
     confirmed: Option<OffsetDateTime>,
 ) -> Result<()> {
     let card = &form.card;
-    tx.execute(
-        "INSERT INTO nhi_registrations (card_number, national_id, name, household_number, county, township, village,
-             neighbourhood, phone, mobile, email, spare_email, password_hash, status, created_at, confirmed_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        &[
-            Value::from(card.card_number.as_str()),
-            Value::from(card.national_id.reveal()),
-            Value::from(card.name.as_str()),
-            Value::from(form.household_number.as_str()),
-            Value::from(form.address.county.as_str()),
-            Value::from(form.address.township.as_str()),
-            Value::from(form.address.village.as_str()),
-            Value::Int(i64::from(form.address.neighbourhood)),
-            Value::from(&checked.phone),
-            Value::from(&checked.mobile),
-            Value::from(form.email.as_str()),
-            Value::from(form.spare_email.as_ref().map(Email::as_str)),
-            Value::from(&checked.hash),
-            Value::from(if confirmed.is_some() { "active" } else { "pending" }),
-            Value::Int(millis(now)),
-            Value::from(confirmed.map(millis)),
-        ],
-    )?;
-    Ok(())
+    registrations::insert(
+        tx,
+        &registrations::NewRegistration {
+            card_number: card.card_number.as_str(),
+            national_id: &card.national_id,
+            name: card.name.as_str(),
+            household_number: form.household_number.as_str(),
+            county: form.address.county.as_str(),
+            township: form.address.township.as_str(),
+            village: form.address.village.as_str(),
+            neighbourhood: i64::from(form.address.neighbourhood),
+            phone: &checked.phone,
+            mobile: &checked.mobile,
+            email: form.email.as_str(),
+            spare_email: form.spare_email.as_ref().map(Email::as_str),
+            password_hash: &checked.hash,
+            created_ms: millis(now),
+            confirmed_ms: confirmed.map(millis),
+        },
+    )
 }
 
 /// The form's own checks, before anything is looked up: the password twice, the phones.
@@ -409,17 +381,8 @@ pub(crate) fn start(p: &LocalPortal, form: &RegistrationForm) -> Result<Registra
         // One registration per person and per card: an active one, or a pending one whose link
         // still works, is not replaced (that would kill its owner's link); the holder is told.
         let mut live = None;
-        for r in tx.query(
-            "SELECT r.status, EXISTS (SELECT 1 FROM registration_tokens t WHERE t.card_number = r.card_number
-                 AND t.purpose = 'confirm' AND t.used_at IS NULL AND t.expires_at > ?)
-             FROM nhi_registrations r WHERE r.national_id = ? OR r.card_number = ?",
-            &[
-                Value::Int(millis(now)),
-                Value::from(card.national_id.reveal()),
-                Value::from(card_no),
-            ],
-        )? {
-            match (r.text(0)?.as_str(), r.bool(1)?) {
+        for r in registrations::claims(tx, &card.national_id, card_no, millis(now))? {
+            match (r.status.as_str(), r.live_link) {
                 ("active", _) => live = Some(ErrorCode::AlreadyRegistered),
                 ("pending", true) if live.is_none() => live = Some(ErrorCode::RegistrationPending),
                 _ => {}
@@ -452,19 +415,15 @@ pub(crate) fn resend(p: &LocalPortal, card: &NhiCardData) -> Result<Registration
     let now = p.now();
     let (mailbox, expires) = p.store.write(|tx| {
         check_maintenance(tx, now)?;
-        let row = tx
-            .query_opt(
-                "SELECT status, email, spare_email, national_id FROM nhi_registrations WHERE card_number = ?",
-                &[Value::from(card_no)],
-            )?
-            .filter(|r| r.text(3).is_ok_and(|id| id == card.national_id.reveal()))
+        let row = registrations::for_resend(tx, card_no)?
+            .filter(|r| r.national_id == card.national_id)
             .ok_or_else(|| Error::new(ErrorCode::NhiCardNotRegistered))?;
-        if row.text(0)? == "active" {
+        if row.status == "active" {
             return Err(Error::new(ErrorCode::AlreadyRegistered));
         }
         // Again to the official mailbox, whatever the form said.
         let mailbox = person_on_file(tx, card, None)?.mailbox()?.clone();
-        let given = [Some(row.text(1)?), row.opt_text(2)?]
+        let given = [Some(row.email), row.spare_email]
             .into_iter()
             .flatten()
             .map(|e| Email::parse(&e))
@@ -485,27 +444,20 @@ fn take_token(
     token: &str,
     purpose: &str,
 ) -> Result<Option<String>> {
-    let row = tx
-        .query_opt(
-            "SELECT card_number, purpose, expires_at, used_at, new_email FROM registration_tokens WHERE token_hash = ?",
-            &[Value::from(token_hash(token.trim()))],
-        )?
-        .ok_or_else(|| Error::new(ErrorCode::TokenInvalid))?;
-    if row.text(0)? != card.card_number.as_str() || row.text(1)? != purpose {
+    let hash = token_hash(token.trim());
+    let link = registrations::link(tx, &hash)?.ok_or_else(|| Error::new(ErrorCode::TokenInvalid))?;
+    if link.card_number != card.card_number.as_str() || link.purpose != purpose {
         return Err(Error::new(ErrorCode::TokenInvalid));
     }
-    if row.opt_int(3)?.is_some() {
+    if link.used_at.is_some() {
         return Err(Error::new(ErrorCode::TokenUsed));
     }
-    if row.int(2)? <= millis(now) {
+    if link.expires_at <= millis(now) {
         return Err(Error::new(ErrorCode::TokenExpired));
     }
     // Spent here, in the same transaction as what it unlocks: a replay finds it used.
-    tx.execute(
-        "UPDATE registration_tokens SET used_at = ? WHERE token_hash = ?",
-        &[Value::Int(millis(now)), Value::from(token_hash(token.trim()))],
-    )?;
-    row.opt_text(4)
+    registrations::use_link(tx, &hash, millis(now))?;
+    Ok(link.new_email)
 }
 
 pub(crate) fn confirm(p: &LocalPortal, card: &NhiCardData, token: &str) -> Result<()> {
@@ -514,11 +466,7 @@ pub(crate) fn confirm(p: &LocalPortal, card: &NhiCardData, token: &str) -> Resul
         check_maintenance(tx, now)?;
         take_token(tx, now, card, token, "confirm")?;
         audit_card(tx, now, card, "registration.confirm")?;
-        let n = tx.execute(
-            "UPDATE nhi_registrations SET status = 'active', confirmed_at = ? WHERE card_number = ? AND national_id = ? AND status = 'pending'",
-            &[Value::Int(millis(now)), Value::from(card.card_number.as_str()), Value::from(card.national_id.reveal())],
-        )?;
-        if n == 0 {
+        if !registrations::activate(tx, card.card_number.as_str(), &card.national_id, millis(now))? {
             return Err(Error::new(ErrorCode::TokenInvalid));
         }
         Ok(())
@@ -538,24 +486,19 @@ pub(crate) fn request_reset(
     let guard = Guard::new(p, Subject::Card(card_no), from);
     let outcome = p.store.write(|tx| {
         check_maintenance(tx, now)?;
-        let reg = tx
-            .query_opt(
-                "SELECT email, household_number, county, township, village, neighbourhood, national_id
-                 FROM nhi_registrations WHERE card_number = ? AND status = 'active'",
-                &[Value::from(card_no)],
-            )?
-            .filter(|r| r.text(6).is_ok_and(|id| id == card.national_id.reveal()))
+        let reg = registrations::active_household(tx, card_no)?
+            .filter(|r| r.national_id == card.national_id)
             .ok_or_else(|| Error::new(ErrorCode::NhiCardNotRegistered))?;
-        let registered = Email::parse(&reg.text(0)?)?;
+        let registered = Email::parse(&reg.email)?;
         let (to, new_email) = match delivery {
             ResetDelivery::RegisteredAddress => (registered, None),
             ResetDelivery::NewAddress { email, household_number, address } => {
                 guard.check(tx)?;
-                let matches = reg.text(1)? == household_number.as_str()
-                    && reg.text(2)? == address.county.as_str()
-                    && reg.text(3)? == address.township.as_str()
-                    && reg.text(4)? == address.village.as_str()
-                    && reg.int(5)? == i64::from(address.neighbourhood);
+                let matches = reg.household_number == household_number.as_str()
+                    && reg.county == address.county.as_str()
+                    && reg.township == address.township.as_str()
+                    && reg.village == address.village.as_str()
+                    && reg.neighbourhood == i64::from(address.neighbourhood);
                 if !matches {
                     // Counted in this transaction, which must commit for the count to hold.
                     return Ok(Err(match guard.failed(tx, None)? {
@@ -593,27 +536,13 @@ pub(crate) fn complete_reset(p: &LocalPortal, card: &NhiCardData, token: &str, n
         check_maintenance(tx, now)?;
         let new_email = take_token(tx, now, card, token, "reset")?;
         audit_card(tx, now, card, "registration.reset")?;
-        let old_email = tx.query_opt(
-            "SELECT email FROM nhi_registrations WHERE card_number = ?",
-            &[Value::from(card.card_number.as_str())],
-        )?;
-        tx.execute(
-            "UPDATE nhi_registrations SET password_hash = ?, email = COALESCE(?, email) WHERE card_number = ?",
-            &[
-                Value::from(&hash),
-                Value::from(new_email.as_deref()),
-                Value::from(card.card_number.as_str()),
-            ],
-        )?;
+        let old_email = registrations::email(tx, card.card_number.as_str())?;
+        registrations::set_password(tx, card.card_number.as_str(), &hash, new_email.as_deref())?;
         // The reset is what opens a card held for guessing, and every count starts again.
         super::guard::clear(tx, Subject::Card(card.card_number.as_str()))?;
         // Whoever held the old password is out: the person's other NHI-card sessions end.
-        tx.execute(
-            "UPDATE sessions SET ended_at = ? WHERE method = 'nhi_card' AND ended_at IS NULL
-                 AND employee_id = (SELECT id FROM employees WHERE national_id = ?)",
-            &[Value::Int(millis(now)), Value::from(card.national_id.reveal())],
-        )?;
-        if let (Some(new), Some(old)) = (new_email.as_deref(), old_email.map(|r| r.text(0)).transpose()?) {
+        sessions::end_nhi_card_sessions_of(tx, &card.national_id, millis(now))?;
+        if let (Some(new), Some(old)) = (new_email.as_deref(), old_email) {
             tell_replaced_address(tx, now, &old, new, "註冊密碼已重設，", "'s password was reset and its")?;
         }
         Ok(())
@@ -660,14 +589,8 @@ pub(crate) fn request_email_change(
     let now = p.now();
     let stored = p
         .store
-        .read(|tx| {
-            tx.query_opt(
-                "SELECT password_hash FROM nhi_registrations WHERE card_number = ? AND national_id = ? AND status = 'active'",
-                &[Value::from(card_no), Value::from(card.national_id.reveal())],
-            )
-        })?
-        .ok_or_else(|| Error::new(ErrorCode::NhiCardNotRegistered))?
-        .text(0)?;
+        .read(|tx| registrations::active_password(tx, card_no, &card.national_id))?
+        .ok_or_else(|| Error::new(ErrorCode::NhiCardNotRegistered))?;
     // The password is a guess like any other: counted per card and network.
     let guard = Guard::new(p, Subject::Card(card_no), from);
     super::auth::checked_login(
@@ -680,13 +603,8 @@ pub(crate) fn request_email_change(
     )?;
     let (to, expires) = p.store.write(|tx| {
         check_maintenance(tx, now)?;
-        let current = tx
-            .query_opt(
-                "SELECT email FROM nhi_registrations WHERE card_number = ? AND status = 'active'",
-                &[Value::from(card_no)],
-            )?
-            .ok_or_else(|| Error::new(ErrorCode::NhiCardNotRegistered))?
-            .text(0)?;
+        let current =
+            registrations::active_email(tx, card_no)?.ok_or_else(|| Error::new(ErrorCode::NhiCardNotRegistered))?;
         let to = match person_on_file(tx, card, None)?.email {
             Some(mailbox) => mailbox,
             None => Email::parse(&current)?,
@@ -725,20 +643,9 @@ pub(crate) fn complete_email_change(p: &LocalPortal, card: &NhiCardData, token: 
         check_maintenance(tx, now)?;
         let new = take_token(tx, now, card, token, "email_change")?
             .ok_or_else(|| crate::store::corrupt("an e-mail change link without its address"))?;
-        let old = tx
-            .query_opt(
-                "SELECT email FROM nhi_registrations WHERE card_number = ? AND national_id = ? AND status = 'active'",
-                &[
-                    Value::from(card.card_number.as_str()),
-                    Value::from(card.national_id.reveal()),
-                ],
-            )?
-            .ok_or_else(|| Error::new(ErrorCode::TokenInvalid))?
-            .text(0)?;
-        tx.execute(
-            "UPDATE nhi_registrations SET email = ? WHERE card_number = ?",
-            &[Value::from(new.as_str()), Value::from(card.card_number.as_str())],
-        )?;
+        let old = registrations::active_email_of(tx, card.card_number.as_str(), &card.national_id)?
+            .ok_or_else(|| Error::new(ErrorCode::TokenInvalid))?;
+        registrations::set_email(tx, card.card_number.as_str(), &new)?;
         audit_card(tx, now, card, "registration.email_change")?;
         tell_replaced_address(tx, now, &old, &new, "", "'s")
     })
@@ -758,14 +665,7 @@ impl LocalPortal {
         let card = &form.card;
         let now = self.now();
         self.store.write(|tx| {
-            let active = tx.query_opt(
-                "SELECT 1 FROM nhi_registrations WHERE (national_id = ? OR card_number = ?) AND status = 'active'",
-                &[
-                    Value::from(card.national_id.reveal()),
-                    Value::from(card.card_number.as_str()),
-                ],
-            )?;
-            if active.is_some() {
+            if registrations::any_active(tx, &card.national_id, card.card_number.as_str())? {
                 return Err(Error::new(ErrorCode::AlreadyRegistered));
             }
             drop_pending(tx, card)?;
@@ -806,16 +706,9 @@ impl LocalPortal {
         let reason = reason
             .map(|r| crate::types::text::text_field("維護原因 reason", r, 100))
             .transpose()?;
-        let id = self.store.write(|tx| {
-            tx.insert(
-                "INSERT INTO maintenance_windows (starts_at, ends_at, reason) VALUES (?, ?, ?)",
-                &[
-                    Value::Int(millis(from)),
-                    Value::Int(millis(to)),
-                    Value::from(reason.as_deref()),
-                ],
-            )
-        })?;
+        let id = self
+            .store
+            .write(|tx| site::add_maintenance(tx, millis(from), millis(to), reason.as_deref()))?;
         // As stored (to the millisecond), so the answer equals what the list reads back.
         Ok(window(
             id,
@@ -827,10 +720,7 @@ impl LocalPortal {
 
     /// Withdraws an announced maintenance window (announced by mistake, or called off).
     pub fn remove_maintenance(&self, id: i64) -> Result<()> {
-        let n = self
-            .store
-            .write(|tx| tx.execute("DELETE FROM maintenance_windows WHERE id = ?", &[Value::Int(id)]))?;
-        if n == 0 {
+        if !self.store.write(|tx| site::remove_maintenance(tx, id))? {
             return Err(Error::with(
                 ErrorCode::FieldInvalid,
                 format!("查無編號 {id} 的維護時段"),
@@ -843,22 +733,11 @@ impl LocalPortal {
 
 pub(crate) fn windows(p: &LocalPortal) -> Result<Vec<MaintenanceWindow>> {
     let now = millis(p.now());
-    p.store.read(|tx| {
-        tx.query(
-            "SELECT id, starts_at, ends_at, reason FROM maintenance_windows WHERE ends_at > ? ORDER BY starts_at",
-            &[Value::Int(now)],
-        )?
-        .iter()
-        .map(|r| {
-            Ok(window(
-                r.int(0)?,
-                from_millis(r.int(1)?)?.into(),
-                from_millis(r.int(2)?)?.into(),
-                r.opt_text(3)?,
-            ))
-        })
-        .collect()
-    })
+    let ahead = p.store.read(|tx| site::maintenance_ahead(tx, now))?;
+    Ok(ahead
+        .into_iter()
+        .map(|w| window(w.id, w.starts_at.into(), w.ends_at.into(), w.reason))
+        .collect())
 }
 
 impl LocalPortal {

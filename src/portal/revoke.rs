@@ -20,8 +20,9 @@ use super::auth::SessionToken;
 use super::env::millis;
 use super::local::LocalPortal;
 use crate::db::outbox::enqueue;
+use crate::db::{challenges, employees, registrations, sessions};
 use crate::error::{Error, ErrorCode, Result};
-use crate::store::{StoreExt, Tx, Value};
+use crate::store::{StoreExt, Tx};
 use crate::types::{Email, NationalId};
 
 /// What a stop or removal did.
@@ -87,7 +88,7 @@ fn revoke(p: &LocalPortal, by: Remover<'_>, id: &NationalId, means: Means) -> Re
     };
     let now = millis(p.now());
     p.store.write(|tx| {
-        let person = crate::db::employees::by_national_id(tx, id)?
+        let person = employees::by_national_id(tx, id)?
             .ok_or_else(|| Error::with(ErrorCode::EmployeeNotFound, id.masked(), id.masked()))?;
         let employee = person.id;
         if let Some(c) = &officer
@@ -111,10 +112,7 @@ fn revoke(p: &LocalPortal, by: Remover<'_>, id: &NationalId, means: Means) -> Re
             Means::NhiCard => "nhi_card",
             Means::Certificate => "certificate",
         };
-        let sessions_ended = tx.execute(
-            "UPDATE sessions SET ended_at = ? WHERE employee_id = ? AND method = ? AND ended_at IS NULL",
-            &[Value::Int(now), Value::Int(employee), Value::from(method)],
-        )?;
+        let sessions_ended = sessions::end_by_method(tx, employee, method, now)?;
         for object in &objects {
             let (action, subject, object) = (means.action(), Some(employee), Some(object.as_str()));
             match by {
@@ -145,22 +143,12 @@ fn revoke(p: &LocalPortal, by: Remover<'_>, id: &NationalId, means: Means) -> Re
 /// Deletes the person's registrations, their links and guess counts; returns them masked for
 /// the audit trail and adds their addresses to `addresses`.
 fn remove_registrations(tx: &mut dyn Tx, id: &NationalId, addresses: &mut Vec<String>) -> Result<Vec<String>> {
-    let rows = tx.query(
-        "SELECT card_number, email, spare_email FROM nhi_registrations WHERE national_id = ?",
-        &[Value::from(id.reveal())],
-    )?;
+    let held = registrations::of_person(tx, id)?;
     let mut objects = Vec::new();
-    for r in &rows {
-        let card = r.text(0)?;
-        addresses.extend([Some(r.text(1)?), r.opt_text(2)?].into_iter().flatten());
-        tx.execute(
-            "DELETE FROM registration_tokens WHERE card_number = ?",
-            &[Value::from(card.as_str())],
-        )?;
-        tx.execute(
-            "DELETE FROM nhi_registrations WHERE card_number = ?",
-            &[Value::from(card.as_str())],
-        )?;
+    for r in held {
+        let card = r.card_number;
+        addresses.extend([Some(r.email), r.spare_email].into_iter().flatten());
+        registrations::remove(tx, &card)?;
         super::guard::clear(tx, super::guard::Subject::Card(&card))?;
         let masked = crate::types::CardNumber::parse(&card).map_or_else(|_| "***".to_owned(), |c| c.masked());
         objects.push(format!("nhi_card:{masked}"));
@@ -171,21 +159,15 @@ fn remove_registrations(tx: &mut dyn Tx, id: &NationalId, addresses: &mut Vec<St
 /// Deletes the person's certificate bindings; returns them for the audit trail (the key's kind
 /// and the holder's issuer, never a serial number in full).
 fn remove_certificate_bindings(tx: &mut dyn Tx, employee: i64) -> Result<Vec<String>> {
-    let rows = tx.query(
-        "SELECT binding_key FROM certificate_bindings WHERE employee_id = ?",
-        &[Value::Int(employee)],
-    )?;
-    tx.execute(
-        "DELETE FROM certificate_bindings WHERE employee_id = ?",
-        &[Value::Int(employee)],
-    )?;
-    rows.iter()
-        .map(|r| {
-            let key = r.text(0)?;
+    let keys = challenges::binding_keys(tx, employee)?;
+    challenges::unbind_all(tx, employee)?;
+    Ok(keys
+        .iter()
+        .map(|key| {
             let kind = key.split(':').next().unwrap_or("certificate");
-            Ok(format!("certificate:{kind}:{}", &super::env::token_hash(&key)[..12]))
+            format!("certificate:{kind}:{}", &super::env::token_hash(key)[..12])
         })
-        .collect()
+        .collect())
 }
 
 /// Tells the person their card's access was stopped.
