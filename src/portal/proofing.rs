@@ -13,12 +13,14 @@ use serde::{Deserialize, Serialize};
 
 use super::apps::{PROOFING_SITE, caller_for};
 use super::auth::SessionToken;
-use super::env::{from_millis, millis};
+use super::env::millis;
 use super::local::LocalPortal;
+use crate::db::employees;
+use crate::db::records::{self, EmployeeColumn};
 use crate::error::{Error, ErrorCode, Result};
-use crate::store::{Row, StoreExt, Tx, Value};
+use crate::store::{StoreExt, Tx};
 use crate::types::text::text_field;
-use crate::types::{AgencyCode, Email, Lang, NationalId, RocDate, RocDateTime};
+use crate::types::{AgencyCode, Email, Lang, RocDate, RocDateTime};
 
 /// The nine categories of the personal record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -224,44 +226,38 @@ fn normalise(spec: &FieldSpec, value: &str) -> Result<String> {
 }
 
 /// Fields kept in the directory's own columns, so the engine reads them from one place.
-fn column_of(spec: &FieldSpec) -> Option<&'static str> {
+fn column_of(spec: &FieldSpec) -> Option<EmployeeColumn> {
     match (spec.category, spec.key) {
-        (ProofingCategory::CurrentPost, "email") => Some("email"),
-        (ProofingCategory::CurrentPost, "title") => Some("title"),
-        (ProofingCategory::Basic, "name") => Some("name"),
+        (ProofingCategory::CurrentPost, "email") => Some(EmployeeColumn::Email),
+        (ProofingCategory::CurrentPost, "title") => Some(EmployeeColumn::Title),
+        (ProofingCategory::Basic, "name") => Some(EmployeeColumn::Name),
         _ => None,
     }
 }
+
+/// Where the directory keeps a field's default (see [`directory_default`]).
+type DirectoryRead = fn(&mut dyn Tx, i64) -> Result<Option<String>>;
 
 /// Fields the record holds a value of its own for only once one is approved: until then they
 /// are the directory's (the agency and unit the person serves in), read where the directory
 /// keeps them, so a person moved by a directory import is shown at their new post and the
 /// import writes nothing into the record.
-fn directory_default(spec: &FieldSpec) -> Option<&'static str> {
+fn directory_default(spec: &FieldSpec) -> Option<DirectoryRead> {
     match (spec.category, spec.key) {
-        (ProofingCategory::CurrentPost, "occupying_agency" | "serving_agency") => {
-            Some("SELECT a.name FROM employees e JOIN agencies a ON a.code = e.agency_code WHERE e.id = ?")
-        }
-        (ProofingCategory::CurrentPost, "occupying_unit" | "serving_unit") => {
-            Some("SELECT u.name FROM employees e JOIN units u ON u.id = e.unit_id WHERE e.id = ?")
-        }
+        (ProofingCategory::CurrentPost, "occupying_agency" | "serving_agency") => Some(records::agency_name),
+        (ProofingCategory::CurrentPost, "occupying_unit" | "serving_unit") => Some(records::unit_name),
         _ => None,
     }
 }
 
 fn read_field(tx: &mut dyn Tx, employee_id: i64, spec: &FieldSpec) -> Result<Option<String>> {
-    let id = Value::Int(employee_id);
-    if let Some(col) = column_of(spec) {
-        let row = tx.query_opt(&format!("SELECT {col} FROM employees WHERE id = ?"), &[id])?;
-        return row.map(|r| r.opt_text(0)).transpose().map(Option::flatten);
+    if let Some(column) = column_of(spec) {
+        return records::employee_column(tx, employee_id, column);
     }
-    let row = tx.query_opt(
-        "SELECT value FROM record_fields WHERE employee_id = ? AND category = ? AND field = ?",
-        &[id.clone(), Value::from(spec.category.as_str()), Value::from(spec.key)],
-    )?;
-    match (row, directory_default(spec)) {
-        (Some(r), _) => r.text(0).map(Some),
-        (None, Some(sql)) => tx.query_opt(sql, &[id])?.map(|r| r.text(0)).transpose(),
+    let value = records::field_value(tx, employee_id, spec.category.as_str(), spec.key)?;
+    match (value, directory_default(spec)) {
+        (Some(v), _) => Ok(Some(v)),
+        (None, Some(read)) => read(tx, employee_id),
         (None, None) => Ok(None),
     }
 }
@@ -276,22 +272,10 @@ pub(crate) fn write_field(
 ) -> Result<()> {
     let spec = field_spec(category, key)?;
     let value = normalise(spec, value)?;
-    if let Some(col) = column_of(spec) {
-        tx.execute(
-            &format!("UPDATE employees SET {col} = ? WHERE id = ?"),
-            &[Value::from(&value), Value::Int(employee_id)],
-        )?;
+    if let Some(column) = column_of(spec) {
+        records::set_employee_column(tx, employee_id, column, &value)?;
     } else {
-        tx.execute(
-            "INSERT INTO record_fields (employee_id, category, field, value) VALUES (?, ?, ?, ?)
-             ON CONFLICT (employee_id, category, field) DO UPDATE SET value = excluded.value",
-            &[
-                Value::Int(employee_id),
-                Value::from(category.as_str()),
-                Value::from(key),
-                Value::from(&value),
-            ],
-        )?;
+        records::set_field(tx, employee_id, category.as_str(), key, &value)?;
     }
     Ok(())
 }
@@ -497,49 +481,29 @@ pub struct TodoItem {
 pub(crate) fn record(p: &LocalPortal, token: &SessionToken) -> Result<PersonalRecord> {
     let c = caller_for(p, token, PROOFING_SITE)?;
     p.store.read(|tx| {
-        let who = tx
-            .query_opt(
-                "SELECT name, national_id FROM employees WHERE id = ?",
-                &[Value::Int(c.employee_id)],
-            )?
-            .ok_or_else(|| Error::new(ErrorCode::AccountNotFound))?;
+        let who = employees::by_id(tx, c.employee_id)?.ok_or_else(|| Error::new(ErrorCode::AccountNotFound))?;
         let mut categories = Vec::with_capacity(9);
         for category in ProofingCategory::ALL {
             let mut fields = Vec::new();
             for spec in category.fields() {
-                let staged = tx.query_opt(
-                    "SELECT after_value FROM proofing_drafts WHERE employee_id = ? AND category = ? AND field = ?",
-                    &[
-                        Value::Int(c.employee_id),
-                        Value::from(category.as_str()),
-                        Value::from(spec.key),
-                    ],
-                )?;
+                let staged = records::staged_value(tx, c.employee_id, category.as_str(), spec.key)?;
                 fields.push(FieldValue {
                     key: spec.key.into(),
                     label_zh: spec.label_zh.into(),
                     label_en: spec.label_en.into(),
                     value: read_field(tx, c.employee_id, spec)?,
-                    staged: staged.map(|r| r.text(0)).transpose()?,
+                    staged,
                     correctable: spec.correctable,
                 });
             }
             categories.push(RecordCategory { category, fields });
         }
-        let last = tx.query_opt(
-            "SELECT MAX(completed_at) FROM proofing_submissions WHERE employee_id = ?",
-            &[Value::Int(c.employee_id)],
-        )?;
+        let last = records::last_completed(tx, c.employee_id)?;
         Ok(PersonalRecord {
-            name: who.text(0)?,
-            national_id: who.parsed(1, NationalId::parse)?.masked(),
+            name: who.name,
+            national_id: who.national_id.masked(),
             categories,
-            last_proofed: last
-                .and_then(|r| r.opt_int(0).transpose())
-                .transpose()?
-                .map(from_millis)
-                .transpose()?
-                .map(Into::into),
+            last_proofed: last.map(Into::into),
         })
     })
 }
@@ -567,19 +531,16 @@ pub(crate) fn stage(
         if before.as_deref() == Some(after.as_str()) {
             return Err(Error::new(ErrorCode::ProofingValueUnchanged));
         }
-        tx.execute(
-            "INSERT INTO proofing_drafts (employee_id, category, field, before_value, after_value, staged_at)
-             VALUES (?, ?, ?, ?, ?, ?)
-             ON CONFLICT (employee_id, category, field) DO UPDATE SET before_value = excluded.before_value,
-                 after_value = excluded.after_value, staged_at = excluded.staged_at",
-            &[
-                Value::Int(c.employee_id),
-                Value::from(category.as_str()),
-                Value::from(key),
-                Value::from(before.as_deref()),
-                Value::from(&after),
-                Value::Int(now),
-            ],
+        records::stage_draft(
+            tx,
+            &records::NewDraft {
+                employee_id: c.employee_id,
+                category: category.as_str(),
+                field: key,
+                before: before.as_deref(),
+                after: &after,
+                staged_at_ms: now,
+            },
         )?;
         Ok(StagedCorrection {
             category,
@@ -594,14 +555,7 @@ pub(crate) fn discard(p: &LocalPortal, token: &SessionToken, category: ProofingC
     let c = caller_for(p, token, PROOFING_SITE)?;
     field_spec(category, key)?;
     p.store.write(|tx| {
-        tx.execute(
-            "DELETE FROM proofing_drafts WHERE employee_id = ? AND category = ? AND field = ?",
-            &[
-                Value::Int(c.employee_id),
-                Value::from(category.as_str()),
-                Value::from(key),
-            ],
-        )?;
+        records::discard_draft(tx, c.employee_id, category.as_str(), key)?;
         Ok(())
     })
 }
@@ -612,65 +566,50 @@ pub(crate) fn complete(p: &LocalPortal, token: &SessionToken) -> Result<Proofing
     let now = millis(now_t);
     let today = RocDate::today_in_taiwan(now_t).to_iso();
     p.store.write(|tx| {
-        let drafts = tx.query(
-            "SELECT category, field, before_value, after_value FROM proofing_drafts WHERE employee_id = ? ORDER BY category, field",
-            &[Value::Int(c.employee_id)],
-        )?;
+        let drafts = records::drafts(tx, c.employee_id)?;
         let n = drafts.len() as i64;
         // Pressing 校對完成 with nothing staged says "my record is right", which is what makes
         // the proofing count as done: recorded once a day. Pressing it again that day (a
         // double click, a script) creates nothing: the same submission comes back.
         if n == 0
-            && let Some(r) = tx.query_opt(
-                "SELECT id, completed_at FROM proofing_submissions
-                 WHERE employee_id = ? AND agency_code = ? AND completed_on = ? AND corrections = 0
-                 ORDER BY id DESC LIMIT 1",
-                &[Value::Int(c.employee_id), Value::from(c.agency_code.as_str()), Value::from(today.as_str())],
-            )?
+            && let Some(s) = records::confirmation_on(tx, c.employee_id, &c.agency_code, &today)?
         {
             return Ok(ProofingSubmission {
-                id: r.int(0)?,
-                completed_at: super::env::from_millis(r.int(1)?)?.into(),
+                id: s.id,
+                completed_at: s.completed_at.into(),
                 corrections: 0,
             });
         }
-        let id = tx.insert(
-            "INSERT INTO proofing_submissions (employee_id, agency_code, completed_at, completed_on, corrections, pending)
-             VALUES (?, ?, ?, ?, ?, ?)",
-            &[
-                Value::Int(c.employee_id),
-                Value::from(c.agency_code.as_str()),
-                Value::Int(now),
-                Value::from(today.as_str()),
-                Value::Int(n),
-                Value::Int(n),
-            ],
+        let id = records::insert_submission(
+            tx,
+            &records::NewSubmission {
+                employee_id: c.employee_id,
+                agency_code: &c.agency_code,
+                completed_at_ms: now,
+                completed_on: &today,
+                corrections: n,
+            },
         )?;
-        for d in &drafts {
-            tx.execute(
-                "INSERT INTO proofing_corrections (submission_id, employee_id, agency_code, category, field, before_value, after_value, status)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')",
-                &[
-                    Value::Int(id),
-                    Value::Int(c.employee_id),
-                    Value::from(c.agency_code.as_str()),
-                    Value::from(d.text(0)?),
-                    Value::from(d.text(1)?),
-                    Value::from(d.opt_text(2)?),
-                    Value::from(d.text(3)?),
-                ],
-            )?;
-        }
-        tx.execute("DELETE FROM proofing_drafts WHERE employee_id = ?", &[Value::Int(c.employee_id)])?;
+        records::insert_corrections(tx, id, c.employee_id, &c.agency_code, &drafts)?;
+        records::clear_drafts(tx, c.employee_id)?;
         if n > 0 {
-            tx.execute(
-                "INSERT INTO todos (agency_code, kind, ref_id, employee_id, created_at) VALUES (?, 'proofing', ?, ?, ?)",
-                &[Value::from(c.agency_code.as_str()), Value::Int(id), Value::Int(c.employee_id), Value::Int(now)],
-            )?;
+            records::open_todo(tx, &c.agency_code, id, c.employee_id, now)?;
         }
         let detail = format!("{n} corrections");
-        crate::db::audit::record(tx, now, Some(c.employee_id), "proofing.complete", Some(c.employee_id), Some(&format!("submission:{id}")), Some(&detail))?;
-        Ok(ProofingSubmission { id, completed_at: now_t.into(), corrections: n as u32 })
+        crate::db::audit::record(
+            tx,
+            now,
+            Some(c.employee_id),
+            "proofing.complete",
+            Some(c.employee_id),
+            Some(&format!("submission:{id}")),
+            Some(&detail),
+        )?;
+        Ok(ProofingSubmission {
+            id,
+            completed_at: now_t.into(),
+            corrections: n as u32,
+        })
     })
 }
 
@@ -692,47 +631,36 @@ pub(crate) fn query(p: &LocalPortal, token: &SessionToken, q: &ProofingQuery) ->
     let now = millis(p.now());
     p.store.write(|tx| {
         // Each current employee of the agency with their latest submission inside the range.
-        let rows = tx.query(
-            "SELECT e.national_id, e.name, u.name, s.id, s.completed_on, s.corrections,
-                    (SELECT SUM(s3.pending) FROM proofing_submissions s3
-                     WHERE s3.employee_id = e.id AND s3.agency_code = e.agency_code AND s3.completed_on >= ? AND s3.completed_on <= ?)
-             FROM employees e
-             LEFT JOIN units u ON u.id = e.unit_id
-             LEFT JOIN proofing_submissions s ON s.id = (
-                 SELECT MAX(s2.id) FROM proofing_submissions s2
-                 WHERE s2.employee_id = e.id AND s2.agency_code = e.agency_code AND s2.completed_on >= ? AND s2.completed_on <= ?)
-             WHERE e.agency_code = ? AND e.status = 'current' AND (CAST(? AS TEXT) IS NULL OR u.name LIKE ? ESCAPE '\\')
-             ORDER BY u.name, e.name",
-            &[
-                Value::from(from.as_str()),
-                Value::from(to.as_str()),
-                Value::from(from.as_str()),
-                Value::from(to.as_str()),
-                Value::from(agency.as_str()),
-                Value::from(unit.as_deref()),
-                Value::from(unit.as_deref()),
-            ],
+        let rows = records::proofing_states(tx, &agency, &from, &to, unit.as_deref())?;
+        crate::db::audit::record(
+            tx,
+            now,
+            Some(c.employee_id),
+            "proofing.query",
+            None,
+            Some(&agency),
+            None,
         )?;
-        crate::db::audit::record(tx, now, Some(c.employee_id), "proofing.query", None, Some(&agency), None)?;
         let mut out = Vec::new();
-        for r in &rows {
+        for r in rows {
             let row = ProofingQueryRow {
-                national_id: r.parsed(0, NationalId::parse)?.masked(),
-                name: r.text(1)?,
-                unit: r.opt_text(2)?,
-                submission_id: r.opt_int(3)?,
-                proofed_on: r.opt_text(4)?.map(|d| RocDate::parse_iso(&d)).transpose()?,
-                corrections: r.opt_int(5)?.unwrap_or(0) as u32,
-                pending: r.opt_int(6)?.unwrap_or(0) as u32,
+                national_id: r.national_id.masked(),
+                name: r.name,
+                unit: r.unit,
+                submission_id: r.submission_id,
+                proofed_on: r.proofed_on,
+                corrections: r.corrections.unwrap_or(0) as u32,
+                pending: r.pending.unwrap_or(0) as u32,
             };
             let proofed = row.submission_id.is_some();
             if q.proofed.is_some_and(|want| want != proofed) {
                 continue;
             }
             if let Some(want) = q.processed
-                && (!proofed || (row.pending == 0) != want) {
-                    continue;
-                }
+                && (!proofed || (row.pending == 0) != want)
+            {
+                continue;
+            }
             out.push(row);
         }
         Ok(out)
@@ -743,48 +671,36 @@ pub(crate) fn todos(p: &LocalPortal, token: &SessionToken) -> Result<Vec<TodoIte
     let c = caller_for(p, token, PROOFING_SITE)?;
     let agency = c.officer_agency()?.to_owned();
     p.store.read(|tx| {
-        tx.query(
-            "SELECT t.id, t.ref_id, e.national_id, e.name, s.pending, t.created_at
-             FROM todos t JOIN employees e ON e.id = t.employee_id JOIN proofing_submissions s ON s.id = t.ref_id
-             WHERE t.agency_code = ? AND t.done_at IS NULL AND t.kind = 'proofing' ORDER BY t.created_at, t.id",
-            &[Value::from(agency.as_str())],
-        )?
-        .iter()
-        .map(|r| {
-            Ok(TodoItem {
-                id: r.int(0)?,
-                submission_id: r.int(1)?,
-                national_id: r.parsed(2, NationalId::parse)?.masked(),
-                name: r.text(3)?,
-                pending: r.int(4)? as u32,
-                created_at: from_millis(r.int(5)?)?.into(),
+        let items = records::open_todos(tx, &agency)?;
+        Ok(items
+            .into_iter()
+            .map(|t| TodoItem {
+                id: t.id,
+                submission_id: t.submission_id,
+                national_id: t.national_id.masked(),
+                name: t.name,
+                pending: t.pending as u32,
+                created_at: t.created_at.into(),
             })
-        })
-        .collect()
+            .collect())
     })
 }
 
-const CORRECTION_SELECT: &str =
-    "SELECT c.id, c.submission_id, e.national_id, e.name, c.category, c.field, c.before_value,
-     c.after_value, c.status, c.reject_reason, c.processed_at, c.agency_code, c.employee_id
-     FROM proofing_corrections c JOIN employees e ON e.id = c.employee_id";
-
-fn correction_from(r: &Row) -> Result<ProofingCorrection> {
-    let category = ProofingCategory::parse(&r.text(4)?)?;
-    let field = r.text(5)?;
+fn correction_from(r: records::Correction) -> Result<ProofingCorrection> {
+    let category = ProofingCategory::parse(&r.category)?;
     Ok(ProofingCorrection {
-        id: r.int(0)?,
-        submission_id: r.int(1)?,
-        national_id: r.parsed(2, NationalId::parse)?.masked(),
-        name: r.text(3)?,
+        id: r.id,
+        submission_id: r.submission_id,
+        national_id: r.national_id.masked(),
+        name: r.name,
         category,
-        label_zh: field_spec(category, &field)?.label_zh.into(),
-        field,
-        before: r.opt_text(6)?,
-        after: r.text(7)?,
-        status: CorrectionStatus::parse(&r.text(8)?)?,
-        reject_reason: r.opt_text(9)?,
-        processed_at: r.opt_int(10)?.map(from_millis).transpose()?.map(Into::into),
+        label_zh: field_spec(category, &r.field)?.label_zh.into(),
+        field: r.field,
+        before: r.before,
+        after: r.after,
+        status: CorrectionStatus::parse(&r.status)?,
+        reject_reason: r.reject_reason,
+        processed_at: r.processed_at.map(Into::into),
     })
 }
 
@@ -797,14 +713,11 @@ pub(crate) fn submission_corrections(
     let agency = c.officer_agency()?.to_owned();
     let now = millis(p.now());
     p.store.write(|tx| {
-        let rows = tx.query(
-            &format!("{CORRECTION_SELECT} WHERE c.submission_id = ? AND c.agency_code = ? ORDER BY c.id"),
-            &[Value::Int(submission_id), Value::from(agency.as_str())],
-        )?;
-        if rows.is_empty() {
+        let rows = records::submission_corrections(tx, submission_id, &agency)?;
+        let Some(first) = rows.first() else {
             return Err(Error::new(ErrorCode::CorrectionNotFound));
-        }
-        let subject = rows[0].int(12)?;
+        };
+        let subject = first.employee_id;
         crate::db::audit::record(
             tx,
             now,
@@ -814,7 +727,7 @@ pub(crate) fn submission_corrections(
             Some(&format!("submission:{submission_id}")),
             None,
         )?;
-        rows.iter().map(correction_from).collect()
+        rows.into_iter().map(correction_from).collect()
     })
 }
 
@@ -840,46 +753,32 @@ pub(crate) fn process(
     };
     let now = millis(p.now());
     p.store.write(|tx| {
-        let row = tx
-            .query_opt(
-                &format!("{CORRECTION_SELECT} WHERE c.id = ?"),
-                &[Value::Int(correction_id)],
-            )?
-            .ok_or_else(|| Error::new(ErrorCode::CorrectionNotFound))?;
+        let row = records::correction(tx, correction_id)?.ok_or_else(|| Error::new(ErrorCode::CorrectionNotFound))?;
         // Another agency's correction does not exist for this officer.
-        if row.text(11)? != agency {
+        if row.agency_code != agency {
             return Err(Error::new(ErrorCode::CorrectionNotFound));
         }
-        let current = correction_from(&row)?;
-        let employee = row.int(12)?;
+        let employee = row.employee_id;
+        let current = correction_from(row)?;
         let own = super::awards::self_approval(p, &c, employee)?;
         // The status guard makes a second, racing decision change nothing.
-        let changed = tx.execute(
-            "UPDATE proofing_corrections SET status = ?, processed_by = ?, processed_at = ?, reject_reason = ?
-             WHERE id = ? AND status = 'pending'",
-            &[
-                Value::from(status.as_str()),
-                Value::Int(c.employee_id),
-                Value::Int(now),
-                Value::from(reason.as_deref()),
-                Value::Int(correction_id),
-            ],
+        let changed = records::decide_correction(
+            tx,
+            correction_id,
+            status.as_str(),
+            c.employee_id,
+            now,
+            reason.as_deref(),
         )?;
-        if changed == 0 {
+        if !changed {
             return Err(Error::new(ErrorCode::CorrectionAlreadyProcessed));
         }
         if status == CorrectionStatus::Approved {
             write_field(tx, employee, current.category, &current.field, &current.after)?;
         }
-        let pending = tx.query_int(
-            "UPDATE proofing_submissions SET pending = pending - 1 WHERE id = ? RETURNING pending",
-            &[Value::Int(current.submission_id)],
-        )?;
+        let pending = records::one_processed(tx, current.submission_id)?;
         if pending == 0 {
-            tx.execute(
-                "UPDATE todos SET done_at = ? WHERE kind = 'proofing' AND ref_id = ? AND done_at IS NULL",
-                &[Value::Int(now), Value::Int(current.submission_id)],
-            )?;
+            records::close_todo(tx, current.submission_id, now)?;
         }
         let object = format!("correction:{correction_id}");
         crate::db::audit::record(
@@ -894,12 +793,7 @@ pub(crate) fn process(
                 true => format!("{}, {}", status.as_str(), super::awards::SELF_APPROVAL),
             }),
         )?;
-        let row = tx
-            .query_opt(
-                &format!("{CORRECTION_SELECT} WHERE c.id = ?"),
-                &[Value::Int(correction_id)],
-            )?
-            .ok_or_else(|| Error::new(ErrorCode::CorrectionNotFound))?;
-        correction_from(&row)
+        let row = records::correction(tx, correction_id)?.ok_or_else(|| Error::new(ErrorCode::CorrectionNotFound))?;
+        correction_from(row)
     })
 }
