@@ -18,11 +18,12 @@ use time::{Date, Month};
 use super::apps::{PROOFING_SITE, caller_for, read_for};
 use super::auth::{Caller, SessionToken};
 use super::consent;
-use super::env::{from_millis, millis};
+use super::env::millis;
 use super::local::LocalPortal;
+use crate::db::orders;
 use crate::db::outbox::{OutboxBatch, enqueue};
 use crate::error::{Error, ErrorCode, Result};
-use crate::store::{Dialect, Row, StoreExt, Tx, Value, for_batches, values_rows};
+use crate::store::{Dialect, StoreExt, Tx, for_batches};
 use crate::types::text::text_field;
 use crate::types::{DocumentNumber, Email, Lang, NationalId, RocDate, RocDateTime};
 
@@ -455,52 +456,46 @@ pub struct AwardOrder {
     pub issued_at: RocDateTime,
 }
 
-const ORDER_COLUMNS: &str = "o.id, o.document_number, o.approving_agency, o.approved_on, o.kind, o.count, o.special,
-     o.rating_year, o.delivery, o.paper_reason, o.viewed_at, o.person_name, e.national_id, o.unit_name, o.title,
-     o.reason, o.legal_basis, o.issued_at";
-
-fn summary_from(r: &Row) -> Result<AwardOrderSummary> {
-    let delivery = match r.text(8)?.as_str() {
+/// The order a stored row holds.
+fn order_from(r: orders::Order) -> Result<AwardOrder> {
+    let delivery = match r.delivery.as_str() {
         "electronic" => Delivery::Electronic,
-        _ => Delivery::Paper(PaperReason::parse(&r.opt_text(9)?.unwrap_or_default())?),
+        _ => Delivery::Paper(PaperReason::parse(r.paper_reason.as_deref().unwrap_or_default())?),
     };
-    Ok(AwardOrderSummary {
-        id: r.int(0)?,
-        document_number: r.text(1)?,
-        approving_agency: r.text(2)?,
-        approved_on: r.parsed(3, RocDate::parse_iso)?,
-        kind: r.parsed(4, str::parse)?,
-        count: u8::try_from(r.int(5)?).map_err(|_| crate::store::corrupt("order count"))?,
-        special: r.bool(6)?,
-        rating_year: i32::try_from(r.int(7)?).map_err(|_| crate::store::corrupt("rating year"))?,
-        delivery,
-        viewed_at: r.opt_int(10)?.map(from_millis).transpose()?.map(Into::into),
+    let kind = r
+        .kind
+        .parse()
+        .map_err(|e: Error| crate::store::corrupt(format!("kind: {}", e.message(Lang::En))))?;
+    Ok(AwardOrder {
+        summary: AwardOrderSummary {
+            id: r.id,
+            document_number: r.document_number,
+            approving_agency: r.approving_agency,
+            approved_on: r.approved_on,
+            kind,
+            count: r.count,
+            special: r.special,
+            rating_year: r.rating_year,
+            delivery,
+            viewed_at: r.viewed_at.map(Into::into),
+        },
+        person_name: r.person_name,
+        national_id: r.national_id.masked(),
+        unit: r.unit_name,
+        title: r.title,
+        reason: r.reason,
+        legal_basis: r.legal_basis,
+        issued_at: r.issued_at.into(),
     })
 }
 
-fn order_from(r: &Row) -> Result<AwardOrder> {
-    Ok(AwardOrder {
-        summary: summary_from(r)?,
-        person_name: r.text(11)?,
-        national_id: r.parsed(12, NationalId::parse)?.masked(),
-        unit: r.text(13)?,
-        title: r.text(14)?,
-        reason: r.text(15)?,
-        legal_basis: r.text(16)?,
-        issued_at: from_millis(r.int(17)?)?.into(),
-    })
+/// The summary of the order a stored row holds.
+fn summary_from(r: orders::Order) -> Result<AwardOrderSummary> {
+    order_from(r).map(|o| o.summary)
 }
 
 fn load_order(tx: &mut dyn Tx, id: i64) -> Result<AwardOrder> {
-    let row = tx
-        .query_opt(
-            &format!(
-                "SELECT {ORDER_COLUMNS} FROM award_orders o JOIN employees e ON e.id = o.employee_id WHERE o.id = ?"
-            ),
-            &[Value::Int(id)],
-        )?
-        .ok_or_else(|| Error::new(ErrorCode::AwardOrderNotFound))?;
-    order_from(&row)
+    order_from(orders::by_id(tx, id)?.ok_or_else(|| Error::new(ErrorCode::AwardOrderNotFound))?)
 }
 
 /// What the issuing transaction needs of a person, loaded once per person.
@@ -512,23 +507,21 @@ struct Person {
     recipient: Recipient,
 }
 
-fn person_from(r: &Row) -> Result<Person> {
-    Ok(Person {
-        id: r.int(0)?,
-        name: r.text(1)?,
-        unit: r.opt_text(2)?.unwrap_or_default(),
-        title: r.text(3)?,
-        recipient: Recipient {
-            current: r.text(4)? == "current",
-            consented: r.bool(5)?,
-            email: r.opt_text(6)?.map(|e| Email::parse(&e)).transpose()?,
-        },
-    })
+impl From<orders::Person> for Person {
+    fn from(r: orders::Person) -> Self {
+        Person {
+            id: r.id,
+            name: r.name,
+            unit: r.unit.unwrap_or_default(),
+            title: r.title,
+            recipient: Recipient {
+                current: r.status == "current",
+                consented: r.consented,
+                email: r.email,
+            },
+        }
+    }
 }
-
-const PERSON_SELECT: &str =
-    "SELECT e.id, e.name, u.name, e.title, e.status, c.employee_id IS NOT NULL, e.email, e.national_id
-     FROM employees e LEFT JOIN units u ON u.id = e.unit_id LEFT JOIN consents c ON c.employee_id = e.id";
 
 /// The notification's subject: 「(核定機關)(核定日期)個人獎勵令通知信(非社交工程演練)」.
 pub fn notification_subject(approving_agency: &str, approved_on: RocDate) -> String {
@@ -555,54 +548,39 @@ fn notification_body(p: &LocalPortal, approving_agency: &str, approved_on: RocDa
     )
 }
 
-/// The columns of a new order, in the order [`order_values`] gives them.
-const NEW_ORDER_COLUMNS: &str = "employee_id, agency_code, approving_agency, approved_on, document_number, person_name, \
-     unit_name, title, reason, legal_basis, kind, count, special, rating_year, delivery, paper_reason, issued_by, issued_at";
-
-/// One order's `INSERT`, written once (bulk issuance on SQLite runs it for every order).
-static INSERT_ONE_ORDER: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    format!(
-        "INSERT INTO award_orders ({NEW_ORDER_COLUMNS}) VALUES {} ON CONFLICT (document_number, employee_id) DO NOTHING",
-        values_rows(1, NEW_ORDER_WIDTH)
-    )
-});
-
-/// How many [`NEW_ORDER_COLUMNS`] there are.
-const NEW_ORDER_WIDTH: usize = 18;
-
-/// The values of [`NEW_ORDER_COLUMNS`] for one checked order and its delivery.
-fn order_values<'a>(
+/// The row of one checked order and its delivery.
+fn new_order<'a>(
     c: &'a Caller,
     o: &'a CheckedOrder<'_>,
     person: &'a Person,
     delivery: Delivery,
     now: i64,
-) -> [Value<'a>; NEW_ORDER_WIDTH] {
+) -> orders::NewOrder<'a> {
     let order = o.order;
     let (delivery_str, paper_reason) = match delivery {
         Delivery::Electronic => ("electronic", None),
         Delivery::Paper(r) => ("paper", Some(r.as_str())),
     };
-    [
-        Value::Int(person.id),
-        Value::from(c.agency_code.as_str()),
-        Value::from(o.approving_agency.as_str()),
-        Value::from(order.approved_on.to_iso()),
-        Value::from(order.document_number.as_str()),
-        Value::from(person.name.as_str()),
-        Value::from(person.unit.as_str()),
-        Value::from(person.title.as_str()),
-        Value::from(o.reason.as_str()),
-        Value::from(o.legal_basis.as_str()),
-        Value::from(order.kind.as_str()),
-        Value::Int(i64::from(order.count)),
-        Value::from(order.special),
-        Value::Int(i64::from(order.rating_year)),
-        Value::from(delivery_str),
-        Value::from(paper_reason),
-        Value::Int(c.employee_id),
-        Value::Int(now),
-    ]
+    orders::NewOrder {
+        employee_id: person.id,
+        agency_code: c.agency_code.as_str(),
+        approving_agency: o.approving_agency.as_str(),
+        approved_on: order.approved_on,
+        document_number: order.document_number.as_str(),
+        person_name: person.name.as_str(),
+        unit_name: person.unit.as_str(),
+        title: person.title.as_str(),
+        reason: o.reason.as_str(),
+        legal_basis: o.legal_basis.as_str(),
+        kind: order.kind.as_str(),
+        count: order.count,
+        special: order.special,
+        rating_year: order.rating_year,
+        delivery: delivery_str,
+        paper_reason,
+        issued_by: c.employee_id,
+        issued_at_ms: now,
+    }
 }
 
 /// Inserts one checked order (and its mail, if electronic); `None` if the person already has
@@ -620,7 +598,7 @@ fn insert_order(
         .config
         .delivery_policy
         .decide(order.kind, order.approved_on, &person.recipient);
-    let id = tx.insert_id(&INSERT_ONE_ORDER, &order_values(c, o, person, delivery, now))?;
+    let id = orders::insert(tx, &new_order(c, o, person, delivery, now))?;
     let Some(id) = id else {
         return Ok(None);
     };
@@ -654,24 +632,16 @@ fn insert_orders(
     let mut mails = OutboxBatch::default();
     for_batches(rows, |chunk| {
         let mut deliveries = Vec::with_capacity(chunk.len());
-        let mut params: Vec<Value<'_>> = Vec::with_capacity(chunk.len() * NEW_ORDER_WIDTH);
+        let mut new = Vec::with_capacity(chunk.len());
         for (o, person) in chunk {
             let delivery = p
                 .config
                 .delivery_policy
                 .decide(o.order.kind, o.order.approved_on, &person.recipient);
             deliveries.push(delivery);
-            params.extend(order_values(c, o, person, delivery, now));
+            new.push(new_order(c, o, person, delivery, now));
         }
-        let sql = format!(
-            "INSERT INTO award_orders ({NEW_ORDER_COLUMNS}) VALUES {}
-             ON CONFLICT (document_number, employee_id) DO NOTHING RETURNING id, document_number, employee_id",
-            values_rows(chunk.len(), NEW_ORDER_WIDTH)
-        );
-        let mut ids: HashMap<(String, i64), i64> = HashMap::with_capacity(chunk.len());
-        for r in tx.query(&sql, &params)? {
-            ids.insert((r.text(1)?, r.int(2)?), r.int(0)?);
-        }
+        let ids = orders::insert_many(tx, &new)?;
         for (((o, person), delivery), at) in chunk.iter().zip(deliveries).zip(issued.len()..) {
             let key = (o.order.document_number.as_str().to_owned(), person.id);
             let id = ids.get(&key).copied().ok_or_else(|| duplicate(o.order, Some(at)))?;
@@ -736,16 +706,9 @@ pub(crate) fn issue_one(p: &LocalPortal, token: &SessionToken, order: &NewAwardO
     let checked = check(order, RocDate::today_in_taiwan(now_t))?;
     let now = millis(now_t);
     p.store.write(|tx| {
-        let row = tx
-            .query_opt(
-                &format!("{PERSON_SELECT} WHERE e.national_id = ? AND e.agency_code = ?"),
-                &[
-                    Value::from(order.national_id.reveal()),
-                    Value::from(c.agency_code.as_str()),
-                ],
-            )?
-            .ok_or_else(|| not_in_agency(order))?;
-        let person = person_from(&row)?;
+        let person: Person = orders::person_in(tx, &order.national_id, &c.agency_code)?
+            .ok_or_else(|| not_in_agency(order))?
+            .into();
         let own = self_approval(p, &c, person.id)?;
         let (id, _) = insert_order(p, tx, &c, &checked, &person, now)?.ok_or_else(|| duplicate(order, None))?;
         crate::db::audit::record(
@@ -775,12 +738,16 @@ pub struct BulkIssueReport {
     pub orders: Vec<(i64, Delivery)>,
 }
 
-pub(crate) fn issue_many(p: &LocalPortal, token: &SessionToken, orders: &[NewAwardOrder]) -> Result<BulkIssueReport> {
+pub(crate) fn issue_many(
+    p: &LocalPortal,
+    token: &SessionToken,
+    new_orders: &[NewAwardOrder],
+) -> Result<BulkIssueReport> {
     let c = caller_for(p, token, PROOFING_SITE)?;
     c.officer_agency()?;
     let now_t = p.now();
     let today = RocDate::today_in_taiwan(now_t);
-    let checked = orders
+    let checked = new_orders
         .iter()
         .enumerate()
         .map(|(i, o)| {
@@ -798,11 +765,8 @@ pub(crate) fn issue_many(p: &LocalPortal, token: &SessionToken, orders: &[NewAwa
     p.store.write(|tx| {
         // One query for the whole agency instead of one per order.
         let mut people: HashMap<String, Person> = HashMap::new();
-        for r in tx.query(
-            &format!("{PERSON_SELECT} WHERE e.agency_code = ?"),
-            &[Value::from(c.agency_code.as_str())],
-        )? {
-            people.insert(r.text(7)?, person_from(&r)?);
+        for mut r in orders::people_of(tx, &c.agency_code)? {
+            people.insert(std::mem::take(&mut r.national_id), r.into());
         }
         // Who each order is for, in input order. The first order for no one of the agency, or
         // repeating an earlier order of the batch, ends the batch there: it is the error unless
@@ -879,16 +843,10 @@ pub(crate) fn issue_many(p: &LocalPortal, token: &SessionToken, orders: &[NewAwa
 pub(crate) fn unviewed(p: &LocalPortal, token: &SessionToken) -> Result<Vec<AwardOrderSummary>> {
     read_for(p, token, PROOFING_SITE, |tx, c| {
         consent::require(tx, c.employee_id)?;
-        tx.query(
-            &format!(
-                "SELECT {ORDER_COLUMNS} FROM award_orders o JOIN employees e ON e.id = o.employee_id
-                 WHERE o.employee_id = ? AND o.viewed_at IS NULL AND o.delivery = 'electronic' ORDER BY o.id"
-            ),
-            &[Value::Int(c.employee_id)],
-        )?
-        .iter()
-        .map(summary_from)
-        .collect()
+        orders::unviewed_of(tx, c.employee_id)?
+            .into_iter()
+            .map(summary_from)
+            .collect()
     })
 }
 
@@ -897,16 +855,11 @@ pub(crate) fn view(p: &LocalPortal, token: &SessionToken, id: i64) -> Result<Awa
     let now = millis(p.now());
     p.store.write(|tx| {
         consent::require(tx, c.employee_id)?;
-        let owner = tx.query_opt("SELECT employee_id FROM award_orders WHERE id = ?", &[Value::Int(id)])?;
         // Someone else's order is "not found", not "forbidden": its existence is not the caller's business.
-        if owner.map(|r| r.int(0)).transpose()? != Some(c.employee_id) {
+        if orders::owner(tx, id)? != Some(c.employee_id) {
             return Err(Error::new(ErrorCode::AwardOrderNotFound));
         }
-        let signed = tx.execute(
-            "UPDATE award_orders SET viewed_at = ? WHERE id = ? AND viewed_at IS NULL AND delivery = 'electronic'",
-            &[Value::Int(now), Value::Int(id)],
-        )?;
-        if signed > 0 {
+        if orders::mark_viewed(tx, id, now)? {
             crate::db::audit::record(
                 tx,
                 now,
@@ -1016,16 +969,10 @@ pub fn tally_year(rating_year: i32, orders: Vec<AwardOrderSummary>) -> YearlyAwa
 pub(crate) fn history(p: &LocalPortal, token: &SessionToken) -> Result<Vec<YearlyAwards>> {
     let rows = read_for(p, token, PROOFING_SITE, |tx, c| {
         consent::require(tx, c.employee_id)?;
-        tx.query(
-            &format!(
-                "SELECT {ORDER_COLUMNS} FROM award_orders o JOIN employees e ON e.id = o.employee_id
-                 WHERE o.employee_id = ? ORDER BY o.rating_year DESC, o.approved_on, o.id"
-            ),
-            &[Value::Int(c.employee_id)],
-        )
+        orders::history_of(tx, c.employee_id)
     })?;
     let mut years: Vec<(i32, Vec<AwardOrderSummary>)> = Vec::new();
-    for r in &rows {
+    for r in rows {
         let s = summary_from(r)?;
         match years.last_mut() {
             Some((y, list)) if *y == s.rating_year => list.push(s),
@@ -1056,18 +1003,26 @@ pub(crate) fn unsigned(p: &LocalPortal, token: &SessionToken) -> Result<Vec<Unsi
     let agency = c.officer_agency()?.to_owned();
     let now = millis(p.now());
     p.store.write(|tx| {
-        let rows = tx.query(
-            &format!(
-                "SELECT {ORDER_COLUMNS} FROM award_orders o JOIN employees e ON e.id = o.employee_id
-                 WHERE o.agency_code = ? AND o.viewed_at IS NULL AND o.delivery = 'electronic' ORDER BY o.issued_at, o.id"
-            ),
-            &[Value::from(agency.as_str())],
+        let rows = orders::unsigned_in(tx, &agency)?;
+        crate::db::audit::record(
+            tx,
+            now,
+            Some(c.employee_id),
+            "award.unsigned_list",
+            None,
+            Some(&agency),
+            None,
         )?;
-        crate::db::audit::record(tx, now, Some(c.employee_id), "award.unsigned_list", None, Some(&agency), None)?;
-        rows.iter()
+        rows.into_iter()
             .map(|r| {
                 let o = order_from(r)?;
-                Ok(UnsignedOrder { national_id: o.national_id, name: o.person_name, unit: o.unit, issued_at: o.issued_at, order: o.summary })
+                Ok(UnsignedOrder {
+                    national_id: o.national_id,
+                    name: o.person_name,
+                    unit: o.unit,
+                    issued_at: o.issued_at,
+                    order: o.summary,
+                })
             })
             .collect()
     })

@@ -10,10 +10,11 @@ use serde::{Deserialize, Serialize};
 
 use super::apps::{PROOFING_SITE, caller_for, read_for};
 use super::auth::{LoginMethod, SessionToken};
-use super::env::{from_millis, millis};
+use super::env::millis;
 use super::local::LocalPortal;
+use crate::db::orders;
 use crate::error::{Error, ErrorCode, Result};
-use crate::store::{StoreExt, Tx, Value};
+use crate::store::{StoreExt, Tx};
 use crate::types::RocDateTime;
 
 /// The consent text in force, with the version a consent refers to.
@@ -53,29 +54,20 @@ pub struct ConsentRecord {
 }
 
 pub(crate) fn load(tx: &mut dyn Tx, employee_id: i64) -> Result<Option<ConsentRecord>> {
-    tx.query_opt(
-        "SELECT text_version, agreed_at, login_method FROM consents WHERE employee_id = ?",
-        &[Value::Int(employee_id)],
-    )?
-    .map(|r| {
-        Ok(ConsentRecord {
-            text_version: r.text(0)?,
-            agreed_at: from_millis(r.int(1)?)?.into(),
-            login_method: LoginMethod::parse(&r.text(2)?)?,
+    orders::consent(tx, employee_id)?
+        .map(|r| {
+            Ok(ConsentRecord {
+                text_version: r.text_version,
+                agreed_at: r.agreed_at.into(),
+                login_method: LoginMethod::parse(&r.login_method)?,
+            })
         })
-    })
-    .transpose()
+        .transpose()
 }
 
 /// Refuses unless the person has consented: the award pages open only after consent.
 pub(crate) fn require(tx: &mut dyn Tx, employee_id: i64) -> Result<()> {
-    if tx
-        .query_opt(
-            "SELECT 1 FROM consents WHERE employee_id = ?",
-            &[Value::Int(employee_id)],
-        )?
-        .is_none()
-    {
+    if !orders::has_consented(tx, employee_id)? {
         return Err(Error::new(ErrorCode::ConsentNotGiven));
     }
     Ok(())
@@ -96,15 +88,7 @@ pub(crate) fn give(p: &LocalPortal, token: &SessionToken, version: &str) -> Resu
         if version != CURRENT_VERSION {
             return Err(Error::new(ErrorCode::ConsentTextOutdated));
         }
-        tx.execute(
-            "INSERT INTO consents (employee_id, text_version, agreed_at, login_method) VALUES (?, ?, ?, ?)",
-            &[
-                Value::Int(c.employee_id),
-                Value::from(version),
-                Value::Int(now),
-                Value::from(c.method.as_str()),
-            ],
-        )?;
+        orders::give_consent(tx, c.employee_id, version, now, c.method.as_str())?;
         crate::db::audit::record(
             tx,
             now,
