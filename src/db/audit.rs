@@ -5,6 +5,7 @@
 
 use crate::error::Result;
 use crate::store::{Tx, Value};
+use crate::types::NationalId;
 
 /// Appends one entry.
 pub(crate) fn record(
@@ -59,4 +60,67 @@ pub(crate) fn record_operator(
         ],
     )?;
     Ok(())
+}
+
+crate::db::row! {
+    /// One entry as it is read back, with the acting and the affected person's ID and name.
+    pub(crate) struct Entry {
+        pub at: time::OffsetDateTime = "a.at",
+        pub actor_id: Option<NationalId> = "ae.national_id",
+        pub actor_name: Option<String> = "ae.name",
+        pub action: String = "a.action",
+        pub subject_id: Option<NationalId> = "se.national_id",
+        pub subject_name: Option<String> = "se.name",
+        pub object: Option<String> = "a.object",
+        pub detail: Option<String> = "a.detail",
+        pub operator: Option<String> = "a.operator",
+    }
+}
+
+/// Whose entries a reader gets: an agency's, or those about one person.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Scope<'a> {
+    /// Every entry of the agency.
+    Agency(&'a str),
+    /// The entries whose subject is this employee.
+    Subject(i64),
+}
+
+/// Entries in `scope` from `from_ms` up to (not including) `to_ms`, of `action` if given,
+/// newest first, at most `limit`.
+pub(crate) fn entries(
+    tx: &mut dyn Tx,
+    scope: Scope<'_>,
+    from_ms: i64,
+    to_ms: i64,
+    action: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Entry>> {
+    let (scope_sql, scope) = match scope {
+        Scope::Agency(code) => ("a.agency_code = ?", Value::from(code)),
+        Scope::Subject(id) => ("a.subject = ?", Value::Int(id)),
+    };
+    let sql = format!(
+        "SELECT {} FROM audit a LEFT JOIN employees ae ON ae.id = a.actor LEFT JOIN employees se ON se.id = a.subject
+         WHERE {scope_sql} AND a.at >= ? AND a.at < ? AND (CAST(? AS TEXT) IS NULL OR a.action = ?)
+         ORDER BY a.at DESC, a.id DESC LIMIT ?",
+        Entry::COLUMNS
+    );
+    let rows = tx.query(
+        &sql,
+        &[
+            scope,
+            Value::Int(from_ms),
+            Value::Int(to_ms),
+            Value::from(action),
+            Value::from(action),
+            Value::Int(limit),
+        ],
+    )?;
+    crate::db::rows(rows, Entry::from_row)
+}
+
+/// Deletes the entries from before `before_ms`; returns how many.
+pub(crate) fn purge(tx: &mut dyn Tx, before_ms: i64) -> Result<u64> {
+    tx.execute("DELETE FROM audit WHERE at < ?", &[Value::Int(before_ms)])
 }

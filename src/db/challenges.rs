@@ -135,3 +135,11 @@ pub(crate) fn unbind_all(tx: &mut dyn Tx, employee: i64) -> Result<u64> {
         &[Value::Int(employee)],
     )
 }
+
+/// Deletes the certificate-login challenges answered or expired by `now_ms`; returns how many.
+pub(crate) fn purge_spent(tx: &mut dyn Tx, now_ms: i64) -> Result<u64> {
+    tx.execute(
+        "DELETE FROM login_challenges WHERE used_at IS NOT NULL OR expires_at <= ?",
+        &[Value::Int(now_ms)],
+    )
+}

@@ -18,12 +18,9 @@ crate::db::row! {
         pub national_id: NationalId = "national_id",
         pub name: String = "name",
         pub agency_code: String = "agency_code",
-        pub unit_id: Option<i64> = "unit_id",
-        pub title: String = "title",
         pub email: Option<String> = "email",
         /// `current` or `left`.
         pub status: String = "status",
-        pub account_name: Option<String> = "account_name",
         pub birth_date: Option<String> = "birth_date",
         pub household_number: Option<String> = "household_number",
         pub household_county: Option<String> = "household_county",

@@ -357,3 +357,11 @@ pub(crate) fn login_of(tx: &mut dyn Tx, card_number: &str) -> Result<Option<Logi
         .map(LoginRegistration::from_row)
         .transpose()
 }
+
+/// Deletes the links used or expired by `now_ms`; returns how many.
+pub(crate) fn purge_links(tx: &mut dyn Tx, now_ms: i64) -> Result<u64> {
+    tx.execute(
+        "DELETE FROM registration_tokens WHERE used_at IS NOT NULL OR expires_at <= ?",
+        &[Value::Int(now_ms)],
+    )
+}

@@ -123,3 +123,33 @@ pub(crate) fn exists(tx: &mut dyn Tx, hash: &str) -> Result<bool> {
         .query_opt("SELECT 1 FROM sessions WHERE token_hash = ?", &[Value::from(hash)])?
         .is_some())
 }
+
+/// Sessions open at `now_ms`: not ended, not past their expiry, seen after `idle_since_ms`.
+pub(crate) fn online(tx: &mut dyn Tx, now_ms: i64, idle_since_ms: i64) -> Result<i64> {
+    tx.query_int(
+        "SELECT count(*) FROM sessions WHERE ended_at IS NULL AND expires_at > ? AND last_seen_at > ?",
+        &[Value::Int(now_ms), Value::Int(idle_since_ms)],
+    )
+}
+
+/// Sessions opened since `since_ms`: one per login, since session rows are never deleted.
+pub(crate) fn opened_since(tx: &mut dyn Tx, since_ms: i64) -> Result<i64> {
+    tx.query_int(
+        "SELECT count(*) FROM sessions WHERE created_at >= ?",
+        &[Value::Int(since_ms)],
+    )
+}
+
+/// Every session ever opened: the number of logins.
+pub(crate) fn total(tx: &mut dyn Tx) -> Result<i64> {
+    tx.query_int("SELECT count(*) FROM sessions", &[])
+}
+
+/// Deletes the sessions ended, expired by `now_ms` or not seen after `idle_since_ms`; returns
+/// how many.
+pub(crate) fn purge(tx: &mut dyn Tx, now_ms: i64, idle_since_ms: i64) -> Result<u64> {
+    tx.execute(
+        "DELETE FROM sessions WHERE ended_at IS NOT NULL OR expires_at <= ? OR last_seen_at <= ?",
+        &[Value::Int(now_ms), Value::Int(idle_since_ms)],
+    )
+}

@@ -53,3 +53,115 @@ pub(crate) fn remove_maintenance(tx: &mut dyn Tx, id: i64) -> Result<bool> {
     let n = tx.execute("DELETE FROM maintenance_windows WHERE id = ?", &[Value::Int(id)])?;
     Ok(n > 0)
 }
+
+crate::db::row! {
+    /// An application of the catalogue, and whether one person has added it.
+    pub(crate) struct App {
+        pub code: String = "a.code",
+        pub name_zh: String = "a.name_zh",
+        pub name_en: String = "a.name_en",
+        pub required_level: crate::types::AssuranceLevel = "a.required_level",
+        pub added: bool = "m.app_code IS NOT NULL",
+    }
+}
+
+/// The catalogue seen by employee `?`: every application joined to their own list.
+static APPS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM applications a LEFT JOIN my_applications m ON m.app_code = a.code AND m.employee_id = ?",
+        App::COLUMNS
+    )
+});
+
+/// The application `code` as `employee` sees it, if the catalogue has it.
+pub(crate) fn app(tx: &mut dyn Tx, employee: i64, code: &str) -> Result<Option<App>> {
+    tx.query_opt(
+        &format!("{} WHERE a.code = ?", *APPS),
+        &[Value::Int(employee), Value::from(code)],
+    )?
+    .map(App::from_row)
+    .transpose()
+}
+
+/// The catalogue in its order as `employee` sees it, or only the applications they added.
+pub(crate) fn apps(tx: &mut dyn Tx, employee: i64, added_only: bool) -> Result<Vec<App>> {
+    let filter = if added_only {
+        " WHERE m.app_code IS NOT NULL"
+    } else {
+        ""
+    };
+    let rows = tx.query(
+        &format!("{}{filter} ORDER BY a.position", *APPS),
+        &[Value::Int(employee)],
+    )?;
+    crate::db::rows(rows, App::from_row)
+}
+
+/// Adds an application to `employee`'s own list (adding it twice is harmless).
+pub(crate) fn add_app(tx: &mut dyn Tx, employee: i64, code: &str, now_ms: i64) -> Result<()> {
+    tx.execute(
+        "INSERT INTO my_applications (employee_id, app_code, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        &[Value::Int(employee), Value::from(code), Value::Int(now_ms)],
+    )
+    .map(drop)
+}
+
+/// The shared secret key `name`, stored as `fresh_hex` if there was none yet: every process
+/// on the database gets the one that was stored first.
+pub(crate) fn server_key(
+    tx: &mut dyn Tx,
+    name: &str,
+    fresh_hex: &str,
+    now_ms: i64,
+) -> Result<zeroize::Zeroizing<String>> {
+    tx.execute(
+        "INSERT INTO server_keys (name, key_hex, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
+        &[Value::from(name), Value::from(fresh_hex), Value::Int(now_ms)],
+    )?;
+    let rows = tx.query("SELECT key_hex FROM server_keys WHERE name = ?", &[Value::from(name)])?;
+    let key: Option<String> = crate::db::first(rows)?;
+    key.map(zeroize::Zeroizing::new)
+        .ok_or_else(|| crate::store::corrupt("a server key vanished as it was made"))
+}
+
+crate::db::row! {
+    /// An operator's announcement.
+    pub(crate) struct Announcement {
+        pub id: i64 = "id",
+        pub title: String = "title",
+        pub body: String = "body",
+        pub created_at: time::OffsetDateTime = "created_at",
+        pub until: Option<time::OffsetDateTime> = "until_at",
+    }
+}
+
+/// The announcements, newest first: those still running at `now_ms`, or all of them.
+pub(crate) fn announcements(tx: &mut dyn Tx, running_at_ms: Option<i64>) -> Result<Vec<Announcement>> {
+    let (filter, params) = match running_at_ms {
+        Some(now) => (" WHERE until_at IS NULL OR until_at > ?", vec![Value::Int(now)]),
+        None => ("", Vec::new()),
+    };
+    let sql = format!(
+        "SELECT {} FROM announcements{filter} ORDER BY created_at DESC, id DESC",
+        Announcement::COLUMNS
+    );
+    crate::db::rows(tx.query(&sql, &params)?, Announcement::from_row)
+}
+
+/// Stores an announcement running until `until_ms` (or until removed); returns its number.
+pub(crate) fn announce(tx: &mut dyn Tx, title: &str, body: &str, now_ms: i64, until_ms: Option<i64>) -> Result<i64> {
+    tx.insert(
+        "INSERT INTO announcements (title, body, created_at, until_at) VALUES (?, ?, ?, ?)",
+        &[
+            Value::from(title),
+            Value::from(body),
+            Value::Int(now_ms),
+            Value::from(until_ms),
+        ],
+    )
+}
+
+/// Removes an announcement; `false` if there was none with that number.
+pub(crate) fn remove_announcement(tx: &mut dyn Tx, id: i64) -> Result<bool> {
+    Ok(tx.execute("DELETE FROM announcements WHERE id = ?", &[Value::Int(id)])? > 0)
+}

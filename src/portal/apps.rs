@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 use super::auth::{Caller, SessionToken, caller, read_as, require_level};
 use super::env::millis;
 use super::local::LocalPortal;
+use crate::db::site;
 use crate::error::{Error, ErrorCode, Result};
-use crate::store::{Row, StoreExt, Tx, Value};
+use crate::store::{StoreExt, Tx};
 use crate::types::AssuranceLevel;
 
 /// The code of the personal-data proofing site, home of award orders and proofing.
@@ -34,29 +35,21 @@ pub struct Application {
     pub added: bool,
 }
 
-const SELECT: &str = "SELECT a.code, a.name_zh, a.name_en, a.required_level, m.app_code IS NOT NULL
-     FROM applications a LEFT JOIN my_applications m ON m.app_code = a.code AND m.employee_id = ?";
-
-fn from_row(r: &Row, level: AssuranceLevel) -> Result<Application> {
-    let required: AssuranceLevel = r.parsed(3, |s| s.parse())?;
-    Ok(Application {
-        code: r.text(0)?,
-        name_zh: r.text(1)?,
-        name_en: r.text(2)?,
-        required_level: required,
-        usable: level >= required,
-        added: r.bool(4)?,
-    })
+fn application(app: site::App, level: AssuranceLevel) -> Application {
+    Application {
+        usable: level >= app.required_level,
+        code: app.code,
+        name_zh: app.name_zh,
+        name_en: app.name_en,
+        required_level: app.required_level,
+        added: app.added,
+    }
 }
 
 fn one(tx: &mut dyn Tx, c: &Caller, code: &str) -> Result<Application> {
-    let row = tx
-        .query_opt(
-            &format!("{SELECT} WHERE a.code = ?"),
-            &[Value::Int(c.employee_id), Value::from(code)],
-        )?
+    let app = site::app(tx, c.employee_id, code)?
         .ok_or_else(|| Error::with(ErrorCode::ApplicationUnknown, code.to_owned(), code.to_owned()))?;
-    from_row(&row, c.level)
+    Ok(application(app, c.level))
 }
 
 /// The caller, checked against the level an application requires: every B5 function starts here.
@@ -85,16 +78,8 @@ pub(crate) fn require_app_level(tx: &mut dyn Tx, c: &Caller, code: &str) -> Resu
 
 pub(crate) fn catalogue(p: &LocalPortal, token: &SessionToken, mine_only: bool) -> Result<Vec<Application>> {
     let c = caller(p, token)?;
-    let filter = if mine_only { " WHERE m.app_code IS NOT NULL" } else { "" };
-    p.store.read(|tx| {
-        tx.query(
-            &format!("{SELECT}{filter} ORDER BY a.position"),
-            &[Value::Int(c.employee_id)],
-        )?
-        .iter()
-        .map(|r| from_row(r, c.level))
-        .collect()
-    })
+    let apps = p.store.read(|tx| site::apps(tx, c.employee_id, mine_only))?;
+    Ok(apps.into_iter().map(|a| application(a, c.level)).collect())
 }
 
 pub(crate) fn add(p: &LocalPortal, token: &SessionToken, code: &str) -> Result<()> {
@@ -102,11 +87,7 @@ pub(crate) fn add(p: &LocalPortal, token: &SessionToken, code: &str) -> Result<(
     let now = millis(p.now());
     p.store.write(|tx| {
         one(tx, &c, code)?;
-        tx.execute(
-            "INSERT INTO my_applications (employee_id, app_code, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-            &[Value::Int(c.employee_id), Value::from(code), Value::Int(now)],
-        )?;
-        Ok(())
+        site::add_app(tx, c.employee_id, code, now)
     })
 }
 

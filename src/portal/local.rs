@@ -173,23 +173,11 @@ impl LocalPortal {
     pub fn server_key(&self, name: &str) -> Result<zeroize::Zeroizing<[u8; 32]>> {
         let mut fresh = zeroize::Zeroizing::new([0u8; 32]);
         self.rng.fill(fresh.as_mut())?;
-        let hex_key = self.store.write(|tx| {
-            tx.execute(
-                "INSERT INTO server_keys (name, key_hex, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
-                &[
-                    crate::store::Value::from(name),
-                    crate::store::Value::from(hex::encode(fresh.as_ref())),
-                    crate::store::Value::Int(env::millis(self.now())),
-                ],
-            )?;
-            tx.query_opt(
-                "SELECT key_hex FROM server_keys WHERE name = ?",
-                &[crate::store::Value::from(name)],
-            )?
-            .ok_or_else(|| crate::store::corrupt("a server key vanished as it was made"))?
-            .text(0)
-            .map(zeroize::Zeroizing::new)
-        })?;
+        let fresh_hex = zeroize::Zeroizing::new(hex::encode(fresh.as_ref()));
+        let now = env::millis(self.now());
+        let hex_key = self
+            .store
+            .write(|tx| crate::db::site::server_key(tx, name, &fresh_hex, now))?;
         let mut key = zeroize::Zeroizing::new([0u8; 32]);
         hex::decode_to_slice(hex_key.as_bytes(), key.as_mut())
             .map_err(|_| crate::store::corrupt("a server key is not 32 hex bytes"))?;

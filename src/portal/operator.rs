@@ -16,9 +16,9 @@ use time::{Duration, OffsetDateTime};
 use super::audit::operator_name;
 use super::env::{from_millis, millis};
 use super::local::LocalPortal;
-use crate::db::audit::record_operator;
+use crate::db::{audit, challenges, registrations, sessions, site};
 use crate::error::{Error, ErrorCode, Result};
-use crate::store::{StoreExt, Value, schema};
+use crate::store::{StoreExt, schema};
 use crate::types::RocDateTime;
 use crate::types::text::text_field;
 
@@ -71,30 +71,22 @@ fn body_field(body: &str) -> Result<String> {
     Ok(b.to_owned())
 }
 
-fn announcement(r: &crate::store::Row) -> Result<Announcement> {
-    Ok(Announcement {
-        id: r.int(0)?,
-        title: r.text(1)?,
-        body: r.text(2)?,
-        created_at: from_millis(r.int(3)?)?.into(),
-        until: r.opt_int(4)?.map(from_millis).transpose()?.map(Into::into),
-    })
+impl From<site::Announcement> for Announcement {
+    fn from(a: site::Announcement) -> Self {
+        Announcement {
+            id: a.id,
+            title: a.title,
+            body: a.body,
+            created_at: a.created_at.into(),
+            until: a.until.map(Into::into),
+        }
+    }
 }
 
-const ANNOUNCEMENT_SELECT: &str = "SELECT id, title, body, created_at, until_at FROM announcements";
-
-/// The announcements in force: not lapsed, newest first.
 pub(crate) fn current(p: &LocalPortal) -> Result<Vec<Announcement>> {
     let now = millis(p.now());
-    p.store.read(|tx| {
-        tx.query(
-            &format!("{ANNOUNCEMENT_SELECT} WHERE until_at IS NULL OR until_at > ? ORDER BY created_at DESC, id DESC"),
-            &[Value::Int(now)],
-        )?
-        .iter()
-        .map(announcement)
-        .collect()
-    })
+    let running = p.store.read(|tx| site::announcements(tx, Some(now)))?;
+    Ok(running.into_iter().map(Into::into).collect())
 }
 
 /// The same instant `years` calendar years earlier (29 February becomes 28 February).
@@ -118,17 +110,9 @@ impl LocalPortal {
                 "the announcement must run until a time after now",
             ));
         }
-        let id = self.store.write(|tx| {
-            tx.insert(
-                "INSERT INTO announcements (title, body, created_at, until_at) VALUES (?, ?, ?, ?)",
-                &[
-                    Value::from(&title),
-                    Value::from(&body),
-                    Value::Int(millis(now)),
-                    Value::from(until.map(millis)),
-                ],
-            )
-        })?;
+        let id = self
+            .store
+            .write(|tx| site::announce(tx, &title, &body, millis(now), until.map(millis)))?;
         // As stored (to the millisecond), so the answer equals what the lists read back.
         Ok(Announcement {
             id,
@@ -141,20 +125,13 @@ impl LocalPortal {
 
     /// Every announcement, lapsed ones included, newest first: the operator's list.
     pub fn all_announcements(&self) -> Result<Vec<Announcement>> {
-        self.store.read(|tx| {
-            tx.query(&format!("{ANNOUNCEMENT_SELECT} ORDER BY created_at DESC, id DESC"), &[])?
-                .iter()
-                .map(announcement)
-                .collect()
-        })
+        let all = self.store.read(|tx| site::announcements(tx, None))?;
+        Ok(all.into_iter().map(Into::into).collect())
     }
 
     /// Takes an announcement down.
     pub fn remove_announcement(&self, id: i64) -> Result<()> {
-        let n = self
-            .store
-            .write(|tx| tx.execute("DELETE FROM announcements WHERE id = ?", &[Value::Int(id)]))?;
-        if n == 0 {
+        if !self.store.write(|tx| site::remove_announcement(tx, id))? {
             return Err(Error::with(
                 ErrorCode::FieldInvalid,
                 format!("查無編號 {id} 的公告"),
@@ -183,19 +160,10 @@ impl LocalPortal {
         let audit_before = millis(years_before(now_t, audit_retention_years));
         self.store.write(|tx| {
             let report = PurgeReport {
-                registration_tokens: tx.execute(
-                    "DELETE FROM registration_tokens WHERE used_at IS NOT NULL OR expires_at <= ?",
-                    &[Value::Int(now)],
-                )?,
-                login_challenges: tx.execute(
-                    "DELETE FROM login_challenges WHERE used_at IS NOT NULL OR expires_at <= ?",
-                    &[Value::Int(now)],
-                )?,
-                sessions: tx.execute(
-                    "DELETE FROM sessions WHERE ended_at IS NOT NULL OR expires_at <= ? OR last_seen_at <= ?",
-                    &[Value::Int(now), Value::Int(idle_since)],
-                )?,
-                audit_rows: tx.execute("DELETE FROM audit WHERE at < ?", &[Value::Int(audit_before)])?,
+                registration_tokens: registrations::purge_links(tx, now)?,
+                login_challenges: challenges::purge_spent(tx, now)?,
+                sessions: sessions::purge(tx, now, idle_since)?,
+                audit_rows: audit::purge(tx, audit_before)?,
             };
             let detail = format!(
                 "{} registration tokens, {} login challenges, {} sessions, {} audit rows older than {} years",
@@ -205,7 +173,7 @@ impl LocalPortal {
                 report.audit_rows,
                 audit_retention_years
             );
-            record_operator(tx, now, &operator, "operator.purge", None, None, Some(&detail))?;
+            audit::record_operator(tx, now, &operator, "operator.purge", None, None, Some(&detail))?;
             Ok(report)
         })
     }
@@ -219,7 +187,7 @@ impl LocalPortal {
         let now = millis(self.now());
         let object = format!("file:{}", dest.display());
         self.store
-            .write(|tx| record_operator(tx, now, &operator, "operator.backup", None, Some(&object), None))
+            .write(|tx| audit::record_operator(tx, now, &operator, "operator.backup", None, Some(&object), None))
     }
 
     /// The schema version the database is at (the portal migrates it when it opens).

@@ -10,8 +10,9 @@ use time::{Duration, OffsetDateTime, Time};
 
 use super::env::millis;
 use super::local::LocalPortal;
+use crate::db::{challenges, sessions};
 use crate::error::Result;
-use crate::store::{StoreExt, Value};
+use crate::store::StoreExt;
 
 /// The portal's counters at one instant.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,19 +38,10 @@ impl LocalPortal {
         let idle: Duration = self.config.session_idle;
         let (now_ms, idle_since, midnight) = (millis(now), millis(now - idle), millis(taiwan_midnight(now)));
         self.store.read(|tx| {
-            let online_now = tx.query_int(
-                "SELECT count(*) FROM sessions WHERE ended_at IS NULL AND expires_at > ? AND last_seen_at > ?",
-                &[Value::Int(now_ms), Value::Int(idle_since)],
-            )?;
-            let logins_today = tx.query_int(
-                "SELECT count(*) FROM sessions WHERE created_at >= ?",
-                &[Value::Int(midnight)],
-            )?;
-            let logins_total = tx.query_int("SELECT count(*) FROM sessions", &[])?;
             Ok(PortalCounters {
-                online_now,
-                logins_today,
-                logins_total,
+                online_now: sessions::online(tx, now_ms, idle_since)?,
+                logins_today: sessions::opened_since(tx, midnight)?,
+                logins_total: sessions::total(tx)?,
             })
         })
     }
@@ -59,13 +51,8 @@ impl LocalPortal {
     /// does), so a database that is read-only, locked or gone fails it.
     pub fn check_writable(&self) -> Result<()> {
         let day_ago = millis(self.now() - Duration::days(1));
-        self.store.write(|tx| {
-            tx.execute(
-                "DELETE FROM login_challenges WHERE expires_at < ?",
-                &[Value::Int(day_ago)],
-            )
-            .map(drop)
-        })
+        self.store
+            .write(|tx| challenges::purge_challenges(tx, day_ago).map(drop))
     }
 }
 

@@ -4,11 +4,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::auth::{SessionToken, caller};
-use super::env::{from_millis, millis};
+use super::env::millis;
 use super::local::LocalPortal;
-use crate::db::audit::record;
+use crate::db::audit;
 use crate::error::Result;
-use crate::store::{StoreExt, Value};
+use crate::store::StoreExt;
 use crate::types::{NationalId, RocDate, RocDateTime};
 
 /// Filters for [`Portal::audit_trail`](super::Portal::audit_trail).
@@ -46,11 +46,8 @@ pub struct AuditEntry {
     pub detail: Option<String>,
 }
 
-fn person(national_id: Option<String>, name: Option<String>) -> Result<Option<String>> {
-    match (national_id, name) {
-        (Some(id), Some(name)) => Ok(Some(format!("{} {name}", NationalId::parse(&id)?.masked()))),
-        _ => Ok(None),
-    }
+fn person(national_id: Option<NationalId>, name: Option<String>) -> Option<String> {
+    Some(format!("{} {}", national_id?.masked(), name?))
 }
 
 pub(crate) fn trail(p: &LocalPortal, token: &SessionToken, q: &AuditQuery) -> Result<Vec<AuditEntry>> {
@@ -63,51 +60,31 @@ pub(crate) fn trail(p: &LocalPortal, token: &SessionToken, q: &AuditQuery) -> Re
     let to = q.to.map_or(i64::MAX, |d| day_ms(d, true));
     let limit = i64::from(q.limit.unwrap_or(200).min(10_000));
     // An officer sees their agency's trail; anyone else, what was done to their own data.
-    let (scope_sql, scope): (&str, Value<'_>) = if c.officer {
-        ("a.agency_code = ?", Value::from(c.agency_code.as_str()))
+    let scope = if c.officer {
+        audit::Scope::Agency(&c.agency_code)
     } else {
-        ("a.subject = ?", Value::Int(c.employee_id))
+        audit::Scope::Subject(c.employee_id)
     };
-    let sql = format!(
-        "SELECT a.at, ae.national_id, ae.name, a.action, se.national_id, se.name, a.object, a.detail, a.operator
-         FROM audit a LEFT JOIN employees ae ON ae.id = a.actor LEFT JOIN employees se ON se.id = a.subject
-         WHERE {scope_sql} AND a.at >= ? AND a.at < ? AND (CAST(? AS TEXT) IS NULL OR a.action = ?)
-         ORDER BY a.at DESC, a.id DESC LIMIT ?"
-    );
-    let action = q.action.as_deref();
     p.store.write(|tx| {
         // The agency's trail is an officer function: the proofing site's level, as the others.
         if c.officer {
             super::apps::require_app_level(tx, &c, super::apps::PROOFING_SITE)?;
         }
-        let rows = tx.query(
-            &sql,
-            &[
-                scope.clone(),
-                Value::Int(from),
-                Value::Int(to),
-                Value::from(action),
-                Value::from(action),
-                Value::Int(limit),
-            ],
-        )?;
-        let entries = rows
-            .iter()
-            .map(|r| {
-                Ok(AuditEntry {
-                    at: from_millis(r.int(0)?)?.into(),
-                    actor: person(r.opt_text(1)?, r.opt_text(2)?)?,
-                    action: r.text(3)?,
-                    subject: person(r.opt_text(4)?, r.opt_text(5)?)?,
-                    object: r.opt_text(6)?,
-                    detail: r.opt_text(7)?,
-                    operator: r.opt_text(8)?,
-                })
+        let entries: Vec<AuditEntry> = audit::entries(tx, scope, from, to, q.action.as_deref(), limit)?
+            .into_iter()
+            .map(|e| AuditEntry {
+                at: e.at.into(),
+                actor: person(e.actor_id, e.actor_name),
+                action: e.action,
+                subject: person(e.subject_id, e.subject_name),
+                object: e.object,
+                detail: e.detail,
+                operator: e.operator,
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect();
         // Reading the trail is itself a read of others' data when an officer does it.
         if c.officer {
-            record(tx, millis(p.now()), Some(c.employee_id), "audit.read", None, None, None)?;
+            audit::record(tx, millis(p.now()), Some(c.employee_id), "audit.read", None, None, None)?;
         }
         Ok(entries)
     })
