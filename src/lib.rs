@@ -68,7 +68,9 @@
 //! - [`types`]: national IDs, ROC dates, codes, e-mail, passwords, PINs: validated on construction.
 //! - [`error`]: one error type with stable numeric codes and zh-TW / English messages.
 //! - [`store`]: the storage traits and the SQLite and PostgreSQL backends, with versioned migrations.
-//! - [`portal`]: the engine.
+//! - [`portal`]: the engine: its rules, with no SQL.
+//! - `db` (internal): every statement the engine runs, one module per area (employees,
+//!   sessions, orders, records, …), with rows declared once with their columns.
 //! - [`card`]: smart cards: PC/SC readers and the NHI card, the citizen card over PKCS#11, and the
 //!   software NHI card of the demo.
 //! - [`mail`]: the outgoing message and its mailers (a maildir, SMTP).

@@ -17,20 +17,7 @@ pub(crate) fn record(
     object: Option<&str>,
     detail: Option<&str>,
 ) -> Result<()> {
-    tx.execute(
-        "INSERT INTO audit (at, actor, action, subject, agency_code, object, detail)
-         VALUES (?, ?, ?, ?, (SELECT agency_code FROM employees WHERE id = ?), ?, ?)",
-        &[
-            Value::Int(at_ms),
-            Value::from(actor),
-            Value::from(action),
-            Value::from(subject),
-            Value::from(subject.or(actor)),
-            Value::from(object),
-            Value::from(detail),
-        ],
-    )?;
-    Ok(())
+    append(tx, at_ms, (actor, None), action, subject, object, detail)
 }
 
 /// Appends one entry for an act of the portal's operator: someone running `ecpa` on the
@@ -46,15 +33,30 @@ pub(crate) fn record_operator(
     object: Option<&str>,
     detail: Option<&str>,
 ) -> Result<()> {
+    append(tx, at_ms, (None, Some(operator)), action, subject, object, detail)
+}
+
+/// The one writer of both: who acted is an employee or an operator (`by`), never both.
+fn append(
+    tx: &mut dyn Tx,
+    at_ms: i64,
+    by: (Option<i64>, Option<&str>),
+    action: &str,
+    subject: Option<i64>,
+    object: Option<&str>,
+    detail: Option<&str>,
+) -> Result<()> {
+    let (actor, operator) = by;
     tx.execute(
-        "INSERT INTO audit (at, operator, action, subject, agency_code, object, detail)
-         VALUES (?, ?, ?, ?, (SELECT agency_code FROM employees WHERE id = ?), ?, ?)",
+        "INSERT INTO audit (at, actor, operator, action, subject, agency_code, object, detail)
+         VALUES (?, ?, ?, ?, ?, (SELECT agency_code FROM employees WHERE id = ?), ?, ?)",
         &[
             Value::Int(at_ms),
+            Value::from(actor),
             Value::from(operator),
             Value::from(action),
             Value::from(subject),
-            Value::from(subject),
+            Value::from(subject.or(actor)),
             Value::from(object),
             Value::from(detail),
         ],

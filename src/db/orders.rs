@@ -1,4 +1,4 @@
-//! Award orders (獎懲令) and consents to electronic delivery: the `award_orders` and `consents`
+//! Award orders (獎勵令) and consents to electronic delivery: the `award_orders` and `consents`
 //! tables, and the look-up of the people orders are issued to ([`portal::awards`] and
 //! [`portal::consent`] hold the rules).
 //!

@@ -1,7 +1,8 @@
 //! Storage: the engine's only way to the database.
 //!
-//! The engine writes portable SQL (`?` placeholders, `RETURNING`, `ON CONFLICT`, partial
-//! indexes: what SQLite and PostgreSQL both understand) and runs it through two small traits:
+//! The engine's statements, kept by area in its storage layer (`db`), are portable SQL (`?`
+//! placeholders, `RETURNING`, `ON CONFLICT`, partial indexes: what SQLite and PostgreSQL both
+//! understand), run through two small traits:
 //! [`Store`] hands out transactions, [`Tx`] executes statements inside one. Every change the
 //! engine makes, single-row or not, happens inside [`StoreExt::write`], so a failure or a killed
 //! process leaves either all of it or none of it. The schema and its versioned migrations are in
