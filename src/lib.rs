@@ -78,6 +78,8 @@
 //! - `http` and `config` (feature `http`): `ecpa serve` and `RemotePortal`.
 //! - `ffi` (feature `ffi`): the C ABI behind `include/ecpa.h`.
 //! - The Python module `ecpa._ecpa` (feature `python`, built by maturin from `bindings/python`).
+//! - `pki::testpki` and `pki::crlgen` (feature `testing`, which `cli`, `ffi` and `python` turn on): a
+//!   test PKI and a CRL generator for tests and `ecpa demo`; the library alone carries neither.
 #![deny(unsafe_code)]
 
 pub mod card;

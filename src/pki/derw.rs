@@ -54,6 +54,7 @@ pub(crate) fn small_uint(n: u64) -> Vec<u8> {
 }
 
 /// BOOLEAN TRUE.
+#[cfg(any(test, feature = "testing"))] // only the test PKI writes it
 pub(crate) fn true_() -> Vec<u8> {
     vec![0x01, 0x01, 0xff]
 }
@@ -69,6 +70,7 @@ pub(crate) fn octets(bytes: &[u8]) -> Vec<u8> {
 }
 
 /// A BIT STRING with `unused` unused bits in its last byte.
+#[cfg(any(test, feature = "testing"))] // only the test PKI writes it
 pub(crate) fn bits(bytes: &[u8], unused: u8) -> Vec<u8> {
     let mut body = Vec::with_capacity(bytes.len() + 1);
     body.push(unused);
@@ -77,11 +79,13 @@ pub(crate) fn bits(bytes: &[u8], unused: u8) -> Vec<u8> {
 }
 
 /// A UTF8String.
+#[cfg(any(test, feature = "testing"))] // only the test PKI writes it
 pub(crate) fn utf8(s: &str) -> Vec<u8> {
     tlv(0x0c, s.as_bytes())
 }
 
 /// A PrintableString (the caller keeps to its alphabet).
+#[cfg(any(test, feature = "testing"))] // only the test PKI writes it
 pub(crate) fn printable(s: &str) -> Vec<u8> {
     tlv(0x13, s.as_bytes())
 }

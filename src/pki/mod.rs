@@ -1,14 +1,18 @@
 //! Public-key infrastructure for the citizen-certificate login: signatures, certificates of the
 //! MOICA profile, path validation to a GRCA anchor with CRLs, CMS SignedData,
-//! and a test-PKI builder for demos and tests.
+//! and (feature `testing`) a test-PKI builder and a CRL generator for demos and tests.
 
 pub mod cert;
 pub mod cms;
+// The certificate and CRL factories: only in builds that ask for them (and the crate's own unit
+// tests, which use them whatever the features).
+#[cfg(any(test, feature = "testing"))]
 pub mod crlgen;
 mod derw;
 pub mod path;
 mod sig;
 pub mod signer;
+#[cfg(any(test, feature = "testing"))]
 pub mod testpki;
 pub(crate) mod tlv;
 

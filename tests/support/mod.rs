@@ -7,7 +7,8 @@
 //! dropped at the end. So the same tests run against both backends.
 #![allow(dead_code)]
 
-#[cfg(feature = "http")]
+// Its fixture signs certificate logins with a `TestPki` (feature `testing`).
+#[cfg(all(feature = "http", feature = "testing"))]
 pub mod http;
 pub mod pg;
 #[cfg(feature = "http")]
