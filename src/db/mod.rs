@@ -231,3 +231,84 @@ pub(crate) fn sqlite_cache_size(tx: &mut dyn Tx) -> Result<i64> {
 pub(crate) fn set_sqlite_cache_size(tx: &mut dyn Tx, size: i64) -> Result<()> {
     tx.execute(&format!("PRAGMA cache_size = {size}"), &[]).map(drop)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::ErrorCode;
+
+    row! {
+        /// A row of every kind of column.
+        #[derive(Debug)]
+        struct Sample {
+            id: i64 = "s.id",
+            name: String = "s.name",
+            note: Option<String> = "s.note",
+            flag: bool = "s.flag",
+            count: u8 = "s.count",
+        }
+    }
+
+    fn row(values: Vec<Value<'static>>) -> Row {
+        Row(values)
+    }
+
+    #[test]
+    fn a_row_reads_its_columns_in_the_order_it_selects_them() {
+        assert_eq!(Sample::COLUMNS, "s.id, s.name, s.note, s.flag, s.count");
+        let s = Sample::from_row(row(vec![
+            Value::Int(7),
+            Value::from("王小明".to_owned()),
+            Value::Null,
+            Value::Int(1),
+            Value::Int(3),
+        ]))
+        .unwrap();
+        assert_eq!(
+            (s.id, s.name.as_str(), s.note, s.flag, s.count),
+            (7, "王小明", None, true, 3)
+        );
+    }
+
+    #[test]
+    fn a_damaged_row_is_data_corrupt_naming_the_field() {
+        let wrong_type = row(vec![
+            Value::Int(7),
+            Value::Int(8),
+            Value::Null,
+            Value::Int(0),
+            Value::Int(1),
+        ]);
+        let e = Sample::from_row(wrong_type).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::DataCorrupt);
+        assert!(e.message(crate::types::Lang::En).contains("name"), "{e}");
+
+        let out_of_range = row(vec![
+            Value::Int(7),
+            Value::from("x"),
+            Value::Null,
+            Value::Int(0),
+            Value::Int(300),
+        ]);
+        let e = Sample::from_row(out_of_range).unwrap_err();
+        assert!(e.message(crate::types::Lang::En).contains("count"), "{e}");
+
+        let short = row(vec![Value::Int(7), Value::from("x")]);
+        let e = Sample::from_row(short).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::DataCorrupt);
+        assert!(e.message(crate::types::Lang::En).contains("note"), "{e}");
+    }
+
+    #[test]
+    fn stored_domain_values_are_parsed_and_bad_ones_refused() {
+        let id: crate::types::NationalId = FromColumn::from_column(Value::from("A123456789")).unwrap();
+        assert_eq!(id.masked(), "A12345****");
+        assert!(<crate::types::NationalId as FromColumn>::from_column(Value::from("A123456788")).is_err());
+        let day: crate::types::RocDate = FromColumn::from_column(Value::from("2024-01-01")).unwrap();
+        assert_eq!(day.to_iso(), "2024-01-01");
+        let at: time::OffsetDateTime = FromColumn::from_column(Value::Int(1_700_000_000_000)).unwrap();
+        assert_eq!(millis(at), 1_700_000_000_000);
+        assert!(<time::OffsetDateTime as FromColumn>::from_column(Value::Int(i64::MAX)).is_err());
+    }
+}
