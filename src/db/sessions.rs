@@ -3,25 +3,17 @@
 
 use crate::error::Result;
 use crate::store::{Tx, Value};
-use crate::types::AssuranceLevel;
-
-// -- for portal/registration.rs
+use crate::types::{AssuranceLevel, NationalId};
 
 /// Ends the open NHI-card sessions of the person `national_id` at `now_ms` (their password
 /// was reset); returns how many ended.
-pub(crate) fn end_nhi_card_sessions_of(
-    tx: &mut dyn Tx,
-    national_id: &crate::types::NationalId,
-    now_ms: i64,
-) -> Result<u64> {
+pub(crate) fn end_nhi_card_sessions_of(tx: &mut dyn Tx, national_id: &NationalId, now_ms: i64) -> Result<u64> {
     tx.execute(
         "UPDATE sessions SET ended_at = ? WHERE method = 'nhi_card' AND ended_at IS NULL
              AND employee_id = (SELECT id FROM employees WHERE national_id = ?)",
         &[Value::Int(now_ms), Value::from(national_id.reveal())],
     )
 }
-
-// -- for portal/revoke.rs
 
 /// Ends `employee`'s open sessions opened by `method` (`nhi_card`, `certificate`, …) at
 /// `now_ms`; returns how many ended.
