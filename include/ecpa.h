@@ -42,7 +42,7 @@ enum ecpa_code {
     ECPA_E_DOCUMENT_NUMBER_INVALID = 1021,
     /* The e-mail address is malformed 電子郵件信箱格式錯誤 */
     ECPA_E_EMAIL_INVALID = 1030,
-    /* The password breaks the policy: 6 to 12 characters, no space, <, >, ', " 密碼不符合規則：長度 6 至 12 碼，不可包含空白、<、>、'、" */
+    /* The password breaks the policy 密碼不符合規則 */
     ECPA_E_PASSWORD_POLICY = 1040,
     /* The password and its confirmation differ 兩次輸入的密碼不一致 */
     ECPA_E_PASSWORD_MISMATCH = 1041,
@@ -164,9 +164,9 @@ enum ecpa_code {
     ECPA_E_NHI_CARD_NOT_REGISTERED = 5001,
     /* The registration password is wrong 註冊密碼輸入錯誤 */
     ECPA_E_REGISTRATION_PASSWORD_WRONG = 5002,
-    /* Verification failed: no account was found for you 驗證失敗 查無您的帳號 */
+    /* Verification failed: no account was found for you. For security reasons, please write to the DGPA's support mailbox: pemis@dgpa.gov.tw. 驗證失敗 查無您的帳號 基於安全考量，請洽本總處 客服信箱：pemis@dgpa.gov.tw。 */
     ECPA_E_ACCOUNT_NOT_FOUND = 5003,
-    /* Sorry, this account is disabled: the personnel record may show that the person has left office 很抱歉，該帳號已停用，可能是此帳號之人事資料為卸職狀態 */
+    /* Sorry, this account is disabled: the personnel record may show that the person has left office. If in doubt, ask your agency's personnel office first. 很抱歉，該帳號已停用，可能是此帳號之人事資料為卸職狀態，若有問題請先洽機關所屬人事部門洽詢。 */
     ECPA_E_ACCOUNT_DISABLED = 5004,
     /* Too many wrong passwords: login is suspended for a while 密碼錯誤次數過多，暫停登入 */
     ECPA_E_LOGIN_LOCKED = 5005,
@@ -353,6 +353,18 @@ enum ecpa_code {
 #define ECPA_TRIES_UNKNOWN -1
 
 /**
+ * `notice` argument of [`ecpa_notice_message`]: a registration's (or new) e-mail address is
+ * confirmed, 「已完成電子信箱認證」.
+ */
+#define ECPA_NOTICE_EMAIL_CONFIRMED 1
+
+/**
+ * `notice` argument of [`ecpa_notice_message`]: a reset link set the new registration
+ * password, 「註冊密碼變更成功，下次使用【健保卡】登入系統請用新的註冊密碼！」.
+ */
+#define ECPA_NOTICE_PASSWORD_CHANGED 2
+
+/**
  * `ecpa_doctor_report`: the table of one run of the environment check, kept so it can be read
  * (and its size asked) without probing again.
  */
@@ -459,6 +471,18 @@ extern "C" {
  * Thread-safe; reads only static text.
  */
 uint32_t ecpa_error_message(uint32_t code, uint32_t lang, char *buf, size_t len, size_t *out_len);
+
+/**
+ * Writes what the service tells the person after a call succeeded, in the guide's words, in
+ * zh-TW or English: `ECPA_NOTICE_EMAIL_CONFIRMED` after `ecpa_registration_confirm`,
+ * `ECPA_NOTICE_PASSWORD_CHANGED` after `ecpa_password_reset_complete`. An unknown notice gives
+ * `ECPA_E_FFI_ARGUMENT_INVALID`. Thread-safe; reads only static text.
+ */
+uint32_t ecpa_notice_message(uint32_t notice,
+                             uint32_t lang,
+                             char *buf,
+                             size_t len,
+                             size_t *out_len);
 
 /**
  * Writes the stable snake_case name of an error code (e.g. `registration_password_wrong`;
@@ -1006,7 +1030,8 @@ uint32_t ecpa_registration_resend(const ecpa_portal *portal, const ecpa_nhi_card
 
 /**
  * Completes a registration: `token` is the token of the mailed link (ASCII), opened with the
- * same card inserted.
+ * same card inserted. On success, show the person `ecpa_notice_message(ECPA_NOTICE_EMAIL_CONFIRMED)`
+ * (「已完成電子信箱認證」).
  */
 uint32_t ecpa_registration_confirm(const ecpa_portal *portal,
                                    const ecpa_nhi_card *card,
@@ -1019,7 +1044,8 @@ uint32_t ecpa_password_reset_request(const ecpa_portal *portal, const ecpa_nhi_c
 
 /**
  * Sets a new registration password with a reset link's `token`; `new_password` is copied
- * into wiped memory. Until this succeeds the old password keeps working.
+ * into wiped memory. Until this succeeds the old password keeps working. On success, show the
+ * person `ecpa_notice_message(ECPA_NOTICE_PASSWORD_CHANGED)`.
  */
 uint32_t ecpa_password_reset_complete(const ecpa_portal *portal,
                                       const ecpa_nhi_card *card,

@@ -30,6 +30,7 @@
 //!
 //! [portal]
 //! portal_url = "https://ecpa.example.gov.tw"
+//! support_email = "pemis@dgpa.gov.tw"   # the mailbox E5003 names (this one by default)
 //!
 //! [trust]                    # certificate logins (自然人憑證); without anchors they are off
 //! anchors = ["/etc/ecpa/grca"]               # GRCA root certificates: files or directories
@@ -439,6 +440,8 @@ pub struct PortalSettings {
     pub portal_url: String,
     /// The sender of every mail.
     pub mail_from: String,
+    /// The support mailbox E5003 (「驗證失敗 查無您的帳號」) names: the DGPA's by default.
+    pub support_email: String,
     /// argon2id memory cost in KiB.
     pub argon2_memory_kib: u32,
     /// argon2id passes.
@@ -466,6 +469,7 @@ impl Default for PortalSettings {
             confirmation_ttl_hours: d.confirmation_ttl.whole_hours(),
             portal_url: d.portal_url,
             mail_from: d.mail_from,
+            support_email: d.support_email,
             argon2_memory_kib: d.argon2_memory_kib,
             argon2_iterations: d.argon2_iterations,
             audit_retention_years: 5,
@@ -503,6 +507,15 @@ impl PortalSettings {
             confirmation_ttl: Duration::hours(positive("confirmation_ttl_hours", self.confirmation_ttl_hours)?),
             portal_url: self.portal_url.clone(),
             mail_from: self.mail_from.clone(),
+            support_email: crate::types::Email::parse(&self.support_email)
+                .map_err(|e| {
+                    invalid(
+                        format!("portal.support_email：{}", e.message(crate::types::Lang::ZhTw)),
+                        format!("portal.support_email: {}", e.message(crate::types::Lang::En)),
+                    )
+                })?
+                .as_str()
+                .to_owned(),
             argon2_memory_kib: self.argon2_memory_kib,
             argon2_iterations: self.argon2_iterations,
             allow_self_approval: self.allow_self_approval,
@@ -553,6 +566,7 @@ pub const ENV_KEYS: &[&str] = &[
     "portal.confirmation_ttl_hours",
     "portal.portal_url",
     "portal.mail_from",
+    "portal.support_email",
     "portal.argon2_memory_kib",
     "portal.argon2_iterations",
     "trust.anchors",
@@ -846,6 +860,23 @@ mod tests {
         assert_eq!(
             Config::from_parts(zero, |_| None).unwrap_err().code(),
             ErrorCode::ConfigInvalid
+        );
+    }
+
+    #[test]
+    fn the_support_mailbox_is_the_dgpas_unless_configured_and_must_be_an_address() {
+        let portal = |file: &str| Config::from_parts(file, |_| None).unwrap().portal.to_portal_config();
+        assert_eq!(portal("").unwrap().support_email, "pemis@dgpa.gov.tw");
+        let set = portal("[portal]\nsupport_email = \"help@ecpa.example.gov.tw\"\n").unwrap();
+        assert_eq!(set.support_email, "help@ecpa.example.gov.tw");
+        let env = |k: &str| (k == "ECPA_PORTAL_SUPPORT_EMAIL").then(|| "it@agency.gov.tw".to_owned());
+        let from_env = Config::from_parts("", env).unwrap().portal.to_portal_config().unwrap();
+        assert_eq!(from_env.support_email, "it@agency.gov.tw");
+        let bad = Config::from_parts("[portal]\nsupport_email = \"not an address\"\n", |_| None).unwrap_err();
+        assert_eq!(bad.code(), ErrorCode::ConfigInvalid);
+        assert!(
+            bad.message(crate::types::Lang::En).contains("portal.support_email"),
+            "{bad}"
         );
     }
 

@@ -197,7 +197,7 @@ error_codes! {
         "電子郵件信箱格式錯誤", "The e-mail address is malformed";
     /// A registration password breaks the password policy.
     PasswordPolicy = 1040, "password_policy", 422, InvalidInput,
-        "密碼不符合規則：長度 6 至 12 碼，不可包含空白、<、>、'、\"", "The password breaks the policy: 6 to 12 characters, no space, <, >, ', \"";
+        "密碼不符合規則", "The password breaks the policy";
     /// A password and its confirmation differ.
     PasswordMismatch = 1041, "password_mismatch", 422, InvalidInput,
         "兩次輸入的密碼不一致", "The password and its confirmation differ";
@@ -390,12 +390,15 @@ error_codes! {
     /// The registration password for the NHI card is wrong.
     RegistrationPasswordWrong = 5002, "registration_password_wrong", 401, Auth,
         "註冊密碼輸入錯誤", "The registration password is wrong";
-    /// The person is not a current employee of any agency.
+    /// The person is not a current employee of any agency. The FAQ's words, with the support
+    /// mailbox the portal is configured with (this one by default).
     AccountNotFound = 5003, "account_not_found", 401, Auth,
-        "驗證失敗 查無您的帳號", "Verification failed: no account was found for you";
+        "驗證失敗 查無您的帳號 基於安全考量，請洽本總處 客服信箱：pemis@dgpa.gov.tw。",
+        "Verification failed: no account was found for you. For security reasons, please write to the DGPA's support mailbox: pemis@dgpa.gov.tw.";
     /// The person's account is disabled because they have left office.
     AccountDisabled = 5004, "account_disabled", 401, Auth,
-        "很抱歉，該帳號已停用，可能是此帳號之人事資料為卸職狀態", "Sorry, this account is disabled: the personnel record may show that the person has left office";
+        "很抱歉，該帳號已停用，可能是此帳號之人事資料為卸職狀態，若有問題請先洽機關所屬人事部門洽詢。",
+        "Sorry, this account is disabled: the personnel record may show that the person has left office. If in doubt, ask your agency's personnel office first.";
     /// Too many wrong passwords: logins are refused for a while.
     LoginLocked = 5005, "login_locked", 423, Auth,
         "密碼錯誤次數過多，暫停登入", "Too many wrong passwords: login is suspended for a while";
@@ -716,6 +719,15 @@ pub enum Error {
         /// Whole seconds left until then, rounded up.
         seconds_left: u64,
     },
+    /// A failure in other words than its code's own: the code's message with a particular of
+    /// this portal in it (E5003 names the support mailbox the portal is configured with).
+    #[error("{}", display(self))]
+    Worded {
+        /// What failed.
+        code: ErrorCode,
+        /// The whole message, in both languages.
+        message: Text,
+    },
     /// Registration is suspended for the announced maintenance window.
     #[error("{}", display(self))]
     RegistrationMaintenance {
@@ -820,7 +832,10 @@ impl Error {
     /// The stable code of this failure.
     pub fn code(&self) -> ErrorCode {
         match self {
-            Error::Failed { code, .. } | Error::Caused { code, .. } | Error::Storage { code, .. } => *code,
+            Error::Failed { code, .. }
+            | Error::Caused { code, .. }
+            | Error::Storage { code, .. }
+            | Error::Worded { code, .. } => *code,
             Error::RegistrationPasswordWrong { .. } => ErrorCode::RegistrationPasswordWrong,
             Error::LoginLocked { .. } => ErrorCode::LoginLocked,
             Error::RegistrationMaintenance { .. } => ErrorCode::RegistrationMaintenance,
@@ -836,6 +851,7 @@ impl Error {
         let zh = lang == Lang::ZhTw;
         match self {
             Error::Failed { detail: None, .. } => base.to_owned(),
+            Error::Worded { message, .. } => message.get(lang).to_owned(),
             Error::Failed { detail: Some(d), .. } | Error::Caused { detail: d, .. } => {
                 if zh {
                     format!("{base}：{}", d.get(lang))

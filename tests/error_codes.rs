@@ -196,10 +196,13 @@ fn the_four_login_errors_keep_the_guides_wording() {
     let zh = |c: ErrorCode| c.message(Lang::ZhTw);
     assert_eq!(zh(ErrorCode::NhiCardNotRegistered), "您尚未註冊健保卡網路服務");
     assert_eq!(zh(ErrorCode::RegistrationPasswordWrong), "註冊密碼輸入錯誤");
-    assert_eq!(zh(ErrorCode::AccountNotFound), "驗證失敗 查無您的帳號");
+    assert_eq!(
+        zh(ErrorCode::AccountNotFound),
+        "驗證失敗 查無您的帳號 基於安全考量，請洽本總處 客服信箱：pemis@dgpa.gov.tw。"
+    );
     assert_eq!(
         zh(ErrorCode::AccountDisabled),
-        "很抱歉，該帳號已停用，可能是此帳號之人事資料為卸職狀態"
+        "很抱歉，該帳號已停用，可能是此帳號之人事資料為卸職狀態，若有問題請先洽機關所屬人事部門洽詢。"
     );
 }
 

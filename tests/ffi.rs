@@ -94,6 +94,30 @@ fn the_id_check_answers_with_codes_and_writes_outputs_only_on_success() {
 }
 
 #[test]
+fn the_notices_of_a_confirmation_and_a_reset_are_the_guides_words() {
+    // SAFETY: valid buffer triples, or a bad argument where the test says.
+    unsafe {
+        assert_eq!(
+            fetch(|b, l, n| ecpa_notice_message(ECPA_NOTICE_EMAIL_CONFIRMED, ECPA_LANG_ZH_TW, b, l, n)).as_deref(),
+            Ok("已完成電子信箱認證")
+        );
+        assert_eq!(
+            fetch(|b, l, n| ecpa_notice_message(ECPA_NOTICE_PASSWORD_CHANGED, ECPA_LANG_ZH_TW, b, l, n)).as_deref(),
+            Ok("註冊密碼變更成功，下次使用【健保卡】登入系統請用新的註冊密碼！")
+        );
+        assert!(
+            fetch(|b, l, n| ecpa_notice_message(ECPA_NOTICE_PASSWORD_CHANGED, ECPA_LANG_EN, b, l, n))
+                .expect("English")
+                .starts_with("Your registration password is changed")
+        );
+        assert_eq!(
+            fetch(|b, l, n| ecpa_notice_message(99, ECPA_LANG_EN, b, l, n)),
+            Err(code(ErrorCode::FfiArgumentInvalid))
+        );
+    }
+}
+
+#[test]
 fn buffers_size_queries_and_messages() {
     let cs = code(ErrorCode::NationalIdChecksum);
     // SAFETY: valid buffer triples, or NULLs where the test says.

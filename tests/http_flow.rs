@@ -9,8 +9,8 @@ use ecpa::ErrorCode;
 use ecpa::error::Error;
 use ecpa::pki::testpki::EndEntitySpec;
 use ecpa::portal::{
-    AuditQuery, AwardKind, CorrectionDecision, CorrectionStatus, Delivery, LoginMethod, Portal, ProofingCategory,
-    ProofingQuery, ResetDelivery,
+    AuditQuery, AwardKind, CorrectionDecision, CorrectionStatus, Delivery, LoginMethod, NoticeKind, Portal,
+    ProofingCategory, ProofingQuery, ResetDelivery,
 };
 use ecpa::types::AssuranceLevel;
 use support::http::HttpFixture;
@@ -78,6 +78,57 @@ fn registration_login_errors_come_back_typed() {
     expect_code(
         h.remote.login_nhi_card(&outsider.card_data(), &outsider.pw()),
         ErrorCode::AccountNotFound,
+    );
+}
+
+#[test]
+fn the_guides_words_come_back_over_http() {
+    let config = ecpa::portal::PortalConfig {
+        support_email: "help@ecpa.example.gov.tw".into(),
+        ..support::fast_config()
+    };
+    let h = HttpFixture::with(config, support::http::test_server_config());
+    let wang = person(Who::Wang);
+
+    // 「已完成電子信箱認證」 when the link is opened, over the wire as the engine says it.
+    h.remote
+        .start_nhi_registration(&h.fx.form(Who::Wang))
+        .expect("Wang starts");
+    let token = h.fx.link_to(&wang.reg_email);
+    let notice = h
+        .remote
+        .confirm_nhi_registration(&wang.card_data(), &token)
+        .expect("confirmed");
+    assert_eq!(notice, NoticeKind::EmailConfirmed.notice());
+    assert_eq!(notice.message_zh, "已完成電子信箱認證");
+
+    // 「註冊密碼變更成功，…」 when a reset link sets the new password.
+    h.remote
+        .request_password_reset(&wang.card_data(), &ResetDelivery::RegisteredAddress)
+        .expect("reset requested");
+    let token = h.fx.link_to(&wang.reg_email);
+    let notice = h
+        .remote
+        .complete_password_reset(&wang.card_data(), &token, &pw("New#2026ok"))
+        .expect("reset");
+    assert_eq!(notice.kind, NoticeKind::PasswordChanged);
+    assert_eq!(
+        notice.message_zh,
+        "註冊密碼變更成功，下次使用【健保卡】登入系統請用新的註冊密碼！"
+    );
+
+    // E5003 with this portal's support mailbox, not the default one.
+    h.fx.portal
+        .register_nhi_card_in_person(&h.fx.form(Who::Outsider), "counter")
+        .expect("registered at the counter");
+    let outsider = person(Who::Outsider);
+    let e = expect_code(
+        h.remote.login_nhi_card(&outsider.card_data(), &outsider.pw()),
+        ErrorCode::AccountNotFound,
+    );
+    assert_eq!(
+        e.message(ecpa::types::Lang::ZhTw),
+        "驗證失敗 查無您的帳號 基於安全考量，請洽本總處 客服信箱：help@ecpa.example.gov.tw。"
     );
 }
 

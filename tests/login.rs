@@ -10,6 +10,32 @@ use support::{Fixture, Who, expect_code, person, pw};
 use time::Duration;
 
 #[test]
+fn the_third_login_error_names_the_support_mailbox_the_portal_is_configured_with() {
+    let fx = Fixture::with_config(PortalConfig {
+        support_email: "help@ecpa.example.gov.tw".into(),
+        ..support::fast_config()
+    });
+    let outsider = person(Who::Outsider);
+    fx.portal
+        .register_nhi_card_in_person(&fx.form(Who::Outsider), "counter")
+        .expect("registered at the counter");
+    let nobody = expect_code(
+        fx.portal.login_nhi_card(&outsider.card_data(), &outsider.pw()),
+        ErrorCode::AccountNotFound,
+    );
+    assert_eq!(
+        nobody.message(Lang::ZhTw),
+        "驗證失敗 查無您的帳號 基於安全考量，請洽本總處 客服信箱：help@ecpa.example.gov.tw。"
+    );
+    assert!(
+        nobody
+            .message(Lang::En)
+            .ends_with("support mailbox: help@ecpa.example.gov.tw."),
+        "{nobody}"
+    );
+}
+
+#[test]
 fn the_four_login_errors_are_distinct_and_worded_as_the_guide() {
     let fx = Fixture::new();
     let outsider = person(Who::Outsider);
@@ -57,7 +83,10 @@ fn the_four_login_errors_are_distinct_and_worded_as_the_guide() {
         fx.portal.login_nhi_card(&outsider.card_data(), &outsider.pw()),
         ErrorCode::AccountNotFound,
     );
-    assert_eq!(nobody.message(Lang::ZhTw), "驗證失敗 查無您的帳號");
+    assert_eq!(
+        nobody.message(Lang::ZhTw),
+        "驗證失敗 查無您的帳號 基於安全考量，請洽本總處 客服信箱：pemis@dgpa.gov.tw。"
+    );
 
     // 4. Left office.
     let left = expect_code(
@@ -66,7 +95,7 @@ fn the_four_login_errors_are_distinct_and_worded_as_the_guide() {
     );
     assert_eq!(
         left.message(Lang::ZhTw),
-        "很抱歉，該帳號已停用，可能是此帳號之人事資料為卸職狀態"
+        "很抱歉，該帳號已停用，可能是此帳號之人事資料為卸職狀態，若有問題請先洽機關所屬人事部門洽詢。"
     );
 
     let codes = [not_registered.code(), wrong.code(), nobody.code(), left.code()];
@@ -336,7 +365,7 @@ fn leaving_office_mid_session_refuses_the_next_call() {
     let e = expect_code(fx.portal.unviewed_award_orders(&s), ErrorCode::AccountDisabled);
     assert_eq!(
         e.message(Lang::ZhTw),
-        "很抱歉，該帳號已停用，可能是此帳號之人事資料為卸職狀態"
+        "很抱歉，該帳號已停用，可能是此帳號之人事資料為卸職狀態，若有問題請先洽機關所屬人事部門洽詢。"
     );
     expect_code(fx.portal.session_info(&s), ErrorCode::AccountDisabled);
     expect_code(fx.portal.agency_employees(&o), ErrorCode::AccountDisabled);

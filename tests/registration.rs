@@ -639,7 +639,7 @@ fn a_reset_link_raced_from_many_tabs_works_once() {
     let results = support::race(6, |i| {
         fx.portal
             .complete_password_reset(&card, &token, &pw(&format!("Race#{i}2026")))
-            .map(|()| i)
+            .map(|_notice| i)
     });
     let (ok, codes) = support::outcomes(&results);
     assert_eq!(ok, 1, "{codes:?}");

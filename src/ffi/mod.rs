@@ -407,6 +407,39 @@ pub unsafe extern "C" fn ecpa_error_message(
     })
 }
 
+/// `notice` argument of [`ecpa_notice_message`]: a registration's (or new) e-mail address is
+/// confirmed, 「已完成電子信箱認證」.
+pub const ECPA_NOTICE_EMAIL_CONFIRMED: u32 = 1;
+/// `notice` argument of [`ecpa_notice_message`]: a reset link set the new registration
+/// password, 「註冊密碼變更成功，下次使用【健保卡】登入系統請用新的註冊密碼！」.
+pub const ECPA_NOTICE_PASSWORD_CHANGED: u32 = 2;
+
+/// Writes what the service tells the person after a call succeeded, in the guide's words, in
+/// zh-TW or English: `ECPA_NOTICE_EMAIL_CONFIRMED` after `ecpa_registration_confirm`,
+/// `ECPA_NOTICE_PASSWORD_CHANGED` after `ecpa_password_reset_complete`. An unknown notice gives
+/// `ECPA_E_FFI_ARGUMENT_INVALID`. Thread-safe; reads only static text.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_notice_message(
+    notice: u32,
+    lang: u32,
+    buf: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+) -> u32 {
+    use crate::portal::NoticeKind;
+    quiet(|| {
+        let o = StrOut::new(buf, len, out_len)?;
+        let lang = self::lang(lang)?;
+        let kind = match notice {
+            ECPA_NOTICE_EMAIL_CONFIRMED => NoticeKind::EmailConfirmed,
+            ECPA_NOTICE_PASSWORD_CHANGED => NoticeKind::PasswordChanged,
+            other => return Err(invalid(format!("無此通知 {other}"), format!("no notice {other}"))),
+        };
+        // SAFETY: the buffer contract of this function, checked by `StrOut`.
+        unsafe { o.write(kind.message(lang)) }
+    })
+}
+
 /// Writes the stable snake_case name of an error code (e.g. `registration_password_wrong`;
 /// `ok` for 0). ASCII. Never changes what `ecpa_last_error_detail` reports. Thread-safe.
 #[unsafe(no_mangle)]

@@ -428,7 +428,8 @@ pub unsafe extern "C" fn ecpa_registration_resend(portal: *const EcpaPortal, car
 }
 
 /// Completes a registration: `token` is the token of the mailed link (ASCII), opened with the
-/// same card inserted.
+/// same card inserted. On success, show the person `ecpa_notice_message(ECPA_NOTICE_EMAIL_CONFIRMED)`
+/// (「已完成電子信箱認證」).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ecpa_registration_confirm(
     portal: *const EcpaPortal,
@@ -438,7 +439,7 @@ pub unsafe extern "C" fn ecpa_registration_confirm(
     call(|| {
         // SAFETY: live handles and a NUL-terminated string per the contract.
         let (p, card, token) = unsafe { (get(portal, "portal")?, get(card, "card")?, text(token, "token")?) };
-        p.portal().confirm_nhi_registration(&card.data, token)
+        p.portal().confirm_nhi_registration(&card.data, token).map(drop)
     })
 }
 
@@ -455,7 +456,8 @@ pub unsafe extern "C" fn ecpa_password_reset_request(portal: *const EcpaPortal, 
 }
 
 /// Sets a new registration password with a reset link's `token`; `new_password` is copied
-/// into wiped memory. Until this succeeds the old password keeps working.
+/// into wiped memory. Until this succeeds the old password keeps working. On success, show the
+/// person `ecpa_notice_message(ECPA_NOTICE_PASSWORD_CHANGED)`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ecpa_password_reset_complete(
     portal: *const EcpaPortal,
@@ -473,7 +475,7 @@ pub unsafe extern "C" fn ecpa_password_reset_complete(
                 password(new_password, "new_password")?,
             )
         };
-        p.portal().complete_password_reset(&card.data, token, &pw)
+        p.portal().complete_password_reset(&card.data, token, &pw).map(drop)
     })
 }
 

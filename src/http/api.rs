@@ -25,9 +25,9 @@ use super::wire::*;
 use crate::error::{ErrorCode, Result};
 use crate::portal::{
     AccessRevoked, Announcement, Application, AuditEntry, AwardOrder, AwardOrderSummary, BulkIssueReport,
-    CertificateChallenge, ConsentRecord, ConsentText, EmployeeSummary, LocalPortal, MaintenanceWindow, PersonalRecord,
-    Portal, ProofingCategory, ProofingCorrection, ProofingQueryRow, ProofingSubmission, RegistrationReceipt,
-    SessionInfo, SessionToken, StagedCorrection, TodoItem, UnsignedOrder, YearlyAwards,
+    CertificateChallenge, ConsentRecord, ConsentText, EmployeeSummary, LocalPortal, MaintenanceWindow, Notice,
+    PersonalRecord, Portal, ProofingCategory, ProofingCorrection, ProofingQueryRow, ProofingSubmission,
+    RegistrationReceipt, SessionInfo, SessionToken, StagedCorrection, TodoItem, UnsignedOrder, YearlyAwards,
 };
 use crate::types::Password;
 
@@ -214,14 +214,14 @@ operations! {
         |p, c| p.resend_confirmation(&c.body.card.to_card()?);
     ConfirmNhiRegistration: "POST" "/api/v1/registrations/confirm", confirm_nhi_registration, Public,
         Some("registration"), false,
-        "完成註冊（認證連結）", (()) CardToken => (),
+        "完成註冊（認證連結）", (()) CardToken => Notice,
         |p, c| p.confirm_nhi_registration(&c.body.card.to_card()?, &c.body.token);
     RequestPasswordReset: "POST" "/api/v1/password-resets", request_password_reset, Public, Some("registration"), false,
         "忘記密碼：寄送重設連結", (()) ResetRequestWire => RegistrationReceipt,
         |p, c| p.request_password_reset_from(&c.body.card.to_card()?, &c.body.to_delivery()?, Some(c.from));
     CompletePasswordReset: "POST" "/api/v1/password-resets/complete", complete_password_reset, Public,
         Some("registration"), false,
-        "重設密碼", (()) ResetCompleteWire => (),
+        "重設密碼", (()) ResetCompleteWire => Notice,
         |p, c| {
             let card = c.body.card.to_card()?;
             let password = Password::new(c.body.new_password.expose())?;

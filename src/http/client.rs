@@ -22,9 +22,9 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::portal::{
     AccessRevoked, Application, AuditEntry, AuditQuery, AwardOrder, AwardOrderSummary, BulkIssueReport,
     CertificateChallenge, CertificateResponse, ConsentRecord, ConsentText, CorrectionDecision, EmployeeSummary,
-    MaintenanceWindow, NewAwardOrder, PersonalRecord, Portal, ProofingCategory, ProofingCorrection, ProofingQuery,
-    ProofingQueryRow, ProofingSubmission, RegistrationForm, RegistrationReceipt, ResetDelivery, Session, SessionInfo,
-    SessionToken, StagedCorrection, TodoItem, UnsignedOrder, YearlyAwards,
+    MaintenanceWindow, NewAwardOrder, Notice, PersonalRecord, Portal, ProofingCategory, ProofingCorrection,
+    ProofingQuery, ProofingQueryRow, ProofingSubmission, RegistrationForm, RegistrationReceipt, ResetDelivery, Session,
+    SessionInfo, SessionToken, StagedCorrection, TodoItem, UnsignedOrder, YearlyAwards,
 };
 use crate::types::{NationalId, NhiCardData, Password};
 
@@ -288,7 +288,7 @@ impl Portal for RemotePortal {
         };
         self.call::<op::ResendConfirmation>(None, (), body)
     }
-    fn confirm_nhi_registration(&self, card: &NhiCardData, token: &str) -> Result<()> {
+    fn confirm_nhi_registration(&self, card: &NhiCardData, token: &str) -> Result<Notice> {
         let body = CardToken {
             card: CardWire::from(card),
             token: token.to_owned(),
@@ -298,7 +298,7 @@ impl Portal for RemotePortal {
     fn request_password_reset(&self, card: &NhiCardData, delivery: &ResetDelivery) -> Result<RegistrationReceipt> {
         self.call::<op::RequestPasswordReset>(None, (), ResetRequestWire::new(card, delivery))
     }
-    fn complete_password_reset(&self, card: &NhiCardData, token: &str, new_password: &Password) -> Result<()> {
+    fn complete_password_reset(&self, card: &NhiCardData, token: &str, new_password: &Password) -> Result<Notice> {
         let body = ResetCompleteWire {
             card: CardWire::from(card),
             token: token.to_owned(),

@@ -988,6 +988,14 @@ impl ErrorBody {
                     code,
                     detail: Some(crate::error::Text::new(Cow::Owned(zh.clone()), Cow::Owned(en.clone()))),
                 },
+                // A message in other words than the code's own (a configured particular).
+                _ if self.message_zh != code.message(crate::types::Lang::ZhTw) => Error::Worded {
+                    code,
+                    message: crate::error::Text::new(
+                        Cow::Owned(self.message_zh.clone()),
+                        Cow::Owned(self.message_en.clone()),
+                    ),
+                },
                 _ => Error::new(code),
             },
         }
@@ -1068,5 +1076,22 @@ mod tests {
         let back = ErrorBody::of(&window).to_error();
         assert_eq!(back.message(Lang::ZhTw), window.message(Lang::ZhTw));
         assert!(matches!(back, Error::RegistrationMaintenance { reason: Some(r), .. } if r == "配合戶政系統維護"));
+        let worded = Error::Worded {
+            code: ErrorCode::AccountNotFound,
+            message: crate::error::Text::new(
+                "驗證失敗 查無您的帳號 …：help@example.gov.tw。",
+                "… help@example.gov.tw.",
+            ),
+        };
+        let back = ErrorBody::of(&worded).to_error();
+        assert_eq!(back.code(), ErrorCode::AccountNotFound);
+        assert_eq!(
+            back.message(crate::types::Lang::ZhTw),
+            worded.message(crate::types::Lang::ZhTw)
+        );
+        assert!(matches!(
+            ErrorBody::of(&Error::new(ErrorCode::AccountNotFound)).to_error(),
+            Error::Failed { .. }
+        ));
     }
 }

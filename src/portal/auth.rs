@@ -27,7 +27,7 @@ use super::local::LocalPortal;
 use crate::db::{employees, registrations, sessions};
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::{StoreExt, Tx};
-use crate::types::{AssuranceLevel, NationalId, NhiCardData, Password, RocDateTime};
+use crate::types::{AssuranceLevel, Lang, NationalId, NhiCardData, Password, RocDateTime};
 
 /// How a session was opened; each method gives one assurance level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -226,7 +226,7 @@ pub(crate) fn open_session(
     match employees::by_id(tx, employee_id)? {
         Some(person) if person.is_current() => {}
         Some(_) => return Err(Error::new(ErrorCode::AccountDisabled)),
-        None => return Err(Error::new(ErrorCode::AccountNotFound)),
+        None => return Err(account_not_found(p)),
     }
     let token = new_token(p.rng.as_ref())?;
     let now = p.now();
@@ -258,7 +258,7 @@ pub(crate) fn open_session(
         None,
         Some(how),
     )?;
-    let info = session_info_of(tx, employee_id, method, card_verified, expires)?;
+    let info = session_info_of(p, tx, employee_id, method, card_verified, expires)?;
     Ok(Session {
         token: SessionToken::new(token),
         info,
@@ -266,13 +266,14 @@ pub(crate) fn open_session(
 }
 
 fn session_info_of(
+    p: &LocalPortal,
     tx: &mut dyn Tx,
     employee_id: i64,
     method: LoginMethod,
     card_verified: bool,
     expires: OffsetDateTime,
 ) -> Result<SessionInfo> {
-    let who = employees::serving(tx, employee_id)?.ok_or_else(|| Error::new(ErrorCode::AccountNotFound))?;
+    let who = employees::serving(tx, employee_id)?.ok_or_else(|| account_not_found(p))?;
     Ok(SessionInfo {
         name: who.name,
         national_id: who.national_id.masked(),
@@ -287,9 +288,27 @@ fn session_info_of(
 }
 
 /// The employee a national ID belongs to (the third login error when there is none).
-fn employee_of(tx: &mut dyn Tx, id: &NationalId) -> Result<i64> {
+fn employee_of(p: &LocalPortal, tx: &mut dyn Tx, id: &NationalId) -> Result<i64> {
     let person = employees::by_national_id(tx, id)?;
-    Ok(person.ok_or_else(|| Error::new(ErrorCode::AccountNotFound))?.id)
+    Ok(person.ok_or_else(|| account_not_found(p))?.id)
+}
+
+/// The third login error, 「驗證失敗 查無您的帳號 基於安全考量，請洽本總處 客服信箱：…」, naming
+/// the support mailbox this portal is configured with.
+pub(crate) fn account_not_found(p: &LocalPortal) -> Error {
+    let support = p.config.support_email.as_str();
+    if support == super::local::DEFAULT_SUPPORT_EMAIL {
+        return Error::new(ErrorCode::AccountNotFound);
+    }
+    let words = |lang| {
+        ErrorCode::AccountNotFound
+            .message(lang)
+            .replace(super::local::DEFAULT_SUPPORT_EMAIL, support)
+    };
+    Error::Worded {
+        code: ErrorCode::AccountNotFound,
+        message: crate::error::Text::new(words(Lang::ZhTw), words(Lang::En)),
+    }
 }
 
 /// Where a login comes from and what it proves beyond the password.
@@ -333,7 +352,7 @@ pub(crate) fn login_nhi_card(
         || super::possession::check(p, card, ctx.possession.as_ref()),
     )?;
     p.store.write(|tx| {
-        let employee = employee_of(tx, &card.national_id)?;
+        let employee = employee_of(p, tx, &card.national_id)?;
         open_session(p, tx, employee, LoginMethod::NhiCard, verified)
     })
 }
@@ -439,7 +458,14 @@ pub(crate) fn session_info(p: &LocalPortal, token: &SessionToken) -> Result<Sess
     let hash = token_hash(token.expose());
     read_as(p, token, |tx, c| {
         let s = sessions::by_token_hash(tx, &hash)?.ok_or_else(|| Error::new(ErrorCode::SessionInvalid))?;
-        session_info_of(tx, c.employee_id, c.method, c.card_verified, from_millis(s.expires_at)?)
+        session_info_of(
+            p,
+            tx,
+            c.employee_id,
+            c.method,
+            c.card_verified,
+            from_millis(s.expires_at)?,
+        )
     })
 }
 

@@ -15,6 +15,9 @@ use super::{auth, env};
 use crate::error::Result;
 use crate::store::{SqliteStore, Store, StoreExt, schema};
 
+/// The DGPA's support mailbox, which the FAQ's E5003 message names.
+pub const DEFAULT_SUPPORT_EMAIL: &str = "pemis@dgpa.gov.tw";
+
 /// Settings of a portal. The defaults are the production values.
 #[derive(Debug, Clone)]
 pub struct PortalConfig {
@@ -37,6 +40,9 @@ pub struct PortalConfig {
     pub portal_url: String,
     /// The sender of every mail.
     pub mail_from: String,
+    /// The support mailbox the E5003 message sends people to (「基於安全考量，請洽本總處
+    /// 客服信箱：…」); the DGPA's own, [`DEFAULT_SUPPORT_EMAIL`], by default.
+    pub support_email: String,
     /// Which award orders may be delivered electronically, and since when.
     pub delivery_policy: DeliveryPolicy,
     /// argon2id memory cost in KiB.
@@ -69,6 +75,7 @@ impl Default for PortalConfig {
             confirmation_ttl: Duration::hours(24),
             portal_url: "http://127.0.0.1:8080".into(),
             mail_from: "人事服務網 eCPA <noreply@ecpa.localhost>".into(),
+            support_email: DEFAULT_SUPPORT_EMAIL.into(),
             delivery_policy: DeliveryPolicy::default(),
             // OWASP's first argon2id recommendation: 19 MiB, two passes, one lane.
             argon2_memory_kib: 19 * 1024,

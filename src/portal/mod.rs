@@ -49,7 +49,7 @@ pub use consent::{ConsentRecord, ConsentText};
 pub use csvfile::{CsvEncoding, decode_csv_text};
 pub use directory::{DirectoryImport, EmployeeStatus, EmployeeSummary, NewEmployee};
 pub use env::{Clock, ManualClock, OsRandomness, Randomness, SystemClock};
-pub use local::{LocalPortal, PortalConfig};
+pub use local::{DEFAULT_SUPPORT_EMAIL, LocalPortal, PortalConfig};
 pub use notify::{DeliveryReport, OutboxStats};
 pub use operator::{Announcement, PurgeReport};
 pub use possession::{CardPossession, NhiCardVerifier};
@@ -57,7 +57,7 @@ pub use proofing::{
     CorrectionDecision, CorrectionStatus, FieldValue, PersonalRecord, ProofingCategory, ProofingCorrection,
     ProofingQuery, ProofingQueryRow, ProofingSubmission, RecordCategory, StagedCorrection, TodoItem,
 };
-pub use registration::{MaintenanceWindow, RegistrationForm, RegistrationReceipt, ResetDelivery};
+pub use registration::{MaintenanceWindow, Notice, NoticeKind, RegistrationForm, RegistrationReceipt, ResetDelivery};
 pub use revoke::AccessRevoked;
 pub use stats::PortalCounters;
 pub use trail::{AuditEntry, AuditQuery};
@@ -73,12 +73,14 @@ pub trait Portal: Send + Sync {
     fn start_nhi_registration(&self, form: &RegistrationForm) -> Result<RegistrationReceipt>;
     /// Mails a fresh confirmation link for a registration still waiting (重寄認證信).
     fn resend_confirmation(&self, card: &NhiCardData) -> Result<RegistrationReceipt>;
-    /// Completes a registration: the link's token, with the same card inserted.
-    fn confirm_nhi_registration(&self, card: &NhiCardData, token: &str) -> Result<()>;
+    /// Completes a registration: the link's token, with the same card inserted. The notice is
+    /// 「已完成電子信箱認證」.
+    fn confirm_nhi_registration(&self, card: &NhiCardData, token: &str) -> Result<Notice>;
     /// Forgot password: mails a 30-minute, single-use reset link.
     fn request_password_reset(&self, card: &NhiCardData, delivery: &ResetDelivery) -> Result<RegistrationReceipt>;
     /// Sets a new registration password with a reset link's token; the old one worked until now.
-    fn complete_password_reset(&self, card: &NhiCardData, token: &str, new_password: &Password) -> Result<()>;
+    /// The notice is 「註冊密碼變更成功，下次使用【健保卡】登入系統請用新的註冊密碼！」.
+    fn complete_password_reset(&self, card: &NhiCardData, token: &str, new_password: &Password) -> Result<Notice>;
     /// Announced maintenance windows that have not ended yet.
     fn maintenance_windows(&self) -> Result<Vec<MaintenanceWindow>>;
     /// The operator's announcements (公告) in force, newest first: what the portal shows everyone.
@@ -193,13 +195,13 @@ impl Portal for LocalPortal {
     fn resend_confirmation(&self, card: &NhiCardData) -> Result<RegistrationReceipt> {
         registration::resend(self, card)
     }
-    fn confirm_nhi_registration(&self, card: &NhiCardData, token: &str) -> Result<()> {
+    fn confirm_nhi_registration(&self, card: &NhiCardData, token: &str) -> Result<Notice> {
         registration::confirm(self, card, token)
     }
     fn request_password_reset(&self, card: &NhiCardData, delivery: &ResetDelivery) -> Result<RegistrationReceipt> {
         registration::request_reset(self, card, delivery, None)
     }
-    fn complete_password_reset(&self, card: &NhiCardData, token: &str, new_password: &Password) -> Result<()> {
+    fn complete_password_reset(&self, card: &NhiCardData, token: &str, new_password: &Password) -> Result<Notice> {
         registration::complete_reset(self, card, token, new_password)
     }
     fn maintenance_windows(&self) -> Result<Vec<MaintenanceWindow>> {

@@ -30,7 +30,7 @@ use crate::db::outbox::{self, enqueue};
 use crate::db::{employees, registrations, sessions, site};
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::{StoreExt, Tx};
-use crate::types::{Email, HouseholdAddress, HouseholdNumber, NhiCardData, Password, RocDateTime};
+use crate::types::{Email, HouseholdAddress, HouseholdNumber, Lang, NhiCardData, Password, RocDateTime};
 
 /// How long a password-reset link stays valid: the rule says 30 minutes.
 pub const RESET_LINK_TTL: Duration = Duration::minutes(30);
@@ -89,6 +89,53 @@ pub struct RegistrationReceipt {
     pub warnings_zh: Vec<String>,
     /// The same warnings in English.
     pub warnings_en: Vec<String>,
+}
+
+/// What a mailed link did, as the service tells the person when it worked: the guide's own
+/// words (「已完成電子信箱認證」, 「註冊密碼變更成功，下次使用【健保卡】登入系統請用新的註冊密碼！」).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
+pub struct Notice {
+    /// What happened.
+    pub kind: NoticeKind,
+    /// The message to show, in Chinese.
+    pub message_zh: String,
+    /// The same in English.
+    pub message_en: String,
+}
+
+/// The successes the NHI card service announces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeKind {
+    /// The confirmation link was opened: the address is confirmed (a registration's, or the
+    /// new one of an e-mail change).
+    EmailConfirmed,
+    /// A reset link set the new registration password.
+    PasswordChanged,
+}
+
+impl NoticeKind {
+    /// The message, in the guide's words for zh-TW.
+    pub fn message(self, lang: Lang) -> &'static str {
+        match self {
+            NoticeKind::EmailConfirmed => lang.pick("已完成電子信箱認證", "Your e-mail address is confirmed."),
+            NoticeKind::PasswordChanged => lang.pick(
+                "註冊密碼變更成功，下次使用【健保卡】登入系統請用新的註冊密碼！",
+                "Your registration password is changed: the next time you log in with the NHI card, use the new one!",
+            ),
+        }
+    }
+
+    /// The notice with its messages.
+    pub fn notice(self) -> Notice {
+        Notice {
+            kind: self,
+            message_zh: self.message(Lang::ZhTw).to_owned(),
+            message_en: self.message(Lang::En).to_owned(),
+        }
+    }
 }
 
 /// An announced maintenance window.
@@ -460,7 +507,7 @@ fn take_token(
     Ok(link.new_email)
 }
 
-pub(crate) fn confirm(p: &LocalPortal, card: &NhiCardData, token: &str) -> Result<()> {
+pub(crate) fn confirm(p: &LocalPortal, card: &NhiCardData, token: &str) -> Result<Notice> {
     let now = p.now();
     p.store.write(|tx| {
         check_maintenance(tx, now)?;
@@ -469,7 +516,7 @@ pub(crate) fn confirm(p: &LocalPortal, card: &NhiCardData, token: &str) -> Resul
         if !registrations::activate(tx, card.card_number.as_str(), &card.national_id, millis(now))? {
             return Err(Error::new(ErrorCode::TokenInvalid));
         }
-        Ok(())
+        Ok(NoticeKind::EmailConfirmed.notice())
     })
 }
 
@@ -529,7 +576,12 @@ pub(crate) fn request_reset(
     Ok(receipt(&to, expires, None))
 }
 
-pub(crate) fn complete_reset(p: &LocalPortal, card: &NhiCardData, token: &str, new_password: &Password) -> Result<()> {
+pub(crate) fn complete_reset(
+    p: &LocalPortal,
+    card: &NhiCardData,
+    token: &str,
+    new_password: &Password,
+) -> Result<Notice> {
     let hash = hash_password(p, new_password)?;
     let now = p.now();
     p.store.write(|tx| {
@@ -545,7 +597,7 @@ pub(crate) fn complete_reset(p: &LocalPortal, card: &NhiCardData, token: &str, n
         if let (Some(new), Some(old)) = (new_email.as_deref(), old_email) {
             tell_replaced_address(tx, now, &old, new, "註冊密碼已重設，", "'s password was reset and its")?;
         }
-        Ok(())
+        Ok(NoticeKind::PasswordChanged.notice())
     })
 }
 
@@ -637,7 +689,7 @@ pub(crate) fn request_email_change(
 
 /// Opens an e-mail change's link: the registration takes the new address, and the old one is
 /// told.
-pub(crate) fn complete_email_change(p: &LocalPortal, card: &NhiCardData, token: &str) -> Result<()> {
+pub(crate) fn complete_email_change(p: &LocalPortal, card: &NhiCardData, token: &str) -> Result<Notice> {
     let now = p.now();
     p.store.write(|tx| {
         check_maintenance(tx, now)?;
@@ -647,7 +699,8 @@ pub(crate) fn complete_email_change(p: &LocalPortal, card: &NhiCardData, token: 
             .ok_or_else(|| Error::new(ErrorCode::TokenInvalid))?;
         registrations::set_email(tx, card.card_number.as_str(), &new)?;
         audit_card(tx, now, card, "registration.email_change")?;
-        tell_replaced_address(tx, now, &old, &new, "", "'s")
+        tell_replaced_address(tx, now, &old, &new, "", "'s")?;
+        Ok(NoticeKind::EmailConfirmed.notice())
     })
 }
 
@@ -757,7 +810,7 @@ impl LocalPortal {
 
     /// Opens an e-mail change's link (with the same card): the registration takes the new
     /// address, and the old one is told.
-    pub fn complete_email_change(&self, card: &NhiCardData, token: &str) -> Result<()> {
+    pub fn complete_email_change(&self, card: &NhiCardData, token: &str) -> Result<Notice> {
         complete_email_change(self, card, token)
     }
 

@@ -15,9 +15,9 @@ use time::OffsetDateTime;
 use super::cards::{CertificateTrust, CitizenCardKey, NhiCard, SigningKey, SoftwareCertificate, seconds};
 use super::records::{
     AccessRevoked, ApplicationEntry, AuditRecord, AwardOrder, AwardOrderSummary, BulkIssueReport, ConsentRecord,
-    ConsentText, DeliveryReport, DirectoryImport, DoctorReport, EmployeeSummary, Mail, MaintenanceWindow, OutboxStats,
-    PersonalRecord, ProofingCorrection, ProofingQueryRow, ProofingSubmission, RegistrationReceipt, SessionInfo,
-    StagedCorrection, TodoItem, UnsignedOrder, YearlyAwards,
+    ConsentText, DeliveryReport, DirectoryImport, DoctorReport, EmployeeSummary, Mail, MaintenanceWindow, Notice,
+    OutboxStats, PersonalRecord, ProofingCorrection, ProofingQueryRow, ProofingSubmission, RegistrationReceipt,
+    SessionInfo, StagedCorrection, TodoItem, UnsignedOrder, YearlyAwards,
 };
 use super::values::{date, datetime, opt_roc_date, record, roc_date};
 use crate::error::{Error, ErrorCode};
@@ -535,10 +535,12 @@ impl PyPortal {
         RegistrationReceipt::new(py, &receipt)
     }
 
-    /// Completes a registration with the link's token, the same card inserted.
-    fn confirm_nhi_registration(&self, py: Python<'_>, card: &Bound<'_, NhiCard>, token: &str) -> PyResult<()> {
+    /// Completes a registration with the link's token, the same card inserted; the notice is
+    /// 「已完成電子信箱認證」.
+    fn confirm_nhi_registration(&self, py: Python<'_>, card: &Bound<'_, NhiCard>, token: &str) -> PyResult<Notice> {
         let card = &card.get().data;
-        self.run(py, |p| p.confirm_nhi_registration(card, token))
+        let notice = self.run(py, |p| p.confirm_nhi_registration(card, token))?;
+        Ok(Notice::new(&notice))
     }
 
     /// Forgot password: the reset link goes to the registered address, or (with `new_email`
@@ -581,17 +583,19 @@ impl PyPortal {
         RegistrationReceipt::new(py, &receipt)
     }
 
-    /// Sets a new registration password with the reset link's token.
+    /// Sets a new registration password with the reset link's token; the notice is
+    /// 「註冊密碼變更成功，下次使用【健保卡】登入系統請用新的註冊密碼！」.
     fn complete_password_reset(
         &self,
         py: Python<'_>,
         card: &Bound<'_, NhiCard>,
         token: &str,
         new_password: &str,
-    ) -> PyResult<()> {
+    ) -> PyResult<Notice> {
         let new_password = password(new_password)?;
         let card = &card.get().data;
-        self.run(py, |p| p.complete_password_reset(card, token, &new_password))
+        let notice = self.run(py, |p| p.complete_password_reset(card, token, &new_password))?;
+        Ok(Notice::new(&notice))
     }
 
     /// Announced maintenance windows that have not ended.

@@ -10,10 +10,10 @@ use crate::portal::{
     Application, AuditEntry, AwardOrder as RsAwardOrder, AwardOrderSummary as RsSummary, BulkIssueReport as RsBulk,
     ConsentRecord as RsConsentRecord, ConsentText as RsConsentText, Delivery, DeliveryReport as RsDeliveryReport,
     DirectoryImport as RsDirectoryImport, EmployeeSummary as RsEmployee, MaintenanceWindow as RsWindow,
-    OutboxStats as RsOutboxStats, PersonalRecord as RsPersonalRecord, ProofingCorrection as RsCorrection,
-    ProofingQueryRow as RsQueryRow, ProofingSubmission as RsSubmission, ReceivedMail, RegistrationReceipt as RsReceipt,
-    SessionInfo as RsSessionInfo, StagedCorrection as RsStaged, Tally as RsTally, TodoItem as RsTodo,
-    UnsignedOrder as RsUnsigned, YearlyAwards as RsYearly,
+    Notice as RsNotice, NoticeKind, OutboxStats as RsOutboxStats, PersonalRecord as RsPersonalRecord,
+    ProofingCorrection as RsCorrection, ProofingQueryRow as RsQueryRow, ProofingSubmission as RsSubmission,
+    ReceivedMail, RegistrationReceipt as RsReceipt, SessionInfo as RsSessionInfo, StagedCorrection as RsStaged,
+    Tally as RsTally, TodoItem as RsTodo, UnsignedOrder as RsUnsigned, YearlyAwards as RsYearly,
 };
 use crate::types::{Lang, NationalId};
 
@@ -115,6 +115,30 @@ impl RegistrationReceipt {
             warnings_zh: r.warnings_zh.clone(),
             warnings_en: r.warnings_en.clone(),
         })
+    }
+}
+
+record! {
+    /// What a mailed link did, as the service tells the person: `kind` is `email_confirmed`
+    /// (「已完成電子信箱認證」) or `password_changed`.
+    Notice {
+        kind: String,
+        message_zh: String,
+        message_en: String,
+    }
+}
+
+impl Notice {
+    pub(crate) fn new(n: &RsNotice) -> Self {
+        let kind = match n.kind {
+            NoticeKind::EmailConfirmed => "email_confirmed",
+            NoticeKind::PasswordChanged => "password_changed",
+        };
+        Notice {
+            kind: kind.to_owned(),
+            message_zh: n.message_zh.clone(),
+            message_en: n.message_en.clone(),
+        }
     }
 }
 
@@ -885,6 +909,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<IdCheck>()?;
     m.add_class::<SessionInfo>()?;
     m.add_class::<RegistrationReceipt>()?;
+    m.add_class::<Notice>()?;
     m.add_class::<MaintenanceWindow>()?;
     m.add_class::<ApplicationEntry>()?;
     m.add_class::<ConsentText>()?;

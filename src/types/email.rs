@@ -157,10 +157,9 @@ impl EmailWarning {
     /// The text the NHI registration form shows next to the field.
     pub fn message(&self, lang: Lang) -> &'static str {
         lang.pick(
-            "因與微軟郵件伺服器連線異常，建議不要填寫微軟電子郵件信箱（如 hotmail、live、outlook、msn），以免無法收到通知信。",
+            "因與微軟郵件伺服器連線異常，建議不要填寫微軟e-mail信箱(如hotmail, livemail...)，以免無法收到本署寄發的信件。",
             "Because connections to Microsoft's mail servers fail, we advise against Microsoft \
-             mail addresses (such as hotmail, live, outlook or msn): you might not receive the \
-             notification mail.",
+             e-mail addresses (such as hotmail, livemail...): you might not receive the mail we send.",
         )
     }
 }
@@ -259,7 +258,7 @@ mod tests {
             assert_eq!(e.microsoft_warning(), None, "{quiet}");
         }
         let w = EmailWarning;
-        assert!(w.message(Lang::ZhTw).contains("hotmail、live、outlook、msn"));
+        assert!(w.message(Lang::ZhTw).contains("(如hotmail, livemail...)"));
         assert!(w.message(Lang::En).contains("Microsoft"));
     }
 

@@ -21,7 +21,10 @@ fn password_policy(candidate: &str) -> Result<()> {
     let broken = |zh: &'static str, en: &'static str| Err(Error::with(ErrorCode::PasswordPolicy, zh, en));
     let length = candidate.chars().count();
     if !(6..=12).contains(&length) {
-        return broken("長度應為 6 至 12 碼", "it must be 6 to 12 characters long");
+        return broken(
+            "註冊密碼長度必需6-12碼。",
+            "The registration password must be 6 to 12 characters long.",
+        );
     }
     if candidate.chars().any(|c| matches!(c, ' ' | '<' | '>' | '\'' | '"')) {
         return broken(

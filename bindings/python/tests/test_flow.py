@@ -31,13 +31,17 @@ def test_registration_password_reset_and_the_four_login_errors(embedded: Embedde
     assert receipt.link_expires_at.utcoffset() == datetime.timedelta(hours=8)
     mail = embedded.deliver()[-1]
     assert mail.to == WANG.email and mail.link_token
-    p.confirm_nhi_registration(WANG.card, mail.link_token)
+    confirmed = p.confirm_nhi_registration(WANG.card, mail.link_token)
+    assert isinstance(confirmed, ecpa.Notice)
+    assert (confirmed.kind, confirmed.message_zh) == ("email_confirmed", "已完成電子信箱認證")
 
     # Forgot password: the old password works until the reset is done; the link works once.
     p.request_password_reset(WANG.card)
     reset = embedded.newest_token()
     p.logout(p.login_nhi_card(WANG.card, WANG.password))
-    p.complete_password_reset(WANG.card, reset, "Ecpa#2027ok")
+    changed = p.complete_password_reset(WANG.card, reset, "Ecpa#2027ok")
+    assert changed.kind == "password_changed"
+    assert changed.message_zh == "註冊密碼變更成功，下次使用【健保卡】登入系統請用新的註冊密碼！"
     with pytest.raises(ecpa.RegistrationError) as used:
         p.complete_password_reset(WANG.card, reset, "Ecpa#2028ok")
     assert used.value.name == "token_used"
@@ -51,7 +55,7 @@ def test_registration_password_reset_and_the_four_login_errors(embedded: Embedde
     expected = [
         (STRANGER, "Whatever1", 5001, "您尚未註冊健保卡網路服務"),
         (WANG, "Wrong#2026", 5002, "註冊密碼輸入錯誤"),
-        (NOBODY, NOBODY.password, 5003, "驗證失敗 查無您的帳號"),
+        (NOBODY, NOBODY.password, 5003, "驗證失敗 查無您的帳號 基於安全考量，請洽本總處 客服信箱：pemis@dgpa.gov.tw。"),
         (LIN, LIN.password, 5004, "很抱歉，該帳號已停用"),
     ]
     for who, password, code, words in expected:

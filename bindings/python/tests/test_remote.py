@@ -16,7 +16,8 @@ def register(portal: ecpa.Portal, served: Served, who, mails_before: int) -> Non
     assert len(mails) == mails_before + 1, "the service did not deliver the confirmation mail"
     token = mails[-1].link_token
     assert token is not None and mails[-1].to == who.email
-    portal.confirm_nhi_registration(who.card, token)
+    notice = portal.confirm_nhi_registration(who.card, token)
+    assert notice.kind == "email_confirmed" and notice.message_zh == "已完成電子信箱認證"
 
 
 def test_remote_flow(served: Served) -> None:

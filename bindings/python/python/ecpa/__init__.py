@@ -54,6 +54,7 @@ __all__ = [
     "MaintenanceWindow",
     "NewAwardOrder",
     "NhiCard",
+    "Notice",
     "OutboxStats",
     "PersonalRecord",
     "PinError",
