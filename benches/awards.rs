@@ -220,8 +220,8 @@ fn registration(n: usize) -> RegistrationForm {
         address: HouseholdAddress::new("63000", "63000010", "63000010001", 12).expect("an address"),
         password: password.clone(),
         confirmation: password,
-        phone: "02-2720-8889".into(),
-        mobile: "0912-345-678".into(),
+        phone: Some("02-2720-8889".into()),
+        mobile: Some("0912-345-678".into()),
         email: email(n),
         spare_email: None,
     }

@@ -42,8 +42,8 @@
 //!     address: HouseholdAddress::new("63000", "63000010", "63000010001", 12)?,
 //!     password: Password::new("Ecpa#2026ok")?,
 //!     confirmation: Password::new("Ecpa#2026ok")?,
-//!     phone: "02-2720-8889".into(),
-//!     mobile: "0912-345-678".into(),
+//!     phone: Some("02-2720-8889".into()),
+//!     mobile: Some("0912-345-678".into()),
 //!     email: Email::parse("wang@mail.taipei.gov.tw")?,
 //!     spare_email: None,
 //! })?;

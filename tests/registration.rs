@@ -659,25 +659,49 @@ fn a_reset_link_raced_from_many_tabs_works_once() {
 #[test]
 fn phone_numbers_are_checked() {
     let fx = Fixture::new();
-    for (phone, mobile) in [
-        ("02-abc-8889", "0912-345-678"),
-        ("02-2720-8889", "12345"),
-        ("", "0912-345-678"),
-    ] {
+    for (phone, mobile) in [("02-abc-8889", "0912-345-678"), ("02-2720-8889", "12345")] {
         let form = RegistrationForm {
-            phone: phone.into(),
-            mobile: mobile.into(),
+            phone: Some(phone.into()),
+            mobile: Some(mobile.into()),
             ..fx.form(Who::Wang)
         };
         expect_code(fx.portal.start_nhi_registration(&form), ErrorCode::FieldInvalid);
     }
     assert_eq!(support::count(&fx, "nhi_registrations"), 0);
     let form = RegistrationForm {
-        phone: "(02) 2720-8889 #1234".into(),
-        mobile: "+886 912 345 678".into(),
+        phone: Some("(02) 2720-8889 #1234".into()),
+        mobile: Some("+886 912 345 678".into()),
         ..fx.form(Who::Wang)
     };
     fx.portal.start_nhi_registration(&form).expect("accepted");
+}
+
+#[test]
+fn phone_and_mobile_are_optional_as_on_the_form() {
+    // Of the contact fields only the password, its confirmation and the main e-mail are
+    // starred (*): a form without phones, or with blank ones, registers.
+    let fx = Fixture::new();
+    let none = RegistrationForm {
+        phone: None,
+        mobile: None,
+        ..fx.form(Who::Wang)
+    };
+    fx.portal.start_nhi_registration(&none).expect("no phones");
+    let blank = RegistrationForm {
+        phone: Some("  ".into()),
+        mobile: Some(String::new()),
+        ..fx.form(Who::Lin)
+    };
+    fx.portal
+        .start_nhi_registration(&blank)
+        .expect("blank phones are not given");
+    let token = fx.link_to(&person(Who::Wang).reg_email);
+    fx.portal
+        .confirm_nhi_registration(&person(Who::Wang).card_data(), &token)
+        .expect("confirmed");
+    fx.portal
+        .login_nhi_card(&person(Who::Wang).card_data(), &person(Who::Wang).pw())
+        .expect("and logs in");
 }
 
 #[test]

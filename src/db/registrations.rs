@@ -27,10 +27,10 @@ pub(crate) struct NewRegistration<'a> {
     pub village: &'a str,
     /// 戶籍鄰.
     pub neighbourhood: i64,
-    /// Phone, as stored.
-    pub phone: &'a str,
-    /// Mobile, as stored.
-    pub mobile: &'a str,
+    /// Phone, if given (kept as an empty text when not: the column predates the optional field).
+    pub phone: Option<&'a str>,
+    /// Mobile, if given (the same).
+    pub mobile: Option<&'a str>,
     /// Main e-mail address.
     pub email: &'a str,
     /// Spare e-mail address.
@@ -58,8 +58,8 @@ pub(crate) fn insert(tx: &mut dyn Tx, r: &NewRegistration<'_>) -> Result<()> {
             Value::from(r.township),
             Value::from(r.village),
             Value::Int(r.neighbourhood),
-            Value::from(r.phone),
-            Value::from(r.mobile),
+            Value::from(r.phone.unwrap_or_default()),
+            Value::from(r.mobile.unwrap_or_default()),
             Value::from(r.email),
             Value::from(r.spare_email),
             Value::from(r.password_hash),

@@ -302,8 +302,10 @@ pub unsafe extern "C" fn ecpa_file_mailer_latest_link_token(
 struct RegistrationFields {
     household_number: String,
     address: AddressWire,
-    phone: String,
-    mobile: String,
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    mobile: Option<String>,
     email: String,
     #[serde(default)]
     spare_email: Option<String>,
@@ -329,8 +331,8 @@ pub(crate) unsafe fn password(p: *const c_char, what: &'static str) -> Result<Pa
 /// the confirmation mail in the outbox. `password` and `confirmation` (6–12 characters, no
 /// space, `<`, `>`, `'`, `"`) are copied into wiped memory. `form_json` holds the rest:
 /// `{"household_number": "F1234567", "address": {"county": "63000", "township": "63000010",
-/// "village": "63000010001", "neighbourhood": 12}, "phone": "...", "mobile": "...",
-/// "email": "...", "spare_email": "..." or null}` (unknown fields are refused).
+/// "village": "63000010001", "neighbourhood": 12}, "phone": "..." (optional), "mobile": "..."
+/// (optional), "email": "...", "spare_email": "..." or null}` (unknown fields are refused).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ecpa_registration_start(
     portal: *const EcpaPortal,

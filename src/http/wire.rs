@@ -286,10 +286,12 @@ pub struct RegistrationWire {
     pub password: WireSecret,
     /// 確認密碼.
     pub confirmation: WireSecret,
-    /// 電話.
-    pub phone: String,
-    /// 行動電話.
-    pub mobile: String,
+    /// 電話 (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// 行動電話 (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mobile: Option<String>,
     /// 主要電子郵件.
     #[schemars(email)]
     pub email: String,

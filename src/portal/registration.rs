@@ -48,10 +48,11 @@ pub struct RegistrationForm {
     pub password: Password,
     /// The password again.
     pub confirmation: Password,
-    /// Phone.
-    pub phone: String,
-    /// Mobile (used later for device authentication).
-    pub mobile: String,
+    /// Phone, if given: the form requires only the password, its confirmation and the main
+    /// e-mail (*) of its contact fields.
+    pub phone: Option<String>,
+    /// Mobile, if given (used later for device authentication).
+    pub mobile: Option<String>,
     /// Main e-mail address: the registration's own once confirmed (the confirmation link goes
     /// to the official mailbox of the directory).
     pub email: Email,
@@ -177,8 +178,11 @@ fn check_maintenance(tx: &mut dyn Tx, now: OffsetDateTime) -> Result<()> {
     Ok(())
 }
 
-fn check_phone(name: &'static str, value: &str) -> Result<String> {
-    let v = value.trim();
+/// A phone number as the form takes it: optional (blank is not given), else 7 to 15 digits.
+fn check_phone(name: &'static str, value: Option<&str>) -> Result<Option<String>> {
+    let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
     let digits = v.chars().filter(char::is_ascii_digit).count();
     let allowed = v.chars().all(|c| c.is_ascii_digit() || "-#() +".contains(c));
     if !allowed || !(7..=15).contains(&digits) {
@@ -188,7 +192,7 @@ fn check_phone(name: &'static str, value: &str) -> Result<String> {
             format!("{name}: 7 to 15 digits, with - # ( ) + allowed"),
         ));
     }
-    Ok(v.to_owned())
+    Ok(Some(v.to_owned()))
 }
 
 /// What a registration step tells the person: where the link went (masked: whoever asked may
@@ -366,8 +370,8 @@ fn drop_pending(tx: &mut dyn Tx, card: &NhiCardData) -> Result<()> {
 /// What [`check_form`] made of a form: the password's hash and the phones as stored.
 struct CheckedForm {
     hash: String,
-    phone: String,
-    mobile: String,
+    phone: Option<String>,
+    mobile: Option<String>,
 }
 
 /// Writes a registration from its checked form: pending, or active from `confirmed`.
@@ -390,8 +394,8 @@ fn insert_registration(
             township: form.address.township.as_str(),
             village: form.address.village.as_str(),
             neighbourhood: i64::from(form.address.neighbourhood),
-            phone: &checked.phone,
-            mobile: &checked.mobile,
+            phone: checked.phone.as_deref(),
+            mobile: checked.mobile.as_deref(),
             email: form.email.as_str(),
             spare_email: form.spare_email.as_ref().map(Email::as_str),
             password_hash: &checked.hash,
@@ -406,8 +410,8 @@ fn check_form(p: &LocalPortal, form: &RegistrationForm) -> Result<CheckedForm> {
     if form.password.expose() != form.confirmation.expose() {
         return Err(Error::new(ErrorCode::PasswordMismatch));
     }
-    let phone = check_phone("電話 phone", &form.phone)?;
-    let mobile = check_phone("行動電話 mobile", &form.mobile)?;
+    let phone = check_phone("電話 phone", form.phone.as_deref())?;
+    let mobile = check_phone("行動電話 mobile", form.mobile.as_deref())?;
     Ok(CheckedForm {
         hash: hash_password(p, &form.password)?,
         phone,

@@ -461,7 +461,7 @@ impl PyPortal {
 
     /// Starts a registration (健保卡網路服務註冊); the confirmation link goes by mail to the
     /// person's official mailbox (the directory's).
-    #[pyo3(signature = (card, *, household_number, county, township, village, neighbourhood, password, confirmation, phone, mobile, email, spare_email = None))]
+    #[pyo3(signature = (card, *, household_number, county, township, village, neighbourhood, password, confirmation, email, phone = None, mobile = None, spare_email = None))]
     #[allow(clippy::too_many_arguments)]
     fn start_nhi_registration(
         &self,
@@ -474,9 +474,9 @@ impl PyPortal {
         neighbourhood: u16,
         password: &str,
         confirmation: &str,
-        phone: String,
-        mobile: String,
         email: &str,
+        phone: Option<String>,
+        mobile: Option<String>,
         spare_email: Option<&str>,
     ) -> PyResult<RegistrationReceipt> {
         let form = registration_form(
@@ -495,7 +495,7 @@ impl PyPortal {
     /// Registers a card at the NHI counter (臨櫃), active at once: for whoever cannot register
     /// online (no mailbox in the directory, or not in it). Embedded portals only; the audit trail
     /// names `operator`.
-    #[pyo3(signature = (card, *, operator, household_number, county, township, village, neighbourhood, password, confirmation, phone, mobile, email, spare_email = None))]
+    #[pyo3(signature = (card, *, operator, household_number, county, township, village, neighbourhood, password, confirmation, email, phone = None, mobile = None, spare_email = None))]
     #[allow(clippy::too_many_arguments)]
     fn register_nhi_card_in_person(
         &self,
@@ -509,9 +509,9 @@ impl PyPortal {
         neighbourhood: u16,
         password: &str,
         confirmation: &str,
-        phone: String,
-        mobile: String,
         email: &str,
+        phone: Option<String>,
+        mobile: Option<String>,
         spare_email: Option<&str>,
     ) -> PyResult<()> {
         let form = registration_form(
@@ -1011,8 +1011,8 @@ fn registration_form(
     household_number: &str,
     (county, township, village, neighbourhood): (&str, &str, &str, u16),
     (password, confirmation): (&str, &str),
-    phone: String,
-    mobile: String,
+    phone: Option<String>,
+    mobile: Option<String>,
     (email, spare_email): (&str, Option<&str>),
 ) -> PyResult<RegistrationForm> {
     Ok(RegistrationForm {

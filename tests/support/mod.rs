@@ -562,8 +562,8 @@ pub fn form(who: Who) -> RegistrationForm {
         address: household_address(),
         password: p.pw(),
         confirmation: p.pw(),
-        phone: "02-2720-8889".into(),
-        mobile: "0912-345-678".into(),
+        phone: Some("02-2720-8889".into()),
+        mobile: Some("0912-345-678".into()),
         email: Email::parse(&p.reg_email).expect("email"),
         spare_email: None,
     }

@@ -229,6 +229,16 @@ def test_certificate_login_binds_at_first_and_then_goes_straight_in(tmp_path) ->
         ecpa.SoftwareCertificate(key.certificate, b"not a key")
 
 
+def test_phone_and_mobile_are_optional_as_on_the_form(embedded: Embedded) -> None:
+    form = register_form(WANG)
+    del form["phone"], form["mobile"]
+    receipt = embedded.portal.start_nhi_registration(WANG.card, **form)  # type: ignore[arg-type]
+    assert receipt.sent_to == "wa***@mail.taipei.gov.tw"
+    notice = embedded.portal.confirm_nhi_registration(WANG.card, embedded.newest_token())
+    assert notice.kind == "email_confirmed"
+    embedded.portal.login_nhi_card(WANG.card, WANG.password)
+
+
 def test_maintenance_window_suspends_registration(embedded: Embedded) -> None:
     now = datetime.datetime.now(datetime.timezone.utc)
     window = embedded.portal.announce_maintenance(now - datetime.timedelta(minutes=1), now + datetime.timedelta(hours=1))

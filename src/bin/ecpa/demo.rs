@@ -118,8 +118,8 @@ fn registration(card: NhiCardData, password: &str, email: &str) -> Result<Regist
         address: HouseholdAddress::new("63000", "63000010", "63000010001", 12)?,
         password: Password::new(password)?,
         confirmation: Password::new(password)?,
-        phone: "02-2720-8889".into(),
-        mobile: "0912-345-678".into(),
+        phone: Some("02-2720-8889".into()),
+        mobile: Some("0912-345-678".into()),
         email: Email::parse(email)?,
         spare_email: None,
     })

@@ -269,9 +269,9 @@ class Portal:
         neighbourhood: int,
         password: str,
         confirmation: str,
-        phone: str,
-        mobile: str,
         email: str,
+        phone: str | None = None,
+        mobile: str | None = None,
         spare_email: str | None = None,
     ) -> RegistrationReceipt: ...
     def register_nhi_card_in_person(
@@ -286,9 +286,9 @@ class Portal:
         neighbourhood: int,
         password: str,
         confirmation: str,
-        phone: str,
-        mobile: str,
         email: str,
+        phone: str | None = None,
+        mobile: str | None = None,
         spare_email: str | None = None,
     ) -> None: ...
     def resend_confirmation(self, card: NhiCard) -> RegistrationReceipt: ...
