@@ -147,6 +147,7 @@ fn registration(n: usize) -> RegistrationForm {
         mobile: Some("0912-345-678".into()),
         email: email(n),
         spare_email: None,
+        terms_version: ecpa::portal::registration_terms().version,
     }
 }
 

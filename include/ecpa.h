@@ -230,6 +230,8 @@ enum ecpa_code {
     ECPA_E_REGISTRATION_DATA_MISMATCH = 6004,
     /* Your personnel record holds no e-mail address, so you cannot register online: ask your agency's personnel office 人事資料未登錄您的電子郵件信箱，無法線上註冊，請洽服務機關人事單位 */
     ECPA_E_REGISTRATION_NO_ADDRESS = 6005,
+    /* Read the NHI online services registration rules and accept them before filling in the form 請先閱讀全民健康保險網路服務註冊管理作業要點，點選「我已閱讀完畢，並瞭解相關規定」後再填寫註冊資料 */
+    ECPA_E_TERMS_NOT_ACCEPTED = 6006,
     /* The link is not valid: check that the same NHI card is inserted 連結無效，請確認已插入同一張健保卡 */
     ECPA_E_TOKEN_INVALID = 6010,
     /* The link has expired: please ask for a new one 連結已逾期，請重新申請 */
@@ -1001,8 +1003,10 @@ uint32_t ecpa_file_mailer_latest_link_token(const ecpa_file_mailer *mailer,
  * the confirmation mail in the outbox. `password` and `confirmation` (6–12 characters, no
  * space, `<`, `>`, `'`, `"`) are copied into wiped memory. `form_json` holds the rest:
  * `{"household_number": "F1234567", "address": {"county": "63000", "township": "63000010",
- * "village": "63000010001", "neighbourhood": 12}, "phone": "...", "mobile": "...",
- * "email": "...", "spare_email": "..." or null}` (unknown fields are refused).
+ * "village": "63000010001", "neighbourhood": 12}, "phone": "..." (optional), "mobile": "..."
+ * (optional), "email": "...", "spare_email": "..." or null, "terms_version": "..."}` (unknown
+ * fields are refused). `terms_version` is the version of the registration terms the person
+ * accepted before the form (`ecpa_registration_terms_version`).
  */
 uint32_t ecpa_registration_start(const ecpa_portal *portal,
                                  const ecpa_nhi_card *card,
@@ -1022,6 +1026,26 @@ uint32_t ecpa_registration_in_person(const ecpa_portal *portal,
                                      const char *confirmation,
                                      const char *form_json,
                                      const char *operator_);
+
+/**
+ * Writes the title of the registration terms in force (全民健康保險網路服務註冊管理作業要點)
+ * with its amendment, in zh-TW or English: the page shows them, with the button 「我已閱讀完畢，
+ * 並瞭解相關規定」, before the form.
+ */
+uint32_t ecpa_registration_terms(const ecpa_portal *portal,
+                                 uint32_t lang,
+                                 char *buf,
+                                 size_t len,
+                                 size_t *out_len);
+
+/**
+ * Writes the version of the registration terms in force (ASCII): the form's `terms_version`
+ * once the person has accepted them.
+ */
+uint32_t ecpa_registration_terms_version(const ecpa_portal *portal,
+                                         char *buf,
+                                         size_t len,
+                                         size_t *out_len);
 
 /**
  * Mails a fresh confirmation link for a registration still waiting (重寄認證信).

@@ -514,6 +514,11 @@ error_codes! {
     RegistrationNoAddress = 6005, "registration_no_address", 422, Registration,
         "人事資料未登錄您的電子郵件信箱，無法線上註冊，請洽服務機關人事單位",
         "Your personnel record holds no e-mail address, so you cannot register online: ask your agency's personnel office";
+    /// The registration terms (全民健康保險網路服務註冊管理作業要點) were not accepted, or an
+    /// older version of them was.
+    TermsNotAccepted = 6006, "terms_not_accepted", 422, Registration,
+        "請先閱讀全民健康保險網路服務註冊管理作業要點，點選「我已閱讀完畢，並瞭解相關規定」後再填寫註冊資料",
+        "Read the NHI online services registration rules and accept them before filling in the form";
     /// The link's token is unknown or belongs to another card.
     TokenInvalid = 6010, "token_invalid", 400, Registration,
         "連結無效，請確認已插入同一張健保卡", "The link is not valid: check that the same NHI card is inserted";

@@ -35,7 +35,9 @@
 //! })
 //! .read()?;
 //!
-//! // Register the card for online services; the confirmation link arrives by mail.
+//! // Register the card for online services, once the terms are read and accepted
+//! // (「我已閱讀完畢，並瞭解相關規定」); the confirmation link arrives by mail.
+//! let terms = portal.registration_terms()?;
 //! portal.start_nhi_registration(&RegistrationForm {
 //!     card: card.clone(),
 //!     household_number: HouseholdNumber::parse("F1234567")?,
@@ -46,6 +48,7 @@
 //!     mobile: Some("0912-345-678".into()),
 //!     email: Email::parse("wang@mail.taipei.gov.tw")?,
 //!     spare_email: None,
+//!     terms_version: terms.version,
 //! })?;
 //! let mailer = FileMailer::new(dir.path().join("mail"))?;
 //! portal.deliver_outbox(&mailer, 100)?;

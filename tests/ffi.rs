@@ -118,6 +118,39 @@ fn the_notices_of_a_confirmation_and_a_reset_are_the_guides_words() {
 }
 
 #[test]
+fn the_registration_terms_come_before_the_form() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = c(&dir.path().join("ecpa.db").to_string_lossy());
+    // SAFETY: the handle is live until closed; every string is NUL-terminated.
+    unsafe {
+        let mut portal = null_mut();
+        ok(ecpa_portal_open(db.as_ptr(), &mut portal));
+        let title = fetch(|b, l, n| ecpa_registration_terms(portal, ECPA_LANG_ZH_TW, b, l, n)).expect("title");
+        assert!(title.starts_with("全民健康保險網路服務註冊管理作業要點（"), "{title}");
+        let version = fetch(|b, l, n| ecpa_registration_terms_version(portal, b, l, n)).expect("version");
+        assert_eq!(version, ecpa::portal::registration_terms().version);
+        // A form without the terms accepted is refused before anything else is read.
+        let mut card = null_mut();
+        let record = person(Who::Wang).card_data().to_bytes();
+        ok(ecpa_nhi_card_from_record(record.as_ptr(), record.len(), &mut card));
+        let pw = c(person(Who::Wang).password);
+        let mut form: serde_json::Value = serde_json::from_str(&form_json(Who::Wang)).expect("json");
+        form["terms_version"] = "2000-01-01".into();
+        assert_eq!(
+            ecpa_registration_start(portal, card, pw.as_ptr(), pw.as_ptr(), c(&form.to_string()).as_ptr()),
+            code(ErrorCode::TermsNotAccepted)
+        );
+        form.as_object_mut().expect("object").remove("terms_version");
+        assert_eq!(
+            ecpa_registration_start(portal, card, pw.as_ptr(), pw.as_ptr(), c(&form.to_string()).as_ptr()),
+            code(ErrorCode::RequestInvalid)
+        );
+        ok(ecpa_nhi_card_free(card));
+        ok(ecpa_portal_close(portal));
+    }
+}
+
+#[test]
 fn buffers_size_queries_and_messages() {
     let cs = code(ErrorCode::NationalIdChecksum);
     // SAFETY: valid buffer triples, or NULLs where the test says.
@@ -321,6 +354,7 @@ fn form_json(who: Who) -> String {
         "household_number": "F1234567",
         "address": {"county": "63000", "township": "63000010", "village": "63000010001", "neighbourhood": 12},
         "email": person(who).reg_email,
+        "terms_version": ecpa::portal::registration_terms().version,
     });
     if matches!(who, Who::Wang) {
         form["phone"] = "02-2720-8889".into();

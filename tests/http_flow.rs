@@ -90,6 +90,18 @@ fn the_guides_words_come_back_over_http() {
     let h = HttpFixture::with(config, support::http::test_server_config());
     let wang = person(Who::Wang);
 
+    // The terms come first; a form without them accepted is refused with the engine's code.
+    let terms = h.remote.registration_terms().expect("terms");
+    assert_eq!(terms, h.fx.portal.registration_terms().expect("engine's terms"));
+    let unaccepted = ecpa::portal::RegistrationForm {
+        terms_version: String::new(),
+        ..h.fx.form(Who::Wang)
+    };
+    expect_code(
+        h.remote.start_nhi_registration(&unaccepted),
+        ErrorCode::TermsNotAccepted,
+    );
+
     // 「已完成電子信箱認證」 when the link is opened, over the wire as the engine says it; the
     // form leaves out the optional phone and mobile.
     let form = ecpa::portal::RegistrationForm {

@@ -203,6 +203,7 @@ impl World {
             "add_my_application" => (p("/api/v1/my-applications"), Some(json!({ "code": "B3" }))),
             "open_application" => (p("/api/v1/applications/B5/open"), None),
             "consent_text" => (p("/api/v1/consent/text"), None),
+            "registration_terms" => (p("/api/v1/registrations/terms"), None),
             "consent_status" => (p("/api/v1/consent"), None),
             "give_consent" => (p("/api/v1/consent"), Some(json!({ "version": self.consent_version }))),
             "withdraw_consent" => (p("/api/v1/consent"), None),

@@ -68,6 +68,7 @@ fn every_portal_operation_has_exactly_one_endpoint() {
         "add_my_application",
         "my_applications",
         "open_application",
+        "registration_terms",
         "consent_text",
         "consent_status",
         "give_consent",

@@ -677,6 +677,37 @@ fn phone_numbers_are_checked() {
 }
 
 #[test]
+fn the_terms_are_accepted_before_the_form_and_their_version_is_recorded() {
+    let fx = Fixture::new();
+    let terms = fx.portal.registration_terms().expect("terms");
+    assert_eq!(terms.title_zh, "全民健康保險網路服務註冊管理作業要點");
+    assert_eq!(terms.accept_zh, "我已閱讀完畢，並瞭解相關規定");
+    // Not accepted, or an older text accepted: refused before anything else is looked at.
+    for version in ["", "104-10-01"] {
+        let form = RegistrationForm {
+            terms_version: version.into(),
+            ..fx.form(Who::Wang)
+        };
+        expect_code(fx.portal.start_nhi_registration(&form), ErrorCode::TermsNotAccepted);
+    }
+    assert_eq!(support::count(&fx, "nhi_registrations"), 0);
+    let wang = person(Who::Wang);
+    fx.portal.start_nhi_registration(&fx.form(Who::Wang)).expect("accepted");
+    assert_eq!(
+        fx.sql_text(
+            "SELECT terms_version FROM nhi_registrations WHERE card_number = ?",
+            wang.card_data().card_number.as_str()
+        )
+        .as_deref(),
+        Some(terms.version.as_str())
+    );
+    assert_eq!(
+        fx.sql_int("SELECT count(*) FROM nhi_registrations WHERE terms_accepted_at IS NOT NULL"),
+        1
+    );
+}
+
+#[test]
 fn phone_and_mobile_are_optional_as_on_the_form() {
     // Of the contact fields only the password, its confirmation and the main e-mail are
     // starred (*): a form without phones, or with blank ones, registers.

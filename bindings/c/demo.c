@@ -96,7 +96,7 @@ static const char DIRECTORY_CSV[] =
 static const char FORM_JSON[] =
     "{\"household_number\":\"F1234567\",\"address\":{\"county\":\"63000\",\"township\":\"63000010\","
     "\"village\":\"63000010001\",\"neighbourhood\":12},\"phone\":\"02-2720-8889\","
-    "\"mobile\":\"0912-345-678\",\"email\":\"%s\"}";
+    "\"mobile\":\"0912-345-678\",\"email\":\"%s\",\"terms_version\":\"%s\"}";
 
 static const char ORDERS_CSV[] =
     "national_id,approving_agency,approved_on,document_number,reason,legal_basis,kind,count\n"
@@ -110,15 +110,27 @@ static const char ORDERS_CSV[] =
 /* Registers the card's holder: start, deliver the mail, open its link with the card. */
 static void register_card(const ecpa_portal *portal, const ecpa_file_mailer *mailer,
                           const ecpa_nhi_card *card, const char *password, const char *email) {
-    char form[512];
+    char form[640];
     size_t sent = 0;
     char *token = NULL;
-    snprintf(form, sizeof form, FORM_JSON, email);
+    char *terms = NULL;
+    char *version = NULL;
+    char *notice = NULL;
+    /* The terms come before the form: the person reads them and accepts them. */
+    FETCH(terms, ecpa_registration_terms(portal, ECPA_LANG_ZH_TW, buf_, len_, &n_));
+    FETCH(version, ecpa_registration_terms_version(portal, buf_, len_, &n_));
+    printf("閱讀%s，點選「我已閱讀完畢，並瞭解相關規定」\n", terms);
+    snprintf(form, sizeof form, FORM_JSON, email, version);
     ok(ecpa_registration_start(portal, card, password, password, form), "registration_start");
     ok(ecpa_portal_deliver_outbox(portal, mailer, 100, &sent), "deliver_outbox");
     FETCH(token, ecpa_file_mailer_latest_link_token(mailer, buf_, len_, &n_));
     printf("認證信已寄出 %zu 封，開啟連結（token %.8s…）\n", sent, token);
     ok(ecpa_registration_confirm(portal, card, token), "registration_confirm");
+    FETCH(notice, ecpa_notice_message(ECPA_NOTICE_EMAIL_CONFIRMED, ECPA_LANG_ZH_TW, buf_, len_, &n_));
+    printf("%s\n", notice);
+    free(notice);
+    free(version);
+    free(terms);
     free(token);
 }
 

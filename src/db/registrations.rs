@@ -41,14 +41,17 @@ pub(crate) struct NewRegistration<'a> {
     pub created_ms: i64,
     /// When it was confirmed: `Some` writes it active, `None` pending.
     pub confirmed_ms: Option<i64>,
+    /// The version of the registration terms the holder accepted (at `created_ms`).
+    pub terms_version: &'a str,
 }
 
 /// Writes a registration.
 pub(crate) fn insert(tx: &mut dyn Tx, r: &NewRegistration<'_>) -> Result<()> {
     tx.execute(
         "INSERT INTO nhi_registrations (card_number, national_id, name, household_number, county, township, village,
-             neighbourhood, phone, mobile, email, spare_email, password_hash, status, created_at, confirmed_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             neighbourhood, phone, mobile, email, spare_email, password_hash, status, created_at, confirmed_at,
+             terms_version, terms_accepted_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         &[
             Value::from(r.card_number),
             Value::from(r.national_id.reveal()),
@@ -66,6 +69,8 @@ pub(crate) fn insert(tx: &mut dyn Tx, r: &NewRegistration<'_>) -> Result<()> {
             Value::from(if r.confirmed_ms.is_some() { "active" } else { "pending" }),
             Value::Int(r.created_ms),
             Value::from(r.confirmed_ms),
+            Value::from(r.terms_version),
+            Value::Int(r.created_ms),
         ],
     )?;
     Ok(())

@@ -309,6 +309,7 @@ struct RegistrationFields {
     email: String,
     #[serde(default)]
     spare_email: Option<String>,
+    terms_version: String,
 }
 
 fn json_in<T: serde::de::DeserializeOwned>(s: &str, what: &'static str) -> Result<T> {
@@ -332,7 +333,9 @@ pub(crate) unsafe fn password(p: *const c_char, what: &'static str) -> Result<Pa
 /// space, `<`, `>`, `'`, `"`) are copied into wiped memory. `form_json` holds the rest:
 /// `{"household_number": "F1234567", "address": {"county": "63000", "township": "63000010",
 /// "village": "63000010001", "neighbourhood": 12}, "phone": "..." (optional), "mobile": "..."
-/// (optional), "email": "...", "spare_email": "..." or null}` (unknown fields are refused).
+/// (optional), "email": "...", "spare_email": "..." or null, "terms_version": "..."}` (unknown
+/// fields are refused). `terms_version` is the version of the registration terms the person
+/// accepted before the form (`ecpa_registration_terms_version`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ecpa_registration_start(
     portal: *const EcpaPortal,
@@ -415,6 +418,50 @@ unsafe fn registration_form(
         mobile: f.mobile,
         email: Email::parse(&f.email)?,
         spare_email: f.spare_email.as_deref().map(Email::parse).transpose()?,
+        terms_version: f.terms_version,
+    })
+}
+
+/// Writes the title of the registration terms in force (全民健康保險網路服務註冊管理作業要點)
+/// with its amendment, in zh-TW or English: the page shows them, with the button 「我已閱讀完畢，
+/// 並瞭解相關規定」, before the form.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_registration_terms(
+    portal: *const EcpaPortal,
+    lang: u32,
+    buf: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+) -> u32 {
+    call(|| {
+        let o = StrOut::new(buf, len, out_len)?;
+        let lang = crate::ffi::lang(lang)?;
+        // SAFETY: a live handle per the contract.
+        let t = unsafe { get(portal, "portal") }?.portal().registration_terms()?;
+        let text = match lang {
+            crate::types::Lang::ZhTw => format!("{}（{}）", t.title_zh, t.amended),
+            crate::types::Lang::En => t.title_en,
+        };
+        // SAFETY: the buffer contract, checked by `StrOut`.
+        unsafe { o.write(&text) }
+    })
+}
+
+/// Writes the version of the registration terms in force (ASCII): the form's `terms_version`
+/// once the person has accepted them.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_registration_terms_version(
+    portal: *const EcpaPortal,
+    buf: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+) -> u32 {
+    call(|| {
+        let o = StrOut::new(buf, len, out_len)?;
+        // SAFETY: a live handle per the contract.
+        let t = unsafe { get(portal, "portal") }?.portal().registration_terms()?;
+        // SAFETY: the buffer contract, checked by `StrOut`.
+        unsafe { o.write(&t.version) }
     })
 }
 

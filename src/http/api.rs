@@ -27,7 +27,8 @@ use crate::portal::{
     AccessRevoked, Announcement, Application, AuditEntry, AwardOrder, AwardOrderSummary, BulkIssueReport,
     CertificateChallenge, ConsentRecord, ConsentText, EmployeeSummary, LocalPortal, MaintenanceWindow, Notice,
     PersonalRecord, Portal, ProofingCategory, ProofingCorrection, ProofingQueryRow, ProofingSubmission,
-    RegistrationReceipt, SessionInfo, SessionToken, StagedCorrection, TodoItem, UnsignedOrder, YearlyAwards,
+    RegistrationReceipt, RegistrationTerms, SessionInfo, SessionToken, StagedCorrection, TodoItem, UnsignedOrder,
+    YearlyAwards,
 };
 use crate::types::Password;
 
@@ -206,6 +207,9 @@ macro_rules! operations {
 }
 
 operations! {
+    GetRegistrationTerms: "GET" "/api/v1/registrations/terms", registration_terms, Public, None, true,
+        "全民健康保險網路服務註冊管理作業要點", (()) () => RegistrationTerms,
+        |p, _c| p.registration_terms();
     StartNhiRegistration: "POST" "/api/v1/registrations", start_nhi_registration, Public, Some("registration"), false,
         "健保卡網路服務註冊", (()) RegistrationWire => RegistrationReceipt,
         |p, c| p.start_nhi_registration(&c.body.to_form()?);

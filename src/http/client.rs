@@ -23,8 +23,8 @@ use crate::portal::{
     AccessRevoked, Application, AuditEntry, AuditQuery, AwardOrder, AwardOrderSummary, BulkIssueReport,
     CertificateChallenge, CertificateResponse, ConsentRecord, ConsentText, CorrectionDecision, EmployeeSummary,
     MaintenanceWindow, NewAwardOrder, Notice, PersonalRecord, Portal, ProofingCategory, ProofingCorrection,
-    ProofingQuery, ProofingQueryRow, ProofingSubmission, RegistrationForm, RegistrationReceipt, ResetDelivery, Session,
-    SessionInfo, SessionToken, StagedCorrection, TodoItem, UnsignedOrder, YearlyAwards,
+    ProofingQuery, ProofingQueryRow, ProofingSubmission, RegistrationForm, RegistrationReceipt, RegistrationTerms,
+    ResetDelivery, Session, SessionInfo, SessionToken, StagedCorrection, TodoItem, UnsignedOrder, YearlyAwards,
 };
 use crate::types::{NationalId, NhiCardData, Password};
 
@@ -287,6 +287,9 @@ impl Portal for RemotePortal {
             card: CardWire::from(card),
         };
         self.call::<op::ResendConfirmation>(None, (), body)
+    }
+    fn registration_terms(&self) -> Result<RegistrationTerms> {
+        self.call::<op::GetRegistrationTerms>(None, (), ())
     }
     fn confirm_nhi_registration(&self, card: &NhiCardData, token: &str) -> Result<Notice> {
         let body = CardToken {

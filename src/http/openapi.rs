@@ -227,6 +227,7 @@ fn examples(operation: &str) -> Option<Value> {
                 mobile: Some("0912345678".into()),
                 email: "wang@mail.example.gov.tw".into(),
                 spare_email: None,
+                terms_version: crate::portal::registration::TERMS_VERSION.into(),
             },
         ),
         "login_nhi_card" => example(

@@ -299,6 +299,10 @@ pub struct RegistrationWire {
     #[serde(default)]
     #[schemars(email)]
     pub spare_email: Option<String>,
+    /// The version of the registration terms accepted before the form (`GET
+    /// /api/v1/registrations/terms`).
+    #[schemars(example = &"107-08-15")]
+    pub terms_version: String,
 }
 
 impl From<&RegistrationForm> for RegistrationWire {
@@ -313,6 +317,7 @@ impl From<&RegistrationForm> for RegistrationWire {
             mobile: f.mobile.clone(),
             email: f.email.as_str().to_owned(),
             spare_email: f.spare_email.as_ref().map(|e| e.as_str().to_owned()),
+            terms_version: f.terms_version.clone(),
         }
     }
 }
@@ -330,6 +335,7 @@ impl RegistrationWire {
             mobile: self.mobile.clone(),
             email: Email::parse(&self.email)?,
             spare_email: self.spare_email.as_deref().map(Email::parse).transpose()?,
+            terms_version: self.terms_version.clone(),
         })
     }
 }

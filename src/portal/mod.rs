@@ -57,7 +57,10 @@ pub use proofing::{
     CorrectionDecision, CorrectionStatus, FieldValue, PersonalRecord, ProofingCategory, ProofingCorrection,
     ProofingQuery, ProofingQueryRow, ProofingSubmission, RecordCategory, StagedCorrection, TodoItem,
 };
-pub use registration::{MaintenanceWindow, Notice, NoticeKind, RegistrationForm, RegistrationReceipt, ResetDelivery};
+pub use registration::{
+    MaintenanceWindow, Notice, NoticeKind, RegistrationForm, RegistrationReceipt, RegistrationTerms, ResetDelivery,
+    registration_terms,
+};
 pub use revoke::AccessRevoked;
 pub use stats::PortalCounters;
 pub use trail::{AuditEntry, AuditQuery};
@@ -69,6 +72,9 @@ pub use trail::{AuditEntry, AuditQuery};
 pub trait Portal: Send + Sync {
     // ---- NHI card online registration (健保卡網路服務註冊) ----
 
+    /// The registration terms in force, which the person accepts before the form; the form
+    /// carries their version.
+    fn registration_terms(&self) -> Result<RegistrationTerms>;
     /// Starts a registration from the card's data and the form; mails a confirmation link.
     fn start_nhi_registration(&self, form: &RegistrationForm) -> Result<RegistrationReceipt>;
     /// Mails a fresh confirmation link for a registration still waiting (重寄認證信).
@@ -248,6 +254,9 @@ impl Portal for LocalPortal {
 
     fn consent_text(&self) -> Result<ConsentText> {
         Ok(consent::current_text())
+    }
+    fn registration_terms(&self) -> Result<RegistrationTerms> {
+        Ok(registration::registration_terms())
     }
     fn consent_status(&self, session: &SessionToken) -> Result<Option<ConsentRecord>> {
         consent::status(self, session)

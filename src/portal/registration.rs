@@ -58,6 +58,46 @@ pub struct RegistrationForm {
     pub email: Email,
     /// Spare e-mail address.
     pub spare_email: Option<Email>,
+    /// The version of the registration terms the person accepted before the form
+    /// ([`registration_terms`]); a registration is refused without the version in force.
+    pub terms_version: String,
+}
+
+/// The version of the registration terms in force: the amendment of 107年8月15日 (as the
+/// award-order guide's 附件1-5 prints it). A new amendment gets a new version; registrations
+/// keep the one accepted.
+pub const TERMS_VERSION: &str = "107-08-15";
+
+/// The registration terms (全民健康保險網路服務註冊管理作業要點) a person reads and accepts
+/// with 「我已閱讀完畢，並瞭解相關規定」 before the form: their identity and version. The
+/// text itself is the NHI Administration's, published with the amendment named here.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
+pub struct RegistrationTerms {
+    /// The version a registration records.
+    pub version: String,
+    /// The title, in Chinese.
+    pub title_zh: String,
+    /// The title, in English.
+    pub title_en: String,
+    /// The amendment in force: its order and the day it took effect.
+    pub amended: String,
+    /// The words of the button that accepts them.
+    pub accept_zh: String,
+    /// The same in English.
+    pub accept_en: String,
+}
+
+/// The registration terms in force.
+pub fn registration_terms() -> RegistrationTerms {
+    RegistrationTerms {
+        version: TERMS_VERSION.into(),
+        title_zh: "全民健康保險網路服務註冊管理作業要點".into(),
+        title_en: "Rules on registering for the National Health Insurance online services".into(),
+        amended: "107年8月6日健保承字第1070010482號令修正發布，自107年8月15日生效".into(),
+        accept_zh: "我已閱讀完畢，並瞭解相關規定".into(),
+        accept_en: "I have read them and understand the rules".into(),
+    }
 }
 
 /// How a password-reset link is delivered.
@@ -401,12 +441,17 @@ fn insert_registration(
             password_hash: &checked.hash,
             created_ms: millis(now),
             confirmed_ms: confirmed.map(millis),
+            terms_version: &form.terms_version,
         },
     )
 }
 
 /// The form's own checks, before anything is looked up: the password twice, the phones.
 fn check_form(p: &LocalPortal, form: &RegistrationForm) -> Result<CheckedForm> {
+    // The terms come before the form: without the version in force accepted, nothing else is read.
+    if form.terms_version != TERMS_VERSION {
+        return Err(Error::new(ErrorCode::TermsNotAccepted));
+    }
     if form.password.expose() != form.confirmation.expose() {
         return Err(Error::new(ErrorCode::PasswordMismatch));
     }

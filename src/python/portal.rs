@@ -17,7 +17,7 @@ use super::records::{
     AccessRevoked, ApplicationEntry, AuditRecord, AwardOrder, AwardOrderSummary, BulkIssueReport, ConsentRecord,
     ConsentText, DeliveryReport, DirectoryImport, DoctorReport, EmployeeSummary, Mail, MaintenanceWindow, Notice,
     OutboxStats, PersonalRecord, ProofingCorrection, ProofingQueryRow, ProofingSubmission, RegistrationReceipt,
-    SessionInfo, StagedCorrection, TodoItem, UnsignedOrder, YearlyAwards,
+    RegistrationTerms, SessionInfo, StagedCorrection, TodoItem, UnsignedOrder, YearlyAwards,
 };
 use super::values::{date, datetime, opt_roc_date, record, roc_date};
 use crate::error::{Error, ErrorCode};
@@ -461,7 +461,7 @@ impl PyPortal {
 
     /// Starts a registration (健保卡網路服務註冊); the confirmation link goes by mail to the
     /// person's official mailbox (the directory's).
-    #[pyo3(signature = (card, *, household_number, county, township, village, neighbourhood, password, confirmation, email, phone = None, mobile = None, spare_email = None))]
+    #[pyo3(signature = (card, *, household_number, county, township, village, neighbourhood, password, confirmation, email, terms_version, phone = None, mobile = None, spare_email = None))]
     #[allow(clippy::too_many_arguments)]
     fn start_nhi_registration(
         &self,
@@ -475,6 +475,7 @@ impl PyPortal {
         password: &str,
         confirmation: &str,
         email: &str,
+        terms_version: String,
         phone: Option<String>,
         mobile: Option<String>,
         spare_email: Option<&str>,
@@ -484,9 +485,9 @@ impl PyPortal {
             household_number,
             (county, township, village, neighbourhood),
             (password, confirmation),
-            phone,
-            mobile,
+            (phone, mobile),
             (email, spare_email),
+            terms_version,
         )?;
         let receipt = self.run(py, |p| p.start_nhi_registration(&form))?;
         RegistrationReceipt::new(py, &receipt)
@@ -495,7 +496,7 @@ impl PyPortal {
     /// Registers a card at the NHI counter (臨櫃), active at once: for whoever cannot register
     /// online (no mailbox in the directory, or not in it). Embedded portals only; the audit trail
     /// names `operator`.
-    #[pyo3(signature = (card, *, operator, household_number, county, township, village, neighbourhood, password, confirmation, email, phone = None, mobile = None, spare_email = None))]
+    #[pyo3(signature = (card, *, operator, household_number, county, township, village, neighbourhood, password, confirmation, email, terms_version, phone = None, mobile = None, spare_email = None))]
     #[allow(clippy::too_many_arguments)]
     fn register_nhi_card_in_person(
         &self,
@@ -510,6 +511,7 @@ impl PyPortal {
         password: &str,
         confirmation: &str,
         email: &str,
+        terms_version: String,
         phone: Option<String>,
         mobile: Option<String>,
         spare_email: Option<&str>,
@@ -519,9 +521,9 @@ impl PyPortal {
             household_number,
             (county, township, village, neighbourhood),
             (password, confirmation),
-            phone,
-            mobile,
+            (phone, mobile),
             (email, spare_email),
+            terms_version,
         )?;
         let local = self.local("register_nhi_card_in_person")?;
         py.detach(|| local.register_nhi_card_in_person(&form, operator))?;
@@ -737,6 +739,12 @@ impl PyPortal {
     }
 
     // ---- consent ----
+
+    /// The registration terms in force, accepted before the form: pass their `version` as
+    /// `terms_version`.
+    fn registration_terms(&self, py: Python<'_>) -> PyResult<RegistrationTerms> {
+        Ok(self.run(py, |p| p.registration_terms())?.into())
+    }
 
     /// The consent text in force, with its version.
     fn consent_text(&self, py: Python<'_>) -> PyResult<ConsentText> {
@@ -1011,9 +1019,9 @@ fn registration_form(
     household_number: &str,
     (county, township, village, neighbourhood): (&str, &str, &str, u16),
     (password, confirmation): (&str, &str),
-    phone: Option<String>,
-    mobile: Option<String>,
+    (phone, mobile): (Option<String>, Option<String>),
     (email, spare_email): (&str, Option<&str>),
+    terms_version: String,
 ) -> PyResult<RegistrationForm> {
     Ok(RegistrationForm {
         card: card.get().data.clone(),
@@ -1025,6 +1033,7 @@ fn registration_form(
         mobile,
         email: Email::parse(email)?,
         spare_email: spare_email.map(Email::parse).transpose()?,
+        terms_version,
     })
 }
 

@@ -12,8 +12,9 @@ use crate::portal::{
     DirectoryImport as RsDirectoryImport, EmployeeSummary as RsEmployee, MaintenanceWindow as RsWindow,
     Notice as RsNotice, NoticeKind, OutboxStats as RsOutboxStats, PersonalRecord as RsPersonalRecord,
     ProofingCorrection as RsCorrection, ProofingQueryRow as RsQueryRow, ProofingSubmission as RsSubmission,
-    ReceivedMail, RegistrationReceipt as RsReceipt, SessionInfo as RsSessionInfo, StagedCorrection as RsStaged,
-    Tally as RsTally, TodoItem as RsTodo, UnsignedOrder as RsUnsigned, YearlyAwards as RsYearly,
+    ReceivedMail, RegistrationReceipt as RsReceipt, RegistrationTerms as RsTerms, SessionInfo as RsSessionInfo,
+    StagedCorrection as RsStaged, Tally as RsTally, TodoItem as RsTodo, UnsignedOrder as RsUnsigned,
+    YearlyAwards as RsYearly,
 };
 use crate::types::{Lang, NationalId};
 
@@ -198,6 +199,32 @@ record! {
         version: String,
         text_zh: String,
         text_en: String,
+    }
+}
+
+record! {
+    /// The registration terms (全民健康保險網路服務註冊管理作業要點) a person accepts with
+    /// `accept_zh` before the form; the form carries `version`.
+    RegistrationTerms {
+        version: String,
+        title_zh: String,
+        title_en: String,
+        amended: String,
+        accept_zh: String,
+        accept_en: String,
+    }
+}
+
+impl From<RsTerms> for RegistrationTerms {
+    fn from(t: RsTerms) -> Self {
+        RegistrationTerms {
+            version: t.version,
+            title_zh: t.title_zh,
+            title_en: t.title_en,
+            amended: t.amended,
+            accept_zh: t.accept_zh,
+            accept_en: t.accept_en,
+        }
     }
 }
 
@@ -910,6 +937,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<SessionInfo>()?;
     m.add_class::<RegistrationReceipt>()?;
     m.add_class::<Notice>()?;
+    m.add_class::<RegistrationTerms>()?;
     m.add_class::<MaintenanceWindow>()?;
     m.add_class::<ApplicationEntry>()?;
     m.add_class::<ConsentText>()?;

@@ -59,7 +59,19 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "password guesses counted per card and per source network; card possession",
         sql: V7,
     },
+    Migration {
+        version: 8,
+        name: "registration terms accepted, with their version",
+        sql: V8,
+    },
 ];
+
+/// A registration records the version of the registration terms (全民健康保險網路服務註冊管理作業
+/// 要點) its holder accepted before the form, and when; registrations made before have none.
+const V8: &str = r#"
+ALTER TABLE nhi_registrations ADD COLUMN terms_version TEXT;
+ALTER TABLE nhi_registrations ADD COLUMN terms_accepted_at {int};
+"#;
 
 /// Wrong passwords are counted per subject (card, account) and source network, with a daily
 /// ceiling per subject and guesses reserved while they are checked (see `portal::guard`);

@@ -566,6 +566,7 @@ pub fn form(who: Who) -> RegistrationForm {
         mobile: Some("0912-345-678".into()),
         email: Email::parse(&p.reg_email).expect("email"),
         spare_email: None,
+        terms_version: ecpa::portal::registration_terms().version,
     }
 }
 

@@ -35,6 +35,8 @@ CHEN = person("000077778888", "陳美玲", "F223456786", "072/08/08", "F", "111/
 LIN = person("000033334444", "林志豪", "F128765439", "060/05/05", "M", "105/05/05", "Retired#2026", "lin@example.com.tw")
 NOBODY = person("000055556666", "黃大華", "B123456708", "070/10/10", "M", "109/09/09", "Nobody#2026", "someone@example.com.tw")
 STRANGER = person("000099998888", "路人甲", "E222223335", "080/01/01", "F", "112/01/01", "Whatever1", "x@example.com.tw")
+# The registration terms are accepted before the form: every form carries their version.
+TERMS_VERSION = ecpa.Portal(":memory:").registration_terms().version
 
 
 def register_form(p: Person) -> dict[str, object]:
@@ -49,6 +51,7 @@ def register_form(p: Person) -> dict[str, object]:
         phone="02-2720-8889",
         mobile="0912-345-678",
         email=p.email,
+        terms_version=TERMS_VERSION,
     )
 
 

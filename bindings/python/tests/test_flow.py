@@ -239,6 +239,17 @@ def test_phone_and_mobile_are_optional_as_on_the_form(embedded: Embedded) -> Non
     embedded.portal.login_nhi_card(WANG.card, WANG.password)
 
 
+def test_the_terms_come_before_the_form(embedded: Embedded) -> None:
+    terms = embedded.portal.registration_terms()
+    assert terms.title_zh == "全民健康保險網路服務註冊管理作業要點"
+    assert terms.accept_zh == "我已閱讀完畢，並瞭解相關規定"
+    form = register_form(WANG)
+    form["terms_version"] = ""
+    with pytest.raises(ecpa.RegistrationError) as e:
+        embedded.portal.start_nhi_registration(WANG.card, **form)  # type: ignore[arg-type]
+    assert e.value.name == "terms_not_accepted"
+
+
 def test_maintenance_window_suspends_registration(embedded: Embedded) -> None:
     now = datetime.datetime.now(datetime.timezone.utc)
     window = embedded.portal.announce_maintenance(now - datetime.timedelta(minutes=1), now + datetime.timedelta(hours=1))

@@ -105,6 +105,7 @@ def test_a_generated_model_registers_over_http(tmp_path: pathlib.Path, served: S
         phone=form["phone"],
         mobile=form["mobile"],
         email=form["email"],
+        terms_version=form["terms_version"],
     )
     # SecretStr fields dump as stars unless revealed; the client sends the real value.
     raw = json.loads(body.model_dump_json(exclude_none=True))

@@ -122,6 +122,7 @@ fn registration(card: NhiCardData, password: &str, email: &str) -> Result<Regist
         mobile: Some("0912-345-678".into()),
         email: Email::parse(email)?,
         spare_email: None,
+        terms_version: ecpa::portal::registration_terms().version,
     })
 }
 
@@ -191,6 +192,7 @@ fn flow(d: &Demo<'_>) -> Result<()> {
     // ---- NHI card registration ----
     let wang_card = card("000011112222", "王小明", "A123456789", "0750315", Sex::Male, "1100601")?;
     let wang = wang_card.read()?;
+    let terms = p.registration_terms()?;
     let receipt = p.start_nhi_registration(&registration(
         wang.clone(),
         "Ecpa#2026ok",
@@ -198,9 +200,13 @@ fn flow(d: &Demo<'_>) -> Result<()> {
     )?)?;
     let (sent, mail) = d.deliver()?;
     let token = token_in(&mail)?;
-    p.confirm_nhi_registration(&wang_card.read()?, &token)?;
+    let notice = p.confirm_nhi_registration(&wang_card.read()?, &token)?;
     let strength = Password::new("Ecpa#2026ok")?.strength();
     let lines = vec![
+        d.t(
+            &format!("閱讀{}，點選「{}」", terms.title_zh, terms.accept_zh),
+            &format!("terms read and accepted ({}): \"{}\"", terms.title_en, terms.accept_en),
+        ),
         d.t(
             &format!(
                 "讀取健保卡：{}（卡號 {}，出生 {}）",
@@ -234,8 +240,8 @@ fn flow(d: &Demo<'_>) -> Result<()> {
             ),
         ),
         d.t(
-            "插入同一張健保卡開啟連結：註冊完成",
-            "opened the link with the same card inserted: registered",
+            &format!("插入同一張健保卡開啟連結：{}", notice.message_zh),
+            &format!("opened the link with the same card inserted: {}", notice.message_en),
         ),
     ];
     d.step("健保卡網路服務註冊", "Register the NHI card for online services", lines);

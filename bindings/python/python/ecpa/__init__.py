@@ -67,6 +67,7 @@ __all__ = [
     "RecordCategory",
     "RegistrationError",
     "RegistrationReceipt",
+    "RegistrationTerms",
     "Session",
     "SessionInfo",
     "SoftwareCertificate",
