@@ -433,6 +433,10 @@ fn the_whole_flow_on_an_sqlite_file() {
         assert_eq!(tries, 4, "tries left after one wrong password");
         let me = login(Who::Wang, wang_card);
         let info = json(|b, l, n| ecpa_session_info_json(portal, me, b, l, n));
+        assert!(
+            info["logged_in_at"].is_object() || info["logged_in_at"].is_string(),
+            "{info}"
+        );
         assert_eq!(info["method"], "nhi_card");
         assert_eq!(info["national_id"], person(Who::Wang).masked());
         ok(ecpa_application_open(portal, me, c("B5").as_ptr()));

@@ -159,6 +159,9 @@ fn the_whole_flow_over_http() {
     let wang = h.ready(Who::Wang);
     let info = r.session_info(&wang).expect("session info");
     assert_eq!(info.national_id, person(Who::Wang).masked());
+    // 登入時間（本次／上次） over the wire: this login, and (the first) none before it.
+    assert_eq!(info.logged_in_at.offset_date_time(), h.fx.clock_now());
+    assert_eq!(info.previous_login_at, None);
     assert_eq!(info.method, LoginMethod::NhiCard);
     assert!(!info.officer);
     assert!(!r.applications(&wang).expect("catalogue").is_empty());

@@ -134,6 +134,44 @@ fn a_session_says_who_and_how() {
 }
 
 #[test]
+fn a_session_shows_this_login_and_the_one_before() {
+    // 登入時間（本次／上次）, as the proofing site's header shows them.
+    let fx = Fixture::new();
+    fx.register(Who::Wang);
+    let p = person(Who::Wang);
+    let first = fx.portal.login_nhi_card(&p.card_data(), &p.pw()).expect("first login");
+    let first_at = fx.clock_now();
+    assert_eq!(first.info.logged_in_at.offset_date_time(), first_at);
+    assert_eq!(first.info.previous_login_at, None, "never logged in before");
+    fx.advance(Duration::minutes(10));
+    let second = fx.portal.login_nhi_card(&p.card_data(), &p.pw()).expect("second login");
+    assert_eq!(second.info.logged_in_at.offset_date_time(), fx.clock_now());
+    assert_eq!(
+        second.info.previous_login_at.map(|t| t.offset_date_time()),
+        Some(first_at)
+    );
+    // Asked again later, each session still says what it said at login.
+    fx.advance(Duration::minutes(5));
+    let again = fx.portal.session_info(&second.token).expect("info");
+    assert_eq!(again.logged_in_at, second.info.logged_in_at);
+    assert_eq!(again.previous_login_at, second.info.previous_login_at);
+    let old = fx
+        .portal
+        .session_info(&first.token)
+        .expect("the first session is still open");
+    assert_eq!(old.previous_login_at, None);
+    // The next login shows the latest before it.
+    assert_eq!(
+        fx.portal
+            .login_nhi_card(&p.card_data(), &p.pw())
+            .expect("third")
+            .info
+            .previous_login_at,
+        Some(second.info.logged_in_at)
+    );
+}
+
+#[test]
 fn wrong_passwords_count_down_then_lock() {
     let fx = Fixture::new();
     let wang = person(Who::Wang);

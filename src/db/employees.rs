@@ -27,6 +27,8 @@ crate::db::row! {
         pub household_township: Option<String> = "household_township",
         pub household_village: Option<String> = "household_village",
         pub household_neighbourhood: Option<i64> = "household_neighbourhood",
+        /// When the person last logged in, if ever.
+        pub last_login_at: Option<time::OffsetDateTime> = "last_login_at",
     }
 }
 
@@ -55,6 +57,15 @@ pub(crate) fn by_id(tx: &mut dyn Tx, id: i64) -> Result<Option<Employee>> {
 /// The person who holds the eCPA account `name`.
 pub(crate) fn by_account(tx: &mut dyn Tx, name: &str) -> Result<Option<Employee>> {
     one_by(tx, "account_name", Value::from(name))
+}
+
+/// Records a login of the person at `at_ms`: their last one from now on.
+pub(crate) fn set_last_login(tx: &mut dyn Tx, id: i64, at_ms: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE employees SET last_login_at = ? WHERE id = ?",
+        &[Value::Int(at_ms), Value::Int(id)],
+    )
+    .map(drop)
 }
 
 /// The number and password hash of the eCPA account `name`, if someone holds it (the hash is

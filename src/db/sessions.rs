@@ -41,6 +41,9 @@ crate::db::row! {
         /// The agency they are an officer of, if it is the one they serve in.
         pub officer_of: Option<String> = "o.agency_code",
         pub card_verified: bool = "s.card_verified",
+        pub created_at: time::OffsetDateTime = "s.created_at",
+        /// The holder's login before this one, when the session was opened.
+        pub previous_login_at: Option<time::OffsetDateTime> = "s.previous_login_at",
     }
 }
 
@@ -79,13 +82,16 @@ pub(crate) struct NewSession<'a> {
     pub now_ms: i64,
     pub expires_ms: i64,
     pub card_verified: bool,
+    /// The holder's login before this one, if any.
+    pub previous_login_ms: Option<i64>,
 }
 
 /// Opens a session.
 pub(crate) fn open(tx: &mut dyn Tx, s: &NewSession<'_>) -> Result<()> {
     tx.execute(
-        "INSERT INTO sessions (token_hash, employee_id, level, method, created_at, last_seen_at, expires_at, card_verified)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO sessions (token_hash, employee_id, level, method, created_at, last_seen_at, expires_at, card_verified,
+             previous_login_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         &[
             Value::from(s.token_hash),
             Value::Int(s.employee_id),
@@ -95,6 +101,7 @@ pub(crate) fn open(tx: &mut dyn Tx, s: &NewSession<'_>) -> Result<()> {
             Value::Int(s.now_ms),
             Value::Int(s.expires_ms),
             Value::from(s.card_verified),
+            Value::from(s.previous_login_ms),
         ],
     )
     .map(drop)

@@ -126,6 +126,11 @@ pub struct SessionInfo {
     /// (by the portal's `NhiCardVerifier`), never for an account.
     #[serde(default)]
     pub card_verified: bool,
+    /// When this session was opened: 登入時間（本次）.
+    pub logged_in_at: RocDateTime,
+    /// When the person logged in before it, if ever: 登入時間（上次）.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_login_at: Option<RocDateTime>,
     /// When the session ends at the latest.
     pub expires_at: RocDateTime,
 }
@@ -223,14 +228,17 @@ pub(crate) fn open_session(
     method: LoginMethod,
     card_verified: bool,
 ) -> Result<Session> {
-    match employees::by_id(tx, employee_id)? {
-        Some(person) if person.is_current() => {}
+    let previous = match employees::by_id(tx, employee_id)? {
+        Some(person) if person.is_current() => person.last_login_at,
         Some(_) => return Err(Error::new(ErrorCode::AccountDisabled)),
         None => return Err(account_not_found(p)),
-    }
+    };
     let token = new_token(p.rng.as_ref())?;
     let now = p.now();
     let expires = now + p.config.session_absolute;
+    // 登入時間（本次／上次）: this login becomes the person's last, and the session keeps the one
+    // before it, so what it shows does not change with the person's later logins.
+    employees::set_last_login(tx, employee_id, millis(now))?;
     sessions::open(
         tx,
         &sessions::NewSession {
@@ -241,6 +249,7 @@ pub(crate) fn open_session(
             now_ms: millis(now),
             expires_ms: millis(expires),
             card_verified,
+            previous_login_ms: previous.map(millis),
         },
     )?;
     // The trail says how, and for a card whether it was proved to be there.
@@ -258,11 +267,23 @@ pub(crate) fn open_session(
         None,
         Some(how),
     )?;
-    let info = session_info_of(p, tx, employee_id, method, card_verified, expires)?;
+    let times = Times {
+        logged_in: now,
+        previous,
+        expires,
+    };
+    let info = session_info_of(p, tx, employee_id, method, card_verified, &times)?;
     Ok(Session {
         token: SessionToken::new(token),
         info,
     })
+}
+
+/// When a session began, the login before it, and when it ends at the latest.
+struct Times {
+    logged_in: OffsetDateTime,
+    previous: Option<OffsetDateTime>,
+    expires: OffsetDateTime,
 }
 
 fn session_info_of(
@@ -271,7 +292,7 @@ fn session_info_of(
     employee_id: i64,
     method: LoginMethod,
     card_verified: bool,
-    expires: OffsetDateTime,
+    times: &Times,
 ) -> Result<SessionInfo> {
     let who = employees::serving(tx, employee_id)?.ok_or_else(|| account_not_found(p))?;
     Ok(SessionInfo {
@@ -283,7 +304,9 @@ fn session_info_of(
         level: method.level(),
         officer: who.officer,
         card_verified,
-        expires_at: expires.into(),
+        logged_in_at: times.logged_in.into(),
+        previous_login_at: times.previous.map(Into::into),
+        expires_at: times.expires.into(),
     })
 }
 
@@ -458,14 +481,12 @@ pub(crate) fn session_info(p: &LocalPortal, token: &SessionToken) -> Result<Sess
     let hash = token_hash(token.expose());
     read_as(p, token, |tx, c| {
         let s = sessions::by_token_hash(tx, &hash)?.ok_or_else(|| Error::new(ErrorCode::SessionInvalid))?;
-        session_info_of(
-            p,
-            tx,
-            c.employee_id,
-            c.method,
-            c.card_verified,
-            from_millis(s.expires_at)?,
-        )
+        let times = Times {
+            logged_in: s.created_at,
+            previous: s.previous_login_at,
+            expires: from_millis(s.expires_at)?,
+        };
+        session_info_of(p, tx, c.employee_id, c.method, c.card_verified, &times)
     })
 }
 

@@ -74,6 +74,12 @@ record! {
         officer: bool,
         /// Whether the login proved the card was in the reader.
         card_verified: bool,
+        /// 登入時間（本次）.
+        logged_in_at: Py<PyAny>,
+        logged_in_at_roc: String,
+        /// 登入時間（上次）, if the person logged in before.
+        previous_login_at: Option<Py<PyAny>>,
+        previous_login_at_roc: Option<String>,
         expires_at: Py<PyAny>,
         expires_at_roc: String,
     }
@@ -90,6 +96,10 @@ impl SessionInfo {
             level: i.level.as_str().to_owned(),
             officer: i.officer,
             card_verified: i.card_verified,
+            logged_in_at: datetime(py, i.logged_in_at)?,
+            logged_in_at_roc: i.logged_in_at.to_slash(),
+            previous_login_at: i.previous_login_at.map(|t| datetime(py, t)).transpose()?,
+            previous_login_at_roc: i.previous_login_at.map(|t| t.to_slash()),
             expires_at: datetime(py, i.expires_at)?,
             expires_at_roc: i.expires_at.to_slash(),
         })

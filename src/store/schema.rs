@@ -64,7 +64,19 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "registration terms accepted, with their version",
         sql: V8,
     },
+    Migration {
+        version: 9,
+        name: "the last login, shown as 登入時間（本次／上次）",
+        sql: V9,
+    },
 ];
+
+/// Each employee's last login, and, on each session, the login before it (shown beside this
+/// one's time as 登入時間（本次／上次）); sessions opened before have none.
+const V9: &str = r#"
+ALTER TABLE employees ADD COLUMN last_login_at {int};
+ALTER TABLE sessions ADD COLUMN previous_login_at {int};
+"#;
 
 /// A registration records the version of the registration terms (全民健康保險網路服務註冊管理作業
 /// 要點) its holder accepted before the form, and when; registrations made before have none.

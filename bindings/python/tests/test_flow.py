@@ -65,6 +65,9 @@ def test_registration_password_reset_and_the_four_login_errors(embedded: Embedde
         assert e.value.message_zh.startswith(words)
     session = p.login_nhi_card(WANG.card, "Ecpa#2027ok")
     assert session.info.name == "王小明"
+    # 登入時間（本次／上次）: Wang logged in before the reset.
+    assert isinstance(session.info.logged_in_at, datetime.datetime) and session.info.logged_in_at_roc
+    assert session.info.previous_login_at is not None and session.info.previous_login_at <= session.info.logged_in_at
     assert session.info.national_id == "A12345****"
     assert session.info.level == "nhi_card" and not session.info.officer
     assert "A123456789" not in repr(session) and session.token not in repr(session)
