@@ -818,6 +818,17 @@ uint32_t ecpa_award_orders_unsigned_json(const ecpa_portal *portal,
                                          size_t *out_len);
 
 /**
+ * Writes the caller's own corrections as JSON, newest first, the HTTP API's
+ * `ProofingCorrection` list: each with its `status` (`pending`, `approved`, `rejected`) and the
+ * officer's `reject_reason`.
+ */
+uint32_t ecpa_my_corrections_json(const ecpa_portal *portal,
+                                  const ecpa_session *session,
+                                  char *buf,
+                                  size_t len,
+                                  size_t *out_len);
+
+/**
  * Writes the caller's personal record as JSON, the HTTP API's `PersonalRecord`: `{"categories":
  * [{"category", "label_zh", "label_en", "fields": [{"key", "label_zh", "value", "staged",
  * ...}]}]}` in the nine proofing categories.

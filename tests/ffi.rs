@@ -617,6 +617,12 @@ fn the_whole_flow_on_an_sqlite_file() {
         let done = json(|b, l, n| ecpa_submission_corrections_json(portal, officer, submission, b, l, n));
         assert_eq!(done[0]["status"], "approved");
         assert_eq!(done[0]["after"], "hsiaoming.wang@mail.taipei.gov.tw");
+        // The employee sees the outcome of their own correction.
+        let mine = json(|b, l, n| ecpa_my_corrections_json(portal, me, b, l, n));
+        assert_eq!(
+            (mine[0]["id"].as_i64(), &mine[0]["status"]),
+            (Some(cids[0]), &"approved".into())
+        );
 
         // The doctor answers with its table even on a machine with no reader or module.
         let (mut failed, mut doctor) = (false, null_mut());

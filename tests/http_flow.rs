@@ -295,6 +295,8 @@ fn the_whole_flow_over_http() {
         .process_correction(&officer, corrections[0].id, &CorrectionDecision::Approve)
         .expect("approved");
     assert_eq!(done.status, CorrectionStatus::Approved);
+    let mine = r.my_corrections(&wang).expect("Wang's own corrections");
+    assert_eq!((mine[0].id, mine[0].status), (done.id, CorrectionStatus::Approved));
     expect_code(
         r.process_correction(&officer, corrections[0].id, &CorrectionDecision::Approve),
         ErrorCode::CorrectionAlreadyProcessed,

@@ -217,6 +217,7 @@ impl World {
             "award_history" => (p("/api/v1/award-orders/history"), None),
             "unsigned_award_orders" => (p("/api/v1/award-orders/unsigned"), None),
             "personal_record" => (p("/api/v1/personal-record"), None),
+            "my_corrections" => (p("/api/v1/proofing/my-corrections"), None),
             "stage_correction" => (
                 p("/api/v1/proofing/corrections"),
                 Some(
@@ -294,6 +295,7 @@ fn expected(operation: &str, access: Access, role: Role) -> Want {
             | "award_history"
             | "unsigned_award_orders"
             | "personal_record"
+            | "my_corrections"
             | "stage_correction"
             | "discard_correction"
             | "complete_proofing"

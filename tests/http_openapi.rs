@@ -80,6 +80,7 @@ fn every_portal_operation_has_exactly_one_endpoint() {
         "award_history",
         "unsigned_award_orders",
         "personal_record",
+        "my_corrections",
         "stage_correction",
         "discard_correction",
         "complete_proofing",

@@ -498,6 +498,66 @@ fn rejection_needs_a_reason_and_changes_nothing() {
 }
 
 #[test]
+fn the_employee_sees_each_outcome_and_corrects_a_rejected_field_again() {
+    let fx = Fixture::new();
+    let officer = fx.enrol(Who::OfficerA);
+    let s = fx.enrol(Who::Wang);
+    assert!(fx.portal.my_corrections(&s).expect("none yet").is_empty());
+    fx.portal
+        .stage_correction(
+            &s,
+            ProofingCategory::CurrentPost,
+            "email",
+            "wang.other@mail.taipei.gov.tw",
+        )
+        .expect("staged");
+    let first = fx.portal.complete_proofing(&s).expect("complete");
+    let mine = fx.portal.my_corrections(&s).expect("mine");
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].status, CorrectionStatus::Pending);
+    assert_eq!(mine[0].after, "wang.other@mail.taipei.gov.tw");
+    let id = mine[0].id;
+    fx.portal
+        .process_correction(
+            &officer,
+            id,
+            &CorrectionDecision::Reject {
+                reason: "非本人公務信箱".into(),
+            },
+        )
+        .expect("rejected");
+    let mine = fx.portal.my_corrections(&s).expect("mine");
+    assert_eq!(mine[0].status, CorrectionStatus::Rejected);
+    assert_eq!(mine[0].reject_reason.as_deref(), Some("非本人公務信箱"));
+    assert!(mine[0].processed_at.is_some());
+
+    // Rejected is not the end: the same field is corrected again, as a new correction.
+    fx.portal
+        .stage_correction(&s, ProofingCategory::CurrentPost, "email", "wang.hm@mail.taipei.gov.tw")
+        .expect("staged again");
+    let second = fx.portal.complete_proofing(&s).expect("complete again");
+    assert_ne!(second.id, first.id);
+    let mine = fx.portal.my_corrections(&s).expect("mine");
+    assert_eq!(mine.len(), 2, "{mine:?}");
+    assert_eq!(
+        (mine[0].status, mine[0].after.as_str()),
+        (CorrectionStatus::Pending, "wang.hm@mail.taipei.gov.tw")
+    );
+    assert_eq!(mine[1].status, CorrectionStatus::Rejected);
+    fx.portal
+        .process_correction(&officer, mine[0].id, &CorrectionDecision::Approve)
+        .expect("approved");
+    assert_eq!(
+        fx.portal.my_corrections(&s).expect("mine")[0].status,
+        CorrectionStatus::Approved
+    );
+    assert_eq!(email_of(&fx, &s).as_deref(), Some("wang.hm@mail.taipei.gov.tw"));
+    // Only one's own: another employee sees none of Wang's.
+    let li = fx.enrol(Who::Li);
+    assert!(fx.portal.my_corrections(&li).expect("Li's").is_empty());
+}
+
+#[test]
 fn a_correction_is_processed_once() {
     let fx = Fixture::new();
     let officer = fx.enrol(Who::OfficerA);

@@ -426,6 +426,12 @@ pub(crate) fn submission_corrections(
     crate::db::rows(rows, Correction::from_row)
 }
 
+/// Every correction an employee filed, newest first.
+pub(crate) fn corrections_of(tx: &mut dyn Tx, employee_id: i64) -> Result<Vec<Correction>> {
+    let sql = correction_sql("WHERE c.employee_id = ? ORDER BY c.id DESC");
+    crate::db::rows(tx.query(&sql, &[Value::Int(employee_id)])?, Correction::from_row)
+}
+
 /// The correction numbered `id`, if there is one.
 pub(crate) fn correction(tx: &mut dyn Tx, id: i64) -> Result<Option<Correction>> {
     let row = tx.query_opt(&correction_sql("WHERE c.id = ?"), &[Value::Int(id)])?;

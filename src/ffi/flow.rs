@@ -295,6 +295,21 @@ pub unsafe extern "C" fn ecpa_award_orders_unsigned_json(
 // ---------------------------------------------------------------------------------------------
 // Proofing (個人資料校對)
 
+/// Writes the caller's own corrections as JSON, newest first, the HTTP API's
+/// `ProofingCorrection` list: each with its `status` (`pending`, `approved`, `rejected`) and the
+/// officer's `reject_reason`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_my_corrections_json(
+    portal: *const EcpaPortal,
+    session: *const EcpaSession,
+    buf: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+) -> u32 {
+    // SAFETY: forwarded contract.
+    unsafe { json_call(portal, session, buf, len, out_len, |p, s| p.my_corrections(s)) }
+}
+
 /// Writes the caller's personal record as JSON, the HTTP API's `PersonalRecord`: `{"categories":
 /// [{"category", "label_zh", "label_en", "fields": [{"key", "label_zh", "value", "staged",
 /// ...}]}]}` in the nine proofing categories.

@@ -301,6 +301,9 @@ operations! {
     GetPersonalRecord: "GET" "/api/v1/personal-record", personal_record, Session, None, true,
         "個人資料", (()) () => PersonalRecord,
         |p, c| p.personal_record(c.token()?);
+    MyCorrections: "GET" "/api/v1/proofing/my-corrections", my_corrections, Session, None, true,
+        "我的校對修正及處理結果", (()) () => Vec<ProofingCorrection>,
+        |p, c| p.my_corrections(c.token()?);
     StageCorrection: "PUT" "/api/v1/proofing/corrections", stage_correction, Session, None, true,
         "暫存校對修正", (()) StageWire => StagedCorrection,
         |p, c| p.stage_correction(c.token()?, c.body.category, &c.body.field, &c.body.new_value);

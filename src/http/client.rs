@@ -404,6 +404,9 @@ impl Portal for RemotePortal {
     fn personal_record(&self, session: &SessionToken) -> Result<PersonalRecord> {
         self.call::<op::GetPersonalRecord>(Some(session), (), ())
     }
+    fn my_corrections(&self, session: &SessionToken) -> Result<Vec<ProofingCorrection>> {
+        self.call::<op::MyCorrections>(Some(session), (), ())
+    }
     fn stage_correction(
         &self,
         session: &SessionToken,

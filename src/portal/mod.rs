@@ -162,6 +162,9 @@ pub trait Portal: Send + Sync {
     fn discard_correction(&self, session: &SessionToken, category: ProofingCategory, field: &str) -> Result<()>;
     /// 校對完成: submits the staged corrections; the officer's to-do appears at once.
     fn complete_proofing(&self, session: &SessionToken) -> Result<ProofingSubmission>;
+    /// The caller's own corrections, newest first, each with its outcome (pending, approved, or
+    /// rejected with the officer's reason); a rejected field can be corrected again.
+    fn my_corrections(&self, session: &SessionToken) -> Result<Vec<ProofingCorrection>>;
     /// The officer's query (人事人員校對查詢).
     fn proofing_query(&self, session: &SessionToken, query: &ProofingQuery) -> Result<Vec<ProofingQueryRow>>;
     /// The officer's open to-do items.
@@ -313,6 +316,9 @@ impl Portal for LocalPortal {
     }
     fn submission_corrections(&self, session: &SessionToken, submission_id: i64) -> Result<Vec<ProofingCorrection>> {
         proofing::submission_corrections(self, session, submission_id)
+    }
+    fn my_corrections(&self, session: &SessionToken) -> Result<Vec<ProofingCorrection>> {
+        proofing::my_corrections(self, session)
     }
     fn process_correction(
         &self,

@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::apps::{PROOFING_SITE, caller_for};
+use super::apps::{PROOFING_SITE, caller_for, read_for};
 use super::auth::SessionToken;
 use super::env::millis;
 use super::local::LocalPortal;
@@ -701,6 +701,17 @@ fn correction_from(r: records::Correction) -> Result<ProofingCorrection> {
         status: CorrectionStatus::parse(&r.status)?,
         reject_reason: r.reject_reason,
         processed_at: r.processed_at.map(Into::into),
+    })
+}
+
+/// The caller's own corrections, newest first, each with its outcome: pending, approved, or
+/// rejected with the officer's reason. A person's reads of their own data are not audited.
+pub(crate) fn my_corrections(p: &LocalPortal, token: &SessionToken) -> Result<Vec<ProofingCorrection>> {
+    read_for(p, token, PROOFING_SITE, |tx, c| {
+        records::corrections_of(tx, c.employee_id)?
+            .into_iter()
+            .map(correction_from)
+            .collect()
     })
 }
 

@@ -912,6 +912,14 @@ impl PyPortal {
     }
 
     /// The corrections of one submission.
+    /// The caller's own corrections, newest first, with their outcome (`status` pending,
+    /// approved or rejected, and the officer's `reject_reason`).
+    fn my_corrections(&self, py: Python<'_>, session: &Bound<'_, Session>) -> PyResult<Vec<ProofingCorrection>> {
+        let token = token_of(session);
+        let list = self.run(py, |p| p.my_corrections(&token))?;
+        list.iter().map(|c| ProofingCorrection::new(py, c)).collect()
+    }
+
     fn submission_corrections(
         &self,
         py: Python<'_>,

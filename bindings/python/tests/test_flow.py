@@ -152,6 +152,8 @@ def test_the_whole_flow_from_consent_to_processing(embedded: Embedded) -> None:
     corrections = p.submission_corrections(officer, submission.id)
     done = p.process_correction(officer, corrections[0].id, approve=True)
     assert done.status == "approved" and done.processed_at is not None
+    mine = p.my_corrections(me)
+    assert [(c.id, c.status) for c in mine] == [(done.id, "approved")]
     assert p.officer_todos(officer) == []
 
     # The next notice goes to the corrected address.
