@@ -232,6 +232,8 @@ enum ecpa_code {
     ECPA_E_REGISTRATION_NO_ADDRESS = 6005,
     /* Read the NHI online services registration rules and accept them before filling in the form 請先閱讀全民健康保險網路服務註冊管理作業要點，點選「我已閱讀完畢，並瞭解相關規定」後再填寫註冊資料 */
     ECPA_E_TERMS_NOT_ACCEPTED = 6006,
+    /* This card's registration is complete and cannot be deleted online: to stop it, bring your identity document to an NHI counter 此健保卡已完成註冊，無法線上刪除；申請註冊停用，請持身分證明文件臨櫃辦理（本署各地聯合服務中心及連絡辦公室） */
+    ECPA_E_REGISTRATION_STOP_IN_PERSON = 6007,
     /* The link is not valid: check that the same NHI card is inserted 連結無效，請確認已插入同一張健保卡 */
     ECPA_E_TOKEN_INVALID = 6010,
     /* The link has expired: please ask for a new one 連結已逾期，請重新申請 */
@@ -367,6 +369,37 @@ enum ecpa_code {
 #define ECPA_NOTICE_PASSWORD_CHANGED 2
 
 /**
+ * `notice` argument of [`ecpa_notice_message`]: 刪除註冊申請 is done.
+ */
+#define ECPA_NOTICE_APPLICATION_DELETED 3
+
+/**
+ * `notice` argument of [`ecpa_notice_message`]: 基本資料異動 changed the phones.
+ */
+#define ECPA_NOTICE_DETAILS_CHANGED 4
+
+/**
+ * `notice` argument of [`ecpa_notice_message`]: a new e-mail address waits for its link.
+ */
+#define ECPA_NOTICE_EMAIL_CHANGE_SENT 5
+
+/**
+ * `notice` argument of [`ecpa_notice_message`]: the service's note that a registration is
+ * stopped in person.
+ */
+#define ECPA_NOTICE_STOP_IN_PERSON 6
+
+/**
+ * `notice` argument of [`ecpa_notice_message`]: the answer to 忘記帳號或密碼.
+ */
+#define ECPA_NOTICE_ACCOUNT_RECOVERY_SENT 7
+
+/**
+ * `notice` argument of [`ecpa_notice_message`]: a recovery link set the account's password.
+ */
+#define ECPA_NOTICE_ACCOUNT_PASSWORD_CHANGED 8
+
+/**
  * `ecpa_doctor_report`: the table of one run of the environment check, kept so it can be read
  * (and its size asked) without probing again.
  */
@@ -477,7 +510,8 @@ uint32_t ecpa_error_message(uint32_t code, uint32_t lang, char *buf, size_t len,
 /**
  * Writes what the service tells the person after a call succeeded, in the guide's words, in
  * zh-TW or English: `ECPA_NOTICE_EMAIL_CONFIRMED` after `ecpa_registration_confirm`,
- * `ECPA_NOTICE_PASSWORD_CHANGED` after `ecpa_password_reset_complete`. An unknown notice gives
+ * `ECPA_NOTICE_PASSWORD_CHANGED` after `ecpa_password_reset_complete`, and so on as each call
+ * says (`ECPA_NOTICE_STOP_IN_PERSON` is the service's standing note). An unknown notice gives
  * `ECPA_E_FFI_ARGUMENT_INVALID`. Thread-safe; reads only static text.
  */
 uint32_t ecpa_notice_message(uint32_t notice,
@@ -1078,14 +1112,96 @@ uint32_t ecpa_registration_confirm(const ecpa_portal *portal,
 uint32_t ecpa_password_reset_request(const ecpa_portal *portal, const ecpa_nhi_card *card);
 
 /**
- * Sets a new registration password with a reset link's `token`; `new_password` is copied
- * into wiped memory. Until this succeeds the old password keeps working. On success, show the
- * person `ecpa_notice_message(ECPA_NOTICE_PASSWORD_CHANGED)`.
+ * 修改電子郵件信箱寄送重設註冊密碼信, the second variant of forgot password: `delivery_json` is
+ * `{"email": "...", "address": {"county": "63000", "township": "63000010", "village":
+ * "63000010001", "neighbourhood": 12}, "mobile": "..." (optional), "household_number": "..."
+ * (optional: the form does not ask it; checked when given)}` (unknown fields are refused).
+ * The household address must match the registration, and wrong answers count as wrong
+ * passwords. The link goes to the official mailbox, never to the typed address, which the
+ * registration takes (with the mobile) when the reset is done.
+ */
+uint32_t ecpa_password_reset_request_new_address(const ecpa_portal *portal,
+                                                 const ecpa_nhi_card *card,
+                                                 const char *delivery_json);
+
+/**
+ * Sets a new registration password, typed twice, with a reset link's `token`; both
+ * passwords are copied into wiped memory, and differing ones give
+ * `ECPA_E_PASSWORD_MISMATCH` without spending the link. Until this succeeds the old password
+ * keeps working. On success, show the person `ecpa_notice_message(ECPA_NOTICE_PASSWORD_CHANGED)`.
  */
 uint32_t ecpa_password_reset_complete(const ecpa_portal *portal,
                                       const ecpa_nhi_card *card,
                                       const char *token,
-                                      const char *new_password);
+                                      const char *new_password,
+                                      const char *confirmation);
+
+/**
+ * 刪除註冊申請: mails a 30-minute, single-use link that deletes the card's pending application
+ * to the person's official mailbox. A complete registration gives
+ * `ECPA_E_REGISTRATION_STOP_IN_PERSON` (it is stopped at a counter).
+ */
+uint32_t ecpa_registration_delete_request(const ecpa_portal *portal,
+                                          const ecpa_nhi_card *card);
+
+/**
+ * Opens a deletion link (`token`) with the same card: the pending application is gone. Show
+ * `ecpa_notice_message(ECPA_NOTICE_APPLICATION_DELETED)`.
+ */
+uint32_t ecpa_registration_delete_complete(const ecpa_portal *portal,
+                                           const ecpa_nhi_card *card,
+                                           const char *token);
+
+/**
+ * 註冊密碼變更: the registration password now (`old_password`, a counted try: a wrong one
+ * writes the tries left to `out_tries_left`, which may be NULL) and the new one twice. Every
+ * NHI-card session of the person ends. Show `ecpa_notice_message(ECPA_NOTICE_PASSWORD_CHANGED)`.
+ */
+uint32_t ecpa_registration_password_change(const ecpa_portal *portal,
+                                           const ecpa_nhi_card *card,
+                                           const char *old_password,
+                                           const char *new_password,
+                                           const char *confirmation,
+                                           int32_t *out_tries_left);
+
+/**
+ * 基本資料異動: with the registration password (a counted try, as for
+ * `ecpa_registration_password_change`), `details_json` `{"phone": "..." (optional), "mobile":
+ * "..." (optional), "email": "..."}` sets the phones at once (absent or blank clears one); a
+ * new e-mail address is confirmed through a link to the address on file. Writes to
+ * `out_email_link_sent` (may be NULL) 1 when such a link was mailed (show
+ * `ECPA_NOTICE_EMAIL_CHANGE_SENT`), else 0 (show `ECPA_NOTICE_DETAILS_CHANGED`).
+ */
+uint32_t ecpa_registration_details_change(const ecpa_portal *portal,
+                                          const ecpa_nhi_card *card,
+                                          const char *password,
+                                          const char *details_json,
+                                          int32_t *out_tries_left,
+                                          int32_t *out_email_link_sent);
+
+/**
+ * Opens an e-mail change's link (`token`) with the same card: the registration takes the new
+ * address, and the old one is told. Show `ecpa_notice_message(ECPA_NOTICE_EMAIL_CONFIRMED)`.
+ */
+uint32_t ecpa_email_change_complete(const ecpa_portal *portal,
+                                    const ecpa_nhi_card *card,
+                                    const char *token);
+
+/**
+ * 忘記帳號或密碼 for account logins: mails the account name and a link to set a new password
+ * to the official mailbox of the serving employee with `national_id`. Succeeds alike whoever
+ * is on file; show `ecpa_notice_message(ECPA_NOTICE_ACCOUNT_RECOVERY_SENT)`.
+ */
+uint32_t ecpa_account_recovery_request(const ecpa_portal *portal, const char *national_id);
+
+/**
+ * Sets the eCPA account's new password, typed twice, with a recovery link's `token`. Show
+ * `ecpa_notice_message(ECPA_NOTICE_ACCOUNT_PASSWORD_CHANGED)`.
+ */
+uint32_t ecpa_account_recovery_complete(const ecpa_portal *portal,
+                                        const char *token,
+                                        const char *new_password,
+                                        const char *confirmation);
 
 /**
  * Logs in with the NHI card and its registered password (copied into wiped memory). Writes a

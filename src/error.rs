@@ -519,6 +519,11 @@ error_codes! {
     TermsNotAccepted = 6006, "terms_not_accepted", 422, Registration,
         "請先閱讀全民健康保險網路服務註冊管理作業要點，點選「我已閱讀完畢，並瞭解相關規定」後再填寫註冊資料",
         "Read the NHI online services registration rules and accept them before filling in the form";
+    /// 刪除註冊申請 for a registration that is complete: only a pending application is deleted
+    /// online; a registration is stopped in person.
+    RegistrationStopInPerson = 6007, "registration_stop_in_person", 409, Registration,
+        "此健保卡已完成註冊，無法線上刪除；申請註冊停用，請持身分證明文件臨櫃辦理（本署各地聯合服務中心及連絡辦公室）",
+        "This card's registration is complete and cannot be deleted online: to stop it, bring your identity document to an NHI counter";
     /// The link's token is unknown or belongs to another card.
     TokenInvalid = 6010, "token_invalid", 400, Registration,
         "連結無效，請確認已插入同一張健保卡", "The link is not valid: check that the same NHI card is inserted";

@@ -108,6 +108,7 @@ const TABLE: &[(u32, &str)] = &[
     (6004, "registration_data_mismatch"),
     (6005, "registration_no_address"),
     (6006, "terms_not_accepted"),
+    (6007, "registration_stop_in_person"),
     (6010, "token_invalid"),
     (6011, "token_expired"),
     (6012, "token_used"),

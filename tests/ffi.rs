@@ -114,6 +114,155 @@ fn the_notices_of_a_confirmation_and_a_reset_are_the_guides_words() {
             fetch(|b, l, n| ecpa_notice_message(99, ECPA_LANG_EN, b, l, n)),
             Err(code(ErrorCode::FfiArgumentInvalid))
         );
+        assert_eq!(
+            fetch(|b, l, n| ecpa_notice_message(0, ECPA_LANG_EN, b, l, n)),
+            Err(code(ErrorCode::FfiArgumentInvalid))
+        );
+        // Each constant names its notice.
+        let constants = [
+            ECPA_NOTICE_EMAIL_CONFIRMED,
+            ECPA_NOTICE_PASSWORD_CHANGED,
+            ECPA_NOTICE_APPLICATION_DELETED,
+            ECPA_NOTICE_DETAILS_CHANGED,
+            ECPA_NOTICE_EMAIL_CHANGE_SENT,
+            ECPA_NOTICE_STOP_IN_PERSON,
+            ECPA_NOTICE_ACCOUNT_RECOVERY_SENT,
+            ECPA_NOTICE_ACCOUNT_PASSWORD_CHANGED,
+        ];
+        for (constant, kind) in constants.into_iter().zip(ecpa::portal::NoticeKind::ALL) {
+            assert_eq!(
+                fetch(|b, l, n| ecpa_notice_message(constant, ECPA_LANG_ZH_TW, b, l, n)).as_deref(),
+                Ok(kind.message(ecpa::types::Lang::ZhTw)),
+                "{kind:?}"
+            );
+        }
+    }
+}
+
+/// The NHI service's own functions and 忘記帳號或密碼, from C.
+#[test]
+fn the_nhi_services_own_functions_from_c() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = c(&dir.path().join("ecpa.db").to_string_lossy());
+    let maildir = c(&dir.path().join("mail").to_string_lossy());
+    // SAFETY: every handle below is live until freed at the end; every string is NUL-terminated.
+    unsafe {
+        let (mut portal, mut mailer) = (null_mut(), null_mut());
+        ok(ecpa_portal_open(db.as_ptr(), &mut portal));
+        ok(ecpa_file_mailer_new(maildir.as_ptr(), &mut mailer));
+        let csv = support::directory_csv();
+        let mut counts = EcpaImportCounts::default();
+        ok(ecpa_portal_import_directory_csv(
+            portal,
+            csv.as_ptr(),
+            csv.len(),
+            &mut counts,
+        ));
+        let deliver = || {
+            let mut sent = 0;
+            ok(ecpa_portal_deliver_outbox(portal, mailer, 100, &mut sent));
+            fetch(|b, l, n| ecpa_file_mailer_latest_link_token(mailer, b, l, n)).expect("a link")
+        };
+        let wang = person(Who::Wang);
+        let record = wang.card_data().to_bytes();
+        let mut card = null_mut();
+        ok(ecpa_nhi_card_from_record(record.as_ptr(), record.len(), &mut card));
+        let pw = c(wang.password);
+        let form = c(&form_json(Who::Wang));
+
+        // 刪除註冊申請: a pending application, through the mailed link.
+        ok(ecpa_registration_start(
+            portal,
+            card,
+            pw.as_ptr(),
+            pw.as_ptr(),
+            form.as_ptr(),
+        ));
+        deliver();
+        ok(ecpa_registration_delete_request(portal, card));
+        ok(ecpa_registration_delete_complete(portal, card, c(&deliver()).as_ptr()));
+        assert_eq!(
+            ecpa_registration_delete_request(portal, card),
+            code(ErrorCode::NhiCardNotRegistered)
+        );
+        ok(ecpa_registration_start(
+            portal,
+            card,
+            pw.as_ptr(),
+            pw.as_ptr(),
+            form.as_ptr(),
+        ));
+        ok(ecpa_registration_confirm(portal, card, c(&deliver()).as_ptr()));
+        assert_eq!(
+            ecpa_registration_delete_request(portal, card),
+            code(ErrorCode::RegistrationStopInPerson)
+        );
+
+        // 註冊密碼變更: a wrong old password reports the tries left.
+        let new = c("Ecpa#2027ok");
+        let mut tries = 99;
+        assert_eq!(
+            ecpa_registration_password_change(
+                portal,
+                card,
+                c("Wrong#2026").as_ptr(),
+                new.as_ptr(),
+                new.as_ptr(),
+                &mut tries
+            ),
+            code(ErrorCode::RegistrationPasswordWrong)
+        );
+        assert_eq!(tries, 4);
+        ok(ecpa_registration_password_change(
+            portal,
+            card,
+            pw.as_ptr(),
+            new.as_ptr(),
+            new.as_ptr(),
+            null_mut(),
+        ));
+
+        // 基本資料異動: a new address waits for its link to the address on file.
+        let details = c(r#"{"mobile": "0987-654321", "email": "wang.new@example.net"}"#);
+        let mut sent = 99;
+        ok(ecpa_registration_details_change(
+            portal,
+            card,
+            new.as_ptr(),
+            details.as_ptr(),
+            null_mut(),
+            &mut sent,
+        ));
+        assert_eq!(sent, 1, "a link for the new address");
+        ok(ecpa_email_change_complete(portal, card, c(&deliver()).as_ptr()));
+        let forged = c(r#"{"email": "x@example.net", "admin": true}"#);
+        assert_eq!(
+            ecpa_registration_details_change(portal, card, new.as_ptr(), forged.as_ptr(), null_mut(), null_mut()),
+            code(ErrorCode::RequestInvalid)
+        );
+        assert_eq!(
+            ecpa_password_reset_request_new_address(portal, card, null()),
+            code(ErrorCode::FfiNullPointer)
+        );
+
+        // 忘記帳號或密碼: no account set, so the mail carries no link; an unknown ID alike.
+        ok(ecpa_account_recovery_request(portal, c(wang.id.reveal()).as_ptr()));
+        ok(ecpa_account_recovery_request(
+            portal,
+            c(person(Who::Outsider).id.reveal()).as_ptr(),
+        ));
+        assert_eq!(
+            ecpa_account_recovery_request(portal, c("A123").as_ptr()),
+            code(ErrorCode::NationalIdInvalid)
+        );
+        assert_eq!(
+            ecpa_account_recovery_complete(portal, c(&"ab".repeat(32)).as_ptr(), new.as_ptr(), new.as_ptr()),
+            code(ErrorCode::TokenInvalid)
+        );
+
+        ok(ecpa_nhi_card_free(card));
+        ok(ecpa_file_mailer_free(mailer));
+        ok(ecpa_portal_close(portal));
     }
 }
 
@@ -845,14 +994,20 @@ fn software_key_password_reset_resend_account_and_discard() {
         let mut s = null_mut();
         ok(ecpa_login_nhi_card(portal, card, pw.as_ptr(), null_mut(), &mut s));
         ok(ecpa_session_free(s));
+        let (new, other) = (c("Ecpa#2027ok"), c("Ecpa#2028ok"));
+        assert_eq!(
+            ecpa_password_reset_complete(portal, card, c(&reset).as_ptr(), new.as_ptr(), other.as_ptr()),
+            code(ErrorCode::PasswordMismatch)
+        );
         ok(ecpa_password_reset_complete(
             portal,
             card,
             c(&reset).as_ptr(),
-            c("Ecpa#2027ok").as_ptr(),
+            new.as_ptr(),
+            new.as_ptr(),
         ));
         assert_eq!(
-            ecpa_password_reset_complete(portal, card, c(&reset).as_ptr(), c("Ecpa#2028ok").as_ptr()),
+            ecpa_password_reset_complete(portal, card, c(&reset).as_ptr(), other.as_ptr(), other.as_ptr()),
             code(ErrorCode::TokenUsed)
         );
         let mut tries = 99;

@@ -36,6 +36,16 @@ fn the_success_notices_are_the_guides_words() {
 }
 
 #[test]
+fn the_stop_in_person_note_is_the_login_pages_words() {
+    let Some(guides) = vectors::guides() else { return };
+    let note = NoticeKind::StopInPerson.message(Lang::ZhTw);
+    // The guide prints the offices on the next line, in parentheses.
+    let (sentence, offices) = note.split_once('（').expect("the offices in parentheses");
+    assert_quoted(&guides, "stop in person", sentence);
+    assert_quoted(&guides, "stop in person", offices.trim_end_matches('）'));
+}
+
+#[test]
 fn the_form_hints_are_the_guides_words() {
     let Some(guides) = vectors::guides() else { return };
     let short = Password::new("abc12").expect_err("five characters are too few");

@@ -10,9 +10,9 @@ use ecpa::error::Error;
 use ecpa::pki::testpki::EndEntitySpec;
 use ecpa::portal::{
     AuditQuery, AwardKind, CorrectionDecision, CorrectionStatus, Delivery, LoginMethod, NoticeKind, Portal,
-    ProofingCategory, ProofingQuery, ResetDelivery,
+    ProofingCategory, ProofingQuery, RegistrationDetails, ResetDelivery,
 };
-use ecpa::types::AssuranceLevel;
+use ecpa::types::{AssuranceLevel, Email};
 use support::http::HttpFixture;
 use support::{Who, expect_code, order, person, pw};
 use time::Duration;
@@ -127,7 +127,7 @@ fn the_guides_words_come_back_over_http() {
     let token = h.fx.link_to(&wang.reg_email);
     let notice = h
         .remote
-        .complete_password_reset(&wang.card_data(), &token, &pw("New#2026ok"))
+        .complete_password_reset(&wang.card_data(), &token, &pw("New#2026ok"), &pw("New#2026ok"))
         .expect("reset");
     assert_eq!(notice.kind, NoticeKind::PasswordChanged);
     assert_eq!(
@@ -351,10 +351,10 @@ fn certificate_login_and_password_reset_over_http() {
         .expect("reset requested");
     let token = h.fx.link_to(&wang.reg_email);
     h.login(Who::Wang);
-    r.complete_password_reset(&wang.card_data(), &token, &pw("New#2026ok"))
+    r.complete_password_reset(&wang.card_data(), &token, &pw("New#2026ok"), &pw("New#2026ok"))
         .expect("reset");
     expect_code(
-        r.complete_password_reset(&wang.card_data(), &token, &pw("New#2026ok")),
+        r.complete_password_reset(&wang.card_data(), &token, &pw("New#2026ok"), &pw("New#2026ok")),
         ErrorCode::TokenUsed,
     );
     r.login_nhi_card(&wang.card_data(), &pw("New#2026ok"))
@@ -369,6 +369,79 @@ fn certificate_login_and_password_reset_over_http() {
         r.login_account("wang.xm", &pw("Nope#2026ok")),
         ErrorCode::AccountPasswordWrong,
     );
+}
+
+#[test]
+fn the_nhi_services_own_functions_and_account_recovery_over_http() {
+    let h = HttpFixture::new();
+    let r = &h.remote;
+    let wang = person(Who::Wang);
+    let card = wang.card_data();
+    let mailbox = h.fx.mailbox_of(Who::Wang);
+
+    // 刪除註冊申請: a pending application, through the link to the official mailbox.
+    r.start_nhi_registration(&h.fx.form(Who::Wang)).expect("starts");
+    h.fx.link_to(&mailbox);
+    r.request_registration_deletion(&card).expect("asked");
+    let token = h.fx.link_to(&mailbox);
+    let deleted = r.complete_registration_deletion(&card, &token).expect("deleted");
+    assert_eq!(deleted.kind, NoticeKind::ApplicationDeleted);
+    expect_code(r.request_registration_deletion(&card), ErrorCode::NhiCardNotRegistered);
+    h.register(Who::Wang);
+    expect_code(
+        r.request_registration_deletion(&card),
+        ErrorCode::RegistrationStopInPerson,
+    );
+
+    // 註冊密碼變更, with the old password and the new one twice.
+    let new = pw("Changed#2026");
+    expect_code(
+        r.change_registration_password(&card, &wang.pw(), &new, &pw("Changed#2027")),
+        ErrorCode::PasswordMismatch,
+    );
+    expect_code(
+        r.change_registration_password(&card, &pw("Wrong#2026ok"), &new, &new),
+        ErrorCode::RegistrationPasswordWrong,
+    );
+    r.change_registration_password(&card, &wang.pw(), &new, &new)
+        .expect("changed");
+    r.login_nhi_card(&card, &new).expect("the new password logs in");
+
+    // 基本資料異動: the mobile at once, the e-mail through the link to the address on file.
+    let typed = Email::parse("wang.new@example.net").expect("e-mail");
+    let change = r
+        .change_registration_details(
+            &card,
+            &new,
+            &RegistrationDetails {
+                phone: None,
+                mobile: Some("0987-654321".into()),
+                email: typed.clone(),
+            },
+        )
+        .expect("changed");
+    assert!(change.phones_changed);
+    let sent = change.email_confirmation.expect("a link for the new address");
+    assert_eq!(sent.sent_to, Email::parse(&mailbox).expect("mailbox").masked());
+    let token = h.fx.link_to(&mailbox);
+    let confirmed = r.complete_email_change(&card, &token).expect("confirmed");
+    assert_eq!(confirmed.message_zh, "已完成電子信箱認證");
+
+    // 忘記帳號或密碼 for the account login.
+    let s = r.login_nhi_card(&card, &new).expect("login").token;
+    r.set_account(&s, "wang.xm", &pw("Acct#2026ok")).expect("account set");
+    h.fx.deliver();
+    let outsider = r.request_account_recovery(&person(Who::Outsider).id).expect("answered");
+    let asked = r.request_account_recovery(&wang.id).expect("answered");
+    assert_eq!(outsider, asked, "the same answer whoever is on file");
+    let mail = h.fx.deliver().pop().expect("a mail");
+    assert_eq!(mail.to, mailbox);
+    let at = mail.body.find("token=").expect("a link") + "token=".len();
+    let token: String = mail.body[at..].chars().take_while(char::is_ascii_hexdigit).collect();
+    let acct = pw("Recov#2026ok");
+    r.complete_account_recovery(&token, &acct, &acct).expect("set");
+    expect_code(r.complete_account_recovery(&token, &acct, &acct), ErrorCode::TokenUsed);
+    r.login_account("wang.xm", &acct).expect("the new account password");
 }
 
 trait NewPassword {

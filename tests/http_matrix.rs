@@ -169,7 +169,36 @@ impl World {
             ),
             "complete_password_reset" => (
                 p("/api/v1/password-resets/complete"),
-                Some(json!({ "card": card, "token": "00", "new_password": "New#2026ok" })),
+                Some(
+                    json!({ "card": card, "token": "00", "new_password": "New#2026ok", "confirmation": "New#2026ok" }),
+                ),
+            ),
+            "request_registration_deletion" => (p("/api/v1/registrations/deletions"), Some(json!({ "card": card }))),
+            "complete_registration_deletion" => (
+                p("/api/v1/registrations/deletions/complete"),
+                Some(json!({ "card": card, "token": "00" })),
+            ),
+            "change_registration_password" => (
+                p("/api/v1/registrations/password"),
+                Some(
+                    json!({ "card": card, "old_password": "Ecpa#2026ok", "new_password": "New#2026ok", "confirmation": "New#2026ok" }),
+                ),
+            ),
+            "change_registration_details" => (
+                p("/api/v1/registrations/details"),
+                Some(json!({ "card": card, "password": "Ecpa#2026ok", "email": "someone@example.com.tw" })),
+            ),
+            "complete_email_change" => (
+                p("/api/v1/registrations/email-change/complete"),
+                Some(json!({ "card": card, "token": "00" })),
+            ),
+            "request_account_recovery" => (
+                p("/api/v1/account-recoveries"),
+                Some(json!({ "national_id": person(Who::Outsider).id.reveal() })),
+            ),
+            "complete_account_recovery" => (
+                p("/api/v1/account-recoveries/complete"),
+                Some(json!({ "token": "00", "new_password": "New#2026ok", "confirmation": "New#2026ok" })),
             ),
             "maintenance_windows" => (p("/api/v1/maintenance-windows"), None),
             "announcements" => (p("/api/v1/announcements"), None),

@@ -701,7 +701,7 @@ fn a_day_of_guessing_from_everywhere_holds_the_card_until_a_reset_by_mail() {
         .expect("reset asked");
     let token = fx.link_to(&wang.reg_email);
     fx.portal
-        .complete_password_reset(&wang.card_data(), &token, &pw("Newer#2026x"))
+        .complete_password_reset(&wang.card_data(), &token, &pw("Newer#2026x"), &pw("Newer#2026x"))
         .expect("reset");
     wang_at(&fx.portal, &pw("Newer#2026x"), "203.0.1.1").expect("open again");
 }
@@ -764,8 +764,9 @@ fn household_guesses_in_a_reset_count_as_wrong_passwords() {
     fx.register(Who::Wang);
     let wrong = ecpa::portal::ResetDelivery::NewAddress {
         email: ecpa::types::Email::parse("thief@example.net").expect("e-mail"),
-        household_number: ecpa::types::HouseholdNumber::parse("Z9999999").expect("number"),
         address: support::household_address(),
+        mobile: None,
+        household_number: Some(ecpa::types::HouseholdNumber::parse("Z9999999").expect("number")),
     };
     let max = fx.portal.config().max_password_failures;
     for _ in 1..max {
@@ -783,4 +784,124 @@ fn household_guesses_in_a_reset_count_as_wrong_passwords() {
     // And the guessed-at card's password logins from there are shut with it.
     expect_code(wang_at(&fx.portal, &wang.pw(), "203.0.113.9"), ErrorCode::LoginLocked);
     wang_at(&fx.portal, &wang.pw(), "198.51.100.20").expect("the owner gets in");
+}
+
+/// The token of the account-recovery link in a mail, if it has one.
+fn recovery_token(mail: &ecpa::portal::ReceivedMail) -> Option<String> {
+    let at = mail.body.find("/account/reset?token=")? + "/account/reset?token=".len();
+    Some(mail.body[at..].chars().take_while(char::is_ascii_hexdigit).collect())
+}
+
+#[test]
+fn a_forgotten_account_is_mailed_to_the_official_mailbox_and_its_link_sets_the_password_once() {
+    let fx = Fixture::new();
+    let s = fx.enrol(Who::Wang);
+    let wang = person(Who::Wang);
+    fx.portal
+        .set_account(&s, "wang.xm", &pw("Acct#2026ok"))
+        .expect("account");
+    fx.deliver();
+
+    let notice = fx.portal.request_account_recovery(&wang.id).expect("asked");
+    assert_eq!(notice.kind, ecpa::portal::NoticeKind::AccountRecoverySent);
+    let mails = fx.deliver();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(mails[0].to, fx.mailbox_of(Who::Wang));
+    assert!(mails[0].body.contains("wang.xm"), "the account name: {}", mails[0].body);
+    assert!(!mails[0].body.contains(wang.id.reveal()), "no full ID by mail");
+    let token = recovery_token(&mails[0]).expect("a link");
+    // A second ask within five minutes mails nothing more (the form cannot flood a mailbox).
+    fx.portal.request_account_recovery(&wang.id).expect("asked again");
+    assert!(fx.deliver().is_empty());
+
+    let new = pw("Recov#2026ok");
+    expect_code(
+        fx.portal.complete_account_recovery(&token, &new, &pw("Recov#2026no")),
+        ErrorCode::PasswordMismatch,
+    );
+    let other = fx
+        .portal
+        .login_account("wang.xm", &pw("Acct#2026ok"))
+        .expect("old works until then");
+    let done = fx.portal.complete_account_recovery(&token, &new, &new).expect("set");
+    assert_eq!(done.kind, ecpa::portal::NoticeKind::AccountPasswordChanged);
+    expect_code(
+        fx.portal.complete_account_recovery(&token, &new, &new),
+        ErrorCode::TokenUsed,
+    );
+    expect_code(fx.portal.session_info(&other.token), ErrorCode::SessionInvalid);
+    expect_code(
+        fx.portal.login_account("wang.xm", &pw("Acct#2026ok")),
+        ErrorCode::AccountPasswordWrong,
+    );
+    fx.portal
+        .login_account("wang.xm", &new)
+        .expect("the new password logs in");
+    // The card session is not the account's: it stays.
+    fx.portal.session_info(&s).expect("card session kept");
+}
+
+#[test]
+fn account_recovery_tells_nothing_about_who_is_on_file() {
+    let fx = Fixture::new();
+    // Not in the directory, left office, no mailbox, no account: the same answer, and only the
+    // serving person without an account gets a mail (how to set one up, no link).
+    let answers: Vec<_> = [Who::Outsider, Who::Retired, Who::NoMail, Who::Lin]
+        .into_iter()
+        .map(|who| fx.portal.request_account_recovery(&person(who).id).expect("answered"))
+        .collect();
+    assert!(answers.windows(2).all(|w| w[0] == w[1]), "{answers:?}");
+    let mails = fx.deliver();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(mails[0].to, fx.mailbox_of(Who::Lin));
+    assert!(recovery_token(&mails[0]).is_none(), "no account, no link");
+    // A made-up token and an expired one open nothing.
+    let new = pw("Recov#2026ok");
+    expect_code(
+        fx.portal.complete_account_recovery(&"ab".repeat(32), &new, &new),
+        ErrorCode::TokenInvalid,
+    );
+    let s = fx.enrol(Who::Wang);
+    fx.portal
+        .set_account(&s, "wang.xm", &pw("Acct#2026ok"))
+        .expect("account");
+    fx.deliver();
+    fx.portal
+        .request_account_recovery(&person(Who::Wang).id)
+        .expect("asked");
+    let token = recovery_token(&fx.deliver()[0]).expect("a link");
+    fx.advance(Duration::minutes(31));
+    expect_code(
+        fx.portal.complete_account_recovery(&token, &new, &new),
+        ErrorCode::TokenExpired,
+    );
+}
+
+#[test]
+fn a_recovery_link_opens_an_account_held_for_guessing() {
+    let fx = Fixture::new();
+    let s = fx.enrol(Who::Wang);
+    fx.portal
+        .set_account(&s, "wang.xm", &pw("Acct#2026ok"))
+        .expect("account");
+    let max = fx.portal.config().max_daily_failures;
+    for i in 0..max {
+        let from = format!("203.0.{}.{}", i / 200, i % 200 + 1);
+        let _ = fx.portal.login_account_from("wang.xm", &pw("Wrong#2026"), ip(&from));
+    }
+    expect_code(
+        fx.portal
+            .login_account_from("wang.xm", &pw("Acct#2026ok"), ip("198.51.100.20")),
+        ErrorCode::LoginHeld,
+    );
+    fx.deliver();
+    fx.portal
+        .request_account_recovery(&person(Who::Wang).id)
+        .expect("asked");
+    let token = recovery_token(&fx.deliver()[0]).expect("a link");
+    let new = pw("Recov#2026ok");
+    fx.portal.complete_account_recovery(&token, &new, &new).expect("set");
+    fx.portal
+        .login_account_from("wang.xm", &new, ip("198.51.100.20"))
+        .expect("open again");
 }

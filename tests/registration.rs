@@ -1,10 +1,11 @@
 //! NHI card online registration (健保卡網路服務註冊): confirmation links, the password policy,
-//! maintenance windows and both variants of "forgot password".
+//! maintenance windows, both variants of "forgot password", and the service's own functions
+//! (刪除註冊申請, 註冊密碼變更, 基本資料異動).
 
 mod support;
 
 use ecpa::ErrorCode;
-use ecpa::portal::{Portal, RegistrationForm, ResetDelivery};
+use ecpa::portal::{NoticeKind, Portal, RegistrationDetails, RegistrationForm, ResetDelivery, registration_terms};
 use ecpa::types::{Email, HouseholdAddress, HouseholdNumber, Lang, Password};
 use support::{Fixture, Who, expect_code, person, pw};
 use time::Duration;
@@ -13,6 +14,14 @@ use time::Duration;
 fn registered_email(fx: &Fixture) -> String {
     fx.sql_text(
         "SELECT email FROM nhi_registrations WHERE national_id = ?",
+        person(Who::Wang).id.reveal(),
+    )
+    .expect("registered")
+}
+
+fn registered_mobile(fx: &Fixture) -> String {
+    fx.sql_text(
+        "SELECT mobile FROM nhi_registrations WHERE national_id = ?",
         person(Who::Wang).id.reveal(),
     )
     .expect("registered")
@@ -304,7 +313,7 @@ fn maintenance_window_suspends_registration_and_reset() {
     );
     expect_code(
         fx.portal
-            .complete_password_reset(&lin.card_data(), &reset, &pw("New#2026ok")),
+            .complete_password_reset(&lin.card_data(), &reset, &pw("New#2026ok"), &pw("New#2026ok")),
         ErrorCode::RegistrationMaintenance,
     );
     // Logging in is not the registration service: it keeps working.
@@ -322,7 +331,7 @@ fn maintenance_window_suspends_registration_and_reset() {
         .expect("after the window");
     expect_code(
         fx.portal
-            .complete_password_reset(&lin.card_data(), &reset, &pw("New#2026ok")),
+            .complete_password_reset(&lin.card_data(), &reset, &pw("New#2026ok"), &pw("New#2026ok")),
         ErrorCode::TokenExpired,
     );
     // A window must end after it starts.
@@ -385,12 +394,12 @@ fn reset_link_works_within_thirty_minutes_once() {
     // Until the reset is done, the old password works.
     fx.login(Who::Wang);
     fx.portal
-        .complete_password_reset(&wang.card_data(), &token, &pw("New#2026ok"))
+        .complete_password_reset(&wang.card_data(), &token, &pw("New#2026ok"), &pw("New#2026ok"))
         .expect("reset within 30 minutes");
     // Single use.
     expect_code(
         fx.portal
-            .complete_password_reset(&wang.card_data(), &token, &pw("Other#2026")),
+            .complete_password_reset(&wang.card_data(), &token, &pw("Other#2026"), &pw("Other#2026")),
         ErrorCode::TokenUsed,
     );
     // The old password stops, the new one works.
@@ -416,13 +425,13 @@ fn reset_link_expires_at_thirty_minutes() {
     fx.advance(Duration::minutes(30));
     expect_code(
         fx.portal
-            .complete_password_reset(&wang.card_data(), &token, &pw("New#2026ok")),
+            .complete_password_reset(&wang.card_data(), &token, &pw("New#2026ok"), &pw("New#2026ok")),
         ErrorCode::TokenExpired,
     );
     fx.advance(Duration::hours(5));
     expect_code(
         fx.portal
-            .complete_password_reset(&wang.card_data(), &token, &pw("New#2026ok")),
+            .complete_password_reset(&wang.card_data(), &token, &pw("New#2026ok"), &pw("New#2026ok")),
         ErrorCode::TokenExpired,
     );
     // Nothing changed: the old password is still the password.
@@ -448,11 +457,11 @@ fn a_newer_reset_link_replaces_the_older_one() {
     let second = fx.link_to(&wang.reg_email);
     expect_code(
         fx.portal
-            .complete_password_reset(&wang.card_data(), &first, &pw("New#2026ok")),
+            .complete_password_reset(&wang.card_data(), &first, &pw("New#2026ok"), &pw("New#2026ok")),
         ErrorCode::TokenExpired,
     );
     fx.portal
-        .complete_password_reset(&wang.card_data(), &second, &pw("New#2026ok"))
+        .complete_password_reset(&wang.card_data(), &second, &pw("New#2026ok"), &pw("New#2026ok"))
         .expect("the newer link works");
 }
 
@@ -474,7 +483,7 @@ fn reset_needs_a_registered_card_and_the_same_card() {
     let token = fx.link_to(&wang.reg_email);
     expect_code(
         fx.portal
-            .complete_password_reset(&lin.card_data(), &token, &pw("New#2026ok")),
+            .complete_password_reset(&lin.card_data(), &token, &pw("New#2026ok"), &pw("New#2026ok")),
         ErrorCode::TokenInvalid,
     );
     // Lin's password did not change.
@@ -501,8 +510,9 @@ fn reset_to_a_new_address_checks_the_household_and_changes_the_address_only_when
     ] {
         let delivery = ResetDelivery::NewAddress {
             email: new_email.clone(),
-            household_number: number,
             address,
+            mobile: None,
+            household_number: Some(number),
         };
         expect_code(
             fx.portal.request_password_reset(&wang.card_data(), &delivery),
@@ -511,10 +521,12 @@ fn reset_to_a_new_address_checks_the_household_and_changes_the_address_only_when
     }
     assert!(fx.deliver().is_empty());
 
+    // As the form asks it: the new address, 戶籍鄉鎮里鄰 and the mobile number, no 戶號.
     let delivery = ResetDelivery::NewAddress {
         email: new_email.clone(),
-        household_number: support::household_number(),
         address: support::household_address(),
+        mobile: Some("0912-000111".into()),
+        household_number: None,
     };
     let receipt = fx
         .portal
@@ -533,9 +545,14 @@ fn reset_to_a_new_address_checks_the_household_and_changes_the_address_only_when
     // Requested, not completed: the registered address is unchanged.
     assert_eq!(registered_email(&fx), wang.reg_email);
     fx.portal
-        .complete_password_reset(&wang.card_data(), &token, &pw("New#2026ok"))
+        .complete_password_reset(&wang.card_data(), &token, &pw("New#2026ok"), &pw("New#2026ok"))
         .expect("completed");
     assert_eq!(registered_email(&fx), new_email.as_str());
+    assert_eq!(
+        registered_mobile(&fx),
+        "0912-000111",
+        "the mobile is adopted with the address"
+    );
     // The replaced address is told.
     let told = fx.deliver();
     assert_eq!(told.len(), 1, "{told:?}");
@@ -556,8 +573,9 @@ fn an_abandoned_new_address_reset_changes_nothing() {
     fx.register(Who::Wang);
     let delivery = ResetDelivery::NewAddress {
         email: Email::parse("wang.home@example.com.tw").expect("email"),
-        household_number: support::household_number(),
         address: support::household_address(),
+        mobile: Some("0912-000111".into()),
+        household_number: Some(support::household_number()),
     };
     fx.portal
         .request_password_reset(&wang.card_data(), &delivery)
@@ -567,6 +585,7 @@ fn an_abandoned_new_address_reset_changes_nothing() {
         .request_password_reset(&wang.card_data(), &ResetDelivery::RegisteredAddress)
         .expect("requested");
     assert_eq!(registered_email(&fx), wang.reg_email);
+    assert_ne!(registered_mobile(&fx), "0912-000111");
 }
 
 #[test]
@@ -584,7 +603,7 @@ fn reset_and_confirmation_links_are_not_interchangeable() {
     );
     // The refused attempt did not spend the reset link.
     fx.portal
-        .complete_password_reset(&wang.card_data(), &reset, &pw("New#2026ok"))
+        .complete_password_reset(&wang.card_data(), &reset, &pw("New#2026ok"), &pw("New#2026ok"))
         .expect("still a reset link");
 
     // A confirmation link of a registration still waiting cannot reset a password.
@@ -593,7 +612,7 @@ fn reset_and_confirmation_links_are_not_interchangeable() {
     let confirm = fx.link_to(&lin.reg_email);
     expect_code(
         fx.portal
-            .complete_password_reset(&lin.card_data(), &confirm, &pw("New#2026ok")),
+            .complete_password_reset(&lin.card_data(), &confirm, &pw("New#2026ok"), &pw("New#2026ok")),
         ErrorCode::TokenInvalid,
     );
     fx.portal
@@ -619,7 +638,7 @@ fn a_completed_reset_lifts_the_lockout() {
         .expect("a locked card may still ask for a reset");
     let token = fx.link_to(&wang.reg_email);
     fx.portal
-        .complete_password_reset(&wang.card_data(), &token, &pw("New#2026ok"))
+        .complete_password_reset(&wang.card_data(), &token, &pw("New#2026ok"), &pw("New#2026ok"))
         .expect("reset");
     fx.portal
         .login_nhi_card(&wang.card_data(), &pw("New#2026ok"))
@@ -638,7 +657,12 @@ fn a_reset_link_raced_from_many_tabs_works_once() {
     let card = wang.card_data();
     let results = support::race(6, |i| {
         fx.portal
-            .complete_password_reset(&card, &token, &pw(&format!("Race#{i}2026")))
+            .complete_password_reset(
+                &card,
+                &token,
+                &pw(&format!("Race#{i}2026")),
+                &pw(&format!("Race#{i}2026")),
+            )
             .map(|_notice| i)
     });
     let (ok, codes) = support::outcomes(&results);
@@ -752,6 +776,16 @@ fn the_spare_address_gets_the_microsoft_warning_too() {
     );
 }
 
+/// 基本資料異動 with the fixture's phones and a new e-mail address.
+fn new_email_details(fx: &Fixture, email: &Email) -> RegistrationDetails {
+    let form = fx.form(Who::Wang);
+    RegistrationDetails {
+        phone: form.phone,
+        mobile: form.mobile,
+        email: email.clone(),
+    }
+}
+
 #[test]
 fn changing_the_registration_email_needs_the_link_sent_to_the_address_on_file() {
     let fx = Fixture::new();
@@ -760,10 +794,12 @@ fn changing_the_registration_email_needs_the_link_sent_to_the_address_on_file() 
     let card = wang.card_data();
     let mailbox = fx.mailbox_of(Who::Wang);
     let typed = Email::parse("wang.new@example.net").expect("e-mail");
+    let details = new_email_details(&fx, &typed);
 
     // A wrong password is a counted guess, and sends nothing.
     let e = expect_code(
-        fx.portal.request_email_change(&card, &pw("Wrong#2026"), &typed, None),
+        fx.portal
+            .change_registration_details_from(&card, &pw("Wrong#2026"), &details, None),
         ErrorCode::RegistrationPasswordWrong,
     );
     assert!(
@@ -772,10 +808,13 @@ fn changing_the_registration_email_needs_the_link_sent_to_the_address_on_file() 
     );
     assert!(fx.deliver().is_empty());
 
-    let receipt = fx
+    let change = fx
         .portal
-        .request_email_change(&card, &wang.pw(), &typed, None)
+        .change_registration_details(&card, &wang.pw(), &details)
         .expect("asked");
+    assert!(!change.phones_changed);
+    assert_eq!(change.notice.kind, NoticeKind::EmailChangeSent);
+    let receipt = change.email_confirmation.expect("a confirmation link");
     assert_eq!(receipt.sent_to, Email::parse(&mailbox).expect("mailbox").masked());
     let mails = fx.deliver();
     assert_eq!(mails.len(), 1, "{mails:?}");
@@ -785,19 +824,226 @@ fn changing_the_registration_email_needs_the_link_sent_to_the_address_on_file() 
     // Still the old address until the link is opened, and only with the same card.
     let other = person(Who::Lin).card_data();
     expect_code(fx.portal.complete_email_change(&other, &token), ErrorCode::TokenInvalid);
-    fx.portal.complete_email_change(&card, &token).expect("changed");
+    let notice = fx.portal.complete_email_change(&card, &token).expect("changed");
+    assert_eq!(notice.message_zh, "已完成電子信箱認證");
     expect_code(fx.portal.complete_email_change(&card, &token), ErrorCode::TokenUsed);
-    assert_eq!(
-        fx.sql_text(
-            "SELECT email FROM nhi_registrations WHERE card_number = ?",
-            card.card_number.as_str()
-        )
-        .as_deref(),
-        Some(typed.as_str())
-    );
+    assert_eq!(registered_email(&fx), typed.as_str());
     // The old address hears of it, with the new one masked.
     let told = fx.deliver();
     assert_eq!(told.len(), 1, "{told:?}");
     assert_eq!(told[0].to, wang.reg_email);
     assert!(told[0].body.contains(&typed.masked()) && !told[0].body.contains(typed.as_str()));
+}
+
+#[test]
+fn phones_change_at_once_and_the_same_address_sends_nothing() {
+    let fx = Fixture::new();
+    fx.register(Who::Wang);
+    let wang = person(Who::Wang);
+    let card = wang.card_data();
+    let same = Email::parse(&wang.reg_email).expect("e-mail");
+    let details = RegistrationDetails {
+        phone: None,
+        mobile: Some("0987-654321".into()),
+        email: same.clone(),
+    };
+    let change = fx
+        .portal
+        .change_registration_details(&card, &wang.pw(), &details)
+        .expect("changed");
+    assert!(change.phones_changed && change.email_confirmation.is_none());
+    assert_eq!(change.notice.message_zh, "基本資料異動完成");
+    assert_eq!(registered_mobile(&fx), "0987-654321");
+    assert_eq!(
+        fx.sql_text(
+            "SELECT phone FROM nhi_registrations WHERE national_id = ?",
+            wang.id.reveal()
+        )
+        .as_deref(),
+        Some(""),
+        "a phone not given is cleared"
+    );
+    assert!(fx.deliver().is_empty(), "no link for the same address");
+    // The same again changes nothing; a malformed number is refused before the password is
+    // checked, so it costs no try.
+    let again = fx
+        .portal
+        .change_registration_details(&card, &wang.pw(), &details)
+        .expect("again");
+    assert!(!again.phones_changed);
+    let bad = RegistrationDetails {
+        mobile: Some("call me".into()),
+        ..details
+    };
+    expect_code(
+        fx.portal.change_registration_details(&card, &pw("Wrong#2026"), &bad),
+        ErrorCode::FieldInvalid,
+    );
+    let e = expect_code(
+        fx.portal
+            .change_registration_details(&card, &pw("Wrong#2026"), &RegistrationDetails { mobile: None, ..bad }),
+        ErrorCode::RegistrationPasswordWrong,
+    );
+    assert!(
+        matches!(e, ecpa::Error::RegistrationPasswordWrong { tries_left: 4 }),
+        "{e:?}"
+    );
+    // An unregistered card has no details to change.
+    let lin = person(Who::Lin);
+    expect_code(
+        fx.portal.change_registration_details(
+            &lin.card_data(),
+            &lin.pw(),
+            &RegistrationDetails {
+                phone: None,
+                mobile: None,
+                email: same,
+            },
+        ),
+        ErrorCode::NhiCardNotRegistered,
+    );
+}
+
+#[test]
+fn the_registration_password_changes_with_the_old_one_typed_and_the_new_one_twice() {
+    let fx = Fixture::new();
+    let session = fx.enrol(Who::Wang);
+    let wang = person(Who::Wang);
+    let card = wang.card_data();
+    let new = pw("Changed#2026");
+    expect_code(
+        fx.portal
+            .change_registration_password(&card, &wang.pw(), &new, &pw("Changed#2027")),
+        ErrorCode::PasswordMismatch,
+    );
+    let e = expect_code(
+        fx.portal
+            .change_registration_password(&card, &pw("Wrong#2026"), &new, &new),
+        ErrorCode::RegistrationPasswordWrong,
+    );
+    assert!(
+        matches!(e, ecpa::Error::RegistrationPasswordWrong { tries_left: 4 }),
+        "{e:?}"
+    );
+    let notice = fx
+        .portal
+        .change_registration_password(&card, &wang.pw(), &new, &new)
+        .expect("changed");
+    assert_eq!(notice.kind, NoticeKind::PasswordChanged);
+    // Whoever held the old password is out, and it no longer opens anything.
+    expect_code(fx.portal.session_info(&session), ErrorCode::SessionInvalid);
+    expect_code(
+        fx.portal.login_nhi_card(&card, &wang.pw()),
+        ErrorCode::RegistrationPasswordWrong,
+    );
+    fx.portal.login_nhi_card(&card, &new).expect("the new one logs in");
+    // The registration's address is told, without the ID or the password.
+    let told = fx.deliver();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0].to, wang.reg_email);
+    assert!(!told[0].body.contains(wang.id.reveal()) && !told[0].body.contains("Changed#2026"));
+}
+
+#[test]
+fn a_pending_application_is_deleted_only_through_the_link_to_the_official_mailbox() {
+    let fx = Fixture::new();
+    let wang = person(Who::Wang);
+    let card = wang.card_data();
+    let mailbox = fx.mailbox_of(Who::Wang);
+    // No application, nothing to delete.
+    expect_code(
+        fx.portal.request_registration_deletion(&card),
+        ErrorCode::NhiCardNotRegistered,
+    );
+    fx.portal.start_nhi_registration(&fx.form(Who::Wang)).expect("starts");
+    let confirm = fx.link_to(&mailbox);
+    let receipt = fx.portal.request_registration_deletion(&card).expect("asked");
+    assert_eq!(receipt.sent_to, Email::parse(&mailbox).expect("mailbox").masked());
+    let token = fx.link_to(&mailbox);
+    // Nothing is deleted yet: asking proves only the card's data, which is no secret.
+    assert!(registered_email(&fx).contains('@'));
+    expect_code(
+        fx.portal
+            .complete_registration_deletion(&person(Who::Lin).card_data(), &token),
+        ErrorCode::TokenInvalid,
+    );
+    expect_code(
+        fx.portal
+            .complete_password_reset(&card, &token, &pw("New#2026ok"), &pw("New#2026ok")),
+        ErrorCode::TokenInvalid,
+    );
+    let notice = fx
+        .portal
+        .complete_registration_deletion(&card, &token)
+        .expect("deleted");
+    assert_eq!(notice.kind, NoticeKind::ApplicationDeleted);
+    assert_eq!(
+        fx.sql_int(&format!(
+            "SELECT COUNT(*) FROM nhi_registrations WHERE national_id = '{}'",
+            wang.id.reveal()
+        )),
+        0
+    );
+    // The deleted application's confirmation link is gone with it; a new application works.
+    expect_code(
+        fx.portal.confirm_nhi_registration(&card, &confirm),
+        ErrorCode::TokenInvalid,
+    );
+    fx.register(Who::Wang);
+    // A complete registration is not deleted online: it is stopped in person.
+    let e = expect_code(
+        fx.portal.request_registration_deletion(&card),
+        ErrorCode::RegistrationStopInPerson,
+    );
+    assert!(e.to_string().contains("臨櫃"), "{e}");
+}
+
+#[test]
+fn a_deletion_link_opened_after_the_registration_was_confirmed_deletes_nothing() {
+    let fx = Fixture::new();
+    let wang = person(Who::Wang);
+    let card = wang.card_data();
+    let mailbox = fx.mailbox_of(Who::Wang);
+    fx.portal.start_nhi_registration(&fx.form(Who::Wang)).expect("starts");
+    let confirm = fx.link_to(&mailbox);
+    fx.portal.request_registration_deletion(&card).expect("asked");
+    let delete = fx.link_to(&mailbox);
+    fx.portal.confirm_nhi_registration(&card, &confirm).expect("confirmed");
+    expect_code(
+        fx.portal.complete_registration_deletion(&card, &delete),
+        ErrorCode::RegistrationStopInPerson,
+    );
+    fx.portal.login_nhi_card(&card, &wang.pw()).expect("still registered");
+}
+
+#[test]
+fn the_reset_page_asks_the_new_password_twice() {
+    let fx = Fixture::new();
+    let wang = person(Who::Wang);
+    fx.register(Who::Wang);
+    fx.portal
+        .request_password_reset(&wang.card_data(), &ResetDelivery::RegisteredAddress)
+        .expect("requested");
+    let token = fx.link_to(&wang.reg_email);
+    expect_code(
+        fx.portal
+            .complete_password_reset(&wang.card_data(), &token, &pw("New#2026ok"), &pw("New#2026no")),
+        ErrorCode::PasswordMismatch,
+    );
+    // The refusal did not spend the link.
+    fx.portal
+        .complete_password_reset(&wang.card_data(), &token, &pw("New#2026ok"), &pw("New#2026ok"))
+        .expect("reset");
+}
+
+#[test]
+fn the_stop_in_person_note_is_the_services_own() {
+    let terms = registration_terms();
+    assert_eq!(terms.stop_in_person.kind, NoticeKind::StopInPerson);
+    assert!(
+        terms
+            .stop_in_person
+            .message_zh
+            .starts_with("申請健保卡網路服務註冊停用，請持身分證明文件臨櫃辦理")
+    );
 }

@@ -78,6 +78,24 @@ pub(crate) fn account_password(tx: &mut dyn Tx, name: &str) -> Result<Option<(i6
     row.map(|r| Ok((r.int(0)?, r.opt_text(1)?))).transpose()
 }
 
+/// The eCPA account name of the employee `id`, if they have one.
+pub(crate) fn account_name(tx: &mut dyn Tx, id: i64) -> Result<Option<String>> {
+    let rows = tx.query(
+        "SELECT account_name FROM employees WHERE id = ? AND account_name IS NOT NULL",
+        &[Value::Int(id)],
+    )?;
+    crate::db::first(rows)
+}
+
+/// Sets the password of the employee `id`'s eCPA account.
+pub(crate) fn set_account_password(tx: &mut dyn Tx, id: i64, hash: &str, now_ms: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE employees SET account_password_hash = ?, updated_at = ? WHERE id = ?",
+        &[Value::from(hash), Value::Int(now_ms), Value::Int(id)],
+    )
+    .map(drop)
+}
+
 /// Gives an employee the eCPA account `name` with the password `hash`.
 pub(crate) fn set_account(tx: &mut dyn Tx, id: i64, name: &str, hash: &str, now_ms: i64) -> Result<()> {
     tx.execute(

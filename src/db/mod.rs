@@ -13,6 +13,7 @@
 //!
 //! [`COLUMNS`]: employees::Person::COLUMNS
 
+pub(crate) mod accounts;
 pub(crate) mod audit;
 pub(crate) mod challenges;
 pub(crate) mod employees;

@@ -197,15 +197,6 @@ pub(crate) fn email(tx: &mut dyn Tx, card_number: &str) -> Result<Option<String>
     crate::db::first(rows)
 }
 
-/// The e-mail address of the card `card_number`'s active registration.
-pub(crate) fn active_email(tx: &mut dyn Tx, card_number: &str) -> Result<Option<String>> {
-    let rows = tx.query(
-        "SELECT email FROM nhi_registrations WHERE card_number = ? AND status = 'active'",
-        &[Value::from(card_number)],
-    )?;
-    crate::db::first(rows)
-}
-
 /// The e-mail address of the active registration of the card `card_number` and the person
 /// `national_id`.
 pub(crate) fn active_email_of(tx: &mut dyn Tx, card_number: &str, national_id: &NationalId) -> Result<Option<String>> {
@@ -226,13 +217,71 @@ pub(crate) fn active_password(tx: &mut dyn Tx, card_number: &str, national_id: &
     crate::db::first(rows)
 }
 
-/// Sets the registration's password hash and, if `new_email` is given, its address.
-pub(crate) fn set_password(tx: &mut dyn Tx, card_number: &str, hash: &str, new_email: Option<&str>) -> Result<()> {
+/// Sets the registration's password hash and, where given, its address and mobile number.
+pub(crate) fn set_password(
+    tx: &mut dyn Tx,
+    card_number: &str,
+    hash: &str,
+    new_email: Option<&str>,
+    new_mobile: Option<&str>,
+) -> Result<()> {
     tx.execute(
-        "UPDATE nhi_registrations SET password_hash = ?, email = COALESCE(?, email) WHERE card_number = ?",
-        &[Value::from(hash), Value::from(new_email), Value::from(card_number)],
+        "UPDATE nhi_registrations SET password_hash = ?, email = COALESCE(?, email), mobile = COALESCE(?, mobile)
+         WHERE card_number = ?",
+        &[
+            Value::from(hash),
+            Value::from(new_email),
+            Value::from(new_mobile),
+            Value::from(card_number),
+        ],
     )?;
     Ok(())
+}
+
+crate::db::row! {
+    /// An active registration's contact details (基本資料), as the person changes them.
+    pub(crate) struct Contact {
+        /// Empty when not given.
+        pub phone: String = "phone",
+        /// Empty when not given.
+        pub mobile: String = "mobile",
+        pub email: String = "email",
+    }
+}
+
+/// The contact details of the active registration of the card `card_number` and the person
+/// `national_id`.
+pub(crate) fn active_contact(tx: &mut dyn Tx, card_number: &str, national_id: &NationalId) -> Result<Option<Contact>> {
+    let sql = format!(
+        "SELECT {} FROM nhi_registrations WHERE card_number = ? AND national_id = ? AND status = 'active'",
+        Contact::COLUMNS
+    );
+    tx.query_opt(&sql, &[Value::from(card_number), Value::from(national_id.reveal())])?
+        .map(Contact::from_row)
+        .transpose()
+}
+
+/// Sets the registration's phone and mobile numbers (`None`: not given, kept as empty text).
+pub(crate) fn set_phones(tx: &mut dyn Tx, card_number: &str, phone: Option<&str>, mobile: Option<&str>) -> Result<()> {
+    tx.execute(
+        "UPDATE nhi_registrations SET phone = ?, mobile = ? WHERE card_number = ?",
+        &[
+            Value::from(phone.unwrap_or_default()),
+            Value::from(mobile.unwrap_or_default()),
+            Value::from(card_number),
+        ],
+    )?;
+    Ok(())
+}
+
+/// The registration of the card `card_number` and the person `national_id` if it is pending:
+/// its address.
+pub(crate) fn pending_email(tx: &mut dyn Tx, card_number: &str, national_id: &NationalId) -> Result<Option<String>> {
+    let rows = tx.query(
+        "SELECT email FROM nhi_registrations WHERE card_number = ? AND national_id = ? AND status = 'pending'",
+        &[Value::from(card_number), Value::from(national_id.reveal())],
+    )?;
+    crate::db::first(rows)
 }
 
 /// Sets the registration's e-mail address.
@@ -291,6 +340,8 @@ pub(crate) struct NewLink<'a> {
     pub purpose: &'a str,
     /// The address the registration takes when the link is used, if any.
     pub new_email: Option<&'a str>,
+    /// The mobile number it takes with the address, if any.
+    pub new_mobile: Option<&'a str>,
     /// When it was issued.
     pub created_ms: i64,
     /// When it stops working.
@@ -300,12 +351,14 @@ pub(crate) struct NewLink<'a> {
 /// Writes a new link.
 pub(crate) fn insert_link(tx: &mut dyn Tx, link: &NewLink<'_>) -> Result<()> {
     tx.execute(
-        "INSERT INTO registration_tokens (token_hash, card_number, purpose, new_email, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO registration_tokens (token_hash, card_number, purpose, new_email, new_mobile, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
         &[
             Value::from(link.token_hash),
             Value::from(link.card_number),
             Value::from(link.purpose),
             Value::from(link.new_email),
+            Value::from(link.new_mobile),
             Value::Int(link.created_ms),
             Value::Int(link.expires_ms),
         ],
@@ -322,6 +375,7 @@ crate::db::row! {
         pub expires_at: i64 = "expires_at",
         pub used_at: Option<i64> = "used_at",
         pub new_email: Option<String> = "new_email",
+        pub new_mobile: Option<String> = "new_mobile",
     }
 }
 

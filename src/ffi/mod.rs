@@ -413,10 +413,24 @@ pub const ECPA_NOTICE_EMAIL_CONFIRMED: u32 = 1;
 /// `notice` argument of [`ecpa_notice_message`]: a reset link set the new registration
 /// password, 「註冊密碼變更成功，下次使用【健保卡】登入系統請用新的註冊密碼！」.
 pub const ECPA_NOTICE_PASSWORD_CHANGED: u32 = 2;
+/// `notice` argument of [`ecpa_notice_message`]: 刪除註冊申請 is done.
+pub const ECPA_NOTICE_APPLICATION_DELETED: u32 = 3;
+/// `notice` argument of [`ecpa_notice_message`]: 基本資料異動 changed the phones.
+pub const ECPA_NOTICE_DETAILS_CHANGED: u32 = 4;
+/// `notice` argument of [`ecpa_notice_message`]: a new e-mail address waits for its link.
+pub const ECPA_NOTICE_EMAIL_CHANGE_SENT: u32 = 5;
+/// `notice` argument of [`ecpa_notice_message`]: the service's note that a registration is
+/// stopped in person.
+pub const ECPA_NOTICE_STOP_IN_PERSON: u32 = 6;
+/// `notice` argument of [`ecpa_notice_message`]: the answer to 忘記帳號或密碼.
+pub const ECPA_NOTICE_ACCOUNT_RECOVERY_SENT: u32 = 7;
+/// `notice` argument of [`ecpa_notice_message`]: a recovery link set the account's password.
+pub const ECPA_NOTICE_ACCOUNT_PASSWORD_CHANGED: u32 = 8;
 
 /// Writes what the service tells the person after a call succeeded, in the guide's words, in
 /// zh-TW or English: `ECPA_NOTICE_EMAIL_CONFIRMED` after `ecpa_registration_confirm`,
-/// `ECPA_NOTICE_PASSWORD_CHANGED` after `ecpa_password_reset_complete`. An unknown notice gives
+/// `ECPA_NOTICE_PASSWORD_CHANGED` after `ecpa_password_reset_complete`, and so on as each call
+/// says (`ECPA_NOTICE_STOP_IN_PERSON` is the service's standing note). An unknown notice gives
 /// `ECPA_E_FFI_ARGUMENT_INVALID`. Thread-safe; reads only static text.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ecpa_notice_message(
@@ -430,11 +444,12 @@ pub unsafe extern "C" fn ecpa_notice_message(
     quiet(|| {
         let o = StrOut::new(buf, len, out_len)?;
         let lang = self::lang(lang)?;
-        let kind = match notice {
-            ECPA_NOTICE_EMAIL_CONFIRMED => NoticeKind::EmailConfirmed,
-            ECPA_NOTICE_PASSWORD_CHANGED => NoticeKind::PasswordChanged,
-            other => return Err(invalid(format!("無此通知 {other}"), format!("no notice {other}"))),
-        };
+        // The constants number `NoticeKind::ALL` from 1.
+        let kind = usize::try_from(notice)
+            .ok()
+            .and_then(|n| n.checked_sub(1))
+            .and_then(|i| NoticeKind::ALL.get(i).copied())
+            .ok_or_else(|| invalid(format!("無此通知 {notice}"), format!("no notice {notice}")))?;
         // SAFETY: the buffer contract of this function, checked by `StrOut`.
         unsafe { o.write(kind.message(lang)) }
     })

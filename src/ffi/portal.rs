@@ -12,10 +12,10 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::http::RemotePortal;
 use crate::http::wire::AddressWire;
 use crate::portal::{
-    CertificateResponse, FileMailer, LocalPortal, LoginSignature, Portal, PortalConfig, RegistrationForm,
-    ResetDelivery, SessionToken,
+    CertificateResponse, FileMailer, LocalPortal, LoginSignature, Portal, PortalConfig, RegistrationDetails,
+    RegistrationForm, ResetDelivery, SessionToken,
 };
-use crate::types::{Email, HouseholdNumber, Password};
+use crate::types::{Email, HouseholdNumber, NationalId, Password};
 
 /// A portal: embedded on its own database, or a client of a remote `ecpa serve`.
 pub(crate) enum PortalKind {
@@ -406,12 +406,7 @@ unsafe fn registration_form(
     Ok(RegistrationForm {
         card: card.data.clone(),
         household_number: HouseholdNumber::parse(&f.household_number)?,
-        address: crate::types::HouseholdAddress::new(
-            &f.address.county,
-            &f.address.township,
-            &f.address.village,
-            f.address.neighbourhood,
-        )?,
+        address: f.address.to_address()?,
         password: pw,
         confirmation: confirm,
         phone: f.phone,
@@ -504,27 +499,242 @@ pub unsafe extern "C" fn ecpa_password_reset_request(portal: *const EcpaPortal, 
     })
 }
 
-/// Sets a new registration password with a reset link's `token`; `new_password` is copied
-/// into wiped memory. Until this succeeds the old password keeps working. On success, show the
-/// person `ecpa_notice_message(ECPA_NOTICE_PASSWORD_CHANGED)`.
+/// 修改電子郵件信箱寄送重設註冊密碼信, the second variant of forgot password: `delivery_json` is
+/// `{"email": "...", "address": {"county": "63000", "township": "63000010", "village":
+/// "63000010001", "neighbourhood": 12}, "mobile": "..." (optional), "household_number": "..."
+/// (optional: the form does not ask it; checked when given)}` (unknown fields are refused).
+/// The household address must match the registration, and wrong answers count as wrong
+/// passwords. The link goes to the official mailbox, never to the typed address, which the
+/// registration takes (with the mobile) when the reset is done.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_password_reset_request_new_address(
+    portal: *const EcpaPortal,
+    card: *const EcpaNhiCard,
+    delivery_json: *const c_char,
+) -> u32 {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct NewAddress {
+        email: String,
+        address: AddressWire,
+        #[serde(default)]
+        mobile: Option<String>,
+        #[serde(default)]
+        household_number: Option<String>,
+    }
+    call(|| {
+        // SAFETY: live handles and a NUL-terminated string per the contract.
+        let (p, card, json) = unsafe {
+            (
+                get(portal, "portal")?,
+                get(card, "card")?,
+                text(delivery_json, "delivery_json")?,
+            )
+        };
+        let d: NewAddress = json_in(json, "delivery_json")?;
+        let delivery = ResetDelivery::NewAddress {
+            email: Email::parse(&d.email)?,
+            address: d.address.to_address()?,
+            mobile: d.mobile,
+            household_number: d.household_number.as_deref().map(HouseholdNumber::parse).transpose()?,
+        };
+        p.portal().request_password_reset(&card.data, &delivery)?;
+        Ok(())
+    })
+}
+
+/// Sets a new registration password, typed twice, with a reset link's `token`; both
+/// passwords are copied into wiped memory, and differing ones give
+/// `ECPA_E_PASSWORD_MISMATCH` without spending the link. Until this succeeds the old password
+/// keeps working. On success, show the person `ecpa_notice_message(ECPA_NOTICE_PASSWORD_CHANGED)`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ecpa_password_reset_complete(
     portal: *const EcpaPortal,
     card: *const EcpaNhiCard,
     token: *const c_char,
     new_password: *const c_char,
+    confirmation: *const c_char,
 ) -> u32 {
     call(|| {
         // SAFETY: live handles and NUL-terminated strings per the contract.
-        let (p, card, token, pw) = unsafe {
+        let (p, card, token, pw, again) = unsafe {
             (
                 get(portal, "portal")?,
                 get(card, "card")?,
                 text(token, "token")?,
                 password(new_password, "new_password")?,
+                password(confirmation, "confirmation")?,
             )
         };
-        p.portal().complete_password_reset(&card.data, token, &pw).map(drop)
+        p.portal()
+            .complete_password_reset(&card.data, token, &pw, &again)
+            .map(drop)
+    })
+}
+
+/// 刪除註冊申請: mails a 30-minute, single-use link that deletes the card's pending application
+/// to the person's official mailbox. A complete registration gives
+/// `ECPA_E_REGISTRATION_STOP_IN_PERSON` (it is stopped at a counter).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_registration_delete_request(portal: *const EcpaPortal, card: *const EcpaNhiCard) -> u32 {
+    call(|| {
+        // SAFETY: live handles per the contract.
+        let (p, card) = unsafe { (get(portal, "portal")?, get(card, "card")?) };
+        p.portal().request_registration_deletion(&card.data).map(drop)
+    })
+}
+
+/// Opens a deletion link (`token`) with the same card: the pending application is gone. Show
+/// `ecpa_notice_message(ECPA_NOTICE_APPLICATION_DELETED)`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_registration_delete_complete(
+    portal: *const EcpaPortal,
+    card: *const EcpaNhiCard,
+    token: *const c_char,
+) -> u32 {
+    call(|| {
+        // SAFETY: live handles and a NUL-terminated string per the contract.
+        let (p, card, token) = unsafe { (get(portal, "portal")?, get(card, "card")?, text(token, "token")?) };
+        p.portal().complete_registration_deletion(&card.data, token).map(drop)
+    })
+}
+
+/// Writes the tries left of a refused registration password to `out` (may be NULL).
+unsafe fn reporting_tries<T>(out: *mut i32, r: Result<T>) -> Result<T> {
+    if let Err(e) = &r
+        && let Some(n) = tries_left(e)
+    {
+        // SAFETY: an optional output: NULL skipped, else writable per the caller's contract.
+        unsafe { put(out, n) };
+    }
+    r
+}
+
+/// 註冊密碼變更: the registration password now (`old_password`, a counted try: a wrong one
+/// writes the tries left to `out_tries_left`, which may be NULL) and the new one twice. Every
+/// NHI-card session of the person ends. Show `ecpa_notice_message(ECPA_NOTICE_PASSWORD_CHANGED)`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_registration_password_change(
+    portal: *const EcpaPortal,
+    card: *const EcpaNhiCard,
+    old_password: *const c_char,
+    new_password: *const c_char,
+    confirmation: *const c_char,
+    out_tries_left: *mut i32,
+) -> u32 {
+    call(|| {
+        // SAFETY: live handles and NUL-terminated strings per the contract.
+        let (p, card, old, new, again) = unsafe {
+            (
+                get(portal, "portal")?,
+                get(card, "card")?,
+                password(old_password, "old_password")?,
+                password(new_password, "new_password")?,
+                password(confirmation, "confirmation")?,
+            )
+        };
+        let r = p.portal().change_registration_password(&card.data, &old, &new, &again);
+        // SAFETY: the output pointer per the contract.
+        unsafe { reporting_tries(out_tries_left, r) }.map(drop)
+    })
+}
+
+/// 基本資料異動: with the registration password (a counted try, as for
+/// `ecpa_registration_password_change`), `details_json` `{"phone": "..." (optional), "mobile":
+/// "..." (optional), "email": "..."}` sets the phones at once (absent or blank clears one); a
+/// new e-mail address is confirmed through a link to the address on file. Writes to
+/// `out_email_link_sent` (may be NULL) 1 when such a link was mailed (show
+/// `ECPA_NOTICE_EMAIL_CHANGE_SENT`), else 0 (show `ECPA_NOTICE_DETAILS_CHANGED`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_registration_details_change(
+    portal: *const EcpaPortal,
+    card: *const EcpaNhiCard,
+    password: *const c_char,
+    details_json: *const c_char,
+    out_tries_left: *mut i32,
+    out_email_link_sent: *mut i32,
+) -> u32 {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Details {
+        #[serde(default)]
+        phone: Option<String>,
+        #[serde(default)]
+        mobile: Option<String>,
+        email: String,
+    }
+    call(|| {
+        // SAFETY: live handles and NUL-terminated strings per the contract.
+        let (p, card, pw, json) = unsafe {
+            (
+                get(portal, "portal")?,
+                get(card, "card")?,
+                self::password(password, "password")?,
+                text(details_json, "details_json")?,
+            )
+        };
+        let d: Details = json_in(json, "details_json")?;
+        let details = RegistrationDetails {
+            phone: d.phone,
+            mobile: d.mobile,
+            email: Email::parse(&d.email)?,
+        };
+        let r = p.portal().change_registration_details(&card.data, &pw, &details);
+        // SAFETY: the output pointer per the contract.
+        let change = unsafe { reporting_tries(out_tries_left, r) }?;
+        // SAFETY: an optional output: NULL skipped, else writable per the contract.
+        unsafe { put(out_email_link_sent, i32::from(change.email_confirmation.is_some())) };
+        Ok(())
+    })
+}
+
+/// Opens an e-mail change's link (`token`) with the same card: the registration takes the new
+/// address, and the old one is told. Show `ecpa_notice_message(ECPA_NOTICE_EMAIL_CONFIRMED)`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_email_change_complete(
+    portal: *const EcpaPortal,
+    card: *const EcpaNhiCard,
+    token: *const c_char,
+) -> u32 {
+    call(|| {
+        // SAFETY: live handles and a NUL-terminated string per the contract.
+        let (p, card, token) = unsafe { (get(portal, "portal")?, get(card, "card")?, text(token, "token")?) };
+        p.portal().complete_email_change(&card.data, token).map(drop)
+    })
+}
+
+/// 忘記帳號或密碼 for account logins: mails the account name and a link to set a new password
+/// to the official mailbox of the serving employee with `national_id`. Succeeds alike whoever
+/// is on file; show `ecpa_notice_message(ECPA_NOTICE_ACCOUNT_RECOVERY_SENT)`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_account_recovery_request(portal: *const EcpaPortal, national_id: *const c_char) -> u32 {
+    call(|| {
+        // SAFETY: a live handle and a NUL-terminated string per the contract.
+        let (p, id) = unsafe { (get(portal, "portal")?, text(national_id, "national_id")?) };
+        p.portal().request_account_recovery(&NationalId::parse(id)?).map(drop)
+    })
+}
+
+/// Sets the eCPA account's new password, typed twice, with a recovery link's `token`. Show
+/// `ecpa_notice_message(ECPA_NOTICE_ACCOUNT_PASSWORD_CHANGED)`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_account_recovery_complete(
+    portal: *const EcpaPortal,
+    token: *const c_char,
+    new_password: *const c_char,
+    confirmation: *const c_char,
+) -> u32 {
+    call(|| {
+        // SAFETY: a live handle and NUL-terminated strings per the contract.
+        let (p, token, pw, again) = unsafe {
+            (
+                get(portal, "portal")?,
+                text(token, "token")?,
+                password(new_password, "new_password")?,
+                password(confirmation, "confirmation")?,
+            )
+        };
+        p.portal().complete_account_recovery(token, &pw, &again).map(drop)
     })
 }
 

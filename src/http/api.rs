@@ -25,8 +25,8 @@ use super::wire::*;
 use crate::error::{ErrorCode, Result};
 use crate::portal::{
     AccessRevoked, Announcement, Application, AuditEntry, AwardOrder, AwardOrderSummary, BulkIssueReport,
-    CertificateChallenge, ConsentRecord, ConsentText, EmployeeSummary, LocalPortal, MaintenanceWindow, Notice,
-    PersonalRecord, Portal, ProofingCategory, ProofingCorrection, ProofingQueryRow, ProofingSubmission,
+    CertificateChallenge, ConsentRecord, ConsentText, DetailsChange, EmployeeSummary, LocalPortal, MaintenanceWindow,
+    Notice, PersonalRecord, Portal, ProofingCategory, ProofingCorrection, ProofingQueryRow, ProofingSubmission,
     RegistrationReceipt, RegistrationTerms, SessionInfo, SessionToken, StagedCorrection, TodoItem, UnsignedOrder,
     YearlyAwards,
 };
@@ -229,8 +229,39 @@ operations! {
         |p, c| {
             let card = c.body.card.to_card()?;
             let password = Password::new(c.body.new_password.expose())?;
-            p.complete_password_reset(&card, &c.body.token, &password)
+            let confirmation = Password::new(c.body.confirmation.expose())?;
+            p.complete_password_reset(&card, &c.body.token, &password, &confirmation)
         };
+    RequestRegistrationDeletion: "POST" "/api/v1/registrations/deletions", request_registration_deletion, Public,
+        Some("registration"), false,
+        "刪除註冊申請：寄送確認連結", (()) CardOnly => RegistrationReceipt,
+        |p, c| p.request_registration_deletion(&c.body.card.to_card()?);
+    CompleteRegistrationDeletion: "POST" "/api/v1/registrations/deletions/complete", complete_registration_deletion,
+        Public, Some("registration"), false,
+        "刪除註冊申請（確認連結）", (()) CardToken => Notice,
+        |p, c| p.complete_registration_deletion(&c.body.card.to_card()?, &c.body.token);
+    ChangeRegistrationPassword: "POST" "/api/v1/registrations/password", change_registration_password, Public,
+        Some("login"), false,
+        "註冊密碼變更", (()) PasswordChangeWire => Notice,
+        |p, c| {
+            let card = c.body.card.to_card()?;
+            let old = Password::new(c.body.old_password.expose())?;
+            let new = Password::new(c.body.new_password.expose())?;
+            let confirmation = Password::new(c.body.confirmation.expose())?;
+            p.change_registration_password_from(&card, &old, &new, &confirmation, Some(c.from))
+        };
+    ChangeRegistrationDetails: "POST" "/api/v1/registrations/details", change_registration_details, Public,
+        Some("login"), false,
+        "基本資料異動", (()) DetailsWire => DetailsChange,
+        |p, c| {
+            let card = c.body.card.to_card()?;
+            let password = Password::new(c.body.password.expose())?;
+            p.change_registration_details_from(&card, &password, &c.body.to_details()?, Some(c.from))
+        };
+    CompleteEmailChange: "POST" "/api/v1/registrations/email-change/complete", complete_email_change, Public,
+        Some("registration"), false,
+        "電子信箱變更（認證連結）", (()) CardToken => Notice,
+        |p, c| p.complete_email_change(&c.body.card.to_card()?, &c.body.token);
     MaintenanceWindows: "GET" "/api/v1/maintenance-windows", maintenance_windows, Public, None, true,
         "系統維護公告", (()) () => Vec<MaintenanceWindow>,
         |p, _c| p.maintenance_windows();
@@ -248,6 +279,18 @@ operations! {
         "自然人憑證登入", (()) CertificateLoginWire => SessionWire;
     LoginAccount: "POST" "/api/v1/login/account", login_account, Public, Some("login"), false,
         "帳號密碼登入", (()) AccountWire => SessionWire;
+    RequestAccountRecovery: "POST" "/api/v1/account-recoveries", request_account_recovery, Public,
+        Some("registration"), false,
+        "忘記帳號或密碼", (()) PersonWire => Notice,
+        |p, c| p.request_account_recovery(&c.body.to_id()?);
+    CompleteAccountRecovery: "POST" "/api/v1/account-recoveries/complete", complete_account_recovery, Public,
+        Some("registration"), false,
+        "重設帳號密碼（連結）", (()) AccountRecoveryWire => Notice,
+        |p, c| {
+            let password = Password::new(c.body.new_password.expose())?;
+            let confirmation = Password::new(c.body.confirmation.expose())?;
+            p.complete_account_recovery(&c.body.token, &password, &confirmation)
+        };
     SetAccount: "PUT" "/api/v1/account", set_account, Session, None, false,
         "設定 eCPA 帳號", (()) AccountWire => (),
         |p, c| p.set_account(c.token()?, &c.body.account, &Password::new(c.body.password.expose())?);

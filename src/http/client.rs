@@ -21,10 +21,11 @@ use super::wire::*;
 use crate::error::{Error, ErrorCode, Result};
 use crate::portal::{
     AccessRevoked, Application, AuditEntry, AuditQuery, AwardOrder, AwardOrderSummary, BulkIssueReport,
-    CertificateChallenge, CertificateResponse, ConsentRecord, ConsentText, CorrectionDecision, EmployeeSummary,
-    MaintenanceWindow, NewAwardOrder, Notice, PersonalRecord, Portal, ProofingCategory, ProofingCorrection,
-    ProofingQuery, ProofingQueryRow, ProofingSubmission, RegistrationForm, RegistrationReceipt, RegistrationTerms,
-    ResetDelivery, Session, SessionInfo, SessionToken, StagedCorrection, TodoItem, UnsignedOrder, YearlyAwards,
+    CertificateChallenge, CertificateResponse, ConsentRecord, ConsentText, CorrectionDecision, DetailsChange,
+    EmployeeSummary, MaintenanceWindow, NewAwardOrder, Notice, PersonalRecord, Portal, ProofingCategory,
+    ProofingCorrection, ProofingQuery, ProofingQueryRow, ProofingSubmission, RegistrationDetails, RegistrationForm,
+    RegistrationReceipt, RegistrationTerms, ResetDelivery, Session, SessionInfo, SessionToken, StagedCorrection,
+    TodoItem, UnsignedOrder, YearlyAwards,
 };
 use crate::types::{NationalId, NhiCardData, Password};
 
@@ -301,13 +302,86 @@ impl Portal for RemotePortal {
     fn request_password_reset(&self, card: &NhiCardData, delivery: &ResetDelivery) -> Result<RegistrationReceipt> {
         self.call::<op::RequestPasswordReset>(None, (), ResetRequestWire::new(card, delivery))
     }
-    fn complete_password_reset(&self, card: &NhiCardData, token: &str, new_password: &Password) -> Result<Notice> {
+    fn complete_password_reset(
+        &self,
+        card: &NhiCardData,
+        token: &str,
+        new_password: &Password,
+        confirmation: &Password,
+    ) -> Result<Notice> {
         let body = ResetCompleteWire {
             card: CardWire::from(card),
             token: token.to_owned(),
             new_password: new_password.expose().into(),
+            confirmation: confirmation.expose().into(),
         };
         self.call::<op::CompletePasswordReset>(None, (), body)
+    }
+    fn request_registration_deletion(&self, card: &NhiCardData) -> Result<RegistrationReceipt> {
+        let body = CardOnly {
+            card: CardWire::from(card),
+        };
+        self.call::<op::RequestRegistrationDeletion>(None, (), body)
+    }
+    fn complete_registration_deletion(&self, card: &NhiCardData, token: &str) -> Result<Notice> {
+        let body = CardToken {
+            card: CardWire::from(card),
+            token: token.to_owned(),
+        };
+        self.call::<op::CompleteRegistrationDeletion>(None, (), body)
+    }
+    fn change_registration_password(
+        &self,
+        card: &NhiCardData,
+        old: &Password,
+        new: &Password,
+        confirmation: &Password,
+    ) -> Result<Notice> {
+        let body = PasswordChangeWire {
+            card: CardWire::from(card),
+            old_password: old.expose().into(),
+            new_password: new.expose().into(),
+            confirmation: confirmation.expose().into(),
+        };
+        self.call::<op::ChangeRegistrationPassword>(None, (), body)
+    }
+    fn change_registration_details(
+        &self,
+        card: &NhiCardData,
+        password: &Password,
+        details: &RegistrationDetails,
+    ) -> Result<DetailsChange> {
+        let body = DetailsWire {
+            card: CardWire::from(card),
+            password: password.expose().into(),
+            phone: details.phone.clone(),
+            mobile: details.mobile.clone(),
+            email: details.email.as_str().to_owned(),
+        };
+        self.call::<op::ChangeRegistrationDetails>(None, (), body)
+    }
+    fn complete_email_change(&self, card: &NhiCardData, token: &str) -> Result<Notice> {
+        let body = CardToken {
+            card: CardWire::from(card),
+            token: token.to_owned(),
+        };
+        self.call::<op::CompleteEmailChange>(None, (), body)
+    }
+    fn request_account_recovery(&self, national_id: &NationalId) -> Result<Notice> {
+        self.call::<op::RequestAccountRecovery>(None, (), PersonWire::of(national_id))
+    }
+    fn complete_account_recovery(
+        &self,
+        token: &str,
+        new_password: &Password,
+        confirmation: &Password,
+    ) -> Result<Notice> {
+        let body = AccountRecoveryWire {
+            token: token.to_owned(),
+            new_password: new_password.expose().into(),
+            confirmation: confirmation.expose().into(),
+        };
+        self.call::<op::CompleteAccountRecovery>(None, (), body)
     }
     fn maintenance_windows(&self) -> Result<Vec<MaintenanceWindow>> {
         self.call::<op::MaintenanceWindows>(None, (), ())

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, ErrorCode, Result};
 use crate::portal::{
     AuditQuery, AwardKind, CertificateResponse, CorrectionDecision, LoginSignature, NewAwardOrder, ProofingCategory,
-    ProofingQuery, RegistrationForm, ResetDelivery, SessionInfo,
+    ProofingQuery, RegistrationDetails, RegistrationForm, ResetDelivery, SessionInfo,
 };
 use crate::types::{
     AgencyCode, DocumentNumber, Email, HouseholdAddress, HouseholdNumber, NationalId, NhiCardData, Password,
@@ -266,7 +266,8 @@ impl From<&HouseholdAddress> for AddressWire {
 }
 
 impl AddressWire {
-    fn to_address(&self) -> Result<HouseholdAddress> {
+    /// The engine's address, each code checked.
+    pub fn to_address(&self) -> Result<HouseholdAddress> {
         HouseholdAddress::new(&self.county, &self.township, &self.village, self.neighbourhood)
     }
 }
@@ -369,11 +370,15 @@ pub enum ResetDeliveryWire {
         /// The new address.
         #[schemars(email)]
         email: String,
-        /// 戶號: a letter and seven digits.
-        #[schemars(regex(pattern = r"^[A-Za-z][0-9]{7}$"))]
-        household_number: String,
-        /// 戶籍地址.
+        /// 戶籍鄉鎮里鄰.
         address: AddressWire,
+        /// 行動電話 (optional), taken with the address when the reset is done.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mobile: Option<String>,
+        /// 戶號 (optional: the form does not ask it; checked when given).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(regex(pattern = r"^[A-Za-z][0-9]{7}$"))]
+        household_number: Option<String>,
     },
 }
 
@@ -394,12 +399,14 @@ impl ResetRequestWire {
             ResetDelivery::RegisteredAddress => ResetDeliveryWire::RegisteredAddress,
             ResetDelivery::NewAddress {
                 email,
-                household_number,
                 address,
+                mobile,
+                household_number,
             } => ResetDeliveryWire::NewAddress {
                 email: email.as_str().to_owned(),
-                household_number: household_number.as_str().to_owned(),
                 address: AddressWire::from(address),
+                mobile: mobile.clone(),
+                household_number: household_number.as_ref().map(|n| n.as_str().to_owned()),
             },
         };
         ResetRequestWire {
@@ -414,12 +421,14 @@ impl ResetRequestWire {
             ResetDeliveryWire::RegisteredAddress => ResetDelivery::RegisteredAddress,
             ResetDeliveryWire::NewAddress {
                 email,
-                household_number,
                 address,
+                mobile,
+                household_number,
             } => ResetDelivery::NewAddress {
                 email: Email::parse(email)?,
-                household_number: HouseholdNumber::parse(household_number)?,
                 address: address.to_address()?,
+                mobile: mobile.clone(),
+                household_number: household_number.as_deref().map(HouseholdNumber::parse).transpose()?,
             },
         })
     }
@@ -435,6 +444,64 @@ pub struct ResetCompleteWire {
     pub token: String,
     /// The new password.
     pub new_password: WireSecret,
+    /// The new password again (再次確認註冊密碼).
+    pub confirmation: WireSecret,
+}
+
+/// `POST /registrations/password`: 註冊密碼變更.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChangeWire {
+    /// The card.
+    pub card: CardWire,
+    /// The registration password now.
+    pub old_password: WireSecret,
+    /// The new password.
+    pub new_password: WireSecret,
+    /// The new password again.
+    pub confirmation: WireSecret,
+}
+
+/// `POST /registrations/details`: 基本資料異動.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DetailsWire {
+    /// The card.
+    pub card: CardWire,
+    /// The registration password.
+    pub password: WireSecret,
+    /// 電話 (optional: absent or blank clears it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// 行動電話 (optional: absent or blank clears it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mobile: Option<String>,
+    /// E-Mail: the same as now, or a new one to confirm.
+    #[schemars(email)]
+    pub email: String,
+}
+
+impl DetailsWire {
+    /// The engine's details.
+    pub fn to_details(&self) -> Result<RegistrationDetails> {
+        Ok(RegistrationDetails {
+            phone: self.phone.clone(),
+            mobile: self.mobile.clone(),
+            email: Email::parse(&self.email)?,
+        })
+    }
+}
+
+/// `POST /account-recoveries/complete`: a recovery link's token and the new password twice.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountRecoveryWire {
+    /// The token from the mailed link.
+    pub token: String,
+    /// The new password.
+    pub new_password: WireSecret,
+    /// The new password again.
+    pub confirmation: WireSecret,
 }
 
 /// `POST /agency/nhi-registrations/stop` and `POST /agency/certificate-bindings/remove`: the

@@ -11,6 +11,7 @@
 //! methods of [`LocalPortal`] rather than part of [`Portal`]; what they announce is read
 //! through [`Portal`], since every visitor sees it.
 
+pub mod account_recovery;
 pub mod apps;
 pub mod audit;
 pub mod auth;
@@ -23,6 +24,7 @@ pub mod directory;
 pub mod env;
 pub mod guard;
 mod local;
+pub mod nhi_service;
 pub mod notify;
 pub mod operator;
 pub mod possession;
@@ -50,6 +52,7 @@ pub use csvfile::{CsvEncoding, decode_csv_text};
 pub use directory::{DirectoryImport, EmployeeStatus, EmployeeSummary, NewEmployee};
 pub use env::{Clock, ManualClock, OsRandomness, Randomness, SystemClock};
 pub use local::{DEFAULT_SUPPORT_EMAIL, LocalPortal, PortalConfig};
+pub use nhi_service::{DetailsChange, RegistrationDetails};
 pub use notify::{DeliveryReport, OutboxStats};
 pub use operator::{Announcement, PurgeReport};
 pub use possession::{CardPossession, NhiCardVerifier};
@@ -84,9 +87,40 @@ pub trait Portal: Send + Sync {
     fn confirm_nhi_registration(&self, card: &NhiCardData, token: &str) -> Result<Notice>;
     /// Forgot password: mails a 30-minute, single-use reset link.
     fn request_password_reset(&self, card: &NhiCardData, delivery: &ResetDelivery) -> Result<RegistrationReceipt>;
-    /// Sets a new registration password with a reset link's token; the old one worked until now.
-    /// The notice is 「註冊密碼變更成功，下次使用【健保卡】登入系統請用新的註冊密碼！」.
-    fn complete_password_reset(&self, card: &NhiCardData, token: &str, new_password: &Password) -> Result<Notice>;
+    /// Sets a new registration password, typed twice, with a reset link's token; the old one
+    /// worked until now. The notice is 「註冊密碼變更成功，下次使用【健保卡】登入系統請用新的註冊密碼！」.
+    fn complete_password_reset(
+        &self,
+        card: &NhiCardData,
+        token: &str,
+        new_password: &Password,
+        confirmation: &Password,
+    ) -> Result<Notice>;
+    /// 刪除註冊申請: mails a link that deletes the card's pending application to the person's
+    /// official mailbox. A complete registration is stopped in person instead
+    /// (`registration_stop_in_person`).
+    fn request_registration_deletion(&self, card: &NhiCardData) -> Result<RegistrationReceipt>;
+    /// Opens a deletion link with the same card: the pending application is gone.
+    fn complete_registration_deletion(&self, card: &NhiCardData, token: &str) -> Result<Notice>;
+    /// 註冊密碼變更: the old registration password and the new one twice.
+    fn change_registration_password(
+        &self,
+        card: &NhiCardData,
+        old: &Password,
+        new: &Password,
+        confirmation: &Password,
+    ) -> Result<Notice>;
+    /// 基本資料異動: with the registration password, new phone and mobile numbers and, for a new
+    /// e-mail address, a confirmation link to the address on file.
+    fn change_registration_details(
+        &self,
+        card: &NhiCardData,
+        password: &Password,
+        details: &RegistrationDetails,
+    ) -> Result<DetailsChange>;
+    /// Opens an e-mail change's link with the same card: the registration takes the new
+    /// address (「已完成電子信箱認證」), and the old one is told.
+    fn complete_email_change(&self, card: &NhiCardData, token: &str) -> Result<Notice>;
     /// Announced maintenance windows that have not ended yet.
     fn maintenance_windows(&self) -> Result<Vec<MaintenanceWindow>>;
     /// The operator's announcements (公告) in force, newest first: what the portal shows everyone.
@@ -104,6 +138,17 @@ pub trait Portal: Send + Sync {
     fn login_account(&self, account: &str, password: &Password) -> Result<Session>;
     /// Sets the caller's own eCPA account name and password.
     fn set_account(&self, session: &SessionToken, account: &str, password: &Password) -> Result<()>;
+    /// 忘記帳號或密碼: mails the account name and a link to set a new password to the
+    /// official mailbox of the serving employee with this ID. The answer is the same whether
+    /// or not anyone is on file.
+    fn request_account_recovery(&self, national_id: &NationalId) -> Result<Notice>;
+    /// Sets the account's new password, typed twice, with a recovery link's token.
+    fn complete_account_recovery(
+        &self,
+        token: &str,
+        new_password: &Password,
+        confirmation: &Password,
+    ) -> Result<Notice>;
     /// Who the session belongs to, and how they logged in.
     fn session_info(&self, session: &SessionToken) -> Result<SessionInfo>;
     /// Ends the session.
@@ -210,8 +255,40 @@ impl Portal for LocalPortal {
     fn request_password_reset(&self, card: &NhiCardData, delivery: &ResetDelivery) -> Result<RegistrationReceipt> {
         registration::request_reset(self, card, delivery, None)
     }
-    fn complete_password_reset(&self, card: &NhiCardData, token: &str, new_password: &Password) -> Result<Notice> {
-        registration::complete_reset(self, card, token, new_password)
+    fn complete_password_reset(
+        &self,
+        card: &NhiCardData,
+        token: &str,
+        new_password: &Password,
+        confirmation: &Password,
+    ) -> Result<Notice> {
+        registration::complete_reset(self, card, token, new_password, confirmation)
+    }
+    fn request_registration_deletion(&self, card: &NhiCardData) -> Result<RegistrationReceipt> {
+        nhi_service::request_deletion(self, card)
+    }
+    fn complete_registration_deletion(&self, card: &NhiCardData, token: &str) -> Result<Notice> {
+        nhi_service::complete_deletion(self, card, token)
+    }
+    fn change_registration_password(
+        &self,
+        card: &NhiCardData,
+        old: &Password,
+        new: &Password,
+        confirmation: &Password,
+    ) -> Result<Notice> {
+        nhi_service::change_password(self, card, old, new, confirmation, None)
+    }
+    fn change_registration_details(
+        &self,
+        card: &NhiCardData,
+        password: &Password,
+        details: &RegistrationDetails,
+    ) -> Result<DetailsChange> {
+        nhi_service::change_details(self, card, password, details, None)
+    }
+    fn complete_email_change(&self, card: &NhiCardData, token: &str) -> Result<Notice> {
+        nhi_service::complete_email_change(self, card, token)
     }
     fn maintenance_windows(&self) -> Result<Vec<MaintenanceWindow>> {
         registration::windows(self)
@@ -234,6 +311,17 @@ impl Portal for LocalPortal {
     }
     fn set_account(&self, session: &SessionToken, account: &str, password: &Password) -> Result<()> {
         auth::set_account(self, session, account, password)
+    }
+    fn request_account_recovery(&self, national_id: &NationalId) -> Result<Notice> {
+        account_recovery::request(self, national_id)
+    }
+    fn complete_account_recovery(
+        &self,
+        token: &str,
+        new_password: &Password,
+        confirmation: &Password,
+    ) -> Result<Notice> {
+        account_recovery::complete(self, token, new_password, confirmation)
     }
     fn session_info(&self, session: &SessionToken) -> Result<SessionInfo> {
         auth::session_info(self, session)

@@ -86,6 +86,8 @@ pub struct RegistrationTerms {
     pub accept_zh: String,
     /// The same in English.
     pub accept_en: String,
+    /// The service's note that a registration is stopped in person, shown beside its login.
+    pub stop_in_person: Notice,
 }
 
 /// The registration terms in force.
@@ -97,6 +99,7 @@ pub fn registration_terms() -> RegistrationTerms {
         amended: "107年8月6日健保承字第1070010482號令修正發布，自107年8月15日生效".into(),
         accept_zh: "我已閱讀完畢，並瞭解相關規定".into(),
         accept_en: "I have read them and understand the rules".into(),
+        stop_in_person: NoticeKind::StopInPerson.notice(),
     }
 }
 
@@ -107,14 +110,18 @@ pub enum ResetDelivery {
     RegisteredAddress,
     /// 修改電子郵件信箱寄送重設註冊密碼信: a new address, which replaces the registered one when
     /// the reset is completed; the link goes to the official mailbox (a typed address proves
-    /// nothing). The household data must match the registration.
+    /// nothing). The form asks the new address, 戶籍鄉鎮里鄰 and the mobile number; the
+    /// household address must match the registration.
     NewAddress {
         /// The new address.
         email: Email,
-        /// 戶號, checked against the registration.
-        household_number: HouseholdNumber,
         /// 戶籍鄉鎮里鄰, checked against the registration.
         address: HouseholdAddress,
+        /// 行動電話, if given: the registration takes it with the address when the reset is
+        /// done (the form: 「本項行動電話將作為未來行動裝置之認證使用」).
+        mobile: Option<String>,
+        /// 戶號, which the form does not ask; a client that gives it has it checked too.
+        household_number: Option<HouseholdNumber>,
     },
 }
 
@@ -153,11 +160,50 @@ pub enum NoticeKind {
     /// The confirmation link was opened: the address is confirmed (a registration's, or the
     /// new one of an e-mail change).
     EmailConfirmed,
-    /// A reset link set the new registration password.
+    /// A reset link, or 註冊密碼變更 with the old password, set the new registration password.
     PasswordChanged,
+    /// 刪除註冊申請: the pending application is gone (its confirmation link was opened).
+    ApplicationDeleted,
+    /// 基本資料異動: the phone and mobile numbers are changed.
+    DetailsChanged,
+    /// 基本資料異動 with a new e-mail address: the confirmation went to the address on file,
+    /// and the new address counts once its link is opened.
+    EmailChangeSent,
+    /// The NHI card service's own note: a registration is stopped at a counter, in person.
+    StopInPerson,
+    /// 忘記帳號或密碼: the answer whatever the ID (it does not tell who is on file).
+    AccountRecoverySent,
+    /// A recovery link set the eCPA account's new password.
+    AccountPasswordChanged,
 }
 
 impl NoticeKind {
+    /// Every notice, in the order of their numbers in the C ABI (`ECPA_NOTICE_*`, from 1).
+    pub const ALL: [NoticeKind; 8] = [
+        NoticeKind::EmailConfirmed,
+        NoticeKind::PasswordChanged,
+        NoticeKind::ApplicationDeleted,
+        NoticeKind::DetailsChanged,
+        NoticeKind::EmailChangeSent,
+        NoticeKind::StopInPerson,
+        NoticeKind::AccountRecoverySent,
+        NoticeKind::AccountPasswordChanged,
+    ];
+
+    /// The stable snake_case name, as the HTTP body and Python spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeKind::EmailConfirmed => "email_confirmed",
+            NoticeKind::PasswordChanged => "password_changed",
+            NoticeKind::ApplicationDeleted => "application_deleted",
+            NoticeKind::DetailsChanged => "details_changed",
+            NoticeKind::EmailChangeSent => "email_change_sent",
+            NoticeKind::StopInPerson => "stop_in_person",
+            NoticeKind::AccountRecoverySent => "account_recovery_sent",
+            NoticeKind::AccountPasswordChanged => "account_password_changed",
+        }
+    }
+
     /// The message, in the guide's words for zh-TW.
     pub fn message(self, lang: Lang) -> &'static str {
         match self {
@@ -165,6 +211,29 @@ impl NoticeKind {
             NoticeKind::PasswordChanged => lang.pick(
                 "註冊密碼變更成功，下次使用【健保卡】登入系統請用新的註冊密碼！",
                 "Your registration password is changed: the next time you log in with the NHI card, use the new one!",
+            ),
+            NoticeKind::ApplicationDeleted => lang.pick(
+                "註冊申請已刪除，如需使用請重新申請。",
+                "Your registration application is deleted; apply again when you need it.",
+            ),
+            NoticeKind::DetailsChanged => lang.pick("基本資料異動完成", "Your details are changed."),
+            NoticeKind::EmailChangeSent => lang.pick(
+                "電子信箱變更確認信已寄至原留信箱，請於30分鐘內開啟信中連結，新信箱才會生效。",
+                "A confirmation went to the address on file: the new address counts once its link is opened, within 30 minutes.",
+            ),
+            NoticeKind::StopInPerson => lang.pick(
+                "申請健保卡網路服務註冊停用，請持身分證明文件臨櫃辦理（本署各地聯合服務中心及連絡辦公室）",
+                "To stop a registration for the NHI card online services, bring your identity document to a counter \
+                 (the NHI Administration's service centres and liaison offices).",
+            ),
+            NoticeKind::AccountRecoverySent => lang.pick(
+                "若您是機關現職人員，帳號及重設密碼連結已寄至您人事資料所載之電子信箱，連結30分鐘內有效且僅能使用一次。",
+                "If you serve in an agency, your account name and a link to set a new password went to the e-mail \
+                 address in your personnel record; the link works once, within 30 minutes.",
+            ),
+            NoticeKind::AccountPasswordChanged => lang.pick(
+                "密碼變更成功，下次登入請使用新密碼！",
+                "Your password is changed: use the new one the next time you log in!",
             ),
         }
     }
@@ -207,7 +276,7 @@ fn window(id: i64, from: RocDateTime, to: RocDateTime, reason: Option<String>) -
 }
 
 /// Refuses during a maintenance window.
-fn check_maintenance(tx: &mut dyn Tx, now: OffsetDateTime) -> Result<()> {
+pub(super) fn check_maintenance(tx: &mut dyn Tx, now: OffsetDateTime) -> Result<()> {
     if let Some(w) = site::maintenance_at(tx, millis(now))? {
         return Err(Error::RegistrationMaintenance {
             from: w.starts_at,
@@ -219,7 +288,7 @@ fn check_maintenance(tx: &mut dyn Tx, now: OffsetDateTime) -> Result<()> {
 }
 
 /// A phone number as the form takes it: optional (blank is not given), else 7 to 15 digits.
-fn check_phone(name: &'static str, value: Option<&str>) -> Result<Option<String>> {
+pub(super) fn check_phone(name: &'static str, value: Option<&str>) -> Result<Option<String>> {
     let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
@@ -238,7 +307,7 @@ fn check_phone(name: &'static str, value: Option<&str>) -> Result<Option<String>
 /// What a registration step tells the person: where the link went (masked: whoever asked may
 /// not be the owner), until when, and the Microsoft-domain warning for each address that needs
 /// it.
-fn receipt<'a>(
+pub(super) fn receipt<'a>(
     sent_to: &'a Email,
     expires: OffsetDateTime,
     others: impl IntoIterator<Item = &'a Email>,
@@ -262,16 +331,16 @@ fn receipt<'a>(
 }
 
 /// The directory's person a card names, as far as a registration needs them.
-struct OnFile {
+pub(super) struct OnFile {
     /// Their official mailbox: where confirmation links and notices go.
-    email: Option<Email>,
+    pub(super) email: Option<Email>,
 }
 
 /// The person the card names, if the directory knows them and the card (and the form's
 /// household data, when given) agree with what it holds: the name always, the birth date and
 /// household where the directory has them. One error for "unknown" and "does not agree", so
 /// the answer does not tell which IDs exist.
-fn person_on_file(
+pub(super) fn person_on_file(
     tx: &mut dyn Tx,
     card: &NhiCardData,
     household: Option<(&HouseholdNumber, &HouseholdAddress)>,
@@ -301,7 +370,7 @@ fn person_on_file(
 
 impl OnFile {
     /// The official mailbox, without which no link can be sent.
-    fn mailbox(&self) -> Result<&Email> {
+    pub(super) fn mailbox(&self) -> Result<&Email> {
         self.email
             .as_ref()
             .ok_or_else(|| Error::new(ErrorCode::RegistrationNoAddress))
@@ -334,19 +403,20 @@ fn notify_refused_registration(tx: &mut dyn Tx, now: OffsetDateTime, to: &Email)
 
 /// Records a registration event in the audit trail, against the employee the card belongs to
 /// (if any); the card number is masked.
-fn audit_card(tx: &mut dyn Tx, now: OffsetDateTime, card: &NhiCardData, action: &str) -> Result<()> {
+pub(super) fn audit_card(tx: &mut dyn Tx, now: OffsetDateTime, card: &NhiCardData, action: &str) -> Result<()> {
     let subject = employees::by_national_id(tx, &card.national_id)?.map(|p| p.id);
     let object = format!("nhi_card:{}", card.card_number.masked());
     crate::db::audit::record(tx, millis(now), subject, action, subject, Some(&object), None)
 }
 
-/// Creates a link token for a registration, invalidating earlier unused ones of the same purpose.
-fn issue_token(
+/// Creates a link token for a registration, invalidating earlier unused ones of the same
+/// purpose; `(new_email, new_mobile)` are what the registration takes when it is used.
+pub(super) fn issue_token(
     p: &LocalPortal,
     tx: &mut dyn Tx,
     card_number: &str,
     purpose: &str,
-    new_email: Option<&str>,
+    (new_email, new_mobile): (Option<&str>, Option<&str>),
     ttl: Duration,
 ) -> Result<(String, OffsetDateTime)> {
     let now = p.now();
@@ -360,6 +430,7 @@ fn issue_token(
             card_number,
             purpose,
             new_email,
+            new_mobile,
             created_ms: millis(now),
             expires_ms: millis(expires),
         },
@@ -452,16 +523,22 @@ fn check_form(p: &LocalPortal, form: &RegistrationForm) -> Result<CheckedForm> {
     if form.terms_version != TERMS_VERSION {
         return Err(Error::new(ErrorCode::TermsNotAccepted));
     }
-    if form.password.expose() != form.confirmation.expose() {
-        return Err(Error::new(ErrorCode::PasswordMismatch));
-    }
     let phone = check_phone("電話 phone", form.phone.as_deref())?;
     let mobile = check_phone("行動電話 mobile", form.mobile.as_deref())?;
     Ok(CheckedForm {
-        hash: hash_password(p, &form.password)?,
+        hash: new_password_hash(p, &form.password, &form.confirmation)?,
         phone,
         mobile,
     })
+}
+
+/// A new password typed twice, as every form that sets one asks it: the hash to store, once
+/// both agree.
+pub(super) fn new_password_hash(p: &LocalPortal, password: &Password, confirmation: &Password) -> Result<String> {
+    if password.expose() != confirmation.expose() {
+        return Err(Error::new(ErrorCode::PasswordMismatch));
+    }
+    hash_password(p, password)
 }
 
 pub(crate) fn start(p: &LocalPortal, form: &RegistrationForm) -> Result<RegistrationReceipt> {
@@ -492,7 +569,7 @@ pub(crate) fn start(p: &LocalPortal, form: &RegistrationForm) -> Result<Registra
         // What is left are pending registrations whose links have expired: of no use to anyone.
         drop_pending(tx, card)?;
         insert_registration(tx, form, &checked, now, None)?;
-        let (token, expires) = issue_token(p, tx, card_no, "confirm", None, p.config.confirmation_ttl)?;
+        let (token, expires) = issue_token(p, tx, card_no, "confirm", (None, None), p.config.confirmation_ttl)?;
         let given: Vec<&Email> = std::iter::once(&form.email).chain(&form.spare_email).collect();
         confirmation_mail(p, tx, &mailbox, &given, &token, expires)?;
         audit_card(tx, now, card, "registration.start")?;
@@ -524,7 +601,7 @@ pub(crate) fn resend(p: &LocalPortal, card: &NhiCardData) -> Result<Registration
             .flatten()
             .map(|e| Email::parse(&e))
             .collect::<Result<Vec<_>>>()?;
-        let (token, expires) = issue_token(p, tx, card_no, "confirm", None, p.config.confirmation_ttl)?;
+        let (token, expires) = issue_token(p, tx, card_no, "confirm", (None, None), p.config.confirmation_ttl)?;
         confirmation_mail(p, tx, &mailbox, &given.iter().collect::<Vec<_>>(), &token, expires)?;
         audit_card(tx, now, card, "registration.resend")?;
         Ok((mailbox, expires))
@@ -532,14 +609,15 @@ pub(crate) fn resend(p: &LocalPortal, card: &NhiCardData) -> Result<Registration
     Ok(receipt(&mailbox, expires, None))
 }
 
-/// A token of `purpose` for this card: checked, not yet spent. Returns its new e-mail, if any.
-fn take_token(
+/// A token of `purpose` for this card: checked, not yet spent. Returns the link, with what the
+/// registration takes when it is used.
+pub(super) fn take_token(
     tx: &mut dyn Tx,
     now: OffsetDateTime,
     card: &NhiCardData,
     token: &str,
     purpose: &str,
-) -> Result<Option<String>> {
+) -> Result<registrations::Link> {
     let hash = token_hash(token.trim());
     let link = registrations::link(tx, &hash)?.ok_or_else(|| Error::new(ErrorCode::TokenInvalid))?;
     if link.card_number != card.card_number.as_str() || link.purpose != purpose {
@@ -553,7 +631,7 @@ fn take_token(
     }
     // Spent here, in the same transaction as what it unlocks: a replay finds it used.
     registrations::use_link(tx, &hash, millis(now))?;
-    Ok(link.new_email)
+    Ok(link)
 }
 
 pub(crate) fn confirm(p: &LocalPortal, card: &NhiCardData, token: &str) -> Result<Notice> {
@@ -577,6 +655,10 @@ pub(crate) fn request_reset(
 ) -> Result<RegistrationReceipt> {
     let card_no = card.card_number.as_str();
     let now = p.now();
+    let mobile = match delivery {
+        ResetDelivery::NewAddress { mobile, .. } => check_phone("行動電話 mobile", mobile.as_deref())?,
+        ResetDelivery::RegisteredAddress => None,
+    };
     // Household data is a thing to guess, like a password: wrong answers count on the card's
     // guard, per network, and a network that keeps guessing is shut out.
     let guard = Guard::new(p, Subject::Card(card_no), from);
@@ -586,11 +668,18 @@ pub(crate) fn request_reset(
             .filter(|r| r.national_id == card.national_id)
             .ok_or_else(|| Error::new(ErrorCode::NhiCardNotRegistered))?;
         let registered = Email::parse(&reg.email)?;
-        let (to, new_email) = match delivery {
-            ResetDelivery::RegisteredAddress => (registered, None),
-            ResetDelivery::NewAddress { email, household_number, address } => {
+        let (to, new_email, new_mobile) = match delivery {
+            ResetDelivery::RegisteredAddress => (registered, None, None),
+            ResetDelivery::NewAddress {
+                email,
+                address,
+                household_number,
+                ..
+            } => {
                 guard.check(tx)?;
-                let matches = reg.household_number == household_number.as_str()
+                let matches = household_number
+                    .as_ref()
+                    .is_none_or(|n| reg.household_number == n.as_str())
                     && reg.county == address.county.as_str()
                     && reg.township == address.township.as_str()
                     && reg.village == address.village.as_str()
@@ -606,10 +695,10 @@ pub(crate) fn request_reset(
                 // person the directory has none for, the registration's confirmed one); the new
                 // address is adopted when the reset is done.
                 let on_file = person_on_file(tx, card, None)?.email.unwrap_or(registered);
-                (on_file, Some(email.as_str()))
+                (on_file, Some(email.as_str()), mobile.as_deref())
             }
         };
-        let (token, expires) = issue_token(p, tx, card_no, "reset", new_email, RESET_LINK_TTL)?;
+        let (token, expires) = issue_token(p, tx, card_no, "reset", (new_email, new_mobile), RESET_LINK_TTL)?;
         let url = format!("{}/nhi/reset?token={token}", p.config.portal_url);
         let body = format!(
             "您好：\n\n請在插入同一張健保卡的狀態下，於 30 分鐘內開啟以下連結重設註冊密碼（僅能使用一次）：\n{url}\n\n\
@@ -630,15 +719,23 @@ pub(crate) fn complete_reset(
     card: &NhiCardData,
     token: &str,
     new_password: &Password,
+    confirmation: &Password,
 ) -> Result<Notice> {
-    let hash = hash_password(p, new_password)?;
+    let hash = new_password_hash(p, new_password, confirmation)?;
     let now = p.now();
     p.store.write(|tx| {
         check_maintenance(tx, now)?;
-        let new_email = take_token(tx, now, card, token, "reset")?;
+        let link = take_token(tx, now, card, token, "reset")?;
+        let new_email = link.new_email;
         audit_card(tx, now, card, "registration.reset")?;
         let old_email = registrations::email(tx, card.card_number.as_str())?;
-        registrations::set_password(tx, card.card_number.as_str(), &hash, new_email.as_deref())?;
+        registrations::set_password(
+            tx,
+            card.card_number.as_str(),
+            &hash,
+            new_email.as_deref(),
+            link.new_mobile.as_deref(),
+        )?;
         // The reset is what opens a card held for guessing, and every count starts again.
         super::guard::clear(tx, Subject::Card(card.card_number.as_str()))?;
         // Whoever held the old password is out: the person's other NHI-card sessions end.
@@ -652,7 +749,14 @@ pub(crate) fn complete_reset(
 
 /// Tells the address a registration used to have that it was replaced by `new` (masked), in
 /// case the change was not its owner's. `zh`/`en` say what else happened.
-fn tell_replaced_address(tx: &mut dyn Tx, now: OffsetDateTime, old: &str, new: &str, zh: &str, en: &str) -> Result<()> {
+pub(super) fn tell_replaced_address(
+    tx: &mut dyn Tx,
+    now: OffsetDateTime,
+    old: &str,
+    new: &str,
+    zh: &str,
+    en: &str,
+) -> Result<()> {
     if new == old {
         return Ok(());
     }
@@ -673,84 +777,6 @@ fn tell_replaced_address(tx: &mut dyn Tx, now: OffsetDateTime, old: &str, new: &
         None,
     )?;
     Ok(())
-}
-
-/// 基本資料異動, the e-mail part: with the card and its password, a new address for the
-/// registration. As for a reset, the link goes to the address on file (the official mailbox,
-/// or the registration's confirmed address for a person the directory has none for), never to
-/// the address typed; the new one is adopted when the link is opened, and the old one is told.
-pub(crate) fn request_email_change(
-    p: &LocalPortal,
-    card: &NhiCardData,
-    password: &Password,
-    new_email: &Email,
-    from: Option<std::net::IpAddr>,
-) -> Result<RegistrationReceipt> {
-    let card_no = card.card_number.as_str();
-    let now = p.now();
-    let stored = p
-        .store
-        .read(|tx| registrations::active_password(tx, card_no, &card.national_id))?
-        .ok_or_else(|| Error::new(ErrorCode::NhiCardNotRegistered))?;
-    // The password is a guess like any other: counted per card and network.
-    let guard = Guard::new(p, Subject::Card(card_no), from);
-    super::auth::checked_login(
-        p,
-        &guard,
-        &stored,
-        password,
-        |tries_left| Error::RegistrationPasswordWrong { tries_left },
-        || Ok(()),
-    )?;
-    let (to, expires) = p.store.write(|tx| {
-        check_maintenance(tx, now)?;
-        let current =
-            registrations::active_email(tx, card_no)?.ok_or_else(|| Error::new(ErrorCode::NhiCardNotRegistered))?;
-        let to = match person_on_file(tx, card, None)?.email {
-            Some(mailbox) => mailbox,
-            None => Email::parse(&current)?,
-        };
-        let (token, expires) = issue_token(p, tx, card_no, "email_change", Some(new_email.as_str()), RESET_LINK_TTL)?;
-        let url = format!("{}/nhi/email?token={token}", p.config.portal_url);
-        let shown = new_email.masked();
-        let body = format!(
-            "您好：\n\n有人以您的健保卡與註冊密碼申請將健保卡網路服務的註冊電子信箱變更為 {shown}。\n\
-             若是您本人，請在插入同一張健保卡的狀態下，於 30 分鐘內開啟以下連結完成變更（僅能使用一次）：\n{url}\n\n\
-             若不是您，請勿開啟連結，並建議立即變更註冊密碼。\n\n----\nHello,\n\nSomeone with your NHI card and its \
-             password asked to change your registration's e-mail address to {shown}.\nIf it was you, open this link \
-             within 30 minutes with the same card inserted (it works once):\n{url}\n\nIf not, do not open it, and \
-             change your registration password now.\n"
-        );
-        enqueue(
-            tx,
-            millis(now),
-            to.as_str(),
-            "健保卡網路服務註冊電子信箱變更確認信 Confirm your new registration e-mail address",
-            &body,
-            "registration_email_change",
-            None,
-        )?;
-        audit_card(tx, now, card, "registration.email_change_request")?;
-        Ok((to, expires))
-    })?;
-    Ok(receipt(&to, expires, None))
-}
-
-/// Opens an e-mail change's link: the registration takes the new address, and the old one is
-/// told.
-pub(crate) fn complete_email_change(p: &LocalPortal, card: &NhiCardData, token: &str) -> Result<Notice> {
-    let now = p.now();
-    p.store.write(|tx| {
-        check_maintenance(tx, now)?;
-        let new = take_token(tx, now, card, token, "email_change")?
-            .ok_or_else(|| crate::store::corrupt("an e-mail change link without its address"))?;
-        let old = registrations::active_email_of(tx, card.card_number.as_str(), &card.national_id)?
-            .ok_or_else(|| Error::new(ErrorCode::TokenInvalid))?;
-        registrations::set_email(tx, card.card_number.as_str(), &new)?;
-        audit_card(tx, now, card, "registration.email_change")?;
-        tell_replaced_address(tx, now, &old, &new, "", "'s")?;
-        Ok(NoticeKind::EmailConfirmed.notice())
-    })
 }
 
 impl LocalPortal {
@@ -843,26 +869,6 @@ pub(crate) fn windows(p: &LocalPortal) -> Result<Vec<MaintenanceWindow>> {
 }
 
 impl LocalPortal {
-    /// 基本資料異動, the e-mail address: with the card and its registered password, asks to
-    /// move the registration to `new_email`. The confirmation link goes to the address on file
-    /// (the official mailbox), never to the address typed; see
-    /// [`LocalPortal::complete_email_change`].
-    pub fn request_email_change(
-        &self,
-        card: &NhiCardData,
-        password: &Password,
-        new_email: &crate::types::Email,
-        from: Option<std::net::IpAddr>,
-    ) -> Result<RegistrationReceipt> {
-        request_email_change(self, card, password, new_email, from)
-    }
-
-    /// Opens an e-mail change's link (with the same card): the registration takes the new
-    /// address, and the old one is told.
-    pub fn complete_email_change(&self, card: &NhiCardData, token: &str) -> Result<Notice> {
-        complete_email_change(self, card, token)
-    }
-
     /// [`Portal::request_password_reset`](super::Portal::request_password_reset) for a client at `from`: wrong household data counts
     /// as a wrong password does.
     pub fn request_password_reset_from(

@@ -15,17 +15,17 @@ use time::OffsetDateTime;
 use super::cards::{CertificateTrust, CitizenCardKey, NhiCard, SigningKey, SoftwareCertificate, seconds};
 use super::records::{
     AccessRevoked, ApplicationEntry, AuditRecord, AwardOrder, AwardOrderSummary, BulkIssueReport, ConsentRecord,
-    ConsentText, DeliveryReport, DirectoryImport, DoctorReport, EmployeeSummary, Mail, MaintenanceWindow, Notice,
-    OutboxStats, PersonalRecord, ProofingCorrection, ProofingQueryRow, ProofingSubmission, RegistrationReceipt,
-    RegistrationTerms, SessionInfo, StagedCorrection, TodoItem, UnsignedOrder, YearlyAwards,
+    ConsentText, DeliveryReport, DetailsChange, DirectoryImport, DoctorReport, EmployeeSummary, Mail,
+    MaintenanceWindow, Notice, OutboxStats, PersonalRecord, ProofingCorrection, ProofingQueryRow, ProofingSubmission,
+    RegistrationReceipt, RegistrationTerms, SessionInfo, StagedCorrection, TodoItem, UnsignedOrder, YearlyAwards,
 };
 use super::values::{date, datetime, opt_roc_date, record, roc_date};
 use crate::error::{Error, ErrorCode};
 use crate::http::RemotePortal;
 use crate::portal::{
     AuditQuery, CertificateResponse, CorrectionDecision, FileMailer as RsFileMailer, LocalPortal, LoginSignature,
-    NewAwardOrder as RsNewOrder, Portal as RsPortal, PortalConfig, ProofingCategory, ProofingQuery, RegistrationForm,
-    ResetDelivery, SessionToken,
+    NewAwardOrder as RsNewOrder, Portal as RsPortal, PortalConfig, ProofingCategory, ProofingQuery,
+    RegistrationDetails, RegistrationForm, ResetDelivery, SessionToken,
 };
 use crate::types::{AgencyCode, DocumentNumber, Email, HouseholdAddress, HouseholdNumber, NationalId, Password};
 
@@ -545,38 +545,40 @@ impl PyPortal {
         Ok(Notice::new(&notice))
     }
 
-    /// Forgot password: the reset link goes to the registered address, or (with `new_email`
-    /// and the household data) to a new one.
-    #[pyo3(signature = (card, *, new_email = None, household_number = None, county = None, township = None, village = None, neighbourhood = None))]
+    /// Forgot password: the reset link goes to the registered address, or (with `new_email`,
+    /// the household address and optionally the mobile number, as the form asks them) to the
+    /// official mailbox, and the new address is adopted when the reset is done.
+    /// `household_number` is not on the form; given, it is checked too.
+    #[pyo3(signature = (card, *, new_email = None, county = None, township = None, village = None, neighbourhood = None, mobile = None, household_number = None))]
     #[allow(clippy::too_many_arguments)]
     fn request_password_reset(
         &self,
         py: Python<'_>,
         card: &Bound<'_, NhiCard>,
         new_email: Option<&str>,
-        household_number: Option<&str>,
         county: Option<&str>,
         township: Option<&str>,
         village: Option<&str>,
         neighbourhood: Option<u16>,
+        mobile: Option<String>,
+        household_number: Option<&str>,
     ) -> PyResult<RegistrationReceipt> {
         let delivery = match new_email {
             None => ResetDelivery::RegisteredAddress,
             Some(email) => {
-                let (Some(h), Some(c), Some(t), Some(v), Some(n)) =
-                    (household_number, county, township, village, neighbourhood)
-                else {
+                let (Some(c), Some(t), Some(v), Some(n)) = (county, township, village, neighbourhood) else {
                     return Err(Error::with(
                         ErrorCode::FieldInvalid,
-                        "改寄新信箱時須一併填寫戶號及戶籍地址",
-                        "a new address needs the household number and the household address too",
+                        "改寄新信箱時須一併填寫戶籍鄉鎮里鄰",
+                        "a new address needs the household address too",
                     )
                     .into());
                 };
                 ResetDelivery::NewAddress {
                     email: Email::parse(email)?,
-                    household_number: HouseholdNumber::parse(h)?,
                     address: address(c, t, v, n)?,
+                    mobile,
+                    household_number: household_number.map(HouseholdNumber::parse).transpose()?,
                 }
             }
         };
@@ -585,19 +587,118 @@ impl PyPortal {
         RegistrationReceipt::new(py, &receipt)
     }
 
-    /// Sets a new registration password with the reset link's token; the notice is
-    /// 「註冊密碼變更成功，下次使用【健保卡】登入系統請用新的註冊密碼！」.
+    /// Sets a new registration password, typed twice, with the reset link's token; the notice
+    /// is 「註冊密碼變更成功，下次使用【健保卡】登入系統請用新的註冊密碼！」.
     fn complete_password_reset(
         &self,
         py: Python<'_>,
         card: &Bound<'_, NhiCard>,
         token: &str,
         new_password: &str,
+        confirmation: &str,
     ) -> PyResult<Notice> {
-        let new_password = password(new_password)?;
+        let (new_password, confirmation) = (password(new_password)?, password(confirmation)?);
         let card = &card.get().data;
-        let notice = self.run(py, |p| p.complete_password_reset(card, token, &new_password))?;
+        let notice = self.run(py, |p| {
+            p.complete_password_reset(card, token, &new_password, &confirmation)
+        })?;
         Ok(Notice::new(&notice))
+    }
+
+    /// 刪除註冊申請: mails a link that deletes the card's pending application to the official
+    /// mailbox (a complete registration is stopped in person: `registration_stop_in_person`).
+    fn request_registration_deletion(
+        &self,
+        py: Python<'_>,
+        card: &Bound<'_, NhiCard>,
+    ) -> PyResult<RegistrationReceipt> {
+        let card = &card.get().data;
+        let receipt = self.run(py, |p| p.request_registration_deletion(card))?;
+        RegistrationReceipt::new(py, &receipt)
+    }
+
+    /// Opens a deletion link with the same card: the pending application is gone.
+    fn complete_registration_deletion(
+        &self,
+        py: Python<'_>,
+        card: &Bound<'_, NhiCard>,
+        token: &str,
+    ) -> PyResult<Notice> {
+        let card = &card.get().data;
+        Ok(Notice::new(
+            &self.run(py, |p| p.complete_registration_deletion(card, token))?,
+        ))
+    }
+
+    /// 註冊密碼變更: the old registration password (a counted try) and the new one twice.
+    fn change_registration_password(
+        &self,
+        py: Python<'_>,
+        card: &Bound<'_, NhiCard>,
+        old_password: &str,
+        new_password: &str,
+        confirmation: &str,
+    ) -> PyResult<Notice> {
+        let (old, new, confirmation) = (
+            password(old_password)?,
+            password(new_password)?,
+            password(confirmation)?,
+        );
+        let card = &card.get().data;
+        let notice = self.run(py, |p| p.change_registration_password(card, &old, &new, &confirmation))?;
+        Ok(Notice::new(&notice))
+    }
+
+    /// 基本資料異動: with the registration password, the phone and mobile (at once; `None` or
+    /// blank clears one) and the e-mail address (a new one is confirmed through a link to the
+    /// address on file).
+    #[pyo3(signature = (card, password, *, email, phone = None, mobile = None))]
+    fn change_registration_details(
+        &self,
+        py: Python<'_>,
+        card: &Bound<'_, NhiCard>,
+        password: &str,
+        email: &str,
+        phone: Option<String>,
+        mobile: Option<String>,
+    ) -> PyResult<DetailsChange> {
+        let password = self::password(password)?;
+        let details = RegistrationDetails {
+            phone,
+            mobile,
+            email: Email::parse(email)?,
+        };
+        let card = &card.get().data;
+        let change = self.run(py, |p| p.change_registration_details(card, &password, &details))?;
+        DetailsChange::new(py, &change)
+    }
+
+    /// Opens an e-mail change's link with the same card: the new address counts from now, and
+    /// the old one is told.
+    fn complete_email_change(&self, py: Python<'_>, card: &Bound<'_, NhiCard>, token: &str) -> PyResult<Notice> {
+        let card = &card.get().data;
+        Ok(Notice::new(&self.run(py, |p| p.complete_email_change(card, token))?))
+    }
+
+    /// 忘記帳號或密碼: mails the account name and a link to the official mailbox of the serving
+    /// employee with this ID; the answer is the same whoever is on file.
+    fn request_account_recovery(&self, py: Python<'_>, national_id: &str) -> PyResult<Notice> {
+        let id = NationalId::parse(national_id)?;
+        Ok(Notice::new(&self.run(py, |p| p.request_account_recovery(&id))?))
+    }
+
+    /// Sets the eCPA account's new password, typed twice, with a recovery link's token.
+    fn complete_account_recovery(
+        &self,
+        py: Python<'_>,
+        token: &str,
+        new_password: &str,
+        confirmation: &str,
+    ) -> PyResult<Notice> {
+        let (new, confirmation) = (password(new_password)?, password(confirmation)?);
+        Ok(Notice::new(&self.run(py, |p| {
+            p.complete_account_recovery(token, &new, &confirmation)
+        })?))
     }
 
     /// Announced maintenance windows that have not ended.
@@ -743,7 +844,7 @@ impl PyPortal {
     /// The registration terms in force, accepted before the form: pass their `version` as
     /// `terms_version`.
     fn registration_terms(&self, py: Python<'_>) -> PyResult<RegistrationTerms> {
-        Ok(self.run(py, |p| p.registration_terms())?.into())
+        RegistrationTerms::new(py, self.run(py, |p| p.registration_terms())?)
     }
 
     /// The consent text in force, with its version.

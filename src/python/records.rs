@@ -9,12 +9,12 @@ use crate::doctor;
 use crate::portal::{
     Application, AuditEntry, AwardOrder as RsAwardOrder, AwardOrderSummary as RsSummary, BulkIssueReport as RsBulk,
     ConsentRecord as RsConsentRecord, ConsentText as RsConsentText, Delivery, DeliveryReport as RsDeliveryReport,
-    DirectoryImport as RsDirectoryImport, EmployeeSummary as RsEmployee, MaintenanceWindow as RsWindow,
-    Notice as RsNotice, NoticeKind, OutboxStats as RsOutboxStats, PersonalRecord as RsPersonalRecord,
-    ProofingCorrection as RsCorrection, ProofingQueryRow as RsQueryRow, ProofingSubmission as RsSubmission,
-    ReceivedMail, RegistrationReceipt as RsReceipt, RegistrationTerms as RsTerms, SessionInfo as RsSessionInfo,
-    StagedCorrection as RsStaged, Tally as RsTally, TodoItem as RsTodo, UnsignedOrder as RsUnsigned,
-    YearlyAwards as RsYearly,
+    DetailsChange as RsDetailsChange, DirectoryImport as RsDirectoryImport, EmployeeSummary as RsEmployee,
+    MaintenanceWindow as RsWindow, Notice as RsNotice, OutboxStats as RsOutboxStats,
+    PersonalRecord as RsPersonalRecord, ProofingCorrection as RsCorrection, ProofingQueryRow as RsQueryRow,
+    ProofingSubmission as RsSubmission, ReceivedMail, RegistrationReceipt as RsReceipt, RegistrationTerms as RsTerms,
+    SessionInfo as RsSessionInfo, StagedCorrection as RsStaged, Tally as RsTally, TodoItem as RsTodo,
+    UnsignedOrder as RsUnsigned, YearlyAwards as RsYearly,
 };
 use crate::types::{Lang, NationalId};
 
@@ -130,8 +130,10 @@ impl RegistrationReceipt {
 }
 
 record! {
-    /// What a mailed link did, as the service tells the person: `kind` is `email_confirmed`
-    /// (「已完成電子信箱認證」) or `password_changed`.
+    /// What a step did, as the service tells the person: `kind` is `email_confirmed`
+    /// (「已完成電子信箱認證」), `password_changed`, `application_deleted`, `details_changed`,
+    /// `email_change_sent`, `stop_in_person`, `account_recovery_sent` or
+    /// `account_password_changed`.
     Notice {
         kind: String,
         message_zh: String,
@@ -141,12 +143,8 @@ record! {
 
 impl Notice {
     pub(crate) fn new(n: &RsNotice) -> Self {
-        let kind = match n.kind {
-            NoticeKind::EmailConfirmed => "email_confirmed",
-            NoticeKind::PasswordChanged => "password_changed",
-        };
         Notice {
-            kind: kind.to_owned(),
+            kind: n.kind.as_str().to_owned(),
             message_zh: n.message_zh.clone(),
             message_en: n.message_en.clone(),
         }
@@ -222,19 +220,46 @@ record! {
         amended: String,
         accept_zh: String,
         accept_en: String,
+        /// The service's note that a registration is stopped in person.
+        stop_in_person: Py<Notice>,
     }
 }
 
-impl From<RsTerms> for RegistrationTerms {
-    fn from(t: RsTerms) -> Self {
-        RegistrationTerms {
+impl RegistrationTerms {
+    pub(crate) fn new(py: Python<'_>, t: RsTerms) -> PyResult<Self> {
+        Ok(RegistrationTerms {
+            stop_in_person: Py::new(py, Notice::new(&t.stop_in_person))?,
             version: t.version,
             title_zh: t.title_zh,
             title_en: t.title_en,
             amended: t.amended,
             accept_zh: t.accept_zh,
             accept_en: t.accept_en,
-        }
+        })
+    }
+}
+
+record! {
+    /// What 基本資料異動 did: whether the phones changed (at once), where the confirmation of a
+    /// new e-mail address went (`None`: the address stayed), and what to tell the person.
+    DetailsChange {
+        phones_changed: bool,
+        email_confirmation: Option<Py<RegistrationReceipt>>,
+        notice: Py<Notice>,
+    }
+}
+
+impl DetailsChange {
+    pub(crate) fn new(py: Python<'_>, d: &RsDetailsChange) -> PyResult<Self> {
+        Ok(DetailsChange {
+            phones_changed: d.phones_changed,
+            email_confirmation: d
+                .email_confirmation
+                .as_ref()
+                .map(|r| Py::new(py, RegistrationReceipt::new(py, r)?))
+                .transpose()?,
+            notice: Py::new(py, Notice::new(&d.notice))?,
+        })
     }
 }
 
@@ -947,6 +972,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<SessionInfo>()?;
     m.add_class::<RegistrationReceipt>()?;
     m.add_class::<Notice>()?;
+    m.add_class::<DetailsChange>()?;
     m.add_class::<RegistrationTerms>()?;
     m.add_class::<MaintenanceWindow>()?;
     m.add_class::<ApplicationEntry>()?;

@@ -39,11 +39,14 @@ def test_registration_password_reset_and_the_four_login_errors(embedded: Embedde
     p.request_password_reset(WANG.card)
     reset = embedded.newest_token()
     p.logout(p.login_nhi_card(WANG.card, WANG.password))
-    changed = p.complete_password_reset(WANG.card, reset, "Ecpa#2027ok")
+    with pytest.raises(ecpa.InvalidInputError) as differ:
+        p.complete_password_reset(WANG.card, reset, "Ecpa#2027ok", "Ecpa#2027no")
+    assert differ.value.name == "password_mismatch"
+    changed = p.complete_password_reset(WANG.card, reset, "Ecpa#2027ok", "Ecpa#2027ok")
     assert changed.kind == "password_changed"
     assert changed.message_zh == "註冊密碼變更成功，下次使用【健保卡】登入系統請用新的註冊密碼！"
     with pytest.raises(ecpa.RegistrationError) as used:
-        p.complete_password_reset(WANG.card, reset, "Ecpa#2028ok")
+        p.complete_password_reset(WANG.card, reset, "Ecpa#2028ok", "Ecpa#2028ok")
     assert used.value.name == "token_used"
 
     # Neither can register online (not in the directory; no mailbox in it): the NHI counter can.
@@ -244,8 +247,58 @@ def test_phone_and_mobile_are_optional_as_on_the_form(embedded: Embedded) -> Non
     embedded.portal.login_nhi_card(WANG.card, WANG.password)
 
 
+def test_the_nhi_services_own_functions(embedded: Embedded) -> None:
+    p = embedded.portal
+    # 刪除註冊申請: a pending application, through the link to the official mailbox.
+    p.start_nhi_registration(WANG.card, **register_form(WANG))  # type: ignore[arg-type]
+    embedded.deliver()
+    assert p.request_registration_deletion(WANG.card).sent_to == "wa***@mail.taipei.gov.tw"
+    deleted = p.complete_registration_deletion(WANG.card, embedded.newest_token())
+    assert deleted.kind == "application_deleted"
+    embedded.register(WANG)
+    with pytest.raises(ecpa.RegistrationError) as stop:
+        p.request_registration_deletion(WANG.card)
+    assert stop.value.name == "registration_stop_in_person"
+    # 註冊密碼變更: a wrong old password is a counted try.
+    with pytest.raises(ecpa.AuthError) as wrong:
+        p.change_registration_password(WANG.card, "Wrong#2026", "Ecpa#2027ok", "Ecpa#2027ok")
+    assert wrong.value.tries_left == 4
+    changed = p.change_registration_password(WANG.card, WANG.password, "Ecpa#2027ok", "Ecpa#2027ok")
+    assert changed.kind == "password_changed"
+    # 基本資料異動: the mobile at once, a new address through the link to the address on file.
+    change = p.change_registration_details(WANG.card, "Ecpa#2027ok", email="wang.new@example.net", mobile="0987-654321")
+    assert isinstance(change, ecpa.DetailsChange) and change.phones_changed
+    assert change.email_confirmation is not None
+    assert change.email_confirmation.sent_to == "wa***@mail.taipei.gov.tw"
+    assert change.notice.kind == "email_change_sent"
+    assert p.complete_email_change(WANG.card, embedded.newest_token()).message_zh == "已完成電子信箱認證"
+    with pytest.raises(TypeError):
+        p.change_registration_details(WANG.card, "Ecpa#2027ok", email=None)  # type: ignore[arg-type]
+
+
+def test_a_forgotten_account_through_the_official_mailbox(embedded: Embedded) -> None:
+    p = embedded.portal
+    embedded.register(WANG)
+    s = p.login_nhi_card(WANG.card, WANG.password)
+    p.set_account(s, "wang.xm", "Acct#2026ok")
+    embedded.deliver()
+    answers = {p.request_account_recovery(national_id).message_zh for national_id in ("A123456789", "B123456708")}
+    assert len(answers) == 1, "the same answer whoever is on file"
+    mail = embedded.deliver()[-1]
+    assert mail.to == WANG.email and "wang.xm" in mail.body and "A123456789" not in mail.body
+    token = mail.link_token
+    assert token is not None
+    done = p.complete_account_recovery(token, "Recov#2026ok", "Recov#2026ok")
+    assert done.kind == "account_password_changed"
+    with pytest.raises(ecpa.RegistrationError) as used:
+        p.complete_account_recovery(token, "Recov#2026ok", "Recov#2026ok")
+    assert used.value.name == "token_used"
+    p.login_account("wang.xm", "Recov#2026ok")
+
+
 def test_the_terms_come_before_the_form(embedded: Embedded) -> None:
     terms = embedded.portal.registration_terms()
+    assert terms.stop_in_person.message_zh.startswith("申請健保卡網路服務註冊停用，請持身分證明文件臨櫃辦理")
     assert terms.title_zh == "全民健康保險網路服務註冊管理作業要點"
     assert terms.accept_zh == "我已閱讀完畢，並瞭解相關規定"
     form = register_form(WANG)

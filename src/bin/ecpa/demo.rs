@@ -296,9 +296,15 @@ fn flow(d: &Demo<'_>) -> Result<()> {
     let old_still_works = p
         .login_nhi_card(&wang, &Password::new("Ecpa#2026ok")?)
         .map(|s| p.logout(&s.token));
-    p.complete_password_reset(&wang, &reset, &Password::new("Ecpa#2027ok")?)?;
+    let new = Password::new("Ecpa#2027ok")?;
+    p.complete_password_reset(&wang, &reset, &new, &new)?;
     let reuse = p
-        .complete_password_reset(&wang, &reset, &Password::new("Ecpa#2028ok")?)
+        .complete_password_reset(
+            &wang,
+            &reset,
+            &Password::new("Ecpa#2028ok")?,
+            &Password::new("Ecpa#2028ok")?,
+        )
         .err();
     let lines = vec![
         d.t(

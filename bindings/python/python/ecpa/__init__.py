@@ -38,6 +38,7 @@ __all__ = [
     "ConsentRecord",
     "ConsentText",
     "DeliveryReport",
+    "DetailsChange",
     "DirectoryError",
     "DirectoryImport",
     "DoctorReport",
