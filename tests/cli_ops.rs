@@ -371,6 +371,54 @@ fn outbox_deliver_runs_until_sigterm() {
 }
 
 #[test]
+fn consent_add_version_loads_the_official_text_from_a_file() {
+    let site = Site::new();
+    let list = ok(&site.ecpa(&["consent", "list", "--json"]));
+    let versions: Vec<_> = list
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|t| {
+            (
+                t["version"].as_str().unwrap_or(""),
+                t["draft"].as_bool().unwrap_or(false),
+            )
+        })
+        .collect();
+    assert_eq!(versions, [("2019-07-01", false), ("2024-01-01-draft", true)]);
+    let file = write(
+        &site.path("consent-2024.toml"),
+        "version = \"2024-01-01\"\neffective_from = \"113/01/01\"\ncovers = \"記一大功\"\n\
+         text_zh = \"本人同意記一大功以下獎勵令以電子郵件通知。\"\n\
+         text_en = \"I agree to orders of one major merit and below by e-mail.\"\n"
+            .as_bytes(),
+    );
+    let added = ok(&site.ecpa(&["consent", "add-version", &file, "--json"]));
+    assert_eq!(
+        (added["version"].as_str(), added["covers"].as_str()),
+        (Some("2024-01-01"), Some("major_merit"))
+    );
+    assert_eq!(added["draft"], false);
+    let text = String::from_utf8_lossy(&site.ecpa(&["consent", "list"]).stdout).into_owned();
+    assert!(text.contains("2024-01-01-draft") && text.contains("（草案）"), "{text}");
+    // The same version again, a file with an unknown field, a missing file: refused, nothing added.
+    assert_eq!(site.ecpa(&["consent", "add-version", &file]).status.code(), Some(1));
+    let forged = write(
+        &site.path("forged.toml"),
+        b"version = \"2030\"\neffective_from = \"2030-01-01\"\ncovers = \"merit\"\ntext_zh = \"x\"\ntext_en = \"x\"\nadmin = true\n",
+    );
+    assert_eq!(site.ecpa(&["consent", "add-version", &forged]).status.code(), Some(1));
+    assert_eq!(
+        site.ecpa(&["consent", "add-version", "nowhere.toml"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        ok(&site.ecpa(&["consent", "list", "--json"])).as_array().map(Vec::len),
+        Some(3)
+    );
+}
+
+#[test]
 fn migrate_prints_the_schema_version() {
     let site = Site::new();
     let v = ok(&site.ecpa(&["migrate", "--json"]));

@@ -833,7 +833,7 @@ fn a_portal_handle_is_shared_by_threads() {
                     // SAFETY: the portal lives until the scope ends; strings are NUL-terminated.
                     unsafe {
                         let v = fetch(|b, l, n| ecpa_consent_version(p, b, l, n)).expect("version");
-                        assert_eq!(v, "2019-07-01");
+                        assert_eq!(v, "2024-01-01-draft");
                         let bad = (t + i) % 2 == 0;
                         let id = if bad { "A123456788" } else { "A123456789" };
                         let rc = ecpa_id_check(c(id).as_ptr(), null_mut(), null_mut());

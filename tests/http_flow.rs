@@ -444,6 +444,46 @@ fn the_nhi_services_own_functions_and_account_recovery_over_http() {
     r.login_account("wang.xm", &acct).expect("the new account password");
 }
 
+#[test]
+fn a_consent_that_covers_too_little_over_http() {
+    let h = HttpFixture::new();
+    let r = &h.remote;
+    let start = h.fx.clock_now();
+    // Agreed in 2023, when the 2019 text (記功以下) was in force.
+    h.fx.clock.set(time::macros::datetime!(2023-05-01 10:00 +08:00));
+    h.register(Who::Wang);
+    let s = h.login(Who::Wang);
+    let old = r.consent_text().expect("text");
+    assert_eq!((old.covers, old.draft), (AwardKind::Merit, false));
+    r.give_consent(&s, &old.version).expect("agreed");
+    h.fx.clock.set(start);
+    h.register(Who::OfficerA);
+    let officer = h.login(Who::OfficerA);
+    let major = r
+        .issue_award_order(
+            &officer,
+            &order(
+                Who::Wang,
+                "114/05/02",
+                "北市勞人字第1146000801號",
+                AwardKind::MajorMerit,
+                1,
+            ),
+        )
+        .expect("issued");
+    assert_eq!(
+        major.summary.delivery,
+        Delivery::Paper(ecpa::portal::PaperReason::ConsentTooNarrow)
+    );
+    let s = h.login(Who::Wang);
+    let newer = r.consent_text().expect("text");
+    assert!(newer.draft && newer.covers == AwardKind::MajorMerit);
+    let status = r.consent_status(&s).expect("status").expect("consented");
+    assert_eq!(status.newer_version.as_deref(), Some(newer.version.as_str()));
+    let extended = r.give_consent(&s, &newer.version).expect("extended");
+    assert_eq!(extended.covers, AwardKind::MajorMerit);
+}
+
 trait NewPassword {
     fn login_with_new_password(&self) -> ecpa::portal::SessionToken;
 }

@@ -143,6 +143,12 @@ enum Command {
         #[command(subcommand)]
         command: AnnounceCommand,
     },
+    /// The consent texts (獎令電子化同意書): their versions and the kinds each covers.
+    #[cfg(feature = "http")]
+    Consent {
+        #[command(subcommand)]
+        command: ConsentCommand,
+    },
     /// A lost or stolen NHI card: stops the person's NHI-card registrations (健保卡註冊停用),
     /// ends their NHI-card sessions and tells them by mail.
     #[cfg(feature = "http")]
@@ -321,6 +327,25 @@ enum AnnounceCommand {
     Remove {
         /// The announcement's number (from `list`).
         id: i64,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[cfg(feature = "http")]
+#[derive(Subcommand)]
+enum ConsentCommand {
+    /// Loads a consent text from a TOML file: `version`, `effective_from` (ROC or ISO),
+    /// `covers` (the highest reward: merit/記功 or major_merit/記大功), `text_zh`, `text_en`,
+    /// and `draft` (default false). A version already recorded is refused.
+    AddVersion {
+        /// The TOML file.
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Lists every consent text, in the order they took over, the one in force last.
+    List {
         #[command(flatten)]
         db: DbArgs,
     },
@@ -515,6 +540,8 @@ fn main() -> ExitCode {
         Command::Maintenance { command } => ops::maintenance(out, command),
         #[cfg(feature = "http")]
         Command::Announce { command } => ops::announce(out, command),
+        #[cfg(feature = "http")]
+        Command::Consent { command } => ops::consent(out, command),
         #[cfg(feature = "http")]
         Command::Backup {
             file,

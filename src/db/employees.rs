@@ -496,14 +496,14 @@ crate::db::row! {
         pub title: String = "e.title",
         pub status: String = "e.status",
         pub has_email: bool = "e.email IS NOT NULL",
-        pub consented: bool = "c.employee_id IS NOT NULL",
+        pub consented: bool = "EXISTS (SELECT 1 FROM consent_agreements ca WHERE ca.employee_id = e.id)",
     }
 }
 
 /// An agency's people, by unit and name.
 pub(crate) fn staff_of(tx: &mut dyn Tx, agency: &str) -> Result<Vec<Staff>> {
     let sql = format!(
-        "SELECT {} FROM employees e LEFT JOIN units u ON u.id = e.unit_id LEFT JOIN consents c ON c.employee_id = e.id
+        "SELECT {} FROM employees e LEFT JOIN units u ON u.id = e.unit_id
          WHERE e.agency_code = ? ORDER BY u.name, e.name",
         Staff::COLUMNS
     );

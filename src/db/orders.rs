@@ -1,4 +1,4 @@
-//! Award orders (獎勵令) and consents to electronic delivery: the `award_orders` and `consents`
+//! Award orders (獎勵令) and consents to electronic delivery: the `award_orders`, `consent_versions` and `consent_agreements`
 //! tables, and the look-up of the people orders are issued to ([`portal::awards`] and
 //! [`portal::consent`] hold the rules).
 //!
@@ -110,7 +110,10 @@ crate::db::row! {
         pub title: String = "e.title",
         /// `current` or `left`.
         pub status: String = "e.status",
-        pub consented: bool = "c.employee_id IS NOT NULL",
+        /// The highest reward the texts they agreed to cover (`consent_versions.covers_rank`);
+        /// `None`: they have not consented.
+        pub consent_covers: Option<i64> = "(SELECT MAX(v.covers_rank) FROM consent_agreements ca
+             JOIN consent_versions v ON v.version = ca.text_version WHERE ca.employee_id = e.id)",
         pub email: Option<Email> = "e.email",
         /// The national ID as stored: the key bulk issuance finds people by.
         pub national_id: String = "e.national_id",
@@ -120,7 +123,7 @@ crate::db::row! {
 /// People with their unit and consent, for a `WHERE` to follow.
 static PERSON_FROM: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "SELECT {} FROM employees e LEFT JOIN units u ON u.id = e.unit_id LEFT JOIN consents c ON c.employee_id = e.id",
+        "SELECT {} FROM employees e LEFT JOIN units u ON u.id = e.unit_id",
         Person::COLUMNS
     )
 });
@@ -246,34 +249,38 @@ crate::db::row! {
 }
 
 crate::db::row! {
-    /// A person's consent to electronic orders.
+    /// One agreement of a person to a consent text.
     pub(crate) struct Consent {
-        pub text_version: String = "text_version",
-        pub agreed_at: OffsetDateTime = "agreed_at",
+        pub text_version: String = "ca.text_version",
+        pub agreed_at: OffsetDateTime = "ca.agreed_at",
         /// A `LoginMethod`'s stable name.
-        pub login_method: String = "login_method",
+        pub login_method: String = "ca.login_method",
+        /// What the text covers (`consent_versions.covers_rank`).
+        pub covers_rank: i64 = "v.covers_rank",
     }
 }
 
-/// The consent of the employee `employee_id`, if they gave it.
-pub(crate) fn consent(tx: &mut dyn Tx, employee_id: i64) -> Result<Option<Consent>> {
-    let sql = format!("SELECT {} FROM consents WHERE employee_id = ?", Consent::COLUMNS);
-    tx.query_opt(&sql, &[Value::Int(employee_id)])?
-        .map(Consent::from_row)
-        .transpose()
+/// The agreements of the employee `employee_id`, oldest first (empty: not consented).
+pub(crate) fn consents(tx: &mut dyn Tx, employee_id: i64) -> Result<Vec<Consent>> {
+    let sql = format!(
+        "SELECT {} FROM consent_agreements ca JOIN consent_versions v ON v.version = ca.text_version
+         WHERE ca.employee_id = ? ORDER BY ca.agreed_at, v.covers_rank",
+        Consent::COLUMNS
+    );
+    crate::db::rows(tx.query(&sql, &[Value::Int(employee_id)])?, Consent::from_row)
 }
 
 /// Whether the employee `employee_id` has consented.
 pub(crate) fn has_consented(tx: &mut dyn Tx, employee_id: i64) -> Result<bool> {
     let row = tx.query_opt(
-        "SELECT 1 FROM consents WHERE employee_id = ?",
+        "SELECT 1 FROM consent_agreements WHERE employee_id = ?",
         &[Value::Int(employee_id)],
     )?;
     Ok(row.is_some())
 }
 
-/// Records the consent of the employee `employee_id` to the text `version`, given at `now_ms`
-/// with the login `login_method`.
+/// Records the agreement of the employee `employee_id` to the text `version`, given at
+/// `now_ms` with the login `login_method`.
 pub(crate) fn give_consent(
     tx: &mut dyn Tx,
     employee_id: i64,
@@ -282,7 +289,7 @@ pub(crate) fn give_consent(
     login_method: &str,
 ) -> Result<()> {
     tx.execute(
-        "INSERT INTO consents (employee_id, text_version, agreed_at, login_method) VALUES (?, ?, ?, ?)",
+        "INSERT INTO consent_agreements (employee_id, text_version, agreed_at, login_method) VALUES (?, ?, ?, ?)",
         &[
             Value::Int(employee_id),
             Value::from(version),
@@ -291,4 +298,70 @@ pub(crate) fn give_consent(
         ],
     )
     .map(drop)
+}
+
+crate::db::row! {
+    /// A consent text.
+    pub(crate) struct ConsentVersion {
+        pub version: String = "version",
+        /// ISO date.
+        pub effective_from: String = "effective_from",
+        pub covers_rank: i64 = "covers_rank",
+        pub draft: bool = "draft",
+        pub text_zh: String = "text_zh",
+        pub text_en: String = "text_en",
+    }
+}
+
+/// Every consent text, in the order they take over: by the day they take effect, a draft
+/// before an official text of the same day, then as added.
+pub(crate) fn consent_versions(tx: &mut dyn Tx) -> Result<Vec<ConsentVersion>> {
+    let sql = format!(
+        "SELECT {} FROM consent_versions ORDER BY effective_from, draft DESC, added_at, version",
+        ConsentVersion::COLUMNS
+    );
+    crate::db::rows(tx.query(&sql, &[])?, ConsentVersion::from_row)
+}
+
+/// A new consent text as [`add_consent_version`] writes it.
+pub(crate) struct NewConsentVersion<'a> {
+    pub version: &'a str,
+    pub effective_from: &'a str,
+    pub covers: &'a str,
+    pub covers_rank: i64,
+    pub draft: bool,
+    pub text_zh: &'a str,
+    pub text_en: &'a str,
+    /// Where it came from: `built-in`, or the file an operator loaded it from.
+    pub source: &'a str,
+    pub added_ms: i64,
+}
+
+/// Adds a consent text; `false` if its version is taken.
+pub(crate) fn add_consent_version(tx: &mut dyn Tx, v: &NewConsentVersion<'_>) -> Result<bool> {
+    if tx
+        .query_opt(
+            "SELECT 1 FROM consent_versions WHERE version = ?",
+            &[Value::from(v.version)],
+        )?
+        .is_some()
+    {
+        return Ok(false);
+    }
+    tx.execute(
+        "INSERT INTO consent_versions (version, effective_from, covers, covers_rank, draft, text_zh, text_en, source, added_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        &[
+            Value::from(v.version),
+            Value::from(v.effective_from),
+            Value::from(v.covers),
+            Value::Int(v.covers_rank),
+            Value::Int(i64::from(v.draft)),
+            Value::from(v.text_zh),
+            Value::from(v.text_en),
+            Value::from(v.source),
+            Value::Int(v.added_ms),
+        ],
+    )?;
+    Ok(true)
 }

@@ -258,7 +258,7 @@ fn examples(operation: &str) -> Option<Value> {
         "give_consent" => example(
             "同意獎令電子化",
             ConsentWire {
-                version: crate::portal::consent::CURRENT_VERSION.to_owned(),
+                version: "2024-01-01".to_owned(),
             },
         ),
         "issue_award_order" => example("嘉獎二次", order),

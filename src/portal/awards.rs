@@ -3,8 +3,8 @@
 //!
 //! The delivery rule lives in one place, [`DeliveryPolicy::decide`]: an order goes
 //! electronically only if it is a reward at or below the ceiling in force on its approval date
-//! (記功 from 2019-07-01, 記大功 from 2024-01-01; punishments never), the person has consented,
-//! is still in office and has an e-mail address. Otherwise it goes on paper, and the order says
+//! (記功 from 2019-07-01, 記大功 from 2024-01-01; punishments never), the person has consented
+//! to a text that covers its kind, is still in office and has an e-mail address. Otherwise it goes on paper, and the order says
 //! why. An electronic order's notification mail is queued in the outbox in the same transaction
 //! as the order, so there is never an order without its mail or a mail without its order.
 
@@ -139,6 +139,9 @@ pub enum PaperReason {
     AboveCeiling,
     /// The person has not consented.
     NotConsented,
+    /// The text the person agreed to does not cover the kind (the 2019 text covers 記功以下,
+    /// not the 記大功 allowed since 2024): they are offered the newer text.
+    ConsentTooNarrow,
     /// The person has no e-mail address on record.
     NoEmail,
     /// The person has left office.
@@ -153,6 +156,7 @@ impl PaperReason {
             PaperReason::BeforeElectronicDelivery => "before_electronic_delivery",
             PaperReason::AboveCeiling => "above_ceiling",
             PaperReason::NotConsented => "not_consented",
+            PaperReason::ConsentTooNarrow => "consent_too_narrow",
             PaperReason::NoEmail => "no_email",
             PaperReason::LeftOffice => "left_office",
         }
@@ -164,6 +168,7 @@ impl PaperReason {
             PaperReason::BeforeElectronicDelivery,
             PaperReason::AboveCeiling,
             PaperReason::NotConsented,
+            PaperReason::ConsentTooNarrow,
             PaperReason::NoEmail,
             PaperReason::LeftOffice,
         ]
@@ -187,6 +192,10 @@ impl PaperReason {
             PaperReason::NotConsented => (
                 "當事人尚未同意獎令電子化",
                 "the person has not consented to electronic orders",
+            ),
+            PaperReason::ConsentTooNarrow => (
+                "當事人同意之獎令電子化範圍未含此獎勵種類",
+                "the consent the person gave does not cover this kind of reward",
             ),
             PaperReason::NoEmail => ("當事人無電子郵件信箱", "the person has no e-mail address on record"),
             PaperReason::LeftOffice => ("當事人已卸職", "the person has left office"),
@@ -258,8 +267,10 @@ impl DeliveryPolicy {
         }
         if !person.current {
             Delivery::Paper(PaperReason::LeftOffice)
-        } else if !person.consented {
+        } else if person.consent_covers.is_none() {
             Delivery::Paper(PaperReason::NotConsented)
+        } else if person.consent_covers.is_some_and(|covers| kind > covers) {
+            Delivery::Paper(PaperReason::ConsentTooNarrow)
         } else if person.email.is_none() {
             Delivery::Paper(PaperReason::NoEmail)
         } else {
@@ -273,8 +284,8 @@ impl DeliveryPolicy {
 pub struct Recipient {
     /// Still in office.
     pub current: bool,
-    /// Has consented to electronic orders.
-    pub consented: bool,
+    /// The highest reward the consent texts they agreed to cover; `None`: not consented.
+    pub consent_covers: Option<AwardKind>,
     /// Where the notice goes.
     pub email: Option<Email>,
 }
@@ -516,7 +527,9 @@ impl From<orders::Person> for Person {
             title: r.title,
             recipient: Recipient {
                 current: r.status == "current",
-                consented: r.consented,
+                consent_covers: r
+                    .consent_covers
+                    .and_then(|rank| usize::try_from(rank).ok().and_then(|i| AwardKind::ALL.get(i).copied())),
                 email: r.email,
             },
         }
@@ -1039,7 +1052,7 @@ mod tests {
     fn ok_person() -> Recipient {
         Recipient {
             current: true,
-            consented: true,
+            consent_covers: Some(AwardKind::MajorMerit),
             email: Some(Email::parse("a@mail.taipei.gov.tw").expect("email")),
         }
     }
@@ -1071,12 +1084,25 @@ mod tests {
             );
         }
         let no = Recipient {
-            consented: false,
+            consent_covers: None,
             ..ok_person()
         };
         assert_eq!(
             p.decide(AwardKind::Merit, date(114, 1, 1), &no),
             Delivery::Paper(PaperReason::NotConsented)
+        );
+        // Agreed to the 2019 text only: 記功 goes electronically, 記大功 on paper.
+        let narrow = Recipient {
+            consent_covers: Some(AwardKind::Merit),
+            ..ok_person()
+        };
+        assert_eq!(
+            p.decide(AwardKind::Merit, date(114, 1, 1), &narrow),
+            Delivery::Electronic
+        );
+        assert_eq!(
+            p.decide(AwardKind::MajorMerit, date(114, 1, 1), &narrow),
+            Delivery::Paper(PaperReason::ConsentTooNarrow)
         );
         let no_mail = Recipient {
             email: None,

@@ -47,7 +47,7 @@ pub use awards::{
     Recipient, Tally, UnsignedOrder, YearlyAwards, notification_subject, read_orders_csv, tally_year,
 };
 pub use certlogin::{CertificateChallenge, CertificateResponse, CertificateTrust, LoginSignature};
-pub use consent::{ConsentRecord, ConsentText};
+pub use consent::{ConsentRecord, ConsentText, NewConsentText};
 pub use csvfile::{CsvEncoding, decode_csv_text};
 pub use directory::{DirectoryImport, EmployeeStatus, EmployeeSummary, NewEmployee};
 pub use env::{Clock, ManualClock, OsRandomness, Randomness, SystemClock};
@@ -344,7 +344,7 @@ impl Portal for LocalPortal {
     }
 
     fn consent_text(&self) -> Result<ConsentText> {
-        Ok(consent::current_text())
+        consent::current_text(self)
     }
     fn registration_terms(&self) -> Result<RegistrationTerms> {
         Ok(registration::registration_terms())

@@ -849,7 +849,7 @@ impl PyPortal {
 
     /// The consent text in force, with its version.
     fn consent_text(&self, py: Python<'_>) -> PyResult<ConsentText> {
-        Ok(self.run(py, |p| p.consent_text())?.into())
+        ConsentText::new(py, self.run(py, |p| p.consent_text())?)
     }
 
     /// The caller's consent, if given.

@@ -207,6 +207,12 @@ record! {
         version: String,
         text_zh: String,
         text_en: String,
+        /// The highest reward it covers (`merit`, `major_merit`).
+        covers: String,
+        effective_from: Py<PyAny>,
+        effective_from_roc: String,
+        /// A draft standing in for an official text not yet loaded.
+        draft: bool,
     }
 }
 
@@ -263,23 +269,30 @@ impl DetailsChange {
     }
 }
 
-impl From<RsConsentText> for ConsentText {
-    fn from(t: RsConsentText) -> Self {
-        ConsentText {
+impl ConsentText {
+    pub(crate) fn new(py: Python<'_>, t: RsConsentText) -> PyResult<Self> {
+        Ok(ConsentText {
+            covers: t.covers.as_str().to_owned(),
+            effective_from: date(py, t.effective_from)?,
+            effective_from_roc: t.effective_from.to_slash(),
+            draft: t.draft,
             version: t.version,
             text_zh: t.text_zh,
             text_en: t.text_en,
-        }
+        })
     }
 }
 
 record! {
-    /// A consent given: which text, when, with which login.
+    /// A consent given: which text (the newest agreed), when, with which login, the highest
+    /// reward the agreed texts cover, and the newer text offered when it covers more.
     ConsentRecord {
         text_version: String,
         agreed_at: Py<PyAny>,
         agreed_at_roc: String,
         login_method: String,
+        covers: String,
+        newer_version: Option<String>,
     }
 }
 
@@ -290,6 +303,8 @@ impl ConsentRecord {
             agreed_at: datetime(py, r.agreed_at)?,
             agreed_at_roc: r.agreed_at.to_slash(),
             login_method: r.login_method.as_str().to_owned(),
+            covers: r.covers.as_str().to_owned(),
+            newer_version: r.newer_version.clone(),
         })
     }
 }

@@ -74,7 +74,47 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "a reset link's new mobile number, and account-recovery links",
         sql: V10,
     },
+    Migration {
+        version: 11,
+        name: "consent texts as versions with the kinds they cover",
+        sql: V11,
+    },
 ];
+
+/// Consent texts (獎令電子化同意書) become versions, each with the highest reward it covers
+/// (`covers_rank`: 0 嘉獎, 1 記功, 2 記大功, which `MAX` compares; `covers` names it) and the day
+/// it takes effect. The 2019 text (記功以下) is the one people agreed to until now; the 2024
+/// text is not public, so a draft after it (記一大功以下) is recorded as one (`draft`), for the
+/// operator to replace with the official text (`ecpa consent add-version`). A person's
+/// agreements are kept one row per version agreed: the first stays as it was, and agreeing to
+/// a newer text that covers more adds one.
+const V11: &str = r#"
+CREATE TABLE consent_versions (
+    version TEXT PRIMARY KEY,
+    effective_from TEXT NOT NULL,
+    covers TEXT NOT NULL,
+    covers_rank {int} NOT NULL,
+    draft {int} NOT NULL,
+    text_zh TEXT NOT NULL,
+    text_en TEXT NOT NULL,
+    source TEXT NOT NULL,
+    added_at {int} NOT NULL
+);
+INSERT INTO consent_versions (version, effective_from, covers, covers_rank, draft, text_zh, text_en, source, added_at)
+VALUES ('2019-07-01', '2019-07-01', 'merit', 1, 0, '為落實政府無紙化節能減碳政策、達成人事作業流程簡化及奠定公務電子履歷之基礎，本人同意記功以下獎勵令由服務機關核定後，經由系統以電子郵件方式主動通知本人登入「公務人員個人資料校對網站」進行查詢、列印獎勵令資料。', 'To carry out the government''s paperless, energy-saving policy, simplify personnel procedures and lay the foundation of an electronic civil-service record, I agree that award orders of merit (記功) and below, once approved by my serving agency, are announced to me by e-mail from the system, and that I log in to the personal data proofing site to look them up and print them.', 'built-in', 0);
+INSERT INTO consent_versions (version, effective_from, covers, covers_rank, draft, text_zh, text_en, source, added_at)
+VALUES ('2024-01-01-draft', '2024-01-01', 'major_merit', 2, 1, '為落實政府無紙化節能減碳政策、達成人事作業流程簡化及奠定公務電子履歷之基礎，本人同意記一大功以下獎勵令由服務機關核定後，經由系統以電子郵件方式主動通知本人登入「公務人員個人資料校對網站」進行查詢、列印獎勵令資料。', 'To carry out the government''s paperless, energy-saving policy, simplify personnel procedures and lay the foundation of an electronic civil-service record, I agree that award orders of one major merit (記一大功) and below, once approved by my serving agency, are announced to me by e-mail from the system, and that I log in to the personal data proofing site to look them up and print them.', 'built-in draft', 0);
+CREATE TABLE consent_agreements (
+    employee_id {int} NOT NULL REFERENCES employees(id),
+    text_version TEXT NOT NULL REFERENCES consent_versions(version),
+    agreed_at {int} NOT NULL,
+    login_method TEXT NOT NULL,
+    PRIMARY KEY (employee_id, text_version)
+);
+INSERT INTO consent_agreements (employee_id, text_version, agreed_at, login_method)
+SELECT employee_id, text_version, agreed_at, login_method FROM consents;
+DROP TABLE consents;
+"#;
 
 /// A password-reset link to a new address also carries the mobile number the form gave
 /// (adopted with the address when the reset is done). 忘記帳號或密碼 for eCPA accounts mails

@@ -100,6 +100,8 @@ def test_the_whole_flow_from_consent_to_processing(embedded: Embedded) -> None:
     text = p.consent_text()
     record = p.give_consent(me, text.version)
     assert record.text_version == text.version and record.login_method == "nhi_card"
+    assert (text.covers, text.draft, record.covers, record.newer_version) == ("major_merit", True, "major_merit", None)
+    assert text.effective_from == datetime.date(2024, 1, 1) and text.effective_from_roc == "113/01/01"
     again = p.give_consent(me, text.version)
     assert again.agreed_at == record.agreed_at
     with pytest.raises(ecpa.ConsentError) as final:

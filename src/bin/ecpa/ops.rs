@@ -14,7 +14,9 @@ use ecpa::store::Store;
 use ecpa::types::{Lang, RocDateTime};
 use ecpa::{Error, ErrorCode};
 
-use super::{AnnounceCommand, DbArgs, Failure, MaintenanceCommand, OperatorArg, Output, PersonArgs, usage};
+use super::{
+    AnnounceCommand, ConsentCommand, DbArgs, Failure, MaintenanceCommand, OperatorArg, Output, PersonArgs, usage,
+};
 
 /// Lines between two progress reports of a directory import.
 const PROGRESS_EVERY: u64 = 10_000;
@@ -360,6 +362,71 @@ pub(super) fn announce(out: Output, command: AnnounceCommand) -> Result<u8, Fail
         AnnounceCommand::Remove { id, db } => {
             open_portal(&config(&db)?)?.remove_announcement(id)?;
             removed(out, id, "公告", "announcement");
+        }
+    }
+    Ok(0)
+}
+
+pub(super) fn consent(out: Output, command: ConsentCommand) -> Result<u8, Failure> {
+    match command {
+        ConsentCommand::AddVersion { file, db } => {
+            let text = std::fs::read_to_string(&file).map_err(|e| usage(e.into()))?;
+            let new: ecpa::portal::NewConsentText = toml::from_str(&text).map_err(|e| {
+                Failure::from(ecpa::Error::with(
+                    ecpa::ErrorCode::FieldInvalid,
+                    format!("{} 不是同意書檔案：{e}", file.display()),
+                    format!("{} is not a consent text file: {e}", file.display()),
+                ))
+            })?;
+            let source = file
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            let added = open_portal(&config(&db)?)?.add_consent_version(&new, &source)?;
+            if out.json {
+                print_json(&added);
+            } else {
+                say(
+                    &format!(
+                        "已載入同意書 {}（{}以下，{} 起）",
+                        added.version,
+                        added.covers.label(Lang::ZhTw),
+                        added.effective_from.to_slash()
+                    ),
+                    &format!(
+                        "Consent text {} loaded ({} and below, from {})",
+                        added.version,
+                        added.covers.label(Lang::En),
+                        added.effective_from.to_iso()
+                    ),
+                    out.lang,
+                );
+            }
+        }
+        ConsentCommand::List { db } => {
+            let all = open_portal(&config(&db)?)?.consent_versions()?;
+            if out.json {
+                print_json(&all);
+            } else {
+                for t in &all {
+                    say(
+                        &format!(
+                            "{}  {} 起  {}以下{}",
+                            t.version,
+                            t.effective_from.to_slash(),
+                            t.covers.label(Lang::ZhTw),
+                            if t.draft { "（草案）" } else { "" }
+                        ),
+                        &format!(
+                            "{}  from {}  {} and below{}",
+                            t.version,
+                            t.effective_from.to_iso(),
+                            t.covers.label(Lang::En),
+                            if t.draft { " (draft)" } else { "" }
+                        ),
+                        out.lang,
+                    );
+                }
+            }
         }
     }
     Ok(0)
