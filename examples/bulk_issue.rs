@@ -35,8 +35,8 @@ fn run(db: &str, csv: &str, session: &SessionToken) -> ecpa::Result<()> {
             order.national_id, order.document_number, order.kind, order.count
         );
     }
-    let unsigned = portal.unsigned_award_orders(session)?;
-    println!("尚未簽收 {} 件 / {} not signed for yet", unsigned.len(), unsigned.len());
+    let unsigned = portal.unsigned_award_orders(session, ecpa::portal::PageRequest::default())?;
+    println!("尚未簽收 {} 件 / {} not signed for yet", unsigned.total, unsigned.total);
     for u in unsigned {
         println!("  {} {} {} {}", u.national_id, u.name, u.unit, u.order.document_number);
     }

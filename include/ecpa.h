@@ -841,15 +841,29 @@ uint32_t ecpa_award_history_json(const ecpa_portal *portal,
                                  size_t *out_len);
 
 /**
- * A personnel officer's list of electronically delivered orders not yet signed for, as JSON,
- * the HTTP API's list of `UnsignedOrder`: `[{"order": {...summary}, "national_id" (masked),
- * "name", "unit", "issued_at"}]`.
+ * A personnel officer's list of electronically delivered orders not yet signed for, page
+ * `page` (from 1) of `per_page` rows (1 to 100; 0 for 100), as JSON, the HTTP API's page of
+ * `UnsignedOrder`: `{"items": [{"order": {...summary}, "national_id" (masked), "name",
+ * "unit", "issued_at"}], "page", "per_page", "total"}`. Each person on the page is a read in
+ * their audit trail.
  */
 uint32_t ecpa_award_orders_unsigned_json(const ecpa_portal *portal,
                                          const ecpa_session *session,
+                                         uint32_t page,
+                                         uint32_t per_page,
                                          char *buf,
                                          size_t len,
                                          size_t *out_len);
+
+/**
+ * Writes the agencies the officer queries and processes (the query screen's 機關代號 list)
+ * as JSON: `[{"code", "name", "parent_code"}]`, their own first.
+ */
+uint32_t ecpa_officer_agencies_json(const ecpa_portal *portal,
+                                    const ecpa_session *session,
+                                    char *buf,
+                                    size_t len,
+                                    size_t *out_len);
 
 /**
  * Writes the caller's own corrections as JSON, newest first, the HTTP API's
@@ -906,9 +920,10 @@ uint32_t ecpa_proofing_complete(const ecpa_portal *portal,
 /**
  * The officer's query (人事人員校對查詢): `query_json` is the HTTP API's `ProofingQueryWire`,
  * every field optional: `{"agency": code, "unit": name, "from": date, "to": date, "proofed":
- * bool, "processed": bool}` (dates ROC `101/01/01` or ISO); `{}` for everything. Writes the
- * rows as JSON, the HTTP API's list of `ProofingQueryRow`: `[{"national_id" (masked), "name",
- * "unit", "proofed_on", "processed", ...}]`.
+ * bool, "processed": bool, "page": 1, "per_page": 100}` (dates ROC `101/01/01` or ISO); `{}`
+ * for the first page of everything. Writes the page as JSON, the HTTP API's page of
+ * `ProofingQueryRow`: `{"items": [{"national_id" (masked), "name", "agency_code", "unit",
+ * "proofed_on", ...}], "page", "per_page", "total"}`.
  */
 uint32_t ecpa_proofing_query_json(const ecpa_portal *portal,
                                   const ecpa_session *session,

@@ -122,7 +122,11 @@ fn b5_functions_refuse_an_account_password_session() {
     too_low(fx.portal.unviewed_award_orders(&s).map(drop));
     too_low(fx.portal.view_award_order(&s, 1).map(drop));
     too_low(fx.portal.award_history(&s).map(drop));
-    too_low(fx.portal.unsigned_award_orders(&s).map(drop));
+    too_low(
+        fx.portal
+            .unsigned_award_orders(&s, ecpa::portal::PageRequest::default())
+            .map(drop),
+    );
     too_low(
         fx.portal
             .issue_award_order(
@@ -158,12 +162,18 @@ fn b5_functions_refuse_an_account_password_session() {
             .map(drop),
     );
     // The officer functions outside B5 too: the agency's people and its audit trail.
-    too_low(fx.portal.agency_employees(&s).map(drop));
+    too_low(
+        fx.portal
+            .agency_employees(&s, ecpa::portal::PageRequest::default())
+            .map(drop),
+    );
     too_low(fx.portal.audit_trail(&s, &AuditQuery::default()).map(drop));
     // The same person with the NHI card can.
     fx.portal.personal_record(&card).expect("record");
     fx.portal.open_application(&card, "B5").expect("opens");
-    fx.portal.agency_employees(&card).expect("the agency's people");
+    fx.portal
+        .agency_employees(&card, ecpa::portal::PageRequest::default())
+        .expect("the agency's people");
     fx.portal
         .audit_trail(&card, &AuditQuery::default())
         .expect("audit trail");

@@ -3,7 +3,9 @@
 
 mod support;
 
-use ecpa::portal::{AuditEntry, AuditQuery, AwardKind, CorrectionDecision, Portal, ProofingCategory, ProofingQuery};
+use ecpa::portal::{
+    AuditEntry, AuditQuery, AwardKind, CorrectionDecision, PageRequest, Portal, ProofingCategory, ProofingQuery,
+};
 use ecpa::types::RocDate;
 use support::{Fixture, Who, order, person};
 use time::Duration;
@@ -41,6 +43,9 @@ fn story() -> Story {
             &order(Who::Wang, "114/05/02", "北市勞人字第1146000789號", AwardKind::Merit, 1),
         )
         .expect("issued");
+    fx.portal
+        .unsigned_award_orders(&officer_a, ecpa::portal::PageRequest::default())
+        .expect("unsigned");
     fx.portal.view_award_order(&wang, o.summary.id).expect("signed");
     fx.portal
         .stage_correction(
@@ -51,11 +56,12 @@ fn story() -> Story {
         )
         .expect("staged");
     let submission = fx.portal.complete_proofing(&wang).expect("complete");
-    fx.portal.agency_employees(&officer_a).expect("list");
+    fx.portal
+        .agency_employees(&officer_a, ecpa::portal::PageRequest::default())
+        .expect("list");
     fx.portal
         .proofing_query(&officer_a, &ProofingQuery::default())
         .expect("query");
-    fx.portal.unsigned_award_orders(&officer_a).expect("unsigned");
     let c = fx
         .portal
         .submission_corrections(&officer_a, submission.id)
@@ -63,7 +69,9 @@ fn story() -> Story {
     fx.portal
         .process_correction(&officer_a, c[0].id, &CorrectionDecision::Approve)
         .expect("approved");
-    fx.portal.agency_employees(&officer_b).expect("list");
+    fx.portal
+        .agency_employees(&officer_b, ecpa::portal::PageRequest::default())
+        .expect("list");
     fx.portal
         .stage_correction(&li, ProofingCategory::Basic, "mobile", "0911-222-333")
         .expect("staged");
@@ -138,10 +146,38 @@ fn an_employee_sees_entries_about_themself_only() {
     ] {
         assert!(acts.contains(&action), "{action} missing from {acts:?}");
     }
-    // Officer-wide reads name no one and are not shown to the employee.
+    // The officer's lists that showed Wang are reads of Wang's data, one entry each, told in
+    // plain words.
+    for action in ["proofing.query", "directory.list", "award.unsigned_list"] {
+        let e = trail
+            .iter()
+            .find(|e| e.action == action)
+            .unwrap_or_else(|| panic!("{action} missing from {acts:?}"));
+        assert_eq!(e.actor.as_deref(), Some(shown(Who::OfficerA).as_str()));
+        let officer = person(Who::OfficerA);
+        assert!(
+            e.summary_zh
+                .starts_with(&format!("{}（{}）", officer.name, officer.masked())),
+            "{}",
+            e.summary_zh
+        );
+        assert!(!e.summary_en.contains(action), "no codes in words: {}", e.summary_en);
+    }
+    let listed = trail.iter().find(|e| e.action == "directory.list").expect("listed");
     assert!(
-        !acts.contains(&"proofing.query") && !acts.contains(&"directory.list"),
-        "{acts:?}"
+        listed.summary_zh.ends_with("查閱機關人員名冊時看到您的資料"),
+        "{}",
+        listed.summary_zh
+    );
+    assert!(
+        listed.summary_en.ends_with("listed the agency's staff, you among them"),
+        "{}",
+        listed.summary_en
+    );
+    let login = trail.iter().find(|e| e.action == "login").expect("login");
+    assert_eq!(
+        (login.summary_zh.as_str(), login.summary_en.as_str()),
+        ("您登入系統", "You logged in")
     );
     // Li sees none of it.
     let li = s.fx.portal.audit_trail(&s.li, &AuditQuery::default()).expect("trail");
@@ -267,16 +303,25 @@ fn nothing_returned_printed_or_mailed_shows_a_full_national_id() {
         d(&fx.portal.award_history(&s.wang).expect("history")),
         d(&fx.portal.unviewed_award_orders(&s.wang).expect("list")),
         d(&fx.portal.view_award_order(&s.wang, 1).expect("order")),
-        d(&fx.portal.unsigned_award_orders(officer).expect("list")),
+        d(&fx
+            .portal
+            .unsigned_award_orders(officer, ecpa::portal::PageRequest::default())
+            .expect("list")
+            .items),
         d(&fx.portal.officer_todos(officer).expect("todos")),
         d(&fx
             .portal
             .proofing_query(officer, &ProofingQuery::default())
-            .expect("query")),
+            .expect("query")
+            .items),
         d(&fx.portal.submission_corrections(officer, 1).expect("corrections")),
     ];
     let mut show = |what: &str, text: String| seen.push(format!("{what}: {text}"));
-    let employees = fx.portal.agency_employees(officer).expect("list");
+    let employees = fx
+        .portal
+        .agency_employees(officer, ecpa::portal::PageRequest::default())
+        .expect("list")
+        .items;
     show("employees json", serde_json::to_string(&employees).expect("json"));
     for who in Who::DIRECTORY {
         let p = person(who);
@@ -329,4 +374,169 @@ fn registration_steps_are_audited_with_a_masked_card_number() {
         objects.iter().all(|o| !o.contains(card.as_str())),
         "a full card number in {objects:?}"
     );
+}
+
+#[test]
+fn bulk_issuance_tells_each_person_of_their_order() {
+    let fx = Fixture::new();
+    let officer = fx.enrol(Who::OfficerA);
+    let wang = fx.enrol(Who::Wang);
+    let lin = fx.enrol(Who::Lin);
+    let orders = [
+        order(
+            Who::Wang,
+            "114/05/02",
+            "北市勞人字第1146000901號",
+            AwardKind::Commendation,
+            1,
+        ),
+        order(
+            Who::Lin,
+            "114/05/02",
+            "北市勞人字第1146000902號",
+            AwardKind::Commendation,
+            1,
+        ),
+    ];
+    let report = fx.portal.issue_award_orders(&officer, &orders).expect("issued");
+    for (session, (id, _)) in [(&wang, report.orders[0]), (&lin, report.orders[1])] {
+        let trail = fx
+            .portal
+            .audit_trail(
+                session,
+                &AuditQuery {
+                    action: Some("award.issue".into()),
+                    ..Default::default()
+                },
+            )
+            .expect("trail");
+        assert_eq!(trail.len(), 1, "{trail:?}");
+        assert_eq!(trail[0].object.as_deref(), Some(format!("award_order:{id}").as_str()));
+        assert_eq!(trail[0].actor.as_deref(), Some(shown(Who::OfficerA).as_str()));
+        assert!(trail[0].summary_zh.ends_with("核發獎勵令"), "{}", trail[0].summary_zh);
+    }
+}
+
+/// An agency of 250 more people, for the officer's pages.
+fn crowd(fx: &Fixture) {
+    let mut csv = String::from("agency_code,agency_name,unit,national_id,name,title,email,status\n");
+    for i in 0..250 {
+        csv.push_str(&format!(
+            "{},{},第{}科,{},員工{i:03},科員,,在職\n",
+            support::AGENCY_A,
+            support::AGENCY_A_NAME,
+            i % 5,
+            support::make_id('P', &format!("1{:07}", 1000 + i))
+        ));
+    }
+    fx.portal.import_directory_csv(csv.as_bytes()).expect("imported");
+}
+
+#[test]
+fn officer_lists_come_a_page_at_a_time_and_each_page_is_a_read_of_its_people() {
+    let fx = Fixture::new();
+    crowd(&fx);
+    let officer = fx.enrol(Who::OfficerA);
+    let reads = |fx: &Fixture| fx.sql_int("SELECT COUNT(*) FROM audit WHERE action = 'directory.list'");
+    let page = |n, size| PageRequest::new(n, size).expect("a page");
+    let first = fx
+        .portal
+        .agency_employees(&officer, PageRequest::default())
+        .expect("page 1");
+    assert_eq!((first.items.len(), first.page, first.per_page), (100, 1, 100));
+    let total = first.total;
+    assert!(total > 250, "{total}");
+    assert_eq!(reads(&fx), 100, "a read for each person shown, not the agency");
+    let last_page = total.div_ceil(100) as u32;
+    let last = fx
+        .portal
+        .agency_employees(&officer, page(last_page, 100))
+        .expect("last page");
+    assert_eq!(last.items.len() as u64, total - 100 * u64::from(last_page - 1));
+    let past = fx
+        .portal
+        .agency_employees(&officer, page(last_page + 1, 100))
+        .expect("past the end");
+    assert!(past.items.is_empty() && past.total == total);
+    // Pages do not overlap, and together they are everyone.
+    let mut seen = std::collections::HashSet::new();
+    for n in 1..=total.div_ceil(40) as u32 {
+        for e in fx.portal.agency_employees(&officer, page(n, 40)).expect("page") {
+            assert!(seen.insert(e.national_id.clone() + &e.name), "{} twice", e.name);
+        }
+    }
+    assert_eq!(seen.len() as u64, total);
+    // Never more than 100, never page 0.
+    for (n, size) in [(1, 101), (0, 10), (1, 0)] {
+        assert!(PageRequest::new(n, size).is_err());
+        let e = fx
+            .portal
+            .agency_employees(
+                &officer,
+                PageRequest {
+                    page: n,
+                    per_page: size,
+                },
+            )
+            .expect_err("refused");
+        assert_eq!(e.code(), ecpa::ErrorCode::FieldInvalid);
+    }
+    // The proofing query pages the same way.
+    let q = ProofingQuery {
+        page: page(2, 100),
+        ..Default::default()
+    };
+    let before = fx.sql_int("SELECT COUNT(*) FROM audit WHERE action = 'proofing.query'");
+    let rows = fx.portal.proofing_query(&officer, &q).expect("page 2");
+    assert_eq!(rows.items.len(), 100);
+    assert_eq!(
+        fx.sql_int("SELECT COUNT(*) FROM audit WHERE action = 'proofing.query'") - before,
+        100
+    );
+}
+
+#[test]
+fn every_action_the_engine_records_has_plain_words() {
+    // Every string literal of the engine's sources that names an action: `login`, or an area
+    // of the trail, a dot and the act (`award.sign`).
+    const AREAS: [&str; 10] = [
+        "account",
+        "audit",
+        "award",
+        "certificate",
+        "consent",
+        "directory",
+        "operator",
+        "proofing",
+        "record",
+        "registration",
+    ];
+    let is_action = |s: &str| {
+        s == "login"
+            || s.split_once('.').is_some_and(|(area, act)| {
+                AREAS.contains(&area) && !act.is_empty() && act.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+            })
+    };
+    let mut missing = Vec::new();
+    let mut found = std::collections::BTreeSet::new();
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/portal");
+    for entry in std::fs::read_dir(&src).expect("src/portal") {
+        let path = entry.expect("entry").path();
+        // The table of words itself names every action it knows.
+        if path.ends_with("trail.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("source");
+        for literal in text.split('"').skip(1).step_by(2).filter(|s| is_action(s)) {
+            if found.insert(literal.to_owned()) && ecpa::portal::trail::describe(literal).is_none() {
+                missing.push(format!("{literal} ({})", path.display()));
+            }
+        }
+    }
+    assert!(
+        found.len() > 30,
+        "only {} actions found: the scan is broken",
+        found.len()
+    );
+    assert!(missing.is_empty(), "actions without words: {missing:?}");
 }

@@ -298,7 +298,11 @@ fn only_an_officer_of_the_persons_agency_issues() {
         fx.portal.issue_award_orders(&wang, std::slice::from_ref(&o)),
         ErrorCode::NotPersonnelOfficer,
     );
-    expect_code(fx.portal.unsigned_award_orders(&wang), ErrorCode::NotPersonnelOfficer);
+    expect_code(
+        fx.portal
+            .unsigned_award_orders(&wang, ecpa::portal::PageRequest::default()),
+        ErrorCode::NotPersonnelOfficer,
+    );
     let e = expect_code(
         fx.portal.issue_award_order(&officer_b, &o),
         ErrorCode::EmployeeNotInAgency,
@@ -508,7 +512,11 @@ fn the_officer_sees_own_agency_unsigned_orders_until_signed() {
             },
         )
         .expect("issued");
-    let list = fx.portal.unsigned_award_orders(&officer_a).expect("list");
+    let list = fx
+        .portal
+        .unsigned_award_orders(&officer_a, ecpa::portal::PageRequest::default())
+        .expect("list")
+        .items;
     assert_eq!(
         list.iter().map(|u| u.order.id).collect::<Vec<_>>(),
         vec![a.orders[0].0, a.orders[1].0],
@@ -518,12 +526,20 @@ fn the_officer_sees_own_agency_unsigned_orders_until_signed() {
         list.iter()
             .all(|u| u.national_id == person(Who::Wang).masked() && u.name == "王小明")
     );
-    let list_b = fx.portal.unsigned_award_orders(&officer_b).expect("list");
+    let list_b = fx
+        .portal
+        .unsigned_award_orders(&officer_b, ecpa::portal::PageRequest::default())
+        .expect("list")
+        .items;
     assert_eq!(list_b.len(), 1);
     assert_eq!(list_b[0].national_id, person(Who::Li).masked());
 
     fx.portal.view_award_order(&wang, a.orders[0].0).expect("signed");
-    let list = fx.portal.unsigned_award_orders(&officer_a).expect("list");
+    let list = fx
+        .portal
+        .unsigned_award_orders(&officer_a, ecpa::portal::PageRequest::default())
+        .expect("list")
+        .items;
     assert_eq!(list.iter().map(|u| u.order.id).collect::<Vec<_>>(), vec![a.orders[1].0]);
 }
 

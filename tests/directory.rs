@@ -158,7 +158,11 @@ fn officers_left_office_and_reimport() {
         fx.portal.login_nhi_card(&retired.card_data(), &retired.pw()),
         ErrorCode::AccountDisabled,
     );
-    let list = fx.portal.agency_employees(&o).expect("list");
+    let list = fx
+        .portal
+        .agency_employees(&o, ecpa::portal::PageRequest::default())
+        .expect("list")
+        .items;
     let r = list.iter().find(|e| e.name == "吳志豪").expect("listed");
     assert_eq!(r.status, "left");
 
@@ -199,7 +203,10 @@ fn officers_left_office_and_reimport() {
     let report = fx.portal.import_directory_csv(csv.as_bytes()).expect("imports");
     assert_eq!((report.created, report.updated, report.officers), (0, 3, 0));
     fx.login(Who::Retired);
-    expect_code(fx.portal.agency_employees(&o), ErrorCode::NotPersonnelOfficer);
+    expect_code(
+        fx.portal.agency_employees(&o, ecpa::portal::PageRequest::default()),
+        ErrorCode::NotPersonnelOfficer,
+    );
     let info = fx.portal.session_info(&o).expect("info");
     assert_eq!(info.agency_code, support::AGENCY_B);
     assert!(!info.officer);
@@ -207,8 +214,9 @@ fn officers_left_office_and_reimport() {
     let b = fx.enrol(Who::OfficerB);
     assert!(
         fx.portal
-            .agency_employees(&b)
+            .agency_employees(&b, ecpa::portal::PageRequest::default())
             .expect("list")
+            .items
             .iter()
             .any(|e| e.name == "陳美玲")
     );
@@ -233,7 +241,11 @@ fn officers_left_office_and_reimport() {
         1
     );
     let w = fx.enrol(Who::Wang);
-    let list = fx.portal.agency_employees(&w).expect("list");
+    let list = fx
+        .portal
+        .agency_employees(&w, ecpa::portal::PageRequest::default())
+        .expect("list")
+        .items;
     let me = list.iter().find(|e| e.name == "王小明").expect("listed");
     assert_eq!(me.title, "股長");
     assert!(me.has_email);
@@ -245,7 +257,11 @@ fn an_officer_lists_their_own_agency_with_masked_ids() {
     let fx = Fixture::new();
     let a = fx.enrol(Who::OfficerA);
     fx.ready(Who::Wang);
-    let list = fx.portal.agency_employees(&a).expect("list");
+    let list = fx
+        .portal
+        .agency_employees(&a, ecpa::portal::PageRequest::default())
+        .expect("list")
+        .items;
     let mut names: Vec<&str> = list.iter().map(|e| e.name.as_str()).collect();
     names.sort();
     let mut want = vec!["陳美玲", "王小明", "林怡君", "黃建國", "吳志豪"];
@@ -270,8 +286,9 @@ fn an_officer_lists_their_own_agency_with_masked_ids() {
     let b = fx.enrol(Who::OfficerB);
     let mut names: Vec<String> = fx
         .portal
-        .agency_employees(&b)
+        .agency_employees(&b, ecpa::portal::PageRequest::default())
         .expect("list")
+        .items
         .into_iter()
         .map(|e| e.name)
         .collect();
@@ -300,7 +317,10 @@ fn the_officer_column_sets_and_removes_the_role() {
         .expect("imports");
     let s = fx.enrol(Who::OfficerA);
     assert!(!fx.portal.session_info(&s).expect("info").officer, "N removes the role");
-    expect_code(fx.portal.agency_employees(&s), ErrorCode::NotPersonnelOfficer);
+    expect_code(
+        fx.portal.agency_employees(&s, ecpa::portal::PageRequest::default()),
+        ErrorCode::NotPersonnelOfficer,
+    );
 
     fx.portal
         .import_directory_csv(format!("{HEADER}{}", line("Y")).as_bytes())

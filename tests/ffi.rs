@@ -682,8 +682,21 @@ fn the_whole_flow_on_an_sqlite_file() {
         let mut sent = 0;
         ok(ecpa_portal_deliver_outbox(portal, mailer, 100, &mut sent));
         assert_eq!(sent, 2, "one notice per electronic order");
-        let unsigned = json(|b, l, n| ecpa_award_orders_unsigned_json(portal, officer, b, l, n));
-        assert_eq!(unsigned.as_array().map(Vec::len), Some(2));
+        let unsigned = json(|b, l, n| ecpa_award_orders_unsigned_json(portal, officer, 1, 0, b, l, n));
+        assert_eq!(unsigned["items"].as_array().map(Vec::len), Some(2));
+        assert_eq!(
+            (unsigned["total"].as_u64(), unsigned["per_page"].as_u64()),
+            (Some(2), Some(100))
+        );
+        let second = json(|b, l, n| ecpa_award_orders_unsigned_json(portal, officer, 2, 1, b, l, n));
+        assert_eq!(second["items"].as_array().map(Vec::len), Some(1));
+        assert_eq!(
+            fetch(|b, l, n| ecpa_award_orders_unsigned_json(portal, officer, 0, 0, b, l, n)),
+            Err(code(ErrorCode::FieldInvalid)),
+            "no page 0"
+        );
+        let agencies = json(|b, l, n| ecpa_officer_agencies_json(portal, officer, b, l, n));
+        assert_eq!(agencies[0]["code"], support::AGENCY_A, "{agencies}");
 
         // The employee lists, views (signs for) and reads the history.
         let mut count = 0usize;
@@ -747,7 +760,8 @@ fn the_whole_flow_on_an_sqlite_file() {
         assert_eq!(todos[0]["submission_id"], submission);
         let q = c(r#"{"from":"101/01/01","proofed":true,"processed":false}"#);
         let rows = json(|b, l, n| ecpa_proofing_query_json(portal, officer, q.as_ptr(), b, l, n));
-        assert_eq!(rows[0]["national_id"], wang.masked());
+        assert_eq!(rows["items"][0]["national_id"], wang.masked());
+        assert_eq!((rows["page"].as_u64(), rows["total"].as_u64()), (Some(1), Some(1)));
         let mut cids = [0i64; 4];
         ok(ecpa_submission_correction_ids(
             portal,

@@ -258,13 +258,25 @@ fn the_whole_flow_over_http() {
 
     let unviewed = r.unviewed_award_orders(&wang).expect("unviewed");
     assert_eq!(unviewed.len(), 2);
-    assert_eq!(r.unsigned_award_orders(&officer).expect("unsigned").len(), 2);
+    assert_eq!(
+        r.unsigned_award_orders(&officer, ecpa::portal::PageRequest::default())
+            .expect("unsigned")
+            .items
+            .len(),
+        2
+    );
     let viewed = r.view_award_order(&wang, unviewed[0].id).expect("view signs");
     assert!(viewed.summary.viewed_at.is_some());
     let again = r.view_award_order(&wang, unviewed[0].id).expect("viewing again");
     assert_eq!(again.summary.viewed_at, viewed.summary.viewed_at);
     assert_eq!(r.unviewed_award_orders(&wang).expect("unviewed").len(), 1);
-    assert_eq!(r.unsigned_award_orders(&officer).expect("unsigned").len(), 1);
+    assert_eq!(
+        r.unsigned_award_orders(&officer, ecpa::portal::PageRequest::default())
+            .expect("unsigned")
+            .items
+            .len(),
+        1
+    );
     let history = r.award_history(&wang).expect("history");
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].orders.len(), 3);
@@ -309,12 +321,16 @@ fn the_whole_flow_over_http() {
                 ..ProofingQuery::default()
             },
         )
-        .expect("query");
+        .expect("query")
+        .items;
     assert_eq!(rows.len(), 1);
     assert!(r.officer_todos(&officer).expect("todos").is_empty());
 
     // Directory and audit.
-    let staff = r.agency_employees(&officer).expect("employees");
+    let staff = r
+        .agency_employees(&officer, ecpa::portal::PageRequest::default())
+        .expect("employees")
+        .items;
     assert!(staff.iter().any(|e| e.national_id == person(Who::Wang).masked()));
     let trail = r.audit_trail(&wang, &AuditQuery::default()).expect("audit");
     assert!(trail.iter().any(|e| e.action == "award.sign"), "{trail:?}");
@@ -482,6 +498,63 @@ fn a_consent_that_covers_too_little_over_http() {
     assert_eq!(status.newer_version.as_deref(), Some(newer.version.as_str()));
     let extended = r.give_consent(&s, &newer.version).expect("extended");
     assert_eq!(extended.covers, AwardKind::MajorMerit);
+}
+
+#[test]
+fn officer_pages_and_the_agency_tree_over_http() {
+    let h = HttpFixture::new();
+    let r = &h.remote;
+    // 勞動局 under 臺北市政府: 臺北市政府's officer reaches 勞動局's proofing.
+    let wang = person(Who::Wang);
+    let csv = format!(
+        "agency_code,agency_name,unit,national_id,name,title,email,status,parent_agency\n\
+         {},{},{},{},{},{},{},在職,{}\n",
+        support::AGENCY_A,
+        support::AGENCY_A_NAME,
+        wang.unit,
+        wang.id.reveal(),
+        wang.name,
+        wang.title,
+        wang.email.unwrap_or(""),
+        support::AGENCY_B
+    );
+    h.fx.portal.import_directory_csv(csv.as_bytes()).expect("the tree");
+    h.register(Who::OfficerB);
+    let parent = h.login(Who::OfficerB);
+    let codes: Vec<String> = r
+        .officer_agencies(&parent)
+        .expect("agencies")
+        .into_iter()
+        .map(|a| a.code)
+        .collect();
+    assert_eq!(codes, [support::AGENCY_B, support::AGENCY_A]);
+    let query = ProofingQuery {
+        agency: Some(ecpa::types::AgencyCode::parse(support::AGENCY_A).expect("code")),
+        page: ecpa::portal::PageRequest::new(1, 2).expect("page"),
+        ..Default::default()
+    };
+    let page = r.proofing_query(&parent, &query).expect("query");
+    assert_eq!((page.items.len(), page.per_page), (2, 2));
+    assert!(page.total > 2 && page.items.iter().all(|row| row.agency_code == support::AGENCY_A));
+    h.register(Who::OfficerA);
+    let child = h.login(Who::OfficerA);
+    let up = ProofingQuery {
+        agency: Some(ecpa::types::AgencyCode::parse(support::AGENCY_B).expect("code")),
+        ..Default::default()
+    };
+    expect_code(r.proofing_query(&child, &up), ErrorCode::AccessDenied);
+    let staff = r
+        .agency_employees(&child, ecpa::portal::PageRequest::new(2, 2).expect("page"))
+        .expect("staff");
+    assert_eq!((staff.page, staff.items.len()), (2, 2));
+    // A page larger than 100 is refused by the server, whatever the client sends.
+    let raw = reqwest::blocking::Client::new()
+        .post(format!("{}/api/v1/agency/employees/list", h.url()))
+        .bearer_auth(child.expose())
+        .json(&serde_json::json!({ "per_page": 500 }))
+        .send()
+        .expect("sent");
+    assert_eq!(raw.status(), 422);
 }
 
 trait NewPassword {
@@ -771,12 +844,17 @@ mod attacks {
             .login_account("chen.officer", &pw("Acct#2026ok"))
             .expect("account login")
             .token;
-        expect_code(h.remote.agency_employees(&low), ErrorCode::AssuranceTooLow);
+        expect_code(
+            h.remote.agency_employees(&low, ecpa::portal::PageRequest::default()),
+            ErrorCode::AssuranceTooLow,
+        );
         expect_code(
             h.remote.audit_trail(&low, &AuditQuery::default()),
             ErrorCode::AssuranceTooLow,
         );
-        h.remote.agency_employees(&card).expect("with the NHI card");
+        h.remote
+            .agency_employees(&card, ecpa::portal::PageRequest::default())
+            .expect("with the NHI card");
     }
 
     #[test]

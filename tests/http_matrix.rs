@@ -244,7 +244,7 @@ impl World {
             "unviewed_award_orders" => (p("/api/v1/award-orders/unviewed"), None),
             "view_award_order" => (format!("/api/v1/award-orders/{}/view", self.order_id), None),
             "award_history" => (p("/api/v1/award-orders/history"), None),
-            "unsigned_award_orders" => (p("/api/v1/award-orders/unsigned"), None),
+            "unsigned_award_orders" => (p("/api/v1/award-orders/unsigned/list"), Some(json!({}))),
             "personal_record" => (p("/api/v1/personal-record"), None),
             "my_corrections" => (p("/api/v1/proofing/my-corrections"), None),
             "stage_correction" => (
@@ -257,6 +257,7 @@ impl World {
             "complete_proofing" => (p("/api/v1/proofing/complete"), None),
             "proofing_query" => (p("/api/v1/proofing/query"), Some(json!({ "agency": AGENCY_A }))),
             "officer_todos" => (p("/api/v1/proofing/todos"), None),
+            "officer_agencies" => (p("/api/v1/agency/agencies"), None),
             "submission_corrections" => (
                 format!("/api/v1/proofing/submissions/{}/corrections", self.submission_id),
                 None,
@@ -267,7 +268,7 @@ impl World {
                     &CorrectionDecision::Approve
                 ))),
             ),
-            "agency_employees" => (p("/api/v1/agency/employees"), None),
+            "agency_employees" => (p("/api/v1/agency/employees/list"), Some(json!({ "per_page": 10 }))),
             "audit_trail" => (p("/api/v1/audit"), Some(json!({}))),
             // Huang of agency A, who has neither a card registered nor a certificate bound here:
             // the officer's removal finds nothing, and no role's own session is touched.
@@ -330,6 +331,7 @@ fn expected(operation: &str, access: Access, role: Role) -> Want {
             | "complete_proofing"
             | "proofing_query"
             | "officer_todos"
+            | "officer_agencies"
             | "submission_corrections"
             | "process_correction"
             | "open_application"

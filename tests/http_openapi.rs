@@ -93,6 +93,7 @@ fn every_portal_operation_has_exactly_one_endpoint() {
         "complete_proofing",
         "proofing_query",
         "officer_todos",
+        "officer_agencies",
         "submission_corrections",
         "process_correction",
         "agency_employees",

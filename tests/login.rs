@@ -396,7 +396,9 @@ fn leaving_office_mid_session_refuses_the_next_call() {
     let officer = person(Who::OfficerA);
     let s = fx.ready(Who::Wang);
     let o = fx.enrol(Who::OfficerA);
-    fx.portal.agency_employees(&o).expect("an officer");
+    fx.portal
+        .agency_employees(&o, ecpa::portal::PageRequest::default())
+        .expect("an officer");
     let on = RocDate::parse("114/06/02").expect("date");
     fx.portal.mark_left(&wang.id, on, "辭職").expect("marked");
     fx.portal.mark_left(&officer.id, on, "調職").expect("marked");
@@ -406,7 +408,10 @@ fn leaving_office_mid_session_refuses_the_next_call() {
         "很抱歉，該帳號已停用，可能是此帳號之人事資料為卸職狀態，若有問題請先洽機關所屬人事部門洽詢。"
     );
     expect_code(fx.portal.session_info(&s), ErrorCode::AccountDisabled);
-    expect_code(fx.portal.agency_employees(&o), ErrorCode::AccountDisabled);
+    expect_code(
+        fx.portal.agency_employees(&o, ecpa::portal::PageRequest::default()),
+        ErrorCode::AccountDisabled,
+    );
     expect_code(
         fx.portal.login_nhi_card(&wang.card_data(), &wang.pw()),
         ErrorCode::AccountDisabled,

@@ -157,11 +157,14 @@ fn officer_functions_can_be_made_to_need_a_verified_card() {
     let plain = fx.portal.login_nhi_card(&card, &officer.pw()).expect("login").token;
     fx.portal.add_my_application(&plain, "B5").expect("B5");
     fx.portal
-        .agency_employees(&plain)
+        .agency_employees(&plain, ecpa::portal::PageRequest::default())
         .expect("the default lets an NHI-card officer in");
 
     // Here an unverified card is not: the same session, read by the strict portal.
-    let e = expect_code(portal.agency_employees(&plain), ErrorCode::OfficerLoginTooWeak);
+    let e = expect_code(
+        portal.agency_employees(&plain, ecpa::portal::PageRequest::default()),
+        ErrorCode::OfficerLoginTooWeak,
+    );
     assert!(e.message(ecpa::types::Lang::ZhTw).contains("自然人憑證"), "{e}");
     expect_code(portal.officer_todos(&plain), ErrorCode::OfficerLoginTooWeak);
     // The officer still uses B5 for their own record.
@@ -171,5 +174,7 @@ fn officer_functions_can_be_made_to_need_a_verified_card() {
     let verified = portal
         .login_nhi_card_with(&card, &officer.pw(), &proof(&card, "r-9"))
         .expect("verified login");
-    portal.agency_employees(&verified.token).expect("verified officer");
+    portal
+        .agency_employees(&verified.token, ecpa::portal::PageRequest::default())
+        .expect("verified officer");
 }

@@ -285,7 +285,7 @@ fn the_officer_query_filters() {
     let officer = fx.login(Who::OfficerA);
     fx.portal.complete_proofing(&officer).expect("complete");
 
-    let q = |query: ProofingQuery| names(&fx.portal.proofing_query(&officer, &query).expect("query"));
+    let q = |query: ProofingQuery| names(&fx.portal.proofing_query(&officer, &query).expect("query").items);
     let all = ["陳美玲", "王小明", "林怡君", "黃建國"];
     // Current employees only: the retired one is not listed.
     assert_eq!(q(ProofingQuery::default()), sorted(all.to_vec()));
@@ -355,7 +355,8 @@ fn the_officer_query_filters() {
     let rows = fx
         .portal
         .proofing_query(&officer, &ProofingQuery::default())
-        .expect("query");
+        .expect("query")
+        .items;
     let row = rows.iter().find(|r| r.name == "王小明").expect("row");
     assert_eq!(row.national_id, person(Who::Wang).masked());
     assert_eq!(row.unit.as_deref(), Some("勞動檢查處"));
@@ -650,7 +651,8 @@ fn another_agency_sees_and_touches_nothing() {
                 ..Default::default()
             },
         )
-        .expect("query");
+        .expect("query")
+        .items;
     assert!(rows.is_empty(), "A's 勞動檢查處 is not B's: {rows:?}");
     // Asking for agency A by its code is refused outright.
     expect_code(
@@ -668,13 +670,14 @@ fn another_agency_sees_and_touches_nothing() {
         ..Default::default()
     };
     assert_eq!(
-        names(&fx.portal.proofing_query(&officer_b, &own).expect("query")).len(),
+        names(&fx.portal.proofing_query(&officer_b, &own).expect("query").items).len(),
         2
     );
     let rows = fx
         .portal
         .proofing_query(&officer_b, &ProofingQuery::default())
-        .expect("query");
+        .expect("query")
+        .items;
     assert_eq!(names(&rows), sorted(vec!["張志明", "李淑芬"]));
     // Nothing changed by the attempts.
     assert_eq!(email_of(&fx, &s).as_deref(), Some("wang.hsiaoming@mail.taipei.gov.tw"));
@@ -704,7 +707,10 @@ fn an_employee_is_not_an_officer() {
         fx.portal.process_correction(&s, id, &CorrectionDecision::Approve),
         ErrorCode::NotPersonnelOfficer,
     );
-    expect_code(fx.portal.agency_employees(&s), ErrorCode::NotPersonnelOfficer);
+    expect_code(
+        fx.portal.agency_employees(&s, ecpa::portal::PageRequest::default()),
+        ErrorCode::NotPersonnelOfficer,
+    );
     assert_eq!(email_of(&fx, &s).as_deref(), Some("wang.hsiaoming@mail.taipei.gov.tw"));
 }
 
@@ -732,7 +738,8 @@ fn a_later_submission_does_not_hide_waiting_corrections_from_the_query() {
                 ..Default::default()
             },
         )
-        .expect("query");
+        .expect("query")
+        .items;
     assert_eq!(
         names(&waiting),
         sorted(vec!["王小明"]),
@@ -748,7 +755,8 @@ fn a_later_submission_does_not_hide_waiting_corrections_from_the_query() {
                 ..Default::default()
             },
         )
-        .expect("query");
+        .expect("query")
+        .items;
     assert!(names(&done).is_empty(), "{done:?}");
     assert_eq!(fx.portal.officer_todos(&officer_again).expect("todos").len(), 1);
 }
@@ -813,6 +821,7 @@ fn the_unit_filter_is_text_not_a_pattern() {
                 },
             )
             .expect("query")
+            .items
     };
     assert!(q("%").is_empty(), "% is a character, not a wildcard");
     assert!(q("_").is_empty(), "_ is a character, not a wildcard");
@@ -1012,4 +1021,150 @@ fn proofing_complete_with_nothing_staged_counts_once_a_day_and_creates_nothing_m
     let s = fx.login(Who::Wang);
     let next = fx.portal.complete_proofing(&s).expect("next day");
     assert_ne!(next.id, first.id);
+}
+
+/// 臺北市政府社會局, a sibling of 勞動局 under 臺北市政府, with one person.
+const AGENCY_C: &str = "379100000G";
+
+/// The fixture's agencies put in a tree: 勞動局 (A) and 社會局 (C) under 臺北市政府 (B).
+fn tree(fx: &Fixture) {
+    let c_person = support::make_id('M', "12121212");
+    let csv = format!(
+        "agency_code,agency_name,unit,national_id,name,title,email,status,parent_agency\n\
+         {AGENCY_C},臺北市政府社會局,社會救助科,{c_person},張社工,科員,chang@mail.taipei.gov.tw,在職,{b}\n\
+         {a},{a_name},{unit},{wang},{wang_name},{title},{email},在職,{b}\n",
+        b = support::AGENCY_B,
+        a = support::AGENCY_A,
+        a_name = support::AGENCY_A_NAME,
+        unit = person(Who::Wang).unit,
+        wang = person(Who::Wang).id.reveal(),
+        wang_name = person(Who::Wang).name,
+        title = person(Who::Wang).title,
+        email = person(Who::Wang).email.unwrap_or(""),
+    );
+    fx.portal
+        .import_directory_csv(csv.as_bytes())
+        .expect("the tree imports");
+}
+
+#[test]
+fn a_parent_office_queries_and_processes_the_agencies_below_it() {
+    let fx = Fixture::new();
+    tree(&fx);
+    let wang = fx.enrol(Who::Wang);
+    fx.portal
+        .stage_correction(
+            &wang,
+            ProofingCategory::CurrentPost,
+            "email",
+            "hsiaoming.wang@mail.taipei.gov.tw",
+        )
+        .expect("staged");
+    let submission = fx.portal.complete_proofing(&wang).expect("complete");
+    let parent = fx.enrol(Who::OfficerB);
+    let child = fx.enrol(Who::OfficerA);
+
+    // The parent's 機關代號 list: its own, then those below.
+    let codes: Vec<String> = fx
+        .portal
+        .officer_agencies(&parent)
+        .expect("agencies")
+        .into_iter()
+        .map(|a| a.code)
+        .collect();
+    assert_eq!(codes[0], support::AGENCY_B);
+    assert_eq!(
+        sorted(codes[1..].iter().map(String::as_str).collect()),
+        sorted(vec![support::AGENCY_A, AGENCY_C])
+    );
+    let child_codes: Vec<String> = fx
+        .portal
+        .officer_agencies(&child)
+        .expect("agencies")
+        .into_iter()
+        .map(|a| a.code)
+        .collect();
+    assert_eq!(child_codes, [support::AGENCY_A], "nothing above or beside");
+
+    // The parent queries one agency below it, or all of them; each row says its agency.
+    let in_a = ProofingQuery {
+        agency: Some(AgencyCode::parse(support::AGENCY_A).expect("code")),
+        proofed: Some(true),
+        ..Default::default()
+    };
+    let rows = fx.portal.proofing_query(&parent, &in_a).expect("query").items;
+    assert_eq!(names(&rows), ["王小明"]);
+    assert_eq!(rows[0].agency_code, support::AGENCY_A);
+    let all = fx
+        .portal
+        .proofing_query(&parent, &ProofingQuery::default())
+        .expect("query");
+    assert!(all.items.iter().any(|r| r.agency_code == AGENCY_C), "{:?}", all.items);
+    assert!(all.items.iter().any(|r| r.agency_code == support::AGENCY_B));
+    // …sees its to-do item, reads and processes the correction.
+    let todos = fx.portal.officer_todos(&parent).expect("todos");
+    assert_eq!(todos.len(), 1);
+    let c = fx.portal.submission_corrections(&parent, submission.id).expect("read")[0].id;
+    fx.portal
+        .process_correction(&parent, c, &CorrectionDecision::Approve)
+        .expect("the parent office processes it");
+
+    // The child's officer never reaches up or sideways.
+    for agency in [support::AGENCY_B, AGENCY_C] {
+        expect_code(
+            fx.portal.proofing_query(
+                &child,
+                &ProofingQuery {
+                    agency: Some(AgencyCode::parse(agency).expect("code")),
+                    ..Default::default()
+                },
+            ),
+            ErrorCode::AccessDenied,
+        );
+    }
+    let own = fx
+        .portal
+        .proofing_query(&child, &ProofingQuery::default())
+        .expect("query");
+    assert!(
+        own.items.iter().all(|r| r.agency_code == support::AGENCY_A),
+        "{:?}",
+        own.items
+    );
+}
+
+#[test]
+fn the_tree_refuses_an_unknown_parent_a_circle_and_an_agency_of_its_own() {
+    let fx = Fixture::new();
+    tree(&fx);
+    let line = |agency: &str, name: &str, parent: &str| {
+        format!(
+            "agency_code,agency_name,unit,national_id,name,title,email,status,parent_agency\n\
+             {agency},{name},科,{},某甲,科員,,在職,{parent}\n",
+            support::make_id('N', "13131313")
+        )
+    };
+    expect_code(
+        fx.portal
+            .import_directory_csv(line(AGENCY_C, "臺北市政府社會局", "999999999Z").as_bytes()),
+        ErrorCode::AgencyNotFound,
+    );
+    // 臺北市政府 under 社會局, which is under 臺北市政府: a circle.
+    expect_code(
+        fx.portal
+            .import_directory_csv(line(support::AGENCY_B, support::AGENCY_B_NAME, AGENCY_C).as_bytes()),
+        ErrorCode::FieldInvalid,
+    );
+    let e = fx
+        .portal
+        .import_directory_csv(line(AGENCY_C, "臺北市政府社會局", AGENCY_C).as_bytes())
+        .expect_err("its own parent");
+    assert_eq!(e.code(), ErrorCode::CsvInvalid, "{e}");
+    // Nothing of the refused files was kept: 臺北市政府 has no parent.
+    let parent = fx.enrol(Who::OfficerB);
+    assert_eq!(fx.portal.officer_agencies(&parent).expect("agencies").len(), 3);
+    assert_eq!(
+        fx.sql_text("SELECT parent_code FROM agencies WHERE code = ?", support::AGENCY_B),
+        None
+    );
 }

@@ -264,7 +264,7 @@ static int flow(const char *db, const char *maildir) {
     printf("寄出通知信 %zu 封\n", sent);
 
     step("人事人員：尚未簽收名單");
-    FETCH(s, ecpa_award_orders_unsigned_json(portal, officer, buf_, len_, &n_));
+    FETCH(s, ecpa_award_orders_unsigned_json(portal, officer, 1, 0, buf_, len_, &n_));
     printf("%s\n", s);
     free(s);
 

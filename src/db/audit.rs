@@ -64,10 +64,45 @@ fn append(
     Ok(())
 }
 
+/// One entry of [`record_many`]: whose data, their agency, what it touched, a detail.
+pub(crate) struct Touched<'a> {
+    pub subject: i64,
+    pub agency_code: &'a str,
+    pub object: Option<String>,
+    pub detail: Option<String>,
+}
+
+/// Appends one entry per person for one act of `actor`: an officer's list or bulk act, which
+/// touched each person shown or named. Written many rows per statement.
+pub(crate) fn record_many(tx: &mut dyn Tx, at_ms: i64, actor: i64, action: &str, rows: &[Touched<'_>]) -> Result<()> {
+    let values: Vec<Vec<Value<'_>>> = rows
+        .iter()
+        .map(|t| {
+            vec![
+                Value::Int(at_ms),
+                Value::Int(actor),
+                Value::from(action),
+                Value::Int(t.subject),
+                Value::from(t.agency_code),
+                Value::from(t.object.as_deref()),
+                Value::from(t.detail.as_deref()),
+            ]
+        })
+        .collect();
+    crate::db::write_rows(
+        tx,
+        "INSERT INTO audit (at, actor, action, subject, agency_code, object, detail) VALUES {}",
+        7,
+        &values,
+    )
+}
+
 crate::db::row! {
     /// One entry as it is read back, with the acting and the affected person's ID and name.
     pub(crate) struct Entry {
         pub at: time::OffsetDateTime = "a.at",
+        /// The acting employee's number, if an employee acted.
+        pub actor: Option<i64> = "a.actor",
         pub actor_id: Option<NationalId> = "ae.national_id",
         pub actor_name: Option<String> = "ae.name",
         pub action: String = "a.action",

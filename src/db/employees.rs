@@ -307,6 +307,59 @@ pub(crate) fn agency_names(tx: &mut dyn Tx, codes: &[&str]) -> Result<HashMap<St
     Ok(names)
 }
 
+/// The agency `code` and every agency below it (children, their children, …), `code` first.
+/// A cycle in the parents (which the import refuses) cannot make it loop: the walk stops at 32
+/// levels.
+pub(crate) fn agency_subtree(tx: &mut dyn Tx, code: &str) -> Result<Vec<String>> {
+    let rows = tx.query(
+        "WITH RECURSIVE tree(code, depth) AS (
+             SELECT code, 0 FROM agencies WHERE code = ?
+             UNION SELECT a.code, t.depth + 1 FROM agencies a JOIN tree t ON a.parent_code = t.code WHERE t.depth < 32)
+         SELECT code FROM tree GROUP BY code ORDER BY MIN(depth), code",
+        &[Value::from(code)],
+    )?;
+    rows.into_iter().map(|r| r.text(0)).collect()
+}
+
+/// The parent of each agency among `codes` that has one.
+pub(crate) fn agency_parents(tx: &mut dyn Tx, codes: &[&str]) -> Result<HashMap<String, String>> {
+    let keys: Vec<Value<'_>> = codes.iter().map(|c| Value::from(*c)).collect();
+    let mut parents = HashMap::new();
+    for r in query_in(
+        tx,
+        "SELECT code, parent_code FROM agencies WHERE parent_code IS NOT NULL AND code IN ({})",
+        &keys,
+    )? {
+        parents.insert(r.text(0)?, r.text(1)?);
+    }
+    Ok(parents)
+}
+
+/// Sets the parent of the agency `code` (`None`: it has none).
+pub(crate) fn set_agency_parent(tx: &mut dyn Tx, code: &str, parent: Option<&str>) -> Result<()> {
+    tx.execute(
+        "UPDATE agencies SET parent_code = ? WHERE code = ?",
+        &[Value::from(parent), Value::from(code)],
+    )
+    .map(drop)
+}
+
+crate::db::row! {
+    /// An agency as an officer picks it on the query screen (機關代號).
+    pub(crate) struct Agency {
+        pub code: String = "code",
+        pub name: String = "name",
+        pub parent_code: Option<String> = "parent_code",
+    }
+}
+
+/// The agencies among `codes`, in no particular order.
+pub(crate) fn agencies(tx: &mut dyn Tx, codes: &[String]) -> Result<Vec<Agency>> {
+    let keys: Vec<Value<'_>> = codes.iter().map(|c| Value::from(c.as_str())).collect();
+    let sql = format!("SELECT {} FROM agencies WHERE code IN ({{}})", Agency::COLUMNS);
+    crate::db::rows(query_in(tx, &sql, &keys)?, Agency::from_row)
+}
+
 /// Creates or renames agencies, `(code, name)` each.
 pub(crate) fn upsert_agencies(tx: &mut dyn Tx, agencies: &[(&str, &str)]) -> Result<()> {
     let rows: Vec<Vec<Value<'_>>> = agencies
@@ -490,6 +543,7 @@ pub(crate) fn without_indexes<T>(tx: &mut dyn Tx, f: impl FnOnce(&mut dyn Tx) ->
 crate::db::row! {
     /// One of an agency's people as its officers list them.
     pub(crate) struct Staff {
+        pub id: i64 = "e.id",
         pub national_id: NationalId = "e.national_id",
         pub name: String = "e.name",
         pub unit: Option<String> = "u.name",
@@ -500,12 +554,25 @@ crate::db::row! {
     }
 }
 
-/// An agency's people, by unit and name.
-pub(crate) fn staff_of(tx: &mut dyn Tx, agency: &str) -> Result<Vec<Staff>> {
+/// A page of an agency's people, by unit and name: at most `limit` from `offset`, with how
+/// many there are in all.
+pub(crate) fn staff_of(tx: &mut dyn Tx, agency: &str, offset: u64, limit: u32) -> Result<(Vec<Staff>, u64)> {
     let sql = format!(
         "SELECT {} FROM employees e LEFT JOIN units u ON u.id = e.unit_id
-         WHERE e.agency_code = ? ORDER BY u.name, e.name",
+         WHERE e.agency_code = ? ORDER BY u.name, e.name, e.id LIMIT ? OFFSET ?",
         Staff::COLUMNS
     );
-    crate::db::rows(tx.query(&sql, &[Value::from(agency)])?, Staff::from_row)
+    let rows = tx.query(
+        &sql,
+        &[
+            Value::from(agency),
+            Value::Int(i64::from(limit)),
+            Value::Int(offset as i64),
+        ],
+    )?;
+    let total = tx.query_int(
+        "SELECT COUNT(*) FROM employees WHERE agency_code = ?",
+        &[Value::from(agency)],
+    )?;
+    Ok((crate::db::rows(rows, Staff::from_row)?, total as u64))
 }

@@ -18,6 +18,7 @@ crate::db::row! {
     /// A stored order with its person's national ID: what lists and the order page show.
     pub(crate) struct Order {
         pub id: i64 = "o.id",
+        pub employee_id: i64 = "o.employee_id",
         pub document_number: String = "o.document_number",
         pub approving_agency: String = "o.approving_agency",
         pub approved_on: RocDate = "o.approved_on",
@@ -73,14 +74,24 @@ pub(crate) fn history_of(tx: &mut dyn Tx, employee_id: i64) -> Result<Vec<Order>
     crate::db::rows(tx.query(&sql, &[Value::Int(employee_id)])?, Order::from_row)
 }
 
-/// The electronic orders an agency issued that their people have not signed for, in order of
-/// issuance.
-pub(crate) fn unsigned_in(tx: &mut dyn Tx, agency_code: &str) -> Result<Vec<Order>> {
-    let sql = format!(
-        "{} WHERE o.agency_code = ? AND o.viewed_at IS NULL AND o.delivery = 'electronic' ORDER BY o.issued_at, o.id",
-        *ORDER_FROM
-    );
-    crate::db::rows(tx.query(&sql, &[Value::from(agency_code)])?, Order::from_row)
+/// A page of the electronic orders an agency issued that their people have not signed for,
+/// in order of issuance: at most `limit` from `offset`, with how many there are in all.
+pub(crate) fn unsigned_in(tx: &mut dyn Tx, agency_code: &str, offset: u64, limit: u32) -> Result<(Vec<Order>, u64)> {
+    const WHERE: &str = "WHERE o.agency_code = ? AND o.viewed_at IS NULL AND o.delivery = 'electronic'";
+    let sql = format!("{} {WHERE} ORDER BY o.issued_at, o.id LIMIT ? OFFSET ?", *ORDER_FROM);
+    let rows = tx.query(
+        &sql,
+        &[
+            Value::from(agency_code),
+            Value::Int(i64::from(limit)),
+            Value::Int(offset as i64),
+        ],
+    )?;
+    let total = tx.query_int(
+        &format!("SELECT COUNT(*) FROM award_orders o {WHERE}"),
+        &[Value::from(agency_code)],
+    )?;
+    Ok((crate::db::rows(rows, Order::from_row)?, total as u64))
 }
 
 /// The employee an order is for, if the order exists.

@@ -320,15 +320,16 @@ crate::db::row! {
     }
 }
 
-/// The open to-do items of `agency_code`'s personnel office, oldest first.
-pub(crate) fn open_todos(tx: &mut dyn Tx, agency_code: &str) -> Result<Vec<Todo>> {
+/// The open to-do items of the personnel offices of `agencies`, oldest first.
+pub(crate) fn open_todos(tx: &mut dyn Tx, agencies: &[String]) -> Result<Vec<Todo>> {
     let sql = format!(
         "SELECT {} FROM todos t JOIN employees e ON e.id = t.employee_id JOIN proofing_submissions s ON s.id = t.ref_id
-         WHERE t.agency_code = ? AND t.done_at IS NULL AND t.kind = 'proofing' ORDER BY t.created_at, t.id",
-        Todo::COLUMNS
+         WHERE t.agency_code IN ({}) AND t.done_at IS NULL AND t.kind = 'proofing' ORDER BY t.created_at, t.id",
+        Todo::COLUMNS,
+        crate::db::in_list(agencies.len())
     );
-    let rows = tx.query(&sql, &[Value::from(agency_code)])?;
-    crate::db::rows(rows, Todo::from_row)
+    let keys: Vec<Value<'_>> = agencies.iter().map(|a| Value::from(a.as_str())).collect();
+    crate::db::rows(tx.query(&sql, &keys)?, Todo::from_row)
 }
 
 crate::db::row! {
@@ -336,6 +337,8 @@ crate::db::row! {
     /// range of days. The `pending` expression binds two parameters (the range), ahead of the
     /// statement's own.
     pub(crate) struct Proofed {
+        pub employee_id: i64 = "e.id",
+        pub agency_code: String = "e.agency_code",
         pub national_id: NationalId = "e.national_id",
         pub name: String = "e.name",
         pub unit: Option<String> = "u.name",
@@ -348,12 +351,12 @@ crate::db::row! {
     }
 }
 
-/// Each current employee of `agency_code` (of units whose name is `LIKE unit_pattern`, `\`
+/// Each current employee of `agencies` (of units whose name is `LIKE unit_pattern`, `\`
 /// escaping, if given) with their latest submission at that agency completed between the ISO
-/// days `from` and `to`, by unit and name.
+/// days `from` and `to`, by agency, unit and name.
 pub(crate) fn proofing_states(
     tx: &mut dyn Tx,
-    agency_code: &str,
+    agencies: &[String],
     from: &str,
     to: &str,
     unit_pattern: Option<&str>,
@@ -365,23 +368,15 @@ pub(crate) fn proofing_states(
          LEFT JOIN proofing_submissions s ON s.id = (
              SELECT MAX(s2.id) FROM proofing_submissions s2
              WHERE s2.employee_id = e.id AND s2.agency_code = e.agency_code AND s2.completed_on >= ? AND s2.completed_on <= ?)
-         WHERE e.agency_code = ? AND e.status = 'current' AND (CAST(? AS TEXT) IS NULL OR u.name LIKE ? ESCAPE '\\')
-         ORDER BY u.name, e.name",
-        Proofed::COLUMNS
+         WHERE e.agency_code IN ({}) AND e.status = 'current' AND (CAST(? AS TEXT) IS NULL OR u.name LIKE ? ESCAPE '\\')
+         ORDER BY e.agency_code, u.name, e.name, e.id",
+        Proofed::COLUMNS,
+        crate::db::in_list(agencies.len())
     );
-    let rows = tx.query(
-        &sql,
-        &[
-            Value::from(from),
-            Value::from(to),
-            Value::from(from),
-            Value::from(to),
-            Value::from(agency_code),
-            Value::from(unit_pattern),
-            Value::from(unit_pattern),
-        ],
-    )?;
-    crate::db::rows(rows, Proofed::from_row)
+    let mut params = vec![Value::from(from), Value::from(to), Value::from(from), Value::from(to)];
+    params.extend(agencies.iter().map(|a| Value::from(a.as_str())));
+    params.extend([Value::from(unit_pattern), Value::from(unit_pattern)]);
+    crate::db::rows(tx.query(&sql, &params)?, Proofed::from_row)
 }
 
 crate::db::row! {
@@ -414,15 +409,11 @@ fn correction_sql(filter: &str) -> String {
     )
 }
 
-/// The corrections of submission `submission_id` that `agency_code`'s personnel office
-/// processes, in the order they were filed.
-pub(crate) fn submission_corrections(
-    tx: &mut dyn Tx,
-    submission_id: i64,
-    agency_code: &str,
-) -> Result<Vec<Correction>> {
-    let sql = correction_sql("WHERE c.submission_id = ? AND c.agency_code = ? ORDER BY c.id");
-    let rows = tx.query(&sql, &[Value::Int(submission_id), Value::from(agency_code)])?;
+/// The corrections of submission `submission_id`, in order (each with its agency, which the
+/// reader checks).
+pub(crate) fn submission_corrections(tx: &mut dyn Tx, submission_id: i64) -> Result<Vec<Correction>> {
+    let sql = correction_sql("WHERE c.submission_id = ? ORDER BY c.id");
+    let rows = tx.query(&sql, &[Value::Int(submission_id)])?;
     crate::db::rows(rows, Correction::from_row)
 }
 

@@ -277,11 +277,38 @@ pub unsafe extern "C" fn ecpa_award_history_json(
     unsafe { json_call(portal, session, buf, len, out_len, |p, s| p.award_history(s)) }
 }
 
-/// A personnel officer's list of electronically delivered orders not yet signed for, as JSON,
-/// the HTTP API's list of `UnsignedOrder`: `[{"order": {...summary}, "national_id" (masked),
-/// "name", "unit", "issued_at"}]`.
+/// A personnel officer's list of electronically delivered orders not yet signed for, page
+/// `page` (from 1) of `per_page` rows (1 to 100; 0 for 100), as JSON, the HTTP API's page of
+/// `UnsignedOrder`: `{"items": [{"order": {...summary}, "national_id" (masked), "name",
+/// "unit", "issued_at"}], "page", "per_page", "total"}`. Each person on the page is a read in
+/// their audit trail.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ecpa_award_orders_unsigned_json(
+    portal: *const EcpaPortal,
+    session: *const EcpaSession,
+    page: u32,
+    per_page: u32,
+    buf: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+) -> u32 {
+    let per_page = if per_page == 0 {
+        crate::portal::MAX_PER_PAGE
+    } else {
+        per_page
+    };
+    // SAFETY: forwarded contract.
+    unsafe {
+        json_call(portal, session, buf, len, out_len, |p, s| {
+            p.unsigned_award_orders(s, crate::portal::PageRequest::new(page, per_page)?)
+        })
+    }
+}
+
+/// Writes the agencies the officer queries and processes (the query screen's 機關代號 list)
+/// as JSON: `[{"code", "name", "parent_code"}]`, their own first.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_officer_agencies_json(
     portal: *const EcpaPortal,
     session: *const EcpaSession,
     buf: *mut c_char,
@@ -289,7 +316,7 @@ pub unsafe extern "C" fn ecpa_award_orders_unsigned_json(
     out_len: *mut usize,
 ) -> u32 {
     // SAFETY: forwarded contract.
-    unsafe { json_call(portal, session, buf, len, out_len, |p, s| p.unsigned_award_orders(s)) }
+    unsafe { json_call(portal, session, buf, len, out_len, |p, s| p.officer_agencies(s)) }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -393,9 +420,10 @@ pub unsafe extern "C" fn ecpa_proofing_complete(
 
 /// The officer's query (人事人員校對查詢): `query_json` is the HTTP API's `ProofingQueryWire`,
 /// every field optional: `{"agency": code, "unit": name, "from": date, "to": date, "proofed":
-/// bool, "processed": bool}` (dates ROC `101/01/01` or ISO); `{}` for everything. Writes the
-/// rows as JSON, the HTTP API's list of `ProofingQueryRow`: `[{"national_id" (masked), "name",
-/// "unit", "proofed_on", "processed", ...}]`.
+/// bool, "processed": bool, "page": 1, "per_page": 100}` (dates ROC `101/01/01` or ISO); `{}`
+/// for the first page of everything. Writes the page as JSON, the HTTP API's page of
+/// `ProofingQueryRow`: `{"items": [{"national_id" (masked), "name", "agency_code", "unit",
+/// "proofed_on", ...}], "page", "per_page", "total"}`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ecpa_proofing_query_json(
     portal: *const EcpaPortal,

@@ -24,11 +24,11 @@ use serde::{Deserialize, Serialize};
 use super::wire::*;
 use crate::error::{ErrorCode, Result};
 use crate::portal::{
-    AccessRevoked, Announcement, Application, AuditEntry, AwardOrder, AwardOrderSummary, BulkIssueReport,
-    CertificateChallenge, ConsentRecord, ConsentText, DetailsChange, EmployeeSummary, LocalPortal, MaintenanceWindow,
-    Notice, PersonalRecord, Portal, ProofingCategory, ProofingCorrection, ProofingQueryRow, ProofingSubmission,
-    RegistrationReceipt, RegistrationTerms, SessionInfo, SessionToken, StagedCorrection, TodoItem, UnsignedOrder,
-    YearlyAwards,
+    AccessRevoked, AgencySummary, Announcement, Application, AuditEntry, AwardOrder, AwardOrderSummary,
+    BulkIssueReport, CertificateChallenge, ConsentRecord, ConsentText, DetailsChange, EmployeeSummary, LocalPortal,
+    MaintenanceWindow, Notice, Page, PersonalRecord, Portal, ProofingCategory, ProofingCorrection, ProofingQueryRow,
+    ProofingSubmission, RegistrationReceipt, RegistrationTerms, SessionInfo, SessionToken, StagedCorrection, TodoItem,
+    UnsignedOrder, YearlyAwards,
 };
 use crate::types::Password;
 
@@ -338,9 +338,9 @@ operations! {
     AwardHistory: "GET" "/api/v1/award-orders/history", award_history, Session, None, true,
         "查詢個人歷年獎懲資料", (()) () => Vec<YearlyAwards>,
         |p, c| p.award_history(c.token()?);
-    UnsignedAwardOrders: "GET" "/api/v1/award-orders/unsigned", unsigned_award_orders, Officer, None, true,
-        "未簽收獎令（人事人員）", (()) () => Vec<UnsignedOrder>,
-        |p, c| p.unsigned_award_orders(c.token()?);
+    UnsignedAwardOrders: "POST" "/api/v1/award-orders/unsigned/list", unsigned_award_orders, Officer, None, true,
+        "未簽收獎令（人事人員）", (()) PageWire => Page<UnsignedOrder>,
+        |p, c| p.unsigned_award_orders(c.token()?, c.body.to_page()?);
     GetPersonalRecord: "GET" "/api/v1/personal-record", personal_record, Session, None, true,
         "個人資料", (()) () => PersonalRecord,
         |p, c| p.personal_record(c.token()?);
@@ -358,8 +358,11 @@ operations! {
         "校對完成", (()) () => ProofingSubmission,
         |p, c| p.complete_proofing(c.token()?);
     QueryProofing: "POST" "/api/v1/proofing/query", proofing_query, Officer, None, true,
-        "人事人員校對查詢", (()) ProofingQueryWire => Vec<ProofingQueryRow>,
+        "人事人員校對查詢", (()) ProofingQueryWire => Page<ProofingQueryRow>,
         |p, c| p.proofing_query(c.token()?, &c.body.to_query()?);
+    OfficerAgencies: "GET" "/api/v1/agency/agencies", officer_agencies, Officer, None, true,
+        "機關代號清單（本機關及所屬機關）", (()) () => Vec<AgencySummary>,
+        |p, c| p.officer_agencies(c.token()?);
     OfficerTodos: "GET" "/api/v1/proofing/todos", officer_todos, Officer, None, true,
         "待辦事項", (()) () => Vec<TodoItem>,
         |p, c| p.officer_todos(c.token()?);
@@ -370,9 +373,9 @@ operations! {
     ProcessCorrection: "POST" "/api/v1/proofing/corrections/{id}/process", process_correction, Officer, None, false,
         "人事人員處理", (i64) DecisionWire => ProofingCorrection,
         |p, c| p.process_correction(c.token()?, c.params, &c.body.to_decision());
-    AgencyEmployees: "GET" "/api/v1/agency/employees", agency_employees, Officer, None, true,
-        "機關人員名單", (()) () => Vec<EmployeeSummary>,
-        |p, c| p.agency_employees(c.token()?);
+    AgencyEmployees: "POST" "/api/v1/agency/employees/list", agency_employees, Officer, None, true,
+        "機關人員名單", (()) PageWire => Page<EmployeeSummary>,
+        |p, c| p.agency_employees(c.token()?, c.body.to_page()?);
     StopNhiRegistration: "POST" "/api/v1/agency/nhi-registrations/stop", stop_nhi_registration, Officer, None, true,
         "停用健保卡註冊（遺失）", (()) PersonWire => AccessRevoked,
         |p, c| p.stop_nhi_registration(c.token()?, &c.body.to_id()?);

@@ -20,12 +20,12 @@ use super::api::{self as op, Operation, PathParams, is_none};
 use super::wire::*;
 use crate::error::{Error, ErrorCode, Result};
 use crate::portal::{
-    AccessRevoked, Application, AuditEntry, AuditQuery, AwardOrder, AwardOrderSummary, BulkIssueReport,
+    AccessRevoked, AgencySummary, Application, AuditEntry, AuditQuery, AwardOrder, AwardOrderSummary, BulkIssueReport,
     CertificateChallenge, CertificateResponse, ConsentRecord, ConsentText, CorrectionDecision, DetailsChange,
-    EmployeeSummary, MaintenanceWindow, NewAwardOrder, Notice, PersonalRecord, Portal, ProofingCategory,
-    ProofingCorrection, ProofingQuery, ProofingQueryRow, ProofingSubmission, RegistrationDetails, RegistrationForm,
-    RegistrationReceipt, RegistrationTerms, ResetDelivery, Session, SessionInfo, SessionToken, StagedCorrection,
-    TodoItem, UnsignedOrder, YearlyAwards,
+    EmployeeSummary, MaintenanceWindow, NewAwardOrder, Notice, Page, PageRequest, PersonalRecord, Portal,
+    ProofingCategory, ProofingCorrection, ProofingQuery, ProofingQueryRow, ProofingSubmission, RegistrationDetails,
+    RegistrationForm, RegistrationReceipt, RegistrationTerms, ResetDelivery, Session, SessionInfo, SessionToken,
+    StagedCorrection, TodoItem, UnsignedOrder, YearlyAwards,
 };
 use crate::types::{NationalId, NhiCardData, Password};
 
@@ -471,8 +471,8 @@ impl Portal for RemotePortal {
     fn award_history(&self, session: &SessionToken) -> Result<Vec<YearlyAwards>> {
         self.call::<op::AwardHistory>(Some(session), (), ())
     }
-    fn unsigned_award_orders(&self, session: &SessionToken) -> Result<Vec<UnsignedOrder>> {
-        self.call::<op::UnsignedAwardOrders>(Some(session), (), ())
+    fn unsigned_award_orders(&self, session: &SessionToken, page: PageRequest) -> Result<Page<UnsignedOrder>> {
+        self.call::<op::UnsignedAwardOrders>(Some(session), (), PageWire::from(page))
     }
 
     fn personal_record(&self, session: &SessionToken) -> Result<PersonalRecord> {
@@ -502,8 +502,11 @@ impl Portal for RemotePortal {
     fn complete_proofing(&self, session: &SessionToken) -> Result<ProofingSubmission> {
         self.call::<op::CompleteProofing>(Some(session), (), ())
     }
-    fn proofing_query(&self, session: &SessionToken, query: &ProofingQuery) -> Result<Vec<ProofingQueryRow>> {
+    fn proofing_query(&self, session: &SessionToken, query: &ProofingQuery) -> Result<Page<ProofingQueryRow>> {
         self.call::<op::QueryProofing>(Some(session), (), ProofingQueryWire::from(query))
+    }
+    fn officer_agencies(&self, session: &SessionToken) -> Result<Vec<AgencySummary>> {
+        self.call::<op::OfficerAgencies>(Some(session), (), ())
     }
     fn officer_todos(&self, session: &SessionToken) -> Result<Vec<TodoItem>> {
         self.call::<op::OfficerTodos>(Some(session), (), ())
@@ -520,8 +523,8 @@ impl Portal for RemotePortal {
         self.call::<op::ProcessCorrection>(Some(session), correction_id, DecisionWire::from(decision))
     }
 
-    fn agency_employees(&self, session: &SessionToken) -> Result<Vec<EmployeeSummary>> {
-        self.call::<op::AgencyEmployees>(Some(session), (), ())
+    fn agency_employees(&self, session: &SessionToken, page: PageRequest) -> Result<Page<EmployeeSummary>> {
+        self.call::<op::AgencyEmployees>(Some(session), (), PageWire::from(page))
     }
     fn audit_trail(&self, session: &SessionToken, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
         self.call::<op::AuditTrail>(Some(session), (), AuditQueryWire::from(query))

@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::portal::{
-    AuditQuery, AwardKind, CertificateResponse, CorrectionDecision, LoginSignature, NewAwardOrder, ProofingCategory,
-    ProofingQuery, RegistrationDetails, RegistrationForm, ResetDelivery, SessionInfo,
+    AuditQuery, AwardKind, CertificateResponse, CorrectionDecision, LoginSignature, NewAwardOrder, PageRequest,
+    ProofingCategory, ProofingQuery, RegistrationDetails, RegistrationForm, ResetDelivery, SessionInfo,
 };
 use crate::types::{
     AgencyCode, DocumentNumber, Email, HouseholdAddress, HouseholdNumber, NationalId, NhiCardData, Password,
@@ -769,6 +769,52 @@ pub struct ProofingQueryWire {
     /// 已處理 / 未處理.
     #[serde(default)]
     pub processed: Option<bool>,
+    /// The page, from 1 (default 1).
+    #[serde(default = "first_page")]
+    #[schemars(range(min = 1))]
+    pub page: u32,
+    /// Rows a page holds, 1 to 100 (default 100).
+    #[serde(default = "full_page")]
+    #[schemars(range(min = 1, max = 100))]
+    pub per_page: u32,
+}
+
+fn first_page() -> u32 {
+    1
+}
+
+fn full_page() -> u32 {
+    crate::portal::MAX_PER_PAGE
+}
+
+/// `POST /agency/employees/list` and `POST /award-orders/unsigned/list`: which page.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PageWire {
+    /// The page, from 1 (default 1).
+    #[serde(default = "first_page")]
+    #[schemars(range(min = 1))]
+    pub page: u32,
+    /// Rows a page holds, 1 to 100 (default 100).
+    #[serde(default = "full_page")]
+    #[schemars(range(min = 1, max = 100))]
+    pub per_page: u32,
+}
+
+impl From<PageRequest> for PageWire {
+    fn from(p: PageRequest) -> Self {
+        PageWire {
+            page: p.page,
+            per_page: p.per_page,
+        }
+    }
+}
+
+impl PageWire {
+    /// The engine's page, checked.
+    pub fn to_page(self) -> Result<PageRequest> {
+        PageRequest::new(self.page, self.per_page)
+    }
 }
 
 impl From<&ProofingQuery> for ProofingQueryWire {
@@ -780,6 +826,8 @@ impl From<&ProofingQuery> for ProofingQueryWire {
             to: q.to.map(RocDate::to_iso),
             proofed: q.proofed,
             processed: q.processed,
+            page: q.page.page,
+            per_page: q.page.per_page,
         }
     }
 }
@@ -794,6 +842,7 @@ impl ProofingQueryWire {
             to: opt_date(&self.to)?,
             proofed: self.proofed,
             processed: self.processed,
+            page: PageRequest::new(self.page, self.per_page)?,
         })
     }
 }

@@ -20,6 +20,8 @@ use super::auth::{Caller, SessionToken};
 use super::consent;
 use super::env::millis;
 use super::local::LocalPortal;
+use super::paging::{Page, PageRequest};
+use crate::db::audit::Touched;
 use crate::db::orders;
 use crate::db::outbox::{OutboxBatch, enqueue};
 use crate::error::{Error, ErrorCode, Result};
@@ -849,6 +851,18 @@ pub(crate) fn issue_many(
             None,
             Some(&detail),
         )?;
+        // And one row per order, for its person: their trail shows the order they were given.
+        let touched: Vec<_> = resolved
+            .iter()
+            .zip(&report.orders)
+            .map(|((_, person), (id, _))| Touched {
+                subject: person.id,
+                agency_code: &c.agency_code,
+                object: Some(format!("award_order:{id}")),
+                detail: Some("bulk".to_owned()),
+            })
+            .collect();
+        crate::db::audit::record_many(tx, now, c.employee_id, "award.issue", &touched)?;
         Ok(report)
     })
 }
@@ -1011,22 +1025,28 @@ pub struct UnsignedOrder {
     pub issued_at: RocDateTime,
 }
 
-pub(crate) fn unsigned(p: &LocalPortal, token: &SessionToken) -> Result<Vec<UnsignedOrder>> {
+pub(crate) fn unsigned(p: &LocalPortal, token: &SessionToken, page: PageRequest) -> Result<Page<UnsignedOrder>> {
+    page.check()?;
     let c = caller_for(p, token, PROOFING_SITE)?;
     let agency = c.officer_agency()?.to_owned();
     let now = millis(p.now());
     p.store.write(|tx| {
-        let rows = orders::unsigned_in(tx, &agency)?;
-        crate::db::audit::record(
-            tx,
-            now,
-            Some(c.employee_id),
-            "award.unsigned_list",
-            None,
-            Some(&agency),
-            None,
-        )?;
-        rows.into_iter()
+        let (rows, total) = orders::unsigned_in(tx, &agency, page.offset(), page.per_page)?;
+        // A read of each person on the page, once however many of their orders it shows.
+        let mut seen = HashSet::new();
+        let touched: Vec<_> = rows
+            .iter()
+            .filter(|r| seen.insert(r.employee_id))
+            .map(|r| Touched {
+                subject: r.employee_id,
+                agency_code: &agency,
+                object: Some(format!("award_order:{}", r.id)),
+                detail: Some(format!("page {}", page.page)),
+            })
+            .collect();
+        crate::db::audit::record_many(tx, now, c.employee_id, "award.unsigned_list", &touched)?;
+        let items = rows
+            .into_iter()
             .map(|r| {
                 let o = order_from(r)?;
                 Ok(UnsignedOrder {
@@ -1037,7 +1057,8 @@ pub(crate) fn unsigned(p: &LocalPortal, token: &SessionToken) -> Result<Vec<Unsi
                     order: o.summary,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page::of(page, items, total))
     })
 }
 

@@ -12,8 +12,11 @@
 //! column, roles are left as they are). Optional columns hold what an NHI-card registration is
 //! checked against: `birth_date` (ROC date), `household_number` (戶號) and the household
 //! address `county, township, village, neighbourhood` (all four or none); an empty cell leaves
-//! what the directory holds. The whole file is one transaction: every error is reported with
-//! its line, and nothing is written unless every line is good.
+//! what the directory holds. `parent_agency` is the agency's parent (上級機關, e.g. 臺北市政府
+//! above its bureaus), whose personnel office then queries and processes its proofing: an
+//! agency of the file or of the directory, never the agency itself or a circle. The whole
+//! file is one transaction: every error is reported with its line, and nothing is written
+//! unless every line is good.
 
 // foldhash's maps: an import hashes every national ID and unit several times, and SipHash
 // was a twentieth of its time. The keys come from the operator's own file.
@@ -26,7 +29,9 @@ use super::auth::SessionToken;
 use super::csvfile::{self, Record};
 use super::env::millis;
 use super::local::LocalPortal;
+use super::paging::{Page, PageRequest};
 use super::proofing::ProofingCategory;
+use crate::db::audit::Touched;
 use crate::db::{self, employees};
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::{Dialect, StoreExt, Tx, Value, for_batches};
@@ -189,6 +194,8 @@ pub(crate) fn set_officer(tx: &mut dyn Tx, national_id: &NationalId) -> Result<(
 struct CsvRow {
     line: u64,
     agency_name: String,
+    /// The agency's parent (上級機關), when the line gives one.
+    parent_agency: Option<AgencyCode>,
     employee: NewEmployee,
     /// `Some` when the file has an `officer` column: the role is set or removed to match.
     officer: Option<bool>,
@@ -198,12 +205,26 @@ csvfile::columns! {
     /// The columns of a staff file.
     struct StaffColumns {
         agency_code, agency_name, unit, national_id, name, title, email, status, left_on, left_reason, officer,
-        birth_date, household_number, county, township, village, neighbourhood,
+        birth_date, household_number, county, township, village, neighbourhood, parent_agency,
     }
 }
 
-fn parse_row(c: &StaffColumns, r: &Record<'_>) -> Result<(String, NewEmployee, Option<bool>)> {
+/// What one line of a staff file says: its agency's name and parent, the person, the role.
+type ParsedRow = (String, Option<AgencyCode>, NewEmployee, Option<bool>);
+
+fn parse_row(c: &StaffColumns, r: &Record<'_>) -> Result<ParsedRow> {
     let agency = AgencyCode::parse(r.get(c.agency_code))?;
+    let parent = Some(r.get(c.parent_agency))
+        .filter(|p| !p.is_empty())
+        .map(AgencyCode::parse)
+        .transpose()?;
+    if parent.as_ref() == Some(&agency) {
+        return Err(Error::with(
+            ErrorCode::FieldInvalid,
+            "上級機關不可為機關本身",
+            "an agency cannot be its own parent",
+        ));
+    }
     let status = match r.get(c.status) {
         "" | "在職" | "current" => EmployeeStatus::Current,
         "卸職" | "left" => EmployeeStatus::Left {
@@ -254,7 +275,7 @@ fn parse_row(c: &StaffColumns, r: &Record<'_>) -> Result<(String, NewEmployee, O
         household,
     };
     let officer = c.officer.present().then(|| r.yes(c.officer));
-    Ok((r.get(c.agency_name).to_owned(), employee, officer))
+    Ok((r.get(c.agency_name).to_owned(), parent, employee, officer))
 }
 
 /// Reads and checks the whole file before anything is written.
@@ -265,9 +286,10 @@ fn read_csv(input: impl Read) -> Result<Vec<CsvRow>> {
         move |r| parse_row(&columns, r)
     })?
     .into_iter()
-    .map(|(line, (agency_name, employee, officer))| CsvRow {
+    .map(|(line, (agency_name, parent_agency, employee, officer))| CsvRow {
         line,
         agency_name,
+        parent_agency,
         employee,
         officer,
     })
@@ -429,6 +451,7 @@ fn bulk_load(stored: i64, lines: usize) -> bool {
 struct CheckedRow<'a> {
     agency: &'a str,
     agency_name: &'a str,
+    parent: Option<&'a str>,
     national_id: &'a str,
     name: &'a str,
     /// The unit's name as stored (trimmed).
@@ -468,6 +491,7 @@ fn check_row(r: &CsvRow) -> Result<CheckedRow<'_>> {
     Ok(CheckedRow {
         agency: e.agency.as_str(),
         agency_name,
+        parent: r.parent_agency.as_ref().map(AgencyCode::as_str),
         national_id: e.national_id.reveal(),
         name,
         unit,
@@ -481,6 +505,60 @@ fn check_row(r: &CsvRow) -> Result<CheckedRow<'_>> {
             .filter(|values| values.iter().any(|v| !matches!(v, Value::Null)))
             .map(Box::new),
     })
+}
+
+/// Sets the parent agency (上級機關) the lines give (the last line about an agency wins). A
+/// parent must be an agency of the file or of the directory, and the parents must not go
+/// round in a circle.
+fn set_parents(tx: &mut dyn Tx, rows: &[CheckedRow<'_>], names: &HashMap<String, String>) -> Result<()> {
+    let mut given: Vec<(&str, &str)> = Vec::new();
+    let mut at: HashMap<&str, usize> = HashMap::new();
+    for r in rows {
+        if let Some(parent) = r.parent {
+            match at.get(r.agency) {
+                Some(&i) => given[i].1 = parent,
+                None => {
+                    at.insert(r.agency, given.len());
+                    given.push((r.agency, parent));
+                }
+            }
+        }
+    }
+    if given.is_empty() {
+        return Ok(());
+    }
+    let codes: Vec<&str> = given.iter().map(|(a, _)| *a).collect();
+    let stored = employees::agency_parents(tx, &codes)?;
+    for &(agency, parent) in &given {
+        if !names.contains_key(parent) && !employees::agency_exists(tx, parent)? {
+            return Err(Error::with(
+                ErrorCode::AgencyNotFound,
+                format!("機關 {agency} 的上級機關 {parent} 不存在"),
+                format!("the parent {parent} of agency {agency} does not exist"),
+            ));
+        }
+        if stored.get(agency).map(String::as_str) != Some(parent) {
+            employees::set_agency_parent(tx, agency, Some(parent))?;
+        }
+    }
+    // No circles: walking up from each agency set never comes back to it.
+    for &(agency, _) in &given {
+        let mut up = agency.to_owned();
+        for _ in 0..32 {
+            match employees::agency_parents(tx, &[up.as_str()])?.remove(&up) {
+                Some(parent) if parent == agency => {
+                    return Err(Error::with(
+                        ErrorCode::FieldInvalid,
+                        format!("機關 {agency} 的上級機關形成循環"),
+                        format!("the parents of agency {agency} go round in a circle"),
+                    ));
+                }
+                Some(parent) => up = parent,
+                None => break,
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The distinct items of `items` in the order they first appear.
@@ -512,6 +590,7 @@ fn import_rows<'a>(tx: &mut dyn Tx, rows: &[CheckedRow<'a>], held: i64, now_ms: 
         .filter_map(|c| Some((*c, names.get(*c)?.as_str())))
         .collect();
     employees::upsert_agencies(tx, &agencies)?;
+    set_parents(tx, rows, &names)?;
 
     // Units, then their numbers.
     let units = first_seen(rows.iter().filter_map(|r| r.unit.map(|u| (r.agency, u))));
@@ -662,24 +741,62 @@ fn post_of<'b>(r: &'b CheckedRow<'_>, unit_ids: &HashMap<(&str, &str), i64>) -> 
     })
 }
 
-pub(crate) fn agency_employees(p: &LocalPortal, token: &SessionToken) -> Result<Vec<EmployeeSummary>> {
+/// An agency, as an officer picks it on the query screen (機關代號).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
+pub struct AgencySummary {
+    /// 機關代號.
+    pub code: String,
+    /// 機關名稱.
+    pub name: String,
+    /// The agency above it, if it has one.
+    pub parent_code: Option<String>,
+}
+
+pub(crate) fn officer_agencies(p: &LocalPortal, token: &SessionToken) -> Result<Vec<AgencySummary>> {
+    let c = super::apps::caller_for(p, token, super::apps::PROOFING_SITE)?;
+    c.officer_agency()?;
+    p.store.read(|tx| {
+        let scope = super::proofing::officer_scope(tx, &c)?;
+        let mut found = employees::agencies(tx, &scope)?;
+        // The officer's own first, then as the tree goes.
+        found.sort_by_key(|a| scope.iter().position(|s| *s == a.code));
+        Ok(found
+            .into_iter()
+            .map(|a| AgencySummary {
+                code: a.code,
+                name: a.name,
+                parent_code: a.parent_code,
+            })
+            .collect())
+    })
+}
+
+pub(crate) fn agency_employees(
+    p: &LocalPortal,
+    token: &SessionToken,
+    page: PageRequest,
+) -> Result<Page<EmployeeSummary>> {
+    page.check()?;
     // An agency's people are an officer's to see at the level of every other officer function
     // (the proofing site's), not with an account password.
     let c = super::apps::caller_for(p, token, super::apps::PROOFING_SITE)?;
     let agency = c.officer_agency()?.to_owned();
     let now = millis(p.now());
     p.store.write(|tx| {
-        let staff = employees::staff_of(tx, &agency)?;
-        db::audit::record(
-            tx,
-            now,
-            Some(c.employee_id),
-            "directory.list",
-            None,
-            Some(&agency),
-            None,
-        )?;
-        Ok(staff
+        let (staff, total) = employees::staff_of(tx, &agency, page.offset(), page.per_page)?;
+        // A read of each person on the page.
+        let touched: Vec<_> = staff
+            .iter()
+            .map(|s| Touched {
+                subject: s.id,
+                agency_code: &agency,
+                object: Some(agency.clone()),
+                detail: Some(format!("page {}", page.page)),
+            })
+            .collect();
+        db::audit::record_many(tx, now, c.employee_id, "directory.list", &touched)?;
+        let items = staff
             .into_iter()
             .map(|s| EmployeeSummary {
                 national_id: s.national_id.masked(),
@@ -690,6 +807,7 @@ pub(crate) fn agency_employees(p: &LocalPortal, token: &SessionToken) -> Result<
                 has_email: s.has_email,
                 consented: s.consented,
             })
-            .collect())
+            .collect();
+        Ok(Page::of(page, items, total))
     })
 }

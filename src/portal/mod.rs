@@ -27,6 +27,7 @@ mod local;
 pub mod nhi_service;
 pub mod notify;
 pub mod operator;
+pub mod paging;
 pub mod possession;
 pub mod proofing;
 pub mod registration;
@@ -49,12 +50,13 @@ pub use awards::{
 pub use certlogin::{CertificateChallenge, CertificateResponse, CertificateTrust, LoginSignature};
 pub use consent::{ConsentRecord, ConsentText, NewConsentText};
 pub use csvfile::{CsvEncoding, decode_csv_text};
-pub use directory::{DirectoryImport, EmployeeStatus, EmployeeSummary, NewEmployee};
+pub use directory::{AgencySummary, DirectoryImport, EmployeeStatus, EmployeeSummary, NewEmployee};
 pub use env::{Clock, ManualClock, OsRandomness, Randomness, SystemClock};
 pub use local::{DEFAULT_SUPPORT_EMAIL, LocalPortal, PortalConfig};
 pub use nhi_service::{DetailsChange, RegistrationDetails};
 pub use notify::{DeliveryReport, OutboxStats};
 pub use operator::{Announcement, PurgeReport};
+pub use paging::{MAX_PER_PAGE, Page, PageRequest};
 pub use possession::{CardPossession, NhiCardVerifier};
 pub use proofing::{
     CorrectionDecision, CorrectionStatus, FieldValue, PersonalRecord, ProofingCategory, ProofingCorrection,
@@ -188,8 +190,9 @@ pub trait Portal: Send + Sync {
     fn view_award_order(&self, session: &SessionToken, order_id: i64) -> Result<AwardOrder>;
     /// The caller's rewards and punishments year by year (查詢個人歷年獎懲資料).
     fn award_history(&self, session: &SessionToken) -> Result<Vec<YearlyAwards>>;
-    /// A personnel officer's list of electronically delivered orders not yet signed for.
-    fn unsigned_award_orders(&self, session: &SessionToken) -> Result<Vec<UnsignedOrder>>;
+    /// A personnel officer's list of electronically delivered orders not yet signed for, a
+    /// page at a time (each person on it is a read in their audit trail).
+    fn unsigned_award_orders(&self, session: &SessionToken, page: PageRequest) -> Result<Page<UnsignedOrder>>;
 
     // ---- proofing (個人資料校對) ----
 
@@ -210,8 +213,12 @@ pub trait Portal: Send + Sync {
     /// The caller's own corrections, newest first, each with its outcome (pending, approved, or
     /// rejected with the officer's reason); a rejected field can be corrected again.
     fn my_corrections(&self, session: &SessionToken) -> Result<Vec<ProofingCorrection>>;
-    /// The officer's query (人事人員校對查詢).
-    fn proofing_query(&self, session: &SessionToken, query: &ProofingQuery) -> Result<Vec<ProofingQueryRow>>;
+    /// The officer's query (人事人員校對查詢) over their agency and those below it, a page at a
+    /// time (each person on it is a read in their audit trail).
+    fn proofing_query(&self, session: &SessionToken, query: &ProofingQuery) -> Result<Page<ProofingQueryRow>>;
+    /// The agencies an officer queries and processes (the query screen's 機關代號 list): their
+    /// own, then those below it.
+    fn officer_agencies(&self, session: &SessionToken) -> Result<Vec<AgencySummary>>;
     /// The officer's open to-do items.
     fn officer_todos(&self, session: &SessionToken) -> Result<Vec<TodoItem>>;
     /// The corrections of one submission, for an officer of its agency.
@@ -226,8 +233,9 @@ pub trait Portal: Send + Sync {
 
     // ---- directory and audit ----
 
-    /// A personnel officer's list of their agency's employees.
-    fn agency_employees(&self, session: &SessionToken) -> Result<Vec<EmployeeSummary>>;
+    /// A personnel officer's list of their agency's employees, a page at a time (each person
+    /// on it is a read in their audit trail).
+    fn agency_employees(&self, session: &SessionToken, page: PageRequest) -> Result<Page<EmployeeSummary>>;
     /// The audit trail: an employee sees who read or changed their data; an officer, their agency's.
     fn audit_trail(&self, session: &SessionToken, query: &AuditQuery) -> Result<Vec<AuditEntry>>;
 
@@ -374,8 +382,8 @@ impl Portal for LocalPortal {
     fn award_history(&self, session: &SessionToken) -> Result<Vec<YearlyAwards>> {
         awards::history(self, session)
     }
-    fn unsigned_award_orders(&self, session: &SessionToken) -> Result<Vec<UnsignedOrder>> {
-        awards::unsigned(self, session)
+    fn unsigned_award_orders(&self, session: &SessionToken, page: PageRequest) -> Result<Page<UnsignedOrder>> {
+        awards::unsigned(self, session, page)
     }
 
     fn personal_record(&self, session: &SessionToken) -> Result<PersonalRecord> {
@@ -396,8 +404,11 @@ impl Portal for LocalPortal {
     fn complete_proofing(&self, session: &SessionToken) -> Result<ProofingSubmission> {
         proofing::complete(self, session)
     }
-    fn proofing_query(&self, session: &SessionToken, query: &ProofingQuery) -> Result<Vec<ProofingQueryRow>> {
+    fn proofing_query(&self, session: &SessionToken, query: &ProofingQuery) -> Result<Page<ProofingQueryRow>> {
         proofing::query(self, session, query)
+    }
+    fn officer_agencies(&self, session: &SessionToken) -> Result<Vec<AgencySummary>> {
+        directory::officer_agencies(self, session)
     }
     fn officer_todos(&self, session: &SessionToken) -> Result<Vec<TodoItem>> {
         proofing::todos(self, session)
@@ -417,8 +428,8 @@ impl Portal for LocalPortal {
         proofing::process(self, session, correction_id, decision)
     }
 
-    fn agency_employees(&self, session: &SessionToken) -> Result<Vec<EmployeeSummary>> {
-        directory::agency_employees(self, session)
+    fn agency_employees(&self, session: &SessionToken, page: PageRequest) -> Result<Page<EmployeeSummary>> {
+        directory::agency_employees(self, session, page)
     }
     fn audit_trail(&self, session: &SessionToken, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
         trail::trail(self, session, query)

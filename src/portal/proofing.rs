@@ -12,9 +12,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::apps::{PROOFING_SITE, caller_for, read_for};
-use super::auth::SessionToken;
+use super::auth::{Caller, SessionToken};
 use super::env::millis;
 use super::local::LocalPortal;
+use super::paging::{Page, PageRequest};
+use crate::db::audit::Touched;
 use crate::db::employees;
 use crate::db::records::{self, EmployeeColumn};
 use crate::error::{Error, ErrorCode, Result};
@@ -425,7 +427,8 @@ pub enum CorrectionDecision {
 /// The officer's query screen (人事人員校對查詢).
 #[derive(Debug, Clone, Default)]
 pub struct ProofingQuery {
-    /// 機關代號: the officer's own agency (the default); any other is refused.
+    /// 機關代號: the officer's own agency or one below it; without it, all of them. Any other
+    /// agency is refused.
     pub agency: Option<AgencyCode>,
     /// Units whose name contains this text.
     pub unit: Option<String>,
@@ -437,6 +440,8 @@ pub struct ProofingQuery {
     pub proofed: Option<bool>,
     /// Only submissions fully processed (true) or with corrections waiting (false) (處理狀態).
     pub processed: Option<bool>,
+    /// Which page of the people found.
+    pub page: PageRequest,
 }
 
 /// One employee on the officer's query screen.
@@ -447,6 +452,8 @@ pub struct ProofingQueryRow {
     pub national_id: String,
     /// Name.
     pub name: String,
+    /// Their agency (機關代號): the officer's or one below it.
+    pub agency_code: String,
     /// Unit.
     pub unit: Option<String>,
     /// Their latest submission in the range, if any.
@@ -613,12 +620,10 @@ pub(crate) fn complete(p: &LocalPortal, token: &SessionToken) -> Result<Proofing
     })
 }
 
-pub(crate) fn query(p: &LocalPortal, token: &SessionToken, q: &ProofingQuery) -> Result<Vec<ProofingQueryRow>> {
+pub(crate) fn query(p: &LocalPortal, token: &SessionToken, q: &ProofingQuery) -> Result<Page<ProofingQueryRow>> {
+    q.page.check()?;
     let c = caller_for(p, token, PROOFING_SITE)?;
-    let agency = c.officer_agency()?.to_owned();
-    if q.agency.as_ref().is_some_and(|a| a.as_str() != agency) {
-        return Err(Error::new(ErrorCode::AccessDenied));
-    }
+    c.officer_agency()?;
     let from = q.from.map(|d| d.to_iso()).unwrap_or_else(|| "0000-00-00".into());
     let to = q.to.map(|d| d.to_iso()).unwrap_or_else(|| "9999-99-99".into());
     let unit = q
@@ -630,48 +635,67 @@ pub(crate) fn query(p: &LocalPortal, token: &SessionToken, q: &ProofingQuery) ->
         .map(|u| format!("%{}%", u.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
     let now = millis(p.now());
     p.store.write(|tx| {
-        // Each current employee of the agency with their latest submission inside the range.
-        let rows = records::proofing_states(tx, &agency, &from, &to, unit.as_deref())?;
-        crate::db::audit::record(
-            tx,
-            now,
-            Some(c.employee_id),
-            "proofing.query",
-            None,
-            Some(&agency),
-            None,
-        )?;
-        let mut out = Vec::new();
+        // 機關代號: the officer's agency or one below it; none given, all of them.
+        let scope = officer_scope(tx, &c)?;
+        let agencies = match &q.agency {
+            Some(a) if !scope.iter().any(|s| s == a.as_str()) => return Err(Error::new(ErrorCode::AccessDenied)),
+            Some(a) => vec![a.as_str().to_owned()],
+            None => scope,
+        };
+        // Each current employee of those agencies with their latest submission inside the range.
+        let rows = records::proofing_states(tx, &agencies, &from, &to, unit.as_deref())?;
+        let mut shown = Vec::new();
         for r in rows {
-            let row = ProofingQueryRow {
-                national_id: r.national_id.masked(),
-                name: r.name,
-                unit: r.unit,
-                submission_id: r.submission_id,
-                proofed_on: r.proofed_on,
-                corrections: r.corrections.unwrap_or(0) as u32,
-                pending: r.pending.unwrap_or(0) as u32,
-            };
-            let proofed = row.submission_id.is_some();
+            let proofed = r.submission_id.is_some();
+            let pending = r.pending.unwrap_or(0);
             if q.proofed.is_some_and(|want| want != proofed) {
                 continue;
             }
             if let Some(want) = q.processed
-                && (!proofed || (row.pending == 0) != want)
+                && (!proofed || (pending == 0) != want)
             {
                 continue;
             }
-            out.push(row);
+            shown.push(r);
         }
-        Ok(out)
+        let page = Page::cut(q.page, shown);
+        // A read of each person on the page.
+        let touched: Vec<_> = page
+            .items
+            .iter()
+            .map(|r| Touched {
+                subject: r.employee_id,
+                agency_code: &r.agency_code,
+                object: r.submission_id.map(|id| format!("submission:{id}")),
+                detail: Some(format!("page {}", q.page.page)),
+            })
+            .collect();
+        crate::db::audit::record_many(tx, now, c.employee_id, "proofing.query", &touched)?;
+        Ok(page.map(|r| ProofingQueryRow {
+            national_id: r.national_id.masked(),
+            name: r.name,
+            agency_code: r.agency_code,
+            unit: r.unit,
+            submission_id: r.submission_id,
+            proofed_on: r.proofed_on,
+            corrections: r.corrections.unwrap_or(0) as u32,
+            pending: r.pending.unwrap_or(0) as u32,
+        }))
     })
+}
+
+/// The agencies whose proofing an officer queries and processes: their own and every agency
+/// below it (a parent personnel office, e.g. 臺北市政府人事處, for the city's bureaus).
+pub(crate) fn officer_scope(tx: &mut dyn Tx, c: &Caller) -> Result<Vec<String>> {
+    crate::db::employees::agency_subtree(tx, c.officer_agency()?)
 }
 
 pub(crate) fn todos(p: &LocalPortal, token: &SessionToken) -> Result<Vec<TodoItem>> {
     let c = caller_for(p, token, PROOFING_SITE)?;
-    let agency = c.officer_agency()?.to_owned();
+    c.officer_agency()?;
     p.store.read(|tx| {
-        let items = records::open_todos(tx, &agency)?;
+        let scope = officer_scope(tx, &c)?;
+        let items = records::open_todos(tx, &scope)?;
         Ok(items
             .into_iter()
             .map(|t| TodoItem {
@@ -721,11 +745,13 @@ pub(crate) fn submission_corrections(
     submission_id: i64,
 ) -> Result<Vec<ProofingCorrection>> {
     let c = caller_for(p, token, PROOFING_SITE)?;
-    let agency = c.officer_agency()?.to_owned();
+    c.officer_agency()?;
     let now = millis(p.now());
     p.store.write(|tx| {
-        let rows = records::submission_corrections(tx, submission_id, &agency)?;
-        let Some(first) = rows.first() else {
+        let rows = records::submission_corrections(tx, submission_id)?;
+        // Another office's submission does not exist for this officer.
+        let scope = officer_scope(tx, &c)?;
+        let Some(first) = rows.first().filter(|r| scope.contains(&r.agency_code)) else {
             return Err(Error::new(ErrorCode::CorrectionNotFound));
         };
         let subject = first.employee_id;
@@ -749,7 +775,7 @@ pub(crate) fn process(
     decision: &CorrectionDecision,
 ) -> Result<ProofingCorrection> {
     let c = caller_for(p, token, PROOFING_SITE)?;
-    let agency = c.officer_agency()?.to_owned();
+    c.officer_agency()?;
     let reason = match decision {
         CorrectionDecision::Approve => None,
         CorrectionDecision::Reject { reason } if reason.trim().is_empty() => {
@@ -765,8 +791,8 @@ pub(crate) fn process(
     let now = millis(p.now());
     p.store.write(|tx| {
         let row = records::correction(tx, correction_id)?.ok_or_else(|| Error::new(ErrorCode::CorrectionNotFound))?;
-        // Another agency's correction does not exist for this officer.
-        if row.agency_code != agency {
+        // A correction outside the officer's agencies does not exist for them.
+        if !officer_scope(tx, &c)?.contains(&row.agency_code) {
             return Err(Error::new(ErrorCode::CorrectionNotFound));
         }
         let employee = row.employee_id;

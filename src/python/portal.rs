@@ -14,17 +14,18 @@ use time::OffsetDateTime;
 
 use super::cards::{CertificateTrust, CitizenCardKey, NhiCard, SigningKey, SoftwareCertificate, seconds};
 use super::records::{
-    AccessRevoked, ApplicationEntry, AuditRecord, AwardOrder, AwardOrderSummary, BulkIssueReport, ConsentRecord,
-    ConsentText, DeliveryReport, DetailsChange, DirectoryImport, DoctorReport, EmployeeSummary, Mail,
-    MaintenanceWindow, Notice, OutboxStats, PersonalRecord, ProofingCorrection, ProofingQueryRow, ProofingSubmission,
-    RegistrationReceipt, RegistrationTerms, SessionInfo, StagedCorrection, TodoItem, UnsignedOrder, YearlyAwards,
+    AccessRevoked, AgencySummary, ApplicationEntry, AuditRecord, AwardOrder, AwardOrderSummary, BulkIssueReport,
+    ConsentRecord, ConsentText, DeliveryReport, DetailsChange, DirectoryImport, DoctorReport, Mail, MaintenanceWindow,
+    Notice, OutboxStats, PersonalRecord, ProofingCorrection, ProofingPage, ProofingQueryRow, ProofingSubmission,
+    RegistrationReceipt, RegistrationTerms, SessionInfo, StaffPage, StagedCorrection, TodoItem, UnsignedOrder,
+    UnsignedPage, YearlyAwards,
 };
 use super::values::{date, datetime, opt_roc_date, record, roc_date};
 use crate::error::{Error, ErrorCode};
 use crate::http::RemotePortal;
 use crate::portal::{
     AuditQuery, CertificateResponse, CorrectionDecision, FileMailer as RsFileMailer, LocalPortal, LoginSignature,
-    NewAwardOrder as RsNewOrder, Portal as RsPortal, PortalConfig, ProofingCategory, ProofingQuery,
+    NewAwardOrder as RsNewOrder, PageRequest, Portal as RsPortal, PortalConfig, ProofingCategory, ProofingQuery,
     RegistrationDetails, RegistrationForm, ResetDelivery, SessionToken,
 };
 use crate::types::{AgencyCode, DocumentNumber, Email, HouseholdAddress, HouseholdNumber, NationalId, Password};
@@ -925,11 +926,19 @@ impl PyPortal {
         years.iter().map(|y| YearlyAwards::new(py, y)).collect()
     }
 
-    /// A personnel officer's list of orders not yet signed for.
-    fn unsigned_award_orders(&self, py: Python<'_>, session: &Bound<'_, Session>) -> PyResult<Vec<UnsignedOrder>> {
-        let token = token_of(session);
-        let list = self.run(py, |p| p.unsigned_award_orders(&token))?;
-        list.iter().map(|u| UnsignedOrder::new(py, u)).collect()
+    /// A personnel officer's list of orders not yet signed for, a page (from 1, at most 100
+    /// rows) at a time.
+    #[pyo3(signature = (session, *, page = 1, per_page = 100))]
+    fn unsigned_award_orders(
+        &self,
+        py: Python<'_>,
+        session: &Bound<'_, Session>,
+        page: u32,
+        per_page: u32,
+    ) -> PyResult<UnsignedPage> {
+        let (token, page) = (token_of(session), PageRequest::new(page, per_page)?);
+        let list = self.run(py, |p| p.unsigned_award_orders(&token, page))?;
+        UnsignedPage::new(py, list, UnsignedOrder::new)
     }
 
     // ---- proofing ----
@@ -979,7 +988,7 @@ impl PyPortal {
     }
 
     /// The officer's query (人事人員校對查詢); dates as `datetime.date` or ROC strings.
-    #[pyo3(signature = (session, *, agency = None, unit = None, date_from = None, date_to = None, proofed = None, processed = None))]
+    #[pyo3(signature = (session, *, agency = None, unit = None, date_from = None, date_to = None, proofed = None, processed = None, page = 1, per_page = 100))]
     #[allow(clippy::too_many_arguments)]
     fn proofing_query(
         &self,
@@ -991,7 +1000,9 @@ impl PyPortal {
         date_to: Option<&Bound<'_, PyAny>>,
         proofed: Option<bool>,
         processed: Option<bool>,
-    ) -> PyResult<Vec<ProofingQueryRow>> {
+        page: u32,
+        per_page: u32,
+    ) -> PyResult<ProofingPage> {
         let query = ProofingQuery {
             agency: agency.map(AgencyCode::parse).transpose()?,
             unit,
@@ -999,10 +1010,25 @@ impl PyPortal {
             to: opt_roc_date(date_to)?,
             proofed,
             processed,
+            page: PageRequest::new(page, per_page)?,
         };
         let token = token_of(session);
         let rows = self.run(py, |p| p.proofing_query(&token, &query))?;
-        rows.iter().map(|r| ProofingQueryRow::new(py, r)).collect()
+        ProofingPage::new(py, rows, ProofingQueryRow::new)
+    }
+
+    /// The agencies the officer queries and processes (機關代號): their own, then those below.
+    fn officer_agencies(&self, py: Python<'_>, session: &Bound<'_, Session>) -> PyResult<Vec<AgencySummary>> {
+        let token = token_of(session);
+        let list = self.run(py, |p| p.officer_agencies(&token))?;
+        Ok(list
+            .into_iter()
+            .map(|a| AgencySummary {
+                code: a.code,
+                name: a.name,
+                parent_code: a.parent_code,
+            })
+            .collect())
     }
 
     /// The officer's open to-do items.
@@ -1056,14 +1082,19 @@ impl PyPortal {
 
     // ---- directory and audit ----
 
-    /// A personnel officer's list of their agency's employees.
-    fn agency_employees(&self, py: Python<'_>, session: &Bound<'_, Session>) -> PyResult<Vec<EmployeeSummary>> {
-        let token = token_of(session);
-        Ok(self
-            .run(py, |p| p.agency_employees(&token))?
-            .iter()
-            .map(Into::into)
-            .collect())
+    /// A personnel officer's list of their agency's employees, a page (from 1, at most 100
+    /// rows) at a time.
+    #[pyo3(signature = (session, *, page = 1, per_page = 100))]
+    fn agency_employees(
+        &self,
+        py: Python<'_>,
+        session: &Bound<'_, Session>,
+        page: u32,
+        per_page: u32,
+    ) -> PyResult<StaffPage> {
+        let (token, page) = (token_of(session), PageRequest::new(page, per_page)?);
+        let list = self.run(py, |p| p.agency_employees(&token, page))?;
+        StaffPage::new(py, list, |_, e| Ok(e.into()))
     }
 
     /// A personnel officer stops the NHI-card registrations of a person of their agency (a lost

@@ -712,6 +712,7 @@ record! {
     ProofingQueryRow {
         national_id: String,
         name: String,
+        agency_code: String,
         unit: Option<String>,
         submission_id: Option<i64>,
         proofed_on: Option<Py<PyAny>>,
@@ -726,6 +727,7 @@ impl ProofingQueryRow {
         Ok(ProofingQueryRow {
             national_id: r.national_id.clone(),
             name: r.name.clone(),
+            agency_code: r.agency_code.clone(),
             unit: r.unit.clone(),
             submission_id: r.submission_id,
             proofed_on: r.proofed_on.map(|d| date(py, d)).transpose()?,
@@ -821,6 +823,9 @@ record! {
         subject: Option<String>,
         object: Option<String>,
         detail: Option<String>,
+        /// The entry in plain words.
+        summary_zh: String,
+        summary_en: String,
     }
 }
 
@@ -834,7 +839,89 @@ impl AuditRecord {
             subject: e.subject.clone(),
             object: e.object.clone(),
             detail: e.detail.clone(),
+            summary_zh: e.summary_zh.clone(),
+            summary_en: e.summary_en.clone(),
         })
+    }
+}
+
+/// A page class of an officer's list: its rows (`items`, also what `len`, iteration and
+/// indexing give), which page, rows a page, rows in the whole list.
+macro_rules! page {
+    ($(#[$meta:meta])* $name:ident of $item:ident) => {
+        $(#[$meta])*
+        #[pyclass(frozen, get_all, module = "ecpa._ecpa")]
+        pub struct $name {
+            pub items: Vec<Py<$item>>,
+            pub page: u32,
+            pub per_page: u32,
+            pub total: u64,
+        }
+
+        #[pymethods]
+        impl $name {
+            fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+                $crate::python::values::repr_fields(slf.as_any(), stringify!($name), &["items", "page", "per_page", "total"])
+            }
+
+            fn __len__(&self) -> usize {
+                self.items.len()
+            }
+
+            fn __iter__(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+                let items = pyo3::types::PyList::new(slf.py(), slf.get().items.iter().map(|i| i.clone_ref(slf.py())))?;
+                Ok(items.try_iter()?.into_any().unbind())
+            }
+
+            fn __getitem__(&self, py: Python<'_>, index: isize) -> PyResult<Py<$item>> {
+                let n = self.items.len() as isize;
+                let at = if index < 0 { index + n } else { index };
+                usize::try_from(at)
+                    .ok()
+                    .and_then(|i| self.items.get(i))
+                    .map(|i| i.clone_ref(py))
+                    .ok_or_else(|| pyo3::exceptions::PyIndexError::new_err("page index out of range"))
+            }
+        }
+
+        impl $name {
+            pub(crate) fn new<T>(
+                py: Python<'_>,
+                p: crate::portal::Page<T>,
+                mut item: impl FnMut(Python<'_>, &T) -> PyResult<$item>,
+            ) -> PyResult<Self> {
+                Ok($name {
+                    items: p.items.iter().map(|t| Py::new(py, item(py, t)?)).collect::<PyResult<_>>()?,
+                    page: p.page,
+                    per_page: p.per_page,
+                    total: p.total,
+                })
+            }
+        }
+    };
+}
+
+page! {
+    /// A page of the agency's staff (`Portal.agency_employees`).
+    StaffPage of EmployeeSummary
+}
+
+page! {
+    /// A page of the orders not signed for (`Portal.unsigned_award_orders`).
+    UnsignedPage of UnsignedOrder
+}
+
+page! {
+    /// A page of the officer's proofing query (`Portal.proofing_query`).
+    ProofingPage of ProofingQueryRow
+}
+
+record! {
+    /// An agency an officer queries and processes (機關代號).
+    AgencySummary {
+        code: String,
+        name: String,
+        parent_code: Option<String>,
     }
 }
 
@@ -987,6 +1074,10 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<SessionInfo>()?;
     m.add_class::<RegistrationReceipt>()?;
     m.add_class::<Notice>()?;
+    m.add_class::<StaffPage>()?;
+    m.add_class::<UnsignedPage>()?;
+    m.add_class::<ProofingPage>()?;
+    m.add_class::<AgencySummary>()?;
     m.add_class::<DetailsChange>()?;
     m.add_class::<RegistrationTerms>()?;
     m.add_class::<MaintenanceWindow>()?;

@@ -79,7 +79,19 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "consent texts as versions with the kinds they cover",
         sql: V11,
     },
+    Migration {
+        version: 12,
+        name: "agencies in a tree: each with its parent personnel office's agency",
+        sql: V12,
+    },
 ];
+
+/// An agency may have a parent (e.g. 臺北市政府人事處 above the city's bureaus): its personnel
+/// office queries and processes the proofing of the agencies below it.
+const V12: &str = r#"
+ALTER TABLE agencies ADD COLUMN parent_code TEXT REFERENCES agencies(code);
+CREATE INDEX agencies_parent ON agencies(parent_code);
+"#;
 
 /// Consent texts (獎令電子化同意書) become versions, each with the highest reward it covers
 /// (`covers_rank`: 0 嘉獎, 1 記功, 2 記大功, which `MAX` compares; `covers` names it) and the day

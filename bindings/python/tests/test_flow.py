@@ -180,9 +180,18 @@ def test_the_whole_flow_from_consent_to_processing(embedded: Embedded) -> None:
 
     employees = p.agency_employees(officer)
     assert {e.name for e in employees} >= {"王小明", "陳美玲"}
+    assert employees.page == 1 and employees.per_page == 100 and employees.total == len(employees)
+    small = p.agency_employees(officer, page=2, per_page=1)
+    assert len(small) == 1 and small[0].name == employees[1].name
+    with pytest.raises(ecpa.InvalidInputError) as too_many:
+        p.agency_employees(officer, per_page=101)
+    assert too_many.value.name == "field_invalid"
+    assert [a.code for a in p.officer_agencies(officer)] == ["379130000C"]
     trail = p.audit_trail(me, limit=50)
     # The officer changed my record: the trail says who, with masked IDs.
     assert any("陳美玲" in (e.actor or "") for e in trail)
+    listed = next(e for e in trail if e.action == "directory.list")
+    assert listed.summary_zh.endswith("查閱機關人員名冊時看到您的資料") and "directory.list" not in listed.summary_en
     assert all("A123456789" not in repr(e) for e in trail)
 
     stats = p.outbox_stats()

@@ -99,7 +99,7 @@ def test_the_flow_on_postgresql(pg: Embedded) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         viewed = list(pool.map(view, [o.id for o in unviewed] * 4))
     assert sorted(set(viewed)) == sorted(o.document_number for o in unviewed)
-    assert p.unviewed_award_orders(me) == [] and p.unsigned_award_orders(officer) == []
+    assert p.unviewed_award_orders(me) == [] and p.unsigned_award_orders(officer).total == 0
     p.stage_correction(me, "current_post", "email", "hsiaoming.wang@mail.taipei.gov.tw")
     submission = p.complete_proofing(me)
     correction = p.submission_corrections(officer, submission.id)[0]

@@ -14,7 +14,7 @@ use ecpa::pki::testpki::{EndEntitySpec, TestPki};
 use ecpa::pki::{Signer, TrustAnchor};
 use ecpa::portal::{
     AuditQuery, AwardKind, CertificateChallenge, CertificateResponse, CertificateTrust, CorrectionDecision, FileMailer,
-    LocalPortal, LoginSignature, NewAwardOrder, Portal, ProofingCategory, ProofingQuery, ReceivedMail,
+    LocalPortal, LoginSignature, NewAwardOrder, PageRequest, Portal, ProofingCategory, ProofingQuery, ReceivedMail,
     RegistrationForm, ResetDelivery,
 };
 use ecpa::types::{
@@ -677,8 +677,9 @@ fn flow(d: &Demo<'_>) -> Result<()> {
         .collect();
     d.step("查詢個人歷年獎懲資料", "Yearly rewards and punishments", lines);
 
-    let unsigned = p.unsigned_award_orders(&officer)?;
+    let unsigned = p.unsigned_award_orders(&officer, PageRequest::default())?;
     let lines = unsigned
+        .items
         .iter()
         .map(|u| {
             format!(
@@ -742,6 +743,7 @@ fn flow(d: &Demo<'_>) -> Result<()> {
     };
     let rows = p.proofing_query(&officer, &query)?;
     let mut lines: Vec<String> = rows
+        .items
         .iter()
         .map(|r| {
             format!(

@@ -20,6 +20,7 @@ from ._ecpa import _bench_rust_id_check as _bench_rust_id_check  # noqa: F401
 
 __all__ = [
     "AccessRevoked",
+    "AgencySummary",
     "ApplicationEntry",
     "AuditRecord",
     "AuthError",
@@ -63,6 +64,7 @@ __all__ = [
     "Portal",
     "ProofingCorrection",
     "ProofingError",
+    "ProofingPage",
     "ProofingQueryRow",
     "ProofingSubmission",
     "RecordCategory",
@@ -72,6 +74,7 @@ __all__ = [
     "Session",
     "SessionInfo",
     "SoftwareCertificate",
+    "StaffPage",
     "StagedCorrection",
     "StorageError",
     "Tally",
@@ -79,6 +82,7 @@ __all__ = [
     "TodoItem",
     "TransportError",
     "UnsignedOrder",
+    "UnsignedPage",
     "YearlyAwards",
     "check_national_id",
     "doctor",
