@@ -21,10 +21,11 @@ use super::wire::*;
 use crate::error::{Error, ErrorCode, Result};
 use crate::portal::{
     AccessRevoked, Application, AuditEntry, AuditQuery, AwardOrder, AwardOrderSummary, BulkIssueReport,
-    CertificateChallenge, CertificateResponse, ConsentRecord, ConsentText, CorrectionDecision, EmployeeSummary,
+    CertificateChallenge, CertificateResponse, ConsentRecord, ConsentText, CorrectionDecision, EmployeeSummary, Jwks,
     MaintenanceWindow, NewAwardOrder, Notice, PersonalRecord, Portal, ProofingCategory, ProofingCorrection,
     ProofingQuery, ProofingQueryRow, ProofingSubmission, RegistrationForm, RegistrationReceipt, RegistrationTerms,
-    ResetDelivery, Session, SessionInfo, SessionToken, StagedCorrection, TodoItem, UnsignedOrder, YearlyAwards,
+    ResetDelivery, Session, SessionInfo, SessionToken, SsoIdentity, StagedCorrection, TodoItem, UnsignedOrder,
+    YearlyAwards,
 };
 use crate::types::{NationalId, NhiCardData, Password};
 
@@ -361,6 +362,16 @@ impl Portal for RemotePortal {
     }
     fn open_application(&self, session: &SessionToken, code: &str) -> Result<Application> {
         self.call::<op::OpenApplication>(Some(session), code.to_owned(), ())
+    }
+    fn sso_keys(&self) -> Result<Jwks> {
+        self.call::<op::GetSsoKeys>(None, (), ())
+    }
+    fn redeem_sso_assertion(&self, token: &str, audience: &str) -> Result<SsoIdentity> {
+        let body = SsoRedeemWire {
+            token: token.to_owned(),
+            audience: audience.to_owned(),
+        };
+        self.call::<op::RedeemSsoAssertion>(None, (), body)
     }
 
     fn consent_text(&self) -> Result<ConsentText> {
