@@ -448,6 +448,25 @@ fn opening_an_application_with_an_address_hands_it_the_person() {
 }
 
 #[test]
+fn of_redemptions_racing_one_wins() {
+    let fx = Fixture::with_config(sso_config());
+    let s = fx.enrol(Who::Wang);
+    let a = open(&fx, &s, "B5A");
+    // Two processes on the database, redeeming the same assertion at the same moment.
+    let other = fx.reopen(sso_config());
+    let results = support::race(8, |i| {
+        let p: &dyn Portal = if i % 2 == 0 { &fx.portal } else { &other };
+        p.redeem_sso_assertion(&a.token, "B5A")
+    });
+    let (ok, refused) = support::outcomes(&results);
+    assert_eq!(ok, 1, "{refused:?}");
+    assert!(
+        refused.iter().all(|c| *c == ErrorCode::SsoAssertionReplayed),
+        "{refused:?}"
+    );
+}
+
+#[test]
 fn an_application_without_an_address_opens_as_metadata() {
     let fx = Fixture::with_config(sso_config());
     let s = fx.enrol(Who::Wang);
