@@ -214,6 +214,14 @@ enum ecpa_code {
     ECPA_E_CARD_POSSESSION_UNVERIFIED = 5051,
     /* Officer functions need a citizen certificate login or an NHI card login with the card verified 人事人員功能須以自然人憑證或經驗證之健保卡登入 */
     ECPA_E_OFFICER_LOGIN_TOO_WEAK = 5052,
+    /* The single sign-on assertion is not valid: open the application again from the portal 單一登入憑證無效，請回人事服務網重新開啟應用系統 */
+    ECPA_E_SSO_ASSERTION_INVALID = 5053,
+    /* The single sign-on assertion has expired: open the application again from the portal 單一登入憑證已逾時，請回人事服務網重新開啟應用系統 */
+    ECPA_E_SSO_ASSERTION_EXPIRED = 5054,
+    /* The single sign-on assertion was already used: open the application again from the portal 單一登入憑證已使用過，請回人事服務網重新開啟應用系統 */
+    ECPA_E_SSO_ASSERTION_REPLAYED = 5055,
+    /* The single sign-on assertion was issued to another application 此單一登入憑證不是發給本應用系統的 */
+    ECPA_E_SSO_AUDIENCE_MISMATCH = 5056,
     /* There is no agency with this code 查無此機關 */
     ECPA_E_AGENCY_NOT_FOUND = 5501,
     /* There is no employee with this ID 查無此人員 */
@@ -398,6 +406,14 @@ enum ecpa_code {
  * `notice` argument of [`ecpa_notice_message`]: a recovery link set the account's password.
  */
 #define ECPA_NOTICE_ACCOUNT_PASSWORD_CHANGED 8
+
+/**
+ * The buffer `ecpa_application_open_json` and `ecpa_sso_redeem_json` take up front: each call
+ * of them acts (issues an assertion, spends one), so a size query must not come first. A
+ * smaller buffer is refused with `ECPA_E_FFI_BUFFER_TOO_SMALL`, and this size in `out_len`,
+ * before anything is done.
+ */
+#define ECPA_SSO_JSON_BUFFER 4096
 
 /**
  * `ecpa_doctor_report`: the table of one run of the environment check, kept so it can be read
@@ -1306,6 +1322,44 @@ uint32_t ecpa_applications_json(const ecpa_portal *portal,
 uint32_t ecpa_application_open(const ecpa_portal *portal,
                                const ecpa_session *session,
                                const char *code);
+
+/**
+ * Adds application `code` to "my applications", opens it, and writes the answer as JSON, the
+ * HTTP API's `Application`: for an application this portal opens with single sign-on, its
+ * `sso` holds `{"url", "token", "expires_at"}`, the assertion to post to `url` as the form
+ * field `assertion` within 60 seconds (the token is a credential: do not log it). `buf` must
+ * hold `ECPA_SSO_JSON_BUFFER` bytes (each call issues a new assertion). Fails as
+ * `ecpa_application_open` does.
+ */
+uint32_t ecpa_application_open_json(const ecpa_portal *portal,
+                                    const ecpa_session *session,
+                                    const char *code,
+                                    char *buf,
+                                    size_t len,
+                                    size_t *out_len);
+
+/**
+ * Writes the portal's single sign-on keys as JSON, a JSON Web Key Set
+ * (`{"keys": [{"kty": "EC", "crv": "P-256", "x", "y", "kid", "alg": "ES256", "use": "sig"}]}`,
+ * as `/.well-known/jwks.json` serves it): what an application checks assertions with.
+ */
+uint32_t ecpa_sso_keys_json(const ecpa_portal *portal, char *buf, size_t len, size_t *out_len);
+
+/**
+ * For an application written in C: redeems the single sign-on assertion `token` it was
+ * posted, once, for `audience`, its own code (both NUL-terminated), and writes what the
+ * portal tells of the person as JSON: `{"sub", "aud", "auth_level", "name", "issued_at",
+ * "expires_at"}` (`sub` is the person's id in this application, never the national ID).
+ * `buf` must hold `ECPA_SSO_JSON_BUFFER` bytes: the assertion is spent by the call. Fails
+ * `ECPA_E_SSO_ASSERTION_INVALID` (forged or malformed), `_EXPIRED`, `_REPLAYED` or
+ * `ECPA_E_SSO_AUDIENCE_MISMATCH` otherwise.
+ */
+uint32_t ecpa_sso_redeem_json(const ecpa_portal *portal,
+                              const char *token,
+                              const char *audience,
+                              char *buf,
+                              size_t len,
+                              size_t *out_len);
 
 /**
  * A new, empty trust. Add certificates with `ecpa_trust_add_anchor` /

@@ -29,8 +29,17 @@
 //! username = "ecpa-notice"   # the password from ECPA_SMTP_PASSWORD
 //!
 //! [portal]
-//! portal_url = "https://ecpa.example.gov.tw"
+//! portal_url = "https://ecpa.example.gov.tw"   # also the `iss` of single sign-on assertions
 //! support_email = "pemis@dgpa.gov.tw"   # the mailbox E5003 names (this one by default)
+//!
+//! [[portal.applications]]    # opened with single sign-on: the assertion is posted to `url`
+//! code = "B5A"
+//! url = "https://b5a.example.gov.tw/sso"
+//!
+//! [[portal.applications]]
+//! code = "WebHR"
+//! url = "https://webhr.example.gov.tw/ecpa/login"
+//! name = "臺北市政府 WebHR"   # optional: shown instead of the catalogue's name (name_en likewise)
 //!
 //! [trust]                    # certificate logins (自然人憑證); without anchors they are off
 //! anchors = ["/etc/ecpa/grca"]               # GRCA root certificates: files or directories
@@ -54,6 +63,14 @@
 //! be given libpq-style in the URL (`?sslmode=verify-full&sslrootcert=PATH`); the file and the
 //! environment win over the URL. `pool_size` caps the PostgreSQL connections each process keeps
 //! (default [`POOL_SIZE`]). See [`crate::store::postgres`] for what each mode checks.
+//!
+//! `[[portal.applications]]` (file only; no environment variable sets a list of tables): each
+//! entry names an application of the catalogue by its `code` and the `url` the browser posts
+//! its single sign-on assertion to (see [`crate::portal::sso`]): `https://`, or `http://` only
+//! to this machine (`localhost`, `127.0.0.1`, `[::1]`), since the assertion is a bearer
+//! credential. `name` and `name_en` optionally replace the catalogue's names. An application
+//! without an entry opens as metadata only. `ecpa config check` checks each entry, and the
+//! codes against the database's catalogue; `ecpa serve` refuses to start with an unknown one.
 //!
 //! The store and the mailer each come from one function ([`open_database`], [`open_mailer`]), so
 //! a new backend is wired in one place.
@@ -455,6 +472,39 @@ pub struct PortalSettings {
     /// Officer functions only with the citizen certificate or a verified NHI card (off by
     /// default: the guides have officers use B5 with the NHI card).
     pub officer_requires_verified_card: bool,
+    /// `[[portal.applications]]`: the applications opened with single sign-on, and where.
+    pub applications: Vec<ApplicationSetting>,
+}
+
+/// One `[[portal.applications]]` entry: an application of the catalogue this portal opens
+/// with single sign-on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationSetting {
+    /// The catalogue's code, e.g. `B5A`.
+    pub code: String,
+    /// Where the browser posts the assertion: `https://`, or `http://` to this machine only.
+    pub url: String,
+    /// The name shown instead of the catalogue's (Chinese).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The name shown instead of the catalogue's (English).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_en: Option<String>,
+}
+
+impl ApplicationSetting {
+    /// The engine's link, checked ([`ApplicationLink::check`](crate::portal::ApplicationLink::check)).
+    pub fn to_link(&self) -> Result<crate::portal::ApplicationLink> {
+        let link = crate::portal::ApplicationLink {
+            code: self.code.trim().to_owned(),
+            url: self.url.trim().to_owned(),
+            name_zh: self.name.clone(),
+            name_en: self.name_en.clone(),
+        };
+        link.check()?;
+        Ok(link)
+    }
 }
 
 impl Default for PortalSettings {
@@ -475,11 +525,29 @@ impl Default for PortalSettings {
             audit_retention_years: 5,
             allow_self_approval: d.allow_self_approval,
             officer_requires_verified_card: d.officer_requires_verified_card,
+            applications: Vec::new(),
         }
     }
 }
 
 impl PortalSettings {
+    /// The `[[portal.applications]]` entries as the engine's links, each checked, no code twice
+    /// (the catalogue itself is checked when the portal opens its database).
+    pub fn application_links(&self) -> Result<Vec<crate::portal::ApplicationLink>> {
+        let mut links: Vec<crate::portal::ApplicationLink> = Vec::with_capacity(self.applications.len());
+        for a in &self.applications {
+            let link = a.to_link()?;
+            if links.iter().any(|l| l.code == link.code) {
+                return Err(invalid(
+                    format!("portal.applications：應用系統「{}」設定了兩次", link.code),
+                    format!("portal.applications: the application \"{}\" is given twice", link.code),
+                ));
+            }
+            links.push(link);
+        }
+        Ok(links)
+    }
+
     /// The engine's configuration.
     pub fn to_portal_config(&self) -> Result<PortalConfig> {
         let positive = |name: &str, v: i64| {
@@ -520,6 +588,7 @@ impl PortalSettings {
             argon2_iterations: self.argon2_iterations,
             allow_self_approval: self.allow_self_approval,
             officer_requires_verified_card: self.officer_requires_verified_card,
+            applications: self.application_links()?,
             ..PortalConfig::default()
         })
     }
@@ -582,6 +651,10 @@ pub const ENV_KEYS: &[&str] = &[
     "portal.officer_requires_verified_card",
     "portal.allow_self_approval",
 ];
+
+/// Settings only the file sets (lists of tables), shown by `ecpa config check` after
+/// [`ENV_KEYS`].
+pub const FILE_ONLY_KEYS: &[&str] = &["portal.applications"];
 
 /// The settings of [`ENV_KEYS`] that are lists: their variable holds comma-separated items.
 const LIST_KEYS: &[&str] = &[
@@ -680,7 +753,13 @@ impl Config {
                 (*path, if in_file { Source::File } else { Source::Default })
             })
             .collect();
-        for (path, source) in &mut sources {
+        let file_only = FILE_ONLY_KEYS.iter().map(|path| {
+            let in_file = lookup(&table, path).is_some();
+            (*path, if in_file { Source::File } else { Source::Default })
+        });
+        let env_keys = sources.len();
+        sources.extend(file_only);
+        for (path, source) in &mut sources[..env_keys] {
             let path: &str = path;
             let Some(raw) = env(&env_name(path)) else { continue };
             *source = Source::Env;
@@ -719,7 +798,7 @@ impl Config {
         Ok((config, settings))
     }
 
-    /// Every setting's effective value, in [`ENV_KEYS`] order.
+    /// Every setting's effective value, in [`ENV_KEYS`] order, then [`FILE_ONLY_KEYS`].
     fn settings(&self, sources: &[(&str, Source)]) -> Vec<Setting> {
         let mut shown = toml::Table::try_from(self).unwrap_or_default();
         if let Some(smtp) = self.smtp.as_ref().and_then(|s| toml::Value::try_from(s).ok()) {
@@ -878,6 +957,39 @@ mod tests {
             bad.message(crate::types::Lang::En).contains("portal.support_email"),
             "{bad}"
         );
+    }
+
+    #[test]
+    fn applications_for_single_sign_on_are_checked_and_shown() {
+        let file = "[portal]\nportal_url = \"https://ecpa.example.gov.tw\"\n\
+                    [[portal.applications]]\ncode = \"B5A\"\nurl = \"https://b5a.example.gov.tw/sso\"\n\
+                    [[portal.applications]]\ncode = \"WebHR\"\nurl = \"http://127.0.0.1:9000/login\"\nname = \"臺北市政府 WebHR\"\n";
+        let (c, settings) = Config::with_sources(file, |_| None).unwrap();
+        let links = c.portal.to_portal_config().unwrap().applications;
+        assert_eq!(links.len(), 2);
+        assert_eq!(links[0].code, "B5A");
+        assert_eq!(links[0].url, "https://b5a.example.gov.tw/sso");
+        assert_eq!(links[1].name_zh.as_deref(), Some("臺北市政府 WebHR"));
+        assert_eq!(links[1].name_en, None);
+        let shown = settings.iter().find(|s| s.key == "portal.applications").unwrap();
+        assert_eq!(shown.source, Source::File);
+        assert!(shown.value.contains("b5a.example.gov.tw"), "{}", shown.value);
+        let (_, defaults) = Config::with_sources("", |_| None).unwrap();
+        let none = defaults.iter().find(|s| s.key == "portal.applications").unwrap();
+        assert_eq!(none.source, Source::Default);
+        for bad in [
+            // Plain HTTP to another host would show the assertion to the network.
+            "[[portal.applications]]\ncode = \"B5A\"\nurl = \"http://b5a.example.gov.tw/sso\"\n",
+            "[[portal.applications]]\ncode = \"B5A\"\nurl = \"b5a.example.gov.tw\"\n",
+            "[[portal.applications]]\ncode = \"B5A\"\n",
+            "[[portal.applications]]\ncode = \"B5A\"\nurl = \"https://a/\"\nlink = \"x\"\n",
+            "[[portal.applications]]\ncode = \"B 5\"\nurl = \"https://a/\"\n",
+            "[[portal.applications]]\ncode = \"B5A\"\nurl = \"https://a/\"\n[[portal.applications]]\ncode = \"B5A\"\nurl = \"https://b/\"\n",
+        ] {
+            let e = Config::from_parts(bad, |_| None).unwrap_err();
+            assert_eq!(e.code(), ErrorCode::ConfigInvalid, "{bad}");
+            assert!(e.message(crate::types::Lang::En).is_ascii());
+        }
     }
 
     #[test]

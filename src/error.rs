@@ -481,6 +481,23 @@ error_codes! {
     OfficerLoginTooWeak = 5052, "officer_login_too_weak", 403, Auth,
         "人事人員功能須以自然人憑證或經驗證之健保卡登入",
         "Officer functions need a citizen certificate login or an NHI card login with the card verified";
+    /// A single sign-on assertion is not one this portal issued: not a JWT, not ES256, not
+    /// signed with the portal's key (forged), or not of the portal as its issuer.
+    SsoAssertionInvalid = 5053, "sso_assertion_invalid", 401, Auth,
+        "單一登入憑證無效，請回人事服務網重新開啟應用系統",
+        "The single sign-on assertion is not valid: open the application again from the portal";
+    /// A single sign-on assertion is past its 60 seconds.
+    SsoAssertionExpired = 5054, "sso_assertion_expired", 401, Auth,
+        "單一登入憑證已逾時，請回人事服務網重新開啟應用系統",
+        "The single sign-on assertion has expired: open the application again from the portal";
+    /// A single sign-on assertion was already redeemed: a replay.
+    SsoAssertionReplayed = 5055, "sso_assertion_replayed", 401, Auth,
+        "單一登入憑證已使用過，請回人事服務網重新開啟應用系統",
+        "The single sign-on assertion was already used: open the application again from the portal";
+    /// A single sign-on assertion was issued to another application than the one redeeming it.
+    SsoAudienceMismatch = 5056, "sso_audience_mismatch", 401, Auth,
+        "此單一登入憑證不是發給本應用系統的",
+        "The single sign-on assertion was issued to another application";
 
     // ---- 5500–5999 directory ----
     /// No agency has this code.

@@ -76,7 +76,7 @@ fn demo_runs_the_whole_flow() {
     assert!(steps.len() >= 17, "{} steps", steps.len());
     let all = serde_json::to_string(&v).expect("serialises");
     for code in [
-        "E5001", "E5002", "E5003", "E5004", "E7002", "E5020", "E6012", "E5043", "E5041", "E6002", "E6004",
+        "E5001", "E5002", "E5003", "E5004", "E7002", "E5020", "E6012", "E5043", "E5041", "E6002", "E6004", "E5055",
     ] {
         assert!(all.contains(code), "the demo shows {code}");
     }

@@ -539,7 +539,7 @@ fn purge_deletes_what_is_spent_expired_or_past_retention_and_counts_it() {
         v,
         serde_json::json!({
             "registration_tokens": 2, "login_challenges": 1, "sessions": 3,
-            "audit_rows": 1, "audit_retention_years": 5
+            "audit_rows": 1, "audit_retention_years": 5, "sso_assertions": 0
         })
     );
     assert_eq!(site.count("SELECT count(*) FROM registration_tokens"), 1);

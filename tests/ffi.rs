@@ -47,6 +47,16 @@ fn json(f: impl FnMut(*mut c_char, usize, *mut usize) -> u32) -> serde_json::Val
     serde_json::from_str(&s).expect("JSON out")
 }
 
+/// A JSON result of a call that acts, into a buffer of `ECPA_SSO_JSON_BUFFER` bytes at once
+/// (its size query would be refused).
+fn json_up_front(f: impl FnOnce(*mut c_char, usize, *mut usize) -> u32) -> serde_json::Value {
+    let mut buf = vec![0u8; ECPA_SSO_JSON_BUFFER];
+    let mut n = 0usize;
+    ok(f(buf.as_mut_ptr().cast(), buf.len(), &mut n));
+    assert_eq!(buf[n - 1], 0, "NUL-terminated");
+    serde_json::from_slice(&buf[..n - 1]).expect("JSON out")
+}
+
 fn detail() -> String {
     // SAFETY: a valid buffer triple.
     fetch(|b, l, n| unsafe { ecpa_last_error_detail(ECPA_LANG_EN, b, l, n) }).unwrap_or_default()
@@ -936,6 +946,88 @@ fn a_remote_portal_over_http() {
         ok(ecpa_trust_free(trust));
 
         ok(ecpa_logout(portal, session));
+        ok(ecpa_session_free(session));
+        ok(ecpa_nhi_card_free(card));
+        ok(ecpa_portal_close(portal));
+    }
+}
+
+/// Single sign-on from C: a front end opens B5A and gets the assertion in the JSON, an
+/// application written in C fetches the keys and redeems it once.
+#[test]
+fn single_sign_on_from_c() {
+    let config = ecpa::portal::PortalConfig {
+        applications: vec![ecpa::portal::ApplicationLink::new("B5A", "https://b5a.example.gov.tw/sso").expect("link")],
+        ..support::fast_config()
+    };
+    let h = HttpFixture::with(config, support::http::test_server_config());
+    let wang = person(Who::Wang);
+    h.register(Who::Wang);
+    let url = c(&h.url());
+    // SAFETY: live handles until freed; NUL-terminated strings.
+    unsafe {
+        let mut portal = null_mut();
+        ok(ecpa_portal_open(url.as_ptr(), &mut portal));
+        let mut card = null_mut();
+        let record = wang.card_data().to_bytes();
+        ok(ecpa_nhi_card_from_record(record.as_ptr(), record.len(), &mut card));
+        let mut session = null_mut();
+        ok(ecpa_login_nhi_card(
+            portal,
+            card,
+            c(wang.password).as_ptr(),
+            null_mut(),
+            &mut session,
+        ));
+        // Asking for the size does nothing: no assertion is issued, none spent.
+        let mut n = 0usize;
+        assert_eq!(
+            ecpa_application_open_json(portal, session, c("B5A").as_ptr(), null_mut(), 0, &mut n),
+            code(ErrorCode::FfiBufferTooSmall)
+        );
+        assert_eq!(n, ECPA_SSO_JSON_BUFFER);
+        assert_eq!(h.fx.sql_int("SELECT count(*) FROM sso_assertions"), 0);
+        let opened = json_up_front(|b, l, n| ecpa_application_open_json(portal, session, c("B5A").as_ptr(), b, l, n));
+        assert_eq!(opened["code"], "B5A");
+        assert_eq!(opened["group"]["code"], "B");
+        assert_eq!(opened["sso"]["url"], "https://b5a.example.gov.tw/sso");
+        let token = c(opened["sso"]["token"].as_str().expect("a token"));
+        // Without an address: the entry alone.
+        let b5 = json_up_front(|b, l, n| ecpa_application_open_json(portal, session, c("B5").as_ptr(), b, l, n));
+        assert!(b5.get("sso").is_none(), "{b5}");
+
+        let keys = json(|b, l, n| ecpa_sso_keys_json(portal, b, l, n));
+        assert_eq!(keys["keys"][0]["alg"], "ES256");
+        let audience = c("B5A");
+        assert_eq!(
+            ecpa_sso_redeem_json(portal, token.as_ptr(), audience.as_ptr(), null_mut(), 0, &mut n),
+            code(ErrorCode::FfiBufferTooSmall)
+        );
+        let who = json_up_front(|b, l, n| ecpa_sso_redeem_json(portal, token.as_ptr(), audience.as_ptr(), b, l, n));
+        let mut buf = vec![0u8; ECPA_SSO_JSON_BUFFER];
+        assert_eq!(who["name"], "王小明");
+        assert_eq!(who["auth_level"], "nhi_card");
+        assert!(!who.to_string().contains(wang.id.reveal()));
+        // Once only; and an assertion for another application is refused.
+        let (b, l) = (buf.as_mut_ptr().cast(), buf.len());
+        assert_eq!(
+            ecpa_sso_redeem_json(portal, token.as_ptr(), audience.as_ptr(), b, l, &mut n),
+            code(ErrorCode::SsoAssertionReplayed)
+        );
+        let fresh = json_up_front(|b, l, n| ecpa_application_open_json(portal, session, c("B5A").as_ptr(), b, l, n));
+        let fresh = c(fresh["sso"]["token"].as_str().expect("a token"));
+        assert_eq!(
+            ecpa_sso_redeem_json(portal, fresh.as_ptr(), c("B3").as_ptr(), b, l, &mut n),
+            code(ErrorCode::SsoAudienceMismatch)
+        );
+        assert_eq!(
+            ecpa_sso_redeem_json(portal, c("forged").as_ptr(), audience.as_ptr(), b, l, &mut n),
+            code(ErrorCode::SsoAssertionInvalid)
+        );
+        assert_eq!(
+            ecpa_sso_redeem_json(portal, null(), audience.as_ptr(), b, l, &mut n),
+            code(ErrorCode::FfiNullPointer)
+        );
         ok(ecpa_session_free(session));
         ok(ecpa_nhi_card_free(card));
         ok(ecpa_portal_close(portal));

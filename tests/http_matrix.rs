@@ -231,6 +231,12 @@ impl World {
             "my_applications" => (p("/api/v1/my-applications"), None),
             "add_my_application" => (p("/api/v1/my-applications"), Some(json!({ "code": "B3" }))),
             "open_application" => (p("/api/v1/applications/B5/open"), None),
+            "sso_keys" => (p("/.well-known/jwks.json"), None),
+            // An assertion no portal signed: refused alike whoever posts it.
+            "redeem_sso_assertion" => (
+                p("/api/v1/sso/redeem"),
+                Some(json!({ "token": "eyJhbGciOiJFUzI1NiJ9.e30.AAAA", "audience": "B5A" })),
+            ),
             "consent_text" => (p("/api/v1/consent/text"), None),
             "registration_terms" => (p("/api/v1/registrations/terms"), None),
             "consent_status" => (p("/api/v1/consent"), None),

@@ -75,6 +75,8 @@ fn every_portal_operation_has_exactly_one_endpoint() {
         "add_my_application",
         "my_applications",
         "open_application",
+        "sso_keys",
+        "redeem_sso_assertion",
         "registration_terms",
         "consent_text",
         "consent_status",

@@ -524,6 +524,62 @@ fn config_check_on_good_and_broken_configurations() {
 }
 
 #[test]
+fn config_check_checks_the_single_sign_on_applications() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // (`config_check` gives the SMTP password in the environment: the section it belongs to.)
+    let smtp = "[smtp]\nhost = \"mx.example.gov.tw\"\nusername = \"ecpa\"\n";
+    let apps = format!("{smtp}[[portal.applications]]\ncode = \"B5A\"\nurl = \"https://b5a.example.gov.tw/sso\"\n");
+    let good = write_config(dir.path(), &apps, "text");
+    let finding = |json: &Value| {
+        json["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .find(|c| c["id"] == "applications")
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    // No database yet: the form is checked, the codes when the service starts.
+    let (code, json) = config_check(&good);
+    assert_eq!(code, 0, "{json}");
+    assert_eq!(finding(&json)["ok"], true);
+    assert!(
+        finding(&json)["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("ecpa serve")),
+        "{json}"
+    );
+    let shown = json["settings"]
+        .as_array()
+        .expect("settings")
+        .iter()
+        .find(|s| s["key"] == "portal.applications")
+        .cloned()
+        .unwrap_or(Value::Null);
+    assert_eq!(shown["source"], "file");
+    // On a database at this build's schema, against its catalogue.
+    drop(ecpa::portal::LocalPortal::open(dir.path().join("ecpa.db")).expect("database"));
+    let (code, json) = config_check(&good);
+    assert_eq!(code, 0, "{json}");
+    assert_eq!(finding(&json)["detail"], "B5A → https://b5a.example.gov.tw/sso");
+    let unknown = write_config(dir.path(), &apps.replace("B5A", "Z9"), "text");
+    let (code, json) = config_check(&unknown);
+    assert_eq!(code, 1, "{json}");
+    assert_eq!(finding(&json)["ok"], false);
+    assert!(
+        finding(&json)["detail"].as_str().is_some_and(|d| d.contains("Z9")),
+        "{json}"
+    );
+    // Plain HTTP to another host is refused with the file itself.
+    let plain = write_config(dir.path(), &apps.replace("https://b5a", "http://b5a"), "text");
+    assert_eq!(config_check(&plain).0, 1);
+    // No entry: applications open as their catalogue entry, which is fine.
+    let none = write_config(dir.path(), smtp, "text");
+    let (code, json) = config_check(&none);
+    assert_eq!((code, finding(&json)["ok"].clone()), (0, Value::Bool(true)), "{json}");
+}
+
+#[test]
 fn healthz_fails_while_the_database_cannot_be_written() {
     let fx = support::Fixture::sqlite(fast_config());
     let portal =

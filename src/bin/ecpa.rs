@@ -682,7 +682,7 @@ fn config_check(out: Output, config: Option<PathBuf>, db: Option<String>) -> Res
     // A check opens what exists; it does not create a database where none is yet.
     let not_yet = kind == "sqlite" && !sqlite_file.exists();
     let opened = (!not_yet).then(|| ecpa::config::open_database(&config.database));
-    findings.push(match opened {
+    findings.push(match &opened {
         None => {
             let parent = sqlite_file.parent().filter(|p| !p.as_os_str().is_empty());
             let ok = parent.is_none_or(Path::is_dir);
@@ -712,7 +712,62 @@ fn config_check(out: Output, config: Option<PathBuf>, db: Option<String>) -> Res
         Some(Err(e)) => ConfigFinding {
             id: "database".into(),
             ok: false,
-            detail: format!("{database}: {}", failed(&e)),
+            detail: format!("{database}: {}", failed(e)),
+        },
+    });
+    // The single sign-on links: their form was checked with the file; their codes are
+    // checked against the catalogue of the database, when it is at this build's schema.
+    let links = config.portal.application_links().unwrap_or_default();
+    let listed = || {
+        let shown: Vec<String> = links.iter().map(|l| format!("{} → {}", l.code, l.url)).collect();
+        shown.join(", ")
+    };
+    findings.push(match (&opened, links.is_empty()) {
+        (_, true) => ConfigFinding {
+            id: "applications".into(),
+            ok: true,
+            detail: lang
+                .pick(
+                    "未設定單一登入的應用系統：開啟應用系統僅回傳目錄資料",
+                    "no applications for single sign-on: opening one gives its catalogue entry only",
+                )
+                .into(),
+        },
+        (Some(Ok(store)), false) => match ecpa::portal::apps::check_links(store.as_ref(), &links) {
+            Ok(Some(_)) => ConfigFinding {
+                id: "applications".into(),
+                ok: true,
+                detail: listed(),
+            },
+            Ok(None) => ConfigFinding {
+                id: "applications".into(),
+                ok: true,
+                detail: format!(
+                    "{}{}",
+                    listed(),
+                    lang.pick(
+                        "（資料庫尚未更新，代碼於 ecpa serve 啟動時檢查）",
+                        " (the database is not migrated yet: the codes are checked when ecpa serve starts)"
+                    )
+                ),
+            },
+            Err(e) => ConfigFinding {
+                id: "applications".into(),
+                ok: false,
+                detail: failed(&e),
+            },
+        },
+        (_, false) => ConfigFinding {
+            id: "applications".into(),
+            ok: true,
+            detail: format!(
+                "{}{}",
+                listed(),
+                lang.pick(
+                    "（代碼於 ecpa serve 啟動時檢查）",
+                    " (the codes are checked when ecpa serve starts)"
+                )
+            ),
         },
     });
     findings.push(match ecpa::config::open_mailer(&config) {

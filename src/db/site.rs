@@ -1,5 +1,6 @@
 //! What the portal shows every visitor and keeps for itself: the application catalogue and
-//! each person's applications, announcements, maintenance windows, the server key.
+//! each person's applications, the single sign-on assertions it issued, announcements,
+//! maintenance windows, the server keys.
 
 use crate::error::Result;
 use crate::store::{Tx, Value};
@@ -51,35 +52,45 @@ pub(crate) fn remove_maintenance(tx: &mut dyn Tx, id: i64) -> Result<bool> {
 }
 
 crate::db::row! {
-    /// An application of the catalogue, and whether one person has added it.
+    /// An application of the catalogue with its group, and whether one person has added it.
     pub(crate) struct App {
         pub code: String = "a.code",
         pub name_zh: String = "a.name_zh",
         pub name_en: String = "a.name_en",
         pub required_level: crate::types::AssuranceLevel = "a.required_level",
+        pub group_code: String = "g.code",
+        pub group_name_zh: String = "g.name_zh",
+        pub group_name_en: String = "g.name_en",
         pub added: bool = "m.app_code IS NOT NULL",
     }
 }
 
-/// The catalogue seen by employee `?`: every application joined to their own list.
+/// The catalogue seen by employee `?`: every application with its group, joined to their own
+/// list.
 static APPS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
-        "SELECT {} FROM applications a LEFT JOIN my_applications m ON m.app_code = a.code AND m.employee_id = ?",
+        "SELECT {} FROM applications a JOIN application_groups g ON g.code = a.group_code \
+         LEFT JOIN my_applications m ON m.app_code = a.code AND m.employee_id = ?",
         App::COLUMNS
     )
 });
 
-/// The application `code` as `employee` sees it, if the catalogue has it.
+/// The application `code` (or the one a former code of it now names, e.g. `A2` for `WebHR`)
+/// as `employee` sees it, if the catalogue has it.
 pub(crate) fn app(tx: &mut dyn Tx, employee: i64, code: &str) -> Result<Option<App>> {
     tx.query_opt(
-        &format!("{} WHERE a.code = ?", *APPS),
-        &[Value::Int(employee), Value::from(code)],
+        &format!(
+            "{} WHERE a.code = COALESCE((SELECT app_code FROM application_aliases WHERE code = ?), ?)",
+            *APPS
+        ),
+        &[Value::Int(employee), Value::from(code), Value::from(code)],
     )?
     .map(App::from_row)
     .transpose()
 }
 
-/// The catalogue in its order as `employee` sees it, or only the applications they added.
+/// The catalogue in group order, each group in its own order, as `employee` sees it, or only
+/// the applications they added.
 pub(crate) fn apps(tx: &mut dyn Tx, employee: i64, added_only: bool) -> Result<Vec<App>> {
     let filter = if added_only {
         " WHERE m.app_code IS NOT NULL"
@@ -87,19 +98,97 @@ pub(crate) fn apps(tx: &mut dyn Tx, employee: i64, added_only: bool) -> Result<V
         ""
     };
     let rows = tx.query(
-        &format!("{}{filter} ORDER BY a.position", *APPS),
+        &format!("{}{filter} ORDER BY g.position, a.position", *APPS),
         &[Value::Int(employee)],
     )?;
     crate::db::rows(rows, App::from_row)
 }
 
-/// Adds an application to `employee`'s own list (adding it twice is harmless).
+/// The catalogue's own code for `code`: itself, the application a former code names, or
+/// `None` if the catalogue knows neither.
+pub(crate) fn app_code(tx: &mut dyn Tx, code: &str) -> Result<Option<String>> {
+    let rows = tx.query(
+        "SELECT a.code FROM applications a \
+         WHERE a.code = COALESCE((SELECT app_code FROM application_aliases WHERE code = ?), ?)",
+        &[Value::from(code), Value::from(code)],
+    )?;
+    crate::db::first(rows)
+}
+
+/// Adds an application (by its catalogue code) to `employee`'s own list (adding it twice is
+/// harmless).
 pub(crate) fn add_app(tx: &mut dyn Tx, employee: i64, code: &str, now_ms: i64) -> Result<()> {
     tx.execute(
         "INSERT INTO my_applications (employee_id, app_code, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         &[Value::Int(employee), Value::from(code), Value::Int(now_ms)],
     )
     .map(drop)
+}
+
+/// Records a single sign-on assertion issued to `employee` for application `app_code`, so it
+/// can be redeemed once.
+pub(crate) fn record_assertion(
+    tx: &mut dyn Tx,
+    jti: &str,
+    app_code: &str,
+    employee: i64,
+    issued_ms: i64,
+    expires_ms: i64,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO sso_assertions (jti, app_code, employee_id, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+        &[
+            Value::from(jti),
+            Value::from(app_code),
+            Value::Int(employee),
+            Value::Int(issued_ms),
+            Value::Int(expires_ms),
+        ],
+    )
+    .map(drop)
+}
+
+crate::db::row! {
+    /// An issued single sign-on assertion, as the redemption finds it.
+    pub(crate) struct Assertion {
+        pub employee_id: i64 = "employee_id",
+        pub redeemed_at: Option<i64> = "redeemed_at",
+    }
+}
+
+/// Marks assertion `jti` of application `app_code` redeemed at `now_ms` if it is neither
+/// redeemed nor expired: `false` otherwise (then [`assertion`] says why). One statement, so two
+/// redemptions racing cannot both succeed.
+pub(crate) fn redeem_assertion(tx: &mut dyn Tx, jti: &str, app_code: &str, now_ms: i64) -> Result<bool> {
+    let n = tx.execute(
+        "UPDATE sso_assertions SET redeemed_at = ? WHERE jti = ? AND app_code = ? AND redeemed_at IS NULL AND expires_at > ?",
+        &[
+            Value::Int(now_ms),
+            Value::from(jti),
+            Value::from(app_code),
+            Value::Int(now_ms),
+        ],
+    )?;
+    Ok(n == 1)
+}
+
+/// The assertion `jti`, if the portal issued it (and it was not purged yet).
+pub(crate) fn assertion(tx: &mut dyn Tx, jti: &str) -> Result<Option<Assertion>> {
+    tx.query_opt(
+        &format!("SELECT {} FROM sso_assertions WHERE jti = ?", Assertion::COLUMNS),
+        &[Value::from(jti)],
+    )?
+    .map(Assertion::from_row)
+    .transpose()
+}
+
+/// Deletes the assertions expired by `now_ms`, redeemed or not (an expired one is refused
+/// before its record is looked at); returns how many.
+pub(crate) fn purge_assertions(tx: &mut dyn Tx, now_ms: i64) -> Result<u64> {
+    tx.execute(
+        "DELETE FROM sso_assertions WHERE expires_at <= ?",
+        &[Value::Int(now_ms)],
+    )
 }
 
 /// The shared secret key `name`, stored as `fresh_hex` if there was none yet: every process

@@ -212,6 +212,25 @@ impl StrOut {
         Ok(StrOut { buf, len, out_len })
     }
 
+    /// For a call whose work cannot be done twice (a single sign-on redemption): refuses,
+    /// before any work, a buffer smaller than `min` with the size `min` and
+    /// `ECPA_E_FFI_BUFFER_TOO_SMALL`, so that the size query never spends the work.
+    pub(crate) unsafe fn reserve(&self, min: usize) -> Result<()> {
+        if !self.buf.is_null() && self.len >= min {
+            return Ok(());
+        }
+        // SAFETY: `out_len` was checked non-NULL by `new` and is valid for writing a size_t.
+        unsafe { self.out_len.write(min) };
+        Err(Error::with(
+            ErrorCode::FfiBufferTooSmall,
+            format!("此呼叫須先備妥至少 {min} 位元組的緩衝區，緩衝區為 {} 位元組", self.len),
+            format!(
+                "this call needs a buffer of at least {min} bytes up front, the buffer holds {}",
+                self.len
+            ),
+        ))
+    }
+
     /// Writes `s` and its NUL, or the size needed and `ECPA_E_FFI_BUFFER_TOO_SMALL`.
     pub(crate) unsafe fn write(&self, s: &str) -> Result<()> {
         let needed = s.len() + 1;

@@ -954,6 +954,94 @@ pub unsafe extern "C" fn ecpa_application_open(
     })
 }
 
+/// The buffer `ecpa_application_open_json` and `ecpa_sso_redeem_json` take up front: each call
+/// of them acts (issues an assertion, spends one), so a size query must not come first. A
+/// smaller buffer is refused with `ECPA_E_FFI_BUFFER_TOO_SMALL`, and this size in `out_len`,
+/// before anything is done.
+pub const ECPA_SSO_JSON_BUFFER: usize = 4096;
+
+/// Adds application `code` to "my applications", opens it, and writes the answer as JSON, the
+/// HTTP API's `Application`: for an application this portal opens with single sign-on, its
+/// `sso` holds `{"url", "token", "expires_at"}`, the assertion to post to `url` as the form
+/// field `assertion` within 60 seconds (the token is a credential: do not log it). `buf` must
+/// hold `ECPA_SSO_JSON_BUFFER` bytes (each call issues a new assertion). Fails as
+/// `ecpa_application_open` does.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_application_open_json(
+    portal: *const EcpaPortal,
+    session: *const EcpaSession,
+    code: *const c_char,
+    buf: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+) -> u32 {
+    call(|| {
+        let o = StrOut::new(buf, len, out_len)?;
+        // SAFETY: live handles and a NUL-terminated string per the contract.
+        let (p, s, code) = unsafe { (get(portal, "portal")?, get(session, "session")?, text(code, "code")?) };
+        // SAFETY: the buffer contract, checked by `StrOut`.
+        unsafe { o.reserve(ECPA_SSO_JSON_BUFFER) }?;
+        let p = p.portal();
+        p.add_my_application(s, code)?;
+        let app = p.open_application(s, code)?;
+        // SAFETY: the buffer contract, checked by `StrOut`.
+        unsafe { o.json(&app) }
+    })
+}
+
+/// Writes the portal's single sign-on keys as JSON, a JSON Web Key Set
+/// (`{"keys": [{"kty": "EC", "crv": "P-256", "x", "y", "kid", "alg": "ES256", "use": "sig"}]}`,
+/// as `/.well-known/jwks.json` serves it): what an application checks assertions with.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_sso_keys_json(
+    portal: *const EcpaPortal,
+    buf: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+) -> u32 {
+    call(|| {
+        let o = StrOut::new(buf, len, out_len)?;
+        // SAFETY: a live handle per the contract.
+        let keys = unsafe { get(portal, "portal") }?.portal().sso_keys()?;
+        // SAFETY: the buffer contract, checked by `StrOut`.
+        unsafe { o.json(&keys) }
+    })
+}
+
+/// For an application written in C: redeems the single sign-on assertion `token` it was
+/// posted, once, for `audience`, its own code (both NUL-terminated), and writes what the
+/// portal tells of the person as JSON: `{"sub", "aud", "auth_level", "name", "issued_at",
+/// "expires_at"}` (`sub` is the person's id in this application, never the national ID).
+/// `buf` must hold `ECPA_SSO_JSON_BUFFER` bytes: the assertion is spent by the call. Fails
+/// `ECPA_E_SSO_ASSERTION_INVALID` (forged or malformed), `_EXPIRED`, `_REPLAYED` or
+/// `ECPA_E_SSO_AUDIENCE_MISMATCH` otherwise.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_sso_redeem_json(
+    portal: *const EcpaPortal,
+    token: *const c_char,
+    audience: *const c_char,
+    buf: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+) -> u32 {
+    call(|| {
+        let o = StrOut::new(buf, len, out_len)?;
+        // SAFETY: a live handle and NUL-terminated strings per the contract.
+        let (p, token, audience) = unsafe {
+            (
+                get(portal, "portal")?,
+                text(token, "token")?,
+                text(audience, "audience")?,
+            )
+        };
+        // SAFETY: the buffer contract, checked by `StrOut`.
+        unsafe { o.reserve(ECPA_SSO_JSON_BUFFER) }?;
+        let who = p.portal().redeem_sso_assertion(token, audience)?;
+        // SAFETY: the buffer contract, checked by `StrOut`.
+        unsafe { o.json(&who) }
+    })
+}
+
 /// The portal and session of a call.
 pub(super) unsafe fn ps<'a>(
     portal: *const EcpaPortal,

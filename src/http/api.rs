@@ -1,4 +1,5 @@
-//! Every operation of `/api/v1`, each declared once.
+//! Every operation of `/api/v1`, each declared once (and `/.well-known/jwks.json`, the single
+//! sign-on keys, where applications look for them by convention).
 //!
 //! A declaration names the operation's method and path, who may call it, whether it is
 //! rate-limited and safe to repeat, the types of its path parameters, request body and
@@ -25,10 +26,10 @@ use super::wire::*;
 use crate::error::{ErrorCode, Result};
 use crate::portal::{
     AccessRevoked, AgencySummary, Announcement, Application, AuditEntry, AwardOrder, AwardOrderSummary,
-    BulkIssueReport, CertificateChallenge, ConsentRecord, ConsentText, DetailsChange, EmployeeSummary, LocalPortal,
-    MaintenanceWindow, Notice, Page, PersonalRecord, Portal, ProofingCategory, ProofingCorrection, ProofingQueryRow,
-    ProofingSubmission, RegistrationReceipt, RegistrationTerms, SessionInfo, SessionToken, StagedCorrection, TodoItem,
-    UnsignedOrder, YearlyAwards,
+    BulkIssueReport, CertificateChallenge, ConsentRecord, ConsentText, DetailsChange, EmployeeSummary, Jwks,
+    LocalPortal, MaintenanceWindow, Notice, Page, PersonalRecord, Portal, ProofingCategory, ProofingCorrection,
+    ProofingQueryRow, ProofingSubmission, RegistrationReceipt, RegistrationTerms, SessionInfo, SessionToken,
+    SsoIdentity, StagedCorrection, TodoItem, UnsignedOrder, YearlyAwards,
 };
 use crate::types::Password;
 
@@ -311,6 +312,11 @@ operations! {
     OpenApplication: "POST" "/api/v1/applications/{code}/open", open_application, Session, None, true,
         "開啟應用系統", (String) () => Application,
         |p, c| p.open_application(c.token()?, &c.params);
+    GetSsoKeys: "GET" "/.well-known/jwks.json", sso_keys, Public, None, true,
+        "單一登入驗章公鑰（JWKS）", (()) () => Jwks;
+    RedeemSsoAssertion: "POST" "/api/v1/sso/redeem", redeem_sso_assertion, Public, None, false,
+        "應用系統兌換單一登入憑證", (()) SsoRedeemWire => SsoIdentity,
+        |p, c| p.redeem_sso_assertion(&c.body.token, &c.body.audience);
     GetConsentText: "GET" "/api/v1/consent/text", consent_text, Public, None, true,
         "獎令電子化同意書", (()) () => ConsentText,
         |p, _c| p.consent_text();

@@ -22,10 +22,10 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::portal::{
     AccessRevoked, AgencySummary, Application, AuditEntry, AuditQuery, AwardOrder, AwardOrderSummary, BulkIssueReport,
     CertificateChallenge, CertificateResponse, ConsentRecord, ConsentText, CorrectionDecision, DetailsChange,
-    EmployeeSummary, MaintenanceWindow, NewAwardOrder, Notice, Page, PageRequest, PersonalRecord, Portal,
+    EmployeeSummary, Jwks, MaintenanceWindow, NewAwardOrder, Notice, Page, PageRequest, PersonalRecord, Portal,
     ProofingCategory, ProofingCorrection, ProofingQuery, ProofingQueryRow, ProofingSubmission, RegistrationDetails,
     RegistrationForm, RegistrationReceipt, RegistrationTerms, ResetDelivery, Session, SessionInfo, SessionToken,
-    StagedCorrection, TodoItem, UnsignedOrder, YearlyAwards,
+    SsoIdentity, StagedCorrection, TodoItem, UnsignedOrder, YearlyAwards,
 };
 use crate::types::{NationalId, NhiCardData, Password};
 
@@ -435,6 +435,16 @@ impl Portal for RemotePortal {
     }
     fn open_application(&self, session: &SessionToken, code: &str) -> Result<Application> {
         self.call::<op::OpenApplication>(Some(session), code.to_owned(), ())
+    }
+    fn sso_keys(&self) -> Result<Jwks> {
+        self.call::<op::GetSsoKeys>(None, (), ())
+    }
+    fn redeem_sso_assertion(&self, token: &str, audience: &str) -> Result<SsoIdentity> {
+        let body = SsoRedeemWire {
+            token: token.to_owned(),
+            audience: audience.to_owned(),
+        };
+        self.call::<op::RedeemSsoAssertion>(None, (), body)
     }
 
     fn consent_text(&self) -> Result<ConsentText> {

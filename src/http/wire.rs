@@ -632,6 +632,26 @@ pub struct AppCode {
     pub code: String,
 }
 
+/// `POST /api/v1/sso/redeem`: what an application posts to redeem the assertion it was sent.
+#[derive(Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SsoRedeemWire {
+    /// The assertion, as the browser posted it (the form field `assertion`).
+    pub token: String,
+    /// The redeeming application's own code (e.g. `B5A`): an assertion for another is refused.
+    pub audience: String,
+}
+
+impl std::fmt::Debug for SsoRedeemWire {
+    /// The assertion is a bearer credential until redeemed: never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SsoRedeemWire")
+            .field("token", &"***")
+            .field("audience", &self.audience)
+            .finish()
+    }
+}
+
 /// `POST /consent`.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -11,6 +11,7 @@ use super::awards::DeliveryPolicy;
 use super::certlogin::CertificateTrust;
 use super::env::{Clock, OsRandomness, Randomness, SystemClock};
 use super::possession::NhiCardVerifier;
+use super::sso::{ApplicationLink, SsoKeys};
 use super::{auth, env};
 use crate::error::Result;
 use crate::store::{SqliteStore, Store, StoreExt, schema};
@@ -62,6 +63,10 @@ pub struct PortalConfig {
     pub max_concurrent_hashes: usize,
     /// How long a login waits for a hash slot before it is refused `E5049 login_busy`.
     pub hash_queue_wait: Duration,
+    /// The applications this portal opens with single sign-on, each at its address
+    /// (`[[portal.applications]]`); the others open as metadata only. Each code must be in the
+    /// catalogue: the portal refuses to start otherwise.
+    pub applications: Vec<ApplicationLink>,
 }
 
 impl Default for PortalConfig {
@@ -84,6 +89,7 @@ impl Default for PortalConfig {
             officer_requires_verified_card: false,
             max_concurrent_hashes: std::thread::available_parallelism().map_or(2, usize::from),
             hash_queue_wait: Duration::seconds(2),
+            applications: Vec::new(),
         }
     }
 }
@@ -99,6 +105,8 @@ pub struct LocalPortal {
     pub(crate) hashes: Box<auth::HashGate>,
     /// Checks NHI cards' answers to a random ([`possession`](super::possession)); none by default.
     pub(crate) verifier: Option<Arc<dyn NhiCardVerifier>>,
+    /// The single sign-on keys, read from the store on first use ([`sso`](super::sso)).
+    pub(crate) sso_keys: std::sync::OnceLock<Arc<SsoKeys>>,
 }
 
 impl std::fmt::Debug for LocalPortal {
@@ -126,13 +134,16 @@ impl LocalPortal {
     }
 
     /// A portal with every part chosen by the caller (tests step a [`ManualClock`](super::ManualClock)).
+    /// Fails `E1094 config_invalid` if `config.applications` names an application the catalogue
+    /// does not have, or one twice; a former code (`A2`) is taken as the one it now names.
     pub fn with_parts(
         store: Box<dyn Store>,
-        config: PortalConfig,
+        mut config: PortalConfig,
         clock: Arc<dyn Clock>,
         rng: Arc<dyn Randomness>,
     ) -> Result<Self> {
         schema::migrate(store.as_ref(), env::millis(clock.now()))?;
+        config.applications = store.read(|tx| super::apps::resolve_links(tx, &config.applications))?;
         Ok(LocalPortal {
             store,
             clock,
@@ -144,6 +155,7 @@ impl LocalPortal {
             config,
             trust: None,
             verifier: None,
+            sso_keys: std::sync::OnceLock::new(),
         })
     }
 

@@ -32,6 +32,7 @@ pub mod possession;
 pub mod proofing;
 pub mod registration;
 pub mod revoke;
+pub mod sso;
 pub mod stats;
 pub mod trail;
 
@@ -41,7 +42,7 @@ use crate::types::{NationalId, NhiCardData, Password};
 pub use crate::mail::{
     FileMailer, Mailer, OutgoingMail, ReceivedMail, SmtpConfig, SmtpMailer, SmtpPassword, SmtpSecurity,
 };
-pub use apps::Application;
+pub use apps::{Application, ApplicationGroup};
 pub use auth::{LoginContext, LoginMethod, Session, SessionInfo, SessionToken};
 pub use awards::{
     AwardKind, AwardOrder, AwardOrderSummary, BulkIssueReport, Delivery, DeliveryPolicy, NewAwardOrder, PaperReason,
@@ -67,6 +68,7 @@ pub use registration::{
     registration_terms,
 };
 pub use revoke::AccessRevoked;
+pub use sso::{ApplicationLink, Jwk, Jwks, SsoAssertion, SsoIdentity};
 pub use stats::PortalCounters;
 pub use trail::{AuditEntry, AuditQuery};
 
@@ -165,7 +167,18 @@ pub trait Portal: Send + Sync {
     /// The caller's own list.
     fn my_applications(&self, session: &SessionToken) -> Result<Vec<Application>>;
     /// Opens an application: it must be in "my applications" and the login strong enough.
+    /// For an application with an address (`[[portal.applications]]`), the answer's `sso`
+    /// carries the signed assertion to post there: single sign-on ([`sso`]).
     fn open_application(&self, session: &SessionToken, code: &str) -> Result<Application>;
+
+    // ---- single sign-on into the applications (單一登入) ----
+
+    /// The portal's public keys (JWKS) the applications check assertions with.
+    fn sso_keys(&self) -> Result<Jwks>;
+    /// For an application: checks an assertion it was posted and redeems it, once, for
+    /// `audience`, its own code. A forged, expired, replayed or other application's assertion
+    /// is refused with its own code (E5053–E5056).
+    fn redeem_sso_assertion(&self, token: &str, audience: &str) -> Result<SsoIdentity>;
 
     // ---- consent to electronic award orders (獎令電子化同意) ----
 
@@ -349,6 +362,12 @@ impl Portal for LocalPortal {
     }
     fn open_application(&self, session: &SessionToken, code: &str) -> Result<Application> {
         apps::open(self, session, code)
+    }
+    fn sso_keys(&self) -> Result<Jwks> {
+        sso::jwks(self)
+    }
+    fn redeem_sso_assertion(&self, token: &str, audience: &str) -> Result<SsoIdentity> {
+        sso::redeem(self, token, audience)
     }
 
     fn consent_text(&self) -> Result<ConsentText> {

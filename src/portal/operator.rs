@@ -49,6 +49,9 @@ pub struct PurgeReport {
     pub sessions: u64,
     /// Audit rows older than the retention.
     pub audit_rows: u64,
+    /// Single sign-on assertions past their minute, redeemed or not.
+    #[serde(default)]
+    pub sso_assertions: u64,
 }
 
 /// The longest text an announcement body may have.
@@ -142,8 +145,8 @@ impl LocalPortal {
     }
 
     /// Deletes what the portal no longer needs: spent and expired registration and reset links,
-    /// spent and expired login challenges, ended sessions (logged out, expired or idle), and
-    /// audit rows older than `audit_retention_years` (the Personal Data Protection Act's
+    /// spent and expired login challenges, ended sessions (logged out, expired or idle), expired
+    /// single sign-on assertions, and audit rows older than `audit_retention_years` (the Personal Data Protection Act's
     /// practice keeps them five years). One transaction, audited under `operator`.
     pub fn purge(&self, audit_retention_years: u32, operator: &str) -> Result<PurgeReport> {
         let operator = operator_name(operator)?;
@@ -164,14 +167,16 @@ impl LocalPortal {
                 login_challenges: challenges::purge_spent(tx, now)?,
                 sessions: sessions::purge(tx, now, idle_since)?,
                 audit_rows: audit::purge(tx, audit_before)?,
+                sso_assertions: site::purge_assertions(tx, now)?,
             };
             let detail = format!(
-                "{} registration tokens, {} login challenges, {} sessions, {} audit rows older than {} years",
+                "{} registration tokens, {} login challenges, {} sessions, {} audit rows older than {} years, {} single sign-on assertions",
                 report.registration_tokens,
                 report.login_challenges,
                 report.sessions,
                 report.audit_rows,
-                audit_retention_years
+                audit_retention_years,
+                report.sso_assertions
             );
             audit::record_operator(tx, now, &operator, "operator.purge", None, None, Some(&detail))?;
             Ok(report)

@@ -256,7 +256,7 @@ pub(crate) fn trail(p: &LocalPortal, token: &SessionToken, q: &AuditQuery) -> Re
     p.store.write(|tx| {
         // The agency's trail is an officer function: the proofing site's level, as the others.
         if c.officer {
-            super::apps::require_app_level(tx, &c, super::apps::PROOFING_SITE)?;
+            super::apps::require_app_level(p, tx, &c, super::apps::PROOFING_SITE)?;
         }
         let entries: Vec<AuditEntry> = audit::entries(tx, scope, from, to, q.action.as_deref(), limit)?
             .into_iter()

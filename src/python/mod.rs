@@ -70,6 +70,8 @@ fn error_message(code: u32, lang: &str) -> PyResult<String> {
 fn _ecpa(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("CARD_SUPPORT", cfg!(feature = "card"))?;
+    // The form field a single sign-on assertion is posted in to an application's address.
+    m.add("SSO_ASSERTION_FIELD", crate::portal::sso::ASSERTION_FIELD)?;
     errors::register(m)?;
     m.add_function(wrap_pyfunction!(check_national_id, m)?)?;
     m.add_function(wrap_pyfunction!(is_valid_national_id, m)?)?;

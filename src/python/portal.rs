@@ -15,18 +15,18 @@ use time::OffsetDateTime;
 use super::cards::{CertificateTrust, CitizenCardKey, NhiCard, SigningKey, SoftwareCertificate, seconds};
 use super::records::{
     AccessRevoked, AgencySummary, ApplicationEntry, AuditRecord, AwardOrder, AwardOrderSummary, BulkIssueReport,
-    ConsentRecord, ConsentText, DeliveryReport, DetailsChange, DirectoryImport, DoctorReport, Mail, MaintenanceWindow,
-    Notice, OutboxStats, PersonalRecord, ProofingCorrection, ProofingPage, ProofingQueryRow, ProofingSubmission,
-    RegistrationReceipt, RegistrationTerms, SessionInfo, StaffPage, StagedCorrection, TodoItem, UnsignedOrder,
-    UnsignedPage, YearlyAwards,
+    ConsentRecord, ConsentText, DeliveryReport, DetailsChange, DirectoryImport, DoctorReport, Mail,
+    MaintenanceWindow, Notice, OutboxStats, PersonalRecord, ProofingCorrection, ProofingPage, ProofingQueryRow,
+    ProofingSubmission, RegistrationReceipt, RegistrationTerms, SessionInfo, SsoIdentity, StaffPage, StagedCorrection,
+    TodoItem, UnsignedOrder, UnsignedPage, YearlyAwards,
 };
 use super::values::{date, datetime, opt_roc_date, record, roc_date};
 use crate::error::{Error, ErrorCode};
 use crate::http::RemotePortal;
 use crate::portal::{
-    AuditQuery, CertificateResponse, CorrectionDecision, FileMailer as RsFileMailer, LocalPortal, LoginSignature,
-    NewAwardOrder as RsNewOrder, PageRequest, Portal as RsPortal, PortalConfig, ProofingCategory, ProofingQuery,
-    RegistrationDetails, RegistrationForm, ResetDelivery, SessionToken,
+    ApplicationLink, AuditQuery, CertificateResponse, CorrectionDecision, FileMailer as RsFileMailer, LocalPortal,
+    LoginSignature, NewAwardOrder as RsNewOrder, PageRequest, Portal as RsPortal, PortalConfig, ProofingCategory,
+    ProofingQuery, RegistrationDetails, RegistrationForm, ResetDelivery, SessionToken,
 };
 use crate::types::{AgencyCode, DocumentNumber, Email, HouseholdAddress, HouseholdNumber, NationalId, Password};
 
@@ -364,11 +364,26 @@ impl PyPortal {
 impl PyPortal {
     /// Opens a portal: `":memory:"`, a SQLite file path (or `sqlite:PATH`), a `postgres://` URL
     /// (embedded engine on PostgreSQL), or an `http://` / `https://` URL of `ecpa serve`.
-    /// `trust` enables citizen-certificate logins on an embedded portal.
+    /// `trust` enables citizen-certificate logins on an embedded portal; `applications` maps
+    /// codes of the catalogue to the addresses it opens them at with single sign-on (as
+    /// `[[portal.applications]]` does for `ecpa serve`).
     #[new]
-    #[pyo3(signature = (location = ":memory:".to_owned(), *, trust = None))]
-    fn new(py: Python<'_>, location: String, trust: Option<&Bound<'_, CertificateTrust>>) -> PyResult<Self> {
+    #[pyo3(signature = (location = ":memory:".to_owned(), *, trust = None, applications = None))]
+    fn new(
+        py: Python<'_>,
+        location: String,
+        trust: Option<&Bound<'_, CertificateTrust>>,
+        applications: Option<std::collections::BTreeMap<String, String>>,
+    ) -> PyResult<Self> {
         if location.starts_with("http://") || location.starts_with("https://") {
+            if applications.is_some() {
+                return Err(Error::with(
+                    ErrorCode::LocalPortalOnly,
+                    "遠端人事服務網的單一登入應用系統由服務端設定",
+                    "a remote portal's single sign-on applications are configured on the service",
+                )
+                .into());
+            }
             if trust.is_some() {
                 return Err(Error::with(
                     ErrorCode::LocalPortalOnly,
@@ -385,12 +400,22 @@ impl PyPortal {
             });
         }
         let trust = trust.map(|t| t.get().build());
+        let links = applications
+            .unwrap_or_default()
+            .iter()
+            .map(|(code, url)| ApplicationLink::new(code, url))
+            .collect::<crate::Result<Vec<_>>>()?;
+        let config = PortalConfig {
+            applications: links,
+            ..PortalConfig::default()
+        };
         let portal = py.detach(|| -> crate::Result<LocalPortal> {
-            let portal = if location == ":memory:" {
-                LocalPortal::in_memory()?
+            let store: Box<dyn crate::store::Store> = if location == ":memory:" {
+                Box::new(crate::store::SqliteStore::in_memory()?)
             } else {
-                LocalPortal::with_store(crate::store::open_url(&location)?, PortalConfig::default())?
+                crate::store::open_url(&location)?
             };
+            let portal = LocalPortal::with_store(store, config)?;
             Ok(match trust {
                 Some(t) => portal.with_certificate_trust(t),
                 None => portal,
@@ -811,11 +836,10 @@ impl PyPortal {
     /// The catalogue, each entry marked usable or not with this login.
     fn applications(&self, py: Python<'_>, session: &Bound<'_, Session>) -> PyResult<Vec<ApplicationEntry>> {
         let token = token_of(session);
-        Ok(self
-            .run(py, |p| p.applications(&token))?
+        self.run(py, |p| p.applications(&token))?
             .iter()
-            .map(Into::into)
-            .collect())
+            .map(|a| ApplicationEntry::new(py, a))
+            .collect()
     }
 
     /// Adds an application to "my applications".
@@ -827,17 +851,34 @@ impl PyPortal {
     /// The caller's own list.
     fn my_applications(&self, py: Python<'_>, session: &Bound<'_, Session>) -> PyResult<Vec<ApplicationEntry>> {
         let token = token_of(session);
-        Ok(self
-            .run(py, |p| p.my_applications(&token))?
+        self.run(py, |p| p.my_applications(&token))?
             .iter()
-            .map(Into::into)
-            .collect())
+            .map(|a| ApplicationEntry::new(py, a))
+            .collect()
     }
 
-    /// Opens an application (it must be added and the login strong enough).
+    /// Opens an application (it must be added and the login strong enough); for one with an
+    /// address, `sso` holds the assertion to post there.
     fn open_application(&self, py: Python<'_>, session: &Bound<'_, Session>, code: &str) -> PyResult<ApplicationEntry> {
         let token = token_of(session);
-        Ok((&self.run(py, |p| p.open_application(&token, code))?).into())
+        ApplicationEntry::new(py, &self.run(py, |p| p.open_application(&token, code))?)
+    }
+
+    // ---- single sign-on ----
+
+    /// The portal's public keys as a JSON Web Key Set (a `dict`, as `/.well-known/jwks.json`
+    /// serves it), for an application to check assertions with.
+    fn sso_keys(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let keys = self.run(py, |p| p.sso_keys())?;
+        let text = serde_json::to_string(&keys).map_err(|e| Error::internal(e.to_string()))?;
+        Ok(py.import("json")?.call_method1("loads", (text,))?.unbind())
+    }
+
+    /// For an application: checks the assertion it was posted and redeems it, once, for
+    /// `audience`, its own code (`AuthError` otherwise: forged, expired, replayed, another's).
+    fn redeem_sso_assertion(&self, py: Python<'_>, token: &str, audience: &str) -> PyResult<SsoIdentity> {
+        let identity = self.run(py, |p| p.redeem_sso_assertion(token, audience))?;
+        SsoIdentity::new(py, &identity)
     }
 
     // ---- consent ----

@@ -13,8 +13,8 @@ use crate::portal::{
     MaintenanceWindow as RsWindow, Notice as RsNotice, OutboxStats as RsOutboxStats,
     PersonalRecord as RsPersonalRecord, ProofingCorrection as RsCorrection, ProofingQueryRow as RsQueryRow,
     ProofingSubmission as RsSubmission, ReceivedMail, RegistrationReceipt as RsReceipt, RegistrationTerms as RsTerms,
-    SessionInfo as RsSessionInfo, StagedCorrection as RsStaged, Tally as RsTally, TodoItem as RsTodo,
-    UnsignedOrder as RsUnsigned, YearlyAwards as RsYearly,
+    SessionInfo as RsSessionInfo, SsoIdentity as RsSsoIdentity, StagedCorrection as RsStaged, Tally as RsTally,
+    TodoItem as RsTodo, UnsignedOrder as RsUnsigned, YearlyAwards as RsYearly,
 };
 use crate::types::{Lang, NationalId};
 
@@ -176,8 +176,31 @@ impl MaintenanceWindow {
     }
 }
 
+/// A single sign-on assertion (a JWT signed by the portal) to post to the application's `url`
+/// as the form field `SSO_ASSERTION_FIELD`, before `expires_at`. It is a credential until then:
+/// never in `repr`.
+#[pyclass(frozen, get_all, module = "ecpa._ecpa")]
+pub struct SsoAssertion {
+    /// Where to post it.
+    pub url: String,
+    /// The assertion itself.
+    pub token: String,
+    pub expires_at: Py<PyAny>,
+    pub expires_at_roc: String,
+}
+
+#[pymethods]
+impl SsoAssertion {
+    fn __repr__(&self) -> String {
+        format!(
+            "SsoAssertion(url={:?}, token=<hidden>, expires_at_roc={:?})",
+            self.url, self.expires_at_roc
+        )
+    }
+}
+
 record! {
-    /// One entry of the application catalogue.
+    /// One entry of the application catalogue, in its group (A, B, D, or X: 非人事總處機關及系統).
     ApplicationEntry {
         code: String,
         name_zh: String,
@@ -185,19 +208,77 @@ record! {
         required_level: String,
         usable: bool,
         added: bool,
+        group_code: String,
+        group_name_zh: String,
+        group_name_en: String,
+        /// Where this portal opens it with single sign-on, if anywhere.
+        url: Option<String>,
+        /// Only when opened, with an address: the assertion to post there.
+        sso: Option<Py<SsoAssertion>>,
     }
 }
 
-impl From<&Application> for ApplicationEntry {
-    fn from(a: &Application) -> Self {
-        ApplicationEntry {
+impl ApplicationEntry {
+    pub(crate) fn new(py: Python<'_>, a: &Application) -> PyResult<Self> {
+        let sso = a
+            .sso
+            .as_ref()
+            .map(|s| -> PyResult<Py<SsoAssertion>> {
+                Py::new(
+                    py,
+                    SsoAssertion {
+                        url: s.url.clone(),
+                        token: s.token.clone(),
+                        expires_at: datetime(py, s.expires_at)?,
+                        expires_at_roc: s.expires_at.to_slash(),
+                    },
+                )
+            })
+            .transpose()?;
+        Ok(ApplicationEntry {
             code: a.code.clone(),
             name_zh: a.name_zh.clone(),
             name_en: a.name_en.clone(),
             required_level: a.required_level.as_str().to_owned(),
             usable: a.usable,
             added: a.added,
-        }
+            group_code: a.group.code.clone(),
+            group_name_zh: a.group.name_zh.clone(),
+            group_name_en: a.group.name_en.clone(),
+            url: a.url.clone(),
+            sso,
+        })
+    }
+}
+
+record! {
+    /// What redeeming a single sign-on assertion tells the application: the person's id in it
+    /// (`sub`, never the national ID), the application (`aud`), how they logged in and their name.
+    SsoIdentity {
+        sub: String,
+        aud: String,
+        /// `password`, `nhi_card` or `certificate`.
+        auth_level: String,
+        name: String,
+        issued_at: Py<PyAny>,
+        issued_at_roc: String,
+        expires_at: Py<PyAny>,
+        expires_at_roc: String,
+    }
+}
+
+impl SsoIdentity {
+    pub(crate) fn new(py: Python<'_>, i: &RsSsoIdentity) -> PyResult<Self> {
+        Ok(SsoIdentity {
+            sub: i.sub.clone(),
+            aud: i.aud.clone(),
+            auth_level: i.auth_level.as_str().to_owned(),
+            name: i.name.clone(),
+            issued_at: datetime(py, i.issued_at)?,
+            issued_at_roc: i.issued_at.to_slash(),
+            expires_at: datetime(py, i.expires_at)?,
+            expires_at_roc: i.expires_at.to_slash(),
+        })
     }
 }
 
@@ -1082,6 +1163,8 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<RegistrationTerms>()?;
     m.add_class::<MaintenanceWindow>()?;
     m.add_class::<ApplicationEntry>()?;
+    m.add_class::<SsoAssertion>()?;
+    m.add_class::<SsoIdentity>()?;
     m.add_class::<ConsentText>()?;
     m.add_class::<ConsentRecord>()?;
     m.add_class::<AwardOrderSummary>()?;

@@ -84,6 +84,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "agencies in a tree: each with its parent personnel office's agency",
         sql: V12,
     },
+    Migration {
+        version: 13,
+        name: "the catalogue in eCPA's groups, and single sign-on assertions",
+        sql: V13,
+    },
 ];
 
 /// An agency may have a parent (e.g. 臺北市政府人事處 above the city's bureaus): its personnel
@@ -141,6 +146,57 @@ CREATE TABLE account_links (
     used_at {int}
 );
 CREATE INDEX account_links_employee ON account_links(employee_id);
+"#;
+
+/// The catalogue as eCPA has it (步驟五): applications in groups, A 人事資料填報及考核,
+/// B 人事資料服務, D 其他人事總處業務 and the one eCPA shows without a letter, 非人事總處機關及系統
+/// (here `X`), each application in its group's order. B5A 個人簡要自述 (at B5's level) and B6
+/// PICS人事資訊系統服務網 join B5 in B; WebHR人力資源管理資訊系統 gets its own code, as eCPA
+/// names it, and the code it had here, A2, stays as an alias (`application_aliases`) so the
+/// lists people made with it and callers that name it keep working. B3 (國民旅遊卡, the DGPA's)
+/// goes to D; C1 (the retirement platform, 銓敘部's) with WebHR to X.
+///
+/// Each single sign-on assertion the portal issues when it opens an application with an
+/// address is recorded by its `jti`, so the application can redeem it once
+/// (`portal::sso`).
+const V13: &str = r#"
+CREATE TABLE application_groups (
+    code TEXT PRIMARY KEY,
+    name_zh TEXT NOT NULL,
+    name_en TEXT NOT NULL,
+    position {int} NOT NULL
+);
+INSERT INTO application_groups (code, name_zh, name_en, position) VALUES ('A', '人事資料填報及考核', 'Personnel data reporting and appraisal', 1);
+INSERT INTO application_groups (code, name_zh, name_en, position) VALUES ('B', '人事資料服務', 'Personnel data services', 2);
+INSERT INTO application_groups (code, name_zh, name_en, position) VALUES ('D', '其他人事總處業務', 'Other DGPA services', 3);
+INSERT INTO application_groups (code, name_zh, name_en, position) VALUES ('X', '非人事總處機關及系統', 'Systems of other agencies', 4);
+ALTER TABLE applications ADD COLUMN group_code TEXT REFERENCES application_groups(code);
+INSERT INTO applications (code, name_zh, name_en, required_level, position) VALUES ('B5A', '個人簡要自述', 'Short self-description', 'nhi_card', 2);
+INSERT INTO applications (code, name_zh, name_en, required_level, position) VALUES ('B6', 'PICS人事資訊系統服務網', 'PICS personnel information system service site', 'certificate', 3);
+INSERT INTO applications (code, name_zh, name_en, required_level, position) VALUES ('WebHR', 'WebHR人力資源管理資訊系統', 'WebHR human resources management information system', 'certificate', 2);
+UPDATE applications SET group_code = 'A', position = 1 WHERE code = 'A1';
+UPDATE applications SET group_code = 'B', position = 1 WHERE code = 'B5';
+UPDATE applications SET group_code = 'B' WHERE code IN ('B5A', 'B6');
+UPDATE applications SET group_code = 'D', position = 1 WHERE code = 'B3';
+UPDATE applications SET group_code = 'X', position = 1 WHERE code = 'C1';
+UPDATE applications SET group_code = 'X' WHERE code = 'WebHR';
+CREATE TABLE application_aliases (
+    code TEXT PRIMARY KEY,
+    app_code TEXT NOT NULL REFERENCES applications(code)
+);
+INSERT INTO application_aliases (code, app_code) VALUES ('A2', 'WebHR');
+INSERT INTO my_applications (employee_id, app_code, added_at) SELECT employee_id, 'WebHR', added_at FROM my_applications WHERE app_code = 'A2';
+DELETE FROM my_applications WHERE app_code = 'A2';
+DELETE FROM applications WHERE code = 'A2';
+CREATE TABLE sso_assertions (
+    jti TEXT PRIMARY KEY,
+    app_code TEXT NOT NULL REFERENCES applications(code),
+    employee_id {int} NOT NULL REFERENCES employees(id),
+    issued_at {int} NOT NULL,
+    expires_at {int} NOT NULL,
+    redeemed_at {int}
+);
+CREATE INDEX sso_assertions_expiry ON sso_assertions (expires_at);
 "#;
 
 /// Each employee's last login, and, on each session, the login before it (shown beside this

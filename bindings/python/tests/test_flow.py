@@ -5,6 +5,7 @@ proofing and the officer's processing."""
 from __future__ import annotations
 
 import datetime
+import pathlib
 
 import pytest
 from conftest import CHEN, DATA, LIN, NOBODY, STRANGER, WANG, Embedded, register_form
@@ -342,3 +343,57 @@ def test_doctor_reports_every_row_in_both_languages(tmp_path) -> None:  # type: 
     module = next(r for r in report.rows if r.id == "pkcs11.module")
     assert module.status == "fail" and module.fix_en
     assert report.failed
+
+
+def test_the_catalogue_and_single_sign_on(tmp_path: pathlib.Path) -> None:
+    url = "https://b5a.example.gov.tw/sso"
+    p = ecpa.Portal(str(tmp_path / "sso.db"), applications={"B5A": url})
+    p.import_directory_csv((DATA / "directory.csv").read_bytes())
+    embedded = Embedded(p, ecpa.FileMailer(tmp_path / "mail"), tmp_path / "sso.db")
+    embedded.register(WANG)
+    me = embedded.login(WANG)
+
+    # The catalogue as eCPA has it: groups A, B, D and X (非人事總處機關及系統), in order.
+    apps = p.applications(me)
+    assert [(a.group_code, a.code) for a in apps] == [
+        ("A", "A1"),
+        ("B", "B5"),
+        ("B", "B5A"),
+        ("B", "B6"),
+        ("D", "B3"),
+        ("X", "C1"),
+        ("X", "WebHR"),
+    ]
+    b5a = next(a for a in apps if a.code == "B5A")
+    assert (b5a.group_name_zh, b5a.name_zh, b5a.url, b5a.sso) == ("人事資料服務", "個人簡要自述", url, None)
+
+    # Opening it hands over an assertion to post; the token never shows in a repr.
+    p.add_my_application(me, "B5A")
+    opened = p.open_application(me, "B5A")
+    assert opened.sso is not None and opened.sso.url == url
+    assert isinstance(opened.sso.expires_at, datetime.datetime)
+    assert opened.sso.token not in repr(opened) and opened.sso.token not in repr(opened.sso)
+    assert ecpa.SSO_ASSERTION_FIELD == "assertion"
+    keys = p.sso_keys()
+    assert keys["keys"][0]["kty"] == "EC" and keys["keys"][0]["alg"] == "ES256" and "d" not in keys["keys"][0]
+
+    # The application redeems it once.
+    who = p.redeem_sso_assertion(opened.sso.token, "B5A")
+    assert (who.name, who.aud, who.auth_level) == ("王小明", "B5A", "nhi_card")
+    assert "A123456789" not in who.sub and "A123456789" not in opened.sso.token
+    with pytest.raises(ecpa.AuthError) as again:
+        p.redeem_sso_assertion(opened.sso.token, "B5A")
+    assert (again.value.code, again.value.name) == (5055, "sso_assertion_replayed")
+    fresh = p.open_application(me, "B5A").sso
+    assert fresh is not None
+    with pytest.raises(ecpa.AuthError) as other:
+        p.redeem_sso_assertion(fresh.token, "B3")
+    assert other.value.name == "sso_audience_mismatch"
+    with pytest.raises(ecpa.AuthError) as forged:
+        p.redeem_sso_assertion(fresh.token[:-4] + "AAAA", "B5A")
+    assert forged.value.name == "sso_assertion_invalid"
+
+    # Plain HTTP to another machine would show the assertion to the network: refused.
+    with pytest.raises(ecpa.InvalidInputError) as plain:
+        ecpa.Portal(":memory:", applications={"B5A": "http://b5a.example.gov.tw/sso"})
+    assert plain.value.name == "config_invalid"

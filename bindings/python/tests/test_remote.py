@@ -55,3 +55,22 @@ def test_remote_flow(served: Served) -> None:
     p.logout(me)
     with pytest.raises(ecpa.AuthError):
         p.personal_record(me)
+
+
+def test_the_service_redeems_an_assertion_another_process_issued(served: Served) -> None:
+    remote = ecpa.Portal(served.url)
+    register(remote, served, WANG, 0)
+    # An embedded portal on the same database signs with the same stored key.
+    local = ecpa.Portal(str(served.db), applications={"B5A": "https://b5a.example.gov.tw/sso"})
+    me = local.login_nhi_card(WANG.card, WANG.password)
+    local.add_my_application(me, "B5A")
+    sso = local.open_application(me, "B5A").sso
+    assert sso is not None
+    assert remote.sso_keys() == local.sso_keys()
+    who = remote.redeem_sso_assertion(sso.token, "B5A")
+    assert who.name == "王小明" and who.auth_level == "nhi_card"
+    with pytest.raises(ecpa.AuthError) as again:
+        remote.redeem_sso_assertion(sso.token, "B5A")
+    assert again.value.name == "sso_assertion_replayed"
+    with pytest.raises(ecpa.BindingError):
+        ecpa.Portal(served.url, applications={"B5A": "https://b5a.example.gov.tw/sso"})

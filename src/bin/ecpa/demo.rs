@@ -13,10 +13,11 @@ use ecpa::error::{Error, ErrorCode, Result};
 use ecpa::pki::testpki::{EndEntitySpec, TestPki};
 use ecpa::pki::{Signer, TrustAnchor};
 use ecpa::portal::{
-    AuditQuery, AwardKind, CertificateChallenge, CertificateResponse, CertificateTrust, CorrectionDecision, FileMailer,
-    LocalPortal, LoginSignature, NewAwardOrder, PageRequest, Portal, ProofingCategory, ProofingQuery, ReceivedMail,
-    RegistrationForm, ResetDelivery,
+    ApplicationLink, AuditQuery, AwardKind, CertificateChallenge, CertificateResponse, CertificateTrust,
+    CorrectionDecision, FileMailer, LocalPortal, LoginSignature, NewAwardOrder, PageRequest, Portal, PortalConfig,
+    ProofingCategory, ProofingQuery, ReceivedMail, RegistrationForm, ResetDelivery,
 };
+use ecpa::store::SqliteStore;
 use ecpa::types::{
     CardNumber, DocumentNumber, Email, HouseholdAddress, HouseholdNumber, Lang, NationalId, NhiCardData, Password,
     PersonName, RocDate, Sex,
@@ -142,6 +143,18 @@ fn order(id: &str, approved: &str, doc: &str, kind: AwardKind, count: u8, reason
     })
 }
 
+/// The claims of a JWT, read without checking it (the demo shows what the browser carries;
+/// the portal checks it at redemption).
+fn claims_of(token: &str) -> Result<serde_json::Value> {
+    use base64ct::{Base64UrlUnpadded, Encoding};
+    let payload = token
+        .split('.')
+        .nth(1)
+        .and_then(|p| Base64UrlUnpadded::decode_vec(p).ok())
+        .ok_or_else(|| Error::internal("the assertion is not a JWT"))?;
+    serde_json::from_slice(&payload).map_err(|e| Error::internal(format!("the assertion's claims: {e}")))
+}
+
 /// Runs the demo in `dir` (a fresh database `ecpa-demo.db` and a maildir `mail/` there, or
 /// the database at `db` if given), reporting each step to `report`.
 pub fn run(dir: &Path, db: Option<&Path>, lang: Lang, report: &mut dyn FnMut(&DemoStep)) -> Result<DemoSummary> {
@@ -152,7 +165,15 @@ pub fn run(dir: &Path, db: Option<&Path>, lang: Lang, report: &mut dyn FnMut(&De
         CertificateTrust::new(vec![TrustAnchor::new(pki.root.clone())]).with_intermediates([pki.intermediate.clone()]);
     let d = Demo {
         lang,
-        portal: LocalPortal::open(&database)?.with_certificate_trust(trust),
+        // B5A opens with single sign-on, at an address of the demo's (nothing listens there).
+        portal: LocalPortal::with_store(
+            Box::new(SqliteStore::open(&database)?),
+            PortalConfig {
+                applications: vec![ApplicationLink::new("B5A", "https://b5a.example.gov.tw/sso")?],
+                ..PortalConfig::default()
+            },
+        )?
+        .with_certificate_trust(trust),
         pki,
         mailer: FileMailer::new(&maildir)?,
         step: Default::default(),
@@ -381,21 +402,28 @@ fn flow(d: &Demo<'_>) -> Result<()> {
 
     // ---- application catalogue ----
     let apps = p.applications(&me)?;
-    let mut lines: Vec<String> = apps
-        .iter()
-        .map(|a| {
-            format!(
-                "{} {} {}",
-                a.code,
-                d.lang.pick(&a.name_zh, &a.name_en),
-                if a.usable {
-                    ""
-                } else {
-                    d.lang.pick("（反灰）", "(greyed out)")
-                }
-            )
-        })
-        .collect();
+    let mut lines: Vec<String> = Vec::new();
+    for (i, a) in apps.iter().enumerate() {
+        // A group's heading as eCPA writes it: 「A.人事資料填報及考核」, the last one without a letter.
+        if i == 0 || apps[i - 1].group.code != a.group.code {
+            let name = d.lang.pick(&a.group.name_zh, &a.group.name_en);
+            lines.push(if a.group.code == "X" {
+                name.to_owned()
+            } else {
+                format!("{}.{name}", a.group.code)
+            });
+        }
+        lines.push(format!(
+            "  {} {} {}",
+            a.code,
+            d.lang.pick(&a.name_zh, &a.name_en),
+            if a.usable {
+                ""
+            } else {
+                d.lang.pick("（反灰）", "(greyed out)")
+            }
+        ));
+    }
     p.add_my_application(&me, "B5")?;
     p.open_application(&me, "B5")?;
     lines.push(d.t(
@@ -411,6 +439,60 @@ fn flow(d: &Demo<'_>) -> Result<()> {
         "Application catalogue and my applications",
         lines,
     );
+
+    // ---- single sign-on into B5A ----
+    p.add_my_application(&me, "B5A")?;
+    let opened = p.open_application(&me, "B5A")?;
+    let sso = opened
+        .sso
+        .ok_or_else(|| Error::internal("B5A has an address in the demo's configuration"))?;
+    let claims = claims_of(&sso.token)?;
+    let sub = claims["sub"].as_str().unwrap_or_default();
+    let mut lines = vec![
+        d.t(
+            &format!(
+                "開啟 B5A 個人簡要自述：人事服務網簽發單一登入憑證（JWT，ES256，至 {} 前有效），由瀏覽器送至 {}（示範用位址）",
+                sso.expires_at.to_zh(),
+                sso.url
+            ),
+            &format!(
+                "opened B5A (short self-description): the portal signed a single sign-on assertion (JWT, ES256, valid until {}), which the browser posts to {} (the demo's address)",
+                sso.expires_at.to_iso(),
+                sso.url
+            ),
+        ),
+        d.t(
+            &format!(
+                "憑證內容：aud={}、auth_level={}、sub={}…（每個應用系統各不相同，不含身分證號）",
+                claims["aud"].as_str().unwrap_or_default(),
+                claims["auth_level"].as_str().unwrap_or_default(),
+                sub.get(..12).unwrap_or(sub)
+            ),
+            &format!(
+                "its claims: aud={}, auth_level={}, sub={}… (different in every application, never the national ID)",
+                claims["aud"].as_str().unwrap_or_default(),
+                claims["auth_level"].as_str().unwrap_or_default(),
+                sub.get(..12).unwrap_or(sub)
+            ),
+        ),
+    ];
+    let who = p.redeem_sso_assertion(&sso.token, "B5A")?;
+    lines.push(d.t(
+        &format!(
+            "B5A 以人事服務網的公鑰（/.well-known/jwks.json）驗章後，向人事服務網兌換一次：{}，{}登入",
+            who.name,
+            who.auth_level.label(Lang::ZhTw)
+        ),
+        &format!(
+            "B5A checks it with the portal's key (/.well-known/jwks.json) and redeems it with the portal, once: {}, logged in with the {}",
+            who.name,
+            who.auth_level.label(Lang::En)
+        ),
+    ));
+    if let Err(e) = p.redeem_sso_assertion(&sso.token, "B5A") {
+        lines.push(d.err(&e));
+    }
+    d.step("單一登入應用系統", "Single sign-on into an application", lines);
 
     // ---- citizen digital certificate: first login binds, later logins go straight in ----
     let (cert, key) = d

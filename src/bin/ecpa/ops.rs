@@ -559,16 +559,17 @@ pub(super) fn purge(out: Output, years: Option<u32>, db: &DbArgs, operator: &Ope
             "sessions": r.sessions,
             "audit_rows": r.audit_rows,
             "audit_retention_years": years,
+            "sso_assertions": r.sso_assertions,
         }));
     } else {
         say(
             &format!(
-                "已刪除：註冊與重設連結 {} 筆、登入挑戰碼 {} 筆、已結束的登入 {} 筆、逾 {years} 年的稽核紀錄 {} 筆",
-                r.registration_tokens, r.login_challenges, r.sessions, r.audit_rows
+                "已刪除：註冊與重設連結 {} 筆、登入挑戰碼 {} 筆、已結束的登入 {} 筆、逾 {years} 年的稽核紀錄 {} 筆、逾時的單一登入憑證 {} 筆",
+                r.registration_tokens, r.login_challenges, r.sessions, r.audit_rows, r.sso_assertions
             ),
             &format!(
-                "Deleted: {} registration/reset links, {} login challenges, {} ended sessions, {} audit rows older than {years} years",
-                r.registration_tokens, r.login_challenges, r.sessions, r.audit_rows
+                "Deleted: {} registration/reset links, {} login challenges, {} ended sessions, {} audit rows older than {years} years, {} expired single sign-on assertions",
+                r.registration_tokens, r.login_challenges, r.sessions, r.audit_rows, r.sso_assertions
             ),
             out.lang,
         );

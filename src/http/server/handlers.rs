@@ -1,5 +1,6 @@
 //! The handlers: the one generic handler of every served operation, the logins that set the
-//! session cookies, logout, the probes, the OpenAPI document and the fallbacks.
+//! session cookies, logout, the single sign-on keys, the probes, the OpenAPI document and the
+//! fallbacks.
 
 use super::*;
 
@@ -131,6 +132,17 @@ pub(super) async fn logout(State(st): St, Auth(s): Auth) -> ApiResult<Response> 
 
 pub(super) async fn ping() -> Json<Empty> {
     Json(Empty {})
+}
+
+/// `/.well-known/jwks.json`: the single sign-on keys. Public and the same for everyone, so
+/// unlike the rest of the API an application may keep them for a few minutes.
+pub(super) async fn sso_keys(State(st): St) -> ApiResult<Response> {
+    let keys = run(&st, |p| p.sso_keys()).await?;
+    let mut response = Json(keys).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    Ok(response)
 }
 
 /// Whether the database takes a write within a short time (half the request limit, at most

@@ -34,8 +34,8 @@ use serde::de::DeserializeOwned;
 use sha2::Sha256;
 
 use super::api::{
-    self, Call, CompleteCertificateLogin, Empty, LoginAccount, LoginNhiCard, Logout, Operation, Ping, Served, Visitor,
-    is_none,
+    self, Call, CompleteCertificateLogin, Empty, GetSsoKeys, LoginAccount, LoginNhiCard, Logout, Operation, Ping,
+    Served, Visitor, is_none,
 };
 pub use super::api::{Access, ENDPOINTS, Endpoint};
 use super::wire::*;

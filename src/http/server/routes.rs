@@ -152,6 +152,7 @@ pub fn router(state: Arc<AppState>, body_limit: usize) -> Router {
     routes.add::<LoginAccount, _, _>(login_account);
     routes.add::<Logout, _, _>(logout);
     routes.add::<Ping, _, _>(ping);
+    routes.add::<GetSsoKeys, _, _>(sso_keys);
     let Routes {
         login,
         registration,
