@@ -83,6 +83,23 @@ fn demo_runs_the_whole_flow() {
     for full_id in ["A123456789", "F223456786", "F128765439"] {
         assert!(!all.contains(full_id), "the demo printed a full ID");
     }
+    // Beside the printed lines, each step's results as data.
+    for step in steps {
+        assert!(step["data"].is_object(), "step {} has no data: {step}", step["number"]);
+    }
+    let refused = steps[5]["data"]["refused"].as_array().cloned().unwrap_or_default();
+    let names: Vec<&str> = refused.iter().filter_map(|e| e["name"].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "nhi_card_not_registered",
+            "registration_password_wrong",
+            "account_not_found",
+            "account_disabled"
+        ]
+    );
+    assert_eq!(steps[5]["data"]["session"]["national_id"], "A12345****");
+    assert_eq!(steps[10]["data"]["report"]["issued"], 5);
     assert!(db.exists(), "the demo used the given database");
 }
 
@@ -92,6 +109,21 @@ fn demo_speaks_english_on_request() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("Consent to electronic award orders"), "{text}");
+    // English as English: no stable names or action codes, no fullwidth punctuation, plurals,
+    // Gregorian dates beside the ROC ones.
+    for code in [
+        "registration_password_wrong",
+        "consent.withdraw_refused",
+        "award.issue",
+        "via nhi_card",
+        "（",
+        "1 orders",
+        "1 corrections",
+    ] {
+        assert!(!text.contains(code), "the English run shows {code:?}: {text}");
+    }
+    assert!(text.contains("2023-12-20 (ROC 112/12/20)"), "{text}");
+    assert!(text.contains("1 × major merit"), "{text}");
 }
 
 #[path = "support/vectors.rs"]

@@ -15,10 +15,10 @@ use time::OffsetDateTime;
 use super::cards::{CertificateTrust, CitizenCardKey, NhiCard, SigningKey, SoftwareCertificate, seconds};
 use super::records::{
     AccessRevoked, AgencySummary, ApplicationEntry, AuditRecord, AwardOrder, AwardOrderSummary, BulkIssueReport,
-    ConsentRecord, ConsentText, DeliveryReport, DetailsChange, DirectoryImport, DoctorReport, Mail,
-    MaintenanceWindow, Notice, OutboxStats, PersonalRecord, ProofingCorrection, ProofingPage, ProofingQueryRow,
-    ProofingSubmission, RegistrationReceipt, RegistrationTerms, SessionInfo, SsoIdentity, StaffPage, StagedCorrection,
-    TodoItem, UnsignedOrder, UnsignedPage, YearlyAwards,
+    ConsentRecord, ConsentText, DeliveryReport, DetailsChange, DirectoryImport, DoctorReport, Mail, MaintenanceWindow,
+    Notice, OutboxStats, PersonalRecord, ProofingCorrection, ProofingPage, ProofingQueryRow, ProofingSubmission,
+    RegistrationReceipt, RegistrationTerms, SessionInfo, SsoIdentity, StaffPage, StagedCorrection, TodoItem,
+    UnsignedOrder, UnsignedPage, YearlyAwards,
 };
 use super::values::{date, datetime, opt_roc_date, record, roc_date};
 use crate::error::{Error, ErrorCode};

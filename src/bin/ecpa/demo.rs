@@ -23,15 +23,18 @@ use ecpa::types::{
     PersonName, RocDate, Sex,
 };
 
-/// One step of the demo, as printed.
+/// One step of the demo, as printed and as data.
 #[derive(Debug, Clone, Serialize)]
 pub struct DemoStep {
     /// Step number, from 1.
     pub number: u32,
     /// What the step does.
     pub title: String,
-    /// What happened.
+    /// What happened, as printed.
     pub lines: Vec<String>,
+    /// What happened, as the engine answered it: the step's results (receipts, sessions,
+    /// orders, pages, …) and its refusals with their codes, for scripts (`ecpa demo --json`).
+    pub data: serde_json::Value,
 }
 
 /// Where the demo ran and what it left behind.
@@ -68,20 +71,54 @@ impl Demo<'_> {
         self.lang.pick(zh, en).to_owned()
     }
 
-    fn step(&self, zh: &str, en: &str, lines: Vec<String>) {
+    fn step(&self, zh: &str, en: &str, lines: Vec<String>, data: serde_json::Value) {
         self.step.set(self.step.get() + 1);
         let step = DemoStep {
             number: self.step.get(),
             title: self.t(zh, en),
             lines,
+            data,
         };
         (self.report.borrow_mut())(&step);
     }
 
+    /// A refusal as printed: its number and message (the stable name is in the data).
     fn err(&self, e: &Error) -> String {
-        format!("{} {}", e.code(), e.message(self.lang))
+        format!("E{}{}{}", e.code().number(), self.t("：", ": "), e.message(self.lang))
     }
 
+    /// `n` things, in the run's language: 「3 件」, or "1 order" / "3 orders".
+    fn count(&self, n: usize, zh: &str, one: &str, many: &str) -> String {
+        match self.lang {
+            Lang::ZhTw => format!("{n} {zh}"),
+            Lang::En if n == 1 => format!("1 {one}"),
+            Lang::En => format!("{n} {many}"),
+        }
+    }
+
+    /// A date as people reading the run's language read it: ROC in Chinese, Gregorian (with
+    /// the ROC form the documents print) in English.
+    fn date(&self, d: RocDate) -> String {
+        self.t(&d.to_slash(), &format!("{} (ROC {})", d.to_iso(), d.to_slash()))
+    }
+}
+
+/// A refusal as data: its number, stable name and both messages.
+fn err_json(e: &Error) -> serde_json::Value {
+    serde_json::json!({
+        "code": e.code().number(),
+        "name": e.code().name(),
+        "message_zh": e.message(Lang::ZhTw),
+        "message_en": e.message(Lang::En),
+    })
+}
+
+/// Refusals as data (a step may expect several).
+fn errs_json<'a>(errors: impl IntoIterator<Item = &'a Error>) -> serde_json::Value {
+    serde_json::Value::Array(errors.into_iter().map(err_json).collect())
+}
+
+impl Demo<'_> {
     /// Delivers the outbox and returns the body of the newest mail.
     fn deliver(&self) -> Result<(usize, ReceivedMail)> {
         let report = self.portal.deliver_outbox(&self.mailer, 1000)?;
@@ -200,15 +237,20 @@ fn flow(d: &Demo<'_>) -> Result<()> {
             NationalId::parse("A123456789")?
         ),
         &format!(
-            "imported {} people ({} new, {} updated), {} personnel officers; IDs are always masked, e.g. {}",
-            import.rows,
+            "imported {} ({} new, {} updated), {}; IDs are always masked, e.g. {}",
+            d.count(import.rows, "", "person", "people"),
             import.created,
             import.updated,
-            import.officers,
+            d.count(import.officers, "", "personnel officer", "personnel officers"),
             NationalId::parse("A123456789")?
         ),
     )];
-    d.step("匯入機關人員名冊（CSV）", "Import the agency directory (CSV)", lines);
+    d.step(
+        "匯入機關人員名冊（CSV）",
+        "Import the agency directory (CSV)",
+        lines,
+        serde_json::json!({ "import": import }),
+    );
 
     // ---- NHI card registration ----
     let wang_card = card("000011112222", "王小明", "A123456789", "0750315", Sex::Male, "1100601")?;
@@ -254,9 +296,9 @@ fn flow(d: &Demo<'_>) -> Result<()> {
                 receipt.link_expires_at.to_zh()
             ),
             &format!(
-                "confirmation mail sent to {} ({} mail), link valid until {}",
+                "confirmation mail sent to {} ({}), link valid until {}",
                 receipt.sent_to,
-                sent,
+                d.count(sent, "", "mail", "mails"),
                 receipt.link_expires_at.to_iso()
             ),
         ),
@@ -265,7 +307,18 @@ fn flow(d: &Demo<'_>) -> Result<()> {
             &format!("opened the link with the same card inserted: {}", notice.message_en),
         ),
     ];
-    d.step("健保卡網路服務註冊", "Register the NHI card for online services", lines);
+    d.step(
+        "健保卡網路服務註冊",
+        "Register the NHI card for online services",
+        lines,
+        serde_json::json!({
+            "terms": terms,
+            "card": { "name": wang.name.as_str(), "card_number": wang.card_number.masked(), "birth_date": wang.birth_date },
+            "password_strength": strength.label(Lang::En),
+            "receipt": receipt,
+            "notice": notice,
+        }),
+    );
 
     // The attacks a registration over the network invites: a card invented around Wang's ID,
     // name and birth date, and a stranger the directory does not know.
@@ -289,12 +342,16 @@ fn flow(d: &Demo<'_>) -> Result<()> {
     let mut lines: Vec<String> = [&taken, &unknown].into_iter().flatten().map(|e| d.err(e)).collect();
     lines.push(d.t(
         &format!("本人收到通知信 {told} 封（寄至人事資料的電子信箱）"),
-        &format!("the holder was told: {told} mail (to the address in the personnel record)"),
+        &format!(
+            "the holder was told: {} (to the address in the personnel record)",
+            d.count(told, "", "mail", "mails")
+        ),
     ));
     d.step(
         "冒名註冊：以他人身分證號註冊被拒",
         "Registering in someone else's name is refused",
         lines,
+        serde_json::json!({ "refused": errs_json([&taken, &unknown].into_iter().flatten()), "holder_told": told }),
     );
 
     let warn = Email::parse("someone@hotmail.com")?
@@ -308,6 +365,7 @@ fn flow(d: &Demo<'_>) -> Result<()> {
             &format!("若填寫 someone@hotmail.com：{warn}"),
             &format!("had the form said someone@hotmail.com: {warn}"),
         )],
+        serde_json::json!({ "email": "someone@hotmail.com", "warning": warn }),
     );
 
     // Forgot password, second variant: the old password works until the reset is done.
@@ -347,7 +405,16 @@ fn flow(d: &Demo<'_>) -> Result<()> {
             )
         }),
     ];
-    d.step("忘記註冊密碼", "Forgot the registration password", lines);
+    d.step(
+        "忘記註冊密碼",
+        "Forgot the registration password",
+        lines,
+        serde_json::json!({
+            "old_password_worked_before_the_reset": old_still_works.is_ok(),
+            "reset": true,
+            "same_link_again": reuse.as_ref().map(err_json),
+        }),
+    );
 
     // ---- login, with the four errors of the guide ----
     let stranger = card(
@@ -372,11 +439,8 @@ fn flow(d: &Demo<'_>) -> Result<()> {
     let nobody = p.login_nhi_card(&nobody_card, &Password::new("Nobody#2026")?).err();
     let retired = p.login_nhi_card(&retired_card, &Password::new("Retired#2026")?).err();
     let session = p.login_nhi_card(&wang, &Password::new("Ecpa#2027ok")?)?;
-    let mut lines: Vec<String> = [not_registered, wrong, nobody, retired]
-        .iter()
-        .flatten()
-        .map(|e| d.err(e))
-        .collect();
+    let refusals = [not_registered, wrong, nobody, retired];
+    let mut lines: Vec<String> = refusals.iter().flatten().map(|e| d.err(e)).collect();
     lines.push(d.t(
         &format!(
             "健保卡＋註冊密碼登入成功：{}（{}），{}，登入方式 {}",
@@ -397,6 +461,7 @@ fn flow(d: &Demo<'_>) -> Result<()> {
         "登入 eCPA：四種錯誤與成功登入",
         "Log in to eCPA: the four errors, then success",
         lines,
+        serde_json::json!({ "refused": errs_json(refusals.iter().flatten()), "session": session.info }),
     );
     let me = session.token;
 
@@ -410,19 +475,15 @@ fn flow(d: &Demo<'_>) -> Result<()> {
             lines.push(if a.group.code == "X" {
                 name.to_owned()
             } else {
-                format!("{}.{name}", a.group.code)
+                format!("{}.{}{name}", a.group.code, d.t("", " "))
             });
         }
-        lines.push(format!(
-            "  {} {} {}",
-            a.code,
-            d.lang.pick(&a.name_zh, &a.name_en),
-            if a.usable {
-                ""
-            } else {
-                d.lang.pick("（反灰）", "(greyed out)")
-            }
-        ));
+        let greyed = if a.usable {
+            String::new()
+        } else {
+            d.t("（反灰）", " (greyed out)")
+        };
+        lines.push(format!("  {} {}{greyed}", a.code, d.lang.pick(&a.name_zh, &a.name_en)));
     }
     p.add_my_application(&me, "B5")?;
     p.open_application(&me, "B5")?;
@@ -431,13 +492,13 @@ fn flow(d: &Demo<'_>) -> Result<()> {
         "added B5 to my applications and opened it",
     ));
     p.add_my_application(&me, "A1")?;
-    if let Err(e) = p.open_application(&me, "A1") {
-        lines.push(d.err(&e));
-    }
+    let a1 = p.open_application(&me, "A1").err();
+    lines.extend(a1.iter().map(|e| d.err(e)));
     d.step(
         "應用系統與我的應用系統",
         "Application catalogue and my applications",
         lines,
+        serde_json::json!({ "applications": apps, "opened": "B5", "a1_refused": a1.as_ref().map(err_json) }),
     );
 
     // ---- single sign-on into B5A ----
@@ -447,6 +508,7 @@ fn flow(d: &Demo<'_>) -> Result<()> {
         .sso
         .ok_or_else(|| Error::internal("B5A has an address in the demo's configuration"))?;
     let claims = claims_of(&sso.token)?;
+    let who = p.redeem_sso_assertion(&sso.token, "B5A")?;
     let sub = claims["sub"].as_str().unwrap_or_default();
     let mut lines = vec![
         d.t(
@@ -469,14 +531,14 @@ fn flow(d: &Demo<'_>) -> Result<()> {
                 sub.get(..12).unwrap_or(sub)
             ),
             &format!(
-                "its claims: aud={}, auth_level={}, sub={}… (different in every application, never the national ID)",
+                "its claims: aud={}, auth_level={} (the {} login), sub={}… (different in every application, never the national ID)",
                 claims["aud"].as_str().unwrap_or_default(),
                 claims["auth_level"].as_str().unwrap_or_default(),
+                who.auth_level.label(Lang::En),
                 sub.get(..12).unwrap_or(sub)
             ),
         ),
     ];
-    let who = p.redeem_sso_assertion(&sso.token, "B5A")?;
     lines.push(d.t(
         &format!(
             "B5A 以人事服務網的公鑰（/.well-known/jwks.json）驗章後，向人事服務網兌換一次：{}，{}登入",
@@ -489,10 +551,20 @@ fn flow(d: &Demo<'_>) -> Result<()> {
             who.auth_level.label(Lang::En)
         ),
     ));
-    if let Err(e) = p.redeem_sso_assertion(&sso.token, "B5A") {
-        lines.push(d.err(&e));
-    }
-    d.step("單一登入應用系統", "Single sign-on into an application", lines);
+    let replayed = p.redeem_sso_assertion(&sso.token, "B5A").err();
+    lines.extend(replayed.iter().map(|e| d.err(e)));
+    d.step(
+        "單一登入應用系統",
+        "Single sign-on into an application",
+        lines,
+        serde_json::json!({
+            "posted_to": sso.url,
+            "expires_at": sso.expires_at,
+            "claims": { "aud": claims["aud"], "auth_level": claims["auth_level"], "sub": claims["sub"] },
+            "redeemed": who,
+            "replay_refused": replayed.as_ref().map(err_json),
+        }),
+    );
 
     // ---- citizen digital certificate: first login binds, later logins go straight in ----
     let (cert, key) = d
@@ -559,6 +631,13 @@ fn flow(d: &Demo<'_>) -> Result<()> {
         "自然人憑證登入：首次綁定與再次登入",
         "Citizen certificate login: first login binds, later ones go straight in",
         lines,
+        serde_json::json!({
+            "certificate": { "subject": cert.subject(), "issuer": cert.issuer(), "id_last_four": cert.id_last_four() },
+            "first_login_refused": not_bound.as_ref().map(err_json),
+            "bound": bound.info,
+            "replay_refused": replay.as_ref().map(err_json),
+            "later": later.info,
+        }),
     );
 
     // ---- consent ----
@@ -573,17 +652,13 @@ fn flow(d: &Demo<'_>) -> Result<()> {
                 "已同意（版本 {}，{}，以{}登入）",
                 record.text_version,
                 record.agreed_at.to_zh(),
-                match record.login_method {
-                    ecpa::portal::LoginMethod::NhiCard => "健保卡",
-                    ecpa::portal::LoginMethod::Certificate => "自然人憑證",
-                    ecpa::portal::LoginMethod::Account => "帳號密碼",
-                }
+                record.login_method.level().label(Lang::ZhTw)
             ),
             &format!(
-                "agreed (version {}, {}, via {})",
+                "agreed (version {}, {}, logged in with the {})",
                 record.text_version,
                 record.agreed_at.to_iso(),
-                record.login_method.as_str()
+                record.login_method.level().label(Lang::En)
             ),
         ),
         d.t(
@@ -592,7 +667,17 @@ fn flow(d: &Demo<'_>) -> Result<()> {
         ),
     ];
     lines.extend(withdraw.iter().map(|e| d.err(e)));
-    d.step("同意獎勵令電子化", "Consent to electronic award orders", lines);
+    d.step(
+        "同意獎勵令電子化",
+        "Consent to electronic award orders",
+        lines,
+        serde_json::json!({
+            "text": text,
+            "record": record,
+            "again_unchanged": again == record,
+            "withdraw_refused": withdraw.as_ref().map(err_json),
+        }),
+    );
 
     // ---- the officer issues orders ----
     let chen = card(
@@ -662,21 +747,29 @@ fn flow(d: &Demo<'_>) -> Result<()> {
             bulk.issued, bulk.electronic, bulk.paper, sent
         ),
         &format!(
-            "issued {} at once: {} electronic, {} on paper; {} notices sent",
-            bulk.issued, bulk.electronic, bulk.paper, sent
+            "issued {} at once: {} electronic, {} on paper; {} sent",
+            d.count(bulk.issued, "", "order", "orders"),
+            bulk.electronic,
+            bulk.paper,
+            d.count(sent, "", "notice", "notices")
         ),
     )];
     for (o, (_, delivery)) in orders.iter().zip(&bulk.orders) {
         let how = match delivery {
             ecpa::portal::Delivery::Electronic => d.t("電子化", "electronic"),
-            ecpa::portal::Delivery::Paper(r) => format!("{}（{}）", d.t("紙本", "paper"), r.label(d.lang)),
+            ecpa::portal::Delivery::Paper(r) => d.t(
+                &format!("紙本（{}）", r.label(Lang::ZhTw)),
+                &format!("paper ({})", r.label(Lang::En)),
+            ),
         };
+        let what = d.t(
+            &format!("{}{}次", o.kind.label(Lang::ZhTw), o.count),
+            &format!("{} × {}", o.count, o.kind.label(Lang::En)),
+        );
         lines.push(format!(
-            "{} {} {}{} → {how}",
-            o.approved_on,
-            o.document_number,
-            o.kind.label(d.lang),
-            o.count
+            "{} {} {what} → {how}",
+            d.date(o.approved_on),
+            o.document_number
         ));
     }
     let subjects: Vec<String> = d
@@ -693,16 +786,23 @@ fn flow(d: &Demo<'_>) -> Result<()> {
             .rev()
             .map(|s| d.t(&format!("通知信主旨：{s}"), &format!("notice subject: {s}"))),
     );
-    d.step("人事人員發布獎懲令", "The personnel officer issues award orders", lines);
+    d.step(
+        "人事人員發布獎懲令",
+        "The personnel officer issues award orders",
+        lines,
+        serde_json::json!({ "report": bulk, "notices_sent": sent }),
+    );
 
     // ---- the employee reads and signs ----
     let unviewed = p.unviewed_award_orders(&me)?;
     let mut lines = vec![d.t(
         &format!("未檢視獎令 {} 件", unviewed.len()),
-        &format!("{} unviewed orders", unviewed.len()),
+        &format!("{} not viewed yet", d.count(unviewed.len(), "", "order", "orders")),
     )];
+    let mut signed = None;
     if let Some(first) = unviewed.first() {
         let o = p.view_award_order(&me, first.id)?;
+        signed = Some(o.clone());
         lines.push(d.t(
             &format!(
                 "檢視並簽收 {}：{}{}次，事由「{}」，簽收時間 {}",
@@ -722,14 +822,16 @@ fn flow(d: &Demo<'_>) -> Result<()> {
             ),
         ));
     }
+    let left = p.unviewed_award_orders(&me)?.len();
     lines.push(d.t(
-        &format!("尚未簽收 {} 件", p.unviewed_award_orders(&me)?.len()),
-        &format!("{} left to sign", p.unviewed_award_orders(&me)?.len()),
+        &format!("尚未簽收 {left} 件"),
+        &format!("{} left to sign", d.count(left, "", "order", "orders")),
     ));
     d.step(
         "未檢視獎令：檢視即簽收",
         "Unviewed award orders: viewing is signing",
         lines,
+        serde_json::json!({ "unviewed": unviewed, "signed": signed, "left": left }),
     );
 
     let history = p.award_history(&me)?;
@@ -749,15 +851,21 @@ fn flow(d: &Demo<'_>) -> Result<()> {
                     if net.is_empty() { "無".into() } else { net.clone() }
                 ),
                 &format!(
-                    "rating year {}: {} orders; ordinary after offsetting: {}",
+                    "rating year {} (ROC; {}): {}; ordinary after offsetting: {}",
                     y.rating_year,
-                    y.orders.len(),
+                    y.rating_year + 1911,
+                    d.count(y.orders.len(), "", "order", "orders"),
                     if net.is_empty() { "none".into() } else { net }
                 ),
             )
         })
         .collect();
-    d.step("查詢個人歷年獎懲資料", "Yearly rewards and punishments", lines);
+    d.step(
+        "查詢個人歷年獎懲資料",
+        "Yearly rewards and punishments",
+        lines,
+        serde_json::json!({ "years": history }),
+    );
 
     let unsigned = p.unsigned_award_orders(&officer, PageRequest::default())?;
     let lines = unsigned
@@ -773,7 +881,12 @@ fn flow(d: &Demo<'_>) -> Result<()> {
             )
         })
         .collect();
-    d.step("人事人員：尚未簽收名單", "Officer: who has not signed", lines);
+    d.step(
+        "人事人員：尚未簽收名單",
+        "Officer: who has not signed",
+        lines,
+        serde_json::json!({ "unsigned": unsigned }),
+    );
 
     // ---- proofing the e-mail address ----
     let before = p.personal_record(&me)?;
@@ -802,17 +915,24 @@ fn flow(d: &Demo<'_>) -> Result<()> {
         ),
         d.t(
             &format!("按下「校對完成」（{} 項修正）", submission.corrections),
-            &format!("pressed \"proofing complete\" ({} corrections)", submission.corrections),
+            &format!(
+                "pressed \"proofing complete\" ({})",
+                d.count(submission.corrections as usize, "", "correction", "corrections")
+            ),
         ),
         d.t(
             &format!("人事人員待辦事項立即出現 {} 筆", todos.len()),
-            &format!("{} to-do items appear for the officer at once", todos.len()),
+            &format!(
+                "{} for the officer at once",
+                d.count(todos.len(), "", "to-do item appears", "to-do items appear")
+            ),
         ),
     ];
     d.step(
         "個人資料校對：修正電子郵件信箱",
         "Proofing: correct the e-mail address",
         lines,
+        serde_json::json!({ "staged": staged, "submission": submission, "officer_todos": todos }),
     );
 
     let today = RocDate::today_in_taiwan(time::OffsetDateTime::now_utc());
@@ -833,7 +953,7 @@ fn flow(d: &Demo<'_>) -> Result<()> {
                 r.national_id,
                 r.name,
                 r.unit.clone().unwrap_or_default(),
-                r.proofed_on.map(|d| d.to_slash()).unwrap_or_default()
+                r.proofed_on.map(|day| d.date(day)).unwrap_or_default()
             )
         })
         .collect();
@@ -848,8 +968,10 @@ fn flow(d: &Demo<'_>) -> Result<()> {
         ),
     );
     let corrections = p.submission_corrections(&officer, submission.id)?;
+    let mut processed = Vec::new();
     for c in &corrections {
         let done = p.process_correction(&officer, c.id, &CorrectionDecision::Approve)?;
+        processed.push(done.clone());
         lines.push(d.t(
             &format!(
                 "核准「{}」：{} → {}",
@@ -858,21 +980,23 @@ fn flow(d: &Demo<'_>) -> Result<()> {
                 done.after
             ),
             &format!(
-                "approved {}: {} → {}",
-                done.field,
+                "approved the correction of {}: {} → {}",
+                done.category.label(Lang::En),
                 done.before.clone().unwrap_or_default(),
                 done.after
             ),
         ));
     }
+    let todos_left = p.officer_todos(&officer)?.len();
     lines.push(d.t(
-        &format!("待辦事項剩 {} 筆", p.officer_todos(&officer)?.len()),
-        &format!("{} to-do items left", p.officer_todos(&officer)?.len()),
+        &format!("待辦事項剩 {todos_left} 筆"),
+        &format!("{} left", d.count(todos_left, "", "to-do item", "to-do items")),
     ));
     d.step(
         "人事人員校對查詢與處理",
         "Officer: proofing query and processing",
         lines,
+        serde_json::json!({ "rows": rows, "processed": processed, "todos_left": todos_left }),
     );
 
     let next = order(
@@ -890,19 +1014,17 @@ fn flow(d: &Demo<'_>) -> Result<()> {
         "新獎勵令通知寄到更正後的信箱",
         "The next notice goes to the corrected address",
         vec![d.t(&format!("收件者：{to}"), &format!("to: {to}"))],
+        serde_json::json!({ "to": to }),
     );
 
-    let trail = p.audit_trail(&me, &AuditQuery::default())?;
+    let mut trail = p.audit_trail(&me, &AuditQuery::default())?;
+    trail.truncate(8);
     let lines = trail
         .iter()
-        .take(8)
         .map(|e| {
-            format!(
-                "{} {} {} {}",
-                e.at.to_slash(),
-                e.actor.clone().unwrap_or_else(|| "system".into()),
-                e.action,
-                e.object.clone().unwrap_or_default()
+            d.t(
+                &format!("{} {}", e.at.to_slash(), e.summary_zh),
+                &format!("{} {}", e.at.to_iso(), e.summary_en),
             )
         })
         .collect();
@@ -910,6 +1032,7 @@ fn flow(d: &Demo<'_>) -> Result<()> {
         "稽核紀錄：誰讀取或變更了我的資料",
         "Audit trail: who read or changed my data",
         lines,
+        serde_json::json!({ "newest": trail }),
     );
 
     p.logout(&me)?;
@@ -918,10 +1041,19 @@ fn flow(d: &Demo<'_>) -> Result<()> {
     let stats = p.outbox_stats()?;
     let mut lines = vec![d.t(
         &format!("已登出；共寄出 {} 封信，待寄 {} 封", stats.sent, stats.pending),
-        &format!("logged out; {} mails sent, {} waiting", stats.sent, stats.pending),
+        &format!(
+            "logged out; {} sent, {} waiting",
+            d.count(stats.sent as usize, "", "mail", "mails"),
+            stats.pending
+        ),
     )];
     lines.extend(after.iter().map(|e| d.err(e)));
-    d.step("登出", "Log out", lines);
+    d.step(
+        "登出",
+        "Log out",
+        lines,
+        serde_json::json!({ "outbox": stats, "after_logout": after.as_ref().map(err_json) }),
+    );
     if after.as_ref().map(Error::code) != Some(ErrorCode::SessionInvalid) {
         return Err(Error::internal("a logged-out session still worked"));
     }
