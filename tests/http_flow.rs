@@ -443,6 +443,26 @@ fn the_nhi_services_own_functions_and_account_recovery_over_http() {
     let confirmed = r.complete_email_change(&card, &token).expect("confirmed");
     assert_eq!(confirmed.message_zh, "已完成電子信箱認證");
 
+    // Forgot password, variant two as the form asks it: the new address, 戶籍鄉鎮里鄰 and the
+    // mobile; the link goes to the address on file, never to the one typed.
+    let typed_again = Email::parse("wang.other@example.net").expect("e-mail");
+    let reset = r
+        .request_password_reset(
+            &card,
+            &ResetDelivery::NewAddress {
+                email: typed_again.clone(),
+                address: support::household_address(),
+                mobile: Some("0911-000222".into()),
+                household_number: None,
+            },
+        )
+        .expect("reset asked");
+    assert_eq!(reset.sent_to, Email::parse(&mailbox).expect("mailbox").masked());
+    let token = h.fx.link_to(&mailbox);
+    let newer = pw("Newer#2026ok");
+    r.complete_password_reset(&card, &token, &newer, &newer).expect("reset");
+    let new = newer;
+
     // 忘記帳號或密碼 for the account login.
     let s = r.login_nhi_card(&card, &new).expect("login").token;
     r.set_account(&s, "wang.xm", &pw("Acct#2026ok")).expect("account set");
@@ -458,6 +478,11 @@ fn the_nhi_services_own_functions_and_account_recovery_over_http() {
     r.complete_account_recovery(&token, &acct, &acct).expect("set");
     expect_code(r.complete_account_recovery(&token, &acct, &acct), ErrorCode::TokenUsed);
     r.login_account("wang.xm", &acct).expect("the new account password");
+    // The person's trail, over the wire, in plain words.
+    let trail = r.audit_trail(&s, &ecpa::portal::AuditQuery::default()).expect("trail");
+    let words: Vec<&str> = trail.iter().map(|e| e.summary_zh.as_str()).collect();
+    assert!(words.contains(&"您以重設連結設定帳號密碼"), "{words:?}");
+    assert!(words.contains(&"您刪除註冊申請"), "{words:?}");
 }
 
 #[test]
