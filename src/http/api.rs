@@ -27,9 +27,9 @@ use crate::error::{ErrorCode, Result};
 use crate::portal::{
     AccessRevoked, AgencySummary, Announcement, Application, AuditEntry, AwardOrder, AwardOrderSummary,
     BulkIssueReport, CertificateChallenge, ConsentRecord, ConsentText, DetailsChange, EmployeeSummary, Jwks,
-    LocalPortal, MaintenanceWindow, Notice, Page, PersonalRecord, Portal, ProofingCategory, ProofingCorrection,
-    ProofingQueryRow, ProofingSubmission, RegistrationReceipt, RegistrationTerms, SessionInfo, SessionToken,
-    SsoIdentity, StagedCorrection, TodoItem, UnsignedOrder, YearlyAwards,
+    LocalPortal, MaintenanceWindow, Notice, Page, PageRequest, PersonalRecord, Portal, ProofingCategory,
+    ProofingCorrection, ProofingQueryRow, ProofingSubmission, RegistrationReceipt, RegistrationTerms, SessionInfo,
+    SessionToken, SsoIdentity, StagedCorrection, TodoItem, UnsignedOrder, YearlyAwards,
 };
 use crate::types::Password;
 
@@ -345,8 +345,8 @@ operations! {
         "查詢個人歷年獎懲資料", (()) () => Vec<YearlyAwards>,
         |p, c| p.award_history(c.token()?);
     UnsignedAwardOrders: "POST" "/api/v1/award-orders/unsigned/list", unsigned_award_orders, Officer, None, true,
-        "未簽收獎令（人事人員）", (()) PageWire => Page<UnsignedOrder>,
-        |p, c| p.unsigned_award_orders(c.token()?, c.body.to_page()?);
+        "未簽收獎令（人事人員）", (()) PageRequest => Page<UnsignedOrder>,
+        |p, c| p.unsigned_award_orders(c.token()?, c.body);
     GetPersonalRecord: "GET" "/api/v1/personal-record", personal_record, Session, None, true,
         "個人資料", (()) () => PersonalRecord,
         |p, c| p.personal_record(c.token()?);
@@ -380,8 +380,8 @@ operations! {
         "人事人員處理", (i64) DecisionWire => ProofingCorrection,
         |p, c| p.process_correction(c.token()?, c.params, &c.body.to_decision());
     AgencyEmployees: "POST" "/api/v1/agency/employees/list", agency_employees, Officer, None, true,
-        "機關人員名單", (()) PageWire => Page<EmployeeSummary>,
-        |p, c| p.agency_employees(c.token()?, c.body.to_page()?);
+        "機關人員名單", (()) PageRequest => Page<EmployeeSummary>,
+        |p, c| p.agency_employees(c.token()?, c.body);
     StopNhiRegistration: "POST" "/api/v1/agency/nhi-registrations/stop", stop_nhi_registration, Officer, None, true,
         "停用健保卡註冊（遺失）", (()) PersonWire => AccessRevoked,
         |p, c| p.stop_nhi_registration(c.token()?, &c.body.to_id()?);

@@ -482,7 +482,7 @@ impl Portal for RemotePortal {
         self.call::<op::AwardHistory>(Some(session), (), ())
     }
     fn unsigned_award_orders(&self, session: &SessionToken, page: PageRequest) -> Result<Page<UnsignedOrder>> {
-        self.call::<op::UnsignedAwardOrders>(Some(session), (), PageWire::from(page))
+        self.call::<op::UnsignedAwardOrders>(Some(session), (), page)
     }
 
     fn personal_record(&self, session: &SessionToken) -> Result<PersonalRecord> {
@@ -534,7 +534,7 @@ impl Portal for RemotePortal {
     }
 
     fn agency_employees(&self, session: &SessionToken, page: PageRequest) -> Result<Page<EmployeeSummary>> {
-        self.call::<op::AgencyEmployees>(Some(session), (), PageWire::from(page))
+        self.call::<op::AgencyEmployees>(Some(session), (), page)
     }
     fn audit_trail(&self, session: &SessionToken, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
         self.call::<op::AuditTrail>(Some(session), (), AuditQueryWire::from(query))

@@ -807,36 +807,6 @@ fn full_page() -> u32 {
     crate::portal::MAX_PER_PAGE
 }
 
-/// `POST /agency/employees/list` and `POST /award-orders/unsigned/list`: which page.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PageWire {
-    /// The page, from 1 (default 1).
-    #[serde(default = "first_page")]
-    #[schemars(range(min = 1))]
-    pub page: u32,
-    /// Rows a page holds, 1 to 100 (default 100).
-    #[serde(default = "full_page")]
-    #[schemars(range(min = 1, max = 100))]
-    pub per_page: u32,
-}
-
-impl From<PageRequest> for PageWire {
-    fn from(p: PageRequest) -> Self {
-        PageWire {
-            page: p.page,
-            per_page: p.per_page,
-        }
-    }
-}
-
-impl PageWire {
-    /// The engine's page, checked.
-    pub fn to_page(self) -> Result<PageRequest> {
-        PageRequest::new(self.page, self.per_page)
-    }
-}
-
 impl From<&ProofingQuery> for ProofingQueryWire {
     fn from(q: &ProofingQuery) -> Self {
         ProofingQueryWire {

@@ -11,9 +11,12 @@ use crate::error::{Error, ErrorCode, Result};
 /// The most rows a page holds.
 pub const MAX_PER_PAGE: u32 = 100;
 
-/// Which page of a list: the first is 1, with at most [`MAX_PER_PAGE`] rows.
+/// Which page of a list: the first is 1, with at most [`MAX_PER_PAGE`] rows. As a request
+/// body (`POST /api/v1/agency/employees/list`, `…/award-orders/unsigned/list`) either field may
+/// be left out: the first page, of 100.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "http", derive(schemars::JsonSchema))]
+#[serde(default, deny_unknown_fields)]
 pub struct PageRequest {
     /// The page, from 1.
     #[cfg_attr(feature = "http", schemars(range(min = 1)))]
