@@ -222,6 +222,10 @@ enum ecpa_code {
     ECPA_E_SSO_ASSERTION_REPLAYED = 5055,
     /* The single sign-on assertion was issued to another application 此單一登入憑證不是發給本應用系統的 */
     ECPA_E_SSO_AUDIENCE_MISMATCH = 5056,
+    /* This login signature was made for another site: check the address and log in again 此登入簽章是為其他網站產生的，不能用於本網站：請確認網址後重新登入 */
+    ECPA_E_LOGIN_ORIGIN_MISMATCH = 5057,
+    /* This portal accepts only certificate logins bound to its address, made through the card agent (ecpa agent) 本網站僅接受經讀卡代理程式（ecpa agent）產生、綁定網址的憑證登入 */
+    ECPA_E_ORIGIN_BOUND_REQUIRED = 5058,
     /* There is no agency with this code 查無此機關 */
     ECPA_E_AGENCY_NOT_FOUND = 5501,
     /* There is no employee with this ID 查無此人員 */
@@ -1260,6 +1264,18 @@ uint32_t ecpa_login_certificate(const ecpa_portal *portal,
                                 const ecpa_signer *signer,
                                 const char *identify,
                                 ecpa_session **out_session);
+
+/**
+ * `ecpa_login_certificate`, origin-bound (`ecpa-origin:1`, as `ecpa agent` signs): the card
+ * signs SHA-256(`origin`) ‖ SHA-256(the challenge), and the portal accepts it only if
+ * `origin` (`https://host[:port]`) is its own public origin (`ECPA_E_LOGIN_ORIGIN_MISMATCH`
+ * otherwise).
+ */
+uint32_t ecpa_login_certificate_origin_bound(const ecpa_portal *portal,
+                                             const ecpa_signer *signer,
+                                             const char *origin,
+                                             const char *identify,
+                                             ecpa_session **out_session);
 
 /**
  * Logs in with an eCPA account name and password (the lowest assurance level). Tries left

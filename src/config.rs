@@ -253,6 +253,10 @@ pub struct ServerConfig {
     /// on the same host).
     #[serde(skip_serializing)]
     pub metrics_token: Option<Secret>,
+    /// The portal's origin as browsers send it (`https://ecpa.example.gov.tw`): what an
+    /// origin-bound certificate login must have signed, and what `ecpa agent` allows by
+    /// default. Without it, the scheme, host and port of `[portal] portal_url`.
+    pub public_origin: Option<String>,
 }
 
 /// A secret setting: wiped from memory when dropped, never shown by `Debug` or in the
@@ -300,6 +304,7 @@ impl Default for ServerConfig {
             rate_limit: RateLimitConfig::default(),
             trusted_proxies: Vec::new(),
             metrics_token: None,
+            public_origin: None,
         }
     }
 }
@@ -472,6 +477,9 @@ pub struct PortalSettings {
     /// Officer functions only with the citizen certificate or a verified NHI card (off by
     /// default: the guides have officers use B5 with the NHI card).
     pub officer_requires_verified_card: bool,
+    /// Certificate logins only origin-bound (through `ecpa agent`): raw PKCS#1 and CMS, which a
+    /// look-alike page can relay, refused. Off by default, for the HiPKI pages in use.
+    pub require_origin_bound: bool,
     /// `[[portal.applications]]`: the applications opened with single sign-on, and where.
     pub applications: Vec<ApplicationSetting>,
 }
@@ -525,6 +533,7 @@ impl Default for PortalSettings {
             audit_retention_years: 5,
             allow_self_approval: d.allow_self_approval,
             officer_requires_verified_card: d.officer_requires_verified_card,
+            require_origin_bound: d.require_origin_bound,
             applications: Vec::new(),
         }
     }
@@ -588,6 +597,7 @@ impl PortalSettings {
             argon2_iterations: self.argon2_iterations,
             allow_self_approval: self.allow_self_approval,
             officer_requires_verified_card: self.officer_requires_verified_card,
+            require_origin_bound: self.require_origin_bound,
             applications: self.application_links()?,
             ..PortalConfig::default()
         })
@@ -650,6 +660,8 @@ pub const ENV_KEYS: &[&str] = &[
     "portal.audit_retention_years",
     "portal.officer_requires_verified_card",
     "portal.allow_self_approval",
+    "portal.require_origin_bound",
+    "server.public_origin",
 ];
 
 /// Settings only the file sets (lists of tables), shown by `ecpa config check` after
@@ -719,6 +731,26 @@ fn invalid(zh: impl Into<String>, en: impl Into<String>) -> Error {
 }
 
 impl Config {
+    /// The engine's configuration: `[portal]`, with the public origin of `[server]` (checked
+    /// to be an origin, `scheme://host[:port]`).
+    pub fn portal_config(&self) -> Result<PortalConfig> {
+        let mut portal = self.portal.to_portal_config()?;
+        portal.public_origin = self
+            .server
+            .public_origin
+            .as_deref()
+            .map(|o| {
+                crate::portal::normalize_origin(o).map_err(|_| {
+                    invalid(
+                        format!("server.public_origin「{o}」應為 scheme://host[:port]"),
+                        format!("server.public_origin \"{o}\" must be scheme://host[:port]"),
+                    )
+                })
+            })
+            .transpose()?;
+        Ok(portal)
+    }
+
     /// Reads `file` if given (its absence is an error), then applies the process environment.
     pub fn load(file: Option<&Path>) -> Result<Config> {
         Self::load_with_sources(file).map(|(config, _)| config)
@@ -861,7 +893,7 @@ impl Config {
                 "database.pool_size must be positive",
             ));
         }
-        self.portal.to_portal_config()?;
+        self.portal_config()?;
         self.trust.check()?;
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return Err(invalid(
@@ -939,6 +971,32 @@ mod tests {
         assert_eq!(
             Config::from_parts(zero, |_| None).unwrap_err().code(),
             ErrorCode::ConfigInvalid
+        );
+    }
+
+    #[test]
+    fn the_public_origin_is_checked_and_written_as_browsers_send_it() {
+        let c = Config::from_parts(
+            "[server]\npublic_origin = \"HTTPS://ECPA.example.gov.tw:443\"\n",
+            |_| None,
+        )
+        .unwrap();
+        assert_eq!(
+            c.portal_config().unwrap().public_origin.as_deref(),
+            Some("https://ecpa.example.gov.tw")
+        );
+        let e = Config::from_parts("[server]\npublic_origin = \"ecpa.example.gov.tw/login\"\n", |_| None).unwrap_err();
+        assert!(
+            e.message(crate::types::Lang::En).contains("server.public_origin"),
+            "{e}"
+        );
+        let env = |k: &str| (k == "ECPA_PORTAL_REQUIRE_ORIGIN_BOUND").then(|| "true".to_owned());
+        assert!(
+            Config::from_parts("", env)
+                .unwrap()
+                .portal_config()
+                .unwrap()
+                .require_origin_bound
         );
     }
 

@@ -498,6 +498,15 @@ error_codes! {
     SsoAudienceMismatch = 5056, "sso_audience_mismatch", 401, Auth,
         "此單一登入憑證不是發給本應用系統的",
         "The single sign-on assertion was issued to another application";
+    /// An origin-bound certificate login made for another site's origin (a look-alike page's):
+    /// the card signed that origin, not this portal's.
+    LoginOriginMismatch = 5057, "login_origin_mismatch", 401, Auth,
+        "此登入簽章是為其他網站產生的，不能用於本網站：請確認網址後重新登入",
+        "This login signature was made for another site: check the address and log in again";
+    /// This portal accepts only origin-bound certificate logins (`[portal] require_origin_bound`).
+    OriginBoundRequired = 5058, "origin_bound_required", 401, Auth,
+        "本網站僅接受經讀卡代理程式（ecpa agent）產生、綁定網址的憑證登入",
+        "This portal accepts only certificate logins bound to its address, made through the card agent (ecpa agent)";
 
     // ---- 5500–5999 directory ----
     /// No agency has this code.

@@ -410,3 +410,87 @@ fn a_certificate_bound_to_one_person_does_not_bind_to_another() {
     expect_code(login(&s.portal, &cert, &key, Some(&twin)), ErrorCode::BindingMismatch);
     assert_eq!(s.fx.sql_int("SELECT count(*) FROM certificate_bindings"), 1);
 }
+
+/// The portal of `s` answering at `origin` (`[server] public_origin`), optionally accepting
+/// only origin-bound logins.
+fn at_origin(s: &Setup, origin: &str, require: bool) -> LocalPortal {
+    let trust = CertificateTrust::new(vec![TrustAnchor::new(s.pki.root.clone())])
+        .with_intermediates([s.pki.intermediate.clone()]);
+    s.fx.reopen(ecpa::portal::PortalConfig {
+        public_origin: Some(origin.into()),
+        require_origin_bound: require,
+        ..fast_config()
+    })
+    .with_certificate_trust(trust)
+}
+
+#[test]
+fn an_origin_bound_login_works_only_at_the_origin_the_card_signed() {
+    let s = setup();
+    let (cert, key) = card_of(&s.pki, Who::Wang);
+    let real = at_origin(&s, "https://ecpa.example.gov.tw", false);
+    let wang = person(Who::Wang);
+    let bound_to = |portal: &LocalPortal, origin: &str, identify: Option<&str>| {
+        let c = portal.begin_certificate_login().expect("challenge");
+        let r = CertificateResponse::signed_by(&c, cert.der(), &key, Some(origin), identify.map(str::to_owned))
+            .expect("signed");
+        (c, r)
+    };
+    // Made for the real origin (as browsers write it, any case): in.
+    let (c, r) = bound_to(&real, "HTTPS://ecpa.example.gov.tw:443", Some(wang.id.reveal()));
+    assert!(
+        matches!(&r.signature, LoginSignature::OriginBound { origin, .. } if origin == "https://ecpa.example.gov.tw")
+    );
+    let session = real.complete_certificate_login(&r).expect("origin-bound login");
+    assert_eq!(session.info.level, AssuranceLevel::Certificate);
+    // The exact bytes signed: SHA-256(origin) ‖ SHA-256(to_sign).
+    let data = ecpa::portal::origin_bound_data("https://ecpa.example.gov.tw", &c.to_sign);
+    let LoginSignature::OriginBound { signature, .. } = &r.signature else {
+        unreachable!()
+    };
+    ecpa::pki::verify_raw_pkcs1(&data, signature, &cert).expect("over the two hashes");
+
+    // A look-alike page's token (the card signed its origin) is worthless here, and claiming
+    // the real origin over that signature fails the signature check.
+    let (_, phished) = bound_to(&real, "https://ecpa-example.gov.tw.evil.example", None);
+    expect_code(
+        real.complete_certificate_login(&phished),
+        ErrorCode::LoginOriginMismatch,
+    );
+    let (_, mut relabelled) = bound_to(&real, "https://ecpa-example.gov.tw.evil.example", None);
+    if let LoginSignature::OriginBound { origin, .. } = &mut relabelled.signature {
+        *origin = "https://ecpa.example.gov.tw".into();
+    }
+    expect_code(
+        real.complete_certificate_login(&relabelled),
+        ErrorCode::SignatureInvalid,
+    );
+    // The same token replayed to a portal with another public origin is refused.
+    let other = at_origin(&s, "https://other.example.gov.tw", false);
+    let (_, for_real) = bound_to(&real, "https://ecpa.example.gov.tw", None);
+    let mut replayed = for_real.clone();
+    replayed.challenge_id = other.begin_certificate_login().expect("challenge").challenge_id;
+    expect_code(
+        other.complete_certificate_login(&replayed),
+        ErrorCode::LoginOriginMismatch,
+    );
+
+    // Raw PKCS#1 logins stay accepted, unless the portal requires origin-bound ones.
+    login(&real, &cert, &key, None).expect("a raw login, as HiPKI pages make");
+    let strict = at_origin(&s, "https://ecpa.example.gov.tw", true);
+    expect_code(login(&strict, &cert, &key, None), ErrorCode::OriginBoundRequired);
+    let (_, ok) = bound_to(&strict, "https://ecpa.example.gov.tw", None);
+    strict
+        .complete_certificate_login(&ok)
+        .expect("origin-bound still gets in");
+}
+
+#[test]
+fn the_public_origin_defaults_to_the_portal_url() {
+    let s = setup();
+    let portal = s.fx.reopen(ecpa::portal::PortalConfig {
+        portal_url: "https://ECPA.example.gov.tw:443/portal/".into(),
+        ..fast_config()
+    });
+    assert_eq!(portal.public_origin().expect("origin"), "https://ecpa.example.gov.tw");
+}

@@ -103,6 +103,8 @@ const TABLE: &[(u32, &str)] = &[
     (5054, "sso_assertion_expired"),
     (5055, "sso_assertion_replayed"),
     (5056, "sso_audience_mismatch"),
+    (5057, "login_origin_mismatch"),
+    (5058, "origin_bound_required"),
     (5501, "agency_not_found"),
     (5502, "employee_not_found"),
     (5503, "employee_not_in_agency"),

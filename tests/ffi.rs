@@ -1199,6 +1199,33 @@ fn software_key_password_reset_resend_account_and_discard() {
         );
         ok(ecpa_logout(portal, s));
         ok(ecpa_session_free(s));
+        // Origin-bound: the portal's own origin gets in, a look-alike's is refused, NULL is
+        // no origin.
+        let mut bound = null_mut();
+        ok(ecpa_login_certificate_origin_bound(
+            portal,
+            signer,
+            c("http://127.0.0.1:8080").as_ptr(),
+            null(),
+            &mut bound,
+        ));
+        ok(ecpa_session_free(bound));
+        let mut refused = null_mut();
+        assert_eq!(
+            ecpa_login_certificate_origin_bound(
+                portal,
+                signer,
+                c("https://ecpa.example.com").as_ptr(),
+                null(),
+                &mut refused
+            ),
+            code(ErrorCode::LoginOriginMismatch)
+        );
+        assert!(refused.is_null());
+        assert_eq!(
+            ecpa_login_certificate_origin_bound(portal, signer, null(), null(), &mut refused),
+            code(ErrorCode::FfiNullPointer)
+        );
         ok(ecpa_signer_free(signer));
 
         ok(ecpa_nhi_card_free(card));

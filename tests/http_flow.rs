@@ -9,8 +9,8 @@ use ecpa::ErrorCode;
 use ecpa::error::Error;
 use ecpa::pki::testpki::EndEntitySpec;
 use ecpa::portal::{
-    AuditQuery, AwardKind, CorrectionDecision, CorrectionStatus, Delivery, LoginMethod, NoticeKind, Portal,
-    ProofingCategory, ProofingQuery, RegistrationDetails, ResetDelivery,
+    AuditQuery, AwardKind, CertificateResponse, CorrectionDecision, CorrectionStatus, Delivery, LoginMethod,
+    NoticeKind, Portal, ProofingCategory, ProofingQuery, RegistrationDetails, ResetDelivery,
 };
 use ecpa::types::{AssuranceLevel, Email};
 use support::http::HttpFixture;
@@ -580,6 +580,42 @@ fn officer_pages_and_the_agency_tree_over_http() {
         .send()
         .expect("sent");
     assert_eq!(raw.status(), 422);
+}
+
+#[test]
+fn an_origin_bound_certificate_login_over_http() {
+    let h = HttpFixture::new();
+    let r = &h.remote;
+    let wang = person(Who::Wang);
+    h.register(Who::Wang);
+    let (cert, key) = h.citizen_certificate(Who::Wang);
+    // The fixture's portal answers at its portal_url's origin.
+    let ours = "http://127.0.0.1:8080";
+    let c = r.begin_certificate_login().expect("challenge");
+    let answer = CertificateResponse::signed_by(&c, cert.der(), &key, Some(ours), Some(wang.id.reveal().into()))
+        .expect("signed");
+    let session = r
+        .complete_certificate_login(&answer)
+        .expect("origin-bound login over HTTP");
+    assert_eq!(session.info.level, AssuranceLevel::Certificate);
+    let c = r.begin_certificate_login().expect("challenge");
+    let phished =
+        CertificateResponse::signed_by(&c, cert.der(), &key, Some("https://ecpa.example.com"), None).expect("signed");
+    expect_code(r.complete_certificate_login(&phished), ErrorCode::LoginOriginMismatch);
+    // A body that names no origin for an origin-bound signature is refused as malformed.
+    let c = r.begin_certificate_login().expect("challenge");
+    let body = serde_json::json!({
+        "challenge_id": c.challenge_id,
+        "certificate": <base64ct::Base64 as base64ct::Encoding>::encode_string(cert.der()),
+        "signature_kind": "origin_bound",
+        "signature": "AAAA",
+    });
+    let raw = reqwest::blocking::Client::new()
+        .post(format!("{}/api/v1/login/certificate", h.url()))
+        .json(&body)
+        .send()
+        .expect("sent");
+    assert_eq!(raw.status(), 400);
 }
 
 trait NewPassword {

@@ -135,7 +135,7 @@ fn quiet(f: impl FnOnce() -> Result<()>) -> u32 {
     }
 }
 
-fn null(what: &'static str) -> Error {
+pub(crate) fn null(what: &'static str) -> Error {
     Error::with(
         ErrorCode::FfiNullPointer,
         format!("參數 {what} 為 NULL"),

@@ -12,8 +12,8 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::http::RemotePortal;
 use crate::http::wire::AddressWire;
 use crate::portal::{
-    CertificateResponse, FileMailer, LocalPortal, LoginSignature, Portal, PortalConfig, RegistrationDetails,
-    RegistrationForm, ResetDelivery, SessionToken,
+    CertificateResponse, FileMailer, LocalPortal, Portal, PortalConfig, RegistrationDetails, RegistrationForm,
+    ResetDelivery, SessionToken,
 };
 use crate::types::{Email, HouseholdNumber, NationalId, Password};
 
@@ -809,12 +809,44 @@ pub unsafe extern "C" fn ecpa_login_certificate(
     identify: *const c_char,
     out_session: *mut *mut EcpaSession,
 ) -> u32 {
+    // SAFETY: forwarded contract; no origin.
+    unsafe { certificate_login(portal, signer, std::ptr::null(), identify, out_session) }
+}
+
+/// `ecpa_login_certificate`, origin-bound (`ecpa-origin:1`, as `ecpa agent` signs): the card
+/// signs SHA-256(`origin`) ‖ SHA-256(the challenge), and the portal accepts it only if
+/// `origin` (`https://host[:port]`) is its own public origin (`ECPA_E_LOGIN_ORIGIN_MISMATCH`
+/// otherwise).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ecpa_login_certificate_origin_bound(
+    portal: *const EcpaPortal,
+    signer: *const EcpaSigner,
+    origin: *const c_char,
+    identify: *const c_char,
+    out_session: *mut *mut EcpaSession,
+) -> u32 {
+    if origin.is_null() {
+        return call(|| Err(super::null("origin")));
+    }
+    // SAFETY: forwarded contract.
+    unsafe { certificate_login(portal, signer, origin, identify, out_session) }
+}
+
+/// Both certificate logins: origin-bound when `origin` is not NULL.
+unsafe fn certificate_login(
+    portal: *const EcpaPortal,
+    signer: *const EcpaSigner,
+    origin: *const c_char,
+    identify: *const c_char,
+    out_session: *mut *mut EcpaSession,
+) -> u32 {
     call(|| {
-        // SAFETY: live handles and an optional NUL-terminated string per the contract.
-        let (p, s, identify) = unsafe {
+        // SAFETY: live handles and optional NUL-terminated strings per the callers' contracts.
+        let (p, s, origin, identify) = unsafe {
             (
                 get(portal, "portal")?,
                 get(signer, "signer")?,
+                super::opt_text(origin, "origin")?,
                 super::opt_text(identify, "identify")?,
             )
         };
@@ -823,12 +855,9 @@ pub unsafe extern "C" fn ecpa_login_certificate(
         unsafe {
             login(std::ptr::null_mut(), out_session, || {
                 let c = p.begin_certificate_login()?;
-                let response = CertificateResponse {
-                    challenge_id: c.challenge_id.clone(),
-                    certificate: s.certificate.der().to_vec(),
-                    signature: LoginSignature::RawPkcs1(s.signer.sign(c.to_sign.as_bytes())?),
-                    identify: identify.map(str::to_owned),
-                };
+                let der = s.certificate.der();
+                let response =
+                    CertificateResponse::signed_by(&c, der, s.signer.as_ref(), origin, identify.map(str::to_owned))?;
                 p.complete_certificate_login(&response)
             })
         }

@@ -243,8 +243,9 @@ fn examples(operation: &str) -> Option<Value> {
             CertificateLoginWire {
                 challenge_id: "7f1c0e5a9b3d4c2e8a6f0b1d2c3e4f50".into(),
                 certificate: "MIIF…（DER, Base64）".into(),
-                signature_kind: SignatureKind::RawPkcs1,
+                signature_kind: SignatureKind::OriginBound,
                 signature: "kq3v…（Base64）".into(),
+                origin: Some("https://ecpa.example.gov.tw".into()),
                 identify: Some("A123456789".into()),
             },
         ),

@@ -559,6 +559,9 @@ pub enum SignatureKind {
     RawPkcs1,
     /// CMS SignedData.
     Cms,
+    /// Origin-bound (`ecpa-origin:1`, from `ecpa agent`): raw PKCS#1 v1.5 over SHA-256 of
+    /// SHA-256(origin) ‖ SHA-256(`to_sign`); `origin` names the origin signed.
+    OriginBound,
 }
 
 /// `POST /login/certificate`.
@@ -575,6 +578,9 @@ pub struct CertificateLoginWire {
     /// The signature, Base64: of the challenge's `to_sign` bytes.
     #[schemars(extend("contentEncoding" = "base64"))]
     pub signature: String,
+    /// For `origin_bound`: the origin the card signed (`https://host[:port]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
     /// First login only: the eCPA account name or national ID.
     #[serde(default)]
     pub identify: Option<String>,
@@ -582,15 +588,19 @@ pub struct CertificateLoginWire {
 
 impl From<&CertificateResponse> for CertificateLoginWire {
     fn from(r: &CertificateResponse) -> Self {
-        let (signature_kind, sig) = match &r.signature {
-            LoginSignature::RawPkcs1(s) => (SignatureKind::RawPkcs1, s),
-            LoginSignature::Cms(s) => (SignatureKind::Cms, s),
+        let (signature_kind, sig, origin) = match &r.signature {
+            LoginSignature::RawPkcs1(s) => (SignatureKind::RawPkcs1, s, None),
+            LoginSignature::Cms(s) => (SignatureKind::Cms, s, None),
+            LoginSignature::OriginBound { origin, signature } => {
+                (SignatureKind::OriginBound, signature, Some(origin.clone()))
+            }
         };
         CertificateLoginWire {
             challenge_id: r.challenge_id.clone(),
             certificate: b64(&r.certificate),
             signature_kind,
             signature: b64(sig),
+            origin,
             identify: r.identify.clone(),
         }
     }
@@ -603,9 +613,20 @@ impl CertificateLoginWire {
         Ok(CertificateResponse {
             challenge_id: self.challenge_id.clone(),
             certificate: unb64("certificate", &self.certificate)?,
-            signature: match self.signature_kind {
-                SignatureKind::RawPkcs1 => LoginSignature::RawPkcs1(sig),
-                SignatureKind::Cms => LoginSignature::Cms(sig),
+            signature: match (self.signature_kind, &self.origin) {
+                (SignatureKind::RawPkcs1, None) => LoginSignature::RawPkcs1(sig),
+                (SignatureKind::Cms, None) => LoginSignature::Cms(sig),
+                (SignatureKind::OriginBound, Some(origin)) => LoginSignature::OriginBound {
+                    origin: origin.clone(),
+                    signature: sig,
+                },
+                _ => {
+                    return Err(Error::with(
+                        ErrorCode::RequestInvalid,
+                        "origin 僅用於 origin_bound 簽章，且為其必填",
+                        "origin goes with signature_kind origin_bound, and only with it",
+                    ));
+                }
             },
             identify: self.identify.clone(),
         })

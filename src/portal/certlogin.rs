@@ -326,6 +326,112 @@ pub enum LoginSignature {
     /// A CMS SignedData (the sign server's `signatureType=PKCS7`) over the challenge text,
     /// attached or detached; its signer must be the certificate sent.
     Cms(Vec<u8>),
+    /// An origin-bound login (format [`ORIGIN_BOUND_FORMAT`], as `ecpa agent` makes it, after
+    /// Web eID's token): a raw PKCS#1 v1.5 SHA-256 signature over
+    /// [`origin_bound_data`]`(origin, to_sign)`. The portal accepts it only for its own public
+    /// origin, so a signature a look-alike site obtained is worthless here.
+    OriginBound {
+        /// The origin the card signed (`https://host[:port]`).
+        origin: String,
+        /// The signature.
+        signature: Vec<u8>,
+    },
+}
+
+/// The format name of an origin-bound login, as the agent returns it.
+pub const ORIGIN_BOUND_FORMAT: &str = "ecpa-origin:1";
+
+/// What the card signs in an origin-bound login: SHA-256 of the origin's ASCII form, then
+/// SHA-256 of the challenge's `to_sign` (64 bytes).
+pub fn origin_bound_data(origin: &str, to_sign: &str) -> [u8; 64] {
+    use sha2::{Digest, Sha256};
+    let mut data = [0u8; 64];
+    data[..32].copy_from_slice(&Sha256::digest(origin.as_bytes()));
+    data[32..].copy_from_slice(&Sha256::digest(to_sign.as_bytes()));
+    data
+}
+
+/// An origin in the form browsers send it (`Origin:` header): `scheme://host[:port]`, the
+/// scheme and host in lower case, the scheme's default port left out, no path. `http` and
+/// `https` only.
+pub fn normalize_origin(text: &str) -> Result<String> {
+    let bad = || {
+        Error::with(
+            ErrorCode::FieldInvalid,
+            format!("網址來源格式錯誤：{text}"),
+            format!("not an origin (scheme://host[:port]): {text}"),
+        )
+    };
+    let t = text.trim();
+    let (scheme, rest) = t.split_once("://").ok_or_else(bad)?;
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "http" => "80",
+        "https" => "443",
+        _ => return Err(bad()),
+    };
+    // Nothing after the authority but an optional `/`.
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    if authority.is_empty() || authority.contains(['/', '?', '#', '@', ' ']) {
+        return Err(bad());
+    }
+    // An IPv6 host is bracketed; otherwise a port follows the last colon.
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => {
+            let (addr, after) = v6.split_once(']').ok_or_else(bad)?;
+            let port = match after {
+                "" => None,
+                p => Some(p.strip_prefix(':').ok_or_else(bad)?),
+            };
+            (&authority[..addr.len() + 2], port)
+        }
+        None => match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        },
+    };
+    let port_ok = |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()) && p.parse::<u16>().is_ok();
+    if host.is_empty() || host == "[]" || port.is_some_and(|p| !port_ok(p)) {
+        return Err(bad());
+    }
+    let host = host.to_ascii_lowercase();
+    let port = port.map(|p| p.parse::<u16>().unwrap_or_default().to_string());
+    Ok(match port.filter(|p| p != default_port) {
+        Some(p) => format!("{scheme}://{host}:{p}"),
+        None => format!("{scheme}://{host}"),
+    })
+}
+
+#[cfg(test)]
+mod origin_tests {
+    use super::normalize_origin;
+
+    #[test]
+    fn origins_are_written_as_browsers_send_them() {
+        for (given, want) in [
+            ("https://ECPA.example.gov.tw", "https://ecpa.example.gov.tw"),
+            ("https://ecpa.example.gov.tw:443/", "https://ecpa.example.gov.tw"),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+            ("HTTP://localhost:80", "http://localhost"),
+            ("http://[::1]:8443", "http://[::1]:8443"),
+            ("https://[::1]", "https://[::1]"),
+        ] {
+            assert_eq!(normalize_origin(given).expect(given), want);
+        }
+        for bad in [
+            "ecpa.example.gov.tw",
+            "ftp://x",
+            "https://",
+            "https://a/b",
+            "https://a:99999",
+            "https://a:b",
+            "https://u@a",
+            "https://[::1",
+            "https://a?x",
+        ] {
+            assert!(normalize_origin(bad).is_err(), "{bad}");
+        }
+    }
 }
 
 /// What the client sends back to complete a certificate login.
@@ -339,6 +445,34 @@ pub struct CertificateResponse {
     pub signature: LoginSignature,
     /// On the first login only: the eCPA account name or the national ID.
     pub identify: Option<String>,
+}
+
+impl CertificateResponse {
+    /// The answer `signer` (the citizen card's key, or a software one) gives to `challenge`
+    /// with `certificate`: raw PKCS#1 over `to_sign`, or, given the origin the page runs at,
+    /// an origin-bound signature over [`origin_bound_data`].
+    pub fn signed_by(
+        challenge: &CertificateChallenge,
+        certificate: &[u8],
+        signer: &(impl crate::pki::Signer + ?Sized),
+        origin: Option<&str>,
+        identify: Option<String>,
+    ) -> Result<CertificateResponse> {
+        let signature = match origin {
+            None => LoginSignature::RawPkcs1(signer.sign(challenge.to_sign.as_bytes())?),
+            Some(origin) => {
+                let origin = normalize_origin(origin)?;
+                let signature = signer.sign(&origin_bound_data(&origin, &challenge.to_sign))?;
+                LoginSignature::OriginBound { origin, signature }
+            }
+        };
+        Ok(CertificateResponse {
+            challenge_id: challenge.challenge_id.clone(),
+            certificate: certificate.to_vec(),
+            signature,
+            identify,
+        })
+    }
 }
 
 /// A fresh challenge for the client at `from` (`None`: a caller in this process), which alone
@@ -458,7 +592,19 @@ fn answer(
     from: Option<IpAddr>,
 ) -> Result<Session> {
     let signed = challenge(p, hash, millis(now), from)?;
+    if p.config.require_origin_bound && !matches!(response.signature, LoginSignature::OriginBound { .. }) {
+        return Err(Error::new(ErrorCode::OriginBoundRequired));
+    }
     let cert = match &response.signature {
+        LoginSignature::OriginBound { origin, signature } => {
+            // The origin the card signed must be this portal's, exactly as browsers write it.
+            if normalize_origin(origin).ok().as_deref() != Some(p.public_origin()?.as_str()) {
+                return Err(Error::new(ErrorCode::LoginOriginMismatch));
+            }
+            let cert = trust.certificate(&response.certificate)?;
+            verify_raw_pkcs1(&origin_bound_data(origin, &signed), signature, &cert)?;
+            cert
+        }
         LoginSignature::RawPkcs1(sig) => {
             let cert = trust.certificate(&response.certificate)?;
             verify_raw_pkcs1(signed.as_bytes(), sig, &cert)?;

@@ -63,6 +63,14 @@ pub struct PortalConfig {
     pub max_concurrent_hashes: usize,
     /// How long a login waits for a hash slot before it is refused `E5049 login_busy`.
     pub hash_queue_wait: Duration,
+    /// The portal's origin as browsers send it (`https://ecpa.example.gov.tw`), which an
+    /// origin-bound certificate login must have signed (`[server] public_origin`); `None`: the
+    /// scheme, host and port of `portal_url`.
+    pub public_origin: Option<String>,
+    /// Whether certificate logins must be origin-bound (made through `ecpa agent`): raw
+    /// PKCS#1 and CMS logins, which a look-alike page can relay, are then refused
+    /// (`E5058 origin_bound_required`). Off by default, for the HiPKI pages in use.
+    pub require_origin_bound: bool,
     /// The applications this portal opens with single sign-on, each at its address
     /// (`[[portal.applications]]`); the others open as metadata only. Each code must be in the
     /// catalogue: the portal refuses to start otherwise.
@@ -89,6 +97,8 @@ impl Default for PortalConfig {
             officer_requires_verified_card: false,
             max_concurrent_hashes: std::thread::available_parallelism().map_or(2, usize::from),
             hash_queue_wait: Duration::seconds(2),
+            public_origin: None,
+            require_origin_bound: false,
             applications: Vec::new(),
         }
     }
@@ -118,6 +128,21 @@ impl std::fmt::Debug for LocalPortal {
 }
 
 impl LocalPortal {
+    /// The origin this portal answers at, as browsers send it: `[server] public_origin`, or
+    /// the scheme, host and port of `portal_url`.
+    pub fn public_origin(&self) -> Result<String> {
+        match &self.config.public_origin {
+            Some(o) => super::certlogin::normalize_origin(o),
+            None => {
+                let url = self.config.portal_url.trim();
+                let end = url.find("://").map_or(url.len(), |i| {
+                    i + 3 + url[i + 3..].find(['/', '?', '#']).unwrap_or(url.len() - i - 3)
+                });
+                super::certlogin::normalize_origin(&url[..end])
+            }
+        }
+    }
+
     /// Opens (or creates) a portal database file, bringing its schema up to date.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         Self::with_store(Box::new(SqliteStore::open(path)?), PortalConfig::default())

@@ -48,7 +48,10 @@ pub use awards::{
     AwardKind, AwardOrder, AwardOrderSummary, BulkIssueReport, Delivery, DeliveryPolicy, NewAwardOrder, PaperReason,
     Recipient, Tally, UnsignedOrder, YearlyAwards, notification_subject, read_orders_csv, tally_year,
 };
-pub use certlogin::{CertificateChallenge, CertificateResponse, CertificateTrust, LoginSignature};
+pub use certlogin::{
+    CertificateChallenge, CertificateResponse, CertificateTrust, LoginSignature, ORIGIN_BOUND_FORMAT, normalize_origin,
+    origin_bound_data,
+};
 pub use consent::{ConsentRecord, ConsentText, NewConsentText};
 pub use csvfile::{CsvEncoding, decode_csv_text};
 pub use directory::{AgencySummary, DirectoryImport, EmployeeStatus, EmployeeSummary, NewEmployee};

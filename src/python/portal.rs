@@ -345,16 +345,18 @@ impl PyPortal {
         })
     }
 
-    fn login_with(&self, py: Python<'_>, key: &SigningKey, identify: Option<String>) -> PyResult<Session> {
+    fn login_with(
+        &self,
+        py: Python<'_>,
+        key: &SigningKey,
+        origin: Option<&str>,
+        identify: Option<String>,
+    ) -> PyResult<Session> {
         let session = self.run(py, |p| {
             let challenge = p.begin_certificate_login()?;
-            let signature = key.signer.sign(challenge.to_sign.as_bytes())?;
-            p.complete_certificate_login(&CertificateResponse {
-                challenge_id: challenge.challenge_id,
-                certificate: key.certificate.der().to_vec(),
-                signature: LoginSignature::RawPkcs1(signature),
-                identify,
-            })
+            let der = key.certificate.der();
+            let response = CertificateResponse::signed_by(&challenge, der, key.signer.as_ref(), origin, identify)?;
+            p.complete_certificate_login(&response)
         })?;
         session_of(py, session)
     }
@@ -757,7 +759,8 @@ impl PyPortal {
     /// Certificate login, step two: the certificate (DER) and the signature over `to_sign`
     /// (raw PKCS#1 v1.5, or CMS with `cms=True`); `identify` (account name or national ID) binds
     /// the certificate at the first login.
-    #[pyo3(signature = (challenge_id, certificate, signature, *, cms = false, identify = None))]
+    #[pyo3(signature = (challenge_id, certificate, signature, *, cms = false, origin = None, identify = None))]
+    #[allow(clippy::too_many_arguments)]
     fn complete_certificate_login(
         &self,
         py: Python<'_>,
@@ -765,16 +768,26 @@ impl PyPortal {
         certificate: Vec<u8>,
         signature: Vec<u8>,
         cms: bool,
+        origin: Option<String>,
         identify: Option<String>,
     ) -> PyResult<Session> {
+        let signature = match (cms, origin) {
+            (false, None) => LoginSignature::RawPkcs1(signature),
+            (true, None) => LoginSignature::Cms(signature),
+            (false, Some(origin)) => LoginSignature::OriginBound { origin, signature },
+            (true, Some(_)) => {
+                return Err(Error::with(
+                    ErrorCode::FieldInvalid,
+                    "origin 與 cms 不能同時使用",
+                    "origin and cms do not go together",
+                )
+                .into());
+            }
+        };
         let response = CertificateResponse {
             challenge_id,
             certificate,
-            signature: if cms {
-                LoginSignature::Cms(signature)
-            } else {
-                LoginSignature::RawPkcs1(signature)
-            },
+            signature,
             identify,
         };
         let session = self.run(py, |p| p.complete_certificate_login(&response))?;
@@ -782,14 +795,22 @@ impl PyPortal {
     }
 
     /// Both steps of a certificate login with a key: a `SoftwareCertificate` or the citizen
-    /// card's `CitizenCardKey`.
-    #[pyo3(signature = (key, identify = None))]
-    fn login_certificate(&self, py: Python<'_>, key: &Bound<'_, PyAny>, identify: Option<String>) -> PyResult<Session> {
+    /// card's `CitizenCardKey`. With `origin` (`https://host[:port]`, the page's), the login is
+    /// origin-bound (`ecpa-origin:1`, as `ecpa agent` signs): the portal accepts it only for
+    /// its own public origin.
+    #[pyo3(signature = (key, identify = None, *, origin = None))]
+    fn login_certificate(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        identify: Option<String>,
+        origin: Option<&str>,
+    ) -> PyResult<Session> {
         if let Ok(k) = key.cast::<SoftwareCertificate>() {
-            return self.login_with(py, &k.get().key, identify);
+            return self.login_with(py, &k.get().key, origin, identify);
         }
         if let Ok(k) = key.cast::<CitizenCardKey>() {
-            return self.login_with(py, &k.get().key, identify);
+            return self.login_with(py, &k.get().key, origin, identify);
         }
         Err(PyTypeError::new_err(format!(
             "expected SoftwareCertificate or CitizenCardKey, got {}",

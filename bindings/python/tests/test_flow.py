@@ -227,6 +227,11 @@ def test_certificate_login_binds_at_first_and_then_goes_straight_in(tmp_path) ->
     bound = portal.login_certificate(key, identify="A123456789")
     assert bound.info.level == "certificate"
     later = portal.login_certificate(key)
+    # Origin-bound, as ecpa agent signs: the embedded portal's own origin only.
+    assert portal.login_certificate(key, origin="http://127.0.0.1:8080").info.level == "certificate"
+    with pytest.raises(ecpa.AuthError) as phished:
+        portal.login_certificate(key, origin="https://ecpa.example.com")
+    assert phished.value.name == "login_origin_mismatch"
     portal.add_my_application(later, "A1")
     assert portal.open_application(later, "A1").usable
 

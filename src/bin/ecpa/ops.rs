@@ -47,7 +47,7 @@ fn opening(error: Error) -> Failure {
 /// The portal on the configured store, with the configured engine settings (its schema brought
 /// up to date on the way).
 fn open_portal(config: &Config) -> Result<LocalPortal, Failure> {
-    let settings = config.portal.to_portal_config().map_err(usage)?;
+    let settings = config.portal_config().map_err(usage)?;
     LocalPortal::with_store(open_store(config)?, settings).map_err(opening)
 }
 
@@ -224,7 +224,7 @@ pub(super) fn migrate(out: Output, db: &DbArgs) -> Result<u8, Failure> {
     let config = config(db)?;
     let store = open_store(&config)?;
     let before = ecpa::store::schema::current_version(store.as_ref()).map_err(opening)?;
-    let settings = config.portal.to_portal_config().map_err(usage)?;
+    let settings = config.portal_config().map_err(usage)?;
     let portal = LocalPortal::with_store(store, settings).map_err(opening)?;
     let version = portal.schema_version()?;
     let latest = ecpa::store::schema::latest_version();

@@ -491,7 +491,7 @@ pub fn serve(config: &Config, on_listening: impl FnOnce(&RunningServer)) -> Resu
     let _log = init_logging(&config.log)?;
     let store = open_database(&config.database)?;
     let mailer = open_mailer(config)?;
-    let mut portal = LocalPortal::with_store(store, config.portal.to_portal_config()?)?;
+    let mut portal = LocalPortal::with_store(store, config.portal_config()?)?;
     let trust = load_trust(&config.trust)?;
     let feed = match trust {
         Some((trust, feed)) => {
