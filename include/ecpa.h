@@ -112,6 +112,14 @@ enum ecpa_code {
     ECPA_E_TOKEN_REMOVED = 2106,
     /* The PKCS#11 module reported an error PKCS#11 模組回報錯誤 */
     ECPA_E_TOKEN_MODULE_FAILED = 2199,
+    /* The card agent listens on a loopback address only (127.0.0.1 or ::1) 讀卡代理程式只能在本機位址（127.0.0.1、::1）上接聽 */
+    ECPA_E_AGENT_LISTEN_NOT_LOOPBACK = 2201,
+    /* The card agent's port is taken by another program: pick another with --listen 讀卡代理程式的連接埠已被其他程式使用，請以 --listen 指定其他連接埠 */
+    ECPA_E_AGENT_PORT_TAKEN = 2202,
+    /* This site is not allowed to use the card agent 此網站未獲准使用讀卡代理程式 */
+    ECPA_E_AGENT_ORIGIN_REFUSED = 2203,
+    /* The card agent answers only requests addressed to this machine by a loopback name 讀卡代理程式只接受以本機名稱連線的要求 */
+    ECPA_E_AGENT_HOST_REFUSED = 2204,
     /* An environment check did not answer in time 環境檢測項目逾時未回應 */
     ECPA_E_DOCTOR_PROBE_TIMED_OUT = 2901,
     /* Some environment checks failed 環境檢測有未通過的項目 */

@@ -107,6 +107,38 @@ pub struct Config {
     pub trust: TrustConfig,
     /// What the service logs, and how.
     pub log: LogConfig,
+    /// `[agent]`: the local card agent for browsers (`ecpa agent`).
+    pub agent: AgentSettings,
+}
+
+/// The port the vendor's HiPKI local sign server uses, which pages written for it call.
+pub const AGENT_PORT: u16 = 61161;
+
+/// `[agent]`: the card agent (`ecpa agent`), the same settings its flags take.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AgentSettings {
+    /// Where it listens: a loopback address only (`127.0.0.1:61161` by default).
+    pub listen: String,
+    /// The citizen card's PKCS#11 module (HiCOS by default, found where its installer puts it).
+    pub pkcs11_module: Option<PathBuf>,
+    /// Origins (`https://host[:port]`, exactly) whose pages may use the cards, beside the
+    /// portal's own public origin.
+    pub allow_origins: Vec<String>,
+    /// Existing government pages that collect the PIN themselves and send it in `tbsPackage`:
+    /// only these may; every other origin has the agent ask for the PIN in its own page.
+    pub legacy_origins: Vec<String>,
+}
+
+impl Default for AgentSettings {
+    fn default() -> Self {
+        AgentSettings {
+            listen: format!("127.0.0.1:{AGENT_PORT}"),
+            pkcs11_module: None,
+            allow_origins: Vec::new(),
+            legacy_origins: Vec::new(),
+        }
+    }
 }
 
 /// The class-3 policy of the government PKI (政府憑證總管理中心), required of login certificates
@@ -662,6 +694,10 @@ pub const ENV_KEYS: &[&str] = &[
     "portal.allow_self_approval",
     "portal.require_origin_bound",
     "server.public_origin",
+    "agent.listen",
+    "agent.pkcs11_module",
+    "agent.allow_origins",
+    "agent.legacy_origins",
 ];
 
 /// Settings only the file sets (lists of tables), shown by `ecpa config check` after
@@ -670,6 +706,8 @@ pub const FILE_ONLY_KEYS: &[&str] = &["portal.applications"];
 
 /// The settings of [`ENV_KEYS`] that are lists: their variable holds comma-separated items.
 const LIST_KEYS: &[&str] = &[
+    "agent.allow_origins",
+    "agent.legacy_origins",
     "server.trusted_proxies",
     "trust.anchors",
     "trust.intermediates",

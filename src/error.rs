@@ -305,6 +305,27 @@ error_codes! {
     Pkcs11Failed = 2199, "token_module_failed", 422, Card,
         "PKCS#11 模組回報錯誤", "The PKCS#11 module reported an error";
 
+    // ---- 2200–2299 the card agent (ecpa agent) ----
+    /// The agent was asked to listen on an address other than loopback: a page of any machine
+    /// on the network could then reach the cards.
+    AgentListenNotLoopback = 2201, "agent_listen_not_loopback", 422, Card,
+        "讀卡代理程式只能在本機位址（127.0.0.1、::1）上接聽",
+        "The card agent listens on a loopback address only (127.0.0.1 or ::1)";
+    /// The agent's port is held by another program (often the vendor's own sign server).
+    AgentPortTaken = 2202, "agent_port_taken", 422, Card,
+        "讀卡代理程式的連接埠已被其他程式使用，請以 --listen 指定其他連接埠",
+        "The card agent's port is taken by another program: pick another with --listen";
+    /// A request from a page whose origin the agent does not allow, or a state-changing
+    /// request without an origin.
+    AgentOriginRefused = 2203, "agent_origin_refused", 403, Card,
+        "此網站未獲准使用讀卡代理程式",
+        "This site is not allowed to use the card agent";
+    /// A request whose `Host` is not a loopback name: a page reached the agent through a
+    /// domain name pointing at this machine (DNS rebinding).
+    AgentHostRefused = 2204, "agent_host_refused", 403, Card,
+        "讀卡代理程式只接受以本機名稱連線的要求",
+        "The card agent answers only requests addressed to this machine by a loopback name";
+
     // ---- 2900–2949 environment check (ecpa doctor) ----
     /// A probe of the environment check did not answer within its timeout.
     DoctorProbeTimedOut = 2901, "doctor_probe_timed_out", 422, Card,

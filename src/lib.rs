@@ -79,12 +79,15 @@
 //! - [`mail`]: the outgoing message and its mailers (a maildir, SMTP).
 //! - [`doctor`]: the environment check behind `ecpa doctor`.
 //! - `http` and `config` (feature `http`): `ecpa serve` and `RemotePortal`.
+//! - `agent` (features `card` and `http`): `ecpa agent`, the local card service for browsers.
 //! - `ffi` (feature `ffi`): the C ABI behind `include/ecpa.h`.
 //! - The Python module `ecpa._ecpa` (feature `python`, built by maturin from `bindings/python`).
 //! - `pki::testpki` and `pki::crlgen` (feature `testing`, which `cli`, `ffi` and `python` turn on): a
 //!   test PKI and a CRL generator for tests and `ecpa demo`; the library alone carries neither.
 #![deny(unsafe_code)]
 
+#[cfg(all(feature = "card", feature = "http"))]
+pub mod agent;
 pub mod card;
 #[cfg(feature = "http")]
 pub mod config;

@@ -107,6 +107,29 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// The local card agent for browsers (feature `card`): HiPKI-compatible endpoints on
+    /// loopback, for the pages of the allowed origins only.
+    #[cfg(feature = "http")]
+    Agent {
+        /// Where to listen: a loopback address only (default `127.0.0.1:61161`).
+        #[arg(long)]
+        listen: Option<String>,
+        /// The citizen card's PKCS#11 module (default: HiCOS where its installer puts it).
+        #[arg(long)]
+        pkcs11_module: Option<PathBuf>,
+        /// A site whose pages may use the cards (`https://host[:port]`, exactly); repeatable.
+        #[arg(long = "allow-origin", value_name = "ORIGIN")]
+        allow_origins: Vec<String>,
+        /// An existing page that collects the PIN itself and sends it; repeatable.
+        #[arg(long = "legacy-origin", value_name = "ORIGIN")]
+        legacy_origins: Vec<String>,
+        /// A TOML configuration file (its `[agent]` section, and the portal's public origin).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Prints the user service that starts the agent at login, and exits.
+        #[arg(long, value_name = "systemd|launchd")]
+        print_service: Option<String>,
+    },
     /// The service's configuration.
     #[cfg(feature = "http")]
     Config {
@@ -517,6 +540,25 @@ fn main() -> ExitCode {
         #[cfg(feature = "http")]
         Command::Serve { db, listen, config } => serve(out, db, listen, config),
         #[cfg(feature = "http")]
+        Command::Agent {
+            listen,
+            pkcs11_module,
+            allow_origins,
+            legacy_origins,
+            config,
+            print_service,
+        } => agent(
+            out,
+            AgentArgs {
+                listen,
+                pkcs11_module,
+                allow_origins,
+                legacy_origins,
+                config,
+                print_service,
+            },
+        ),
+        #[cfg(feature = "http")]
         Command::Config {
             command: ConfigCommand::Check { config, db },
         } => config_check(out, config, db),
@@ -642,6 +684,80 @@ fn serve(out: Output, db: Option<String>, listen: Option<String>, config: Option
                 out.lang.pick(
                     &format!("ecpa serve 服務中：{url}（資料庫 {database}）"),
                     &format!("ecpa serve listening on {url} (database {database})"),
+                )
+            );
+        }
+        let _ = stdout.flush();
+    })?;
+    Ok(0)
+}
+
+/// `ecpa agent`'s flags.
+#[cfg(feature = "http")]
+#[cfg_attr(not(feature = "card"), allow(dead_code))]
+struct AgentArgs {
+    listen: Option<String>,
+    pkcs11_module: Option<PathBuf>,
+    allow_origins: Vec<String>,
+    legacy_origins: Vec<String>,
+    config: Option<PathBuf>,
+    print_service: Option<String>,
+}
+
+#[cfg(all(feature = "http", not(feature = "card")))]
+fn agent(_out: Output, _args: AgentArgs) -> Result<u8, Failure> {
+    Err(Error::new(ErrorCode::CardSupportMissing).into())
+}
+
+#[cfg(all(feature = "http", feature = "card"))]
+fn agent(out: Output, args: AgentArgs) -> Result<u8, Failure> {
+    let config = ecpa::config::Config::load(args.config.as_deref()).map_err(|error| Failure { exit: 2, error })?;
+    // The flags over the file and the environment; listed origins add to the configured ones.
+    let mut settings = config.agent.clone();
+    if let Some(listen) = args.listen {
+        settings.listen = listen;
+    }
+    if args.pkcs11_module.is_some() {
+        settings.pkcs11_module = args.pkcs11_module;
+    }
+    settings.allow_origins.extend(args.allow_origins);
+    settings.legacy_origins.extend(args.legacy_origins);
+    if let Some(kind) = args.print_service {
+        let program = std::env::current_exe()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| "ecpa".into());
+        let mut line = vec!["agent".to_owned(), "--listen".to_owned(), settings.listen.clone()];
+        if let Some(c) = &args.config {
+            line.extend(["--config".to_owned(), c.display().to_string()]);
+        }
+        print!(
+            "{}",
+            ecpa::agent::service_definition(&kind, &program, &line).map_err(usage)?
+        );
+        return Ok(0);
+    }
+    let portal = ecpa::portal::LocalPortal::public_origin_of(&config.portal_config().map_err(usage)?)?;
+    let agent = ecpa::agent::Agent::new(&settings, Some(&portal)).map_err(usage)?;
+    let listener = agent.bind()?;
+    agent.serve(listener, |addr| {
+        let origins: Vec<&str> = agent.origins.allowed().collect();
+        let mut stdout = std::io::stdout().lock();
+        if out.json {
+            let _ = writeln!(
+                stdout,
+                "{}",
+                serde_json::json!({ "listening": format!("http://{addr}"), "origins": origins })
+            );
+        } else {
+            let _ = writeln!(
+                stdout,
+                "{}",
+                out.lang.pick(
+                    &format!("ecpa agent 服務中：http://{addr}（允許的網站：{}）", origins.join("、")),
+                    &format!(
+                        "ecpa agent listening on http://{addr} (allowed sites: {})",
+                        origins.join(", ")
+                    ),
                 )
             );
         }

@@ -131,10 +131,16 @@ impl LocalPortal {
     /// The origin this portal answers at, as browsers send it: `[server] public_origin`, or
     /// the scheme, host and port of `portal_url`.
     pub fn public_origin(&self) -> Result<String> {
-        match &self.config.public_origin {
+        LocalPortal::public_origin_of(&self.config)
+    }
+
+    /// The public origin a portal with `config` answers at (see [`LocalPortal::public_origin`]):
+    /// what `ecpa agent` allows by default.
+    pub fn public_origin_of(config: &PortalConfig) -> Result<String> {
+        match &config.public_origin {
             Some(o) => super::certlogin::normalize_origin(o),
             None => {
-                let url = self.config.portal_url.trim();
+                let url = config.portal_url.trim();
                 let end = url.find("://").map_or(url.len(), |i| {
                     i + 3 + url[i + 3..].find(['/', '?', '#']).unwrap_or(url.len() - i - 3)
                 });
