@@ -111,8 +111,7 @@ pub struct Config {
     pub agent: AgentSettings,
 }
 
-/// The port the vendor's HiPKI local sign server uses, which pages written for it call.
-pub const AGENT_PORT: u16 = 61161;
+pub use crate::card::AGENT_PORT;
 
 /// `[agent]`: the card agent (`ecpa agent`), the same settings its flags take.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

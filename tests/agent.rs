@@ -230,3 +230,45 @@ fn the_user_service_starts_the_agent_at_login() {
         .expect("runs");
     assert_ne!(out.status.code(), Some(0));
 }
+
+#[test]
+fn the_environment_check_finds_the_agent_at_its_port() {
+    // The agent's own port, as a civil servant's machine runs it; skipped when another program
+    // holds it here.
+    if std::net::TcpListener::bind("127.0.0.1:61161").is_err() {
+        eprintln!("SKIPPED: 127.0.0.1:61161 is taken on this machine");
+        return;
+    }
+    let mut child = ecpa()
+        .args(["agent", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("ecpa agent starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("the listening line");
+    let _running = Agent { child, port: 61161 };
+    let out = ecpa()
+        .args([
+            "doctor",
+            "--json",
+            "--timeout",
+            "2",
+            "--pkcs11-module",
+            "/nonexistent/libpkcs11.so",
+        ])
+        .output()
+        .expect("doctor runs");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("doctor's JSON");
+    let row = v["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["id"] == "agent.running")
+        .cloned()
+        .expect("the agent's row");
+    assert_eq!(row["status"], "ok", "{row}");
+    assert!(row["found"].to_string().contains("ecpa agent"), "{row}");
+}

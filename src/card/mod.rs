@@ -30,6 +30,10 @@ use serde::Serialize;
 
 use crate::error::{Error, ErrorCode, Result};
 
+/// The port a browser's pages call the local card service on: the vendor's HiPKI local sign
+/// server's, which `ecpa agent` takes by default so pages written for it work unchanged.
+pub const AGENT_PORT: u16 = 61161;
+
 pub use detect::CardKind;
 pub use nhi::{NhiCardView, read_nhi, read_nhi_card};
 #[cfg(feature = "card")]
