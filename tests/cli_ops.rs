@@ -393,7 +393,7 @@ fn consent_add_version_loads_the_official_text_from_a_file() {
          text_en = \"I agree to orders of one major merit and below by e-mail.\"\n"
             .as_bytes(),
     );
-    let added = ok(&site.ecpa(&["consent", "add-version", &file, "--json"]));
+    let added = ok(&site.ecpa(&["consent", "add-version", &file, "--operator", "ops.lin", "--json"]));
     assert_eq!(
         (added["version"].as_str(), added["covers"].as_str()),
         (Some("2024-01-01"), Some("major_merit"))

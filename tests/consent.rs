@@ -183,9 +183,20 @@ fn the_operator_loads_the_official_text_which_is_offered_over_the_draft() {
     };
     let added = fx
         .portal
-        .add_consent_version(&official, "consent-2024.toml")
+        .add_consent_version(&official, "consent-2024.toml", "ops.lin")
         .expect("loaded");
     assert!(!added.draft);
+    // The audit trail names who loaded it, and from which file.
+    assert_eq!(
+        fx.sql_text("SELECT operator FROM audit WHERE action = ?", "consent.add_version")
+            .as_deref(),
+        Some("ops.lin")
+    );
+    assert_eq!(
+        fx.sql_text("SELECT detail FROM audit WHERE action = ?", "consent.add_version")
+            .as_deref(),
+        Some("consent-2024.toml")
+    );
     let text = fx.portal.consent_text().expect("text");
     assert_eq!(text.version, "2024-01-01");
     let all = fx.portal.consent_versions().expect("versions");
@@ -196,7 +207,7 @@ fn the_operator_loads_the_official_text_which_is_offered_over_the_draft() {
     );
     // A version is never reused, and a text must cover a reward.
     expect_code(
-        fx.portal.add_consent_version(&official, "again.toml"),
+        fx.portal.add_consent_version(&official, "again.toml", "ops.lin"),
         ErrorCode::FieldInvalid,
     );
     let punishment = NewConsentText {
@@ -205,7 +216,7 @@ fn the_operator_loads_the_official_text_which_is_offered_over_the_draft() {
         ..official.clone()
     };
     expect_code(
-        fx.portal.add_consent_version(&punishment, "bad.toml"),
+        fx.portal.add_consent_version(&punishment, "bad.toml", "ops.lin"),
         ErrorCode::FieldInvalid,
     );
     // A new agreement is to the official text.

@@ -366,6 +366,8 @@ enum ConsentCommand {
         file: PathBuf,
         #[command(flatten)]
         db: DbArgs,
+        #[command(flatten)]
+        operator: OperatorArg,
     },
     /// Lists every consent text, in the order they took over, the one in force last.
     List {

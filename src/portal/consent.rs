@@ -204,8 +204,10 @@ pub(crate) fn give(p: &LocalPortal, token: &SessionToken, version: &str) -> Resu
 impl LocalPortal {
     /// Loads a consent text (the operator's `ecpa consent add-version FILE`): a new version,
     /// never one already recorded (people's agreements point at them). It is offered from
-    /// its day on, over a draft of the same day.
-    pub fn add_consent_version(&self, new: &NewConsentText, source: &str) -> Result<ConsentText> {
+    /// its day on, over a draft of the same day. `source` names the file it came from and
+    /// `operator` who loaded it, for the audit trail.
+    pub fn add_consent_version(&self, new: &NewConsentText, source: &str, operator: &str) -> Result<ConsentText> {
+        let operator = super::audit::operator_name(operator)?;
         let version = new.version.trim();
         let valid = (1..=40).contains(&version.chars().count())
             && version
@@ -248,7 +250,15 @@ impl LocalPortal {
                 return Ok(false);
             }
             let object = format!("consent_version:{version}");
-            crate::db::audit::record_operator(tx, now, "operator", "consent.add_version", None, Some(&object), None)?;
+            crate::db::audit::record_operator(
+                tx,
+                now,
+                &operator,
+                "consent.add_version",
+                None,
+                Some(&object),
+                Some(&source),
+            )?;
             Ok(true)
         })?;
         if !added {

@@ -369,7 +369,7 @@ pub(super) fn announce(out: Output, command: AnnounceCommand) -> Result<u8, Fail
 
 pub(super) fn consent(out: Output, command: ConsentCommand) -> Result<u8, Failure> {
     match command {
-        ConsentCommand::AddVersion { file, db } => {
+        ConsentCommand::AddVersion { file, db, operator } => {
             let text = std::fs::read_to_string(&file).map_err(|e| usage(e.into()))?;
             let new: ecpa::portal::NewConsentText = toml::from_str(&text).map_err(|e| {
                 Failure::from(ecpa::Error::with(
@@ -381,7 +381,7 @@ pub(super) fn consent(out: Output, command: ConsentCommand) -> Result<u8, Failur
             let source = file
                 .file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-            let added = open_portal(&config(&db)?)?.add_consent_version(&new, &source)?;
+            let added = open_portal(&config(&db)?)?.add_consent_version(&new, &source, &operator_name(&operator))?;
             if out.json {
                 print_json(&added);
             } else {
