@@ -480,10 +480,25 @@ pub unsafe extern "C" fn ecpa_registration_confirm(
     card: *const EcpaNhiCard,
     token: *const c_char,
 ) -> u32 {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_card_token(portal, card, token, |p, card, token| {
+            p.confirm_nhi_registration(card, token).map(drop)
+        })
+    }
+}
+
+/// A mailed link opened with the card: the calls that take a portal, a card and a token.
+unsafe fn with_card_token(
+    portal: *const EcpaPortal,
+    card: *const EcpaNhiCard,
+    token: *const c_char,
+    f: impl FnOnce(&dyn Portal, &crate::types::NhiCardData, &str) -> Result<()>,
+) -> u32 {
     call(|| {
-        // SAFETY: live handles and a NUL-terminated string per the contract.
+        // SAFETY: live handles and a NUL-terminated string per the callers' contracts.
         let (p, card, token) = unsafe { (get(portal, "portal")?, get(card, "card")?, text(token, "token")?) };
-        p.portal().confirm_nhi_registration(&card.data, token).map(drop)
+        f(p.portal(), &card.data, token)
     })
 }
 
@@ -592,11 +607,12 @@ pub unsafe extern "C" fn ecpa_registration_delete_complete(
     card: *const EcpaNhiCard,
     token: *const c_char,
 ) -> u32 {
-    call(|| {
-        // SAFETY: live handles and a NUL-terminated string per the contract.
-        let (p, card, token) = unsafe { (get(portal, "portal")?, get(card, "card")?, text(token, "token")?) };
-        p.portal().complete_registration_deletion(&card.data, token).map(drop)
-    })
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_card_token(portal, card, token, |p, card, token| {
+            p.complete_registration_deletion(card, token).map(drop)
+        })
+    }
 }
 
 /// Writes the tries left of a refused registration password to `out` (may be NULL).
@@ -696,11 +712,12 @@ pub unsafe extern "C" fn ecpa_email_change_complete(
     card: *const EcpaNhiCard,
     token: *const c_char,
 ) -> u32 {
-    call(|| {
-        // SAFETY: live handles and a NUL-terminated string per the contract.
-        let (p, card, token) = unsafe { (get(portal, "portal")?, get(card, "card")?, text(token, "token")?) };
-        p.portal().complete_email_change(&card.data, token).map(drop)
-    })
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_card_token(portal, card, token, |p, card, token| {
+            p.complete_email_change(card, token).map(drop)
+        })
+    }
 }
 
 /// 忘記帳號或密碼 for account logins: mails the account name and a link to set a new password

@@ -11,7 +11,7 @@
 
 use time::Duration;
 
-use super::env::{millis, new_token, token_hash};
+use super::env::{check_link, millis, new_token, token_hash};
 use super::guard::Subject;
 use super::local::LocalPortal;
 use super::registration::{Notice, NoticeKind, new_password_hash};
@@ -84,12 +84,7 @@ pub(crate) fn complete(p: &LocalPortal, token: &str, new: &Password, confirmatio
     p.store.write(|tx| {
         let key = token_hash(token.trim());
         let link = accounts::link(tx, &key)?.ok_or_else(|| Error::new(ErrorCode::TokenInvalid))?;
-        if link.used_at.is_some() {
-            return Err(Error::new(ErrorCode::TokenUsed));
-        }
-        if link.expires_at <= now {
-            return Err(Error::new(ErrorCode::TokenExpired));
-        }
+        check_link(link.used_at, link.expires_at, now)?;
         // Spent in the same transaction as the password it sets: a replay finds it used.
         accounts::use_link(tx, &key, now)?;
         let serving = employees::by_id(tx, link.employee_id)?.is_some_and(|e| e.is_current());

@@ -89,4 +89,18 @@ pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// Whether a mailed single-use link may still be used at `now_ms`: `E6012 token_used` once it
+/// was, `E6011 token_expired` once its time is over. Registration and account-recovery links
+/// both answer so.
+pub(crate) fn check_link(used_at: Option<i64>, expires_at: i64, now_ms: i64) -> crate::error::Result<()> {
+    use crate::error::{Error, ErrorCode};
+    if used_at.is_some() {
+        return Err(Error::new(ErrorCode::TokenUsed));
+    }
+    if expires_at <= now_ms {
+        return Err(Error::new(ErrorCode::TokenExpired));
+    }
+    Ok(())
+}
+
 pub(crate) use crate::db::{from_millis, millis};

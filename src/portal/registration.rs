@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 use super::auth::hash_password;
-use super::env::{from_millis, millis, new_token, token_hash};
+use super::env::{check_link, from_millis, millis, new_token, token_hash};
 use super::guard::{Failure, Guard, Subject};
 use super::local::LocalPortal;
 use crate::db::outbox::{self, enqueue};
@@ -623,12 +623,7 @@ pub(super) fn take_token(
     if link.card_number != card.card_number.as_str() || link.purpose != purpose {
         return Err(Error::new(ErrorCode::TokenInvalid));
     }
-    if link.used_at.is_some() {
-        return Err(Error::new(ErrorCode::TokenUsed));
-    }
-    if link.expires_at <= millis(now) {
-        return Err(Error::new(ErrorCode::TokenExpired));
-    }
+    check_link(link.used_at, link.expires_at, millis(now))?;
     // Spent here, in the same transaction as what it unlocks: a replay finds it used.
     registrations::use_link(tx, &hash, millis(now))?;
     Ok(link)
